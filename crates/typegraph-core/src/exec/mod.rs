@@ -1,0 +1,80 @@
+//! One executor abstraction over both databases.
+//!
+//! Operation code is written once as `async fn op<E: Executor>(ex: &mut E, ..)`.
+//! PostgreSQL runs it on tokio; SQLite's executor does its work synchronously
+//! and returns ready futures, so [`run_ready`] drives the same code on the
+//! calling thread with a single poll and no runtime.
+
+pub mod postgres;
+pub mod sqlite;
+
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::value::{Row, Value};
+use std::future::Future;
+
+pub trait Executor: Send {
+    fn dialect(&self) -> Dialect;
+    /// Runs one statement; returns the number of rows changed.
+    fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send;
+    /// Runs one statement and returns all its rows.
+    fn query(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<Vec<Row>>> + Send;
+    /// Runs a script of `;`-separated statements without parameters (DDL).
+    fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Opens a transaction, or a savepoint when one is already open.
+    fn begin(&mut self) -> impl Future<Output = Result<()>> + Send;
+    fn commit(&mut self) -> impl Future<Output = Result<()>> + Send;
+    fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Statement text for nested transaction levels, shared by both dialects.
+pub(crate) fn begin_sql(depth: u32, outer: &'static str) -> String {
+    if depth == 0 { outer.to_string() } else { format!("SAVEPOINT tg_sp_{depth}") }
+}
+pub(crate) fn commit_sql(depth: u32) -> String {
+    if depth <= 1 { "COMMIT".to_string() } else { format!("RELEASE SAVEPOINT tg_sp_{}", depth - 1) }
+}
+pub(crate) fn rollback_sql(depth: u32) -> String {
+    if depth <= 1 {
+        "ROLLBACK".to_string()
+    } else {
+        let n = depth - 1;
+        format!("ROLLBACK TO SAVEPOINT tg_sp_{n}; RELEASE SAVEPOINT tg_sp_{n}")
+    }
+}
+
+/// Runs `body` atomically: a transaction (or savepoint) around it, rolled back on error.
+#[macro_export]
+macro_rules! atomic {
+    ($ex:expr, $body:expr) => {{
+        $ex.begin().await?;
+        let out = async { $body }.await;
+        match out {
+            Ok(v) => {
+                $ex.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = $ex.rollback().await;
+                Err(e)
+            }
+        }
+    }};
+}
+
+/// Drives a future whose every await is already ready (the SQLite path).
+pub fn run_ready<F: Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("synchronous executor future was not ready"),
+    }
+}
+
+/// Reads a required text column.
+pub fn col_str(row: &Row, i: usize) -> Result<&str> {
+    row.get(i)
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| Error::invariant(format!("expected text in column {i}")))
+}

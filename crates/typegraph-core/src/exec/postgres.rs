@@ -1,0 +1,133 @@
+//! PostgreSQL through sqlx, async on tokio.
+
+use super::{begin_sql, commit_sql, rollback_sql, Executor};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::value::{Row, Value};
+use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
+use sqlx::postgres::{PgArguments, PgConnection, PgRow};
+use sqlx::{Column, Row as _, TypeInfo};
+use std::future::Future;
+
+/// A PostgreSQL connection plus its transaction depth.
+pub struct PgExec<'a> {
+    pub conn: &'a mut PgConnection,
+    pub depth: &'a mut u32,
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, PgArguments>;
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| Error::validation(format!("Invalid timestamp: {s}"), serde_json::json!({ "value": s })))
+}
+
+fn bind_all<'q>(mut q: PgQuery<'q>, params: &'q [Value]) -> Result<PgQuery<'q>> {
+    for v in params {
+        q = match v {
+            Value::Null => q.bind(None::<String>),
+            Value::Int(i) => q.bind(*i),
+            Value::Real(f) => q.bind(*f),
+            Value::Bool(b) => q.bind(*b),
+            Value::Text(s) => q.bind(s.as_str()),
+            Value::Ts(None) => q.bind(None::<DateTime<Utc>>),
+            Value::Ts(Some(s)) => q.bind(parse_ts(s)?),
+            Value::Json(None) => q.bind(None::<sqlx::types::Json<Box<RawValue>>>),
+            Value::Json(Some(s)) => {
+                let raw = RawValue::from_string(s.clone())
+                    .map_err(|e| Error::validation(format!("Invalid JSON: {e}"), serde_json::json!({})))?;
+                q.bind(sqlx::types::Json(raw))
+            }
+            Value::TextList(items) => q.bind(items.as_slice()),
+        };
+    }
+    Ok(q)
+}
+
+/// Canonical instant text: `YYYY-MM-DDTHH:mm:ss.sssZ`.
+pub fn format_ts(d: &DateTime<Utc>) -> String {
+    d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+fn decode_row(r: &PgRow) -> Result<Row> {
+    let mut row = Vec::with_capacity(r.columns().len());
+    for (i, c) in r.columns().iter().enumerate() {
+        let v = match c.type_info().name() {
+            "BOOL" => r.try_get::<Option<bool>, _>(i)?.map(Value::Bool),
+            "INT2" => r.try_get::<Option<i16>, _>(i)?.map(|v| Value::Int(v as i64)),
+            "INT4" => r.try_get::<Option<i32>, _>(i)?.map(|v| Value::Int(v as i64)),
+            "INT8" => r.try_get::<Option<i64>, _>(i)?.map(Value::Int),
+            "FLOAT4" => r.try_get::<Option<f32>, _>(i)?.map(|v| Value::Real(v as f64)),
+            "FLOAT8" => r.try_get::<Option<f64>, _>(i)?.map(Value::Real),
+            "TIMESTAMPTZ" => r
+                .try_get::<Option<DateTime<Utc>>, _>(i)?
+                .map(|d| Value::Ts(Some(format_ts(&d)))),
+            "JSONB" | "JSON" => r
+                .try_get::<Option<sqlx::types::Json<Box<RawValue>>>, _>(i)?
+                .map(|j| Value::Json(Some(j.0.get().to_string()))),
+            _ => r.try_get::<Option<String>, _>(i)?.map(Value::Text),
+        };
+        row.push(v.unwrap_or(Value::Null));
+    }
+    Ok(row)
+}
+
+fn db_err(sql: &str, e: sqlx::Error) -> Error {
+    let verb = sql.split_whitespace().next().unwrap_or("statement").to_ascii_lowercase();
+    Error::database(&verb, e.to_string())
+}
+
+impl Executor for PgExec<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+    fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
+        async move {
+            let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?;
+            let r = q.execute(&mut *self.conn).await.map_err(|e| db_err(sql, e))?;
+            Ok(r.rows_affected())
+        }
+    }
+    fn query(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        async move {
+            let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?;
+            let rows = q.fetch_all(&mut *self.conn).await.map_err(|e| db_err(sql, e))?;
+            rows.iter().map(decode_row).collect()
+        }
+    }
+    fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *self.conn)
+                .await
+                .map_err(|e| db_err("ddl", e))?;
+            Ok(())
+        }
+    }
+    fn begin(&mut self) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            let sql = begin_sql(*self.depth, "BEGIN");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *self.conn).await?;
+            *self.depth += 1;
+            Ok(())
+        }
+    }
+    fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            let sql = commit_sql(*self.depth);
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *self.conn).await?;
+            *self.depth = self.depth.saturating_sub(1);
+            Ok(())
+        }
+    }
+    fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            let sql = rollback_sql(*self.depth);
+            *self.depth = self.depth.saturating_sub(1);
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *self.conn).await?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! SQLite through rusqlite, on the calling thread.
+
+use super::{begin_sql, commit_sql, rollback_sql, Executor};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::value::{Row, Value};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use std::future::{ready, Future};
+
+/// An open SQLite database plus its transaction depth.
+pub struct SqliteConn {
+    pub conn: rusqlite::Connection,
+    pub depth: u32,
+}
+
+impl SqliteConn {
+    /// Opens (creating when missing) a database. File databases get upstream's
+    /// local pragmas: WAL, synchronous NORMAL, a 5 s busy timeout.
+    pub fn open(path: &str) -> Result<SqliteConn> {
+        let conn = if path == ":memory:" || path.is_empty() {
+            rusqlite::Connection::open_in_memory()?
+        } else {
+            rusqlite::Connection::open(path)?
+        };
+        conn.busy_timeout(std::time::Duration::from_millis(5000))?;
+        if path != ":memory:" && !path.is_empty() {
+            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+        }
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -64000; PRAGMA temp_store = MEMORY;")?;
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(SqliteConn { conn, depth: 0 })
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        self.depth > 0
+    }
+
+    fn run_query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| db_err(sql, e))?;
+        let n = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter().map(Bind)))
+            .map_err(|e| db_err(sql, e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| db_err(sql, e))? {
+            let mut row = Vec::with_capacity(n);
+            for i in 0..n {
+                row.push(match r.get_ref(i)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(v) => Value::Int(v),
+                    ValueRef::Real(v) => Value::Real(v),
+                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+                });
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    fn run_execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| db_err(sql, e))?;
+        let n = stmt
+            .execute(rusqlite::params_from_iter(params.iter().map(Bind)))
+            .map_err(|e| db_err(sql, e))?;
+        Ok(n as u64)
+    }
+}
+
+fn db_err(sql: &str, e: rusqlite::Error) -> Error {
+    let verb = sql.split_whitespace().next().unwrap_or("statement").to_ascii_lowercase();
+    Error::database(&verb, e.to_string())
+}
+
+struct Bind<'a>(&'a Value);
+
+impl rusqlite::ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null | Value::Ts(None) | Value::Json(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(*b as i64)),
+            Value::Text(s) | Value::Ts(Some(s)) | Value::Json(Some(s)) => {
+                ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+            }
+            Value::TextList(items) => ToSqlOutput::Owned(rusqlite::types::Value::Text(
+                serde_json::to_string(items).unwrap_or_else(|_| "[]".into()),
+            )),
+        })
+    }
+}
+
+/// Executor over a borrowed SQLite connection.
+pub struct SqliteExec<'a> {
+    pub db: &'a mut SqliteConn,
+}
+
+impl Executor for SqliteExec<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+    fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
+        ready(self.db.run_execute(sql, params))
+    }
+    fn query(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        ready(self.db.run_query(sql, params))
+    }
+    fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {
+        ready(self.db.conn.execute_batch(sql).map_err(|e| Error::database("ddl", e.to_string())))
+    }
+    fn begin(&mut self) -> impl Future<Output = Result<()>> + Send {
+        let sql = begin_sql(self.db.depth, "BEGIN IMMEDIATE");
+        let r = self.db.conn.execute_batch(&sql).map_err(Error::from);
+        if r.is_ok() {
+            self.db.depth += 1;
+        }
+        ready(r)
+    }
+    fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
+        let r = self.db.conn.execute_batch(&commit_sql(self.db.depth)).map_err(Error::from);
+        if r.is_ok() {
+            self.db.depth = self.db.depth.saturating_sub(1);
+        }
+        ready(r)
+    }
+    fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
+        let r = self.db.conn.execute_batch(&rollback_sql(self.db.depth)).map_err(Error::from);
+        self.db.depth = self.db.depth.saturating_sub(1);
+        ready(r)
+    }
+}

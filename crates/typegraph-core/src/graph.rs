@@ -1,0 +1,190 @@
+//! The graph as the engine sees it: kinds, delete behaviour, endpoint rules,
+//! unique constraints and the subclass closure. Sent once per store by the
+//! TypeScript layer (which owns the zod schemas) and computed once here.
+
+use crate::error::{Code, Error, Result};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum OnDelete {
+    #[default]
+    Restrict,
+    Cascade,
+    Disconnect,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum Cardinality {
+    #[default]
+    Many,
+    One,
+    Unique,
+    OneActive,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UniqueWhere {
+    pub field: String,
+    pub op: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UniqueConstraint {
+    pub name: String,
+    pub fields: Vec<String>,
+    #[serde(default)]
+    pub r#where: Option<UniqueWhere>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub collation: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSpec {
+    #[serde(default)]
+    pub on_delete: Option<OnDelete>,
+    #[serde(default)]
+    pub unique: Vec<UniqueConstraint>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgeSpec {
+    /// Allowed source kinds; `None` = any node kind.
+    #[serde(default)]
+    pub from: Option<Vec<String>>,
+    #[serde(default)]
+    pub to: Option<Vec<String>>,
+    #[serde(default)]
+    pub cardinality: Cardinality,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Relation {
+    pub meta_edge: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphSpec {
+    pub graph_id: String,
+    pub nodes: BTreeMap<String, NodeSpec>,
+    pub edges: BTreeMap<String, EdgeSpec>,
+    #[serde(default)]
+    pub relations: Vec<Relation>,
+    #[serde(default)]
+    pub default_on_delete: OnDelete,
+}
+
+/// A registered graph with its precomputed closures.
+#[derive(Debug)]
+pub struct Graph {
+    pub spec: GraphSpec,
+    /// kind → itself and every kind that is (transitively) a subclass of it.
+    pub subclasses: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Graph {
+    pub fn from_json(json: &str) -> Result<Graph> {
+        let spec: GraphSpec = serde_json::from_str(json)
+            .map_err(|e| Error::config(format!("Invalid graph registration: {e}"), "INVALID_GRAPH"))?;
+        for (name, e) in &spec.edges {
+            for k in e.from.iter().chain(e.to.iter()).flatten() {
+                if !spec.nodes.contains_key(k) {
+                    return Err(Error::config(
+                        format!("Edge \"{name}\" references unknown node kind \"{k}\""),
+                        "UNKNOWN_ENDPOINT_KIND",
+                    ));
+                }
+            }
+        }
+        let mut parents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for r in spec.relations.iter().filter(|r| r.meta_edge == "subClassOf") {
+            parents.entry(r.from.as_str()).or_default().push(r.to.as_str());
+        }
+        let mut subclasses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for kind in spec.nodes.keys() {
+            // Walk up from each kind, registering it under every ancestor.
+            let mut stack = vec![kind.as_str()];
+            let mut seen = BTreeSet::new();
+            while let Some(k) = stack.pop() {
+                if !seen.insert(k) {
+                    continue;
+                }
+                subclasses.entry(k.to_string()).or_default().insert(kind.clone());
+                if let Some(ps) = parents.get(k) {
+                    stack.extend(ps.iter().copied());
+                }
+            }
+        }
+        Ok(Graph { spec, subclasses })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.spec.graph_id
+    }
+
+    pub fn node(&self, kind: &str) -> Result<&NodeSpec> {
+        self.spec.nodes.get(kind).ok_or_else(|| kind_not_found(kind, "node", self.id()))
+    }
+
+    pub fn edge(&self, kind: &str) -> Result<&EdgeSpec> {
+        self.spec.edges.get(kind).ok_or_else(|| kind_not_found(kind, "edge", self.id()))
+    }
+
+    pub fn on_delete(&self, kind: &str) -> OnDelete {
+        self.spec.nodes.get(kind).and_then(|n| n.on_delete).unwrap_or(self.spec.default_on_delete)
+    }
+
+    /// Whether a node of `kind` may stand where `allowed` kinds are expected.
+    pub fn endpoint_allowed(&self, allowed: &Option<Vec<String>>, kind: &str) -> bool {
+        match allowed {
+            None => self.spec.nodes.contains_key(kind),
+            Some(list) => list.iter().any(|a| {
+                a == kind || self.subclasses.get(a).is_some_and(|s| s.contains(kind))
+            }),
+        }
+    }
+}
+
+pub fn kind_not_found(kind: &str, entity: &str, graph_id: &str) -> Error {
+    Error::new(
+        Code::KindNotFound,
+        format!("{} kind \"{kind}\" not found in graph \"{graph_id}\"", if entity == "node" { "Node" } else { "Edge" }),
+        json!({ "kindName": kind, "entity": entity, "graphId": graph_id }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subclass_closure_is_transitive() {
+        let g = Graph::from_json(
+            r#"{"graphId":"g","nodes":{"A":{},"B":{},"C":{}},"edges":{"e":{"from":["A"],"to":["C"]}},
+               "relations":[{"metaEdge":"subClassOf","from":"B","to":"A"},{"metaEdge":"subClassOf","from":"C","to":"B"}]}"#,
+        )
+        .unwrap();
+        assert!(g.subclasses["A"].contains("C"));
+        assert!(g.endpoint_allowed(&g.spec.edges["e"].from, "C"));
+        assert!(!g.endpoint_allowed(&g.spec.edges["e"].to, "A"));
+    }
+
+    #[test]
+    fn unknown_endpoint_kind_is_refused() {
+        let e = Graph::from_json(r#"{"graphId":"g","nodes":{"A":{}},"edges":{"e":{"from":["Z"]}}}"#).unwrap_err();
+        assert_eq!(e.code, Code::Configuration);
+    }
+}

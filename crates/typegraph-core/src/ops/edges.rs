@@ -1,0 +1,346 @@
+//! Edge operations: create with endpoint and cardinality checks, reads, update, delete.
+
+use super::nodes::{already_exists, push_limit};
+use super::rows::{opt_str, row_json, rows_json, EDGE_PROPS};
+use super::{validity_window, Ctx, Temporal};
+use crate::atomic;
+use crate::dialect::EDGE_COLS;
+use crate::error::{Code, Error, Result};
+use crate::exec::Executor;
+use crate::graph::Cardinality;
+use crate::util::{generate_id, now_iso};
+use crate::value::{Row, Value};
+use serde::Deserialize;
+use serde_json::{json, value::RawValue};
+
+// Edge row layout (EDGE_COLS): id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at, deleted_at
+const KIND: usize = 1;
+const VALID_FROM: usize = 7;
+const VALID_TO: usize = 8;
+const UPDATED_AT: usize = 10;
+const DELETED_AT: usize = 11;
+
+#[derive(Deserialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRef {
+    pub kind: String,
+    pub id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateArgs {
+    pub kind: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    pub from: NodeRef,
+    pub to: NodeRef,
+    pub props: Box<RawValue>,
+    #[serde(default)]
+    pub valid_from: Option<String>,
+    #[serde(default)]
+    pub valid_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdArgs {
+    pub kind: String,
+    pub id: String,
+    #[serde(flatten)]
+    pub temporal: Temporal,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdsArgs {
+    pub kind: String,
+    pub ids: Vec<String>,
+    #[serde(flatten)]
+    pub temporal: Temporal,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindArgs {
+    pub kind: String,
+    #[serde(default)]
+    pub from: Option<NodeRef>,
+    #[serde(default)]
+    pub to: Option<NodeRef>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub offset: Option<i64>,
+    #[serde(flatten)]
+    pub temporal: Temporal,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateArgs {
+    pub kind: String,
+    pub id: String,
+    pub props: Box<RawValue>,
+    /// `updated_at` the merge was computed from (edges have no version column).
+    #[serde(default)]
+    pub expected_updated_at: Option<String>,
+    #[serde(default)]
+    pub valid_to: Option<String>,
+    #[serde(default)]
+    pub clear_valid_to: bool,
+}
+
+async fn fetch<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, id: &str) -> Result<Option<Row>> {
+    let sql = ex.dialect().finish(format!("SELECT {EDGE_COLS} FROM {} WHERE graph_id = ? AND id = ?", ctx.tables.edges));
+    Ok(ex.query(&sql, &[Value::text(ctx.graph.id()), Value::text(id)]).await?.pop())
+}
+
+fn not_found(kind: &str, id: &str) -> Error {
+    Error::new(Code::EdgeNotFound, format!("Edge not found: {kind}/{id}"), json!({ "kind": kind, "id": id }))
+}
+
+fn identity_mismatch(kind: &str, id: &str, actual: &str, operation: &str) -> Error {
+    Error::validation(
+        format!("Edge {id} is a \"{actual}\" edge, not \"{kind}\""),
+        json!({
+            "entityType": "edge", "kind": kind, "id": id, "operation": operation,
+            "issues": [{ "path": "kind", "message": format!("Edge {id} has kind \"{actual}\""), "code": "EDGE_IDENTITY_MISMATCH" }]
+        }),
+    )
+}
+
+pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Result<String> {
+    let spec = ctx.graph.edge(&a.kind)?;
+    for (end, r, allowed) in [("from", &a.from, &spec.from), ("to", &a.to, &spec.to)] {
+        if !ctx.graph.endpoint_allowed(allowed, &r.kind) {
+            let expected: Vec<String> = allowed.clone().unwrap_or_else(|| ctx.graph.spec.nodes.keys().cloned().collect());
+            return Err(Error::new(
+                Code::Endpoint,
+                format!("Invalid {end} endpoint for edge \"{}\": got \"{}\", expected {}", a.kind, r.kind, expected.join(" | ")),
+                json!({ "edgeKind": a.kind, "endpoint": end, "actualKind": r.kind, "expectedKinds": expected }),
+            ));
+        }
+    }
+    let id = a.id.clone().unwrap_or_else(generate_id);
+    let now = now_iso();
+    let (vf, vt) = validity_window(a.valid_from.as_deref(), a.valid_to.as_deref(), &now)?;
+    let row = atomic!(ex, {
+        // Both endpoints in one statement: live (not soft-deleted) rows of the stated kinds.
+        let sql = ex.dialect().finish(format!(
+            "SELECT kind, id FROM {} WHERE graph_id = ? AND deleted_at IS NULL AND ((kind = ? AND id = ?) OR (kind = ? AND id = ?))",
+            ctx.tables.nodes
+        ));
+        let found = ex.query(&sql, &[
+            Value::text(ctx.graph.id()), Value::text(&a.from.kind), Value::text(&a.from.id),
+            Value::text(&a.to.kind), Value::text(&a.to.id),
+        ]).await?;
+        for (end, r) in [("from", &a.from), ("to", &a.to)] {
+            let hit = found.iter().any(|row| opt_str(row, 0) == Some(r.kind.as_str()) && opt_str(row, 1) == Some(r.id.as_str()));
+            if !hit {
+                return Err(Error::new(
+                    Code::EndpointNotFound,
+                    format!("Endpoint node not found for edge \"{}\": {}/{} ({end})", a.kind, r.kind, r.id),
+                    json!({ "edgeKind": a.kind, "endpoint": end, "nodeKind": r.kind, "nodeId": r.id }),
+                ));
+            }
+        }
+        check_cardinality(ex, ctx, &a.kind, spec.cardinality, &a.from, &a.to, vt.is_some()).await?;
+        if fetch(ex, ctx, &id).await?.is_some() {
+            return Err(already_exists("edge", &a.kind, &id));
+        }
+        let sql = ex.dialect().finish(format!(
+            "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {EDGE_COLS}",
+            ctx.tables.edges
+        ));
+        ex.query(&sql, &[
+            Value::text(ctx.graph.id()), Value::text(&id), Value::text(&a.kind),
+            Value::text(&a.from.kind), Value::text(&a.from.id), Value::text(&a.to.kind), Value::text(&a.to.id),
+            Value::Json(Some(a.props.get().to_string())), Value::Ts(vf.clone()), Value::Ts(vt.clone()),
+            Value::Ts(Some(now.clone())), Value::Ts(Some(now.clone())),
+        ]).await?.pop().ok_or_else(|| Error::invariant("insert returned no row"))
+    })?;
+    row_json(Some(&row), EDGE_PROPS)
+}
+
+async fn check_cardinality<E: Executor>(
+    ex: &mut E, ctx: &Ctx<'_>, kind: &str, card: Cardinality, from: &NodeRef, to: &NodeRef, born_ended: bool,
+) -> Result<()> {
+    let extra = match card {
+        Cardinality::Many => return Ok(()),
+        Cardinality::OneActive if born_ended => return Ok(()),
+        Cardinality::One => "",
+        Cardinality::Unique => " AND to_kind = ? AND to_id = ?",
+        Cardinality::OneActive => " AND valid_to IS NULL",
+    };
+    let sql = ex.dialect().finish(format!(
+        "SELECT COUNT(*) FROM {} WHERE graph_id = ? AND kind = ? AND from_kind = ? AND from_id = ? AND deleted_at IS NULL{extra}",
+        ctx.tables.edges
+    ));
+    let mut p = vec![Value::text(ctx.graph.id()), Value::text(kind), Value::text(&from.kind), Value::text(&from.id)];
+    if card == Cardinality::Unique {
+        p.extend([Value::text(&to.kind), Value::text(&to.id)]);
+    }
+    let n = ex.query(&sql, &p).await?.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
+    if n > 0 {
+        let name = match card {
+            Cardinality::One => "one",
+            Cardinality::Unique => "unique",
+            _ => "oneActive",
+        };
+        return Err(Error::new(
+            Code::Cardinality,
+            format!("Cardinality violation: \"{kind}\" from {}/{} allows \"{name}\" but {n} edge(s) already exist", from.kind, from.id),
+            json!({ "edgeKind": kind, "fromKind": from.kind, "fromId": from.id, "cardinality": name, "existingCount": n }),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<String> {
+    ctx.graph.edge(&a.kind)?;
+    let now = now_iso();
+    let row = fetch(ex, ctx, &a.id).await?.filter(|r| opt_str(r, KIND) == Some(a.kind.as_str()));
+    let row = match row {
+        Some(r) if a.temporal.admits(opt_str(&r, DELETED_AT), opt_str(&r, VALID_FROM), opt_str(&r, VALID_TO), &now)? => Some(r),
+        _ => None,
+    };
+    row_json(row.as_ref(), EDGE_PROPS)
+}
+
+pub async fn get_many<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdsArgs) -> Result<String> {
+    ctx.graph.edge(&a.kind)?;
+    let now = now_iso();
+    let (filter, tparams) = a.temporal.filter("", &now)?;
+    let sql = ex.dialect().finish(format!(
+        "SELECT {EDGE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {} AND {filter}",
+        ctx.tables.edges,
+        ex.dialect().in_list("id")
+    ));
+    let mut p = vec![Value::text(ctx.graph.id()), Value::text(&a.kind), Value::TextList(a.ids.clone())];
+    p.extend(tparams);
+    let rows = ex.query(&sql, &p).await?;
+    let by_id: std::collections::HashMap<&str, &Row> = rows.iter().filter_map(|r| opt_str(r, 0).map(|id| (id, r))).collect();
+    let mut out = String::from("[");
+    for (i, id) in a.ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&row_json(by_id.get(id.as_str()).copied(), EDGE_PROPS)?);
+    }
+    out.push(']');
+    Ok(out)
+}
+
+fn find_sql<E: Executor>(_ex: &E, ctx: &Ctx<'_>, a: &FindArgs, select: &str) -> Result<(String, Vec<Value>)> {
+    ctx.graph.edge(&a.kind)?;
+    let now = now_iso();
+    let (filter, tparams) = a.temporal.filter("", &now)?;
+    let mut sql = format!("SELECT {select} FROM {} WHERE graph_id = ? AND kind = ? AND {filter}", ctx.tables.edges);
+    let mut p = vec![Value::text(ctx.graph.id()), Value::text(&a.kind)];
+    p.extend(tparams);
+    if let Some(f) = &a.from {
+        sql.push_str(" AND from_kind = ? AND from_id = ?");
+        p.extend([Value::text(&f.kind), Value::text(&f.id)]);
+    }
+    if let Some(t) = &a.to {
+        sql.push_str(" AND to_kind = ? AND to_id = ?");
+        p.extend([Value::text(&t.kind), Value::text(&t.id)]);
+    }
+    Ok((sql, p))
+}
+
+pub async fn find<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Result<String> {
+    let (mut sql, mut p) = find_sql(ex, ctx, &a, EDGE_COLS)?;
+    sql.push_str(" ORDER BY created_at DESC, id DESC");
+    push_limit(&mut sql, &mut p, a.limit, a.offset);
+    let rows = ex.query(&ex.dialect().finish(sql), &p).await?;
+    rows_json(&rows, EDGE_PROPS)
+}
+
+pub async fn count<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Result<String> {
+    let (sql, p) = find_sql(ex, ctx, &a, "COUNT(*)")?;
+    let rows = ex.query(&ex.dialect().finish(sql), &p).await?;
+    Ok(rows.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0).to_string())
+}
+
+pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Result<String> {
+    ctx.graph.edge(&a.kind)?;
+    let now = now_iso();
+    let row = atomic!(ex, {
+        let existing = match fetch(ex, ctx, &a.id).await? {
+            Some(r) if opt_str(&r, DELETED_AT).is_none() => r,
+            _ => return Err(not_found(&a.kind, &a.id)),
+        };
+        let actual = opt_str(&existing, KIND).unwrap_or_default();
+        if actual != a.kind {
+            return Err(identity_mismatch(&a.kind, &a.id, actual, "update"));
+        }
+        if let Some(expected) = &a.expected_updated_at {
+            if opt_str(&existing, UPDATED_AT) != Some(expected.as_str()) {
+                return Err(Error::new(
+                    Code::StaleVersion,
+                    "Edge changed while the update was being prepared",
+                    json!({ "kind": a.kind, "id": a.id, "retry": true }),
+                ));
+            }
+        }
+        let valid_to = if a.clear_valid_to {
+            None
+        } else if let Some(t) = &a.valid_to {
+            validity_window(opt_str(&existing, VALID_FROM), Some(t), &now)?.1
+        } else {
+            opt_str(&existing, VALID_TO).map(String::from)
+        };
+        let sql = ex.dialect().finish(format!(
+            "UPDATE {} SET props = ?, updated_at = ?, valid_to = ? WHERE graph_id = ? AND id = ? AND deleted_at IS NULL RETURNING {EDGE_COLS}",
+            ctx.tables.edges
+        ));
+        ex.query(&sql, &[
+            Value::Json(Some(a.props.get().to_string())), Value::Ts(Some(now.clone())), Value::Ts(valid_to),
+            Value::text(ctx.graph.id()), Value::text(&a.id),
+        ]).await?.pop().ok_or_else(|| not_found(&a.kind, &a.id))
+    })?;
+    row_json(Some(&row), EDGE_PROPS)
+}
+
+pub async fn delete<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs, hard: bool) -> Result<String> {
+    ctx.graph.edge(&a.kind)?;
+    let now = now_iso();
+    atomic!(ex, {
+        let Some(existing) = fetch(ex, ctx, &a.id).await? else { return Ok(()) };
+        let actual = opt_str(&existing, KIND).unwrap_or_default();
+        if actual != a.kind {
+            return Err(identity_mismatch(&a.kind, &a.id, actual, if hard { "hardDelete" } else { "delete" }));
+        }
+        let key = [Value::text(ctx.graph.id()), Value::text(&a.id)];
+        if hard {
+            let sql = ex.dialect().finish(format!("DELETE FROM {} WHERE graph_id = ? AND edge_id = ?", ctx.tables.edge_claims));
+            ex.execute(&sql, &key).await?;
+            let sql = ex.dialect().finish(format!("DELETE FROM {} WHERE graph_id = ? AND id = ?", ctx.tables.edges));
+            ex.execute(&sql, &key).await?;
+        } else {
+            let sql = ex.dialect().finish(format!(
+                "UPDATE {} SET deleted_at = ? WHERE graph_id = ? AND id = ? AND deleted_at IS NULL",
+                ctx.tables.edges
+            ));
+            ex.execute(&sql, &[Value::Ts(Some(now.clone())), key[0].clone(), key[1].clone()]).await?;
+        }
+        Ok(())
+    })?;
+    Ok("null".into())
+}
+
+/// Removes the cardinality claims of every edge touching a node (before those edges are hard-deleted).
+pub async fn drop_claims_touching<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, id: &str) -> Result<()> {
+    let sql = ex.dialect().finish(format!(
+        "DELETE FROM {} WHERE graph_id = ? AND edge_id IN (SELECT id FROM {} WHERE graph_id = ? AND ((from_kind = ? AND from_id = ?) OR (to_kind = ? AND to_id = ?)))",
+        ctx.tables.edge_claims, ctx.tables.edges
+    ));
+    let g = ctx.graph.id();
+    ex.execute(&sql, &[
+        Value::text(g), Value::text(g), Value::text(kind), Value::text(id), Value::text(kind), Value::text(id),
+    ]).await?;
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! Operations, written once over [`Executor`] and dispatched by name from the
+//! binding: JSON arguments in, JSON text out, one crossing per call.
+
+pub mod edges;
+pub mod nodes;
+pub mod rows;
+pub mod schema;
+pub mod uniques;
+
+use crate::error::{Error, Result};
+use crate::exec::Executor;
+use crate::graph::Graph;
+use crate::dialect::Tables;
+use serde::Deserialize;
+use serde_json::json;
+
+/// What a store hands every operation.
+pub struct Ctx<'a> {
+    pub graph: &'a Graph,
+    pub tables: &'a Tables,
+}
+
+/// Temporal read modes (`current` is the default).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Temporal {
+    #[serde(default)]
+    pub temporal_mode: Option<String>,
+    #[serde(default)]
+    pub as_of: Option<String>,
+}
+
+impl Temporal {
+    /// `(sql, params)` filtering a row set by this mode; `now` is the read instant.
+    pub fn filter(&self, alias: &str, now: &str) -> Result<(String, Vec<crate::value::Value>)> {
+        use crate::value::Value;
+        let c = |n: &str| if alias.is_empty() { n.to_string() } else { format!("{alias}.{n}") };
+        match self.temporal_mode.as_deref().unwrap_or("current") {
+            "includeTombstones" => Ok(("1=1".into(), vec![])),
+            "includeEnded" => Ok((format!("{} IS NULL", c("deleted_at")), vec![])),
+            mode @ ("current" | "asOf") => {
+                let at = if mode == "asOf" { self.instant()? } else { now.to_string() };
+                Ok((
+                    format!(
+                        "{d} IS NULL AND ({vf} IS NULL OR {vf} <= ?) AND ({vt} IS NULL OR {vt} > ?)",
+                        d = c("deleted_at"),
+                        vf = c("valid_from"),
+                        vt = c("valid_to")
+                    ),
+                    vec![Value::Ts(Some(at.clone())), Value::Ts(Some(at))],
+                ))
+            }
+            other => Err(Error::validation(format!("Unknown temporal mode \"{other}\""), json!({ "temporalMode": other }))),
+        }
+    }
+
+    fn instant(&self) -> Result<String> {
+        let raw = self
+            .as_of
+            .as_deref()
+            .ok_or_else(|| Error::validation("temporalMode \"asOf\" requires an asOf instant", json!({})))?;
+        crate::util::canonical_instant(raw)
+            .ok_or_else(|| Error::validation(format!("Invalid asOf instant: {raw}"), json!({ "asOf": raw })))
+    }
+
+    /// The same filter applied to one fetched row (deleted_at, valid_from, valid_to).
+    pub fn admits(&self, deleted_at: Option<&str>, valid_from: Option<&str>, valid_to: Option<&str>, now: &str) -> Result<bool> {
+        match self.temporal_mode.as_deref().unwrap_or("current") {
+            "includeTombstones" => Ok(true),
+            "includeEnded" => Ok(deleted_at.is_none()),
+            mode @ ("current" | "asOf") => {
+                let at = if mode == "asOf" { self.instant()? } else { now.to_string() };
+                Ok(deleted_at.is_none()
+                    && valid_from.is_none_or(|f| f <= at.as_str())
+                    && valid_to.is_none_or(|t| t > at.as_str()))
+            }
+            other => Err(Error::validation(format!("Unknown temporal mode \"{other}\""), json!({ "temporalMode": other }))),
+        }
+    }
+}
+
+/// Runs the named operation with JSON arguments; returns JSON text.
+pub async fn dispatch<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) -> Result<String> {
+    match op {
+        "createNode" => nodes::create(ex, ctx, parse(args)?).await,
+        "getNode" => nodes::get(ex, ctx, parse(args)?).await,
+        "getNodes" => nodes::get_many(ex, ctx, parse(args)?).await,
+        "findNodes" => nodes::find(ex, ctx, parse(args)?).await,
+        "countNodes" => nodes::count(ex, ctx, parse(args)?).await,
+        "updateNode" => nodes::update(ex, ctx, parse(args)?).await,
+        "deleteNode" => nodes::delete(ex, ctx, parse(args)?, false).await,
+        "hardDeleteNode" => nodes::delete(ex, ctx, parse(args)?, true).await,
+        "createEdge" => edges::create(ex, ctx, parse(args)?).await,
+        "getEdge" => edges::get(ex, ctx, parse(args)?).await,
+        "getEdges" => edges::get_many(ex, ctx, parse(args)?).await,
+        "findEdges" => edges::find(ex, ctx, parse(args)?).await,
+        "countEdges" => edges::count(ex, ctx, parse(args)?).await,
+        "updateEdge" => edges::update(ex, ctx, parse(args)?).await,
+        "deleteEdge" => edges::delete(ex, ctx, parse(args)?, false).await,
+        "hardDeleteEdge" => edges::delete(ex, ctx, parse(args)?, true).await,
+        "getActiveSchema" => schema::get_active(ex, ctx.tables, ctx.graph.id()).await,
+        "commitSchema" => schema::commit(ex, ctx.tables, parse(args)?).await,
+        other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(args: &str) -> Result<T> {
+    serde_json::from_str(args).map_err(|e| Error::validation(format!("Malformed operation arguments: {e}"), json!({})))
+}
+
+/// Validity window checks shared by node and edge writes: canonical instants, `validTo >= validFrom`.
+pub fn validity_window(valid_from: Option<&str>, valid_to: Option<&str>, now: &str) -> Result<(Option<String>, Option<String>)> {
+    let canon = |v: Option<&str>, field: &str| -> Result<Option<String>> {
+        match v {
+            None => Ok(None),
+            Some(s) => crate::util::canonical_instant(s).map(Some).ok_or_else(|| {
+                Error::validation(
+                    format!("Invalid {field}: expected an ISO-8601 instant"),
+                    json!({ "issues": [{ "path": field, "message": "Invalid ISO-8601 instant" }] }),
+                )
+            }),
+        }
+    };
+    let vf = canon(valid_from, "validFrom")?;
+    let vt = canon(valid_to, "validTo")?;
+    // "Born already ended": only a validTo at or before now leaves the lower bound open.
+    let from = match (&vf, &vt) {
+        (Some(f), _) => Some(f.clone()),
+        (None, Some(t)) if t.as_str() <= now => None,
+        _ => Some(now.to_string()),
+    };
+    if let (Some(f), Some(t)) = (&from, &vt) {
+        if t < f {
+            return Err(Error::validation(
+                "validTo must not be earlier than validFrom",
+                json!({ "issues": [{ "path": "validTo", "message": "validTo must not be earlier than validFrom", "code": "INVERTED_VALIDITY_WINDOW" }] }),
+            ));
+        }
+    }
+    Ok((from, vt))
+}

@@ -1,0 +1,119 @@
+//! The SQLite handle: one connection, driven on the calling thread.
+
+use crate::error::{disposed, to_napi};
+use napi_derive::napi;
+use std::sync::{Arc, Mutex};
+use typegraph_core::exec::sqlite::{SqliteConn, SqliteExec};
+use typegraph_core::exec::{run_ready, Executor};
+use typegraph_core::ops::{self, Ctx};
+use typegraph_core::{Graph, Tables};
+
+#[napi]
+pub struct NativeSqlite {
+    conn: Mutex<Option<SqliteConn>>,
+    graphs: Mutex<Vec<Arc<(Graph, Tables)>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[napi]
+impl NativeSqlite {
+    /// Opens (creating when missing) a database file, or `:memory:`.
+    #[napi(factory, catch_unwind)]
+    pub fn open(path: String) -> napi::Result<NativeSqlite> {
+        let conn = SqliteConn::open(&path).map_err(to_napi)?;
+        Ok(NativeSqlite { conn: Mutex::new(Some(conn)), graphs: Mutex::new(Vec::new()) })
+    }
+
+    /// Creates every TypeGraph table and index that is missing.
+    #[napi(catch_unwind)]
+    pub fn bootstrap(&self, table_names_json: Option<String>) -> napi::Result<()> {
+        let tables = parse_tables(table_names_json)?;
+        self.with(|ex| run_ready(ops::schema::bootstrap(ex, &tables)))
+    }
+
+    /// Registers a graph for this connection; returns its handle.
+    #[napi(catch_unwind)]
+    pub fn register(&self, graph_json: String, table_names_json: Option<String>) -> napi::Result<u32> {
+        let graph = Graph::from_json(&graph_json).map_err(to_napi)?;
+        let tables = parse_tables(table_names_json)?;
+        let mut g = lock(&self.graphs);
+        g.push(Arc::new((graph, tables)));
+        Ok((g.len() - 1) as u32)
+    }
+
+    /// Runs one engine operation: JSON arguments in, JSON text out.
+    #[napi(catch_unwind)]
+    pub fn call(&self, graph: u32, op: String, args: String) -> napi::Result<String> {
+        let entry = lock(&self.graphs)
+            .get(graph as usize)
+            .cloned()
+            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
+        let ctx = Ctx { graph: &entry.0, tables: &entry.1 };
+        self.with(|ex| run_ready(ops::dispatch(ex, &ctx, &op, &args)))
+    }
+
+    /// Opens a transaction (`BEGIN IMMEDIATE`) held across calls until commit/rollback.
+    #[napi(catch_unwind)]
+    pub fn begin(&self) -> napi::Result<()> {
+        self.with(|ex| run_ready(ex.begin()))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn commit(&self) -> napi::Result<()> {
+        self.with(|ex| run_ready(ex.commit()))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn rollback(&self) -> napi::Result<()> {
+        self.with(|ex| run_ready(ex.rollback()))
+    }
+
+    /// Runs a SQL script (no parameters) on this connection — used by tests and migrations.
+    #[napi(catch_unwind)]
+    pub fn exec(&self, sql: String) -> napi::Result<()> {
+        self.with(|ex| run_ready(ex.batch(&sql)))
+    }
+
+    /// Runs one query with JSON-array parameters; returns rows as a JSON array of arrays.
+    #[napi(catch_unwind)]
+    pub fn query(&self, sql: String, params_json: Option<String>) -> napi::Result<String> {
+        let params = typegraph_core::ops::rows::params_from_json(params_json.as_deref()).map_err(to_napi)?;
+        self.with(|ex| {
+            let rows = run_ready(ex.query(&sql, &params))?;
+            typegraph_core::ops::rows::rows_json(&rows, usize::MAX)
+        })
+    }
+
+    #[napi]
+    pub fn is_open(&self) -> bool {
+        lock(&self.conn).is_some()
+    }
+
+    /// Closes the connection; later calls fail with BackendDisposedError.
+    #[napi]
+    pub fn close(&self) {
+        lock(&self.conn).take();
+    }
+}
+
+impl NativeSqlite {
+    fn with<T>(&self, f: impl FnOnce(&mut SqliteExec<'_>) -> typegraph_core::Result<T>) -> napi::Result<T> {
+        let mut guard = lock(&self.conn);
+        let db = guard.as_mut().ok_or_else(disposed)?;
+        let mut ex = SqliteExec { db };
+        f(&mut ex).map_err(to_napi)
+    }
+}
+
+pub fn parse_tables(json: Option<String>) -> napi::Result<Tables> {
+    match json {
+        None => Ok(Tables::default()),
+        Some(j) => {
+            let m = serde_json::from_str(&j).map_err(|e| napi::Error::from_reason(e.to_string()))?;
+            Ok(Tables::with_overrides(m))
+        }
+    }
+}
