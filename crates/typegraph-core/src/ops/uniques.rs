@@ -73,7 +73,7 @@ pub async fn claim<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, id: &str,
         let held = ex.query(&sql, &[Value::text(g), Value::text(kind), Value::text(&c.name), Value::text(&key)]).await?;
         if let Some(r) = held.first() {
             let holder = r.first().and_then(Value::as_str).unwrap_or_default();
-            let live = !r.get(2).is_none_or(Value::is_null);
+            let live = r.get(2).is_none_or(Value::is_null);
             if live && holder != id {
                 return Err(Error::new(
                     Code::Uniqueness,

@@ -1,0 +1,252 @@
+// Backends: a thin owner of one native handle. SQLite calls run synchronously
+// on the calling thread; PostgreSQL calls are async on the engine's runtime.
+
+import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
+import { NativePostgres, NativeSqlite } from "./native.js";
+
+export type Dialect = "sqlite" | "postgres";
+/** An open transaction as the backend knows it. */
+export interface TxToken {
+  readonly id: number;
+  open: boolean;
+}
+
+export interface BackendCapabilities {
+  readonly transactions: boolean;
+  readonly returning: boolean;
+  readonly windowFunctions: boolean;
+  readonly maxBindParameters: number;
+}
+
+/** The backend contract the store uses; create one with a backend factory. */
+export interface GraphBackend {
+  readonly dialect: Dialect;
+  readonly capabilities: BackendCapabilities;
+  /** @internal */ register(graphJson: string): Promise<number> | number;
+  /** @internal */ call(graph: number, op: string, args: unknown, tx?: TxToken): Promise<unknown>;
+  /** @internal */ bootstrap(): Promise<void>;
+  /** @internal */ begin(): Promise<TxToken>;
+  /** @internal */ end(tx: TxToken, commit: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+function parse(text: string): unknown {
+  return JSON.parse(text);
+}
+
+export class SqliteBackend implements GraphBackend {
+  readonly dialect = "sqlite" as const;
+  readonly capabilities: BackendCapabilities = Object.freeze({
+    transactions: true,
+    returning: true,
+    windowFunctions: true,
+    maxBindParameters: 32766,
+  });
+  #native: NativeSqlite | undefined;
+  #tx: TxToken | undefined;
+  #nextTx = 1;
+
+  constructor(native: NativeSqlite) {
+    this.#native = native;
+  }
+
+  #handle(): NativeSqlite {
+    if (!this.#native) throw new BackendDisposedError();
+    return this.#native;
+  }
+
+  register(graphJson: string): number {
+    try {
+      return this.#handle().register(graphJson);
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  /** Synchronous core of `call`, used where no await may separate a read from its write. */
+  callSync(graph: number, op: string, args: unknown, tx?: TxToken): unknown {
+    const native = this.#handle();
+    if (this.#tx && (tx === undefined || tx !== this.#tx)) {
+      // One connection: a root-store call inside an open transaction would join it.
+      throw new ConfigurationError(
+        "The root store was used inside store.transaction(); use the `tx` argument for work inside the transaction.",
+        { backend: "sqlite", capability: "concurrentRootAccess" },
+      );
+    }
+    try {
+      return parse(native.call(graph, op, JSON.stringify(args)));
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  async call(graph: number, op: string, args: unknown, tx?: TxToken): Promise<unknown> {
+    return this.callSync(graph, op, args, tx && tx.open ? tx : undefined);
+  }
+
+  async bootstrap(): Promise<void> {
+    try {
+      this.#handle().bootstrap();
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  async begin(): Promise<TxToken> {
+    if (this.#tx) {
+      throw new ConfigurationError("store.transaction() cannot be nested on SQLite; use the outer `tx`.", {
+        backend: "sqlite",
+        capability: "concurrentRootAccess",
+      });
+    }
+    try {
+      this.#handle().begin();
+    } catch (error) {
+      throw convertError(error);
+    }
+    this.#tx = { id: this.#nextTx++, open: true };
+    return this.#tx;
+  }
+
+  async end(tx: TxToken, commit: boolean): Promise<void> {
+    if (this.#tx !== tx) return;
+    this.#tx = undefined;
+    tx.open = false;
+    const native = this.#native;
+    if (!native) return;
+    try {
+      if (commit) native.commit();
+      else native.rollback();
+    } catch (error) {
+      if (commit) {
+        try {
+          native.rollback();
+        } catch {
+          // the failed COMMIT already ended the transaction
+        }
+      }
+      throw convertError(error);
+    }
+  }
+
+  /** Runs raw SQL (a script without parameters) on this connection. */
+  exec(sql: string): void {
+    try {
+      this.#handle().exec(sql);
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  /** Runs one raw query; rows as arrays. */
+  query(sql: string, params: unknown[] = []): unknown[][] {
+    try {
+      return JSON.parse(this.#handle().query(sql, JSON.stringify(params))) as unknown[][];
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#native?.close();
+    this.#native = undefined;
+  }
+}
+
+export class PostgresBackend implements GraphBackend {
+  readonly dialect = "postgres" as const;
+  readonly capabilities: BackendCapabilities = Object.freeze({
+    transactions: true,
+    returning: true,
+    windowFunctions: true,
+    maxBindParameters: 65533,
+  });
+  #native: Promise<NativePostgres> | undefined;
+  #closed = false;
+
+  constructor(url: string, maxConnections?: number) {
+    this.#native = NativePostgres.connect(url, maxConnections).catch((error: unknown) => {
+      throw convertError(error);
+    });
+    // A failed connect surfaces on first use, not as an unhandled rejection.
+    this.#native.catch(() => undefined);
+  }
+
+  async #handle(): Promise<NativePostgres> {
+    if (this.#closed || !this.#native) throw new BackendDisposedError();
+    return this.#native;
+  }
+
+  async register(graphJson: string): Promise<number> {
+    const native = await this.#handle();
+    try {
+      return native.register(graphJson);
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  async call(graph: number, op: string, args: unknown, tx?: TxToken): Promise<unknown> {
+    const native = await this.#handle();
+    try {
+      return parse(await native.call(graph, op, JSON.stringify(args), tx?.id));
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  async bootstrap(): Promise<void> {
+    const native = await this.#handle();
+    try {
+      await native.bootstrap();
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  async begin(): Promise<TxToken> {
+    const native = await this.#handle();
+    try {
+      return { id: await native.begin(), open: true };
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  async end(tx: TxToken, commit: boolean): Promise<void> {
+    tx.open = false;
+    const native = await this.#handle();
+    try {
+      if (commit) await native.commit(tx.id);
+      else await native.rollback(tx.id);
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    const native = await this.#handle();
+    try {
+      await native.exec(sql);
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  async query(sql: string, params: unknown[] = []): Promise<unknown[][]> {
+    const native = await this.#handle();
+    try {
+      return JSON.parse(await native.query(sql, JSON.stringify(params))) as unknown[][];
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const native = this.#native;
+    this.#native = undefined;
+    if (native) await (await native.catch(() => undefined))?.close();
+  }
+}

@@ -1,0 +1,401 @@
+// TypeGraph's error hierarchy, rebuilt from the engine's machine-readable codes
+// in one place (`convertError`). Users branch on classes and `code`, never on text.
+
+export type ErrorCategory = "user" | "constraint" | "system";
+
+export interface TypeGraphErrorOptions {
+  category: ErrorCategory;
+  details?: Record<string, unknown>;
+  suggestion?: string;
+  cause?: unknown;
+}
+
+export class TypeGraphError extends Error {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  readonly details: Readonly<Record<string, unknown>>;
+  declare readonly suggestion?: string;
+
+  constructor(message: string, code: string, options: TypeGraphErrorOptions) {
+    super(message, options.cause ? { cause: options.cause } : undefined);
+    this.name = "TypeGraphError";
+    this.code = code;
+    this.category = options.category;
+    this.details = Object.freeze({ ...(options.details ?? {}) });
+    if (options.suggestion !== undefined) {
+      (this as { suggestion?: string }).suggestion = options.suggestion;
+    }
+  }
+
+  toUserMessage(): string {
+    return this.suggestion ? `${this.message}\n\nSuggestion: ${this.suggestion}` : this.message;
+  }
+
+  toLogString(): string {
+    const lines = [`[${this.code}] ${this.message}`, `  Category: ${this.category}`];
+    if (this.suggestion) lines.push(`  Suggestion: ${this.suggestion}`);
+    if (Object.keys(this.details).length > 0) lines.push(`  Details: ${JSON.stringify(this.details)}`);
+    const cause = (this as { cause?: unknown }).cause;
+    if (cause) lines.push(`  Cause: ${describeCause(cause)}`);
+    return lines.join("\n");
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.stack ?? cause.message;
+  if (typeof cause === "string") return cause;
+  if (typeof cause === "number" || typeof cause === "boolean" || typeof cause === "bigint") return String(cause);
+  if (typeof cause === "symbol") return cause.description ?? "Symbol";
+  try {
+    return JSON.stringify(cause);
+  } catch (error) {
+    return `Unserializable cause: ${(error as Error).message}`;
+  }
+}
+
+type Cause = { cause?: unknown };
+type Details = Record<string, unknown>;
+
+export interface ValidationIssue {
+  path: string;
+  message: string;
+  code?: string;
+}
+
+export class ValidationError extends TypeGraphError {
+  constructor(message: string, details: Details & { issues?: ValidationIssue[] }, options: Cause & { suggestion?: string } = {}) {
+    const issues = (details.issues ?? []) as ValidationIssue[];
+    const paths = issues.length === 0 ? "unknown" : issues.map((i) => (i.path === "" ? "(root)" : i.path)).join(", ");
+    super(message, "VALIDATION_ERROR", {
+      category: "user",
+      details,
+      suggestion: options.suggestion ?? `Check the following fields: ${paths}. See error.details.issues for each problem.`,
+      cause: options.cause,
+    });
+    this.name = "ValidationError";
+  }
+}
+
+export class NodeNotFoundError extends TypeGraphError {
+  constructor(kind: string, id: string, options: Cause = {}) {
+    super(`Node not found: ${kind}/${id}`, "NODE_NOT_FOUND", {
+      category: "user",
+      details: { kind, id },
+      suggestion: `Check that a ${kind} with id "${id}" exists and has not been deleted.`,
+      cause: options.cause,
+    });
+    this.name = "NodeNotFoundError";
+  }
+}
+
+export class EdgeNotFoundError extends TypeGraphError {
+  constructor(kind: string, id: string, options: Cause = {}) {
+    super(`Edge not found: ${kind}/${id}`, "EDGE_NOT_FOUND", {
+      category: "user",
+      details: { kind, id },
+      suggestion: `Check that a ${kind} edge with id "${id}" exists and has not been deleted.`,
+      cause: options.cause,
+    });
+    this.name = "EdgeNotFoundError";
+  }
+}
+
+export class KindNotFoundError extends TypeGraphError {
+  readonly kindName: string;
+  readonly entity: "node" | "edge";
+  constructor(kindName: string, entity: "node" | "edge", options: Cause & { graphId?: string; suggestion?: string } = {}) {
+    const label = entity === "node" ? "Node" : "Edge";
+    const where = options.graphId === undefined ? "" : ` on graph "${options.graphId}"`;
+    super(`${label} kind "${kindName}" is not registered${where}.`, "KIND_NOT_FOUND", {
+      category: "user",
+      details: options.graphId === undefined ? { kindName, entity } : { kindName, entity, graphId: options.graphId },
+      suggestion: options.suggestion ?? `Register "${kindName}" in defineGraph (or through store.evolve) before using it.`,
+      cause: options.cause,
+    });
+    this.name = "KindNotFoundError";
+    this.kindName = kindName;
+    this.entity = entity;
+  }
+}
+
+function detailClass(name: string, code: string, category: ErrorCategory, message: (d: Details) => string, suggestion: string) {
+  return class extends TypeGraphError {
+    constructor(details: Details, options: Cause = {}) {
+      super(message(details), code, { category, details, suggestion, cause: options.cause });
+      this.name = name;
+    }
+  };
+}
+
+const list = (v: unknown) => (Array.isArray(v) ? v.join(" | ") : String(v));
+
+export class EndpointError extends detailClass(
+  "EndpointError",
+  "ENDPOINT_ERROR",
+  "constraint",
+  (d) => `Invalid ${d.endpoint} endpoint for edge "${d.edgeKind}": got "${d.actualKind}", expected ${list(d.expectedKinds)}`,
+  "Connect the edge only between the node kinds its registration allows.",
+) {}
+
+export class EndpointNotFoundError extends detailClass(
+  "EndpointNotFoundError",
+  "ENDPOINT_NOT_FOUND",
+  "constraint",
+  (d) => `Endpoint node not found for edge "${d.edgeKind}": ${d.nodeKind}/${d.nodeId} (${d.endpoint})`,
+  "Create the endpoint node first, or check that it has not been deleted.",
+) {}
+
+export class RestrictedDeleteError extends detailClass(
+  "RestrictedDeleteError",
+  "RESTRICTED_DELETE",
+  "constraint",
+  (d) =>
+    `Cannot delete ${d.nodeKind}/${d.nodeId}: ${d.edgeCount} connected edge(s) exist (${(d.edgeKinds as string[] | undefined)?.join(", ") ?? ""})`,
+  "Delete the connected edges first, or register the node kind with onDelete: \"cascade\" or \"disconnect\".",
+) {}
+
+export class UniquenessError extends detailClass(
+  "UniquenessError",
+  "UNIQUENESS_VIOLATION",
+  "constraint",
+  (d) =>
+    `Uniqueness violation on "${d.kind}": constraint "${d.constraintName}" (fields: ${(d.fields as string[] | undefined)?.join(", ") ?? ""}) conflicts with existing node ${d.existingId}`,
+  "Use a different value, or update the node that already holds it.",
+) {}
+
+export class CardinalityError extends detailClass(
+  "CardinalityError",
+  "CARDINALITY_ERROR",
+  "constraint",
+  (d) =>
+    `Cardinality violation: "${d.edgeKind}" from ${d.fromKind}/${d.fromId} allows "${d.cardinality}" but ${d.existingCount} edge(s) already exist`,
+  "Delete or end the existing edge before creating another one.",
+) {}
+
+export class DisjointError extends detailClass(
+  "DisjointError",
+  "DISJOINT_ERROR",
+  "constraint",
+  (d) => `Disjoint constraint violation: cannot create ${d.attemptedKind} with ID "${d.nodeId}" - conflicts with existing ${d.conflictingKind}`,
+  "Use a different id: the two kinds are declared disjoint.",
+) {}
+
+export class ConfigurationError extends TypeGraphError {
+  constructor(message: string, details: Details = {}, options: Cause & { suggestion?: string } = {}) {
+    super(message, "CONFIGURATION_ERROR", {
+      category: "user",
+      details,
+      suggestion: options.suggestion ?? "Review your graph definition for errors.",
+      cause: options.cause,
+    });
+    this.name = "ConfigurationError";
+  }
+}
+
+export class DatabaseOperationError extends TypeGraphError {
+  constructor(message: string, details: Details, options: Cause = {}) {
+    super(message, "DATABASE_OPERATION_ERROR", {
+      category: "system",
+      details,
+      suggestion: "Check the database connection and the underlying error in `cause`.",
+      cause: options.cause,
+    });
+    this.name = "DatabaseOperationError";
+  }
+}
+
+export class BackendDisposedError extends TypeGraphError {
+  constructor(options: Cause = {}) {
+    super("The backend has been disposed: its connection is closed and no longer available.", "BACKEND_DISPOSED", {
+      category: "system",
+      suggestion: "Create a new backend (and store) instead of reusing a closed one.",
+      cause: options.cause,
+    });
+    this.name = "BackendDisposedError";
+  }
+}
+
+export class TransactionClosedError extends TypeGraphError {
+  constructor(options: Cause = {}) {
+    super("A statement was issued on a transaction after its callback returned; it was not run.", "TRANSACTION_CLOSED", {
+      category: "user",
+      suggestion: "Await every operation inside the transaction callback, and don't keep `tx` after it returns.",
+      cause: options.cause,
+    });
+    this.name = "TransactionClosedError";
+  }
+}
+
+export class NodeConstraintNotFoundError extends TypeGraphError {
+  constructor(constraintName: string, kind: string, options: Cause = {}) {
+    super(`Constraint not found: "${constraintName}" on node kind "${kind}"`, "CONSTRAINT_NOT_FOUND", {
+      category: "user",
+      details: { constraintName, kind },
+      suggestion: `Declare the constraint in the ${kind} registration's unique list.`,
+      cause: options.cause,
+    });
+    this.name = "NodeConstraintNotFoundError";
+  }
+}
+
+export class MigrationError extends TypeGraphError {
+  constructor(message: string, details: Details, options: Cause = {}) {
+    super(message, "MIGRATION_ERROR", {
+      category: "system",
+      details,
+      suggestion: "Review the schema diff in error.details and migrate the data before changing the graph.",
+      cause: options.cause,
+    });
+    this.name = "MigrationError";
+  }
+}
+
+export class StaleVersionError extends detailClass(
+  "StaleVersionError",
+  "STALE_SCHEMA_VERSION",
+  "system",
+  (d) =>
+    `Schema version was advanced by another writer for graph "${d.graphId}": expected active version ${d.expected ?? "none"}, actual is ${d.actual ?? "none"}`,
+  "Reload the active schema and retry.",
+) {}
+
+export class SchemaContentConflictError extends detailClass(
+  "SchemaContentConflictError",
+  "SCHEMA_CONTENT_CONFLICT",
+  "system",
+  (d) =>
+    `Schema content conflict for graph "${d.graphId}" at version ${d.version}: existing hash ${d.existingHash} differs from incoming hash ${d.incomingHash}`,
+  "Another writer committed different content at this version; reconcile the definitions instead of retrying.",
+) {}
+
+export class SchemaMismatchError extends detailClass(
+  "SchemaMismatchError",
+  "SCHEMA_MISMATCH",
+  "system",
+  (d) => `Schema mismatch for graph "${d.graphId}": code schema differs from database schema`,
+  "Run createStoreWithSchema to migrate, or align the graph definition with the database.",
+) {}
+
+export class VersionConflictError extends detailClass(
+  "VersionConflictError",
+  "VERSION_CONFLICT",
+  "system",
+  (d) => `Version conflict on ${d.kind}/${d.id}: expected version ${d.expectedVersion}, found ${d.actualVersion}`,
+  "Re-read the entity and retry.",
+) {}
+
+export class UnsupportedPredicateError extends TypeGraphError {
+  constructor(message: string, details: Details = {}, options: Cause & { suggestion?: string } = {}) {
+    super(message, "UNSUPPORTED_PREDICATE", {
+      category: "system",
+      details,
+      suggestion: options.suggestion ?? "Rewrite the predicate with supported operators.",
+      cause: options.cause,
+    });
+    this.name = "UnsupportedPredicateError";
+  }
+}
+
+export class CompilerInvariantError extends TypeGraphError {
+  constructor(message: string, details: Details = {}, options: Cause = {}) {
+    super(message, "COMPILER_INVARIANT_ERROR", {
+      category: "system",
+      details,
+      suggestion: "This is a bug in typegraph-native; please report it with the details.",
+      cause: options.cause,
+    });
+    this.name = "CompilerInvariantError";
+  }
+}
+
+export const ENTITY_ALREADY_EXISTS_CODE = "ENTITY_ALREADY_EXISTS";
+export const INVERTED_VALIDITY_WINDOW_CODE = "INVERTED_VALIDITY_WINDOW";
+export const IMMUTABLE_VALIDITY_LOWER_BOUND_CODE = "IMMUTABLE_VALIDITY_LOWER_BOUND";
+export const EDGE_IDENTITY_MISMATCH_CODE = "EDGE_IDENTITY_MISMATCH";
+export const MIGRATION_FAILURE_REASONS = [
+  "schema-behind",
+  "breaking-change",
+  "no-active-version",
+  "version-not-found",
+  "kind-removal",
+] as const;
+
+export function isTypeGraphError(error: unknown): error is TypeGraphError {
+  return error instanceof TypeGraphError;
+}
+export function isUserRecoverable(error: unknown): boolean {
+  return isTypeGraphError(error) && (error.category === "user" || error.category === "constraint");
+}
+export function isConstraintError(error: unknown): boolean {
+  return isTypeGraphError(error) && error.category === "constraint";
+}
+export function isSystemError(error: unknown): boolean {
+  return isTypeGraphError(error) && error.category === "system";
+}
+export function getErrorSuggestion(error: unknown): string | undefined {
+  return isTypeGraphError(error) ? error.suggestion : undefined;
+}
+
+const PAYLOAD_MARK = "__typegraph__";
+
+interface Payload {
+  code: string;
+  message: string;
+  details: Details;
+  cause: string | null;
+}
+
+/** The one choke point: turns an error thrown by the native core into TypeGraph's class. */
+export function convertError(error: unknown): unknown {
+  if (!(error instanceof Error) || !error.message.startsWith(PAYLOAD_MARK)) return error;
+  let p: Payload;
+  try {
+    p = JSON.parse(error.message.slice(PAYLOAD_MARK.length)) as Payload;
+  } catch {
+    return error;
+  }
+  const cause = p.cause ? new Error(p.cause) : undefined;
+  const d = p.details ?? {};
+  switch (p.code) {
+    case "VALIDATION_ERROR":
+      return new ValidationError(p.message, d, { cause });
+    case "NODE_NOT_FOUND":
+      return new NodeNotFoundError(String(d.kind), String(d.id), { cause });
+    case "EDGE_NOT_FOUND":
+      return new EdgeNotFoundError(String(d.kind), String(d.id), { cause });
+    case "KIND_NOT_FOUND":
+      return new KindNotFoundError(String(d.kindName), d.entity as "node" | "edge", { graphId: d.graphId as string, cause });
+    case "ENDPOINT_ERROR":
+      return new EndpointError(d, { cause });
+    case "ENDPOINT_NOT_FOUND":
+      return new EndpointNotFoundError(d, { cause });
+    case "RESTRICTED_DELETE":
+      return new RestrictedDeleteError(d, { cause });
+    case "UNIQUENESS_VIOLATION":
+      return new UniquenessError(d, { cause });
+    case "CARDINALITY_ERROR":
+      return new CardinalityError(d, { cause });
+    case "DISJOINT_ERROR":
+      return new DisjointError(d, { cause });
+    case "CONFIGURATION_ERROR":
+      return new ConfigurationError(p.message, d, { cause });
+    case "BACKEND_DISPOSED":
+      return new BackendDisposedError({ cause });
+    case "TRANSACTION_CLOSED":
+      return new TransactionClosedError({ cause });
+    case "CONSTRAINT_NOT_FOUND":
+      return new NodeConstraintNotFoundError(String(d.constraintName), String(d.kind), { cause });
+    case "MIGRATION_ERROR":
+      return new MigrationError(p.message, d, { cause });
+    case "STALE_SCHEMA_VERSION":
+      return new StaleVersionError(d, { cause });
+    case "SCHEMA_CONTENT_CONFLICT":
+      return new SchemaContentConflictError(d, { cause });
+    case "UNSUPPORTED_PREDICATE":
+      return new UnsupportedPredicateError(p.message, d, { cause });
+    case "DATABASE_OPERATION_ERROR":
+      return new DatabaseOperationError(p.message, d, { cause });
+    default:
+      return new CompilerInvariantError(p.message, d, { cause });
+  }
+}

@@ -1,0 +1,35 @@
+// `typegraph-native`: the portable surface.
+export * from "./core.js";
+export * from "./errors.js";
+export { Predicate, FieldAccessor } from "./predicates.js";
+export {
+  Store,
+  NodeCollection,
+  EdgeCollection,
+  createStore,
+  createStoreWithSchema,
+  type Node,
+  type Edge,
+  type NodeMeta,
+  type EdgeMeta,
+  type NodeRef,
+  type TransactionContext,
+  type SchemaValidationResult,
+  type SchemaDiff,
+  type SchemaChange,
+  type TemporalOptions,
+  type GraphNodeCollections,
+  type GraphEdgeCollections,
+} from "./store.js";
+export { computeSchemaHash, serializeSchema, type SerializedSchema } from "./schema.js";
+export type { GraphBackend, BackendCapabilities } from "./backend.js";
+
+export { nanoidLikeId as generateId };
+import { randomBytes } from "node:crypto";
+const ALPHABET = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
+function nanoidLikeId(): string {
+  const bytes = randomBytes(21);
+  let id = "";
+  for (const b of bytes) id += ALPHABET[b & 63];
+  return id;
+}

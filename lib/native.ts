@@ -1,0 +1,2 @@
+// The generated native module (napi CLI output at the package root).
+export { NativeSqlite, NativePostgres, generateDdl } from "../index.js";

@@ -1,0 +1,62 @@
+// `./postgres` and `./adapters/drizzle/postgres`: PostgreSQL backends and DDL.
+import { PostgresBackend } from "./backend.js";
+import { ConfigurationError } from "./errors.js";
+import { generateDdl } from "./native.js";
+
+interface PoolLike {
+  options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string | (() => string); database?: string; max?: number };
+}
+
+function urlFromPool(pool: PoolLike): string {
+  const o = pool.options ?? {};
+  if (o.connectionString) return o.connectionString;
+  if (typeof o.password === "function") {
+    throw new ConfigurationError("A pg Pool with a password callback can't be shared with the native engine; pass a connection string.", {
+      code: "UNSUPPORTED_POOL_CONFIG",
+    });
+  }
+  const user = encodeURIComponent(o.user ?? process.env.PGUSER ?? "postgres");
+  const pass = o.password ? `:${encodeURIComponent(o.password)}` : "";
+  const host = o.host ?? process.env.PGHOST ?? "localhost";
+  const port = o.port ?? (process.env.PGPORT ? Number(process.env.PGPORT) : 5432);
+  const db = encodeURIComponent(o.database ?? process.env.PGDATABASE ?? o.user ?? "postgres");
+  return `postgres://${user}${pass}@${host}:${port}/${db}`;
+}
+
+export interface PostgresBackendOptions {
+  /** Pool size of the engine's own connections (default: the pg Pool's `max`, else 10). */
+  maxConnections?: number;
+}
+
+/**
+ * A PostgreSQL backend from a connection string, a `pg` Pool, or a Drizzle
+ * database over one. The engine opens its own connections with the same settings.
+ */
+export function createPostgresBackend(input: string | PoolLike | { $client: PoolLike }, options: PostgresBackendOptions = {}): PostgresBackend {
+  let url: string;
+  let max = options.maxConnections;
+  if (typeof input === "string") {
+    url = input;
+  } else if (input && typeof input === "object" && "$client" in input) {
+    url = urlFromPool(input.$client);
+    max ??= input.$client.options?.max;
+  } else if (input && typeof input === "object" && "options" in input) {
+    url = urlFromPool(input);
+    max ??= input.options?.max;
+  } else {
+    throw new ConfigurationError("createPostgresBackend expects a connection string, a pg Pool or a Drizzle database.", {
+      code: "INVALID_POSTGRES_INPUT",
+    });
+  }
+  return new PostgresBackend(url, max);
+}
+
+/** The schema as a list of statements, in creation order (without the pgvector extension). */
+export function generatePostgresDDL(): string[] {
+  return generateDdl("postgres").split("\n\n").slice(1);
+}
+
+/** The whole schema as one script, enabling pgvector first. */
+export function generatePostgresMigrationSQL(): string {
+  return generateDdl("postgres");
+}

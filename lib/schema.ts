@@ -1,0 +1,223 @@
+// The persisted schema document and its hash, in the original's format so a
+// database written by either implementation opens in the other.
+
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { getEmbeddingInfo, unwrap, type GraphDef, type OntologyRelation } from "./core.js";
+
+export interface SerializedSchema {
+  graphId: string;
+  version: number;
+  generatedAt: string;
+  nodes: Record<string, unknown>;
+  edges: Record<string, unknown>;
+  ontology: unknown;
+  defaults: unknown;
+  indexes?: unknown[];
+  [key: string]: unknown;
+}
+
+function propsJsonSchema(schema: unknown): unknown {
+  try {
+    return z.toJSONSchema(schema as z.ZodType);
+  } catch {
+    // Unrepresentable fields (embeddings, dates, bigints) degrade the whole kind, as upstream does.
+    return { type: "object" };
+  }
+}
+
+function nameOf(x: OntologyRelation["from"]): string {
+  return typeof x === "string" ? x : x.kind;
+}
+
+function subclassClosures(relations: { metaEdge: string; from: string; to: string }[]) {
+  const parents = new Map<string, string[]>();
+  for (const r of relations) {
+    if (r.metaEdge !== "subClassOf") continue;
+    parents.set(r.from, [...(parents.get(r.from) ?? []), r.to]);
+    if (!parents.has(r.to)) parents.set(r.to, []);
+  }
+  const ancestors: Record<string, string[]> = {};
+  const descendants: Record<string, string[]> = {};
+  for (const kind of parents.keys()) {
+    const seen: string[] = [];
+    const stack = [...(parents.get(kind) ?? [])];
+    while (stack.length > 0) {
+      const k = stack.shift()!;
+      if (seen.includes(k)) continue;
+      seen.push(k);
+      stack.push(...(parents.get(k) ?? []));
+    }
+    ancestors[kind] = seen;
+    for (const a of seen) (descendants[a] ??= []).push(kind);
+  }
+  return { ancestors, descendants };
+}
+
+/** Relations as the engine and the document carry them. */
+export function ontologyRelations(graph: GraphDef): { metaEdge: string; from: string; to: string }[] {
+  return graph.ontology.map((r) => ({
+    metaEdge: typeof r.metaEdge === "string" ? r.metaEdge : r.metaEdge.name,
+    from: nameOf(r.from),
+    to: nameOf(r.to),
+  }));
+}
+
+export function serializeSchema(graph: GraphDef, version: number): SerializedSchema {
+  const nodes: Record<string, unknown> = {};
+  const indexes: Record<string, unknown>[] = [];
+  for (const [kind, reg] of Object.entries(graph.nodes)) {
+    const shape = (reg.type.schema as { shape: Record<string, unknown> }).shape;
+    nodes[kind] = {
+      kind,
+      properties: propsJsonSchema(reg.type.schema),
+      uniqueConstraints: (reg.unique ?? []).map((u) => {
+        const where = u.where ? u.where(uniqueWhereProxy() as never) : undefined;
+        return {
+          name: u.name,
+          fields: [...u.fields],
+          where: where ? JSON.stringify({ field: where.field, op: where.op }) : undefined,
+          scope: u.scope,
+          collation: u.collation,
+        };
+      }),
+      onDelete: reg.onDelete ?? "restrict",
+      description: reg.type.description,
+      annotations: reg.type.annotations && Object.keys(reg.type.annotations).length > 0 ? reg.type.annotations : undefined,
+    };
+    for (const [field, schema] of Object.entries(shape)) {
+      const info = getEmbeddingInfo(schema);
+      if (!info) continue;
+      indexes.push({
+        entity: "vector",
+        kind,
+        name: `tg_vec_${kind}_${field}_${info.metric}`.toLowerCase(),
+        fieldPath: field,
+        dimensions: info.dimensions,
+        metric: info.metric,
+        indexType: info.indexType,
+        indexParams: { m: info.m, efConstruction: info.efConstruction },
+      });
+    }
+  }
+  const edges: Record<string, unknown> = {};
+  for (const [kind, reg] of Object.entries(graph.edges)) {
+    edges[kind] = {
+      kind,
+      fromKinds: reg.from.map((n) => n.kind),
+      toKinds: reg.to.map((n) => n.kind),
+      properties: propsJsonSchema(reg.type.schema),
+      cardinality: reg.cardinality ?? "many",
+      endpointExistence: "notDeleted",
+      description: reg.type.description,
+      annotations: reg.type.annotations && Object.keys(reg.type.annotations).length > 0 ? reg.type.annotations : undefined,
+    };
+  }
+  const relations = ontologyRelations(graph);
+  const { ancestors, descendants } = subclassClosures(relations);
+  const doc: SerializedSchema = {
+    graphId: graph.id,
+    version,
+    generatedAt: new Date().toISOString(),
+    nodes,
+    edges,
+    ontology: {
+      metaEdges: {},
+      relations,
+      closures: {
+        subClassAncestors: ancestors,
+        subClassDescendants: descendants,
+        broaderClosure: {},
+        narrowerClosure: {},
+        equivalenceSets: {},
+        disjointPairs: [],
+        partOfClosure: {},
+        hasPartClosure: {},
+        iriToKind: {},
+        edgeInverses: {},
+        edgeImplicationsClosure: {},
+        edgeImplyingClosure: {},
+      },
+    },
+    defaults: { onNodeDelete: graph.defaults.onNodeDelete, temporalMode: graph.defaults.temporalMode },
+  };
+  if (indexes.length > 0) doc.indexes = indexes.sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1));
+  // Round-trip once so undefined keys disappear exactly as they do in the stored text.
+  return JSON.parse(JSON.stringify(doc)) as SerializedSchema;
+}
+
+function uniqueWhereProxy() {
+  return new Proxy(
+    {},
+    {
+      get: (_t, field) => ({
+        isNull: () => ({ field: String(field), op: "isNull" }),
+        isNotNull: () => ({ field: String(field), op: "isNotNull" }),
+      }),
+    },
+  );
+}
+
+function sortKeysDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) out[k] = sortKeysDeep((value as Record<string, unknown>)[k]);
+    return out;
+  }
+  return value;
+}
+
+/** SHA-256 over the key-sorted document without `version`/`generatedAt`; first 16 hex chars. */
+export function computeSchemaHash(doc: SerializedSchema): string {
+  const { version: _v, generatedAt: _g, ...rest } = doc;
+  const text = JSON.stringify(sortKeysDeep(rest));
+  return createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16);
+}
+
+/** What the engine needs of a graph: kinds, endpoints, delete rules, unique constraints, relations. */
+export function engineGraph(graph: GraphDef): string {
+  const nodes: Record<string, unknown> = {};
+  for (const [kind, reg] of Object.entries(graph.nodes)) {
+    nodes[kind] = {
+      onDelete: reg.onDelete ?? "restrict",
+      unique: (reg.unique ?? []).map((u) => ({
+        name: u.name,
+        fields: [...u.fields],
+        where: u.where ? u.where(uniqueWhereProxy() as never) : null,
+        scope: u.scope ?? "kind",
+        collation: u.collation ?? "binary",
+      })),
+    };
+  }
+  const edges: Record<string, unknown> = {};
+  for (const [kind, reg] of Object.entries(graph.edges)) {
+    edges[kind] = { from: reg.from.map((n) => n.kind), to: reg.to.map((n) => n.kind), cardinality: reg.cardinality ?? "many" };
+  }
+  return JSON.stringify({ graphId: graph.id, nodes, edges, relations: ontologyRelations(graph), defaultOnDelete: "restrict" });
+}
+
+/** The zod type family of a field, for predicate compilation. */
+export function valueTypeOf(schema: unknown): string {
+  if (getEmbeddingInfo(schema)) return "embedding";
+  const inner = unwrap(schema) as { def?: { type?: string } } | undefined;
+  switch (inner?.def?.type) {
+    case "string":
+    case "enum":
+      return "string";
+    case "number":
+    case "int":
+      return "number";
+    case "boolean":
+      return "boolean";
+    case "date":
+      return "date";
+    case "array":
+      return "array";
+    case "object":
+    case "record":
+      return "object";
+    default:
+      return "unknown";
+  }
+}

@@ -1,0 +1,661 @@
+// Stores and collections: zod validation here, everything else asked of the
+// engine in one crossing per call.
+
+import type { z } from "zod";
+import type { GraphBackend, TxToken } from "./backend.js";
+import type { EdgeId, EdgeType, GraphDef, NodeId, NodeType, TemporalMode } from "./core.js";
+import {
+  ConfigurationError,
+  KindNotFoundError,
+  MigrationError,
+  NodeNotFoundError,
+  EdgeNotFoundError,
+  StaleVersionError,
+  UnsupportedPredicateError,
+  ValidationError,
+  type ValidationIssue,
+} from "./errors.js";
+import { entityAccessor, type FieldAccessor, type Predicate } from "./predicates.js";
+import { computeSchemaHash, engineGraph, serializeSchema, type SerializedSchema } from "./schema.js";
+
+export interface NodeMeta {
+  version: number;
+  validFrom: string | undefined;
+  validTo: string | undefined;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | undefined;
+}
+export type EdgeMeta = Omit<NodeMeta, "version">;
+
+export type Node<N extends NodeType = NodeType> = { kind: N["kind"]; id: NodeId<N>; meta: NodeMeta } & z.output<N["schema"]>;
+export type Edge<E extends EdgeType = EdgeType> = {
+  id: EdgeId<E>;
+  kind: E["kind"];
+  fromKind: string;
+  fromId: string;
+  toKind: string;
+  toId: string;
+  meta: EdgeMeta;
+} & z.output<E["schema"]>;
+
+export type NodeRef = { kind: string; id: string };
+export interface TemporalOptions {
+  temporalMode?: TemporalMode;
+  asOf?: string | Date;
+}
+type TemporalArg = TemporalOptions | TemporalMode | undefined;
+
+type NodeRow = [string, string, Record<string, unknown>, number, string | null, string | null, string, string, string | null];
+type EdgeRow = [string, string, string, string, string, string, Record<string, unknown> | null, string | null, string | null, string, string, string | null];
+
+const u = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+function toNode(r: NodeRow): Node {
+  return {
+    kind: r[0],
+    id: r[1],
+    meta: { version: r[3], validFrom: u(r[4]), validTo: u(r[5]), createdAt: r[6], updatedAt: r[7], deletedAt: u(r[8]) },
+    ...r[2],
+  } as Node;
+}
+
+function toEdge(r: EdgeRow): Edge {
+  return {
+    id: r[0],
+    kind: r[1],
+    fromKind: r[2],
+    fromId: r[3],
+    toKind: r[4],
+    toId: r[5],
+    meta: { validFrom: u(r[7]), validTo: u(r[8]), createdAt: r[9], updatedAt: r[10], deletedAt: u(r[11]) },
+    ...(r[6] ?? {}),
+  } as Edge;
+}
+
+function temporal(arg: TemporalArg): { temporalMode?: string; asOf?: string } {
+  if (arg === undefined) return {};
+  if (typeof arg === "string") return { temporalMode: arg };
+  const asOf = arg.asOf instanceof Date ? arg.asOf.toISOString() : arg.asOf;
+  return { temporalMode: arg.temporalMode ?? (asOf ? "asOf" : undefined), asOf };
+}
+
+function instant(v: string | Date | undefined): string | undefined {
+  return v instanceof Date ? v.toISOString() : v;
+}
+
+function zodIssues(error: z.ZodError): ValidationIssue[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message, code: i.code }));
+}
+
+function validate<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  ctx: { entityType: "node" | "edge"; kind: string; operation: "create" | "update"; id?: string },
+): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const where = ctx.id === undefined ? `new ${ctx.kind}` : `${ctx.kind}/${ctx.id}`;
+  throw new ValidationError(
+    `Invalid ${ctx.entityType} props for ${where}: ${result.error.message}`,
+    {
+      entityType: ctx.entityType,
+      kind: ctx.kind,
+      operation: ctx.operation,
+      ...(ctx.id === undefined ? {} : { id: ctx.id }),
+      issues: zodIssues(result.error),
+    },
+    { cause: result.error },
+  );
+}
+
+/** Runs a read-merge-write, retrying when another writer changed the row in between. */
+async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt < 8 && error instanceof StaleVersionError && error.details.retry === true) continue;
+      throw error;
+    }
+  }
+}
+
+/** @internal Shared by root collections and transaction collections. */
+interface Runner {
+  readonly backend: GraphBackend;
+  readonly handle: number;
+  readonly tx?: TxToken;
+}
+
+function run(r: Runner, op: string, args: unknown): Promise<unknown> {
+  return r.backend.call(r.handle, op, args, r.tx);
+}
+
+export class NodeCollection<N extends NodeType = NodeType> {
+  readonly #r: Runner;
+  readonly #type: N;
+  readonly #kind: string;
+
+  /** @internal */
+  constructor(runner: Runner, kind: string, type: N) {
+    this.#r = runner;
+    this.#kind = kind;
+    this.#type = type;
+  }
+
+  get kind(): N["kind"] {
+    return this.#kind;
+  }
+
+  async create(props: z.input<N["schema"]>, options: { id?: string; validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
+    const data = validate(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation: "create" });
+    const row = await run(this.#r, "createNode", {
+      kind: this.#kind,
+      id: options.id,
+      props: data,
+      validFrom: instant(options.validFrom),
+      validTo: instant(options.validTo),
+    });
+    return toNode(row as NodeRow) as Node<N>;
+  }
+
+  async getById(id: string, options?: TemporalArg): Promise<Node<N> | undefined> {
+    const row = await run(this.#r, "getNode", { kind: this.#kind, id, ...temporal(options) });
+    return row === null ? undefined : (toNode(row as NodeRow) as Node<N>);
+  }
+
+  async getByIds(ids: readonly string[], options?: TemporalArg): Promise<(Node<N> | undefined)[]> {
+    if (ids.length === 0) return [];
+    const rows = (await run(this.#r, "getNodes", { kind: this.#kind, ids, ...temporal(options) })) as (NodeRow | null)[];
+    return rows.map((r) => (r === null ? undefined : (toNode(r) as Node<N>)));
+  }
+
+  async find(
+    options: { where?: (n: Record<keyof z.output<N["schema"]> | "id" | "kind", FieldAccessor>) => Predicate; limit?: number; offset?: number } = {},
+    temporalOptions?: TemporalArg,
+  ): Promise<Node<N>[]> {
+    const where = options.where
+      ? options.where(entityAccessor(this.#type.schema.shape, ["id", "kind"]) as never).ast
+      : undefined;
+    const rows = (await run(this.#r, "findNodes", {
+      kind: this.#kind,
+      where,
+      limit: options.limit,
+      offset: options.offset,
+      ...temporal(temporalOptions),
+    })) as NodeRow[];
+    return rows.map((r) => toNode(r) as Node<N>);
+  }
+
+  async count(options?: TemporalArg): Promise<number> {
+    return (await run(this.#r, "countNodes", { kind: this.#kind, ...temporal(options) })) as number;
+  }
+
+  async update(
+    id: string,
+    patch: Partial<z.input<N["schema"]>>,
+    options: { validTo?: string | Date; clearValidTo?: boolean } = {},
+  ): Promise<Node<N>> {
+    if (options.validTo !== undefined && options.clearValidTo) {
+      throw new ValidationError("validTo and clearValidTo cannot be combined", {
+        entityType: "node",
+        kind: this.#kind,
+        id,
+        operation: "update",
+        issues: [{ path: "clearValidTo", message: "validTo and clearValidTo cannot be combined" }],
+      });
+    }
+    return withRetry(async () => {
+      const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
+      if (current === null) throw new NodeNotFoundError(this.#kind, id);
+      const merged = { ...current[2], ...patch };
+      const data = validate(this.#type.schema, merged, { entityType: "node", kind: this.#kind, operation: "update", id });
+      if (current[8] !== null) throw new NodeNotFoundError(this.#kind, id);
+      const row = await run(this.#r, "updateNode", {
+        kind: this.#kind,
+        id,
+        props: data,
+        expectedVersion: current[3],
+        validTo: instant(options.validTo),
+        clearValidTo: options.clearValidTo ?? false,
+      });
+      return toNode(row as NodeRow) as Node<N>;
+    });
+  }
+
+  async upsertById(id: string, props: z.input<N["schema"]>, options: { validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
+    return withRetry(async () => {
+      const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
+      if (current !== null && current[8] === null) return this.update(id, props as Partial<z.input<N["schema"]>>, { validTo: options.validTo });
+      // Missing: create. Tombstone: merge over its props and resurrect with a fresh window.
+      const merged = current === null ? props : { ...current[2], ...props };
+      const data = validate(this.#type.schema, merged, { entityType: "node", kind: this.#kind, operation: "create" });
+      const row = await run(this.#r, "createNode", {
+        kind: this.#kind,
+        id,
+        props: data,
+        validFrom: instant(options.validFrom),
+        validTo: instant(options.validTo),
+      });
+      return toNode(row as NodeRow) as Node<N>;
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    await run(this.#r, "deleteNode", { kind: this.#kind, id });
+  }
+
+  async hardDelete(id: string): Promise<void> {
+    await run(this.#r, "hardDeleteNode", { kind: this.#kind, id });
+  }
+}
+
+function refOf(x: NodeRef | { kind: string; id: string }): NodeRef {
+  return { kind: x.kind, id: x.id };
+}
+
+export class EdgeCollection<E extends EdgeType = EdgeType> {
+  readonly #r: Runner;
+  readonly #type: E;
+  readonly #kind: string;
+
+  /** @internal */
+  constructor(runner: Runner, kind: string, type: E) {
+    this.#r = runner;
+    this.#kind = kind;
+    this.#type = type;
+  }
+
+  get kind(): E["kind"] {
+    return this.#kind;
+  }
+
+  async create(
+    from: NodeRef,
+    to: NodeRef,
+    props?: z.input<E["schema"]>,
+    options: { id?: string; validFrom?: string | Date; validTo?: string | Date } = {},
+  ): Promise<Edge<E>> {
+    const data = validate(this.#type.schema, props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" });
+    const row = await run(this.#r, "createEdge", {
+      kind: this.#kind,
+      id: options.id,
+      from: refOf(from),
+      to: refOf(to),
+      props: data,
+      validFrom: instant(options.validFrom),
+      validTo: instant(options.validTo),
+    });
+    return toEdge(row as EdgeRow) as Edge<E>;
+  }
+
+  async getById(id: string, options?: TemporalArg): Promise<Edge<E> | undefined> {
+    const row = await run(this.#r, "getEdge", { kind: this.#kind, id, ...temporal(options) });
+    return row === null ? undefined : (toEdge(row as EdgeRow) as Edge<E>);
+  }
+
+  async getByIds(ids: readonly string[], options?: TemporalArg): Promise<(Edge<E> | undefined)[]> {
+    if (ids.length === 0) return [];
+    const rows = (await run(this.#r, "getEdges", { kind: this.#kind, ids, ...temporal(options) })) as (EdgeRow | null)[];
+    return rows.map((r) => (r === null ? undefined : (toEdge(r) as Edge<E>)));
+  }
+
+  async find(options: { from?: NodeRef; to?: NodeRef; limit?: number; offset?: number; where?: unknown } = {}, temporalOptions?: TemporalArg): Promise<Edge<E>[]> {
+    if (options.where !== undefined) {
+      throw new UnsupportedPredicateError(`store.edges.${this.#kind}.find({ where }) is not supported; use store.query() for edge property filters.`, {
+        kind: this.#kind,
+        operation: "find",
+      });
+    }
+    const rows = (await run(this.#r, "findEdges", {
+      kind: this.#kind,
+      from: options.from && refOf(options.from),
+      to: options.to && refOf(options.to),
+      limit: options.limit,
+      offset: options.offset,
+      ...temporal(temporalOptions),
+    })) as EdgeRow[];
+    return rows.map((r) => toEdge(r) as Edge<E>);
+  }
+
+  findFrom(from: NodeRef, temporalOptions?: TemporalArg): Promise<Edge<E>[]> {
+    return this.find({ from }, temporalOptions);
+  }
+
+  findTo(to: NodeRef, temporalOptions?: TemporalArg): Promise<Edge<E>[]> {
+    return this.find({ to }, temporalOptions);
+  }
+
+  async count(filter: { from?: NodeRef; to?: NodeRef } = {}, temporalOptions?: TemporalArg): Promise<number> {
+    return (await run(this.#r, "countEdges", {
+      kind: this.#kind,
+      from: filter.from && refOf(filter.from),
+      to: filter.to && refOf(filter.to),
+      ...temporal(temporalOptions),
+    })) as number;
+  }
+
+  async update(id: string, patch: Partial<z.input<E["schema"]>>, options: { validTo?: string | Date; clearValidTo?: boolean } = {}): Promise<Edge<E>> {
+    return withRetry(async () => {
+      const current = (await run(this.#r, "getEdge", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as EdgeRow | null;
+      if (current === null || current[11] !== null) throw new EdgeNotFoundError(this.#kind, id);
+      const data = validate(this.#type.schema, { ...(current[6] ?? {}), ...patch }, { entityType: "edge", kind: this.#kind, operation: "update", id });
+      const row = await run(this.#r, "updateEdge", {
+        kind: this.#kind,
+        id,
+        props: data,
+        expectedUpdatedAt: current[10],
+        validTo: instant(options.validTo),
+        clearValidTo: options.clearValidTo ?? false,
+      });
+      return toEdge(row as EdgeRow) as Edge<E>;
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    await run(this.#r, "deleteEdge", { kind: this.#kind, id });
+  }
+
+  async hardDelete(id: string): Promise<void> {
+    await run(this.#r, "hardDeleteEdge", { kind: this.#kind, id });
+  }
+}
+
+export type GraphNodeCollections<G extends GraphDef> = { [K in keyof G["nodes"]]: NodeCollection<G["nodes"][K]["type"]> };
+export type GraphEdgeCollections<G extends GraphDef> = { [K in keyof G["edges"]]: EdgeCollection<G["edges"][K]["type"]> };
+
+function collections<G extends GraphDef>(graph: G, runner: Runner) {
+  const nodeCache = new Map<string, NodeCollection>();
+  const edgeCache = new Map<string, EdgeCollection>();
+  const nodes = new Proxy({} as GraphNodeCollections<G>, {
+    get(_t, kind) {
+      if (typeof kind !== "string") return undefined;
+      const reg = graph.nodes[kind];
+      if (!reg) throw new KindNotFoundError(kind, "node", { graphId: graph.id });
+      let c = nodeCache.get(kind);
+      if (!c) nodeCache.set(kind, (c = new NodeCollection(runner, kind, reg.type)));
+      return c;
+    },
+    has: (_t, kind) => typeof kind === "string" && kind in graph.nodes,
+    ownKeys: () => Object.keys(graph.nodes),
+    getOwnPropertyDescriptor: (_t, kind) =>
+      typeof kind === "string" && kind in graph.nodes ? { enumerable: true, configurable: true } : undefined,
+  });
+  const edges = new Proxy({} as GraphEdgeCollections<G>, {
+    get(_t, kind) {
+      if (typeof kind !== "string") return undefined;
+      const reg = graph.edges[kind];
+      if (!reg) throw new KindNotFoundError(kind, "edge", { graphId: graph.id });
+      let c = edgeCache.get(kind);
+      if (!c) edgeCache.set(kind, (c = new EdgeCollection(runner, kind, reg.type)));
+      return c;
+    },
+    has: (_t, kind) => typeof kind === "string" && kind in graph.edges,
+    ownKeys: () => Object.keys(graph.edges),
+    getOwnPropertyDescriptor: (_t, kind) =>
+      typeof kind === "string" && kind in graph.edges ? { enumerable: true, configurable: true } : undefined,
+  });
+  return { nodes, edges };
+}
+
+export interface TransactionContext<G extends GraphDef> {
+  readonly nodes: GraphNodeCollections<G>;
+  readonly edges: GraphEdgeCollections<G>;
+  getNodeCollection(kind: string): NodeCollection | undefined;
+}
+
+export class Store<G extends GraphDef = GraphDef> {
+  readonly #graph: G;
+  readonly #backend: GraphBackend;
+  readonly #handle: Promise<number> | number;
+  #collections: ReturnType<typeof collections<G>> | undefined;
+  #runner: Runner | undefined;
+
+  /** @internal */
+  constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number) {
+    this.#graph = graph;
+    this.#backend = backend;
+    this.#handle = handle;
+    if (typeof handle === "number") this.#runner = { backend, handle };
+  }
+
+  get graph(): G {
+    return this.#graph;
+  }
+  get graphId(): G["id"] {
+    return this.#graph.id;
+  }
+  get backend(): GraphBackend {
+    return this.#backend;
+  }
+  get capabilities() {
+    return this.#backend.capabilities;
+  }
+
+  #rootRunner(): Runner {
+    if (this.#runner) return this.#runner;
+    // PostgreSQL registers asynchronously; calls wait for the handle.
+    const backend = this.#backend;
+    const handle = this.#handle as Promise<number>;
+    const lazy: Runner = {
+      backend: {
+        ...backend,
+        dialect: backend.dialect,
+        capabilities: backend.capabilities,
+        call: async (_h: number, op: string, args: unknown, tx?: TxToken) => backend.call(await handle, op, args, tx),
+      } as GraphBackend,
+      handle: -1,
+    };
+    void handle.then((h) => (this.#runner = { backend, handle: h }), () => undefined);
+    return lazy;
+  }
+
+  get nodes(): GraphNodeCollections<G> {
+    return (this.#collections ??= collections(this.#graph, this.#rootRunner())).nodes;
+  }
+  get edges(): GraphEdgeCollections<G> {
+    return (this.#collections ??= collections(this.#graph, this.#rootRunner())).edges;
+  }
+
+  getNodeCollection(kind: string): NodeCollection | undefined {
+    return kind in this.#graph.nodes ? (this.nodes as Record<string, NodeCollection>)[kind] : undefined;
+  }
+  getEdgeCollection(kind: string): EdgeCollection | undefined {
+    return kind in this.#graph.edges ? (this.edges as Record<string, EdgeCollection>)[kind] : undefined;
+  }
+  getNodeCollectionOrThrow(kind: string): NodeCollection {
+    const c = this.getNodeCollection(kind);
+    if (!c) throw new KindNotFoundError(kind, "node", { graphId: this.#graph.id });
+    return c;
+  }
+  getEdgeCollectionOrThrow(kind: string): EdgeCollection {
+    const c = this.getEdgeCollection(kind);
+    if (!c) throw new KindNotFoundError(kind, "edge", { graphId: this.#graph.id });
+    return c;
+  }
+
+  /** Runs `fn` in one database transaction: its return value passes through, a throw rolls everything back. */
+  async transaction<T>(fn: (tx: TransactionContext<G>) => Promise<T> | T): Promise<T> {
+    const handle = await this.#handle;
+    const token = await this.#backend.begin();
+    const c = collections(this.#graph, { backend: this.#backend, handle, tx: token });
+    const tx: TransactionContext<G> = {
+      nodes: c.nodes,
+      edges: c.edges,
+      getNodeCollection: (kind: string) => (kind in this.#graph.nodes ? (c.nodes as Record<string, NodeCollection>)[kind] : undefined),
+    };
+    let result: T;
+    try {
+      result = await fn(tx);
+    } catch (error) {
+      await this.#backend.end(token, false);
+      throw error;
+    }
+    await this.#backend.end(token, true);
+    return result;
+  }
+
+  /** The active schema version row of this graph, or undefined. */
+  async getActiveSchema(): Promise<{ version: number; hash: string; doc: SerializedSchema } | undefined> {
+    const active = await this.#backend.call(await this.#handle, "getActiveSchema", {});
+    return (active ?? undefined) as { version: number; hash: string; doc: SerializedSchema } | undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.#backend.close();
+  }
+}
+
+export type StoreOptions = Record<string, unknown>;
+
+/** A store over existing tables: no DDL, no schema checks. */
+export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend, _options?: StoreOptions): Store<G> {
+  const handle = backend.register(engineGraph(graph));
+  return new Store(graph, backend, handle);
+}
+
+export type SchemaValidationResult =
+  | { status: "initialized"; version: number; committedRow: Record<string, unknown> }
+  | { status: "unchanged"; version: number }
+  | { status: "migrated"; fromVersion: number; toVersion: number; diff: SchemaDiff; committedRow: Record<string, unknown> }
+  | { status: "pending"; version: number; diff: SchemaDiff }
+  | { status: "breaking"; diff: SchemaDiff; actions: string[] };
+
+export interface SchemaChange {
+  type: "added" | "removed" | "modified";
+  kind: string;
+  entity: "node" | "edge";
+  severity: "safe" | "breaking";
+  details: string;
+}
+export interface SchemaDiff {
+  fromVersion: number;
+  toVersion: number;
+  nodes: SchemaChange[];
+  edges: SchemaChange[];
+  hasBreakingChanges: boolean;
+  hasChanges: boolean;
+  summary: string;
+}
+
+function diffSchemas(before: SerializedSchema, after: SerializedSchema, fromVersion: number): SchemaDiff {
+  const changes = { node: [] as SchemaChange[], edge: [] as SchemaChange[] };
+  for (const entity of ["node", "edge"] as const) {
+    const a = (entity === "node" ? before.nodes : before.edges) as Record<string, { properties?: { properties?: Record<string, unknown>; required?: string[] } }>;
+    const b = (entity === "node" ? after.nodes : after.edges) as typeof a;
+    for (const kind of Object.keys(b)) {
+      if (!(kind in a)) {
+        changes[entity].push({ type: "added", kind, entity, severity: "safe", details: `${entity} kind added` });
+      } else if (JSON.stringify(a[kind]) !== JSON.stringify(b[kind])) {
+        const oldProps = a[kind]!.properties?.properties ?? {};
+        const newProps = b[kind]!.properties?.properties ?? {};
+        const newRequired = b[kind]!.properties?.required ?? [];
+        const oldRequired = a[kind]!.properties?.required ?? [];
+        const removed = Object.keys(oldProps).filter((p) => !(p in newProps));
+        const changed = Object.keys(oldProps).filter((p) => p in newProps && JSON.stringify(oldProps[p]) !== JSON.stringify(newProps[p]));
+        const newlyRequired = newRequired.filter((p) => !oldRequired.includes(p) && !JSON.stringify(newProps[p] ?? {}).includes('"default"'));
+        const breaking = removed.length > 0 || changed.length > 0 || newlyRequired.length > 0;
+        changes[entity].push({
+          type: "modified",
+          kind,
+          entity,
+          severity: breaking ? "breaking" : "safe",
+          details: breaking
+            ? `removed: [${removed.join(", ")}], changed: [${changed.join(", ")}], newly required: [${newlyRequired.join(", ")}]`
+            : "additive change",
+        });
+      }
+    }
+    for (const kind of Object.keys(a)) {
+      if (!(kind in b)) changes[entity].push({ type: "removed", kind, entity, severity: "breaking", details: `${entity} kind removed` });
+    }
+  }
+  const all = [...changes.node, ...changes.edge];
+  return {
+    fromVersion,
+    toVersion: fromVersion + 1,
+    nodes: changes.node,
+    edges: changes.edge,
+    hasBreakingChanges: all.some((c) => c.severity === "breaking"),
+    hasChanges: all.length > 0,
+    summary: all.map((c) => `${c.type} ${c.entity} ${c.kind}`).join("; ") || "no changes",
+  };
+}
+
+/** Creates missing tables, records or checks the schema version, and returns the store with the outcome. */
+export async function createStoreWithSchema<G extends GraphDef>(
+  graph: G,
+  backend: GraphBackend,
+  options: { autoMigrate?: boolean; throwOnBreaking?: boolean } = {},
+): Promise<[Store<G>, SchemaValidationResult]> {
+  await backend.bootstrap();
+  const handle = await backend.register(engineGraph(graph));
+  const store = new Store(graph, backend, handle);
+  for (let attempt = 0; ; attempt++) {
+    const active = (await backend.call(handle, "getActiveSchema", {})) as { version: number; hash: string; doc: SerializedSchema } | null;
+    const doc = serializeSchema(graph, active ? active.version + 1 : 1);
+    const hash = computeSchemaHash(doc);
+    try {
+      if (!active) {
+        const row = (await backend.call(handle, "commitSchema", { graphId: graph.id, expected: null, version: 1, hash, doc: JSON.stringify(doc) })) as {
+          createdAt: string;
+        };
+        return [
+          store,
+          {
+            status: "initialized",
+            version: 1,
+            committedRow: { graph_id: graph.id, version: 1, schema_hash: hash, schema_doc: JSON.stringify(doc), created_at: row.createdAt, is_active: true },
+          },
+        ];
+      }
+      if (active.hash === hash) return [store, { status: "unchanged", version: active.version }];
+      const diff = diffSchemas(active.doc, doc, active.version);
+      if (!diff.hasChanges) return [store, { status: "unchanged", version: active.version }];
+      if (diff.hasBreakingChanges) {
+        if (options.throwOnBreaking === false) {
+          return [store, { status: "breaking", diff, actions: [...diff.nodes, ...diff.edges].filter((c) => c.severity === "breaking").map((c) => `${c.kind}: ${c.details}`) }];
+        }
+        throw new MigrationError(`Schema migration required: ${diff.summary}.`, {
+          graphId: graph.id,
+          fromVersion: active.version,
+          toVersion: active.version + 1,
+          reason: "breaking-change",
+          diff,
+        });
+      }
+      if (options.autoMigrate === false) return [store, { status: "pending", version: active.version, diff }];
+      const row = (await backend.call(handle, "commitSchema", {
+        graphId: graph.id,
+        expected: active.version,
+        version: active.version + 1,
+        hash,
+        doc: JSON.stringify(doc),
+      })) as { createdAt: string };
+      return [
+        store,
+        {
+          status: "migrated",
+          fromVersion: active.version,
+          toVersion: active.version + 1,
+          diff,
+          committedRow: {
+            graph_id: graph.id,
+            version: active.version + 1,
+            schema_hash: hash,
+            schema_doc: JSON.stringify(doc),
+            created_at: row.createdAt,
+            is_active: true,
+          },
+        },
+      ];
+    } catch (error) {
+      // Another process initialised or migrated first: re-read and decide again.
+      if (error instanceof StaleVersionError && attempt < 3) continue;
+      throw error;
+    }
+  }
+}
+
+export { ConfigurationError };
