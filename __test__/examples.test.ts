@@ -1,0 +1,30 @@
+// The runnable examples double as tests: each must exit 0 and print its result.
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const runExample = (file: string, args: string[] = []) =>
+  execFileSync(process.execPath, [`examples/${file}`, ...args], { cwd: root, encoding: "utf8", env: process.env });
+
+describe("examples", () => {
+  it("demo runs the main job on embedded SQLite", () => {
+    const out = runExample("demo.mjs");
+    expect(out).toContain("created Alice at Acme version 1");
+    expect(out).toContain("updated Alice → Porto version 2");
+    expect(out).toContain("refused: UniquenessError UNIQUENESS_VIOLATION");
+    expect(out).toContain("after cascade delete, jobs: 0");
+  });
+
+  it("seed 000: ephemeral in-memory store", () => {
+    expect(runExample("seed-000-sqlite-ephemeral.mjs")).toContain("ok 1");
+  });
+
+  it("seed 003: managed store initialises then reopens unchanged", () => {
+    expect(runExample("seed-003-managed-store.mjs")).toContain("ok initialized unchanged 1");
+  });
+
+  it.runIf(Boolean(process.env.DATABASE_URL))("seed 000: Drizzle + pg Pool on PostgreSQL, one transaction", () => {
+    expect(runExample("seed-000-postgres.mjs")).toContain("ok 1");
+  });
+});
