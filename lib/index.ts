@@ -13,6 +13,8 @@ export {
   type NodeMeta,
   type EdgeMeta,
   type NodeRef,
+  type BulkNodeItem,
+  type BulkEdgeItem,
   type TransactionContext,
   type SchemaValidationResult,
   type SchemaDiff,

@@ -249,6 +249,94 @@ export class NodeCollection<N extends NodeType = NodeType> {
   async hardDelete(id: string): Promise<void> {
     await run(this.#r, "hardDeleteNode", { kind: this.#kind, id });
   }
+
+  #bulkItems(items: readonly BulkNodeItem<N>[], operation: "create" | "update") {
+    return items.map((item, index) => ({
+      id: item.id,
+      props: validateAt(this.#type.schema, item.props, { entityType: "node", kind: this.#kind, operation }, index),
+      validFrom: instant(item.validFrom),
+      validTo: instant(item.validTo),
+    }));
+  }
+
+  /** Creates many nodes atomically in one call; returns them in input order. */
+  async bulkCreate(items: readonly BulkNodeItem<N>[]): Promise<Node<N>[]> {
+    if (items.length === 0) return [];
+    const rows = (await run(this.#r, "bulkCreateNodes", { kind: this.#kind, items: this.#bulkItems(items, "create"), returning: true })) as NodeRow[];
+    return rows.map((r) => toNode(r) as Node<N>);
+  }
+
+  /** The fast path: like bulkCreate, without reading the rows back. */
+  async bulkInsert(items: readonly BulkNodeItem<N>[]): Promise<void> {
+    if (items.length === 0) return;
+    await run(this.#r, "bulkCreateNodes", { kind: this.#kind, items: this.#bulkItems(items, "create"), returning: false });
+  }
+
+  /** Creates missing ids, merges into live ones, resurrects tombstones; repeated ids fold in order. */
+  async bulkUpsertById(items: readonly (BulkNodeItem<N> & { id: string })[]): Promise<Node<N>[]> {
+    if (items.length === 0) return [];
+    const order: string[] = [];
+    const folded = new Map<string, { props: Record<string, unknown>; index: number; validFrom?: string | Date; validTo?: string | Date }>();
+    items.forEach((item, index) => {
+      const prev = folded.get(item.id);
+      if (!prev) order.push(item.id);
+      folded.set(item.id, { props: { ...(prev?.props ?? {}), ...(item.props as Record<string, unknown>) }, index, validFrom: item.validFrom, validTo: item.validTo });
+    });
+    const current = (await run(this.#r, "getNodes", { kind: this.#kind, ids: order, temporalMode: "includeTombstones" })) as (NodeRow | null)[];
+    const merged = order.map((id, i) => {
+      const f = folded.get(id)!;
+      const base = current[i];
+      const props = base ? { ...base[2], ...f.props } : f.props;
+      const operation = base && base[8] === null ? "update" : "create";
+      return {
+        id,
+        props: validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id } : {}) }, f.index),
+        validFrom: instant(f.validFrom),
+        validTo: instant(f.validTo),
+      };
+    });
+    const rows = (await run(this.#r, "bulkUpsertNodes", { kind: this.#kind, items: merged, returning: true })) as NodeRow[];
+    const byId = new Map(rows.map((r) => [r[1], toNode(r) as Node<N>]));
+    return items.map((item) => byId.get(item.id)!);
+  }
+
+  /** Soft-deletes many nodes atomically; missing ids are ignored. */
+  async bulkDelete(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await run(this.#r, "bulkDeleteNodes", { kind: this.#kind, ids });
+  }
+}
+
+export interface BulkNodeItem<N extends NodeType = NodeType> {
+  id?: string;
+  props: z.input<N["schema"]>;
+  validFrom?: string | Date;
+  validTo?: string | Date;
+}
+
+export interface BulkEdgeItem<E extends EdgeType = EdgeType> {
+  id?: string;
+  from: NodeRef;
+  to: NodeRef;
+  props?: z.input<E["schema"]>;
+  validFrom?: string | Date;
+  validTo?: string | Date;
+}
+
+function validateAt<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  ctx: { entityType: "node" | "edge"; kind: string; operation: "create" | "update"; id?: string },
+  index: number,
+): z.output<S> {
+  try {
+    return validate(schema, input, ctx);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new ValidationError(`${error.message} (item ${index})`, { ...error.details, index }, { cause: (error as { cause?: unknown }).cause });
+    }
+    throw error;
+  }
 }
 
 function refOf(x: NodeRef | { kind: string; id: string }): NodeRef {
@@ -355,6 +443,36 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
 
   async delete(id: string): Promise<void> {
     await run(this.#r, "deleteEdge", { kind: this.#kind, id });
+  }
+
+  #bulkItems(items: readonly BulkEdgeItem<E>[]) {
+    return items.map((item, index) => ({
+      id: item.id,
+      from: refOf(item.from),
+      to: refOf(item.to),
+      props: validateAt(this.#type.schema, item.props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" }, index),
+      validFrom: instant(item.validFrom),
+      validTo: instant(item.validTo),
+    }));
+  }
+
+  /** Creates many edges atomically (endpoints checked in batch); returns them in input order. */
+  async bulkCreate(items: readonly BulkEdgeItem<E>[]): Promise<Edge<E>[]> {
+    if (items.length === 0) return [];
+    const rows = (await run(this.#r, "bulkCreateEdges", { kind: this.#kind, items: this.#bulkItems(items), returning: true })) as (EdgeRow | null)[];
+    return rows.map((r) => toEdge(r!) as Edge<E>);
+  }
+
+  /** The fast path: like bulkCreate, without reading the rows back. */
+  async bulkInsert(items: readonly BulkEdgeItem<E>[]): Promise<void> {
+    if (items.length === 0) return;
+    await run(this.#r, "bulkCreateEdges", { kind: this.#kind, items: this.#bulkItems(items), returning: false });
+  }
+
+  /** Soft-deletes many edges atomically; missing ids are ignored. */
+  async bulkDelete(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await run(this.#r, "bulkDeleteEdges", { kind: this.#kind, ids });
   }
 
   async hardDelete(id: string): Promise<void> {

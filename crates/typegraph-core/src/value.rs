@@ -18,6 +18,8 @@ pub enum Value {
     Json(Option<String>),
     /// A list of strings bound as ONE parameter (JSON array on SQLite, `text[]` on PostgreSQL).
     TextList(Vec<String>),
+    /// Like `TextList`, with NULL elements (bulk UNNEST columns of nullable instants).
+    NullableTextList(Vec<Option<String>>),
 }
 
 impl Value {

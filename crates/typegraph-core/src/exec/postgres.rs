@@ -41,6 +41,7 @@ fn bind_all<'q>(mut q: PgQuery<'q>, params: &'q [Value]) -> Result<PgQuery<'q>> 
                 q.bind(sqlx::types::Json(raw))
             }
             Value::TextList(items) => q.bind(items.as_slice()),
+            Value::NullableTextList(items) => q.bind(items.as_slice()),
         };
     }
     Ok(q)

@@ -87,6 +87,9 @@ impl rusqlite::ToSql for Bind<'_> {
             Value::TextList(items) => ToSqlOutput::Owned(rusqlite::types::Value::Text(
                 serde_json::to_string(items).unwrap_or_else(|_| "[]".into()),
             )),
+            Value::NullableTextList(items) => ToSqlOutput::Owned(rusqlite::types::Value::Text(
+                serde_json::to_string(items).unwrap_or_else(|_| "[]".into()),
+            )),
         })
     }
 }

@@ -164,7 +164,7 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
     row_json(Some(&row), EDGE_PROPS)
 }
 
-async fn check_cardinality<E: Executor>(
+pub(crate) async fn check_cardinality<E: Executor>(
     ex: &mut E, ctx: &Ctx<'_>, kind: &str, card: Cardinality, from: &NodeRef, to: &NodeRef, born_ended: bool,
 ) -> Result<()> {
     let extra = match card {

@@ -1,6 +1,7 @@
 //! Operations, written once over [`Executor`] and dispatched by name from the
 //! binding: JSON arguments in, JSON text out, one crossing per call.
 
+pub mod bulk;
 pub mod edges;
 pub mod nodes;
 pub mod rows;
@@ -98,6 +99,11 @@ pub async fn dispatch<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &s
         "updateEdge" => edges::update(ex, ctx, parse(args)?).await,
         "deleteEdge" => edges::delete(ex, ctx, parse(args)?, false).await,
         "hardDeleteEdge" => edges::delete(ex, ctx, parse(args)?, true).await,
+        "bulkCreateNodes" => bulk::create_nodes(ex, ctx, parse(args)?).await,
+        "bulkUpsertNodes" => bulk::upsert_nodes(ex, ctx, parse(args)?).await,
+        "bulkDeleteNodes" => bulk::delete_nodes(ex, ctx, parse(args)?).await,
+        "bulkCreateEdges" => bulk::create_edges(ex, ctx, parse(args)?).await,
+        "bulkDeleteEdges" => bulk::delete_edges(ex, ctx, parse(args)?).await,
         "getActiveSchema" => schema::get_active(ex, ctx.tables, ctx.graph.id()).await,
         "commitSchema" => schema::commit(ex, ctx.tables, parse(args)?).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),

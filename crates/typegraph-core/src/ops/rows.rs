@@ -14,6 +14,7 @@ fn push_value(out: &mut String, v: &Value) {
         Value::Text(s) | Value::Ts(Some(s)) => push_json_str(out, s),
         Value::Json(Some(s)) => out.push_str(s),
         Value::TextList(l) => out.push_str(&serde_json::to_string(l).unwrap_or_default()),
+        Value::NullableTextList(l) => out.push_str(&serde_json::to_string(l).unwrap_or_default()),
     }
 }
 

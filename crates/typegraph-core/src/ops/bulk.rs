@@ -1,0 +1,430 @@
+//! Bulk paths: one crossing and one transaction per call, endpoint and id
+//! checks in set-based statements, rows written with cached statements
+//! (SQLite) or UNNEST arrays (PostgreSQL), chunked under the bind limits.
+
+use super::edges::NodeRef;
+use super::nodes::already_exists;
+use super::rows::{opt_str, rows_json, NODE_PROPS};
+use super::{uniques, validity_window, Ctx};
+use crate::atomic;
+use crate::dialect::{Dialect, NODE_COLS};
+use crate::error::{Code, Error, Result};
+use crate::exec::Executor;
+use crate::graph::Cardinality;
+use crate::util::{generate_id, now_iso};
+use crate::value::{Row, Value};
+use serde::Deserialize;
+use serde_json::{json, value::RawValue};
+use std::collections::{HashMap, HashSet};
+
+/// Rows per statement on PostgreSQL (each column is one array parameter).
+const PG_CHUNK: usize = 5000;
+/// Ids per lookup statement.
+const LOOKUP_CHUNK: usize = 5000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeItem {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub props: Box<RawValue>,
+    #[serde(default)]
+    pub valid_from: Option<String>,
+    #[serde(default)]
+    pub valid_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkNodesArgs {
+    pub kind: String,
+    pub items: Vec<NodeItem>,
+    #[serde(default)]
+    pub returning: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgeItem {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub from: NodeRef,
+    pub to: NodeRef,
+    pub props: Box<RawValue>,
+    #[serde(default)]
+    pub valid_from: Option<String>,
+    #[serde(default)]
+    pub valid_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkEdgesArgs {
+    pub kind: String,
+    pub items: Vec<EdgeItem>,
+    #[serde(default)]
+    pub returning: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkIdsArgs {
+    pub kind: String,
+    pub ids: Vec<String>,
+}
+
+fn with_index(mut e: Error, index: usize) -> Error {
+    if let serde_json::Value::Object(m) = &mut e.details {
+        m.insert("index".into(), json!(index));
+    }
+    e.message = format!("{} (item {index})", e.message);
+    e
+}
+
+/// Node rows (by id) that exist under `kind`, in any state: id → deleted?
+async fn existing_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, ids: &[String]) -> Result<HashMap<String, Row>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let sql = ex.dialect().finish(format!(
+            "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {}",
+            ctx.tables.nodes,
+            ex.dialect().in_list("id")
+        ));
+        let rows = ex
+            .query(&sql, &[Value::text(ctx.graph.id()), Value::text(kind), Value::TextList(chunk.to_vec())])
+            .await?;
+        for r in rows {
+            if let Some(id) = opt_str(&r, 1) {
+                out.insert(id.to_string(), r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct NodeInsert {
+    id: String,
+    props: String,
+    valid_from: Option<String>,
+    valid_to: Option<String>,
+}
+
+async fn insert_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, rows: &[NodeInsert], now: &str) -> Result<()> {
+    let g = ctx.graph.id();
+    match ex.dialect() {
+        Dialect::Sqlite => {
+            let sql = format!(
+                "INSERT INTO {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                ctx.tables.nodes
+            );
+            for r in rows {
+                ex.execute(&sql, &[
+                    Value::text(g), Value::text(kind), Value::text(&r.id), Value::Json(Some(r.props.clone())),
+                    Value::Ts(r.valid_from.clone()), Value::Ts(r.valid_to.clone()), Value::Ts(Some(now.into())), Value::Ts(Some(now.into())),
+                ]).await?;
+            }
+        }
+        Dialect::Postgres => {
+            let sql = format!(
+                "INSERT INTO {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) \
+                 SELECT $1, $2, t.id, t.props::jsonb, 1, t.vf::timestamptz, t.vt::timestamptz, $6::timestamptz, $6::timestamptz \
+                 FROM UNNEST($3::text[], $4::text[], $5::text[], $7::text[]) AS t(id, props, vf, vt)",
+                ctx.tables.nodes
+            );
+            for chunk in rows.chunks(PG_CHUNK) {
+                ex.execute(&sql, &[
+                    Value::text(g),
+                    Value::text(kind),
+                    Value::TextList(chunk.iter().map(|r| r.id.clone()).collect()),
+                    Value::TextList(chunk.iter().map(|r| r.props.clone()).collect()),
+                    Value::NullableTextList(chunk.iter().map(|r| r.valid_from.clone()).collect()),
+                    Value::Text(now.to_string()),
+                    Value::NullableTextList(chunk.iter().map(|r| r.valid_to.clone()).collect()),
+                ]).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `bulkCreate` / `bulkInsert`: all rows or none; any id already present fails the call.
+pub async fn create_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkNodesArgs) -> Result<String> {
+    let spec = ctx.graph.node(&a.kind)?;
+    let now = now_iso();
+    let mut rows = Vec::with_capacity(a.items.len());
+    let mut seen = HashSet::with_capacity(a.items.len());
+    for (i, it) in a.items.iter().enumerate() {
+        let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now).map_err(|e| with_index(e, i))?;
+        let id = it.id.clone().unwrap_or_else(generate_id);
+        if !seen.insert(id.clone()) {
+            return Err(with_index(already_exists("node", &a.kind, &id), i));
+        }
+        rows.push(NodeInsert { id, props: it.props.get().to_string(), valid_from: vf, valid_to: vt });
+    }
+    let explicit: Vec<String> = a.items.iter().zip(&rows).filter(|(it, _)| it.id.is_some()).map(|(_, r)| r.id.clone()).collect();
+    atomic!(ex, {
+        if !explicit.is_empty() {
+            let existing = existing_nodes(ex, ctx, &a.kind, &explicit).await?;
+            if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| existing.contains_key(&r.id)) {
+                return Err(with_index(already_exists("node", &a.kind, &r.id), i));
+            }
+        }
+        if !spec.unique.is_empty() {
+            for (i, r) in rows.iter().enumerate() {
+                uniques::claim(ex, ctx, &a.kind, &r.id, &r.props).await.map_err(|e| with_index(e, i))?;
+            }
+        }
+        insert_nodes(ex, ctx, &a.kind, &rows, &now).await
+    })?;
+    if !a.returning {
+        return Ok("null".into());
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let found = existing_nodes(ex, ctx, &a.kind, &ids).await?;
+    let ordered: Vec<Row> = ids.iter().filter_map(|id| found.get(id).cloned()).collect();
+    rows_json(&ordered, NODE_PROPS)
+}
+
+/// `bulkUpsertById`: props arrive merged and validated; creates run before updates,
+/// tombstones are resurrected, repeated ids were folded by the caller.
+pub async fn upsert_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkNodesArgs) -> Result<String> {
+    let spec = ctx.graph.node(&a.kind)?;
+    let now = now_iso();
+    let ids: Vec<String> = a
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| it.id.clone().ok_or_else(|| with_index(Error::validation("bulkUpsertById items need an id", json!({})), i)))
+        .collect::<Result<_>>()?;
+    atomic!(ex, {
+        let existing = existing_nodes(ex, ctx, &a.kind, &ids).await?;
+        let mut creates = Vec::new();
+        let mut updates = Vec::new();
+        for (i, it) in a.items.iter().enumerate() {
+            match existing.get(&ids[i]) {
+                None => {
+                    let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now).map_err(|e| with_index(e, i))?;
+                    creates.push((i, NodeInsert { id: ids[i].clone(), props: it.props.get().to_string(), valid_from: vf, valid_to: vt }));
+                }
+                Some(r) => updates.push((i, opt_str(r, 8).is_some())),
+            }
+        }
+        if !spec.unique.is_empty() {
+            for (i, r) in &creates {
+                uniques::claim(ex, ctx, &a.kind, &r.id, &r.props).await.map_err(|e| with_index(e, *i))?;
+            }
+        }
+        let inserts: Vec<NodeInsert> = creates.into_iter().map(|(_, r)| r).collect();
+        insert_nodes(ex, ctx, &a.kind, &inserts, &now).await?;
+        let live_sql = ex.dialect().finish(format!(
+            "UPDATE {} SET props = ?, updated_at = ?, version = version + 1 WHERE graph_id = ? AND kind = ? AND id = ?",
+            ctx.tables.nodes
+        ));
+        let resurrect_sql = ex.dialect().finish(format!(
+            "UPDATE {} SET props = ?, updated_at = ?, version = version + 1, deleted_at = NULL, valid_from = ?, valid_to = ? WHERE graph_id = ? AND kind = ? AND id = ?",
+            ctx.tables.nodes
+        ));
+        for (i, tomb) in updates {
+            let it = &a.items[i];
+            let props = Value::Json(Some(it.props.get().to_string()));
+            if tomb {
+                let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now).map_err(|e| with_index(e, i))?;
+                ex.execute(&resurrect_sql, &[
+                    props, Value::Ts(Some(now.clone())), Value::Ts(vf), Value::Ts(vt),
+                    Value::text(ctx.graph.id()), Value::text(&a.kind), Value::text(&ids[i]),
+                ]).await?;
+            } else {
+                ex.execute(&live_sql, &[
+                    props, Value::Ts(Some(now.clone())), Value::text(ctx.graph.id()), Value::text(&a.kind), Value::text(&ids[i]),
+                ]).await?;
+            }
+            if !spec.unique.is_empty() {
+                uniques::claim(ex, ctx, &a.kind, &ids[i], it.props.get()).await.map_err(|e| with_index(e, i))?;
+            }
+        }
+        Ok::<(), Error>(())
+    })?;
+    if !a.returning {
+        return Ok("null".into());
+    }
+    let found = existing_nodes(ex, ctx, &a.kind, &ids).await?;
+    let ordered: Vec<Row> = ids.iter().filter_map(|id| found.get(id).cloned()).collect();
+    rows_json(&ordered, NODE_PROPS)
+}
+
+/// `bulkDelete` (soft) of nodes: missing ids are ignored; onDelete applies per node.
+pub async fn delete_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkIdsArgs) -> Result<String> {
+    ctx.graph.node(&a.kind)?;
+    atomic!(ex, {
+        for id in &a.ids {
+            super::nodes::delete(ex, ctx, super::nodes::IdArgs { kind: a.kind.clone(), id: id.clone(), temporal: Default::default() }, false).await?;
+        }
+        Ok::<(), Error>(())
+    })?;
+    Ok("null".into())
+}
+
+/// `bulkCreate` / `bulkInsert` of edges with set-based endpoint checks.
+pub async fn create_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkEdgesArgs) -> Result<String> {
+    let spec = ctx.graph.edge(&a.kind)?;
+    let now = now_iso();
+    for (i, it) in a.items.iter().enumerate() {
+        for (end, r, allowed) in [("from", &it.from, &spec.from), ("to", &it.to, &spec.to)] {
+            if !ctx.graph.endpoint_allowed(allowed, &r.kind) {
+                let expected: Vec<String> = allowed.clone().unwrap_or_default();
+                return Err(with_index(
+                    Error::new(
+                        Code::Endpoint,
+                        format!("Invalid {end} endpoint for edge \"{}\": got \"{}\", expected {}", a.kind, r.kind, expected.join(" | ")),
+                        json!({ "edgeKind": a.kind, "endpoint": end, "actualKind": r.kind, "expectedKinds": expected }),
+                    ),
+                    i,
+                ));
+            }
+        }
+    }
+    let mut rows = Vec::with_capacity(a.items.len());
+    let mut seen = HashSet::with_capacity(a.items.len());
+    for (i, it) in a.items.iter().enumerate() {
+        let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now).map_err(|e| with_index(e, i))?;
+        let id = it.id.clone().unwrap_or_else(generate_id);
+        if !seen.insert(id.clone()) {
+            return Err(with_index(already_exists("edge", &a.kind, &id), i));
+        }
+        rows.push((id, vf, vt));
+    }
+    atomic!(ex, {
+        // Endpoints: distinct (kind, id) pairs, one lookup per kind and chunk.
+        let mut by_kind: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for it in &a.items {
+            by_kind.entry(it.from.kind.as_str()).or_default().insert(it.from.id.as_str());
+            by_kind.entry(it.to.kind.as_str()).or_default().insert(it.to.id.as_str());
+        }
+        let mut live: HashSet<(String, String)> = HashSet::new();
+        for (kind, ids) in &by_kind {
+            let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+            for chunk in ids.chunks(LOOKUP_CHUNK) {
+                let sql = ex.dialect().finish(format!(
+                    "SELECT id FROM {} WHERE graph_id = ? AND kind = ? AND deleted_at IS NULL AND {}",
+                    ctx.tables.nodes,
+                    ex.dialect().in_list("id")
+                ));
+                for r in ex.query(&sql, &[Value::text(ctx.graph.id()), Value::text(*kind), Value::TextList(chunk.to_vec())]).await? {
+                    if let Some(id) = opt_str(&r, 0) {
+                        live.insert((kind.to_string(), id.to_string()));
+                    }
+                }
+            }
+        }
+        for (i, it) in a.items.iter().enumerate() {
+            for (end, r) in [("from", &it.from), ("to", &it.to)] {
+                if !live.contains(&(r.kind.clone(), r.id.clone())) {
+                    return Err(with_index(
+                        Error::new(
+                            Code::EndpointNotFound,
+                            format!("Endpoint node not found for edge \"{}\": {}/{} ({end})", a.kind, r.kind, r.id),
+                            json!({ "edgeKind": a.kind, "endpoint": end, "nodeKind": r.kind, "nodeId": r.id }),
+                        ),
+                        i,
+                    ));
+                }
+            }
+        }
+        if spec.cardinality != Cardinality::Many {
+            // Within the batch, and against what is stored.
+            let mut taken: HashSet<(String, String, String, String)> = HashSet::new();
+            for (i, it) in a.items.iter().enumerate() {
+                let key = match spec.cardinality {
+                    Cardinality::Unique => (it.from.kind.clone(), it.from.id.clone(), it.to.kind.clone(), it.to.id.clone()),
+                    Cardinality::OneActive if rows[i].2.is_some() => continue,
+                    _ => (it.from.kind.clone(), it.from.id.clone(), String::new(), String::new()),
+                };
+                if !taken.insert(key) {
+                    return Err(with_index(
+                        Error::new(
+                            Code::Cardinality,
+                            format!("Cardinality violation: \"{}\" from {}/{} repeated in one batch", a.kind, it.from.kind, it.from.id),
+                            json!({ "edgeKind": a.kind, "fromKind": it.from.kind, "fromId": it.from.id, "existingCount": 1 }),
+                        ),
+                        i,
+                    ));
+                }
+                super::edges::check_cardinality(ex, ctx, &a.kind, spec.cardinality, &it.from, &it.to, rows[i].2.is_some())
+                    .await
+                    .map_err(|e| with_index(e, i))?;
+            }
+        }
+        let explicit: Vec<String> = a.items.iter().zip(&rows).filter(|(it, _)| it.id.is_some()).map(|(_, r)| r.0.clone()).collect();
+        for chunk in explicit.chunks(LOOKUP_CHUNK) {
+            let sql = ex.dialect().finish(format!("SELECT id FROM {} WHERE graph_id = ? AND {}", ctx.tables.edges, ex.dialect().in_list("id")));
+            if let Some(r) = ex.query(&sql, &[Value::text(ctx.graph.id()), Value::TextList(chunk.to_vec())]).await?.first() {
+                let id = opt_str(r, 0).unwrap_or_default().to_string();
+                let i = rows.iter().position(|x| x.0 == id).unwrap_or(0);
+                return Err(with_index(already_exists("edge", &a.kind, &id), i));
+            }
+        }
+        let g = ctx.graph.id();
+        match ex.dialect() {
+            Dialect::Sqlite => {
+                let sql = format!(
+                    "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    ctx.tables.edges
+                );
+                for (it, (id, vf, vt)) in a.items.iter().zip(&rows) {
+                    ex.execute(&sql, &[
+                        Value::text(g), Value::text(id), Value::text(&a.kind),
+                        Value::text(&it.from.kind), Value::text(&it.from.id), Value::text(&it.to.kind), Value::text(&it.to.id),
+                        Value::Json(Some(it.props.get().to_string())), Value::Ts(vf.clone()), Value::Ts(vt.clone()),
+                        Value::Ts(Some(now.clone())), Value::Ts(Some(now.clone())),
+                    ]).await?;
+                }
+            }
+            Dialect::Postgres => {
+                let sql = format!(
+                    "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
+                     SELECT $1, t.id, $2, t.fk, t.fi, t.tk, t.ti, t.props::jsonb, t.vf::timestamptz, t.vt::timestamptz, $3::timestamptz, $3::timestamptz \
+                     FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS t(id, fk, fi, tk, ti, props, vf, vt)",
+                    ctx.tables.edges
+                );
+                let idx: Vec<usize> = (0..rows.len()).collect();
+                for chunk in idx.chunks(PG_CHUNK) {
+                    let col = |f: &dyn Fn(usize) -> String| Value::TextList(chunk.iter().map(|&i| f(i)).collect());
+                    ex.execute(&sql, &[
+                        Value::text(g), Value::text(&a.kind), Value::Text(now.clone()),
+                        col(&|i| rows[i].0.clone()),
+                        col(&|i| a.items[i].from.kind.clone()), col(&|i| a.items[i].from.id.clone()),
+                        col(&|i| a.items[i].to.kind.clone()), col(&|i| a.items[i].to.id.clone()),
+                        col(&|i| a.items[i].props.get().to_string()),
+                        Value::NullableTextList(chunk.iter().map(|&i| rows[i].1.clone()).collect()),
+                        Value::NullableTextList(chunk.iter().map(|&i| rows[i].2.clone()).collect()),
+                    ]).await?;
+                }
+            }
+        }
+        Ok::<(), Error>(())
+    })?;
+    if !a.returning {
+        return Ok("null".into());
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    super::edges::get_many(ex, ctx, super::edges::IdsArgs { kind: a.kind.clone(), ids, temporal: super::Temporal { temporal_mode: Some("includeTombstones".into()), as_of: None } }).await
+}
+
+/// `bulkDelete` (soft) of edges; missing ids are ignored.
+pub async fn delete_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkIdsArgs) -> Result<String> {
+    ctx.graph.edge(&a.kind)?;
+    let now = now_iso();
+    atomic!(ex, {
+        for chunk in a.ids.chunks(LOOKUP_CHUNK) {
+            let sql = ex.dialect().finish(format!(
+                "UPDATE {} SET deleted_at = ? WHERE graph_id = ? AND kind = ? AND deleted_at IS NULL AND {}",
+                ctx.tables.edges,
+                ex.dialect().in_list("id")
+            ));
+            ex.execute(&sql, &[Value::Ts(Some(now.clone())), Value::text(ctx.graph.id()), Value::text(&a.kind), Value::TextList(chunk.to_vec())]).await?;
+        }
+        Ok::<(), Error>(())
+    })?;
+    Ok("null".into())
+}
