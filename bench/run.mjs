@@ -1,0 +1,96 @@
+// The benchmark program: every workload on every lane, side by side in one run.
+// Writes bench/results/<stamp>.json and prints a table with ratios to the floor.
+//
+//   npm run bench            (release build first; PostgreSQL lane when DATABASE_URL is set)
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createStoreWithSchema } from "typegraph-native";
+import { createLocalSqliteBackend } from "typegraph-native/sqlite/local";
+import { createPostgresBackend } from "typegraph-native/postgres";
+import { makeDataset } from "./dataset.mjs";
+import { graph, personCityAgeIndexSql } from "./graph.mjs";
+import * as w1 from "./workloads/w1-ingest.mjs";
+import * as w2 from "./workloads/w2-point-reads.mjs";
+import * as w5 from "./workloads/w5-upsert-sync.mjs";
+import * as w6 from "./workloads/w6-single-writes.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+const workloads = [w1, w2, w5, w6];
+const data = makeDataset();
+const scratch = mkdtempSync(join(tmpdir(), "tg-bench-"));
+
+/** Lanes: how a store is opened. New lanes (other engines, other backends) are added here. */
+const lanes = [
+  {
+    name: "typegraph-native sqlite (file, WAL)",
+    dialect: "sqlite",
+    async open() {
+      const { backend, db } = createLocalSqliteBackend({ path: join(scratch, "native.db") });
+      db.exec(personCityAgeIndexSql("sqlite"));
+      const [store] = await createStoreWithSchema(graph, backend);
+      return store;
+    },
+  },
+];
+if (process.env.DATABASE_URL) {
+  lanes.push({
+    name: "typegraph-native postgres",
+    dialect: "postgres",
+    async open() {
+      const backend = createPostgresBackend(process.env.DATABASE_URL);
+      await backend.exec(`DELETE FROM typegraph_edges WHERE graph_id = 'bench'; DELETE FROM typegraph_nodes WHERE graph_id = 'bench'; DELETE FROM typegraph_schema_versions WHERE graph_id = 'bench';`).catch(() => undefined);
+      const [store] = await createStoreWithSchema(graph, backend);
+      await backend.exec(personCityAgeIndexSql("postgres"));
+      return store;
+    },
+  });
+}
+
+const results = { at: new Date().toISOString(), node: process.version, dataset: { persons: data.people.length, edges: data.edges.length }, lanes: {} };
+for (const lane of lanes) {
+  const store = await lane.open();
+  const out = {};
+  for (const w of workloads) {
+    out[w.name] = await w.run({ store, data });
+    console.error(`${lane.name}: ${w.name} done`);
+  }
+  await store.close();
+  results.lanes[lane.name] = out;
+}
+
+// Floor lane: same rows, same tables and indexes, plain SQL from Rust.
+const datasetFile = join(scratch, "dataset.json");
+writeFileSync(datasetFile, JSON.stringify(data));
+const floorBin = join(root, "target", "x86_64-unknown-linux-gnu", "release", "tg-floor");
+execFileSync("cargo", ["build", "--release", "-p", "typegraph-core", "--bin", "tg-floor", "--target", "x86_64-unknown-linux-gnu"], { cwd: root, stdio: "inherit" });
+results.lanes["floor sqlite (plain SQL from Rust)"] = JSON.parse(
+  execFileSync(floorBin, [join(scratch, "floor.db"), datasetFile, personCityAgeIndexSql("sqlite")], { encoding: "utf8" }),
+);
+
+mkdirSync(join(here, "results"), { recursive: true });
+const file = join(here, "results", `${results.at.replace(/[:.]/g, "-")}.json`);
+writeFileSync(file, JSON.stringify(results, null, 2));
+
+// Readable table: each metric per lane, and the SQLite lane's ratio to the floor.
+const floor = results.lanes["floor sqlite (plain SQL from Rust)"];
+const native = results.lanes["typegraph-native sqlite (file, WAL)"];
+const rows = [];
+const flat = (obj, prefix = "") =>
+  Object.entries(obj).flatMap(([k, v]) => (v && typeof v === "object" && !Array.isArray(v) ? flat(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]]));
+for (const [lane, out] of Object.entries(results.lanes)) {
+  for (const [metric, value] of flat(out)) {
+    if (metric.endsWith(".n")) continue;
+    const f = flat(floor).find(([m]) => m === metric)?.[1];
+    const ratio = lane === "typegraph-native sqlite (file, WAL)" && typeof f === "number" && typeof value === "number"
+      ? (metric.includes("PerSec") ? value / f : f / value).toFixed(2) + "× floor"
+      : "";
+    rows.push({ lane, metric, value: typeof value === "number" ? Number(value.toFixed(2)) : value, ratio });
+  }
+}
+console.table(rows);
+console.log(`results: ${file}`);
+void native;
