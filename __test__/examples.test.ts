@@ -24,6 +24,10 @@ describe("examples", () => {
     expect(runExample("seed-003-managed-store.mjs")).toContain("ok initialized unchanged 1");
   });
 
+  it("seed 001: on-demand, batch, incremental and relationship sync with retry and dead letters", () => {
+    expect(runExample("seed-001-data-sync.mjs")).toContain("ok synced=49 edges=228 deadLetters=1");
+  });
+
   it.runIf(Boolean(process.env.DATABASE_URL))("seed 000: Drizzle + pg Pool on PostgreSQL, one transaction", () => {
     expect(runExample("seed-000-postgres.mjs")).toContain("ok 1");
   });
