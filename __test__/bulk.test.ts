@@ -4,6 +4,7 @@ import {
   CardinalityError,
   EndpointError,
   EndpointNotFoundError,
+  NodeConstraintNotFoundError,
   UniquenessError,
   ValidationError,
   createStoreWithSchema,
@@ -114,5 +115,34 @@ describe.each(backends)("bulk on $name", (bc) => {
       })
       .catch(() => undefined);
     expect(await store.nodes.Person.count()).toBe(0);
+  });
+});
+
+describe.each(backends)("unique constraints on $name", (bc) => {
+  it("finds and gets-or-creates by constraint", async () => {
+    const graph = makeGraph(freshGraphId(`uniq_${bc.name}`));
+    const [store] = await createStoreWithSchema(graph, bc.make(graph.id));
+    try {
+      const a = await store.nodes.Person.getOrCreateByConstraint("person_email", { name: "A", email: "a@x" });
+      expect(a.action).toBe("created");
+      const b = await store.nodes.Person.getOrCreateByConstraint("person_email", { name: "Other", email: "a@x" });
+      expect(b).toMatchObject({ action: "found", node: { id: a.node.id, name: "A" } });
+      const c = await store.nodes.Person.getOrCreateByConstraint("person_email", { name: "A2", email: "a@x" }, { ifExists: "update" });
+      expect(c).toMatchObject({ action: "updated", node: { id: a.node.id, name: "A2", meta: { version: 2 } } });
+      expect((await store.nodes.Person.findByConstraint("person_email", { email: "a@x" }))?.id).toBe(a.node.id);
+      expect(await store.nodes.Person.findByConstraint("person_email", { email: "none@x" })).toBeUndefined();
+      await store.nodes.Person.delete(a.node.id);
+      expect(await store.nodes.Person.findByConstraint("person_email", { email: "a@x" })).toBeUndefined();
+      const d = await store.nodes.Person.getOrCreateByConstraint("person_email", { name: "Back", email: "a@x" });
+      expect(d).toMatchObject({ action: "resurrected", node: { id: a.node.id, name: "Back" } });
+      const many = await store.nodes.Person.bulkFindByConstraint("person_email", [{ props: { email: "zz" } }, { props: { email: "a@x" } }]);
+      expect(many.map((n) => n?.id)).toEqual([undefined, a.node.id]);
+      // Changing the unique field frees the old value.
+      await store.nodes.Person.update(a.node.id, { email: "b@x" });
+      expect((await store.nodes.Person.getOrCreateByConstraint("person_email", { name: "New", email: "a@x" })).action).toBe("created");
+      await expect(store.nodes.Person.findByConstraint("nope", { email: "a@x" })).rejects.toBeInstanceOf(NodeConstraintNotFoundError);
+    } finally {
+      await store.close();
+    }
   });
 });

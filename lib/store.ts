@@ -11,6 +11,7 @@ import {
   NodeNotFoundError,
   EdgeNotFoundError,
   StaleVersionError,
+  UniquenessError,
   UnsupportedPredicateError,
   ValidationError,
   type ValidationIssue,
@@ -304,6 +305,60 @@ export class NodeCollection<N extends NodeType = NodeType> {
   async bulkDelete(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await run(this.#r, "bulkDeleteNodes", { kind: this.#kind, ids });
+  }
+
+  async #holders(constraint: string, props: readonly unknown[]): Promise<([NodeRow, boolean] | null)[]> {
+    return (await run(this.#r, "findByConstraint", { kind: this.#kind, constraint, props })) as ([NodeRow, boolean] | null)[];
+  }
+
+  /** The live node holding these props' key under a unique constraint. */
+  async findByConstraint(constraint: string, props: Partial<z.input<N["schema"]>>): Promise<Node<N> | undefined> {
+    const [hit] = await this.#holders(constraint, [props]);
+    return hit && hit[1] ? (toNode(hit[0]) as Node<N>) : undefined;
+  }
+
+  /** One lookup per item, in input order. */
+  async bulkFindByConstraint(constraint: string, items: readonly { props: Partial<z.input<N["schema"]>> }[]): Promise<(Node<N> | undefined)[]> {
+    if (items.length === 0) return [];
+    const hits = await this.#holders(constraint, items.map((i) => i.props));
+    return hits.map((h) => (h && h[1] ? (toNode(h[0]) as Node<N>) : undefined));
+  }
+
+  /**
+   * Finds the node holding the constraint key or creates it. `ifExists: "update"` merges the
+   * props into the found node; a soft-deleted holder is resurrected.
+   */
+  async getOrCreateByConstraint(
+    constraint: string,
+    props: z.input<N["schema"]>,
+    options: { ifExists?: "return" | "update" } = {},
+  ): Promise<{ node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }> {
+    for (let attempt = 0; ; attempt++) {
+      const [hit] = await this.#holders(constraint, [props]);
+      try {
+        if (!hit) return { node: await this.create(props), action: "created" };
+        const [row, live] = hit;
+        if (!live) return { node: await this.upsertById(row[1], props), action: "resurrected" };
+        if (options.ifExists === "update") {
+          return { node: await this.update(row[1], props as Partial<z.input<N["schema"]>>), action: "updated" };
+        }
+        return { node: toNode(row) as Node<N>, action: "found" };
+      } catch (error) {
+        // Another writer claimed the key between the lookup and the write: look again.
+        if (error instanceof UniquenessError && attempt < 3) continue;
+        throw error;
+      }
+    }
+  }
+
+  async bulkGetOrCreateByConstraint(
+    constraint: string,
+    items: readonly { props: z.input<N["schema"]> }[],
+    options: { ifExists?: "return" | "update" } = {},
+  ): Promise<{ node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }[]> {
+    const out = [];
+    for (const item of items) out.push(await this.getOrCreateByConstraint(constraint, item.props, options));
+    return out;
   }
 }
 

@@ -6,7 +6,9 @@ use typegraph_core::{Dialect, Tables};
 
 fn tables(names: Option<String>) -> napi::Result<Tables> {
     let overrides: BTreeMap<String, String> = match names {
-        Some(json) => serde_json::from_str(&json).map_err(|e| napi::Error::from_reason(e.to_string()))?,
+        Some(json) => {
+            serde_json::from_str(&json).map_err(|e| napi::Error::from_reason(e.to_string()))?
+        }
         None => BTreeMap::new(),
     };
     Ok(Tables::with_overrides(overrides))

@@ -5,7 +5,10 @@
 pub const PAYLOAD_MARK: &str = "__typegraph__";
 
 pub fn to_napi(e: typegraph_core::Error) -> napi::Error {
-    napi::Error::new(napi::Status::GenericFailure, format!("{PAYLOAD_MARK}{}", e.to_payload()))
+    napi::Error::new(
+        napi::Status::GenericFailure,
+        format!("{PAYLOAD_MARK}{}", e.to_payload()),
+    )
 }
 
 pub fn disposed() -> napi::Error {

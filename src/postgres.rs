@@ -36,7 +36,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl NativePostgres {
     /// Connects a pool (at most `max_connections`) to a `postgres://` URL.
     #[napi(factory, catch_unwind)]
-    pub async fn connect(url: String, max_connections: Option<u32>) -> napi::Result<NativePostgres> {
+    pub async fn connect(
+        url: String,
+        max_connections: Option<u32>,
+    ) -> napi::Result<NativePostgres> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.unwrap_or(10))
             .connect(&url)
@@ -51,7 +54,11 @@ impl NativePostgres {
     }
 
     #[napi]
-    pub fn register(&self, graph_json: String, table_names_json: Option<String>) -> napi::Result<u32> {
+    pub fn register(
+        &self,
+        graph_json: String,
+        table_names_json: Option<String>,
+    ) -> napi::Result<u32> {
         let graph = Graph::from_json(&graph_json).map_err(to_napi)?;
         let tables = parse_tables(table_names_json)?;
         let mut g = lock(&self.graphs);
@@ -64,31 +71,52 @@ impl NativePostgres {
         let tables = parse_tables(table_names_json)?;
         let mut conn = self.acquire().await?;
         let mut depth = 0;
-        let mut ex = PgExec { conn: &mut conn, depth: &mut depth };
-        ops::schema::bootstrap(&mut ex, &tables).await.map_err(to_napi)
+        let mut ex = PgExec {
+            conn: &mut conn,
+            depth: &mut depth,
+        };
+        ops::schema::bootstrap(&mut ex, &tables)
+            .await
+            .map_err(to_napi)
     }
 
     /// Runs one engine operation, inside transaction `tx` when given.
     #[napi]
-    pub async fn call(&self, graph: u32, op: String, args: String, tx: Option<u32>) -> napi::Result<String> {
+    pub async fn call(
+        &self,
+        graph: u32,
+        op: String,
+        args: String,
+        tx: Option<u32>,
+    ) -> napi::Result<String> {
         let entry = lock(&self.graphs)
             .get(graph as usize)
             .cloned()
             .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
-        let ctx = Ctx { graph: &entry.0, tables: &entry.1 };
+        let ctx = Ctx {
+            graph: &entry.0,
+            tables: &entry.1,
+        };
         match tx {
             Some(id) => {
                 let t = self.tx(id)?;
                 let mut t = t.lock().await;
                 let TxConn { conn, depth } = &mut *t;
                 let mut ex = PgExec { conn, depth };
-                ops::dispatch(&mut ex, &ctx, &op, &args).await.map_err(to_napi)
+                ops::dispatch(&mut ex, &ctx, &op, &args)
+                    .await
+                    .map_err(to_napi)
             }
             None => {
                 let mut conn = self.acquire().await?;
                 let mut depth = 0;
-                let mut ex = PgExec { conn: &mut conn, depth: &mut depth };
-                ops::dispatch(&mut ex, &ctx, &op, &args).await.map_err(to_napi)
+                let mut ex = PgExec {
+                    conn: &mut conn,
+                    depth: &mut depth,
+                };
+                ops::dispatch(&mut ex, &ctx, &op, &args)
+                    .await
+                    .map_err(to_napi)
             }
         }
     }
@@ -98,7 +126,13 @@ impl NativePostgres {
     pub async fn begin(&self) -> napi::Result<u32> {
         let conn = self.acquire().await?;
         let mut t = TxConn { conn, depth: 0 };
-        PgExec { conn: &mut t.conn, depth: &mut t.depth }.begin().await.map_err(to_napi)?;
+        PgExec {
+            conn: &mut t.conn,
+            depth: &mut t.depth,
+        }
+        .begin()
+        .await
+        .map_err(to_napi)?;
         let id = self.next_tx.fetch_add(1, Ordering::Relaxed);
         lock(&self.txs).insert(id, Arc::new(tokio::sync::Mutex::new(t)));
         Ok(id)
@@ -119,7 +153,13 @@ impl NativePostgres {
     pub async fn exec(&self, sql: String) -> napi::Result<()> {
         let mut conn = self.acquire().await?;
         let mut depth = 0;
-        PgExec { conn: &mut conn, depth: &mut depth }.batch(&sql).await.map_err(to_napi)
+        PgExec {
+            conn: &mut conn,
+            depth: &mut depth,
+        }
+        .batch(&sql)
+        .await
+        .map_err(to_napi)
     }
 
     /// Runs one query with JSON-array parameters; rows as a JSON array of arrays.
@@ -128,7 +168,13 @@ impl NativePostgres {
         let params = ops::rows::params_from_json(params_json.as_deref()).map_err(to_napi)?;
         let mut conn = self.acquire().await?;
         let mut depth = 0;
-        let rows = PgExec { conn: &mut conn, depth: &mut depth }.query(&sql, &params).await.map_err(to_napi)?;
+        let rows = PgExec {
+            conn: &mut conn,
+            depth: &mut depth,
+        }
+        .query(&sql, &params)
+        .await
+        .map_err(to_napi)?;
         ops::rows::rows_json(&rows, usize::MAX).map_err(to_napi)
     }
 
@@ -162,11 +208,17 @@ impl NativePostgres {
 
     async fn finish(&self, tx: u32, commit: bool) -> napi::Result<()> {
         let t = lock(&self.txs).remove(&tx);
-        let Some(t) = t else { return Err(self.tx(tx).err().unwrap_or_else(disposed)) };
+        let Some(t) = t else {
+            return Err(self.tx(tx).err().unwrap_or_else(disposed));
+        };
         let mut t = t.lock().await;
         let TxConn { conn, depth } = &mut *t;
         let mut ex = PgExec { conn, depth };
-        let r = if commit { ex.commit().await } else { ex.rollback().await };
+        let r = if commit {
+            ex.commit().await
+        } else {
+            ex.rollback().await
+        };
         r.map_err(to_napi)
     }
 }

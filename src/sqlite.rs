@@ -24,7 +24,10 @@ impl NativeSqlite {
     #[napi(factory, catch_unwind)]
     pub fn open(path: String) -> napi::Result<NativeSqlite> {
         let conn = SqliteConn::open(&path).map_err(to_napi)?;
-        Ok(NativeSqlite { conn: Mutex::new(Some(conn)), graphs: Mutex::new(Vec::new()) })
+        Ok(NativeSqlite {
+            conn: Mutex::new(Some(conn)),
+            graphs: Mutex::new(Vec::new()),
+        })
     }
 
     /// Creates every TypeGraph table and index that is missing.
@@ -36,7 +39,11 @@ impl NativeSqlite {
 
     /// Registers a graph for this connection; returns its handle.
     #[napi(catch_unwind)]
-    pub fn register(&self, graph_json: String, table_names_json: Option<String>) -> napi::Result<u32> {
+    pub fn register(
+        &self,
+        graph_json: String,
+        table_names_json: Option<String>,
+    ) -> napi::Result<u32> {
         let graph = Graph::from_json(&graph_json).map_err(to_napi)?;
         let tables = parse_tables(table_names_json)?;
         let mut g = lock(&self.graphs);
@@ -51,7 +58,10 @@ impl NativeSqlite {
             .get(graph as usize)
             .cloned()
             .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
-        let ctx = Ctx { graph: &entry.0, tables: &entry.1 };
+        let ctx = Ctx {
+            graph: &entry.0,
+            tables: &entry.1,
+        };
         self.with(|ex| run_ready(ops::dispatch(ex, &ctx, &op, &args)))
     }
 
@@ -80,7 +90,8 @@ impl NativeSqlite {
     /// Runs one query with JSON-array parameters; returns rows as a JSON array of arrays.
     #[napi(catch_unwind)]
     pub fn query(&self, sql: String, params_json: Option<String>) -> napi::Result<String> {
-        let params = typegraph_core::ops::rows::params_from_json(params_json.as_deref()).map_err(to_napi)?;
+        let params =
+            typegraph_core::ops::rows::params_from_json(params_json.as_deref()).map_err(to_napi)?;
         self.with(|ex| {
             let rows = run_ready(ex.query(&sql, &params))?;
             typegraph_core::ops::rows::rows_json(&rows, usize::MAX)
@@ -100,7 +111,10 @@ impl NativeSqlite {
 }
 
 impl NativeSqlite {
-    fn with<T>(&self, f: impl FnOnce(&mut SqliteExec<'_>) -> typegraph_core::Result<T>) -> napi::Result<T> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut SqliteExec<'_>) -> typegraph_core::Result<T>,
+    ) -> napi::Result<T> {
         let mut guard = lock(&self.conn);
         let db = guard.as_mut().ok_or_else(disposed)?;
         let mut ex = SqliteExec { db };
@@ -112,7 +126,8 @@ pub fn parse_tables(json: Option<String>) -> napi::Result<Tables> {
     match json {
         None => Ok(Tables::default()),
         Some(j) => {
-            let m = serde_json::from_str(&j).map_err(|e| napi::Error::from_reason(e.to_string()))?;
+            let m =
+                serde_json::from_str(&j).map_err(|e| napi::Error::from_reason(e.to_string()))?;
             Ok(Tables::with_overrides(m))
         }
     }

@@ -70,7 +70,12 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(code: Code, message: impl Into<String>, details: Json) -> Self {
-        Error { code, message: message.into(), details, cause: None }
+        Error {
+            code,
+            message: message.into(),
+            details,
+            cause: None,
+        }
     }
 
     pub fn validation(message: impl Into<String>, details: Json) -> Self {

@@ -97,8 +97,9 @@ pub struct Graph {
 
 impl Graph {
     pub fn from_json(json: &str) -> Result<Graph> {
-        let spec: GraphSpec = serde_json::from_str(json)
-            .map_err(|e| Error::config(format!("Invalid graph registration: {e}"), "INVALID_GRAPH"))?;
+        let spec: GraphSpec = serde_json::from_str(json).map_err(|e| {
+            Error::config(format!("Invalid graph registration: {e}"), "INVALID_GRAPH")
+        })?;
         for (name, e) in &spec.edges {
             for k in e.from.iter().chain(e.to.iter()).flatten() {
                 if !spec.nodes.contains_key(k) {
@@ -110,8 +111,15 @@ impl Graph {
             }
         }
         let mut parents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for r in spec.relations.iter().filter(|r| r.meta_edge == "subClassOf") {
-            parents.entry(r.from.as_str()).or_default().push(r.to.as_str());
+        for r in spec
+            .relations
+            .iter()
+            .filter(|r| r.meta_edge == "subClassOf")
+        {
+            parents
+                .entry(r.from.as_str())
+                .or_default()
+                .push(r.to.as_str());
         }
         let mut subclasses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for kind in spec.nodes.keys() {
@@ -122,7 +130,10 @@ impl Graph {
                 if !seen.insert(k) {
                     continue;
                 }
-                subclasses.entry(k.to_string()).or_default().insert(kind.clone());
+                subclasses
+                    .entry(k.to_string())
+                    .or_default()
+                    .insert(kind.clone());
                 if let Some(ps) = parents.get(k) {
                     stack.extend(ps.iter().copied());
                 }
@@ -136,24 +147,34 @@ impl Graph {
     }
 
     pub fn node(&self, kind: &str) -> Result<&NodeSpec> {
-        self.spec.nodes.get(kind).ok_or_else(|| kind_not_found(kind, "node", self.id()))
+        self.spec
+            .nodes
+            .get(kind)
+            .ok_or_else(|| kind_not_found(kind, "node", self.id()))
     }
 
     pub fn edge(&self, kind: &str) -> Result<&EdgeSpec> {
-        self.spec.edges.get(kind).ok_or_else(|| kind_not_found(kind, "edge", self.id()))
+        self.spec
+            .edges
+            .get(kind)
+            .ok_or_else(|| kind_not_found(kind, "edge", self.id()))
     }
 
     pub fn on_delete(&self, kind: &str) -> OnDelete {
-        self.spec.nodes.get(kind).and_then(|n| n.on_delete).unwrap_or(self.spec.default_on_delete)
+        self.spec
+            .nodes
+            .get(kind)
+            .and_then(|n| n.on_delete)
+            .unwrap_or(self.spec.default_on_delete)
     }
 
     /// Whether a node of `kind` may stand where `allowed` kinds are expected.
     pub fn endpoint_allowed(&self, allowed: &Option<Vec<String>>, kind: &str) -> bool {
         match allowed {
             None => self.spec.nodes.contains_key(kind),
-            Some(list) => list.iter().any(|a| {
-                a == kind || self.subclasses.get(a).is_some_and(|s| s.contains(kind))
-            }),
+            Some(list) => list
+                .iter()
+                .any(|a| a == kind || self.subclasses.get(a).is_some_and(|s| s.contains(kind))),
         }
     }
 }
@@ -161,7 +182,10 @@ impl Graph {
 pub fn kind_not_found(kind: &str, entity: &str, graph_id: &str) -> Error {
     Error::new(
         Code::KindNotFound,
-        format!("{} kind \"{kind}\" not found in graph \"{graph_id}\"", if entity == "node" { "Node" } else { "Edge" }),
+        format!(
+            "{} kind \"{kind}\" not found in graph \"{graph_id}\"",
+            if entity == "node" { "Node" } else { "Edge" }
+        ),
         json!({ "kindName": kind, "entity": entity, "graphId": graph_id }),
     )
 }
@@ -184,7 +208,9 @@ mod tests {
 
     #[test]
     fn unknown_endpoint_kind_is_refused() {
-        let e = Graph::from_json(r#"{"graphId":"g","nodes":{"A":{}},"edges":{"e":{"from":["Z"]}}}"#).unwrap_err();
+        let e =
+            Graph::from_json(r#"{"graphId":"g","nodes":{"A":{}},"edges":{"e":{"from":["Z"]}}}"#)
+                .unwrap_err();
         assert_eq!(e.code, Code::Configuration);
     }
 }

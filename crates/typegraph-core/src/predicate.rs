@@ -24,9 +24,15 @@ pub struct FieldRef {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Pred {
-    And { preds: Vec<Pred> },
-    Or { preds: Vec<Pred> },
-    Not { pred: Box<Pred> },
+    And {
+        preds: Vec<Pred>,
+    },
+    Or {
+        preds: Vec<Pred>,
+    },
+    Not {
+        pred: Box<Pred>,
+    },
     Cmp {
         field: FieldRef,
         op: String,
@@ -64,7 +70,9 @@ fn scalar(v: &Json, op: &str) -> Result<Value> {
 }
 
 fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Compiles predicates against a table alias (`""` for none).
@@ -76,11 +84,19 @@ pub struct Compiler<'a> {
 
 impl<'a> Compiler<'a> {
     pub fn new(dialect: Dialect, alias: &'a str) -> Self {
-        Compiler { dialect, alias, params: Vec::new() }
+        Compiler {
+            dialect,
+            alias,
+            params: Vec::new(),
+        }
     }
 
     fn col(&self, name: &str) -> String {
-        if self.alias.is_empty() { name.to_string() } else { format!("{}.{name}", self.alias) }
+        if self.alias.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.alias)
+        }
     }
 
     fn field_expr(&mut self, f: &FieldRef, as_number: bool) -> Result<String> {
@@ -92,7 +108,12 @@ impl<'a> Compiler<'a> {
                 "toId" => "to_id",
                 "fromKind" => "from_kind",
                 "toKind" => "to_kind",
-                other => return Err(Error::validation(format!("Unknown system field \"{other}\""), json!({}))),
+                other => {
+                    return Err(Error::validation(
+                        format!("Unknown system field \"{other}\""),
+                        json!({}),
+                    ))
+                }
             };
             return Ok(self.col(col));
         }
@@ -103,7 +124,9 @@ impl<'a> Compiler<'a> {
         let boolean = f.value_type.as_deref() == Some("boolean");
         Ok(match self.dialect {
             Dialect::Postgres if as_number => self.dialect.json_number(&props, &f.path),
-            Dialect::Postgres if boolean => format!("({})::boolean", self.dialect.json_text(&props, &f.path)),
+            Dialect::Postgres if boolean => {
+                format!("({})::boolean", self.dialect.json_text(&props, &f.path))
+            }
             _ => self.dialect.json_text(&props, &f.path),
         })
     }
@@ -112,14 +135,31 @@ impl<'a> Compiler<'a> {
         match p {
             Pred::And { preds } | Pred::Or { preds } => {
                 if preds.is_empty() {
-                    return Ok(if matches!(p, Pred::And { .. }) { "1=1" } else { "1=0" }.into());
+                    return Ok(if matches!(p, Pred::And { .. }) {
+                        "1=1"
+                    } else {
+                        "1=0"
+                    }
+                    .into());
                 }
-                let sep = if matches!(p, Pred::And { .. }) { " AND " } else { " OR " };
-                let parts = preds.iter().map(|q| self.compile(q)).collect::<Result<Vec<_>>>()?;
+                let sep = if matches!(p, Pred::And { .. }) {
+                    " AND "
+                } else {
+                    " OR "
+                };
+                let parts = preds
+                    .iter()
+                    .map(|q| self.compile(q))
+                    .collect::<Result<Vec<_>>>()?;
                 Ok(format!("({})", parts.join(sep)))
             }
             Pred::Not { pred } => Ok(format!("NOT ({})", self.compile(pred)?)),
-            Pred::Cmp { field, op, value, value2 } => self.cmp(field, op, value, value2),
+            Pred::Cmp {
+                field,
+                op,
+                value,
+                value2,
+            } => self.cmp(field, op, value, value2),
         }
     }
 
@@ -141,7 +181,11 @@ impl<'a> Compiler<'a> {
                 let v = scalar(value, op)?;
                 if v.is_null() {
                     let e = self.field_expr(f, false)?;
-                    return Ok(if op == "eq" { format!("{e} IS NULL") } else { format!("{e} IS NOT NULL") });
+                    return Ok(if op == "eq" {
+                        format!("{e} IS NULL")
+                    } else {
+                        format!("{e} IS NOT NULL")
+                    });
                 }
                 let e = self.field_expr(f, numeric)?;
                 self.params.push(v);
@@ -155,7 +199,10 @@ impl<'a> Compiler<'a> {
             }
             "in" | "notIn" => {
                 let items = value.as_array().ok_or_else(|| {
-                    Error::validation(format!("Operator \"{op}\" needs an array"), json!({ "operator": op }))
+                    Error::validation(
+                        format!("Operator \"{op}\" needs an array"),
+                        json!({ "operator": op }),
+                    )
                 })?;
                 if items.is_empty() {
                     return Ok(if op == "in" { "1=0" } else { "1=1" }.into());
@@ -178,11 +225,18 @@ impl<'a> Compiler<'a> {
                     test = format!("{target} = ANY(CAST(? AS double precision[]))");
                 }
                 self.params.push(Value::TextList(list));
-                if op == "in" { test } else { format!("NOT ({test})") }
+                if op == "in" {
+                    test
+                } else {
+                    format!("NOT ({test})")
+                }
             }
             "contains" | "startsWith" | "endsWith" | "like" | "ilike" => {
                 let s = value.as_str().ok_or_else(|| {
-                    Error::validation(format!("Operator \"{op}\" needs a string"), json!({ "operator": op }))
+                    Error::validation(
+                        format!("Operator \"{op}\" needs a string"),
+                        json!({ "operator": op }),
+                    )
                 })?;
                 let pattern = match op {
                     "contains" => format!("%{}%", like_escape(s)),

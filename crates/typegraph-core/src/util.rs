@@ -6,19 +6,26 @@ const ALPHABET: &[u8; 64] = b"useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbf
 pub fn generate_id() -> String {
     let mut bytes = [0u8; 21];
     getrandom::fill(&mut bytes).expect("operating system random source");
-    bytes.iter().map(|b| ALPHABET[(b & 63) as usize] as char).collect()
+    bytes
+        .iter()
+        .map(|b| ALPHABET[(b & 63) as usize] as char)
+        .collect()
 }
 
 /// The write instant: application clock, canonical `YYYY-MM-DDTHH:mm:ss.sssZ`.
 pub fn now_iso() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 /// Normalises an ISO-8601 instant to the canonical millisecond UTC form, or `None` when it isn't one.
 pub fn canonical_instant(s: &str) -> Option<String> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|d| d.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| {
+        d.with_timezone(&chrono::Utc)
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    })
 }
 
 /// Appends `s` to `out` as a JSON string literal.
@@ -55,7 +62,10 @@ mod tests {
         let n = now_iso();
         assert_eq!(n.len(), 24);
         assert!(n.ends_with('Z'));
-        assert_eq!(canonical_instant("2024-01-02T03:04:05+02:00").unwrap(), "2024-01-02T01:04:05.000Z");
+        assert_eq!(
+            canonical_instant("2024-01-02T03:04:05+02:00").unwrap(),
+            "2024-01-02T01:04:05.000Z"
+        );
         assert_eq!(canonical_instant("nope"), None);
     }
 

@@ -22,13 +22,18 @@ fn now_iso() -> String {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (path, dataset, index_sql) = (&args[1], &args[2], &args[3]);
-    let data: Value = serde_json::from_str(&std::fs::read_to_string(dataset).expect("dataset")).expect("json");
+    let data: Value =
+        serde_json::from_str(&std::fs::read_to_string(dataset).expect("dataset")).expect("json");
     let people = data["people"].as_array().unwrap();
     let edges = data["edges"].as_array().unwrap();
     let _ = std::fs::remove_file(path);
     let mut conn = rusqlite::Connection::open(path).unwrap();
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;").unwrap();
-    conn.execute_batch(&Dialect::Sqlite.ddl(&Tables::default())).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+    )
+    .unwrap();
+    conn.execute_batch(&Dialect::Sqlite.ddl(&Tables::default()))
+        .unwrap();
     conn.execute_batch(index_sql).unwrap();
     let batch = 5000;
 
@@ -42,7 +47,12 @@ fn main() {
                 .unwrap();
             let now = now_iso();
             for p in chunk {
-                st.execute(rusqlite::params![p["id"].as_str().unwrap(), p["props"].to_string(), now]).unwrap();
+                st.execute(rusqlite::params![
+                    p["id"].as_str().unwrap(),
+                    p["props"].to_string(),
+                    now
+                ])
+                .unwrap();
             }
         }
         tx.commit().unwrap();
@@ -59,7 +69,14 @@ fn main() {
             let now = now_iso();
             for e in chunk {
                 let props = json!({ "since": e["since"] }).to_string();
-                st.execute(rusqlite::params![e["id"].as_str().unwrap(), e["from"].as_str().unwrap(), e["to"].as_str().unwrap(), props, now]).unwrap();
+                st.execute(rusqlite::params![
+                    e["id"].as_str().unwrap(),
+                    e["from"].as_str().unwrap(),
+                    e["to"].as_str().unwrap(),
+                    props,
+                    now
+                ])
+                .unwrap();
             }
         }
         tx.commit().unwrap();
@@ -90,10 +107,12 @@ fn main() {
         let mut st = conn
             .prepare_cached("INSERT INTO typegraph_nodes (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) VALUES ('bench', 'Person', ?1, ?2, 1, ?3, NULL, ?3, ?3)")
             .unwrap();
-        let props = json!({ "name": "W6", "city": "Rome", "age": 40, "bio": "x".repeat(256) }).to_string();
+        let props =
+            json!({ "name": "W6", "city": "Rome", "age": 40, "bio": "x".repeat(256) }).to_string();
         for i in 0..500 {
             let t = Instant::now();
-            st.execute(rusqlite::params![format!("floor_w6_{i}"), props, now_iso()]).unwrap();
+            st.execute(rusqlite::params![format!("floor_w6_{i}"), props, now_iso()])
+                .unwrap();
             creates.push(t.elapsed().as_nanos());
         }
     }

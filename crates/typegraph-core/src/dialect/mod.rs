@@ -51,7 +51,10 @@ impl Tables {
 
     /// Unquoted physical name of a logical table.
     pub fn physical(&self, key: &str, default: &str) -> String {
-        self.overrides.get(key).cloned().unwrap_or_else(|| default.to_string())
+        self.overrides
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
     }
 }
 
@@ -61,7 +64,8 @@ pub fn quote_ident(name: &str) -> String {
 }
 
 /// Node columns in the order every node read selects them.
-pub const NODE_COLS: &str = "kind, id, props, version, valid_from, valid_to, created_at, updated_at, deleted_at";
+pub const NODE_COLS: &str =
+    "kind, id, props, version, valid_from, valid_to, created_at, updated_at, deleted_at";
 /// Edge columns in the order every edge read selects them.
 pub const EDGE_COLS: &str =
     "id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at, deleted_at";

@@ -74,11 +74,18 @@ pub fn in_list(col: &str) -> String {
 }
 
 pub fn bool_lit(b: bool) -> &'static str {
-    if b { "TRUE" } else { "FALSE" }
+    if b {
+        "TRUE"
+    } else {
+        "FALSE"
+    }
 }
 
 fn path_array(path: &[String]) -> String {
-    let items: Vec<String> = path.iter().map(|k| format!("'{}'", k.replace('\'', "''"))).collect();
+    let items: Vec<String> = path
+        .iter()
+        .map(|k| format!("'{}'", k.replace('\'', "''")))
+        .collect();
     format!("ARRAY[{}]", items.join(", "))
 }
 

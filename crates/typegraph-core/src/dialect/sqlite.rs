@@ -38,7 +38,11 @@ pub fn in_list(col: &str) -> String {
 }
 
 pub fn bool_lit(b: bool) -> &'static str {
-    if b { "1" } else { "0" }
+    if b {
+        "1"
+    } else {
+        "0"
+    }
 }
 
 /// `json_extract(props, '$."a"."b"')`; keys are escaped for both the JSON path and the SQL literal.

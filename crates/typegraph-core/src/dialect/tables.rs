@@ -58,10 +58,20 @@ pub struct Table {
 }
 
 const fn c(name: &'static str, ty: Ty, not_null: bool) -> Col {
-    Col { name, ty, not_null, default: None }
+    Col {
+        name,
+        ty,
+        not_null,
+        default: None,
+    }
 }
 const fn ix(suffix: &'static str, cols: &'static [&'static str]) -> Index {
-    Index { suffix, cols, unique: false, where_clause: None }
+    Index {
+        suffix,
+        cols,
+        unique: false,
+        where_clause: None,
+    }
 }
 
 fn entity_cols(edge: bool, recorded: bool) -> Vec<Col> {
@@ -442,14 +452,25 @@ pub fn render(
                 s
             })
             .collect();
-        lines.push(format!("  PRIMARY KEY ({})", t.pk.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")));
+        lines.push(format!(
+            "  PRIMARY KEY ({})",
+            t.pk.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+        ));
         for ch in &t.checks {
             let suffix = match ch {
                 Check::Plain(s, _) | Check::Ordered(s, _, _) => s,
             };
-            lines.push(format!("  CONSTRAINT {} CHECK ({})", q(&format!("{name}_{suffix}")), check(ch)));
+            lines.push(format!(
+                "  CONSTRAINT {} CHECK ({})",
+                q(&format!("{name}_{suffix}")),
+                check(ch)
+            ));
         }
-        out.push(format!("CREATE TABLE IF NOT EXISTS {} (\n{}\n);", q(&name), lines.join(",\n")));
+        out.push(format!(
+            "CREATE TABLE IF NOT EXISTS {} (\n{}\n);",
+            q(&name),
+            lines.join(",\n")
+        ));
         for i in &t.indexes {
             let mut s = format!(
                 "CREATE {}INDEX IF NOT EXISTS {} ON {} ({})",

@@ -18,7 +18,11 @@ pub trait Executor: Send {
     /// Runs one statement; returns the number of rows changed.
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send;
     /// Runs one statement and returns all its rows.
-    fn query(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<Vec<Row>>> + Send;
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl Future<Output = Result<Vec<Row>>> + Send;
     /// Runs a script of `;`-separated statements without parameters (DDL).
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
     /// Opens a transaction, or a savepoint when one is already open.
@@ -29,10 +33,18 @@ pub trait Executor: Send {
 
 /// Statement text for nested transaction levels, shared by both dialects.
 pub(crate) fn begin_sql(depth: u32, outer: &'static str) -> String {
-    if depth == 0 { outer.to_string() } else { format!("SAVEPOINT tg_sp_{depth}") }
+    if depth == 0 {
+        outer.to_string()
+    } else {
+        format!("SAVEPOINT tg_sp_{depth}")
+    }
 }
 pub(crate) fn commit_sql(depth: u32) -> String {
-    if depth <= 1 { "COMMIT".to_string() } else { format!("RELEASE SAVEPOINT tg_sp_{}", depth - 1) }
+    if depth <= 1 {
+        "COMMIT".to_string()
+    } else {
+        format!("RELEASE SAVEPOINT tg_sp_{}", depth - 1)
+    }
 }
 pub(crate) fn rollback_sql(depth: u32) -> String {
     if depth <= 1 {

@@ -21,7 +21,12 @@ type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, PgArguments>;
 fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
-        .map_err(|_| Error::validation(format!("Invalid timestamp: {s}"), serde_json::json!({ "value": s })))
+        .map_err(|_| {
+            Error::validation(
+                format!("Invalid timestamp: {s}"),
+                serde_json::json!({ "value": s }),
+            )
+        })
 }
 
 fn bind_all<'q>(mut q: PgQuery<'q>, params: &'q [Value]) -> Result<PgQuery<'q>> {
@@ -36,8 +41,9 @@ fn bind_all<'q>(mut q: PgQuery<'q>, params: &'q [Value]) -> Result<PgQuery<'q>> 
             Value::Ts(Some(s)) => q.bind(parse_ts(s)?),
             Value::Json(None) => q.bind(None::<sqlx::types::Json<Box<RawValue>>>),
             Value::Json(Some(s)) => {
-                let raw = RawValue::from_string(s.clone())
-                    .map_err(|e| Error::validation(format!("Invalid JSON: {e}"), serde_json::json!({})))?;
+                let raw = RawValue::from_string(s.clone()).map_err(|e| {
+                    Error::validation(format!("Invalid JSON: {e}"), serde_json::json!({}))
+                })?;
                 q.bind(sqlx::types::Json(raw))
             }
             Value::TextList(items) => q.bind(items.as_slice()),
@@ -57,10 +63,16 @@ fn decode_row(r: &PgRow) -> Result<Row> {
     for (i, c) in r.columns().iter().enumerate() {
         let v = match c.type_info().name() {
             "BOOL" => r.try_get::<Option<bool>, _>(i)?.map(Value::Bool),
-            "INT2" => r.try_get::<Option<i16>, _>(i)?.map(|v| Value::Int(v as i64)),
-            "INT4" => r.try_get::<Option<i32>, _>(i)?.map(|v| Value::Int(v as i64)),
+            "INT2" => r
+                .try_get::<Option<i16>, _>(i)?
+                .map(|v| Value::Int(v as i64)),
+            "INT4" => r
+                .try_get::<Option<i32>, _>(i)?
+                .map(|v| Value::Int(v as i64)),
             "INT8" => r.try_get::<Option<i64>, _>(i)?.map(Value::Int),
-            "FLOAT4" => r.try_get::<Option<f32>, _>(i)?.map(|v| Value::Real(v as f64)),
+            "FLOAT4" => r
+                .try_get::<Option<f32>, _>(i)?
+                .map(|v| Value::Real(v as f64)),
             "FLOAT8" => r.try_get::<Option<f64>, _>(i)?.map(Value::Real),
             "TIMESTAMPTZ" => r
                 .try_get::<Option<DateTime<Utc>>, _>(i)?
@@ -76,7 +88,11 @@ fn decode_row(r: &PgRow) -> Result<Row> {
 }
 
 fn db_err(sql: &str, e: sqlx::Error) -> Error {
-    let verb = sql.split_whitespace().next().unwrap_or("statement").to_ascii_lowercase();
+    let verb = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or("statement")
+        .to_ascii_lowercase();
     Error::database(&verb, e.to_string())
 }
 
@@ -87,14 +103,24 @@ impl Executor for PgExec<'_> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
         async move {
             let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?;
-            let r = q.execute(&mut *self.conn).await.map_err(|e| db_err(sql, e))?;
+            let r = q
+                .execute(&mut *self.conn)
+                .await
+                .map_err(|e| db_err(sql, e))?;
             Ok(r.rows_affected())
         }
     }
-    fn query(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<Vec<Row>>> + Send {
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl Future<Output = Result<Vec<Row>>> + Send {
         async move {
             let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?;
-            let rows = q.fetch_all(&mut *self.conn).await.map_err(|e| db_err(sql, e))?;
+            let rows = q
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(|e| db_err(sql, e))?;
             rows.iter().map(decode_row).collect()
         }
     }
@@ -110,7 +136,9 @@ impl Executor for PgExec<'_> {
     fn begin(&mut self) -> impl Future<Output = Result<()>> + Send {
         async move {
             let sql = begin_sql(*self.depth, "BEGIN");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *self.conn).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *self.conn)
+                .await?;
             *self.depth += 1;
             Ok(())
         }
@@ -118,7 +146,9 @@ impl Executor for PgExec<'_> {
     fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
         async move {
             let sql = commit_sql(*self.depth);
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *self.conn).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *self.conn)
+                .await?;
             *self.depth = self.depth.saturating_sub(1);
             Ok(())
         }
@@ -127,7 +157,9 @@ impl Executor for PgExec<'_> {
         async move {
             let sql = rollback_sql(*self.depth);
             *self.depth = self.depth.saturating_sub(1);
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *self.conn).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *self.conn)
+                .await?;
             Ok(())
         }
     }

@@ -26,7 +26,9 @@ impl SqliteConn {
         if path != ":memory:" && !path.is_empty() {
             conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
         }
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -64000; PRAGMA temp_store = MEMORY;")?;
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA cache_size = -64000; PRAGMA temp_store = MEMORY;",
+        )?;
         conn.set_prepared_statement_cache_capacity(256);
         Ok(SqliteConn { conn, depth: 0 })
     }
@@ -68,7 +70,11 @@ impl SqliteConn {
 }
 
 fn db_err(sql: &str, e: rusqlite::Error) -> Error {
-    let verb = sql.split_whitespace().next().unwrap_or("statement").to_ascii_lowercase();
+    let verb = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or("statement")
+        .to_ascii_lowercase();
     Error::database(&verb, e.to_string())
 }
 
@@ -77,7 +83,9 @@ struct Bind<'a>(&'a Value);
 impl rusqlite::ToSql for Bind<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(match self.0 {
-            Value::Null | Value::Ts(None) | Value::Json(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Null | Value::Ts(None) | Value::Json(None) => {
+                ToSqlOutput::Borrowed(ValueRef::Null)
+            }
             Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
             Value::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
             Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(*b as i64)),
@@ -106,11 +114,20 @@ impl Executor for SqliteExec<'_> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
         ready(self.db.run_execute(sql, params))
     }
-    fn query(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<Vec<Row>>> + Send {
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl Future<Output = Result<Vec<Row>>> + Send {
         ready(self.db.run_query(sql, params))
     }
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {
-        ready(self.db.conn.execute_batch(sql).map_err(|e| Error::database("ddl", e.to_string())))
+        ready(
+            self.db
+                .conn
+                .execute_batch(sql)
+                .map_err(|e| Error::database("ddl", e.to_string())),
+        )
     }
     fn begin(&mut self) -> impl Future<Output = Result<()>> + Send {
         let sql = begin_sql(self.db.depth, "BEGIN IMMEDIATE");
@@ -121,14 +138,22 @@ impl Executor for SqliteExec<'_> {
         ready(r)
     }
     fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
-        let r = self.db.conn.execute_batch(&commit_sql(self.db.depth)).map_err(Error::from);
+        let r = self
+            .db
+            .conn
+            .execute_batch(&commit_sql(self.db.depth))
+            .map_err(Error::from);
         if r.is_ok() {
             self.db.depth = self.db.depth.saturating_sub(1);
         }
         ready(r)
     }
     fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
-        let r = self.db.conn.execute_batch(&rollback_sql(self.db.depth)).map_err(Error::from);
+        let r = self
+            .db
+            .conn
+            .execute_batch(&rollback_sql(self.db.depth))
+            .map_err(Error::from);
         self.db.depth = self.db.depth.saturating_sub(1);
         ready(r)
     }

@@ -82,7 +82,12 @@ fn with_index(mut e: Error, index: usize) -> Error {
 }
 
 /// Node rows (by id) that exist under `kind`, in any state: id → deleted?
-async fn existing_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, ids: &[String]) -> Result<HashMap<String, Row>> {
+async fn existing_nodes<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    ids: &[String],
+) -> Result<HashMap<String, Row>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
         let sql = ex.dialect().finish(format!(
@@ -91,7 +96,14 @@ async fn existing_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, ids:
             ex.dialect().in_list("id")
         ));
         let rows = ex
-            .query(&sql, &[Value::text(ctx.graph.id()), Value::text(kind), Value::TextList(chunk.to_vec())])
+            .query(
+                &sql,
+                &[
+                    Value::text(ctx.graph.id()),
+                    Value::text(kind),
+                    Value::TextList(chunk.to_vec()),
+                ],
+            )
             .await?;
         for r in rows {
             if let Some(id) = opt_str(&r, 1) {
@@ -109,7 +121,13 @@ struct NodeInsert {
     valid_to: Option<String>,
 }
 
-async fn insert_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, rows: &[NodeInsert], now: &str) -> Result<()> {
+async fn insert_nodes<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    rows: &[NodeInsert],
+    now: &str,
+) -> Result<()> {
     let g = ctx.graph.id();
     match ex.dialect() {
         Dialect::Sqlite => {
@@ -118,10 +136,20 @@ async fn insert_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, rows: 
                 ctx.tables.nodes
             );
             for r in rows {
-                ex.execute(&sql, &[
-                    Value::text(g), Value::text(kind), Value::text(&r.id), Value::Json(Some(r.props.clone())),
-                    Value::Ts(r.valid_from.clone()), Value::Ts(r.valid_to.clone()), Value::Ts(Some(now.into())), Value::Ts(Some(now.into())),
-                ]).await?;
+                ex.execute(
+                    &sql,
+                    &[
+                        Value::text(g),
+                        Value::text(kind),
+                        Value::text(&r.id),
+                        Value::Json(Some(r.props.clone())),
+                        Value::Ts(r.valid_from.clone()),
+                        Value::Ts(r.valid_to.clone()),
+                        Value::Ts(Some(now.into())),
+                        Value::Ts(Some(now.into())),
+                    ],
+                )
+                .await?;
             }
         }
         Dialect::Postgres => {
@@ -132,15 +160,21 @@ async fn insert_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, rows: 
                 ctx.tables.nodes
             );
             for chunk in rows.chunks(PG_CHUNK) {
-                ex.execute(&sql, &[
-                    Value::text(g),
-                    Value::text(kind),
-                    Value::TextList(chunk.iter().map(|r| r.id.clone()).collect()),
-                    Value::TextList(chunk.iter().map(|r| r.props.clone()).collect()),
-                    Value::NullableTextList(chunk.iter().map(|r| r.valid_from.clone()).collect()),
-                    Value::Text(now.to_string()),
-                    Value::NullableTextList(chunk.iter().map(|r| r.valid_to.clone()).collect()),
-                ]).await?;
+                ex.execute(
+                    &sql,
+                    &[
+                        Value::text(g),
+                        Value::text(kind),
+                        Value::TextList(chunk.iter().map(|r| r.id.clone()).collect()),
+                        Value::TextList(chunk.iter().map(|r| r.props.clone()).collect()),
+                        Value::NullableTextList(
+                            chunk.iter().map(|r| r.valid_from.clone()).collect(),
+                        ),
+                        Value::Text(now.to_string()),
+                        Value::NullableTextList(chunk.iter().map(|r| r.valid_to.clone()).collect()),
+                    ],
+                )
+                .await?;
             }
         }
     }
@@ -148,30 +182,52 @@ async fn insert_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, rows: 
 }
 
 /// `bulkCreate` / `bulkInsert`: all rows or none; any id already present fails the call.
-pub async fn create_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkNodesArgs) -> Result<String> {
+pub async fn create_nodes<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: BulkNodesArgs,
+) -> Result<String> {
     let spec = ctx.graph.node(&a.kind)?;
     let now = now_iso();
     let mut rows = Vec::with_capacity(a.items.len());
     let mut seen = HashSet::with_capacity(a.items.len());
     for (i, it) in a.items.iter().enumerate() {
-        let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now).map_err(|e| with_index(e, i))?;
+        let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now)
+            .map_err(|e| with_index(e, i))?;
         let id = it.id.clone().unwrap_or_else(generate_id);
         if !seen.insert(id.clone()) {
             return Err(with_index(already_exists("node", &a.kind, &id), i));
         }
-        rows.push(NodeInsert { id, props: it.props.get().to_string(), valid_from: vf, valid_to: vt });
+        rows.push(NodeInsert {
+            id,
+            props: it.props.get().to_string(),
+            valid_from: vf,
+            valid_to: vt,
+        });
     }
-    let explicit: Vec<String> = a.items.iter().zip(&rows).filter(|(it, _)| it.id.is_some()).map(|(_, r)| r.id.clone()).collect();
+    let explicit: Vec<String> = a
+        .items
+        .iter()
+        .zip(&rows)
+        .filter(|(it, _)| it.id.is_some())
+        .map(|(_, r)| r.id.clone())
+        .collect();
     atomic!(ex, {
         if !explicit.is_empty() {
             let existing = existing_nodes(ex, ctx, &a.kind, &explicit).await?;
-            if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| existing.contains_key(&r.id)) {
+            if let Some((i, r)) = rows
+                .iter()
+                .enumerate()
+                .find(|(_, r)| existing.contains_key(&r.id))
+            {
                 return Err(with_index(already_exists("node", &a.kind, &r.id), i));
             }
         }
         if !spec.unique.is_empty() {
             for (i, r) in rows.iter().enumerate() {
-                uniques::claim(ex, ctx, &a.kind, &r.id, &r.props).await.map_err(|e| with_index(e, i))?;
+                uniques::claim(ex, ctx, &a.kind, &r.id, &r.props)
+                    .await
+                    .map_err(|e| with_index(e, i))?;
             }
         }
         insert_nodes(ex, ctx, &a.kind, &rows, &now).await
@@ -187,14 +243,25 @@ pub async fn create_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkNodesAr
 
 /// `bulkUpsertById`: props arrive merged and validated; creates run before updates,
 /// tombstones are resurrected, repeated ids were folded by the caller.
-pub async fn upsert_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkNodesArgs) -> Result<String> {
+pub async fn upsert_nodes<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: BulkNodesArgs,
+) -> Result<String> {
     let spec = ctx.graph.node(&a.kind)?;
     let now = now_iso();
     let ids: Vec<String> = a
         .items
         .iter()
         .enumerate()
-        .map(|(i, it)| it.id.clone().ok_or_else(|| with_index(Error::validation("bulkUpsertById items need an id", json!({})), i)))
+        .map(|(i, it)| {
+            it.id.clone().ok_or_else(|| {
+                with_index(
+                    Error::validation("bulkUpsertById items need an id", json!({})),
+                    i,
+                )
+            })
+        })
         .collect::<Result<_>>()?;
     atomic!(ex, {
         let existing = existing_nodes(ex, ctx, &a.kind, &ids).await?;
@@ -203,15 +270,27 @@ pub async fn upsert_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkNodesAr
         for (i, it) in a.items.iter().enumerate() {
             match existing.get(&ids[i]) {
                 None => {
-                    let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now).map_err(|e| with_index(e, i))?;
-                    creates.push((i, NodeInsert { id: ids[i].clone(), props: it.props.get().to_string(), valid_from: vf, valid_to: vt }));
+                    let (vf, vt) =
+                        validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now)
+                            .map_err(|e| with_index(e, i))?;
+                    creates.push((
+                        i,
+                        NodeInsert {
+                            id: ids[i].clone(),
+                            props: it.props.get().to_string(),
+                            valid_from: vf,
+                            valid_to: vt,
+                        },
+                    ));
                 }
                 Some(r) => updates.push((i, opt_str(r, 8).is_some())),
             }
         }
         if !spec.unique.is_empty() {
             for (i, r) in &creates {
-                uniques::claim(ex, ctx, &a.kind, &r.id, &r.props).await.map_err(|e| with_index(e, *i))?;
+                uniques::claim(ex, ctx, &a.kind, &r.id, &r.props)
+                    .await
+                    .map_err(|e| with_index(e, *i))?;
             }
         }
         let inserts: Vec<NodeInsert> = creates.into_iter().map(|(_, r)| r).collect();
@@ -228,18 +307,39 @@ pub async fn upsert_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkNodesAr
             let it = &a.items[i];
             let props = Value::Json(Some(it.props.get().to_string()));
             if tomb {
-                let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now).map_err(|e| with_index(e, i))?;
-                ex.execute(&resurrect_sql, &[
-                    props, Value::Ts(Some(now.clone())), Value::Ts(vf), Value::Ts(vt),
-                    Value::text(ctx.graph.id()), Value::text(&a.kind), Value::text(&ids[i]),
-                ]).await?;
+                let (vf, vt) =
+                    validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now)
+                        .map_err(|e| with_index(e, i))?;
+                ex.execute(
+                    &resurrect_sql,
+                    &[
+                        props,
+                        Value::Ts(Some(now.clone())),
+                        Value::Ts(vf),
+                        Value::Ts(vt),
+                        Value::text(ctx.graph.id()),
+                        Value::text(&a.kind),
+                        Value::text(&ids[i]),
+                    ],
+                )
+                .await?;
             } else {
-                ex.execute(&live_sql, &[
-                    props, Value::Ts(Some(now.clone())), Value::text(ctx.graph.id()), Value::text(&a.kind), Value::text(&ids[i]),
-                ]).await?;
+                ex.execute(
+                    &live_sql,
+                    &[
+                        props,
+                        Value::Ts(Some(now.clone())),
+                        Value::text(ctx.graph.id()),
+                        Value::text(&a.kind),
+                        Value::text(&ids[i]),
+                    ],
+                )
+                .await?;
             }
             if !spec.unique.is_empty() {
-                uniques::claim(ex, ctx, &a.kind, &ids[i], it.props.get()).await.map_err(|e| with_index(e, i))?;
+                uniques::claim(ex, ctx, &a.kind, &ids[i], it.props.get())
+                    .await
+                    .map_err(|e| with_index(e, i))?;
             }
         }
         Ok::<(), Error>(())
@@ -253,11 +353,25 @@ pub async fn upsert_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkNodesAr
 }
 
 /// `bulkDelete` (soft) of nodes: missing ids are ignored; onDelete applies per node.
-pub async fn delete_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkIdsArgs) -> Result<String> {
+pub async fn delete_nodes<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: BulkIdsArgs,
+) -> Result<String> {
     ctx.graph.node(&a.kind)?;
     atomic!(ex, {
         for id in &a.ids {
-            super::nodes::delete(ex, ctx, super::nodes::IdArgs { kind: a.kind.clone(), id: id.clone(), temporal: Default::default() }, false).await?;
+            super::nodes::delete(
+                ex,
+                ctx,
+                super::nodes::IdArgs {
+                    kind: a.kind.clone(),
+                    id: id.clone(),
+                    temporal: Default::default(),
+                },
+                false,
+            )
+            .await?;
         }
         Ok::<(), Error>(())
     })?;
@@ -265,7 +379,11 @@ pub async fn delete_nodes<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkIdsArgs
 }
 
 /// `bulkCreate` / `bulkInsert` of edges with set-based endpoint checks.
-pub async fn create_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkEdgesArgs) -> Result<String> {
+pub async fn create_edges<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: BulkEdgesArgs,
+) -> Result<String> {
     let spec = ctx.graph.edge(&a.kind)?;
     let now = now_iso();
     for (i, it) in a.items.iter().enumerate() {
@@ -275,7 +393,12 @@ pub async fn create_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkEdgesAr
                 return Err(with_index(
                     Error::new(
                         Code::Endpoint,
-                        format!("Invalid {end} endpoint for edge \"{}\": got \"{}\", expected {}", a.kind, r.kind, expected.join(" | ")),
+                        format!(
+                            "Invalid {end} endpoint for edge \"{}\": got \"{}\", expected {}",
+                            a.kind,
+                            r.kind,
+                            expected.join(" | ")
+                        ),
                         json!({ "edgeKind": a.kind, "endpoint": end, "actualKind": r.kind, "expectedKinds": expected }),
                     ),
                     i,
@@ -286,7 +409,8 @@ pub async fn create_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkEdgesAr
     let mut rows = Vec::with_capacity(a.items.len());
     let mut seen = HashSet::with_capacity(a.items.len());
     for (i, it) in a.items.iter().enumerate() {
-        let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now).map_err(|e| with_index(e, i))?;
+        let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now)
+            .map_err(|e| with_index(e, i))?;
         let id = it.id.clone().unwrap_or_else(generate_id);
         if !seen.insert(id.clone()) {
             return Err(with_index(already_exists("edge", &a.kind, &id), i));
@@ -297,8 +421,14 @@ pub async fn create_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkEdgesAr
         // Endpoints: distinct (kind, id) pairs, one lookup per kind and chunk.
         let mut by_kind: HashMap<&str, HashSet<&str>> = HashMap::new();
         for it in &a.items {
-            by_kind.entry(it.from.kind.as_str()).or_default().insert(it.from.id.as_str());
-            by_kind.entry(it.to.kind.as_str()).or_default().insert(it.to.id.as_str());
+            by_kind
+                .entry(it.from.kind.as_str())
+                .or_default()
+                .insert(it.from.id.as_str());
+            by_kind
+                .entry(it.to.kind.as_str())
+                .or_default()
+                .insert(it.to.id.as_str());
         }
         let mut live: HashSet<(String, String)> = HashSet::new();
         for (kind, ids) in &by_kind {
@@ -309,7 +439,17 @@ pub async fn create_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkEdgesAr
                     ctx.tables.nodes,
                     ex.dialect().in_list("id")
                 ));
-                for r in ex.query(&sql, &[Value::text(ctx.graph.id()), Value::text(*kind), Value::TextList(chunk.to_vec())]).await? {
+                for r in ex
+                    .query(
+                        &sql,
+                        &[
+                            Value::text(ctx.graph.id()),
+                            Value::text(*kind),
+                            Value::TextList(chunk.to_vec()),
+                        ],
+                    )
+                    .await?
+                {
                     if let Some(id) = opt_str(&r, 0) {
                         live.insert((kind.to_string(), id.to_string()));
                     }
@@ -322,7 +462,10 @@ pub async fn create_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkEdgesAr
                     return Err(with_index(
                         Error::new(
                             Code::EndpointNotFound,
-                            format!("Endpoint node not found for edge \"{}\": {}/{} ({end})", a.kind, r.kind, r.id),
+                            format!(
+                                "Endpoint node not found for edge \"{}\": {}/{} ({end})",
+                                a.kind, r.kind, r.id
+                            ),
                             json!({ "edgeKind": a.kind, "endpoint": end, "nodeKind": r.kind, "nodeId": r.id }),
                         ),
                         i,
@@ -335,29 +478,67 @@ pub async fn create_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkEdgesAr
             let mut taken: HashSet<(String, String, String, String)> = HashSet::new();
             for (i, it) in a.items.iter().enumerate() {
                 let key = match spec.cardinality {
-                    Cardinality::Unique => (it.from.kind.clone(), it.from.id.clone(), it.to.kind.clone(), it.to.id.clone()),
+                    Cardinality::Unique => (
+                        it.from.kind.clone(),
+                        it.from.id.clone(),
+                        it.to.kind.clone(),
+                        it.to.id.clone(),
+                    ),
                     Cardinality::OneActive if rows[i].2.is_some() => continue,
-                    _ => (it.from.kind.clone(), it.from.id.clone(), String::new(), String::new()),
+                    _ => (
+                        it.from.kind.clone(),
+                        it.from.id.clone(),
+                        String::new(),
+                        String::new(),
+                    ),
                 };
                 if !taken.insert(key) {
                     return Err(with_index(
                         Error::new(
                             Code::Cardinality,
-                            format!("Cardinality violation: \"{}\" from {}/{} repeated in one batch", a.kind, it.from.kind, it.from.id),
+                            format!(
+                                "Cardinality violation: \"{}\" from {}/{} repeated in one batch",
+                                a.kind, it.from.kind, it.from.id
+                            ),
                             json!({ "edgeKind": a.kind, "fromKind": it.from.kind, "fromId": it.from.id, "existingCount": 1 }),
                         ),
                         i,
                     ));
                 }
-                super::edges::check_cardinality(ex, ctx, &a.kind, spec.cardinality, &it.from, &it.to, rows[i].2.is_some())
-                    .await
-                    .map_err(|e| with_index(e, i))?;
+                super::edges::check_cardinality(
+                    ex,
+                    ctx,
+                    &a.kind,
+                    spec.cardinality,
+                    &it.from,
+                    &it.to,
+                    rows[i].2.is_some(),
+                )
+                .await
+                .map_err(|e| with_index(e, i))?;
             }
         }
-        let explicit: Vec<String> = a.items.iter().zip(&rows).filter(|(it, _)| it.id.is_some()).map(|(_, r)| r.0.clone()).collect();
+        let explicit: Vec<String> = a
+            .items
+            .iter()
+            .zip(&rows)
+            .filter(|(it, _)| it.id.is_some())
+            .map(|(_, r)| r.0.clone())
+            .collect();
         for chunk in explicit.chunks(LOOKUP_CHUNK) {
-            let sql = ex.dialect().finish(format!("SELECT id FROM {} WHERE graph_id = ? AND {}", ctx.tables.edges, ex.dialect().in_list("id")));
-            if let Some(r) = ex.query(&sql, &[Value::text(ctx.graph.id()), Value::TextList(chunk.to_vec())]).await?.first() {
+            let sql = ex.dialect().finish(format!(
+                "SELECT id FROM {} WHERE graph_id = ? AND {}",
+                ctx.tables.edges,
+                ex.dialect().in_list("id")
+            ));
+            if let Some(r) = ex
+                .query(
+                    &sql,
+                    &[Value::text(ctx.graph.id()), Value::TextList(chunk.to_vec())],
+                )
+                .await?
+                .first()
+            {
                 let id = opt_str(r, 0).unwrap_or_default().to_string();
                 let i = rows.iter().position(|x| x.0 == id).unwrap_or(0);
                 return Err(with_index(already_exists("edge", &a.kind, &id), i));
@@ -372,12 +553,24 @@ pub async fn create_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkEdgesAr
                     ctx.tables.edges
                 );
                 for (it, (id, vf, vt)) in a.items.iter().zip(&rows) {
-                    ex.execute(&sql, &[
-                        Value::text(g), Value::text(id), Value::text(&a.kind),
-                        Value::text(&it.from.kind), Value::text(&it.from.id), Value::text(&it.to.kind), Value::text(&it.to.id),
-                        Value::Json(Some(it.props.get().to_string())), Value::Ts(vf.clone()), Value::Ts(vt.clone()),
-                        Value::Ts(Some(now.clone())), Value::Ts(Some(now.clone())),
-                    ]).await?;
+                    ex.execute(
+                        &sql,
+                        &[
+                            Value::text(g),
+                            Value::text(id),
+                            Value::text(&a.kind),
+                            Value::text(&it.from.kind),
+                            Value::text(&it.from.id),
+                            Value::text(&it.to.kind),
+                            Value::text(&it.to.id),
+                            Value::Json(Some(it.props.get().to_string())),
+                            Value::Ts(vf.clone()),
+                            Value::Ts(vt.clone()),
+                            Value::Ts(Some(now.clone())),
+                            Value::Ts(Some(now.clone())),
+                        ],
+                    )
+                    .await?;
                 }
             }
             Dialect::Postgres => {
@@ -389,16 +582,30 @@ pub async fn create_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkEdgesAr
                 );
                 let idx: Vec<usize> = (0..rows.len()).collect();
                 for chunk in idx.chunks(PG_CHUNK) {
-                    let col = |f: &dyn Fn(usize) -> String| Value::TextList(chunk.iter().map(|&i| f(i)).collect());
-                    ex.execute(&sql, &[
-                        Value::text(g), Value::text(&a.kind), Value::Text(now.clone()),
-                        col(&|i| rows[i].0.clone()),
-                        col(&|i| a.items[i].from.kind.clone()), col(&|i| a.items[i].from.id.clone()),
-                        col(&|i| a.items[i].to.kind.clone()), col(&|i| a.items[i].to.id.clone()),
-                        col(&|i| a.items[i].props.get().to_string()),
-                        Value::NullableTextList(chunk.iter().map(|&i| rows[i].1.clone()).collect()),
-                        Value::NullableTextList(chunk.iter().map(|&i| rows[i].2.clone()).collect()),
-                    ]).await?;
+                    let col = |f: &dyn Fn(usize) -> String| {
+                        Value::TextList(chunk.iter().map(|&i| f(i)).collect())
+                    };
+                    ex.execute(
+                        &sql,
+                        &[
+                            Value::text(g),
+                            Value::text(&a.kind),
+                            Value::Text(now.clone()),
+                            col(&|i| rows[i].0.clone()),
+                            col(&|i| a.items[i].from.kind.clone()),
+                            col(&|i| a.items[i].from.id.clone()),
+                            col(&|i| a.items[i].to.kind.clone()),
+                            col(&|i| a.items[i].to.id.clone()),
+                            col(&|i| a.items[i].props.get().to_string()),
+                            Value::NullableTextList(
+                                chunk.iter().map(|&i| rows[i].1.clone()).collect(),
+                            ),
+                            Value::NullableTextList(
+                                chunk.iter().map(|&i| rows[i].2.clone()).collect(),
+                            ),
+                        ],
+                    )
+                    .await?;
                 }
             }
         }
@@ -408,11 +615,27 @@ pub async fn create_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkEdgesAr
         return Ok("null".into());
     }
     let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-    super::edges::get_many(ex, ctx, super::edges::IdsArgs { kind: a.kind.clone(), ids, temporal: super::Temporal { temporal_mode: Some("includeTombstones".into()), as_of: None } }).await
+    super::edges::get_many(
+        ex,
+        ctx,
+        super::edges::IdsArgs {
+            kind: a.kind.clone(),
+            ids,
+            temporal: super::Temporal {
+                temporal_mode: Some("includeTombstones".into()),
+                as_of: None,
+            },
+        },
+    )
+    .await
 }
 
 /// `bulkDelete` (soft) of edges; missing ids are ignored.
-pub async fn delete_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkIdsArgs) -> Result<String> {
+pub async fn delete_edges<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: BulkIdsArgs,
+) -> Result<String> {
     ctx.graph.edge(&a.kind)?;
     let now = now_iso();
     atomic!(ex, {
@@ -422,7 +645,16 @@ pub async fn delete_edges<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: BulkIdsArgs
                 ctx.tables.edges,
                 ex.dialect().in_list("id")
             ));
-            ex.execute(&sql, &[Value::Ts(Some(now.clone())), Value::text(ctx.graph.id()), Value::text(&a.kind), Value::TextList(chunk.to_vec())]).await?;
+            ex.execute(
+                &sql,
+                &[
+                    Value::Ts(Some(now.clone())),
+                    Value::text(ctx.graph.id()),
+                    Value::text(&a.kind),
+                    Value::TextList(chunk.to_vec()),
+                ],
+            )
+            .await?;
         }
         Ok::<(), Error>(())
     })?;

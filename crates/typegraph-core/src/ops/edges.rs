@@ -92,12 +92,22 @@ pub struct UpdateArgs {
 }
 
 async fn fetch<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, id: &str) -> Result<Option<Row>> {
-    let sql = ex.dialect().finish(format!("SELECT {EDGE_COLS} FROM {} WHERE graph_id = ? AND id = ?", ctx.tables.edges));
-    Ok(ex.query(&sql, &[Value::text(ctx.graph.id()), Value::text(id)]).await?.pop())
+    let sql = ex.dialect().finish(format!(
+        "SELECT {EDGE_COLS} FROM {} WHERE graph_id = ? AND id = ?",
+        ctx.tables.edges
+    ));
+    Ok(ex
+        .query(&sql, &[Value::text(ctx.graph.id()), Value::text(id)])
+        .await?
+        .pop())
 }
 
 fn not_found(kind: &str, id: &str) -> Error {
-    Error::new(Code::EdgeNotFound, format!("Edge not found: {kind}/{id}"), json!({ "kind": kind, "id": id }))
+    Error::new(
+        Code::EdgeNotFound,
+        format!("Edge not found: {kind}/{id}"),
+        json!({ "kind": kind, "id": id }),
+    )
 }
 
 fn identity_mismatch(kind: &str, id: &str, actual: &str, operation: &str) -> Error {
@@ -114,10 +124,17 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
     let spec = ctx.graph.edge(&a.kind)?;
     for (end, r, allowed) in [("from", &a.from, &spec.from), ("to", &a.to, &spec.to)] {
         if !ctx.graph.endpoint_allowed(allowed, &r.kind) {
-            let expected: Vec<String> = allowed.clone().unwrap_or_else(|| ctx.graph.spec.nodes.keys().cloned().collect());
+            let expected: Vec<String> = allowed
+                .clone()
+                .unwrap_or_else(|| ctx.graph.spec.nodes.keys().cloned().collect());
             return Err(Error::new(
                 Code::Endpoint,
-                format!("Invalid {end} endpoint for edge \"{}\": got \"{}\", expected {}", a.kind, r.kind, expected.join(" | ")),
+                format!(
+                    "Invalid {end} endpoint for edge \"{}\": got \"{}\", expected {}",
+                    a.kind,
+                    r.kind,
+                    expected.join(" | ")
+                ),
                 json!({ "edgeKind": a.kind, "endpoint": end, "actualKind": r.kind, "expectedKinds": expected }),
             ));
         }
@@ -131,21 +148,43 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
             "SELECT kind, id FROM {} WHERE graph_id = ? AND deleted_at IS NULL AND ((kind = ? AND id = ?) OR (kind = ? AND id = ?))",
             ctx.tables.nodes
         ));
-        let found = ex.query(&sql, &[
-            Value::text(ctx.graph.id()), Value::text(&a.from.kind), Value::text(&a.from.id),
-            Value::text(&a.to.kind), Value::text(&a.to.id),
-        ]).await?;
+        let found = ex
+            .query(
+                &sql,
+                &[
+                    Value::text(ctx.graph.id()),
+                    Value::text(&a.from.kind),
+                    Value::text(&a.from.id),
+                    Value::text(&a.to.kind),
+                    Value::text(&a.to.id),
+                ],
+            )
+            .await?;
         for (end, r) in [("from", &a.from), ("to", &a.to)] {
-            let hit = found.iter().any(|row| opt_str(row, 0) == Some(r.kind.as_str()) && opt_str(row, 1) == Some(r.id.as_str()));
+            let hit = found.iter().any(|row| {
+                opt_str(row, 0) == Some(r.kind.as_str()) && opt_str(row, 1) == Some(r.id.as_str())
+            });
             if !hit {
                 return Err(Error::new(
                     Code::EndpointNotFound,
-                    format!("Endpoint node not found for edge \"{}\": {}/{} ({end})", a.kind, r.kind, r.id),
+                    format!(
+                        "Endpoint node not found for edge \"{}\": {}/{} ({end})",
+                        a.kind, r.kind, r.id
+                    ),
                     json!({ "edgeKind": a.kind, "endpoint": end, "nodeKind": r.kind, "nodeId": r.id }),
                 ));
             }
         }
-        check_cardinality(ex, ctx, &a.kind, spec.cardinality, &a.from, &a.to, vt.is_some()).await?;
+        check_cardinality(
+            ex,
+            ctx,
+            &a.kind,
+            spec.cardinality,
+            &a.from,
+            &a.to,
+            vt.is_some(),
+        )
+        .await?;
         if fetch(ex, ctx, &id).await?.is_some() {
             return Err(already_exists("edge", &a.kind, &id));
         }
@@ -154,18 +193,38 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {EDGE_COLS}",
             ctx.tables.edges
         ));
-        ex.query(&sql, &[
-            Value::text(ctx.graph.id()), Value::text(&id), Value::text(&a.kind),
-            Value::text(&a.from.kind), Value::text(&a.from.id), Value::text(&a.to.kind), Value::text(&a.to.id),
-            Value::Json(Some(a.props.get().to_string())), Value::Ts(vf.clone()), Value::Ts(vt.clone()),
-            Value::Ts(Some(now.clone())), Value::Ts(Some(now.clone())),
-        ]).await?.pop().ok_or_else(|| Error::invariant("insert returned no row"))
+        ex.query(
+            &sql,
+            &[
+                Value::text(ctx.graph.id()),
+                Value::text(&id),
+                Value::text(&a.kind),
+                Value::text(&a.from.kind),
+                Value::text(&a.from.id),
+                Value::text(&a.to.kind),
+                Value::text(&a.to.id),
+                Value::Json(Some(a.props.get().to_string())),
+                Value::Ts(vf.clone()),
+                Value::Ts(vt.clone()),
+                Value::Ts(Some(now.clone())),
+                Value::Ts(Some(now.clone())),
+            ],
+        )
+        .await?
+        .pop()
+        .ok_or_else(|| Error::invariant("insert returned no row"))
     })?;
     row_json(Some(&row), EDGE_PROPS)
 }
 
 pub(crate) async fn check_cardinality<E: Executor>(
-    ex: &mut E, ctx: &Ctx<'_>, kind: &str, card: Cardinality, from: &NodeRef, to: &NodeRef, born_ended: bool,
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    card: Cardinality,
+    from: &NodeRef,
+    to: &NodeRef,
+    born_ended: bool,
 ) -> Result<()> {
     let extra = match card {
         Cardinality::Many => return Ok(()),
@@ -178,11 +237,22 @@ pub(crate) async fn check_cardinality<E: Executor>(
         "SELECT COUNT(*) FROM {} WHERE graph_id = ? AND kind = ? AND from_kind = ? AND from_id = ? AND deleted_at IS NULL{extra}",
         ctx.tables.edges
     ));
-    let mut p = vec![Value::text(ctx.graph.id()), Value::text(kind), Value::text(&from.kind), Value::text(&from.id)];
+    let mut p = vec![
+        Value::text(ctx.graph.id()),
+        Value::text(kind),
+        Value::text(&from.kind),
+        Value::text(&from.id),
+    ];
     if card == Cardinality::Unique {
         p.extend([Value::text(&to.kind), Value::text(&to.id)]);
     }
-    let n = ex.query(&sql, &p).await?.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
+    let n = ex
+        .query(&sql, &p)
+        .await?
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     if n > 0 {
         let name = match card {
             Cardinality::One => "one",
@@ -201,9 +271,20 @@ pub(crate) async fn check_cardinality<E: Executor>(
 pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<String> {
     ctx.graph.edge(&a.kind)?;
     let now = now_iso();
-    let row = fetch(ex, ctx, &a.id).await?.filter(|r| opt_str(r, KIND) == Some(a.kind.as_str()));
+    let row = fetch(ex, ctx, &a.id)
+        .await?
+        .filter(|r| opt_str(r, KIND) == Some(a.kind.as_str()));
     let row = match row {
-        Some(r) if a.temporal.admits(opt_str(&r, DELETED_AT), opt_str(&r, VALID_FROM), opt_str(&r, VALID_TO), &now)? => Some(r),
+        Some(r)
+            if a.temporal.admits(
+                opt_str(&r, DELETED_AT),
+                opt_str(&r, VALID_FROM),
+                opt_str(&r, VALID_TO),
+                &now,
+            )? =>
+        {
+            Some(r)
+        }
         _ => None,
     };
     row_json(row.as_ref(), EDGE_PROPS)
@@ -218,10 +299,17 @@ pub async fn get_many<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdsArgs) -> Res
         ctx.tables.edges,
         ex.dialect().in_list("id")
     ));
-    let mut p = vec![Value::text(ctx.graph.id()), Value::text(&a.kind), Value::TextList(a.ids.clone())];
+    let mut p = vec![
+        Value::text(ctx.graph.id()),
+        Value::text(&a.kind),
+        Value::TextList(a.ids.clone()),
+    ];
     p.extend(tparams);
     let rows = ex.query(&sql, &p).await?;
-    let by_id: std::collections::HashMap<&str, &Row> = rows.iter().filter_map(|r| opt_str(r, 0).map(|id| (id, r))).collect();
+    let by_id: std::collections::HashMap<&str, &Row> = rows
+        .iter()
+        .filter_map(|r| opt_str(r, 0).map(|id| (id, r)))
+        .collect();
     let mut out = String::from("[");
     for (i, id) in a.ids.iter().enumerate() {
         if i > 0 {
@@ -233,11 +321,19 @@ pub async fn get_many<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdsArgs) -> Res
     Ok(out)
 }
 
-fn find_sql<E: Executor>(_ex: &E, ctx: &Ctx<'_>, a: &FindArgs, select: &str) -> Result<(String, Vec<Value>)> {
+fn find_sql<E: Executor>(
+    _ex: &E,
+    ctx: &Ctx<'_>,
+    a: &FindArgs,
+    select: &str,
+) -> Result<(String, Vec<Value>)> {
     ctx.graph.edge(&a.kind)?;
     let now = now_iso();
     let (filter, tparams) = a.temporal.filter("", &now)?;
-    let mut sql = format!("SELECT {select} FROM {} WHERE graph_id = ? AND kind = ? AND {filter}", ctx.tables.edges);
+    let mut sql = format!(
+        "SELECT {select} FROM {} WHERE graph_id = ? AND kind = ? AND {filter}",
+        ctx.tables.edges
+    );
     let mut p = vec![Value::text(ctx.graph.id()), Value::text(&a.kind)];
     p.extend(tparams);
     if let Some(f) = &a.from {
@@ -262,7 +358,12 @@ pub async fn find<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Result
 pub async fn count<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Result<String> {
     let (sql, p) = find_sql(ex, ctx, &a, "COUNT(*)")?;
     let rows = ex.query(&ex.dialect().finish(sql), &p).await?;
-    Ok(rows.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0).to_string())
+    Ok(rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        .to_string())
 }
 
 pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Result<String> {
@@ -297,35 +398,66 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
             "UPDATE {} SET props = ?, updated_at = ?, valid_to = ? WHERE graph_id = ? AND id = ? AND deleted_at IS NULL RETURNING {EDGE_COLS}",
             ctx.tables.edges
         ));
-        ex.query(&sql, &[
-            Value::Json(Some(a.props.get().to_string())), Value::Ts(Some(now.clone())), Value::Ts(valid_to),
-            Value::text(ctx.graph.id()), Value::text(&a.id),
-        ]).await?.pop().ok_or_else(|| not_found(&a.kind, &a.id))
+        ex.query(
+            &sql,
+            &[
+                Value::Json(Some(a.props.get().to_string())),
+                Value::Ts(Some(now.clone())),
+                Value::Ts(valid_to),
+                Value::text(ctx.graph.id()),
+                Value::text(&a.id),
+            ],
+        )
+        .await?
+        .pop()
+        .ok_or_else(|| not_found(&a.kind, &a.id))
     })?;
     row_json(Some(&row), EDGE_PROPS)
 }
 
-pub async fn delete<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs, hard: bool) -> Result<String> {
+pub async fn delete<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: IdArgs,
+    hard: bool,
+) -> Result<String> {
     ctx.graph.edge(&a.kind)?;
     let now = now_iso();
     atomic!(ex, {
-        let Some(existing) = fetch(ex, ctx, &a.id).await? else { return Ok(()) };
+        let Some(existing) = fetch(ex, ctx, &a.id).await? else {
+            return Ok(());
+        };
         let actual = opt_str(&existing, KIND).unwrap_or_default();
         if actual != a.kind {
-            return Err(identity_mismatch(&a.kind, &a.id, actual, if hard { "hardDelete" } else { "delete" }));
+            return Err(identity_mismatch(
+                &a.kind,
+                &a.id,
+                actual,
+                if hard { "hardDelete" } else { "delete" },
+            ));
         }
         let key = [Value::text(ctx.graph.id()), Value::text(&a.id)];
         if hard {
-            let sql = ex.dialect().finish(format!("DELETE FROM {} WHERE graph_id = ? AND edge_id = ?", ctx.tables.edge_claims));
+            let sql = ex.dialect().finish(format!(
+                "DELETE FROM {} WHERE graph_id = ? AND edge_id = ?",
+                ctx.tables.edge_claims
+            ));
             ex.execute(&sql, &key).await?;
-            let sql = ex.dialect().finish(format!("DELETE FROM {} WHERE graph_id = ? AND id = ?", ctx.tables.edges));
+            let sql = ex.dialect().finish(format!(
+                "DELETE FROM {} WHERE graph_id = ? AND id = ?",
+                ctx.tables.edges
+            ));
             ex.execute(&sql, &key).await?;
         } else {
             let sql = ex.dialect().finish(format!(
                 "UPDATE {} SET deleted_at = ? WHERE graph_id = ? AND id = ? AND deleted_at IS NULL",
                 ctx.tables.edges
             ));
-            ex.execute(&sql, &[Value::Ts(Some(now.clone())), key[0].clone(), key[1].clone()]).await?;
+            ex.execute(
+                &sql,
+                &[Value::Ts(Some(now.clone())), key[0].clone(), key[1].clone()],
+            )
+            .await?;
         }
         Ok(())
     })?;
@@ -333,14 +465,28 @@ pub async fn delete<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs, hard: boo
 }
 
 /// Removes the cardinality claims of every edge touching a node (before those edges are hard-deleted).
-pub async fn drop_claims_touching<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, id: &str) -> Result<()> {
+pub async fn drop_claims_touching<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    id: &str,
+) -> Result<()> {
     let sql = ex.dialect().finish(format!(
         "DELETE FROM {} WHERE graph_id = ? AND edge_id IN (SELECT id FROM {} WHERE graph_id = ? AND ((from_kind = ? AND from_id = ?) OR (to_kind = ? AND to_id = ?)))",
         ctx.tables.edge_claims, ctx.tables.edges
     ));
     let g = ctx.graph.id();
-    ex.execute(&sql, &[
-        Value::text(g), Value::text(g), Value::text(kind), Value::text(id), Value::text(kind), Value::text(id),
-    ]).await?;
+    ex.execute(
+        &sql,
+        &[
+            Value::text(g),
+            Value::text(g),
+            Value::text(kind),
+            Value::text(id),
+            Value::text(kind),
+            Value::text(id),
+        ],
+    )
+    .await?;
     Ok(())
 }

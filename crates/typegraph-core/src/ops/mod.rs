@@ -8,10 +8,10 @@ pub mod rows;
 pub mod schema;
 pub mod uniques;
 
+use crate::dialect::Tables;
 use crate::error::{Error, Result};
 use crate::exec::Executor;
 use crate::graph::Graph;
-use crate::dialect::Tables;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -35,12 +35,22 @@ impl Temporal {
     /// `(sql, params)` filtering a row set by this mode; `now` is the read instant.
     pub fn filter(&self, alias: &str, now: &str) -> Result<(String, Vec<crate::value::Value>)> {
         use crate::value::Value;
-        let c = |n: &str| if alias.is_empty() { n.to_string() } else { format!("{alias}.{n}") };
+        let c = |n: &str| {
+            if alias.is_empty() {
+                n.to_string()
+            } else {
+                format!("{alias}.{n}")
+            }
+        };
         match self.temporal_mode.as_deref().unwrap_or("current") {
             "includeTombstones" => Ok(("1=1".into(), vec![])),
             "includeEnded" => Ok((format!("{} IS NULL", c("deleted_at")), vec![])),
             mode @ ("current" | "asOf") => {
-                let at = if mode == "asOf" { self.instant()? } else { now.to_string() };
+                let at = if mode == "asOf" {
+                    self.instant()?
+                } else {
+                    now.to_string()
+                };
                 Ok((
                     format!(
                         "{d} IS NULL AND ({vf} IS NULL OR {vf} <= ?) AND ({vt} IS NULL OR {vt} > ?)",
@@ -51,37 +61,61 @@ impl Temporal {
                     vec![Value::Ts(Some(at.clone())), Value::Ts(Some(at))],
                 ))
             }
-            other => Err(Error::validation(format!("Unknown temporal mode \"{other}\""), json!({ "temporalMode": other }))),
+            other => Err(Error::validation(
+                format!("Unknown temporal mode \"{other}\""),
+                json!({ "temporalMode": other }),
+            )),
         }
     }
 
     fn instant(&self) -> Result<String> {
-        let raw = self
-            .as_of
-            .as_deref()
-            .ok_or_else(|| Error::validation("temporalMode \"asOf\" requires an asOf instant", json!({})))?;
-        crate::util::canonical_instant(raw)
-            .ok_or_else(|| Error::validation(format!("Invalid asOf instant: {raw}"), json!({ "asOf": raw })))
+        let raw = self.as_of.as_deref().ok_or_else(|| {
+            Error::validation("temporalMode \"asOf\" requires an asOf instant", json!({}))
+        })?;
+        crate::util::canonical_instant(raw).ok_or_else(|| {
+            Error::validation(
+                format!("Invalid asOf instant: {raw}"),
+                json!({ "asOf": raw }),
+            )
+        })
     }
 
     /// The same filter applied to one fetched row (deleted_at, valid_from, valid_to).
-    pub fn admits(&self, deleted_at: Option<&str>, valid_from: Option<&str>, valid_to: Option<&str>, now: &str) -> Result<bool> {
+    pub fn admits(
+        &self,
+        deleted_at: Option<&str>,
+        valid_from: Option<&str>,
+        valid_to: Option<&str>,
+        now: &str,
+    ) -> Result<bool> {
         match self.temporal_mode.as_deref().unwrap_or("current") {
             "includeTombstones" => Ok(true),
             "includeEnded" => Ok(deleted_at.is_none()),
             mode @ ("current" | "asOf") => {
-                let at = if mode == "asOf" { self.instant()? } else { now.to_string() };
+                let at = if mode == "asOf" {
+                    self.instant()?
+                } else {
+                    now.to_string()
+                };
                 Ok(deleted_at.is_none()
                     && valid_from.is_none_or(|f| f <= at.as_str())
                     && valid_to.is_none_or(|t| t > at.as_str()))
             }
-            other => Err(Error::validation(format!("Unknown temporal mode \"{other}\""), json!({ "temporalMode": other }))),
+            other => Err(Error::validation(
+                format!("Unknown temporal mode \"{other}\""),
+                json!({ "temporalMode": other }),
+            )),
         }
     }
 }
 
 /// Runs the named operation with JSON arguments; returns JSON text.
-pub async fn dispatch<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) -> Result<String> {
+pub async fn dispatch<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    op: &str,
+    args: &str,
+) -> Result<String> {
     match op {
         "createNode" => nodes::create(ex, ctx, parse(args)?).await,
         "getNode" => nodes::get(ex, ctx, parse(args)?).await,
@@ -104,6 +138,7 @@ pub async fn dispatch<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &s
         "bulkDeleteNodes" => bulk::delete_nodes(ex, ctx, parse(args)?).await,
         "bulkCreateEdges" => bulk::create_edges(ex, ctx, parse(args)?).await,
         "bulkDeleteEdges" => bulk::delete_edges(ex, ctx, parse(args)?).await,
+        "findByConstraint" => uniques::find_by_constraint(ex, ctx, parse(args)?).await,
         "getActiveSchema" => schema::get_active(ex, ctx.tables, ctx.graph.id()).await,
         "commitSchema" => schema::commit(ex, ctx.tables, parse(args)?).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
@@ -111,11 +146,16 @@ pub async fn dispatch<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &s
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(args: &str) -> Result<T> {
-    serde_json::from_str(args).map_err(|e| Error::validation(format!("Malformed operation arguments: {e}"), json!({})))
+    serde_json::from_str(args)
+        .map_err(|e| Error::validation(format!("Malformed operation arguments: {e}"), json!({})))
 }
 
 /// Validity window checks shared by node and edge writes: canonical instants, `validTo >= validFrom`.
-pub fn validity_window(valid_from: Option<&str>, valid_to: Option<&str>, now: &str) -> Result<(Option<String>, Option<String>)> {
+pub fn validity_window(
+    valid_from: Option<&str>,
+    valid_to: Option<&str>,
+    now: &str,
+) -> Result<(Option<String>, Option<String>)> {
     let canon = |v: Option<&str>, field: &str| -> Result<Option<String>> {
         match v {
             None => Ok(None),

@@ -87,14 +87,32 @@ pub(crate) fn select_one<E: Executor>(ex: &E, ctx: &Ctx<'_>) -> String {
     ))
 }
 
-pub(crate) async fn fetch<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, id: &str) -> Result<Option<Row>> {
+pub(crate) async fn fetch<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    id: &str,
+) -> Result<Option<Row>> {
     let sql = select_one(ex, ctx);
-    let mut rows = ex.query(&sql, &[Value::text(ctx.graph.id()), Value::text(kind), Value::text(id)]).await?;
+    let mut rows = ex
+        .query(
+            &sql,
+            &[
+                Value::text(ctx.graph.id()),
+                Value::text(kind),
+                Value::text(id),
+            ],
+        )
+        .await?;
     Ok(rows.pop())
 }
 
 pub(crate) fn already_exists(entity: &str, kind: &str, id: &str) -> Error {
-    let (label, article) = if entity == "node" { ("Node", "A node") } else { ("Edge", "An edge") };
+    let (label, article) = if entity == "node" {
+        ("Node", "A node")
+    } else {
+        ("Edge", "An edge")
+    };
     Error::validation(
         format!("{label} already exists: {kind}/{id}"),
         json!({
@@ -121,7 +139,9 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
         let existing = fetch(ex, ctx, &a.kind, &id).await?;
         let props = a.props.get();
         let row = match existing {
-            Some(r) if opt_str(&r, DELETED_AT).is_none() => return Err(already_exists("node", &a.kind, &id)),
+            Some(r) if opt_str(&r, DELETED_AT).is_none() => {
+                return Err(already_exists("node", &a.kind, &id))
+            }
             Some(_) => {
                 // A tombstone under this id comes back to life with a fresh window.
                 let sql = ex.dialect().finish(format!(
@@ -129,10 +149,20 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
                      WHERE graph_id = ? AND kind = ? AND id = ? RETURNING {NODE_COLS}",
                     ctx.tables.nodes
                 ));
-                ex.query(&sql, &[
-                    Value::Json(Some(props.to_string())), Value::Ts(vf.clone()), Value::Ts(vt.clone()),
-                    Value::Ts(Some(now.clone())), Value::text(ctx.graph.id()), Value::text(&a.kind), Value::text(&id),
-                ]).await?.pop()
+                ex.query(
+                    &sql,
+                    &[
+                        Value::Json(Some(props.to_string())),
+                        Value::Ts(vf.clone()),
+                        Value::Ts(vt.clone()),
+                        Value::Ts(Some(now.clone())),
+                        Value::text(ctx.graph.id()),
+                        Value::text(&a.kind),
+                        Value::text(&id),
+                    ],
+                )
+                .await?
+                .pop()
             }
             None => {
                 let sql = ex.dialect().finish(format!(
@@ -140,10 +170,21 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
                      VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING {NODE_COLS}",
                     ctx.tables.nodes
                 ));
-                ex.query(&sql, &[
-                    Value::text(ctx.graph.id()), Value::text(&a.kind), Value::text(&id), Value::Json(Some(props.to_string())),
-                    Value::Ts(vf.clone()), Value::Ts(vt.clone()), Value::Ts(Some(now.clone())), Value::Ts(Some(now.clone())),
-                ]).await?.pop()
+                ex.query(
+                    &sql,
+                    &[
+                        Value::text(ctx.graph.id()),
+                        Value::text(&a.kind),
+                        Value::text(&id),
+                        Value::Json(Some(props.to_string())),
+                        Value::Ts(vf.clone()),
+                        Value::Ts(vt.clone()),
+                        Value::Ts(Some(now.clone())),
+                        Value::Ts(Some(now.clone())),
+                    ],
+                )
+                .await?
+                .pop()
             }
         };
         uniques::claim(ex, ctx, &a.kind, &id, props).await?;
@@ -157,7 +198,16 @@ pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<St
     let now = now_iso();
     let row = fetch(ex, ctx, &a.kind, &a.id).await?;
     let row = match row {
-        Some(r) if a.temporal.admits(opt_str(&r, DELETED_AT), opt_str(&r, VALID_FROM), opt_str(&r, VALID_TO), &now)? => Some(r),
+        Some(r)
+            if a.temporal.admits(
+                opt_str(&r, DELETED_AT),
+                opt_str(&r, VALID_FROM),
+                opt_str(&r, VALID_TO),
+                &now,
+            )? =>
+        {
+            Some(r)
+        }
         _ => None,
     };
     row_json(row.as_ref(), NODE_PROPS)
@@ -172,11 +222,17 @@ pub async fn get_many<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdsArgs) -> Res
         ctx.tables.nodes,
         ex.dialect().in_list("id")
     ));
-    let mut all = vec![Value::text(ctx.graph.id()), Value::text(&a.kind), Value::TextList(a.ids.clone())];
+    let mut all = vec![
+        Value::text(ctx.graph.id()),
+        Value::text(&a.kind),
+        Value::TextList(a.ids.clone()),
+    ];
     all.append(&mut params);
     let rows = ex.query(&sql, &all).await?;
-    let by_id: std::collections::HashMap<&str, &Row> =
-        rows.iter().filter_map(|r| opt_str(r, 1).map(|id| (id, r))).collect();
+    let by_id: std::collections::HashMap<&str, &Row> = rows
+        .iter()
+        .filter_map(|r| opt_str(r, 1).map(|id| (id, r)))
+        .collect();
     let mut out = String::from("[");
     for (i, id) in a.ids.iter().enumerate() {
         if i > 0 {
@@ -194,7 +250,10 @@ pub async fn find<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Result
     let (filter, tparams) = a.temporal.filter("", &now)?;
     let mut params = vec![Value::text(ctx.graph.id()), Value::text(&a.kind)];
     params.extend(tparams);
-    let mut sql = format!("SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {filter}", ctx.tables.nodes);
+    let mut sql = format!(
+        "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {filter}",
+        ctx.tables.nodes
+    );
     if let Some(w) = &a.r#where {
         let mut c = Compiler::new(ex.dialect(), "");
         sql.push_str(" AND ");
@@ -208,7 +267,12 @@ pub async fn find<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Result
 }
 
 /// `LIMIT`/`OFFSET` as upstream's collections apply them: an offset without a limit is ignored.
-pub(crate) fn push_limit(sql: &mut String, params: &mut Vec<Value>, limit: Option<i64>, offset: Option<i64>) {
+pub(crate) fn push_limit(
+    sql: &mut String,
+    params: &mut Vec<Value>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+) {
     if let Some(l) = limit {
         sql.push_str(" LIMIT ?");
         params.push(Value::Int(l.max(0)));
@@ -230,7 +294,12 @@ pub async fn count<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Resul
         ctx.tables.nodes
     ));
     let rows = ex.query(&sql, &params).await?;
-    Ok(rows.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0).to_string())
+    Ok(rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        .to_string())
 }
 
 pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Result<String> {
@@ -264,10 +333,21 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
              WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL RETURNING {NODE_COLS}",
             ctx.tables.nodes
         ));
-        let row = ex.query(&sql, &[
-            Value::Json(Some(a.props.get().to_string())), Value::Ts(Some(now.clone())), Value::Ts(valid_to),
-            Value::text(ctx.graph.id()), Value::text(&a.kind), Value::text(&a.id),
-        ]).await?.pop().ok_or_else(|| not_found(&a.kind, &a.id))?;
+        let row = ex
+            .query(
+                &sql,
+                &[
+                    Value::Json(Some(a.props.get().to_string())),
+                    Value::Ts(Some(now.clone())),
+                    Value::Ts(valid_to),
+                    Value::text(ctx.graph.id()),
+                    Value::text(&a.kind),
+                    Value::text(&a.id),
+                ],
+            )
+            .await?
+            .pop()
+            .ok_or_else(|| not_found(&a.kind, &a.id))?;
         uniques::claim(ex, ctx, &a.kind, &a.id, a.props.get()).await?;
         Ok(row)
     })?;
@@ -275,13 +355,20 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
 }
 
 /// Soft (`hard = false`) or hard delete, applying the kind's `onDelete` to connected edges.
-pub async fn delete<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs, hard: bool) -> Result<String> {
+pub async fn delete<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: IdArgs,
+    hard: bool,
+) -> Result<String> {
     ctx.graph.node(&a.kind)?;
     let now = now_iso();
     let g = ctx.graph.id();
     atomic!(ex, {
         let existing = fetch(ex, ctx, &a.kind, &a.id).await?;
-        let Some(existing) = existing else { return Ok(()) };
+        let Some(existing) = existing else {
+            return Ok(());
+        };
         let live = opt_str(&existing, DELETED_AT).is_none();
         if !live && !hard {
             return Ok(());
@@ -289,7 +376,12 @@ pub async fn delete<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs, hard: boo
         let edges = &ctx.tables.edges;
         let endpoint = "((from_kind = ? AND from_id = ?) OR (to_kind = ? AND to_id = ?))";
         let ep = |v: &mut Vec<Value>| {
-            v.extend([Value::text(&a.kind), Value::text(&a.id), Value::text(&a.kind), Value::text(&a.id)]);
+            v.extend([
+                Value::text(&a.kind),
+                Value::text(&a.id),
+                Value::text(&a.kind),
+                Value::text(&a.id),
+            ]);
         };
         match ctx.graph.on_delete(&a.kind) {
             OnDelete::Restrict => {
@@ -300,18 +392,28 @@ pub async fn delete<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs, hard: boo
                 ep(&mut p);
                 let rows = ex.query(&sql, &p).await?;
                 if !rows.is_empty() {
-                    let total: i64 = rows.iter().filter_map(|r| r.get(1).and_then(Value::as_i64)).sum();
+                    let total: i64 = rows
+                        .iter()
+                        .filter_map(|r| r.get(1).and_then(Value::as_i64))
+                        .sum();
                     let kinds: Vec<&str> = rows.iter().filter_map(|r| opt_str(r, 0)).collect();
                     return Err(Error::new(
                         Code::RestrictedDelete,
-                        format!("Cannot delete {}/{}: it has {total} connected edge(s) ({})", a.kind, a.id, kinds.join(", ")),
+                        format!(
+                            "Cannot delete {}/{}: it has {total} connected edge(s) ({})",
+                            a.kind,
+                            a.id,
+                            kinds.join(", ")
+                        ),
                         json!({ "nodeKind": a.kind, "nodeId": a.id, "edgeCount": total, "edgeKinds": kinds }),
                     ));
                 }
                 if hard {
                     // Tombstoned edges still reference the node; they go with it.
                     super::edges::drop_claims_touching(ex, ctx, &a.kind, &a.id).await?;
-                    let sql = ex.dialect().finish(format!("DELETE FROM {edges} WHERE graph_id = ? AND {endpoint}"));
+                    let sql = ex.dialect().finish(format!(
+                        "DELETE FROM {edges} WHERE graph_id = ? AND {endpoint}"
+                    ));
                     let mut p = vec![Value::text(g)];
                     ep(&mut p);
                     ex.execute(&sql, &p).await?;
@@ -334,10 +436,14 @@ pub async fn delete<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs, hard: boo
         }
         let key = [Value::text(g), Value::text(&a.kind), Value::text(&a.id)];
         if hard {
-            let sql = ex.dialect().finish(format!("DELETE FROM {} WHERE graph_id = ? AND kind = ? AND id = ?", ctx.tables.nodes));
+            let sql = ex.dialect().finish(format!(
+                "DELETE FROM {} WHERE graph_id = ? AND kind = ? AND id = ?",
+                ctx.tables.nodes
+            ));
             ex.execute(&sql, &key).await?;
             let sql = ex.dialect().finish(format!(
-                "DELETE FROM {} WHERE graph_id = ? AND node_kind = ? AND node_id = ?", ctx.tables.uniques
+                "DELETE FROM {} WHERE graph_id = ? AND node_kind = ? AND node_id = ?",
+                ctx.tables.uniques
             ));
             ex.execute(&sql, &key).await?;
         } else {

@@ -70,14 +70,19 @@ pub fn opt_str(row: &Row, i: usize) -> Option<&str> {
 
 /// Parameters given as a JSON array (raw SQL helpers): strings, numbers, booleans, null.
 pub fn params_from_json(json: Option<&str>) -> Result<Vec<Value>> {
-    let Some(json) = json else { return Ok(Vec::new()) };
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
     let items: Vec<serde_json::Value> = serde_json::from_str(json)?;
     Ok(items
         .into_iter()
         .map(|v| match v {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(b),
-            serde_json::Value::Number(n) => n.as_i64().map(Value::Int).unwrap_or_else(|| Value::Real(n.as_f64().unwrap_or(0.0))),
+            serde_json::Value::Number(n) => n
+                .as_i64()
+                .map(Value::Int)
+                .unwrap_or_else(|| Value::Real(n.as_f64().unwrap_or(0.0))),
             serde_json::Value::String(s) => Value::Text(s),
             other => Value::Json(Some(other.to_string())),
         })

@@ -26,7 +26,11 @@ pub async fn tables_exist<E: Executor>(ex: &mut E, tables: &Tables) -> Result<bo
 }
 
 /// `{"version":N,"hash":"…","doc":<json>}` or `null`.
-pub async fn get_active<E: Executor>(ex: &mut E, tables: &Tables, graph_id: &str) -> Result<String> {
+pub async fn get_active<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+) -> Result<String> {
     if !tables_exist(ex, tables).await? {
         return Ok("null".into());
     }
@@ -37,7 +41,9 @@ pub async fn get_active<E: Executor>(ex: &mut E, tables: &Tables, graph_id: &str
         d.bool_lit(true)
     ));
     let rows = ex.query(&sql, &[Value::text(graph_id)]).await?;
-    let Some(r) = rows.first() else { return Ok("null".into()) };
+    let Some(r) = rows.first() else {
+        return Ok("null".into());
+    };
     let mut out = format!("{{\"version\":{},\"hash\":", r[0].as_i64().unwrap_or(0));
     push_json_str(&mut out, r[1].as_str().unwrap_or_default());
     out.push_str(",\"doc\":");
@@ -64,8 +70,15 @@ pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> 
     let t = &tables.schema_versions;
     let now = now_iso();
     atomic!(ex, {
-        let sql = d.finish(format!("SELECT version FROM {t} WHERE graph_id = ? AND is_active = {}", d.bool_lit(true)));
-        let actual = ex.query(&sql, &[Value::text(&a.graph_id)]).await?.first().and_then(|r| r[0].as_i64());
+        let sql = d.finish(format!(
+            "SELECT version FROM {t} WHERE graph_id = ? AND is_active = {}",
+            d.bool_lit(true)
+        ));
+        let actual = ex
+            .query(&sql, &[Value::text(&a.graph_id)])
+            .await?
+            .first()
+            .and_then(|r| r[0].as_i64());
         if actual != a.expected {
             return Err(Error::new(
                 Code::StaleVersion,
@@ -78,8 +91,14 @@ pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> 
                 json!({ "graphId": a.graph_id, "expected": a.expected, "actual": actual }),
             ));
         }
-        let sql = d.finish(format!("SELECT schema_hash FROM {t} WHERE graph_id = ? AND version = ?"));
-        if let Some(r) = ex.query(&sql, &[Value::text(&a.graph_id), Value::Int(a.version)]).await?.first() {
+        let sql = d.finish(format!(
+            "SELECT schema_hash FROM {t} WHERE graph_id = ? AND version = ?"
+        ));
+        if let Some(r) = ex
+            .query(&sql, &[Value::text(&a.graph_id), Value::Int(a.version)])
+            .await?
+            .first()
+        {
             let existing = r[0].as_str().unwrap_or_default().to_string();
             if existing != a.hash {
                 return Err(Error::new(
@@ -93,8 +112,12 @@ pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> 
             }
         }
         if let Some(v) = actual {
-            let sql = d.finish(format!("UPDATE {t} SET is_active = {} WHERE graph_id = ? AND version = ?", d.bool_lit(false)));
-            ex.execute(&sql, &[Value::text(&a.graph_id), Value::Int(v)]).await?;
+            let sql = d.finish(format!(
+                "UPDATE {t} SET is_active = {} WHERE graph_id = ? AND version = ?",
+                d.bool_lit(false)
+            ));
+            ex.execute(&sql, &[Value::text(&a.graph_id), Value::Int(v)])
+                .await?;
         }
         let sql = d.finish(format!(
             "INSERT INTO {t} (graph_id, version, schema_hash, schema_doc, created_at, is_active) VALUES (?, ?, ?, ?, ?, {}) \
@@ -102,10 +125,17 @@ pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> 
             d.bool_lit(true),
             d.bool_lit(true)
         ));
-        ex.execute(&sql, &[
-            Value::text(&a.graph_id), Value::Int(a.version), Value::text(&a.hash), Value::Json(Some(a.doc.clone())),
-            Value::Ts(Some(now.clone())),
-        ]).await?;
+        ex.execute(
+            &sql,
+            &[
+                Value::text(&a.graph_id),
+                Value::Int(a.version),
+                Value::text(&a.hash),
+                Value::Json(Some(a.doc.clone())),
+                Value::Ts(Some(now.clone())),
+            ],
+        )
+        .await?;
         Ok(())
     })?;
     let mut out = format!("{{\"version\":{},\"createdAt\":", a.version);

@@ -42,7 +42,13 @@ pub fn key_for(c: &UniqueConstraint, props: &Json) -> Option<String> {
 }
 
 /// Claims (or re-claims) every constraint key of a node; refuses keys held by another live node.
-pub async fn claim<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, id: &str, props_json: &str) -> Result<()> {
+pub async fn claim<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    id: &str,
+    props_json: &str,
+) -> Result<()> {
     let spec = ctx.graph.node(kind)?;
     if spec.unique.is_empty() {
         return Ok(());
@@ -50,27 +56,59 @@ pub async fn claim<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, id: &str,
     let props: Json = serde_json::from_str(props_json)?;
     let g = ctx.graph.id();
     let t = &ctx.tables.uniques;
+    let now = crate::util::now_iso();
     for c in &spec.unique {
         let key = key_for(c, &props);
-        // Drop this node's stale key under the constraint first.
+        // This node's previous key under the constraint is released (soft-deleted), as upstream does.
         let sql = ex.dialect().finish(format!(
-            "DELETE FROM {t} WHERE graph_id = ? AND node_kind = ? AND constraint_name = ? AND node_id = ? AND concrete_kind = ? AND key <> ?"
+            "UPDATE {t} SET deleted_at = ? WHERE graph_id = ? AND node_kind = ? AND constraint_name = ? AND node_id = ? AND concrete_kind = ? \
+             AND deleted_at IS NULL AND key <> ?"
         ));
-        ex.execute(&sql, &[
-            Value::text(g), Value::text(kind), Value::text(&c.name), Value::text(id), Value::text(kind),
-            Value::text(key.clone().unwrap_or_default()),
-        ]).await?;
+        ex.execute(
+            &sql,
+            &[
+                Value::Ts(Some(now.clone())),
+                Value::text(g),
+                Value::text(kind),
+                Value::text(&c.name),
+                Value::text(id),
+                Value::text(kind),
+                Value::text(key.clone().unwrap_or_default()),
+            ],
+        )
+        .await?;
         let Some(key) = key else {
             let sql = ex.dialect().finish(format!(
-                "DELETE FROM {t} WHERE graph_id = ? AND node_kind = ? AND constraint_name = ? AND node_id = ? AND concrete_kind = ?"
+                "UPDATE {t} SET deleted_at = ? WHERE graph_id = ? AND node_kind = ? AND constraint_name = ? AND node_id = ? AND concrete_kind = ? AND deleted_at IS NULL"
             ));
-            ex.execute(&sql, &[Value::text(g), Value::text(kind), Value::text(&c.name), Value::text(id), Value::text(kind)]).await?;
+            ex.execute(
+                &sql,
+                &[
+                    Value::Ts(Some(now.clone())),
+                    Value::text(g),
+                    Value::text(kind),
+                    Value::text(&c.name),
+                    Value::text(id),
+                    Value::text(kind),
+                ],
+            )
+            .await?;
             continue;
         };
         let sql = ex.dialect().finish(format!(
             "SELECT node_id, concrete_kind, deleted_at FROM {t} WHERE graph_id = ? AND node_kind = ? AND constraint_name = ? AND key = ?"
         ));
-        let held = ex.query(&sql, &[Value::text(g), Value::text(kind), Value::text(&c.name), Value::text(&key)]).await?;
+        let held = ex
+            .query(
+                &sql,
+                &[
+                    Value::text(g),
+                    Value::text(kind),
+                    Value::text(&c.name),
+                    Value::text(&key),
+                ],
+            )
+            .await?;
         if let Some(r) = held.first() {
             let holder = r.first().and_then(Value::as_str).unwrap_or_default();
             let live = r.get(2).is_none_or(Value::is_null);
@@ -86,15 +124,30 @@ pub async fn claim<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, id: &str,
             "INSERT INTO {t} (graph_id, node_kind, constraint_name, key, node_id, concrete_kind, deleted_at) VALUES (?, ?, ?, ?, ?, ?, NULL) \
              ON CONFLICT (graph_id, node_kind, constraint_name, key) DO UPDATE SET node_id = excluded.node_id, concrete_kind = excluded.concrete_kind, deleted_at = NULL"
         ));
-        ex.execute(&sql, &[
-            Value::text(g), Value::text(kind), Value::text(&c.name), Value::text(&key), Value::text(id), Value::text(kind),
-        ]).await?;
+        ex.execute(
+            &sql,
+            &[
+                Value::text(g),
+                Value::text(kind),
+                Value::text(&c.name),
+                Value::text(&key),
+                Value::text(id),
+                Value::text(kind),
+            ],
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// Marks a soft-deleted node's reservations reclaimable.
-pub async fn release<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, id: &str, now: &str) -> Result<()> {
+pub async fn release<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    id: &str,
+    now: &str,
+) -> Result<()> {
     if ctx.graph.node(kind)?.unique.is_empty() {
         return Ok(());
     }
@@ -102,7 +155,16 @@ pub async fn release<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, kind: &str, id: &st
         "UPDATE {} SET deleted_at = ? WHERE graph_id = ? AND concrete_kind = ? AND node_id = ? AND deleted_at IS NULL",
         ctx.tables.uniques
     ));
-    ex.execute(&sql, &[Value::Ts(Some(now.to_string())), Value::text(ctx.graph.id()), Value::text(kind), Value::text(id)]).await?;
+    ex.execute(
+        &sql,
+        &[
+            Value::Ts(Some(now.to_string())),
+            Value::text(ctx.graph.id()),
+            Value::text(kind),
+            Value::text(id),
+        ],
+    )
+    .await?;
     Ok(())
 }
 
@@ -114,7 +176,10 @@ mod tests {
         UniqueConstraint {
             name: "u".into(),
             fields: fields.iter().map(|s| s.to_string()).collect(),
-            r#where: where_.map(|(f, o)| crate::graph::UniqueWhere { field: f.into(), op: o.into() }),
+            r#where: where_.map(|(f, o)| crate::graph::UniqueWhere {
+                field: f.into(),
+                op: o.into(),
+            }),
             scope: None,
             collation: ci.then(|| "caseInsensitive".into()),
         }
@@ -123,9 +188,106 @@ mod tests {
     #[test]
     fn keys_follow_the_encoding() {
         let p = json!({ "a": "X", "b": 3, "c": null });
-        assert_eq!(key_for(&c(&["a", "b"], None, false), &p).unwrap(), "X\u{1e}3");
-        assert_eq!(key_for(&c(&["a", "c", "d"], None, true), &p).unwrap(), "x\u{1e}\u{1f}\u{1e}\u{1f}");
-        assert_eq!(key_for(&c(&["c"], Some(("c", "isNotNull")), false), &p), None);
+        assert_eq!(
+            key_for(&c(&["a", "b"], None, false), &p).unwrap(),
+            "X\u{1e}3"
+        );
+        assert_eq!(
+            key_for(&c(&["a", "c", "d"], None, true), &p).unwrap(),
+            "x\u{1e}\u{1f}\u{1e}\u{1f}"
+        );
+        assert_eq!(
+            key_for(&c(&["c"], Some(("c", "isNotNull")), false), &p),
+            None
+        );
         assert!(key_for(&c(&["a"], Some(("c", "isNull")), false), &p).is_some());
     }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindArgs {
+    pub kind: String,
+    pub constraint: String,
+    /// One props object per lookup.
+    pub props: Vec<Box<serde_json::value::RawValue>>,
+}
+
+/// The node holding each props' key under a named constraint: `[row, live]` pairs
+/// (a soft-deleted holder comes back with `live = false`), `null` when nobody holds it.
+pub async fn find_by_constraint<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: FindArgs,
+) -> Result<String> {
+    let spec = ctx.graph.node(&a.kind)?;
+    let c = spec
+        .unique
+        .iter()
+        .find(|c| c.name == a.constraint)
+        .ok_or_else(|| {
+            Error::new(
+                Code::ConstraintNotFound,
+                format!(
+                    "Constraint not found: \"{}\" on node kind \"{}\"",
+                    a.constraint, a.kind
+                ),
+                json!({ "constraintName": a.constraint, "kind": a.kind }),
+            )
+        })?;
+    let g = ctx.graph.id();
+    let sql = ex.dialect().finish(format!(
+        "SELECT node_id, concrete_kind, deleted_at FROM {} WHERE graph_id = ? AND node_kind = ? AND constraint_name = ? AND key = ?",
+        ctx.tables.uniques
+    ));
+    let mut out = String::from("[");
+    for (i, p) in a.props.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let props: Json = serde_json::from_str(p.get())?;
+        let hit = match key_for(c, &props) {
+            None => None,
+            Some(key) => ex
+                .query(
+                    &sql,
+                    &[
+                        Value::text(g),
+                        Value::text(&a.kind),
+                        Value::text(&c.name),
+                        Value::text(&key),
+                    ],
+                )
+                .await?
+                .pop(),
+        };
+        let Some(h) = hit else {
+            out.push_str("null");
+            continue;
+        };
+        let holder = h
+            .first()
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let kind = h
+            .get(1)
+            .and_then(Value::as_str)
+            .unwrap_or(&a.kind)
+            .to_string();
+        let released = !h.get(2).is_none_or(Value::is_null);
+        match super::nodes::fetch(ex, ctx, &kind, &holder).await? {
+            // A released key whose holder is still live was given up by a value change: nobody holds it.
+            Some(row) if released && row.get(8).is_none_or(Value::is_null) => out.push_str("null"),
+            Some(row) => {
+                let live = row.get(8).is_none_or(Value::is_null);
+                out.push('[');
+                super::rows::push_row(&mut out, &row, super::rows::NODE_PROPS)?;
+                out.push_str(if live { ",true]" } else { ",false]" });
+            }
+            None => out.push_str("null"),
+        }
+    }
+    out.push(']');
+    Ok(out)
 }
