@@ -69,8 +69,10 @@ pub fn number_placeholders(sql: &str) -> String {
     out
 }
 
+/// Membership in a bound `text[]`: a semi-join over `unnest`, so large lists hash
+/// instead of being searched linearly per row when the planner picks a scan.
 pub fn in_list(col: &str) -> String {
-    format!("{col} = ANY(?)")
+    format!("{col} IN (SELECT unnest(CAST(? AS text[])))")
 }
 
 pub fn bool_lit(b: bool) -> &'static str {
