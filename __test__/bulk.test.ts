@@ -146,3 +146,38 @@ describe.each(backends)("unique constraints on $name", (bc) => {
     }
   });
 });
+
+describe.each(backends)("edge identity by endpoints on $name", (bc) => {
+  it("getOrCreateByEndpoints, findByEndpoints and bulkUpsertById", async () => {
+    const graph = makeGraph(freshGraphId(`ends_${bc.name}`));
+    const [store] = await createStoreWithSchema(graph, bc.make(graph.id));
+    try {
+      const p = await store.nodes.Person.create({ name: "P" });
+      const c = await store.nodes.Company.create({ name: "C" });
+      const a = await store.edges.worksAt.getOrCreateByEndpoints(p, c, { role: "dev" }, { matchOn: ["role"] });
+      expect(a.action).toBe("created");
+      expect((await store.edges.worksAt.getOrCreateByEndpoints(p, c, { role: "dev" }, { matchOn: ["role"] })).action).toBe("found");
+      const other = await store.edges.worksAt.getOrCreateByEndpoints(p, c, { role: "lead" }, { matchOn: ["role"] });
+      expect(other.action).toBe("created");
+      const anyRole = await store.edges.worksAt.getOrCreateByEndpoints(p, c, { role: "x" }, { ifExists: "update" });
+      expect(anyRole).toMatchObject({ action: "updated", edge: { id: a.edge.id, role: "x" } });
+      expect((await store.edges.worksAt.findByEndpoints(p, c, { matchOn: ["role"], props: { role: "lead" } }))?.id).toBe(other.edge.id);
+      expect(await store.edges.worksAt.findByEndpoints(p, c, { matchOn: ["role"], props: { role: "none" } })).toBeUndefined();
+      await store.edges.worksAt.delete(other.edge.id);
+      const back = await store.edges.worksAt.getOrCreateByEndpoints(p, c, { role: "lead" }, { matchOn: ["role"] });
+      expect(back).toMatchObject({ action: "resurrected", edge: { id: other.edge.id, meta: { validFrom: other.edge.meta.validFrom, deletedAt: undefined } } });
+
+      const up = await store.edges.worksAt.bulkUpsertById([
+        { id: a.edge.id, from: p, to: c, props: { role: "merged" } },
+        { id: "w_new", from: p, to: c, props: { role: "new" } },
+      ]);
+      expect(up.map((e) => [e.id, e.role])).toEqual([[a.edge.id, "merged"], ["w_new", "new"]]);
+      const q = await store.nodes.Person.create({ name: "Q" });
+      const moved = await store.edges.worksAt.bulkUpsertById([{ id: "w_new", from: q, to: c, props: { role: "r" } }]).catch((e: unknown) => e);
+      expect(moved).toBeInstanceOf(ValidationError);
+      expect((moved as ValidationError).details.issues).toEqual([expect.objectContaining({ code: "EDGE_IDENTITY_MISMATCH" })]);
+    } finally {
+      await store.close();
+    }
+  });
+});

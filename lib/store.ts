@@ -394,6 +394,11 @@ function validateAt<S extends z.ZodType>(
   }
 }
 
+function matches(row: EdgeRow, matchOn: readonly string[], props: Record<string, unknown>): boolean {
+  const stored = row[6] ?? {};
+  return matchOn.every((f) => JSON.stringify(stored[f]) === JSON.stringify(props[f]));
+}
+
 function refOf(x: NodeRef | { kind: string; id: string }): NodeRef {
   return { kind: x.kind, id: x.id };
 }
@@ -528,6 +533,96 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   async bulkDelete(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await run(this.#r, "bulkDeleteEdges", { kind: this.#kind, ids });
+  }
+
+  async #between(from: NodeRef, to: NodeRef, includeDeleted: boolean, temporalOptions?: TemporalArg): Promise<EdgeRow[]> {
+    return (await run(this.#r, "findEdgesBetween", {
+      kind: this.#kind,
+      from: refOf(from),
+      to: refOf(to),
+      includeDeleted,
+      ...temporal(temporalOptions),
+    })) as EdgeRow[];
+  }
+
+  /** The first live edge of this kind from `from` to `to` whose `matchOn` props equal the given ones. */
+  async findByEndpoints(
+    from: NodeRef,
+    to: NodeRef,
+    options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; props?: Partial<z.input<E["schema"]>> } = {},
+    temporalOptions?: TemporalArg,
+  ): Promise<Edge<E> | undefined> {
+    const rows = await this.#between(from, to, false, temporalOptions);
+    const hit = rows.find((r) => matches(r, options.matchOn ?? [], options.props ?? {}));
+    return hit ? (toEdge(hit) as Edge<E>) : undefined;
+  }
+
+  /**
+   * Finds the edge identified by its endpoints (plus `matchOn` props) or creates it; `ifExists: "update"`
+   * merges the props into it; a soft-deleted match is resurrected (keeping its validFrom).
+   */
+  async getOrCreateByEndpoints(
+    from: NodeRef,
+    to: NodeRef,
+    props: z.input<E["schema"]>,
+    options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; ifExists?: "return" | "update" } = {},
+  ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }> {
+    const matchOn = options.matchOn ?? [];
+    const data = validate(this.#type.schema, props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" });
+    const rows = await this.#between(from, to, true);
+    const candidates = rows.filter((r) => matches(r, matchOn, data as Record<string, unknown>));
+    const live = candidates.find((r) => r[11] === null);
+    if (live) {
+      if (options.ifExists === "update") return { edge: await this.update(live[0], props as Partial<z.input<E["schema"]>>), action: "updated" };
+      return { edge: toEdge(live) as Edge<E>, action: "found" };
+    }
+    const tomb = candidates.at(-1);
+    if (tomb) {
+      const merged = validate(this.#type.schema, { ...(tomb[6] ?? {}), ...(props as object) }, {
+        entityType: "edge",
+        kind: this.#kind,
+        operation: "update",
+        id: tomb[0],
+      });
+      const row = await run(this.#r, "resurrectEdge", { kind: this.#kind, id: tomb[0], props: merged });
+      return { edge: toEdge(row as EdgeRow) as Edge<E>, action: "resurrected" };
+    }
+    return { edge: await this.create(from, to, props), action: "created" };
+  }
+
+  async bulkGetOrCreateByEndpoints(
+    items: readonly { from: NodeRef; to: NodeRef; props?: z.input<E["schema"]> }[],
+    options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; ifExists?: "return" | "update" } = {},
+  ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[]> {
+    const out = [];
+    for (const item of items) out.push(await this.getOrCreateByEndpoints(item.from, item.to, (item.props ?? {}) as z.input<E["schema"]>, options));
+    return out;
+  }
+
+  /** Creates missing ids, merges into live edges, resurrects tombstones; endpoints of an existing id must match. */
+  async bulkUpsertById(items: readonly (BulkEdgeItem<E> & { id: string })[]): Promise<Edge<E>[]> {
+    if (items.length === 0) return [];
+    const ids = items.map((i) => i.id);
+    const current = (await run(this.#r, "getEdges", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (EdgeRow | null)[];
+    const merged = items.map((item, index) => {
+      const base = current[index];
+      const operation = base && base[11] === null ? "update" : "create";
+      return {
+        id: item.id,
+        from: refOf(item.from),
+        to: refOf(item.to),
+        props: validateAt(this.#type.schema, { ...(base?.[6] ?? {}), ...((item.props ?? {}) as object) }, {
+          entityType: "edge",
+          kind: this.#kind,
+          operation,
+          ...(operation === "update" ? { id: item.id } : {}),
+        }, index),
+        validFrom: instant(item.validFrom),
+        validTo: instant(item.validTo),
+      };
+    });
+    const rows = (await run(this.#r, "bulkUpsertEdges", { kind: this.#kind, items: merged, returning: true })) as (EdgeRow | null)[];
+    return rows.map((r) => toEdge(r!) as Edge<E>);
   }
 
   async hardDelete(id: string): Promise<void> {

@@ -660,3 +660,157 @@ pub async fn delete_edges<E: Executor>(
     })?;
     Ok("null".into())
 }
+
+/// `bulkUpsertById` for edges: props arrive merged and validated. Missing ids are
+/// created (endpoint checks in batch), live ones updated, tombstones resurrected
+/// keeping their `valid_from`; endpoints of an existing id must match.
+pub async fn upsert_edges<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: BulkEdgesArgs,
+) -> Result<String> {
+    let spec = ctx.graph.edge(&a.kind)?;
+    let now = now_iso();
+    let ids: Vec<String> = a
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            it.id.clone().ok_or_else(|| {
+                with_index(
+                    Error::validation("bulkUpsertById items need an id", json!({})),
+                    i,
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    let returning = a.returning;
+    let kind = a.kind.clone();
+    atomic!(ex, {
+        let mut existing: HashMap<String, Row> = HashMap::new();
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let sql = ex.dialect().finish(format!(
+                "SELECT {} FROM {} WHERE graph_id = ? AND {}",
+                crate::dialect::EDGE_COLS,
+                ctx.tables.edges,
+                ex.dialect().in_list("id")
+            ));
+            for r in ex
+                .query(
+                    &sql,
+                    &[Value::text(ctx.graph.id()), Value::TextList(chunk.to_vec())],
+                )
+                .await?
+            {
+                if let Some(id) = opt_str(&r, 0) {
+                    existing.insert(id.to_string(), r);
+                }
+            }
+        }
+        let mut creates = Vec::new();
+        let sql_live = ex.dialect().finish(format!(
+            "UPDATE {} SET props = ?, updated_at = ? WHERE graph_id = ? AND id = ?",
+            ctx.tables.edges
+        ));
+        let sql_back = ex.dialect().finish(format!(
+            "UPDATE {} SET props = ?, updated_at = ?, deleted_at = NULL WHERE graph_id = ? AND id = ?",
+            ctx.tables.edges
+        ));
+        let mut updates = Vec::new();
+        for (i, it) in a.items.into_iter().enumerate() {
+            match existing.get(&ids[i]) {
+                None => creates.push((i, it)),
+                Some(r) => {
+                    let same = opt_str(r, 1) == Some(kind.as_str())
+                        && opt_str(r, 2) == Some(it.from.kind.as_str())
+                        && opt_str(r, 3) == Some(it.from.id.as_str())
+                        && opt_str(r, 4) == Some(it.to.kind.as_str())
+                        && opt_str(r, 5) == Some(it.to.id.as_str());
+                    if !same {
+                        return Err(with_index(
+                            Error::validation(
+                                format!(
+                                    "Edge {} exists with a different kind or endpoints",
+                                    ids[i]
+                                ),
+                                json!({ "entityType": "edge", "kind": kind, "id": ids[i], "operation": "update",
+                                        "issues": [{ "path": "kind", "message": "kind and endpoints of an existing edge are immutable", "code": "EDGE_IDENTITY_MISMATCH" }] }),
+                            ),
+                            i,
+                        ));
+                    }
+                    let tomb = opt_str(r, 11).is_some();
+                    if tomb {
+                        super::edges::check_endpoints_live(ex, ctx, &kind, &it.from, &it.to)
+                            .await
+                            .map_err(|e| with_index(e, i))?;
+                        super::edges::check_cardinality(
+                            ex,
+                            ctx,
+                            &kind,
+                            spec.cardinality,
+                            &it.from,
+                            &it.to,
+                            opt_str(r, 8).is_some(),
+                        )
+                        .await
+                        .map_err(|e| with_index(e, i))?;
+                    }
+                    updates.push((i, tomb, it.props.get().to_string()));
+                }
+            }
+        }
+        for (i, tomb, props) in updates {
+            let sql = if tomb { &sql_back } else { &sql_live };
+            ex.execute(
+                sql,
+                &[
+                    Value::Json(Some(props)),
+                    Value::Ts(Some(now.clone())),
+                    Value::text(ctx.graph.id()),
+                    Value::text(&ids[i]),
+                ],
+            )
+            .await?;
+        }
+        if !creates.is_empty() {
+            let index: Vec<usize> = creates.iter().map(|(i, _)| *i).collect();
+            let items = creates.into_iter().map(|(_, it)| it).collect();
+            create_edges(
+                ex,
+                ctx,
+                BulkEdgesArgs {
+                    kind: kind.clone(),
+                    items,
+                    returning: false,
+                },
+            )
+            .await
+            .map_err(|mut e| {
+                // Map the sub-batch index back to the caller's.
+                if let Some(j) = e.details.get("index").and_then(|v| v.as_u64()) {
+                    let orig = index.get(j as usize).copied().unwrap_or(0);
+                    e.details["index"] = json!(orig);
+                }
+                e
+            })?;
+        }
+        Ok::<(), Error>(())
+    })?;
+    if !returning {
+        return Ok("null".into());
+    }
+    super::edges::get_many(
+        ex,
+        ctx,
+        super::edges::IdsArgs {
+            kind,
+            ids,
+            temporal: super::Temporal {
+                temporal_mode: Some("includeTombstones".into()),
+                as_of: None,
+            },
+        },
+    )
+    .await
+}

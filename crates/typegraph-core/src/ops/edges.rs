@@ -143,38 +143,7 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
     let now = now_iso();
     let (vf, vt) = validity_window(a.valid_from.as_deref(), a.valid_to.as_deref(), &now)?;
     let row = atomic!(ex, {
-        // Both endpoints in one statement: live (not soft-deleted) rows of the stated kinds.
-        let sql = ex.dialect().finish(format!(
-            "SELECT kind, id FROM {} WHERE graph_id = ? AND deleted_at IS NULL AND ((kind = ? AND id = ?) OR (kind = ? AND id = ?))",
-            ctx.tables.nodes
-        ));
-        let found = ex
-            .query(
-                &sql,
-                &[
-                    Value::text(ctx.graph.id()),
-                    Value::text(&a.from.kind),
-                    Value::text(&a.from.id),
-                    Value::text(&a.to.kind),
-                    Value::text(&a.to.id),
-                ],
-            )
-            .await?;
-        for (end, r) in [("from", &a.from), ("to", &a.to)] {
-            let hit = found.iter().any(|row| {
-                opt_str(row, 0) == Some(r.kind.as_str()) && opt_str(row, 1) == Some(r.id.as_str())
-            });
-            if !hit {
-                return Err(Error::new(
-                    Code::EndpointNotFound,
-                    format!(
-                        "Endpoint node not found for edge \"{}\": {}/{} ({end})",
-                        a.kind, r.kind, r.id
-                    ),
-                    json!({ "edgeKind": a.kind, "endpoint": end, "nodeKind": r.kind, "nodeId": r.id }),
-                ));
-            }
-        }
+        check_endpoints_live(ex, ctx, &a.kind, &a.from, &a.to).await?;
         check_cardinality(
             ex,
             ctx,
@@ -488,5 +457,152 @@ pub async fn drop_claims_touching<E: Executor>(
         ],
     )
     .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BetweenArgs {
+    pub kind: String,
+    pub from: NodeRef,
+    pub to: NodeRef,
+    /// Include soft-deleted edges (for resurrection).
+    #[serde(default)]
+    pub include_deleted: bool,
+    #[serde(flatten)]
+    pub temporal: Temporal,
+}
+
+/// Every edge of a kind between two endpoints, oldest first (live ones, plus tombstones on request).
+pub async fn find_between<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: BetweenArgs,
+) -> Result<String> {
+    ctx.graph.edge(&a.kind)?;
+    let now = now_iso();
+    let (filter, tparams) = if a.include_deleted {
+        ("1=1".to_string(), vec![])
+    } else {
+        a.temporal.filter("", &now)?
+    };
+    let sql = ex.dialect().finish(format!(
+        "SELECT {EDGE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND from_kind = ? AND from_id = ? AND to_kind = ? AND to_id = ? AND {filter} \
+         ORDER BY created_at, id",
+        ctx.tables.edges
+    ));
+    let mut p = vec![
+        Value::text(ctx.graph.id()),
+        Value::text(&a.kind),
+        Value::text(&a.from.kind),
+        Value::text(&a.from.id),
+        Value::text(&a.to.kind),
+        Value::text(&a.to.id),
+    ];
+    p.extend(tparams);
+    let rows = ex.query(&sql, &p).await?;
+    rows_json(&rows, EDGE_PROPS)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResurrectArgs {
+    pub kind: String,
+    pub id: String,
+    pub props: Box<RawValue>,
+}
+
+/// Brings a soft-deleted edge back with new props; its stored `valid_from` is retained.
+pub async fn resurrect<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ResurrectArgs) -> Result<String> {
+    let spec = ctx.graph.edge(&a.kind)?;
+    let now = now_iso();
+    let row = atomic!(ex, {
+        let existing = fetch(ex, ctx, &a.id)
+            .await?
+            .ok_or_else(|| not_found(&a.kind, &a.id))?;
+        let actual = opt_str(&existing, KIND).unwrap_or_default();
+        if actual != a.kind {
+            return Err(identity_mismatch(&a.kind, &a.id, actual, "update"));
+        }
+        let from = NodeRef {
+            kind: opt_str(&existing, 2).unwrap_or_default().into(),
+            id: opt_str(&existing, 3).unwrap_or_default().into(),
+        };
+        let to = NodeRef {
+            kind: opt_str(&existing, 4).unwrap_or_default().into(),
+            id: opt_str(&existing, 5).unwrap_or_default().into(),
+        };
+        if opt_str(&existing, DELETED_AT).is_some() {
+            check_endpoints_live(ex, ctx, &a.kind, &from, &to).await?;
+            check_cardinality(
+                ex,
+                ctx,
+                &a.kind,
+                spec.cardinality,
+                &from,
+                &to,
+                opt_str(&existing, VALID_TO).is_some(),
+            )
+            .await?;
+        }
+        let sql = ex.dialect().finish(format!(
+            "UPDATE {} SET props = ?, updated_at = ?, deleted_at = NULL WHERE graph_id = ? AND id = ? RETURNING {EDGE_COLS}",
+            ctx.tables.edges
+        ));
+        ex.query(
+            &sql,
+            &[
+                Value::Json(Some(a.props.get().to_string())),
+                Value::Ts(Some(now.clone())),
+                Value::text(ctx.graph.id()),
+                Value::text(&a.id),
+            ],
+        )
+        .await?
+        .pop()
+        .ok_or_else(|| not_found(&a.kind, &a.id))
+    })?;
+    row_json(Some(&row), EDGE_PROPS)
+}
+
+/// Both endpoints exist and are not soft-deleted.
+pub(crate) async fn check_endpoints_live<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    from: &NodeRef,
+    to: &NodeRef,
+) -> Result<()> {
+    let sql = ex.dialect().finish(format!(
+        "SELECT kind, id FROM {} WHERE graph_id = ? AND deleted_at IS NULL AND ((kind = ? AND id = ?) OR (kind = ? AND id = ?))",
+        ctx.tables.nodes
+    ));
+    let found = ex
+        .query(
+            &sql,
+            &[
+                Value::text(ctx.graph.id()),
+                Value::text(&from.kind),
+                Value::text(&from.id),
+                Value::text(&to.kind),
+                Value::text(&to.id),
+            ],
+        )
+        .await?;
+    for (end, r) in [("from", from), ("to", to)] {
+        let hit = found.iter().any(|row| {
+            opt_str(row, 0) == Some(r.kind.as_str()) && opt_str(row, 1) == Some(r.id.as_str())
+        });
+        if !hit {
+            return Err(Error::new(
+                Code::EndpointNotFound,
+                format!(
+                    "Endpoint node not found for edge \"{kind}\": {}/{} ({end})",
+                    r.kind, r.id
+                ),
+                json!({ "edgeKind": kind, "endpoint": end, "nodeKind": r.kind, "nodeId": r.id }),
+            ));
+        }
+    }
     Ok(())
 }
