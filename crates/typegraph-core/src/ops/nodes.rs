@@ -131,10 +131,38 @@ pub(crate) fn not_found(kind: &str, id: &str) -> Error {
 }
 
 pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Result<String> {
-    ctx.graph.node(&a.kind)?;
+    let spec = ctx.graph.node(&a.kind)?;
     let id = a.id.clone().unwrap_or_else(generate_id);
     let now = now_iso();
     let (vf, vt) = validity_window(a.valid_from.as_deref(), a.valid_to.as_deref(), &now)?;
+    if spec.unique.is_empty() {
+        // Fast path: one statement, atomic on its own. A conflict (live id or tombstone)
+        // falls through to the transactional path below, which decides between refusing and resurrecting.
+        let sql = ex.dialect().finish(format!(
+            "INSERT INTO {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) ON CONFLICT (graph_id, kind, id) DO NOTHING RETURNING {NODE_COLS}",
+            ctx.tables.nodes
+        ));
+        let inserted = ex
+            .query(
+                &sql,
+                &[
+                    Value::text(ctx.graph.id()),
+                    Value::text(&a.kind),
+                    Value::text(&id),
+                    Value::Json(Some(a.props.get().to_string())),
+                    Value::Ts(vf.clone()),
+                    Value::Ts(vt.clone()),
+                    Value::Ts(Some(now.clone())),
+                    Value::Ts(Some(now.clone())),
+                ],
+            )
+            .await?
+            .pop();
+        if let Some(row) = inserted {
+            return row_json(Some(&row), NODE_PROPS);
+        }
+    }
     let row = atomic!(ex, {
         let existing = fetch(ex, ctx, &a.kind, &id).await?;
         let props = a.props.get();
@@ -303,8 +331,30 @@ pub async fn count<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Resul
 }
 
 pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Result<String> {
-    ctx.graph.node(&a.kind)?;
+    let spec = ctx.graph.node(&a.kind)?;
     let now = now_iso();
+    if spec.unique.is_empty() && a.valid_to.is_none() && !a.clear_valid_to {
+        // Fast path: one conditional statement; no row back means missing, deleted or stale,
+        // which the transactional path below tells apart.
+        let sql = ex.dialect().finish(format!(
+            "UPDATE {} SET props = ?, updated_at = ?, version = version + 1 \
+             WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL{} RETURNING {NODE_COLS}",
+            ctx.tables.nodes,
+            if a.expected_version.is_some() { " AND version = ?" } else { "" }
+        ));
+        let mut params = vec![
+            Value::Json(Some(a.props.get().to_string())),
+            Value::Ts(Some(now.clone())),
+            Value::text(ctx.graph.id()),
+            Value::text(&a.kind),
+            Value::text(&a.id),
+        ];
+        params.extend(a.expected_version.map(Value::Int));
+        let updated = ex.query(&sql, &params).await?.pop();
+        if let Some(row) = updated {
+            return row_json(Some(&row), NODE_PROPS);
+        }
+    }
     let row = atomic!(ex, {
         let existing = fetch(ex, ctx, &a.kind, &a.id).await?;
         let existing = match existing {
