@@ -87,6 +87,14 @@ impl Dialect {
         }
     }
 
+    /// A column reference the planner must not pick an index for (SQLite's unary `+`).
+    pub fn not_for_index(self, col: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("+{col}"),
+            Dialect::Postgres => col.to_string(),
+        }
+    }
+
     /// A boolean literal for `is_active`-style columns.
     pub fn bool_lit(self, b: bool) -> &'static str {
         match self {

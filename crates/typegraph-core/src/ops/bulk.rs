@@ -434,8 +434,10 @@ pub async fn create_edges<E: Executor>(
         for (kind, ids) in &by_kind {
             let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
             for chunk in ids.chunks(LOOKUP_CHUNK) {
+                // Liveness is checked here rather than in SQL: a `deleted_at` term lets SQLite
+                // prefer a (graph_id, kind, deleted_at) index scan over primary-key probes.
                 let sql = ex.dialect().finish(format!(
-                    "SELECT id FROM {} WHERE graph_id = ? AND kind = ? AND deleted_at IS NULL AND {}",
+                    "SELECT id, deleted_at FROM {} WHERE graph_id = ? AND kind = ? AND {}",
                     ctx.tables.nodes,
                     ex.dialect().in_list("id")
                 ));
@@ -450,7 +452,7 @@ pub async fn create_edges<E: Executor>(
                     )
                     .await?
                 {
-                    if let Some(id) = opt_str(&r, 0) {
+                    if let (Some(id), None) = (opt_str(&r, 0), opt_str(&r, 1)) {
                         live.insert((kind.to_string(), id.to_string()));
                     }
                 }
@@ -641,8 +643,10 @@ pub async fn delete_edges<E: Executor>(
     atomic!(ex, {
         for chunk in a.ids.chunks(LOOKUP_CHUNK) {
             let sql = ex.dialect().finish(format!(
-                "UPDATE {} SET deleted_at = ? WHERE graph_id = ? AND kind = ? AND deleted_at IS NULL AND {}",
+                "UPDATE {} SET deleted_at = ? WHERE graph_id = ? AND {} = ? AND {} IS NULL AND {}",
                 ctx.tables.edges,
+                ex.dialect().not_for_index("kind"),
+                ex.dialect().not_for_index("deleted_at"),
                 ex.dialect().in_list("id")
             ));
             ex.execute(

@@ -262,7 +262,7 @@ pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<St
 pub async fn get_many<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdsArgs) -> Result<String> {
     ctx.graph.edge(&a.kind)?;
     let now = now_iso();
-    let (filter, tparams) = a.temporal.filter("", &now)?;
+    let (filter, tparams) = a.temporal.filter_keyed(ex.dialect(), &now)?;
     let sql = ex.dialect().finish(format!(
         "SELECT {EDGE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {} AND {filter}",
         ctx.tables.edges,
@@ -574,7 +574,7 @@ pub(crate) async fn check_endpoints_live<E: Executor>(
     to: &NodeRef,
 ) -> Result<()> {
     let sql = ex.dialect().finish(format!(
-        "SELECT kind, id FROM {} WHERE graph_id = ? AND deleted_at IS NULL AND ((kind = ? AND id = ?) OR (kind = ? AND id = ?))",
+        "SELECT kind, id, deleted_at FROM {} WHERE graph_id = ? AND ((kind = ? AND id = ?) OR (kind = ? AND id = ?))",
         ctx.tables.nodes
     ));
     let found = ex
@@ -591,7 +591,9 @@ pub(crate) async fn check_endpoints_live<E: Executor>(
         .await?;
     for (end, r) in [("from", from), ("to", to)] {
         let hit = found.iter().any(|row| {
-            opt_str(row, 0) == Some(r.kind.as_str()) && opt_str(row, 1) == Some(r.id.as_str())
+            opt_str(row, 0) == Some(r.kind.as_str())
+                && opt_str(row, 1) == Some(r.id.as_str())
+                && opt_str(row, 2).is_none()
         });
         if !hit {
             return Err(Error::new(

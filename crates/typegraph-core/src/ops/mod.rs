@@ -34,14 +34,31 @@ pub struct Temporal {
 impl Temporal {
     /// `(sql, params)` filtering a row set by this mode; `now` is the read instant.
     pub fn filter(&self, alias: &str, now: &str) -> Result<(String, Vec<crate::value::Value>)> {
-        use crate::value::Value;
-        let c = |n: &str| {
+        self.filter_cols(now, |n| {
             if alias.is_empty() {
                 n.to_string()
             } else {
                 format!("{alias}.{n}")
             }
-        };
+        })
+    }
+
+    /// The filter for statements keyed by id: the temporal columns are marked so the
+    /// planner keeps the primary key instead of scanning a (…, deleted_at) index.
+    pub fn filter_keyed(
+        &self,
+        dialect: crate::dialect::Dialect,
+        now: &str,
+    ) -> Result<(String, Vec<crate::value::Value>)> {
+        self.filter_cols(now, |n| dialect.not_for_index(n))
+    }
+
+    fn filter_cols(
+        &self,
+        now: &str,
+        c: impl Fn(&str) -> String,
+    ) -> Result<(String, Vec<crate::value::Value>)> {
+        use crate::value::Value;
         match self.temporal_mode.as_deref().unwrap_or("current") {
             "includeTombstones" => Ok(("1=1".into(), vec![])),
             "includeEnded" => Ok((format!("{} IS NULL", c("deleted_at")), vec![])),

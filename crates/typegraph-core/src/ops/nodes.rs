@@ -244,7 +244,7 @@ pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<St
 pub async fn get_many<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdsArgs) -> Result<String> {
     ctx.graph.node(&a.kind)?;
     let now = now_iso();
-    let (filter, mut params) = a.temporal.filter("", &now)?;
+    let (filter, mut params) = a.temporal.filter_keyed(ex.dialect(), &now)?;
     let sql = ex.dialect().finish(format!(
         "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {} AND {filter}",
         ctx.tables.nodes,
