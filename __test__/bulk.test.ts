@@ -181,3 +181,37 @@ describe.each(backends)("edge identity by endpoints on $name", (bc) => {
     }
   });
 });
+
+describe("bulkLoad with deferred indexes", () => {
+  it("loads a fresh SQLite database, rebuilds every secondary index, and rolls back whole on failure", async () => {
+    const { createLocalSqliteBackend } = await import("../dist/sqlite-local.js");
+    const graph = makeGraph(freshGraphId("load"));
+    const { backend, db } = createLocalSqliteBackend();
+    db.exec(`CREATE INDEX "idx_user_person_age" ON "typegraph_nodes" ("graph_id", "kind", (json_extract("props", '$."age"')))`);
+    const [store] = await createStoreWithSchema(graph, backend);
+    const indexes = () => db.query("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name");
+    const before = indexes();
+    const bad = await store
+      .bulkLoad(async (tx) => {
+        await tx.nodes.Person.bulkInsert([{ id: "a", props: { name: "A" } }]);
+        expect(indexes().length).toBeLessThan(before.length);
+        await tx.nodes.Person.bulkInsert([{ props: { name: "" } }]);
+      })
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ValidationError);
+    expect(indexes()).toEqual(before);
+    expect(await store.nodes.Person.count()).toBe(0);
+    const n = await store.bulkLoad(async (tx) => {
+      await tx.nodes.Person.bulkInsert(Array.from({ length: 100 }, (_, i) => ({ id: `p${i}`, props: { name: `P${i}`, age: i } })));
+      await tx.edges.knows.bulkInsert(Array.from({ length: 99 }, (_, i) => ({ from: { kind: "Person", id: `p${i}` }, to: { kind: "Person", id: `p${i + 1}` } })));
+      const missing = await tx.edges.knows.bulkInsert([{ from: { kind: "Person", id: "p1" }, to: { kind: "Person", id: "nope" } }]).catch((e: unknown) => e);
+      expect(missing).toBeInstanceOf(EndpointNotFoundError);
+      return 199;
+    });
+    expect(n).toBe(199);
+    expect(indexes()).toEqual(before);
+    expect(await store.edges.knows.count()).toBe(99);
+    expect((await store.nodes.Person.find({ where: (p) => p.age.gte(98) })).length).toBe(2);
+    await store.close();
+  });
+});

@@ -753,6 +753,7 @@ export class Store<G extends GraphDef = GraphDef> {
       edges: c.edges,
       getNodeCollection: (kind: string) => (kind in this.#graph.nodes ? (c.nodes as Record<string, NodeCollection>)[kind] : undefined),
     };
+    Object.defineProperty(tx, TX_TOKEN, { value: token, enumerable: false });
     let result: T;
     try {
       result = await fn(tx);
@@ -762,6 +763,24 @@ export class Store<G extends GraphDef = GraphDef> {
     }
     await this.#backend.end(token, true);
     return result;
+  }
+
+  /**
+   * Runs a large load in one transaction. When the node and edge tables are empty (a fresh
+   * database), their secondary indexes — system and user-declared — are dropped first and rebuilt
+   * from their own definitions before commit: the rows are validated and checked exactly as
+   * usual, the indexes are built once instead of row by row. On a populated database it is
+   * simply a transaction.
+   */
+  async bulkLoad<T>(fn: (tx: TransactionContext<G>) => Promise<T> | T): Promise<T> {
+    const handle = await this.#handle;
+    return this.transaction(async (tx) => {
+      const token = (tx as unknown as { [TX_TOKEN]: TxToken })[TX_TOKEN];
+      const dropped = await this.#backend.call(handle, "deferIndexes", {}, token);
+      const result = await fn(tx);
+      await this.#backend.call(handle, "restoreIndexes", { indexes: dropped }, token);
+      return result;
+    });
   }
 
   /** The active schema version row of this graph, or undefined. */
@@ -774,6 +793,8 @@ export class Store<G extends GraphDef = GraphDef> {
     await this.#backend.close();
   }
 }
+
+const TX_TOKEN = Symbol("typegraph.txToken");
 
 export type StoreOptions = Record<string, unknown>;
 

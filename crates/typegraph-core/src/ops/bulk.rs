@@ -19,6 +19,31 @@ use std::collections::{HashMap, HashSet};
 
 /// Rows per statement on PostgreSQL (each column is one array parameter).
 const PG_CHUNK: usize = 5000;
+/// Rows per multi-row INSERT on SQLite.
+const SQLITE_GROUP: usize = 64;
+
+/// `head` followed by `rows` value tuples; `tuple` gets the numbered placeholders of one row
+/// (numbering starts after the three shared parameters).
+fn multi_row_sql(
+    head: &str,
+    rows: usize,
+    per_row: usize,
+    tuple: impl Fn(&[usize]) -> String,
+) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * (per_row * 6 + 16));
+    sql.push_str(head);
+    let mut p = Vec::with_capacity(per_row);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        p.clear();
+        p.extend((0..per_row).map(|k| 4 + r * per_row + k));
+        sql.push_str(&tuple(&p));
+    }
+    sql
+}
+
 /// Ids per lookup statement.
 const LOOKUP_CHUNK: usize = 5000;
 
@@ -131,25 +156,33 @@ async fn insert_nodes<E: Executor>(
     let g = ctx.graph.id();
     match ex.dialect() {
         Dialect::Sqlite => {
-            let sql = format!(
-                "INSERT INTO {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            // Multi-row statements: ?1 graph, ?2 kind, ?3 now, then four values per row.
+            let head = format!(
+                "INSERT INTO {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) VALUES ",
                 ctx.tables.nodes
             );
-            for r in rows {
-                ex.execute(
-                    &sql,
-                    &[
-                        Value::text(g),
-                        Value::text(kind),
+            for group in rows.chunks(SQLITE_GROUP) {
+                let sql = multi_row_sql(&head, group.len(), 4, |p| {
+                    format!(
+                        "(?1, ?2, ?{}, ?{}, 1, ?{}, ?{}, ?3, ?3)",
+                        p[0], p[1], p[2], p[3]
+                    )
+                });
+                let mut params = Vec::with_capacity(3 + group.len() * 4);
+                params.extend([
+                    Value::text(g),
+                    Value::text(kind),
+                    Value::Ts(Some(now.into())),
+                ]);
+                for r in group {
+                    params.extend([
                         Value::text(&r.id),
                         Value::Json(Some(r.props.clone())),
                         Value::Ts(r.valid_from.clone()),
                         Value::Ts(r.valid_to.clone()),
-                        Value::Ts(Some(now.into())),
-                        Value::Ts(Some(now.into())),
-                    ],
-                )
-                .await?;
+                    ]);
+                }
+                ex.execute(&sql, &params).await?;
             }
         }
         Dialect::Postgres => {
@@ -549,30 +582,39 @@ pub async fn create_edges<E: Executor>(
         let g = ctx.graph.id();
         match ex.dialect() {
             Dialect::Sqlite => {
-                let sql = format!(
-                    "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                // Multi-row statements: ?1 graph, ?2 kind, ?3 now, then eight values per row.
+                let head = format!(
+                    "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) VALUES ",
                     ctx.tables.edges
                 );
-                for (it, (id, vf, vt)) in a.items.iter().zip(&rows) {
-                    ex.execute(
-                        &sql,
-                        &[
-                            Value::text(g),
-                            Value::text(id),
-                            Value::text(&a.kind),
+                let idx: Vec<usize> = (0..rows.len()).collect();
+                for group in idx.chunks(SQLITE_GROUP) {
+                    let sql = multi_row_sql(&head, group.len(), 8, |p| {
+                        format!(
+                            "(?1, ?{}, ?2, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?3, ?3)",
+                            p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
+                        )
+                    });
+                    let mut params = Vec::with_capacity(3 + group.len() * 8);
+                    params.extend([
+                        Value::text(g),
+                        Value::text(&a.kind),
+                        Value::Ts(Some(now.clone())),
+                    ]);
+                    for &i in group {
+                        let it = &a.items[i];
+                        params.extend([
+                            Value::text(&rows[i].0),
                             Value::text(&it.from.kind),
                             Value::text(&it.from.id),
                             Value::text(&it.to.kind),
                             Value::text(&it.to.id),
                             Value::Json(Some(it.props.get().to_string())),
-                            Value::Ts(vf.clone()),
-                            Value::Ts(vt.clone()),
-                            Value::Ts(Some(now.clone())),
-                            Value::Ts(Some(now.clone())),
-                        ],
-                    )
-                    .await?;
+                            Value::Ts(rows[i].1.clone()),
+                            Value::Ts(rows[i].2.clone()),
+                        ]);
+                    }
+                    ex.execute(&sql, &params).await?;
                 }
             }
             Dialect::Postgres => {

@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod edges;
+pub mod load;
 pub mod nodes;
 pub mod rows;
 pub mod schema;
@@ -153,6 +154,8 @@ pub async fn dispatch<E: Executor>(
         "findEdgesBetween" => edges::find_between(ex, ctx, parse(args)?).await,
         "resurrectEdge" => edges::resurrect(ex, ctx, parse(args)?).await,
         "bulkUpsertEdges" => bulk::upsert_edges(ex, ctx, parse(args)?).await,
+        "deferIndexes" => load::defer(ex, ctx).await,
+        "restoreIndexes" => load::restore(ex, parse(args)?).await,
         "bulkCreateNodes" => bulk::create_nodes(ex, ctx, parse(args)?).await,
         "bulkUpsertNodes" => bulk::upsert_nodes(ex, ctx, parse(args)?).await,
         "bulkDeleteNodes" => bulk::delete_nodes(ex, ctx, parse(args)?).await,
