@@ -4,7 +4,7 @@ import { ConfigurationError } from "./errors.js";
 import { generateDdl } from "./native.js";
 
 interface PoolLike {
-  options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string | (() => string); database?: string; max?: number };
+  options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string | (() => string | Promise<string>); database?: string; max?: number };
 }
 
 function urlFromPool(pool: PoolLike): string {
