@@ -14,18 +14,39 @@ pub fn generate_id() -> String {
 
 /// The write instant: application clock, canonical `YYYY-MM-DDTHH:mm:ss.sssZ`.
 pub fn now_iso() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    format_instant(&chrono::Utc::now())
+}
+
+/// Canonical `YYYY-MM-DDTHH:mm:ss.sssZ` without going through a format-string parser
+/// (this runs on every read and write).
+pub fn format_instant(d: &chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    let year = d.year();
+    if !(0..=9999).contains(&year) {
+        return d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    }
+    let mut b = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (0..width).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year as u32);
+    put(5, 2, d.month());
+    put(8, 2, d.day());
+    put(11, 2, d.hour());
+    put(14, 2, d.minute());
+    put(17, 2, d.second());
+    put(20, 3, d.timestamp_subsec_millis().min(999));
+    String::from_utf8(b.to_vec()).expect("ascii")
 }
 
 /// Normalises an ISO-8601 instant to the canonical millisecond UTC form, or `None` when it isn't one.
 pub fn canonical_instant(s: &str) -> Option<String> {
-    chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| {
-        d.with_timezone(&chrono::Utc)
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            .to_string()
-    })
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| format_instant(&d.with_timezone(&chrono::Utc)))
 }
 
 /// Appends `s` to `out` as a JSON string literal.
@@ -67,6 +88,10 @@ mod tests {
             "2024-01-02T01:04:05.000Z"
         );
         assert_eq!(canonical_instant("nope"), None);
+        let d = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(format_instant(&d), d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
     }
 
     #[test]

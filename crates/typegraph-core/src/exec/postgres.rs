@@ -55,7 +55,7 @@ fn bind_all<'q>(mut q: PgQuery<'q>, params: &'q [Value]) -> Result<PgQuery<'q>> 
 
 /// Canonical instant text: `YYYY-MM-DDTHH:mm:ss.sssZ`.
 pub fn format_ts(d: &DateTime<Utc>) -> String {
-    d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    crate::util::format_instant(d)
 }
 
 fn decode_row(r: &PgRow) -> Result<Row> {

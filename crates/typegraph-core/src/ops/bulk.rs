@@ -400,7 +400,8 @@ pub async fn delete_nodes<E: Executor>(
                 super::nodes::IdArgs {
                     kind: a.kind.clone(),
                     id: id.clone(),
-                    temporal: Default::default(),
+                    temporal_mode: None,
+                    as_of: None,
                 },
                 false,
             )
@@ -665,10 +666,8 @@ pub async fn create_edges<E: Executor>(
         super::edges::IdsArgs {
             kind: a.kind.clone(),
             ids,
-            temporal: super::Temporal {
-                temporal_mode: Some("includeTombstones".into()),
-                as_of: None,
-            },
+            temporal_mode: Some("includeTombstones".into()),
+            as_of: None,
         },
     )
     .await
@@ -852,10 +851,8 @@ pub async fn upsert_edges<E: Executor>(
         super::edges::IdsArgs {
             kind,
             ids,
-            temporal: super::Temporal {
-                temporal_mode: Some("includeTombstones".into()),
-                as_of: None,
-            },
+            temporal_mode: Some("includeTombstones".into()),
+            as_of: None,
         },
     )
     .await

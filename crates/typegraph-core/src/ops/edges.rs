@@ -2,7 +2,7 @@
 
 use super::nodes::{already_exists, push_limit};
 use super::rows::{opt_str, row_json, rows_json, EDGE_PROPS};
-use super::{validity_window, Ctx, Temporal};
+use super::{validity_window, Ctx};
 use crate::atomic;
 use crate::dialect::EDGE_COLS;
 use crate::error::{Code, Error, Result};
@@ -47,8 +47,10 @@ pub struct CreateArgs {
 pub struct IdArgs {
     pub kind: String,
     pub id: String,
-    #[serde(flatten)]
-    pub temporal: Temporal,
+    #[serde(default)]
+    pub temporal_mode: Option<String>,
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -56,8 +58,10 @@ pub struct IdArgs {
 pub struct IdsArgs {
     pub kind: String,
     pub ids: Vec<String>,
-    #[serde(flatten)]
-    pub temporal: Temporal,
+    #[serde(default)]
+    pub temporal_mode: Option<String>,
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -72,8 +76,10 @@ pub struct FindArgs {
     pub limit: Option<i64>,
     #[serde(default)]
     pub offset: Option<i64>,
-    #[serde(flatten)]
-    pub temporal: Temporal,
+    #[serde(default)]
+    pub temporal_mode: Option<String>,
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -245,7 +251,7 @@ pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<St
         .filter(|r| opt_str(r, KIND) == Some(a.kind.as_str()));
     let row = match row {
         Some(r)
-            if a.temporal.admits(
+            if a.temporal().admits(
                 opt_str(&r, DELETED_AT),
                 opt_str(&r, VALID_FROM),
                 opt_str(&r, VALID_TO),
@@ -262,7 +268,7 @@ pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<St
 pub async fn get_many<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdsArgs) -> Result<String> {
     ctx.graph.edge(&a.kind)?;
     let now = now_iso();
-    let (filter, tparams) = a.temporal.filter_keyed(ex.dialect(), &now)?;
+    let (filter, tparams) = a.temporal().filter_keyed(ex.dialect(), &now)?;
     let sql = ex.dialect().finish(format!(
         "SELECT {EDGE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {} AND {filter}",
         ctx.tables.edges,
@@ -298,7 +304,7 @@ fn find_sql<E: Executor>(
 ) -> Result<(String, Vec<Value>)> {
     ctx.graph.edge(&a.kind)?;
     let now = now_iso();
-    let (filter, tparams) = a.temporal.filter("", &now)?;
+    let (filter, tparams) = a.temporal().filter("", &now)?;
     let mut sql = format!(
         "SELECT {select} FROM {} WHERE graph_id = ? AND kind = ? AND {filter}",
         ctx.tables.edges
@@ -469,8 +475,10 @@ pub struct BetweenArgs {
     /// Include soft-deleted edges (for resurrection).
     #[serde(default)]
     pub include_deleted: bool,
-    #[serde(flatten)]
-    pub temporal: Temporal,
+    #[serde(default)]
+    pub temporal_mode: Option<String>,
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 /// Every edge of a kind between two endpoints, oldest first (live ones, plus tombstones on request).
@@ -484,7 +492,7 @@ pub async fn find_between<E: Executor>(
     let (filter, tparams) = if a.include_deleted {
         ("1=1".to_string(), vec![])
     } else {
-        a.temporal.filter("", &now)?
+        a.temporal().filter("", &now)?
     };
     let sql = ex.dialect().finish(format!(
         "SELECT {EDGE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND from_kind = ? AND from_id = ? AND to_kind = ? AND to_id = ? AND {filter} \

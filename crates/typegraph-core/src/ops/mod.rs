@@ -127,6 +127,18 @@ impl Temporal {
     }
 }
 
+/// Operation arguments that carry a temporal mode.
+macro_rules! temporal_args {
+    ($($t:ty),*) => {$(
+        impl $t {
+            pub fn temporal(&self) -> Temporal {
+                Temporal { temporal_mode: self.temporal_mode.clone(), as_of: self.as_of.clone() }
+            }
+        }
+    )*};
+}
+temporal_args!(nodes::IdArgs, nodes::IdsArgs, nodes::FindArgs, edges::IdArgs, edges::IdsArgs, edges::FindArgs, edges::BetweenArgs);
+
 /// Runs the named operation with JSON arguments; returns JSON text.
 pub async fn dispatch<E: Executor>(
     ex: &mut E,

@@ -1,7 +1,7 @@
 //! Node operations: create (with resurrection), reads, update, soft and hard delete.
 
 use super::rows::{opt_str, row_json, rows_json, NODE_PROPS};
-use super::{uniques, validity_window, Ctx, Temporal};
+use super::{uniques, validity_window, Ctx};
 use crate::atomic;
 use crate::dialect::NODE_COLS;
 use crate::error::{Code, Error, Result};
@@ -37,8 +37,10 @@ pub struct CreateArgs {
 pub struct IdArgs {
     pub kind: String,
     pub id: String,
-    #[serde(flatten)]
-    pub temporal: Temporal,
+    #[serde(default)]
+    pub temporal_mode: Option<String>,
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -46,8 +48,10 @@ pub struct IdArgs {
 pub struct IdsArgs {
     pub kind: String,
     pub ids: Vec<String>,
-    #[serde(flatten)]
-    pub temporal: Temporal,
+    #[serde(default)]
+    pub temporal_mode: Option<String>,
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -60,8 +64,10 @@ pub struct FindArgs {
     pub limit: Option<i64>,
     #[serde(default)]
     pub offset: Option<i64>,
-    #[serde(flatten)]
-    pub temporal: Temporal,
+    #[serde(default)]
+    pub temporal_mode: Option<String>,
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -227,7 +233,7 @@ pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<St
     let row = fetch(ex, ctx, &a.kind, &a.id).await?;
     let row = match row {
         Some(r)
-            if a.temporal.admits(
+            if a.temporal().admits(
                 opt_str(&r, DELETED_AT),
                 opt_str(&r, VALID_FROM),
                 opt_str(&r, VALID_TO),
@@ -244,7 +250,7 @@ pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<St
 pub async fn get_many<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdsArgs) -> Result<String> {
     ctx.graph.node(&a.kind)?;
     let now = now_iso();
-    let (filter, mut params) = a.temporal.filter_keyed(ex.dialect(), &now)?;
+    let (filter, mut params) = a.temporal().filter_keyed(ex.dialect(), &now)?;
     let sql = ex.dialect().finish(format!(
         "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {} AND {filter}",
         ctx.tables.nodes,
@@ -275,7 +281,7 @@ pub async fn get_many<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdsArgs) -> Res
 pub async fn find<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Result<String> {
     ctx.graph.node(&a.kind)?;
     let now = now_iso();
-    let (filter, tparams) = a.temporal.filter("", &now)?;
+    let (filter, tparams) = a.temporal().filter("", &now)?;
     let mut params = vec![Value::text(ctx.graph.id()), Value::text(&a.kind)];
     params.extend(tparams);
     let mut sql = format!(
@@ -314,7 +320,7 @@ pub(crate) fn push_limit(
 pub async fn count<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Result<String> {
     ctx.graph.node(&a.kind)?;
     let now = now_iso();
-    let (filter, tparams) = a.temporal.filter("", &now)?;
+    let (filter, tparams) = a.temporal().filter("", &now)?;
     let mut params = vec![Value::text(ctx.graph.id()), Value::text(&a.kind)];
     params.extend(tparams);
     let sql = ex.dialect().finish(format!(
