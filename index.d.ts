@@ -16,6 +16,8 @@ export declare class NativePostgres {
   bootstrap(tableNamesJson?: string | undefined | null): Promise<void>
   /** Runs one engine operation, inside transaction `tx` when given. */
   call(graph: number, op: string, args: string, tx?: number | undefined | null): Promise<string>
+  /** Compiles a query AST to `{ sql, params }` without a connection (`toSQL()`). */
+  compileQuery(graph: number, args: string): string
   /** Opens a transaction on a dedicated connection; returns its handle. */
   begin(): Promise<number>
   commit(tx: number): Promise<void>
@@ -37,6 +39,8 @@ export declare class NativeSqlite {
   register(graphJson: string, tableNamesJson?: string | undefined | null): number
   /** Runs one engine operation: JSON arguments in, JSON text out. */
   call(graph: number, op: string, args: string): string
+  /** Compiles a query AST to `{ sql, params }` without running it (`toSQL()`). */
+  compileQuery(graph: number, args: string): string
   /** Opens a transaction (`BEGIN IMMEDIATE`) held across calls until commit/rollback. */
   begin(): void
   commit(): void

@@ -28,6 +28,10 @@ describe("examples", () => {
     expect(runExample("seed-001-data-sync.mjs")).toContain("ok synced=49 edges=228 deadLetters=1");
   });
 
+  it("seed 000: embedding worker backfills with update; search follows each batch", () => {
+    expect(runExample("seed-000-embedding-worker.mjs")).toMatch(/^ok batches=3 top=vector search/m);
+  });
+
   it.runIf(Boolean(process.env.DATABASE_URL))("seed 000: Drizzle + pg Pool on PostgreSQL, one transaction", () => {
     expect(runExample("seed-000-postgres.mjs")).toContain("ok 1");
   });

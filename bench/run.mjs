@@ -16,6 +16,7 @@ import * as w1 from "./workloads/w1-ingest.mjs";
 import * as w2 from "./workloads/w2-point-reads.mjs";
 import * as w5 from "./workloads/w5-upsert-sync.mjs";
 import * as w6 from "./workloads/w6-single-writes.mjs";
+import * as w7 from "./workloads/w7-search.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -84,6 +85,10 @@ for (const lane of lanes) {
   results.lanes[lane.name] = out;
 }
 
+// W7 search runs on its own lanes (its own graph and databases).
+Object.assign(results.lanes, await w7.runLanes({ scratch }));
+console.error("W7 search done");
+
 // Floor lane: same rows, same tables and indexes, plain SQL from Rust.
 const datasetFile = join(scratch, "dataset.json");
 writeFileSync(datasetFile, JSON.stringify(data));
@@ -93,26 +98,34 @@ results.lanes["floor sqlite (plain SQL from Rust)"] = JSON.parse(
   execFileSync(floorBin, [join(scratch, "floor.db"), datasetFile, personCityAgeIndexSql("sqlite")], { encoding: "utf8" }),
 );
 
+if (process.env.DATABASE_URL) {
+  results.lanes["floor postgres (plain SQL from Rust)"] = JSON.parse(
+    execFileSync(floorBin, [process.env.DATABASE_URL, datasetFile, personCityAgeIndexSql("postgres")], { encoding: "utf8" }),
+  );
+}
+
 mkdirSync(join(here, "results"), { recursive: true });
 const file = join(here, "results", `${results.at.replace(/[:.]/g, "-")}.json`);
 writeFileSync(file, JSON.stringify(results, null, 2));
 
-// Readable table: each metric per lane, and the SQLite lane's ratio to the floor.
-const floor = results.lanes["floor sqlite (plain SQL from Rust)"];
-const native = results.lanes["typegraph-native sqlite (file, WAL)"];
+// Readable table: each metric per lane, and each typegraph-native lane's ratio to the floor of
+// its database (throughput: lane / floor; latency: floor / lane — 1.00× is the physical limit).
+const floors = {
+  sqlite: results.lanes["floor sqlite (plain SQL from Rust)"],
+  postgres: results.lanes["floor postgres (plain SQL from Rust)"],
+};
+const dialectOf = Object.fromEntries(lanes.map((l) => [l.name, l.dialect]));
 const rows = [];
 const flat = (obj, prefix = "") =>
   Object.entries(obj).flatMap(([k, v]) => (v && typeof v === "object" && !Array.isArray(v) ? flat(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]]));
 for (const [lane, out] of Object.entries(results.lanes)) {
+  const floor = floors[dialectOf[lane]];
   for (const [metric, value] of flat(out)) {
     if (metric.endsWith(".n")) continue;
-    const f = flat(floor).find(([m]) => m === metric)?.[1];
-    const ratio = lane === "typegraph-native sqlite (file, WAL)" && typeof f === "number" && typeof value === "number"
-      ? (metric.includes("PerSec") ? value / f : f / value).toFixed(2) + "× floor"
-      : "";
+    const f = floor ? flat(floor).find(([m]) => m === metric)?.[1] : undefined;
+    const ratio = typeof f === "number" && typeof value === "number" ? (metric.includes("PerSec") ? value / f : f / value).toFixed(2) + "× floor" : "";
     rows.push({ lane, metric, value: typeof value === "number" ? Number(value.toFixed(2)) : value, ratio });
   }
 }
 console.table(rows);
 console.log(`results: ${file}`);
-void native;

@@ -138,6 +138,15 @@ export class SqliteBackend implements GraphBackend {
     }
   }
 
+  /** @internal Compiles a query AST to `{ sql, params }` (toSQL). */
+  compileQuery(graph: number, argsJson: string): string {
+    try {
+      return this.#handle().compileQuery(graph, argsJson);
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
   /** Runs one raw query; rows as arrays. */
   query(sql: string, params: unknown[] = []): unknown[][] {
     try {
@@ -162,6 +171,7 @@ export class PostgresBackend implements GraphBackend {
     maxBindParameters: 65533,
   });
   #native: Promise<NativePostgres> | undefined;
+  #ready: NativePostgres | undefined;
   #closed = false;
 
   constructor(url: string, maxConnections?: number) {
@@ -169,7 +179,7 @@ export class PostgresBackend implements GraphBackend {
       throw convertError(error);
     });
     // A failed connect surfaces on first use, not as an unhandled rejection.
-    this.#native.catch(() => undefined);
+    this.#native.then((n) => (this.#ready = n), () => undefined);
   }
 
   async #handle(): Promise<NativePostgres> {
@@ -190,6 +200,16 @@ export class PostgresBackend implements GraphBackend {
     const native = await this.#handle();
     try {
       return parse(await native.call(graph, op, JSON.stringify(args), tx?.id));
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
+  /** @internal Compiles a query AST to `{ sql, params }` (toSQL), no connection needed. */
+  compileQuery(graph: number, argsJson: string): string {
+    if (this.#closed || !this.#ready) throw new BackendDisposedError();
+    try {
+      return this.#ready.compileQuery(graph, argsJson);
     } catch (error) {
       throw convertError(error);
     }

@@ -296,6 +296,18 @@ export class UnsupportedPredicateError extends TypeGraphError {
   }
 }
 
+export class UnsupportedBackendCapabilityError extends TypeGraphError {
+  constructor(operation: string, capability: string, details: Details = {}, options: Cause & { suggestion?: string; message?: string } = {}) {
+    super(options.message ?? `${operation} requires backend capability '${capability}'.`, "UNSUPPORTED_BACKEND_CAPABILITY", {
+      category: "user",
+      details: { operation, capability, ...details },
+      suggestion: options.suggestion ?? "Use a backend that advertises this capability before invoking the operation.",
+      cause: options.cause,
+    });
+    this.name = "UnsupportedBackendCapabilityError";
+  }
+}
+
 export class CompilerInvariantError extends TypeGraphError {
   constructor(message: string, details: Details = {}, options: Cause = {}) {
     super(message, "COMPILER_INVARIANT_ERROR", {
@@ -393,6 +405,8 @@ export function convertError(error: unknown): unknown {
       return new SchemaContentConflictError(d, { cause });
     case "UNSUPPORTED_PREDICATE":
       return new UnsupportedPredicateError(p.message, d, { cause });
+    case "UNSUPPORTED_BACKEND_CAPABILITY":
+      return new UnsupportedBackendCapabilityError(String(d.operation), String(d.capability), d, { cause, message: p.message });
     case "DATABASE_OPERATION_ERROR":
       return new DatabaseOperationError(p.message, d, { cause });
     default:

@@ -2,6 +2,7 @@
 export * from "./core.js";
 export * from "./errors.js";
 export { Predicate, FieldAccessor } from "./predicates.js";
+export * from "./query/index.js";
 export {
   Store,
   NodeCollection,
@@ -23,6 +24,23 @@ export {
   type GraphNodeCollections,
   type GraphEdgeCollections,
 } from "./store.js";
+export {
+  StoreSearch,
+  type FulltextQueryMode,
+  type VectorMetric,
+  type SearchScopeOptions,
+  type FulltextSearchOptions,
+  type VectorSearchOptions,
+  type HybridSearchOptions,
+  type HybridVectorOptions,
+  type HybridFulltextOptions,
+  type HybridFusionOptions,
+  type FulltextSearchHit,
+  type VectorSearchHit,
+  type HybridSearchHit,
+  type RebuildFulltextOptions,
+  type RebuildFulltextResult,
+} from "./search.js";
 export { computeSchemaHash, serializeSchema, type SerializedSchema } from "./schema.js";
 export type { GraphBackend, BackendCapabilities } from "./backend.js";
 

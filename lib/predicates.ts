@@ -33,8 +33,44 @@ export class Predicate {
   }
 }
 
+/** A named placeholder for `.prepare()`d queries: `p.name.eq(param("name"))`. */
+export class ParameterRef<T = unknown> {
+  readonly __type = "parameter" as const;
+  readonly name: string;
+  /** @internal phantom */ declare readonly __value?: T;
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+export function param<T = unknown>(name: string): ParameterRef<T> {
+  if (typeof name !== "string" || name.length === 0) {
+    throw new UnsupportedPredicateError("param() needs a non-empty name", { name });
+  }
+  return new ParameterRef<T>(name);
+}
+
+export function isParameterRef(value: unknown): value is ParameterRef {
+  return value instanceof ParameterRef;
+}
+
 function toJsonValue(v: unknown): unknown {
+  if (v instanceof ParameterRef) return v;
   return v instanceof Date ? v.toISOString() : v;
+}
+
+/** A JSON pointer (`"/a/b"` or `["a","b"]`) as segments; at most 5 deep. */
+function pointerSegments(pointer: string | readonly (string | number)[]): string[] {
+  let segs: string[];
+  if (Array.isArray(pointer)) segs = pointer.map(String);
+  else if (typeof pointer === "string") {
+    if (pointer === "") segs = [];
+    else if (!pointer.startsWith("/")) {
+      throw new UnsupportedPredicateError(`Invalid JSON pointer "${pointer}": must start with "/"`, { pointer });
+    } else segs = pointer.slice(1).split("/").map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  } else throw new UnsupportedPredicateError("A JSON pointer must be a string or an array of keys", {});
+  if (segs.length > 5) throw new UnsupportedPredicateError(`JSON pointer "${String(pointer)}" is deeper than 5 levels`, { pointer: String(pointer) });
+  return segs;
 }
 
 export class FieldAccessor {
@@ -54,15 +90,37 @@ export class FieldAccessor {
   lt(v: unknown) { return this.#cmp("lt", v); }
   lte(v: unknown) { return this.#cmp("lte", v); }
   between(lo: unknown, hi: unknown) { return this.#cmp("between", lo, hi); }
-  in(values: readonly unknown[]) { return this.#cmp("in", values.map(toJsonValue)); }
-  notIn(values: readonly unknown[]) { return this.#cmp("notIn", values.map(toJsonValue)); }
+  in(values: readonly unknown[] | ParameterRef) { return this.#cmp("in", values instanceof ParameterRef ? values : values.map(toJsonValue)); }
+  notIn(values: readonly unknown[] | ParameterRef) { return this.#cmp("notIn", values instanceof ParameterRef ? values : values.map(toJsonValue)); }
   isNull() { return this.#cmp("isNull"); }
   isNotNull() { return this.#cmp("isNotNull"); }
-  contains(v: string) { return this.#cmp("contains", v); }
-  startsWith(v: string) { return this.#cmp("startsWith", v); }
-  endsWith(v: string) { return this.#cmp("endsWith", v); }
-  like(v: string) { return this.#cmp("like", v); }
-  ilike(v: string) { return this.#cmp("ilike", v); }
+  contains(v: unknown) { return this.#cmp("contains", v); }
+  startsWith(v: unknown) { return this.#cmp("startsWith", v); }
+  endsWith(v: unknown) { return this.#cmp("endsWith", v); }
+  like(v: unknown) { return this.#cmp("like", v); }
+  ilike(v: unknown) { return this.#cmp("ilike", v); }
+  // arrays
+  containsAll(vs: readonly unknown[]) { return this.#cmp("containsAll", vs.map(toJsonValue)); }
+  containsAny(vs: readonly unknown[]) { return this.#cmp("containsAny", vs.map(toJsonValue)); }
+  isEmpty() { return this.#cmp("isEmpty"); }
+  isNotEmpty() { return this.#cmp("isNotEmpty"); }
+  lengthEq(n: number) { return this.#cmp("lengthEq", n); }
+  lengthGt(n: number) { return this.#cmp("lengthGt", n); }
+  lengthGte(n: number) { return this.#cmp("lengthGte", n); }
+  lengthLt(n: number) { return this.#cmp("lengthLt", n); }
+  lengthLte(n: number) { return this.#cmp("lengthLte", n); }
+  /** The array's length as a number accessor (`tags.length.gt(2)`). */
+  get length() {
+    const cmp = (op: string) => (n: number) => this.#cmp(op, n);
+    return { eq: cmp("lengthEq"), gt: cmp("lengthGt"), gte: cmp("lengthGte"), lt: cmp("lengthLt"), lte: cmp("lengthLte") };
+  }
+  // objects
+  hasKey(key: string) { return this.#cmp("hasKey", [key]); }
+  hasPath(pointer: string | readonly (string | number)[]) { return this.#cmp("hasPath", pointerSegments(pointer)); }
+  pathEquals(pointer: string | readonly (string | number)[], value: unknown) { return this.#cmp("pathEquals", pointerSegments(pointer), value); }
+  pathContains(pointer: string | readonly (string | number)[], value: unknown) { return this.#cmp("pathContains", pointerSegments(pointer), value); }
+  pathIsNull(pointer: string | readonly (string | number)[]) { return this.#cmp("pathIsNull", pointerSegments(pointer)); }
+  pathIsNotNull(pointer: string | readonly (string | number)[]) { return this.#cmp("pathIsNotNull", pointerSegments(pointer)); }
   /** Child of an object field (`d.source.get("id")`). */
   get(key: string): FieldAccessor {
     const inner = unwrap(this.schema) as { shape?: Record<string, unknown> } | undefined;

@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { getEmbeddingInfo, unwrap, type GraphDef, type OntologyRelation } from "./core.js";
+import { getEmbeddingInfo, getSearchableMetadata, unwrap, type GraphDef, type OntologyRelation } from "./core.js";
 
 export interface SerializedSchema {
   graphId: string;
@@ -188,6 +188,7 @@ export function engineGraph(graph: GraphDef): string {
         scope: u.scope ?? "kind",
         collation: u.collation ?? "binary",
       })),
+      ...searchSpec(reg.type.schema),
     };
   }
   const edges: Record<string, unknown> = {};
@@ -195,6 +196,33 @@ export function engineGraph(graph: GraphDef): string {
     edges[kind] = { from: reg.from.map((n) => n.kind), to: reg.to.map((n) => n.kind), cardinality: reg.cardinality ?? "many" };
   }
   return JSON.stringify({ graphId: graph.id, nodes, edges, relations: ontologyRelations(graph), defaultOnDelete: "restrict" });
+}
+
+/** Per-kind `searchable()` and `embedding()` fields, as the engine keeps them in step. */
+function searchSpec(schema: unknown): { searchable?: unknown[]; embeddings?: unknown[] } {
+  const shape = (schema as { shape?: Record<string, unknown> }).shape ?? {};
+  const searchable: unknown[] = [];
+  const embeddings: unknown[] = [];
+  for (const [field, fieldSchema] of Object.entries(shape)) {
+    const s = getSearchableMetadata(fieldSchema);
+    if (s) searchable.push({ field, language: s.language });
+    const e = getEmbeddingInfo(fieldSchema);
+    if (e) {
+      embeddings.push({
+        field,
+        dimensions: e.dimensions,
+        metric: e.metric,
+        indexType: e.indexType,
+        m: e.m,
+        efConstruction: e.efConstruction,
+        ...(e.lists === undefined ? {} : { lists: e.lists }),
+      });
+    }
+  }
+  return {
+    ...(searchable.length > 0 ? { searchable } : {}),
+    ...(embeddings.length > 0 ? { embeddings } : {}),
+  };
 }
 
 /** The zod type family of a field, for predicate compilation. */

@@ -18,6 +18,8 @@ import {
 } from "./errors.js";
 import { entityAccessor, type FieldAccessor, type Predicate } from "./predicates.js";
 import { computeSchemaHash, engineGraph, serializeSchema, type SerializedSchema } from "./schema.js";
+import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
+import { StoreSearch } from "./search.js";
 
 export interface NodeMeta {
   version: number;
@@ -671,6 +673,8 @@ export interface TransactionContext<G extends GraphDef> {
   readonly nodes: GraphNodeCollections<G>;
   readonly edges: GraphEdgeCollections<G>;
   getNodeCollection(kind: string): NodeCollection | undefined;
+  /** Search inside the transaction: sees its uncommitted writes. */
+  readonly search: StoreSearch<G>;
 }
 
 export class Store<G extends GraphDef = GraphDef> {
@@ -679,6 +683,7 @@ export class Store<G extends GraphDef = GraphDef> {
   readonly #handle: Promise<number> | number;
   #collections: ReturnType<typeof collections<G>> | undefined;
   #runner: Runner | undefined;
+  #search: StoreSearch<G> | undefined;
 
   /** @internal */
   constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number) {
@@ -726,6 +731,11 @@ export class Store<G extends GraphDef = GraphDef> {
     return (this.#collections ??= collections(this.#graph, this.#rootRunner())).edges;
   }
 
+  /** Fulltext, vector and hybrid search (`store.search.fulltext(kind, …)`, …). */
+  get search(): StoreSearch<G> {
+    return (this.#search ??= new StoreSearch(this.#graph, (op, args) => run(this.#rootRunner(), op, args), (row) => toNode(row as NodeRow)));
+  }
+
   getNodeCollection(kind: string): NodeCollection | undefined {
     return kind in this.#graph.nodes ? (this.nodes as Record<string, NodeCollection>)[kind] : undefined;
   }
@@ -752,6 +762,7 @@ export class Store<G extends GraphDef = GraphDef> {
       nodes: c.nodes,
       edges: c.edges,
       getNodeCollection: (kind: string) => (kind in this.#graph.nodes ? (c.nodes as Record<string, NodeCollection>)[kind] : undefined),
+      search: new StoreSearch(this.#graph, (op, args) => this.#backend.call(handle, op, args, token), (row) => toNode(row as NodeRow)),
     };
     Object.defineProperty(tx, TX_TOKEN, { value: token, enumerable: false });
     let result: T;
@@ -763,6 +774,11 @@ export class Store<G extends GraphDef = GraphDef> {
     }
     await this.#backend.end(token, true);
     return result;
+  }
+
+  /** A fluent query over this graph; each query runs as one SQL statement. */
+  query(): QueryBuilder<G> {
+    return createQueryBuilder<G>({ graph: this.#graph, backend: this.#backend, handle: this.#handle });
   }
 
   /**
@@ -881,6 +897,7 @@ export async function createStoreWithSchema<G extends GraphDef>(
   await backend.bootstrap();
   const handle = await backend.register(engineGraph(graph));
   const store = new Store(graph, backend, handle);
+  await backend.call(handle, "provisionSearch", {});
   for (let attempt = 0; ; attempt++) {
     const active = (await backend.call(handle, "getActiveSchema", {})) as { version: number; hash: string; doc: SerializedSchema } | null;
     const doc = serializeSchema(graph, active ? active.version + 1 : 1);

@@ -40,8 +40,11 @@ impl NativePostgres {
         url: String,
         max_connections: Option<u32>,
     ) -> napi::Result<NativePostgres> {
+        // No ping before each checkout: a broken connection surfaces as a database error on use,
+        // and the extra round trip would double the cost of every point operation.
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.unwrap_or(10))
+            .test_before_acquire(false)
             .connect(&url)
             .await
             .map_err(|e| to_napi(e.into()))?;
@@ -119,6 +122,24 @@ impl NativePostgres {
                     .map_err(to_napi)
             }
         }
+    }
+
+    /// Compiles a query AST to `{ sql, params }` without a connection (`toSQL()`).
+    #[napi]
+    pub fn compile_query(&self, graph: u32, args: String) -> napi::Result<String> {
+        let entry = lock(&self.graphs)
+            .get(graph as usize)
+            .cloned()
+            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
+        let ctx = Ctx {
+            graph: &entry.0,
+            tables: &entry.1,
+        };
+        typegraph_core::query::parse_args(&args)
+            .and_then(|a| {
+                typegraph_core::query::compile_only(&ctx, typegraph_core::Dialect::Postgres, a)
+            })
+            .map_err(to_napi)
     }
 
     /// Opens a transaction on a dedicated connection; returns its handle.

@@ -65,6 +65,24 @@ impl NativeSqlite {
         self.with(|ex| run_ready(ops::dispatch(ex, &ctx, &op, &args)))
     }
 
+    /// Compiles a query AST to `{ sql, params }` without running it (`toSQL()`).
+    #[napi(catch_unwind)]
+    pub fn compile_query(&self, graph: u32, args: String) -> napi::Result<String> {
+        let entry = lock(&self.graphs)
+            .get(graph as usize)
+            .cloned()
+            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
+        let ctx = Ctx {
+            graph: &entry.0,
+            tables: &entry.1,
+        };
+        typegraph_core::query::parse_args(&args)
+            .and_then(|a| {
+                typegraph_core::query::compile_only(&ctx, typegraph_core::Dialect::Sqlite, a)
+            })
+            .map_err(to_napi)
+    }
+
     /// Opens a transaction (`BEGIN IMMEDIATE`) held across calls until commit/rollback.
     #[napi(catch_unwind)]
     pub fn begin(&self) -> napi::Result<()> {

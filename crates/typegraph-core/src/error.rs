@@ -28,6 +28,7 @@ pub enum Code {
     SchemaContentConflict,
     UnsupportedPredicate,
     CompilerInvariant,
+    UnsupportedBackendCapability,
 }
 
 impl Code {
@@ -53,6 +54,7 @@ impl Code {
             Code::SchemaContentConflict => "SCHEMA_CONTENT_CONFLICT",
             Code::UnsupportedPredicate => "UNSUPPORTED_PREDICATE",
             Code::CompilerInvariant => "COMPILER_INVARIANT_ERROR",
+            Code::UnsupportedBackendCapability => "UNSUPPORTED_BACKEND_CAPABILITY",
         }
     }
 }

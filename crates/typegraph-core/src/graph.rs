@@ -53,6 +53,12 @@ pub struct NodeSpec {
     pub on_delete: Option<OnDelete>,
     #[serde(default)]
     pub unique: Vec<UniqueConstraint>,
+    /// `searchable()` fields, in declaration order (one fulltext document per node).
+    #[serde(default)]
+    pub searchable: Vec<crate::search::SearchableField>,
+    /// `embedding()` fields, mirrored into per-field vector tables.
+    #[serde(default)]
+    pub embeddings: Vec<crate::search::EmbeddingField>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -93,6 +99,10 @@ pub struct Graph {
     pub spec: GraphSpec,
     /// kind → itself and every kind that is (transitively) a subclass of it.
     pub subclasses: BTreeMap<String, BTreeSet<String>>,
+    /// Compiled query plans for this registration, by AST shape.
+    pub plans: crate::query::PlanCache,
+    /// Search side tables ensured for this registration.
+    pub search: crate::search::GraphSearchState,
 }
 
 impl Graph {
@@ -139,7 +149,12 @@ impl Graph {
                 }
             }
         }
-        Ok(Graph { spec, subclasses })
+        Ok(Graph {
+            spec,
+            subclasses,
+            plans: Default::default(),
+            search: Default::default(),
+        })
     }
 
     pub fn id(&self) -> &str {

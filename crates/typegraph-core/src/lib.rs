@@ -10,6 +10,8 @@ pub mod exec;
 pub mod graph;
 pub mod ops;
 pub mod predicate;
+pub mod query;
+pub mod search;
 pub mod util;
 pub mod value;
 

@@ -29,6 +29,10 @@ pub trait Executor: Send {
     fn begin(&mut self) -> impl Future<Output = Result<()>> + Send;
     fn commit(&mut self) -> impl Future<Output = Result<()>> + Send;
     fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send;
+    /// The SQLite connection behind this executor, for engine-side search (`None` on PostgreSQL).
+    fn sqlite_conn(&mut self) -> Option<&mut sqlite::SqliteConn> {
+        None
+    }
 }
 
 /// Statement text for nested transaction levels, shared by both dialects.

@@ -11,12 +11,15 @@ use std::future::{ready, Future};
 pub struct SqliteConn {
     pub conn: rusqlite::Connection,
     pub depth: u32,
+    /// In-memory vector slots and the uncommitted writes to them (engine-side search).
+    pub search: crate::search::cache::SqliteSearch,
 }
 
 impl SqliteConn {
     /// Opens (creating when missing) a database. File databases get upstream's
     /// local pragmas: WAL, synchronous NORMAL, a 5 s busy timeout.
     pub fn open(path: &str) -> Result<SqliteConn> {
+        crate::search::register_sqlite_vec();
         let conn = if path == ":memory:" || path.is_empty() {
             rusqlite::Connection::open_in_memory()?
         } else {
@@ -30,7 +33,11 @@ impl SqliteConn {
             "PRAGMA foreign_keys = ON; PRAGMA cache_size = -64000; PRAGMA temp_store = MEMORY;",
         )?;
         conn.set_prepared_statement_cache_capacity(256);
-        Ok(SqliteConn { conn, depth: 0 })
+        Ok(SqliteConn {
+            conn,
+            depth: 0,
+            search: Default::default(),
+        })
     }
 
     pub fn in_transaction(&self) -> bool {
@@ -125,6 +132,8 @@ impl Executor for SqliteExec<'_> {
         ready(self.db.run_query(sql, params))
     }
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {
+        // Scripts may touch vector tables behind the engine's back.
+        self.db.search.invalidate();
         ready(
             self.db
                 .conn
@@ -147,6 +156,7 @@ impl Executor for SqliteExec<'_> {
             .execute_batch(&commit_sql(self.db.depth))
             .map_err(Error::from);
         if r.is_ok() {
+            self.db.search.on_commit(self.db.depth);
             self.db.depth = self.db.depth.saturating_sub(1);
         }
         ready(r)
@@ -157,7 +167,11 @@ impl Executor for SqliteExec<'_> {
             .conn
             .execute_batch(&rollback_sql(self.db.depth))
             .map_err(Error::from);
+        self.db.search.on_rollback(self.db.depth, r.is_ok());
         self.db.depth = self.db.depth.saturating_sub(1);
         ready(r)
+    }
+    fn sqlite_conn(&mut self) -> Option<&mut SqliteConn> {
+        Some(self.db)
     }
 }

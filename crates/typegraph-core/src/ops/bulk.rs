@@ -106,6 +106,20 @@ fn with_index(mut e: Error, index: usize) -> Error {
     e
 }
 
+/// The ids of a `bulkUpsertById` batch, every item must name one.
+fn required_ids<'a>(ids: impl Iterator<Item = &'a Option<String>>) -> Result<Vec<String>> {
+    ids.enumerate()
+        .map(|(i, id)| {
+            id.clone().ok_or_else(|| {
+                with_index(
+                    Error::validation("bulkUpsertById items need an id", json!({})),
+                    i,
+                )
+            })
+        })
+        .collect()
+}
+
 /// Node rows (by id) that exist under `kind`, in any state: id → deleted?
 async fn existing_nodes<E: Executor>(
     ex: &mut E,
@@ -263,7 +277,12 @@ pub async fn create_nodes<E: Executor>(
                     .map_err(|e| with_index(e, i))?;
             }
         }
-        insert_nodes(ex, ctx, &a.kind, &rows, &now).await
+        insert_nodes(ex, ctx, &a.kind, &rows, &now).await?;
+        let synced: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.id.as_str(), r.props.as_str()))
+            .collect();
+        crate::search::sync_nodes(ex, ctx, &a.kind, &synced, true).await
     })?;
     if !a.returning {
         return Ok("null".into());
@@ -283,19 +302,7 @@ pub async fn upsert_nodes<E: Executor>(
 ) -> Result<String> {
     let spec = ctx.graph.node(&a.kind)?;
     let now = now_iso();
-    let ids: Vec<String> = a
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| {
-            it.id.clone().ok_or_else(|| {
-                with_index(
-                    Error::validation("bulkUpsertById items need an id", json!({})),
-                    i,
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
+    let ids = required_ids(a.items.iter().map(|it| &it.id))?;
     atomic!(ex, {
         let existing = existing_nodes(ex, ctx, &a.kind, &ids).await?;
         let mut creates = Vec::new();
@@ -328,6 +335,13 @@ pub async fn upsert_nodes<E: Executor>(
         }
         let inserts: Vec<NodeInsert> = creates.into_iter().map(|(_, r)| r).collect();
         insert_nodes(ex, ctx, &a.kind, &inserts, &now).await?;
+        let synced: Vec<(&str, &str)> = inserts
+            .iter()
+            .map(|r| (r.id.as_str(), r.props.as_str()))
+            .collect();
+        crate::search::sync_nodes(ex, ctx, &a.kind, &synced, true).await?;
+        let mut resynced: Vec<(&str, &str)> = Vec::new();
+        let mut revived: Vec<(&str, &str)> = Vec::new();
         let live_sql = ex.dialect().finish(format!(
             "UPDATE {} SET props = ?, updated_at = ?, version = version + 1 WHERE graph_id = ? AND kind = ? AND id = ?",
             ctx.tables.nodes
@@ -374,7 +388,14 @@ pub async fn upsert_nodes<E: Executor>(
                     .await
                     .map_err(|e| with_index(e, i))?;
             }
+            if tomb {
+                revived.push((ids[i].as_str(), it.props.get()));
+            } else {
+                resynced.push((ids[i].as_str(), it.props.get()));
+            }
         }
+        crate::search::sync_nodes(ex, ctx, &a.kind, &revived, true).await?;
+        crate::search::sync_nodes(ex, ctx, &a.kind, &resynced, false).await?;
         Ok::<(), Error>(())
     })?;
     if !a.returning {
@@ -716,19 +737,7 @@ pub async fn upsert_edges<E: Executor>(
 ) -> Result<String> {
     let spec = ctx.graph.edge(&a.kind)?;
     let now = now_iso();
-    let ids: Vec<String> = a
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| {
-            it.id.clone().ok_or_else(|| {
-                with_index(
-                    Error::validation("bulkUpsertById items need an id", json!({})),
-                    i,
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
+    let ids = required_ids(a.items.iter().map(|it| &it.id))?;
     let returning = a.returning;
     let kind = a.kind.clone();
     atomic!(ex, {

@@ -141,7 +141,8 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
     let id = a.id.clone().unwrap_or_else(generate_id);
     let now = now_iso();
     let (vf, vt) = validity_window(a.valid_from.as_deref(), a.valid_to.as_deref(), &now)?;
-    if spec.unique.is_empty() {
+    let search = crate::search::has_fields(ctx, &a.kind);
+    if spec.unique.is_empty() && !search {
         // Fast path: one statement, atomic on its own. A conflict (live id or tombstone)
         // falls through to the transactional path below, which decides between refusing and resurrecting.
         let sql = ex.dialect().finish(format!(
@@ -222,6 +223,9 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
             }
         };
         uniques::claim(ex, ctx, &a.kind, &id, props).await?;
+        if search {
+            crate::search::sync_nodes(ex, ctx, &a.kind, &[(&id, props)], true).await?;
+        }
         row.ok_or_else(|| Error::invariant("insert returned no row"))
     })?;
     row_json(Some(&row), NODE_PROPS)
@@ -339,7 +343,8 @@ pub async fn count<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Resul
 pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Result<String> {
     let spec = ctx.graph.node(&a.kind)?;
     let now = now_iso();
-    if spec.unique.is_empty() && a.valid_to.is_none() && !a.clear_valid_to {
+    let search = crate::search::has_fields(ctx, &a.kind);
+    if spec.unique.is_empty() && a.valid_to.is_none() && !a.clear_valid_to && !search {
         // Fast path: one conditional statement; no row back means missing, deleted or stale,
         // which the transactional path below tells apart.
         let sql = ex.dialect().finish(format!(
@@ -405,6 +410,9 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
             .pop()
             .ok_or_else(|| not_found(&a.kind, &a.id))?;
         uniques::claim(ex, ctx, &a.kind, &a.id, a.props.get()).await?;
+        if search {
+            crate::search::sync_nodes(ex, ctx, &a.kind, &[(&a.id, a.props.get())], false).await?;
+        }
         Ok(row)
     })?;
     row_json(Some(&row), NODE_PROPS)
@@ -491,6 +499,9 @@ pub async fn delete<E: Executor>(
             }
         }
         let key = [Value::text(g), Value::text(&a.kind), Value::text(&a.id)];
+        if hard || live {
+            crate::search::remove_nodes(ex, ctx, &a.kind, std::slice::from_ref(&a.id)).await?;
+        }
         if hard {
             let sql = ex.dialect().finish(format!(
                 "DELETE FROM {} WHERE graph_id = ? AND kind = ? AND id = ?",

@@ -1,0 +1,199 @@
+// store.search on both backends: fulltext, vector and hybrid, side tables kept in step
+// with every write path, errors as upstream names them.
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  KindNotFoundError,
+  UnsupportedBackendCapabilityError,
+  ValidationError,
+  createStoreWithSchema,
+  defineGraph,
+  defineNode,
+  embedding,
+  searchable,
+  type Store,
+} from "../dist/index.js";
+import { backends, freshGraphId } from "./backends.js";
+
+const Doc = defineNode("Doc", {
+  schema: z.object({
+    title: searchable(),
+    body: searchable().optional(),
+    category: z.string(),
+    embedding: embedding(3).optional(),
+  }),
+});
+const Plain = defineNode("Plain", { schema: z.object({ name: z.string() }) });
+
+function makeGraph(id: string) {
+  return defineGraph({ id, nodes: { Doc: { type: Doc }, Plain: { type: Plain } }, edges: {} });
+}
+
+describe.each(backends)("search on $name", (bc) => {
+  const open: Store[] = [];
+  afterEach(async () => {
+    while (open.length) await open.pop()!.close();
+  });
+  async function setup() {
+    const graph = makeGraph(freshGraphId(`search_${bc.name}`));
+    const backend = bc.make(graph.id);
+    const [store] = await createStoreWithSchema(graph, backend);
+    open.push(store as unknown as Store);
+    return { store, graph, backend };
+  }
+
+  it("provisions the vector table and upstream's marker rows", async () => {
+    const { store, graph } = await setup();
+    const q = store.backend as unknown as { query?: (sql: string, params?: unknown[]) => Promise<unknown[][]> };
+    if (bc.name !== "sqlite" || !q.query) return;
+    const rows = (await q.query(
+      "SELECT logical_name, owner, table_name, signature FROM typegraph_contribution_materializations WHERE graph_id = ? ORDER BY logical_name",
+      [graph.id],
+    )) as string[][];
+    expect(rows.map((r) => [r[0], r[1]])).toEqual([
+      ["fulltext", "fts5"],
+      ["vector:Doc.embedding", "sqlite-vec"],
+    ]);
+    expect(rows[0]![3]).toBe("98fcbf03ae80b355e3c3d3931ca487bb");
+    expect(rows[1]![2]).toMatch(/^tg_vec_search_sqlite_.*_doc_embedding_[0-9a-f]{8}$/);
+  });
+
+  it("fulltext: one document per node, ranked, snippets, kept in step with writes", async () => {
+    const { store } = await setup();
+    const a = await store.nodes.Doc.create({ title: "Graph databases", body: "Typed knowledge graphs in SQL", category: "db" });
+    await store.nodes.Doc.create({ title: "Cooking", body: "Pasta and graphs of flavour", category: "food" });
+    await store.nodes.Doc.create({ title: "Gardening", category: "home" });
+
+    let hits = await store.search.fulltext("Doc", { query: "graph", limit: 10 });
+    expect(hits.map((h) => h.node.title).sort()).toEqual(["Cooking", "Graph databases"]);
+    expect(hits[0]!.rank).toBe(1);
+    expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]!.score);
+
+    // Terms spanning two searchable fields match the one document.
+    hits = await store.search.fulltext("Doc", { query: "databases knowledge", limit: 10, includeSnippets: true });
+    expect(hits.map((h) => h.node.id)).toEqual([a.id]);
+    expect(hits[0]!.snippet).toContain("<mark>");
+
+    // where + offset
+    hits = await store.search.fulltext("Doc", { query: "graph", limit: 10, where: (d) => d.category.eq("food") });
+    expect(hits.map((h) => h.node.title)).toEqual(["Cooking"]);
+    expect(await store.search.fulltext("Doc", { query: "graph", limit: 10, offset: 5 })).toEqual([]);
+
+    // update replaces the document; soft delete removes it; resurrect brings it back
+    await store.nodes.Doc.update(a.id, { title: "Relational theory", body: "tables" });
+    expect((await store.search.fulltext("Doc", { query: "databases", limit: 5 })).length).toBe(0);
+    expect((await store.search.fulltext("Doc", { query: "relational", limit: 5 }))[0]!.node.id).toBe(a.id);
+    await store.nodes.Doc.delete(a.id);
+    expect((await store.search.fulltext("Doc", { query: "relational", limit: 5 })).length).toBe(0);
+    await store.nodes.Doc.create({ title: "Relational again", category: "db" }, { id: a.id });
+    expect((await store.search.fulltext("Doc", { query: "relational", limit: 5 }))[0]!.node.title).toBe("Relational again");
+    await store.nodes.Doc.hardDelete(a.id);
+    expect((await store.search.fulltext("Doc", { query: "relational", limit: 5 })).length).toBe(0);
+  });
+
+  it("bulk paths and rebuildFulltext", async () => {
+    const { store } = await setup();
+    const items = Array.from({ length: 300 }, (_, i) => ({
+      id: `d${i}`,
+      props: { title: i % 2 ? `alpha ${i}` : `beta ${i}`, category: "x", embedding: [1, i, 0] },
+    }));
+    await store.nodes.Doc.bulkInsert(items);
+    expect((await store.search.fulltext("Doc", { query: "alpha", limit: 500 })).length).toBe(150);
+    await store.nodes.Doc.bulkUpsertById(items.slice(0, 10).map((it) => ({ ...it, props: { ...it.props, title: "gamma" } })));
+    expect((await store.search.fulltext("Doc", { query: "gamma", limit: 500 })).length).toBe(10);
+    expect((await store.search.fulltext("Doc", { query: "alpha", limit: 500 })).length).toBe(145);
+    await store.nodes.Doc.bulkDelete(["d0", "d1"]);
+    expect((await store.search.fulltext("Doc", { query: "gamma", limit: 500 })).length).toBe(8);
+    const r = await store.search.rebuildFulltext();
+    expect(r.kinds).toEqual(["Doc"]);
+    expect(r.processed).toBe(298);
+    expect((await store.search.fulltext("Doc", { query: "gamma", limit: 500 })).length).toBe(8);
+    const v = await store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 5, 0], limit: 3 });
+    expect(v[0]!.node.id).toBe("d5");
+  });
+
+  it("vector: exact top-k, metric scores, where, kept in step with writes and transactions", async () => {
+    const { store } = await setup();
+    await store.nodes.Doc.create({ title: "x", category: "a", embedding: [1, 0, 0] }, { id: "x" });
+    await store.nodes.Doc.create({ title: "y", category: "b", embedding: [0, 1, 0] }, { id: "y" });
+    await store.nodes.Doc.create({ title: "z", category: "a", embedding: [0.9, 0.1, 0] }, { id: "z" });
+    await store.nodes.Doc.create({ title: "no vector yet", category: "a" }, { id: "n" });
+
+    let hits = await store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 0, 0], limit: 2 });
+    expect(hits.map((h) => h.node.id)).toEqual(["x", "z"]);
+    expect(hits[0]!.score).toBeCloseTo(1, 5);
+    expect(hits.map((h) => h.rank)).toEqual([1, 2]);
+
+    hits = await store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 0, 0], limit: 5, where: (d) => d.category.eq("b") });
+    expect(hits.map((h) => h.node.id)).toEqual(["y"]);
+    hits = await store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 0, 0], limit: 5, minScore: 0.5 });
+    expect(hits.map((h) => h.node.id)).toEqual(["x", "z"]);
+
+    // Backfill with update (the embedding-worker pattern), then delete.
+    await store.nodes.Doc.update("n", { embedding: [0.99, 0.01, 0] });
+    hits = await store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 0, 0], limit: 2 });
+    expect(hits.map((h) => h.node.id)).toEqual(["x", "n"]);
+    await store.nodes.Doc.delete("x");
+    hits = await store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 0, 0], limit: 2 });
+    expect(hits.map((h) => h.node.id)).toEqual(["n", "z"]);
+
+    // A rolled-back write leaves no trace; inside the transaction it is visible.
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.nodes.Doc.update("y", { embedding: [1, 0, 0] });
+        const inside = await tx.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 0, 0], limit: 1 });
+        expect(inside[0]!.node.id).toBe("y");
+        throw new Error("rollback");
+      }),
+    ).rejects.toThrow("rollback");
+    hits = await store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 0, 0], limit: 1 });
+    expect(hits[0]!.node.id).toBe("n");
+    await store.transaction(async (tx) => {
+      await tx.nodes.Doc.update("y", { embedding: [1, 0, 0] });
+    });
+    hits = await store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 0, 0], limit: 1 });
+    expect(hits[0]!.node.id).toBe("y");
+  });
+
+  it("hybrid: RRF over both sources with sub-hits", async () => {
+    const { store } = await setup();
+    await store.nodes.Doc.create({ title: "graph search", category: "a", embedding: [0, 1, 0] }, { id: "both" });
+    await store.nodes.Doc.create({ title: "graph only", category: "a", embedding: [0, 0, 1] }, { id: "ft" });
+    await store.nodes.Doc.create({ title: "vector only", category: "a", embedding: [0.1, 1, 0] }, { id: "vec" });
+    const hits = await store.search.hybrid("Doc", {
+      limit: 3,
+      vector: { fieldPath: "embedding", queryEmbedding: [0, 1, 0] },
+      fulltext: { query: "graph" },
+      fusion: { method: "rrf", k: 60 },
+    });
+    expect(hits[0]!.node.id).toBe("both");
+    expect(hits[0]!.vector?.rank).toBe(1);
+    expect(hits[0]!.fulltext?.rank).toBeGreaterThanOrEqual(1);
+    expect(hits[0]!.score).toBeCloseTo(1 / 61 + 1 / (60 + hits[0]!.fulltext!.rank), 10);
+    expect(hits.map((h) => h.rank)).toEqual([1, 2, 3]);
+  });
+
+  it("errors: unknown kind, dimension mismatch, unsupported capabilities", async () => {
+    const { store } = await setup();
+    await expect(store.search.fulltext("Nope" as never, { query: "x", limit: 1 })).rejects.toBeInstanceOf(KindNotFoundError);
+    await expect(store.nodes.Doc.create({ title: "t", category: "a", embedding: [1, 2] as never })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 2], limit: 1 }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 2, 3], limit: 0 })).rejects.toBeInstanceOf(RangeError);
+    if (bc.name === "sqlite") {
+      await expect(store.search.fulltext("Doc", { query: "x", limit: 1, language: "german" })).rejects.toBeInstanceOf(
+        UnsupportedBackendCapabilityError,
+      );
+      await expect(
+        store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 2, 3], limit: 1, efSearch: 40 }),
+      ).rejects.toBeInstanceOf(UnsupportedBackendCapabilityError);
+    } else {
+      await store.nodes.Doc.create({ title: "hallo welt", category: "a", embedding: [1, 2, 3] });
+      const de = await store.search.fulltext("Doc", { query: "welt", limit: 1, language: "german" });
+      expect(de.length).toBe(1);
+      const ef = await store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 2, 3], limit: 1, efSearch: 40 });
+      expect(ef.length).toBe(1);
+    }
+  });
+});

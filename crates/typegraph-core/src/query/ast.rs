@@ -1,0 +1,248 @@
+//! The query AST as the TypeScript builder sends it: plain JSON with every
+//! user value replaced by a parameter slot (`{"$": i}`), so two queries that
+//! differ only in values share one shape, one cache key and one compiled plan.
+
+use serde::Deserialize;
+
+/// A parameter slot: index into the `params` array sent with each execution.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub struct Slot {
+    #[serde(rename = "$")]
+    pub index: usize,
+}
+
+/// A node kind reference: `kind` alone, or with its subclasses.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindRef {
+    pub kind: String,
+    #[serde(default)]
+    pub include_sub_classes: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Start {
+    pub alias: String,
+    pub kind: KindRef,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recursive {
+    #[serde(default = "one")]
+    pub min_hops: u32,
+    /// Absent: the implicit cap.
+    #[serde(default)]
+    pub max_hops: Option<u32>,
+    /// `prevent` (default) or `allow`.
+    #[serde(default)]
+    pub cycle_policy: Option<String>,
+    #[serde(default)]
+    pub depth_alias: Option<String>,
+    #[serde(default)]
+    pub path_alias: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hop {
+    pub edge_alias: String,
+    pub edge_kind: String,
+    /// `out` (default) or `in`.
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub optional: bool,
+    /// The node alias the hop leaves from; the previous node alias when absent.
+    #[serde(default)]
+    pub from: Option<String>,
+    pub node_alias: String,
+    pub node_kind: KindRef,
+    #[serde(default)]
+    pub recursive: Option<Recursive>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldRef {
+    /// `id`, `kind`, `fromId`, `toId` for system columns.
+    #[serde(default)]
+    pub system: Option<String>,
+    #[serde(default)]
+    pub path: Vec<String>,
+    /// `string`, `number`, `boolean`, `date`, `array`, `object`, `embedding` or `unknown`.
+    #[serde(default)]
+    pub value_type: Option<String>,
+}
+
+impl FieldRef {
+    pub fn vt(&self) -> &str {
+        if self.system.is_some() {
+            return "string";
+        }
+        self.value_type.as_deref().unwrap_or("unknown")
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Pred {
+    And {
+        preds: Vec<Pred>,
+    },
+    Or {
+        preds: Vec<Pred>,
+    },
+    Not {
+        pred: Box<Pred>,
+    },
+    Cmp {
+        field: FieldRef,
+        op: String,
+        #[serde(default)]
+        value: Option<Slot>,
+        #[serde(default)]
+        value2: Option<Slot>,
+        /// `in`/`notIn`: element type of the bound list (`string` or `number`).
+        #[serde(default)]
+        list_type: Option<String>,
+    },
+    /// `exists(subquery)` / `notExists(subquery)`.
+    Exists {
+        query: Box<Query>,
+        #[serde(default)]
+        negated: bool,
+    },
+    /// `inSubquery(fieldRef(alias, path), subquery)`.
+    InSubquery {
+        alias: String,
+        field: FieldRef,
+        query: Box<Query>,
+        #[serde(default)]
+        negated: bool,
+    },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Where {
+    pub alias: String,
+    pub pred: Pred,
+}
+
+/// One output column.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelectItem {
+    pub alias: String,
+    /// `id`, `kind`, `fromId`, `toId`, `props`, `prop` (with `path`), `version`,
+    /// `validFrom`, `validTo`, `createdAt`, `updatedAt`, `deletedAt`, `depth`, `path`.
+    pub col: String,
+    #[serde(default)]
+    pub path: Vec<String>,
+    #[serde(default)]
+    pub value_type: Option<String>,
+    /// Aggregate function: `count`, `countDistinct`, `sum`, `avg`, `min`, `max`.
+    #[serde(default)]
+    pub agg: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderBy {
+    /// An alias; or, on aggregate queries, an output column index.
+    #[serde(default)]
+    pub alias: Option<String>,
+    #[serde(default)]
+    pub field: Option<FieldRef>,
+    #[serde(default)]
+    pub output: Option<usize>,
+    #[serde(default)]
+    pub desc: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupBy {
+    pub alias: String,
+    pub field: FieldRef,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Having {
+    /// Index into `select` (an aggregate column).
+    pub output: usize,
+    pub op: String,
+    pub value: Slot,
+}
+
+/// Keyset bound for cursor pagination: rows strictly after (or before) these values
+/// in `orderBy` order; `values` holds one slot per `orderBy` entry.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Keyset {
+    pub values: Vec<Slot>,
+    /// `after` (default) or `before`.
+    #[serde(default)]
+    pub before: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Temporal {
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub as_of: Option<Slot>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetOp {
+    /// `union`, `unionAll`, `intersect`, `except`.
+    pub op: String,
+    pub query: Query,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Query {
+    pub start: Start,
+    #[serde(default)]
+    pub hops: Vec<Hop>,
+    #[serde(default, rename = "where")]
+    pub wheres: Vec<Where>,
+    #[serde(default)]
+    pub select: Vec<SelectItem>,
+    #[serde(default)]
+    pub group_by: Vec<GroupBy>,
+    #[serde(default)]
+    pub having: Vec<Having>,
+    #[serde(default)]
+    pub order_by: Vec<OrderBy>,
+    #[serde(default)]
+    pub keyset: Option<Keyset>,
+    #[serde(default)]
+    pub limit: Option<Slot>,
+    #[serde(default)]
+    pub offset: Option<Slot>,
+    #[serde(default)]
+    pub temporal: Option<Temporal>,
+    /// `rows` (default), `count` or `exists`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// Set operations applied left to right after this query.
+    #[serde(default)]
+    pub set_ops: Vec<SetOp>,
+    /// Limit/offset applied after the set operations.
+    #[serde(default)]
+    pub set_limit: Option<Slot>,
+    #[serde(default)]
+    pub set_offset: Option<Slot>,
+}

@@ -1,0 +1,1365 @@
+//! AST → one SQL statement per dialect. Every user value is a parameter; the
+//! only identifiers in the text are our own table aliases (`n0`, `e1`, …), the
+//! configured (quoted) table names and JSON paths from definitions (escaped).
+
+use super::ast::*;
+use crate::dialect::{postgres as pgd, sqlite as sqd, Dialect, Tables};
+use crate::error::{Code, Error, Result};
+use crate::graph::Graph;
+use crate::value::Value;
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+
+/// Implicit and explicit caps on recursive traversal depth (upstream's).
+pub const MAX_RECURSIVE_DEPTH: u32 = 10;
+pub const MAX_EXPLICIT_RECURSIVE_DEPTH: u32 = 1000;
+
+/// How a bound JSON argument becomes a statement parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Conv {
+    /// Typed by its JSON type (string/number/boolean/null).
+    Scalar,
+    /// Text (numbers and booleans rendered as JSON text).
+    Text,
+    Number,
+    Bool,
+    Int,
+    /// An ISO-8601 instant, canonicalised.
+    Instant,
+    /// The JSON value as JSON text (`jsonb` on PostgreSQL).
+    Json,
+    /// `[value]` as JSON.
+    JsonWrap,
+    /// A JSON array bound as one text parameter (SQLite `json_each`).
+    JsonArray,
+    /// A list bound as one `text[]` (elements rendered as text).
+    TextList,
+    /// LIKE pattern: 0 = contains, 1 = startsWith, 2 = endsWith (escaped); 3 = verbatim.
+    Like(u8),
+    /// SQLite JSON path: `base` followed by the pointer segments in the argument.
+    SqlitePath(Vec<String>),
+    /// PostgreSQL `text[]` path: `base` followed by the pointer segments.
+    PgPath(Vec<String>),
+}
+
+/// Where a statement parameter comes from at execution time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Src {
+    Const(Value),
+    Arg(usize, Conv),
+    /// The read instant of this execution (temporal mode `current`).
+    Now,
+}
+
+/// SQL text plus its parameter sources in placeholder order.
+#[derive(Default, Debug)]
+pub struct Sql {
+    pub text: String,
+    pub params: Vec<Src>,
+}
+
+impl Sql {
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+    fn param(&mut self, src: Src) {
+        self.text.push('?');
+        self.params.push(src);
+    }
+    fn arg(&mut self, slot: Slot, conv: Conv) {
+        self.param(Src::Arg(slot.index, conv));
+    }
+    fn konst(&mut self, v: Value) {
+        self.param(Src::Const(v));
+    }
+}
+
+/// What the executor does with the result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Rows,
+    Count,
+    Exists,
+}
+
+/// A compiled statement: finished SQL, parameter sources, output column kinds.
+#[derive(Debug)]
+pub struct Plan {
+    pub sql: String,
+    pub params: Vec<Src>,
+    /// Per output column: `true` when the column holds JSON text to splice verbatim.
+    pub json_cols: Vec<bool>,
+    /// Per output column: a single extracted prop, where a JSON `null` must stay
+    /// distinguishable from a missing key (SQL NULL).
+    pub prop_cols: Vec<bool>,
+    pub mode: Mode,
+}
+
+pub fn validation(msg: impl Into<String>) -> Error {
+    Error::validation(msg, json!({}))
+}
+
+fn unsupported(msg: impl Into<String>, details: serde_json::Value) -> Error {
+    Error::new(Code::UnsupportedPredicate, msg, details)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Entity {
+    Node,
+    Edge,
+    Depth,
+    Path,
+}
+
+#[derive(Clone, Debug)]
+struct AliasInfo {
+    /// SQL alias of the table (or recursive CTE for depth/path).
+    table: String,
+    entity: Entity,
+    /// Hop index (0 = start).
+    hop: usize,
+}
+
+/// Compiles queries for one graph, dialect and table layout.
+pub struct Compiler<'a> {
+    pub graph: &'a Graph,
+    pub tables: &'a Tables,
+    pub dialect: Dialect,
+    /// Nesting counter for subqueries (unique table aliases).
+    depth: usize,
+    /// Prop-column flags of the outermost select.
+    prop_cols: Vec<bool>,
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(graph: &'a Graph, tables: &'a Tables, dialect: Dialect) -> Self {
+        Compiler {
+            graph,
+            tables,
+            dialect,
+            depth: 0,
+            prop_cols: Vec::new(),
+        }
+    }
+
+    pub fn plan(&mut self, q: &Query) -> Result<Plan> {
+        let mode = match q.mode.as_deref().unwrap_or("rows") {
+            "rows" => Mode::Rows,
+            "count" => Mode::Count,
+            "exists" => Mode::Exists,
+            other => return Err(validation(format!("Unknown query mode \"{other}\""))),
+        };
+        let mut sql = Sql::default();
+        let json_cols = match mode {
+            Mode::Rows => self.compound(q, &mut sql)?,
+            Mode::Count => {
+                sql.push("SELECT COUNT(*) FROM (");
+                self.compound(q, &mut sql)?;
+                sql.push(") tg_c");
+                vec![false]
+            }
+            Mode::Exists => {
+                sql.push("SELECT 1 FROM (");
+                self.compound(q, &mut sql)?;
+                sql.push(") tg_c LIMIT 1");
+                vec![]
+            }
+        };
+        let prop_cols = if mode == Mode::Rows {
+            std::mem::take(&mut self.prop_cols)
+        } else {
+            vec![]
+        };
+        Ok(Plan {
+            prop_cols,
+            sql: self.dialect.finish(sql.text),
+            params: sql.params,
+            json_cols,
+            mode,
+        })
+    }
+
+    /// A query with its set operations; returns the JSON flags of its columns.
+    fn compound(&mut self, q: &Query, sql: &mut Sql) -> Result<Vec<bool>> {
+        if q.set_ops.is_empty() {
+            return self.select(q, sql);
+        }
+        sql.push("SELECT * FROM (");
+        let cols = self.select(q, sql)?;
+        sql.push(") tg_s0");
+        for (i, op) in q.set_ops.iter().enumerate() {
+            let kw = match op.op.as_str() {
+                "union" => " UNION ",
+                "unionAll" => " UNION ALL ",
+                "intersect" => " INTERSECT ",
+                "except" => " EXCEPT ",
+                other => return Err(validation(format!("Unknown set operation \"{other}\""))),
+            };
+            sql.push(kw);
+            sql.push("SELECT * FROM (");
+            let other = self.select(&op.query, sql)?;
+            if other.len() != cols.len() {
+                return Err(validation(
+                    "Set operation operands must select the same shape",
+                ));
+            }
+            sql.push(&format!(") tg_s{}", i + 1));
+        }
+        self.limit_offset(q.set_limit, q.set_offset, sql);
+        Ok(cols)
+    }
+
+    fn limit_offset(&self, limit: Option<Slot>, offset: Option<Slot>, sql: &mut Sql) {
+        if let Some(l) = limit {
+            sql.push(" LIMIT ");
+            sql.arg(l, Conv::Int);
+        } else if offset.is_some() && self.dialect == Dialect::Sqlite {
+            sql.push(" LIMIT -1");
+        }
+        if let Some(o) = offset {
+            sql.push(" OFFSET ");
+            sql.arg(o, Conv::Int);
+        }
+    }
+
+    fn kinds(&self, k: &KindRef) -> Result<Vec<String>> {
+        self.graph.node(&k.kind)?;
+        if k.include_sub_classes {
+            Ok(self
+                .graph
+                .subclasses
+                .get(&k.kind)
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_else(|| vec![k.kind.clone()]))
+        } else {
+            Ok(vec![k.kind.clone()])
+        }
+    }
+
+    fn aliases(&self, q: &Query) -> Result<HashMap<String, AliasInfo>> {
+        let p = format!("q{}", self.depth);
+        let mut m: HashMap<String, AliasInfo> = HashMap::new();
+        let mut add = |name: &str, info: AliasInfo| -> Result<()> {
+            if m.insert(name.to_string(), info).is_some() {
+                return Err(Error::validation(
+                    format!("Alias \"{name}\" is already in use"),
+                    json!({ "issues": [{ "path": "alias", "message": format!("\"{name}\" is already in use") }] }),
+                ));
+            }
+            Ok(())
+        };
+        add(
+            &q.start.alias,
+            AliasInfo {
+                table: format!("{p}n0"),
+                entity: Entity::Node,
+                hop: 0,
+            },
+        )?;
+        let mut recursive_seen = false;
+        for (i, h) in q.hops.iter().enumerate() {
+            let i = i + 1;
+            add(
+                &h.edge_alias,
+                AliasInfo {
+                    // A recursive hop's edges are not projected (upstream's rule).
+                    table: if h.recursive.is_some() {
+                        String::new()
+                    } else {
+                        format!("{p}e{i}")
+                    },
+                    entity: Entity::Edge,
+                    hop: i,
+                },
+            )?;
+            add(
+                &h.node_alias,
+                AliasInfo {
+                    table: format!("{p}n{i}"),
+                    entity: Entity::Node,
+                    hop: i,
+                },
+            )?;
+            if let Some(r) = &h.recursive {
+                if recursive_seen {
+                    return Err(unsupported(
+                        "Only one recursive traversal is supported per query",
+                        json!({}),
+                    ));
+                }
+                recursive_seen = true;
+                if let Some(d) = &r.depth_alias {
+                    add(
+                        d,
+                        AliasInfo {
+                            table: format!("{p}r{i}"),
+                            entity: Entity::Depth,
+                            hop: i,
+                        },
+                    )?;
+                }
+                if let Some(pa) = &r.path_alias {
+                    add(
+                        pa,
+                        AliasInfo {
+                            table: format!("{p}r{i}"),
+                            entity: Entity::Path,
+                            hop: i,
+                        },
+                    )?;
+                }
+            }
+        }
+        Ok(m)
+    }
+
+    fn alias<'m>(m: &'m HashMap<String, AliasInfo>, name: &str) -> Result<&'m AliasInfo> {
+        m.get(name).ok_or_else(|| {
+            Error::validation(
+                format!("Unknown alias \"{name}\""),
+                json!({ "issues": [{ "path": "alias", "message": format!("\"{name}\" is not defined in this query") }] }),
+            )
+        })
+    }
+
+    fn temporal_filter(&self, q: &Query, t: &str, sql: &mut Sql) -> Result<()> {
+        let (mode, as_of) = match &q.temporal {
+            Some(tm) => (tm.mode.as_deref().unwrap_or("current"), tm.as_of),
+            None => ("current", None),
+        };
+        match mode {
+            "includeTombstones" => {}
+            "includeEnded" => sql.push(&format!(" AND {t}.deleted_at IS NULL")),
+            "current" | "asOf" => {
+                let src = |_: ()| match (mode, as_of) {
+                    ("asOf", Some(s)) => Ok(Src::Arg(s.index, Conv::Instant)),
+                    ("asOf", None) => Err(Error::validation(
+                        "temporal(\"asOf\") requires an asOf instant",
+                        json!({}),
+                    )),
+                    _ => Ok(Src::Now),
+                };
+                sql.push(&format!(
+                    " AND {t}.deleted_at IS NULL AND ({t}.valid_from IS NULL OR {t}.valid_from <= "
+                ));
+                sql.param(src(())?);
+                sql.push(&format!(") AND ({t}.valid_to IS NULL OR {t}.valid_to > "));
+                sql.param(src(())?);
+                sql.push(")");
+            }
+            other => {
+                return Err(Error::validation(
+                    format!("Unknown temporal mode \"{other}\""),
+                    json!({ "temporalMode": other }),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn kind_filter(&self, t: &str, kinds: &[String], sql: &mut Sql) {
+        if kinds.len() == 1 {
+            sql.push(&format!(" AND {t}.kind = "));
+            sql.konst(Value::text(&kinds[0]));
+        } else {
+            sql.push(&format!(" AND {t}.kind IN ("));
+            for (i, k) in kinds.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.konst(Value::text(k));
+            }
+            sql.push(")");
+        }
+    }
+
+    fn graph_filter(&self, t: &str, sql: &mut Sql) {
+        sql.push(&format!("{t}.graph_id = "));
+        sql.konst(Value::text(self.graph.id()));
+    }
+
+    /// Predicates attached to one alias.
+    fn alias_preds(
+        &mut self,
+        q: &Query,
+        m: &HashMap<String, AliasInfo>,
+        alias: &str,
+        sql: &mut Sql,
+    ) -> Result<()> {
+        let info = Self::alias(m, alias)?.clone();
+        for w in q.wheres.iter().filter(|w| w.alias == alias) {
+            sql.push(" AND ");
+            self.pred(&w.pred, &info, sql)?;
+        }
+        Ok(())
+    }
+
+    fn edge_kind_check(&self, kind: &str) -> Result<()> {
+        self.graph.edge(kind).map(|_| ())
+    }
+
+    /// The FROM … WHERE … of hops `0..upto` (exclusive), every alias filtered.
+    fn body(
+        &mut self,
+        q: &Query,
+        m: &HashMap<String, AliasInfo>,
+        upto: usize,
+        sql: &mut Sql,
+    ) -> Result<()> {
+        let p = format!("q{}", self.depth);
+        let n0 = format!("{p}n0");
+        sql.push(&format!(" FROM {} {n0}", self.tables.nodes));
+        for (i, h) in q.hops.iter().enumerate().take(upto) {
+            self.hop_join(q, m, i + 1, h, sql)?;
+        }
+        sql.push(" WHERE ");
+        self.graph_filter(&n0, sql);
+        let kinds = self.kinds(&q.start.kind)?;
+        self.kind_filter(&n0, &kinds, sql);
+        self.temporal_filter(q, &n0, sql)?;
+        self.alias_preds(q, m, &q.start.alias, sql)?;
+        Ok(())
+    }
+
+    fn source_of(&self, q: &Query, m: &HashMap<String, AliasInfo>, i: usize) -> Result<String> {
+        let h = &q.hops[i - 1];
+        let name = match &h.from {
+            Some(f) => f.clone(),
+            None if i == 1 => q.start.alias.clone(),
+            None => q.hops[i - 2].node_alias.clone(),
+        };
+        let info = Self::alias(m, &name)?;
+        if info.entity != Entity::Node || info.hop >= i {
+            return Err(validation(format!(
+                "Traversal source \"{name}\" must be an earlier node alias"
+            )));
+        }
+        Ok(info.table.clone())
+    }
+
+    fn hop_join(
+        &mut self,
+        q: &Query,
+        m: &HashMap<String, AliasInfo>,
+        i: usize,
+        h: &Hop,
+        sql: &mut Sql,
+    ) -> Result<()> {
+        self.edge_kind_check(&h.edge_kind)?;
+        let p = format!("q{}", self.depth);
+        let src = self.source_of(q, m, i)?;
+        let e = format!("{p}e{i}");
+        let n = format!("{p}n{i}");
+        let (near, far) = match h.direction.as_deref().unwrap_or("out") {
+            "out" => ("from", "to"),
+            "in" => ("to", "from"),
+            other => return Err(validation(format!("Unknown direction \"{other}\""))),
+        };
+        let kinds = self.kinds(&h.node_kind)?;
+        let join = if h.optional { " LEFT JOIN " } else { " JOIN " };
+        if h.recursive.is_some() {
+            let r = format!("{p}r{i}");
+            let min = h.recursive.as_ref().map(|r| r.min_hops).unwrap_or(1);
+            sql.push(&format!(
+                "{join}({r} JOIN {} {n} ON {n}.graph_id = ",
+                self.tables.nodes
+            ));
+            sql.konst(Value::text(self.graph.id()));
+            sql.push(&format!(
+                " AND {n}.id = {r}.node_id AND {n}.kind = {r}.node_kind"
+            ));
+            self.kind_filter(&n, &kinds, sql);
+            self.temporal_filter(q, &n, sql)?;
+            self.alias_preds(q, m, &h.node_alias, sql)?;
+            sql.push(&format!(
+                ") ON {r}.src_id = {src}.id AND {r}.src_kind = {src}.kind AND {r}.depth >= {min}"
+            ));
+            return Ok(());
+        }
+        if !h.optional {
+            // Inner hop: flat joins, edge first (keyed by its source), then the target.
+            // SQLite plans without statistics; when the start alias is filtered, walk
+            // outward from it in query order (CROSS JOIN fixes SQLite's join order).
+            let jk = if self.dialect == Dialect::Sqlite
+                && q.wheres.iter().any(|w| w.alias == q.start.alias)
+            {
+                " CROSS JOIN"
+            } else {
+                " JOIN"
+            };
+            sql.push(&format!(
+                "{jk} {} {e} ON {e}.graph_id = {src}.graph_id AND {e}.{near}_id = {src}.id AND {e}.{near}_kind = {src}.kind AND {e}.kind = ",
+                self.tables.edges
+            ));
+            sql.konst(Value::text(&h.edge_kind));
+            self.temporal_filter(q, &e, sql)?;
+            self.alias_preds(q, m, &h.edge_alias, sql)?;
+            sql.push(&format!(
+                "{jk} {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {e}.{far}_id AND {n}.kind = {e}.{far}_kind",
+                self.tables.nodes
+            ));
+            self.kind_filter(&n, &kinds, sql);
+            self.temporal_filter(q, &n, sql)?;
+            self.alias_preds(q, m, &h.node_alias, sql)?;
+            return Ok(());
+        }
+        // Optional hop: the edge and its target join together, then LEFT JOIN as one.
+        sql.push(&format!(
+            "{join}({} {e} JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {e}.{far}_id AND {n}.kind = {e}.{far}_kind",
+            self.tables.edges, self.tables.nodes
+        ));
+        self.kind_filter(&n, &kinds, sql);
+        self.temporal_filter(q, &n, sql)?;
+        self.alias_preds(q, m, &h.node_alias, sql)?;
+        sql.push(&format!(
+            ") ON {e}.graph_id = {src}.graph_id AND {e}.{near}_id = {src}.id AND {e}.{near}_kind = {src}.kind AND {e}.kind = "
+        ));
+        sql.konst(Value::text(&h.edge_kind));
+        self.temporal_filter(q, &e, sql)?;
+        self.alias_preds(q, m, &h.edge_alias, sql)?;
+        Ok(())
+    }
+
+    /// `WITH RECURSIVE` for the (single) recursive hop, if any.
+    fn recursive_cte(
+        &mut self,
+        q: &Query,
+        m: &HashMap<String, AliasInfo>,
+        sql: &mut Sql,
+    ) -> Result<()> {
+        let Some((idx, h)) = q
+            .hops
+            .iter()
+            .enumerate()
+            .find(|(_, h)| h.recursive.is_some())
+        else {
+            return Ok(());
+        };
+        let i = idx + 1;
+        let rec = h.recursive.as_ref().expect("recursive hop");
+        let max = match rec.max_hops {
+            None => MAX_RECURSIVE_DEPTH,
+            Some(mx) if mx > MAX_EXPLICIT_RECURSIVE_DEPTH => {
+                return Err(unsupported(
+                    format!(
+                        "Recursive traversal maxHops ({mx}) exceeds the maximum of {MAX_EXPLICIT_RECURSIVE_DEPTH}"
+                    ),
+                    json!({ "maxHops": mx, "limit": MAX_EXPLICIT_RECURSIVE_DEPTH }),
+                ))
+            }
+            Some(mx) => mx,
+        };
+        if rec.min_hops > max {
+            return Err(validation("minHops must be <= maxHops"));
+        }
+        self.edge_kind_check(&h.edge_kind)?;
+        let p = format!("q{}", self.depth);
+        let r = format!("{p}r{i}");
+        let src = self.source_of(q, m, i)?;
+        let (near, far) = match h.direction.as_deref().unwrap_or("out") {
+            "out" => ("from", "to"),
+            "in" => ("to", "from"),
+            other => return Err(validation(format!("Unknown direction \"{other}\""))),
+        };
+        let kinds = self.kinds(&h.node_kind)?;
+        sql.push(&format!(
+            "WITH RECURSIVE {r}(src_id, src_kind, node_id, node_kind, depth, path) AS (SELECT DISTINCT {src}.id, {src}.kind, {src}.id, {src}.kind, 0, '|' || {src}.id || '|'"
+        ));
+        self.body(q, m, idx, sql)?;
+        // Aliases after the recursive hop are not in scope of the seed; their
+        // predicates live in their own joins.
+        let e = format!("{p}x{i}");
+        let n = format!("{p}y{i}");
+        sql.push(&format!(
+            " UNION ALL SELECT {r}.src_id, {r}.src_kind, {e}.{far}_id, {e}.{far}_kind, {r}.depth + 1, {r}.path || {e}.{far}_id || '|' FROM {r} JOIN {} {e} ON {e}.graph_id = ",
+            self.tables.edges
+        ));
+        sql.konst(Value::text(self.graph.id()));
+        sql.push(&format!(
+            " AND {e}.{near}_id = {r}.node_id AND {e}.{near}_kind = {r}.node_kind AND {e}.kind = "
+        ));
+        sql.konst(Value::text(&h.edge_kind));
+        self.temporal_filter(q, &e, sql)?;
+        let edge_info = AliasInfo {
+            table: e.clone(),
+            entity: Entity::Edge,
+            hop: i,
+        };
+        for w in q.wheres.iter().filter(|w| w.alias == h.edge_alias) {
+            sql.push(" AND ");
+            self.pred(&w.pred, &edge_info, sql)?;
+        }
+        sql.push(&format!(
+            " JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {e}.{far}_id AND {n}.kind = {e}.{far}_kind",
+            self.tables.nodes
+        ));
+        self.kind_filter(&n, &kinds, sql);
+        self.temporal_filter(q, &n, sql)?;
+        let node_info = AliasInfo {
+            table: n.clone(),
+            entity: Entity::Node,
+            hop: i,
+        };
+        for w in q.wheres.iter().filter(|w| w.alias == h.node_alias) {
+            sql.push(" AND ");
+            self.pred(&w.pred, &node_info, sql)?;
+        }
+        sql.push(&format!(" WHERE {r}.depth < {max}"));
+        if rec.cycle_policy.as_deref().unwrap_or("prevent") == "prevent" {
+            let pos = match self.dialect {
+                Dialect::Sqlite => format!("instr({r}.path, '|' || {e}.{far}_id || '|')"),
+                Dialect::Postgres => format!("strpos({r}.path, '|' || {e}.{far}_id || '|')"),
+            };
+            sql.push(&format!(" AND {pos} = 0"));
+        }
+        sql.push(") ");
+        Ok(())
+    }
+
+    /// One SELECT (no set operations); returns its column JSON flags.
+    fn select(&mut self, q: &Query, sql: &mut Sql) -> Result<Vec<bool>> {
+        let m = self.aliases(q)?;
+        for w in &q.wheres {
+            Self::alias(&m, &w.alias)?;
+        }
+        self.recursive_cte(q, &m, sql)?;
+        sql.push("SELECT ");
+        let mut json_cols = Vec::new();
+        let mut prop_cols = Vec::new();
+        if q.select.is_empty() {
+            sql.push("1");
+        }
+        let aggregate = q.select.iter().any(|s| s.agg.is_some()) || !q.group_by.is_empty();
+        for (i, s) in q.select.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            let (expr, is_json) = self.select_expr(&m, s)?;
+            sql.push(&expr);
+            json_cols.push(is_json);
+            prop_cols.push(s.agg.is_none() && s.col == "prop");
+        }
+        if self.depth == 0 && self.prop_cols.is_empty() {
+            self.prop_cols = prop_cols;
+        }
+        self.body(q, &m, q.hops.len(), sql)?;
+        if let Some(k) = &q.keyset {
+            self.keyset(q, &m, k, sql)?;
+        }
+        if aggregate {
+            let mut keys = Vec::new();
+            for g in &q.group_by {
+                let info = Self::alias(&m, &g.alias)?;
+                if g.field.system.as_deref() == Some("$node") {
+                    keys.push(format!("{t}.graph_id, {t}.kind, {t}.id", t = info.table));
+                } else {
+                    keys.push(self.value_expr(info, &g.field)?);
+                }
+            }
+            // Plain selected fields group too (field(alias, path) outputs).
+            for s in q.select.iter().filter(|s| s.agg.is_none()) {
+                let (expr, _) = self.select_expr(&m, s)?;
+                if !keys.contains(&expr) {
+                    keys.push(expr);
+                }
+            }
+            if !keys.is_empty() {
+                sql.push(" GROUP BY ");
+                sql.push(&keys.join(", "));
+            }
+            if !q.having.is_empty() {
+                sql.push(" HAVING ");
+                for (i, h) in q.having.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(" AND ");
+                    }
+                    let s = q
+                        .select
+                        .get(h.output)
+                        .ok_or_else(|| validation("HAVING refers to an unknown aggregate"))?;
+                    let (expr, _) = self.select_expr(&m, s)?;
+                    let op = cmp_sym(&h.op)?;
+                    sql.push(&format!("{expr} {op} "));
+                    sql.arg(h.value, Conv::Number);
+                }
+            }
+        }
+        if !q.order_by.is_empty() {
+            sql.push(" ORDER BY ");
+            for (i, o) in q.order_by.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                let dir = if o.desc { "DESC" } else { "ASC" };
+                if let Some(out) = o.output {
+                    if out >= q.select.len() {
+                        return Err(validation("orderBy refers to an unknown output"));
+                    }
+                    let nulls = if o.desc { "NULLS FIRST" } else { "NULLS LAST" };
+                    sql.push(&format!("{} {dir} {nulls}", out + 1));
+                    continue;
+                }
+                let expr = self.order_expr(&m, o)?;
+                let nulls = if o.desc { "DESC" } else { "ASC" };
+                sql.push(&format!("({expr} IS NULL) {nulls}, {expr} {dir}"));
+            }
+        }
+        self.limit_offset(q.limit, q.offset, sql);
+        Ok(json_cols)
+    }
+
+    fn order_expr(&self, m: &HashMap<String, AliasInfo>, o: &OrderBy) -> Result<String> {
+        let alias = o
+            .alias
+            .as_deref()
+            .ok_or_else(|| validation("orderBy needs an alias"))?;
+        let info = Self::alias(m, alias)?;
+        if info.table.is_empty() {
+            return Err(unsupported(
+                "Cannot order by the edge of a recursive traversal",
+                json!({ "alias": alias }),
+            ));
+        }
+        let field = o
+            .field
+            .as_ref()
+            .ok_or_else(|| validation("orderBy needs a field"))?;
+        match info.entity {
+            Entity::Depth => return Ok(format!("{}.depth", info.table)),
+            Entity::Path => return Ok(format!("{}.path", info.table)),
+            _ => {}
+        }
+        if matches!(field.vt(), "array" | "object" | "embedding") {
+            return Err(unsupported(
+                "Ordering by JSON arrays or objects is not supported",
+                json!({ "alias": alias }),
+            ));
+        }
+        self.value_expr(info, field)
+    }
+
+    /// Keyset condition for cursor pagination: strictly after (before) the bound row
+    /// in ORDER BY order, NULLs placed as the ORDER BY places them.
+    fn keyset(
+        &mut self,
+        _q: &Query,
+        m: &HashMap<String, AliasInfo>,
+        k: &Keyset,
+        sql: &mut Sql,
+    ) -> Result<()> {
+        let q = _q;
+        if k.values.len() != q.order_by.len() || q.order_by.is_empty() {
+            return Err(validation("Cursor does not match the query's orderBy"));
+        }
+        let exprs: Vec<(String, bool)> = q
+            .order_by
+            .iter()
+            .map(|o| Ok((self.order_expr(m, o)?, o.desc)))
+            .collect::<Result<_>>()?;
+        // OR over i: all earlier columns equal (NULL-safe), column i strictly beyond.
+        sql.push(" AND (");
+        for i in 0..exprs.len() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("(");
+            for (j, (e, _)) in exprs.iter().enumerate().take(i) {
+                let null_eq = match self.dialect {
+                    Dialect::Sqlite => "IS",
+                    Dialect::Postgres => "IS NOT DISTINCT FROM",
+                };
+                sql.push(&format!("{e} {null_eq} "));
+                sql.arg(k.values[j], self.key_conv(&q.order_by[j]));
+                sql.push(" AND ");
+            }
+            let (e, desc) = &exprs[i];
+            let v = k.values[i];
+            let conv = self.key_conv(&q.order_by[i]);
+            // Effective order: asc = nulls last; desc = nulls first (reversed when paging back).
+            if *desc {
+                // beyond = smaller values, then NULL comes first so nothing after NULL except..
+                // desc order: NULLs first, then values descending.
+                sql.push(&format!("((? IS NULL AND {e} IS NOT NULL) OR {e} < "));
+                sql.params.push(Src::Arg(v.index, conv.clone()));
+                sql.arg(v, conv);
+                sql.push(")");
+            } else {
+                // asc order: values ascending, then NULLs.
+                sql.push(&format!("((? IS NOT NULL AND {e} IS NULL) OR {e} > "));
+                sql.params.push(Src::Arg(v.index, conv.clone()));
+                sql.arg(v, conv);
+                sql.push(")");
+            }
+            sql.push(")");
+        }
+        sql.push(")");
+        Ok(())
+    }
+
+    fn key_conv(&self, o: &OrderBy) -> Conv {
+        let vt = o.field.as_ref().map(|f| f.vt()).unwrap_or("string");
+        match (self.dialect, vt) {
+            (Dialect::Postgres, "number") => Conv::Number,
+            (Dialect::Postgres, "boolean") => Conv::Bool,
+            (Dialect::Postgres, _) => Conv::Text,
+            _ => Conv::Scalar,
+        }
+    }
+
+    fn system_col(info: &AliasInfo, sys: &str) -> Result<String> {
+        let col = match (info.entity, sys) {
+            (_, "id") => "id",
+            (_, "kind") => "kind",
+            (Entity::Edge, "fromId") => "from_id",
+            (Entity::Edge, "toId") => "to_id",
+            (Entity::Edge, "fromKind") => "from_kind",
+            (Entity::Edge, "toKind") => "to_kind",
+            (_, other) => {
+                return Err(Error::validation(
+                    format!("Unknown system field \"{other}\""),
+                    json!({}),
+                ))
+            }
+        };
+        Ok(format!("{}.{col}", info.table))
+    }
+
+    /// A field as a typed scalar for comparison and ordering.
+    fn value_expr(&self, info: &AliasInfo, f: &FieldRef) -> Result<String> {
+        if let Some(sys) = &f.system {
+            return Self::system_col(info, sys);
+        }
+        if f.path.is_empty() {
+            return Err(validation("field reference without a path"));
+        }
+        let props = format!("{}.props", info.table);
+        Ok(match (self.dialect, f.vt()) {
+            (Dialect::Sqlite, _) => sqd::json_text(&props, &f.path),
+            (Dialect::Postgres, "number") => {
+                format!("({})::numeric", pgd::json_text(&props, &f.path))
+            }
+            (Dialect::Postgres, "boolean") => {
+                format!("({})::boolean", pgd::json_text(&props, &f.path))
+            }
+            (Dialect::Postgres, _) => pgd::json_text(&props, &f.path),
+        })
+    }
+
+    /// A field as JSON (arrays, objects, projections).
+    fn json_expr(&self, info: &AliasInfo, path: &[String]) -> String {
+        let props = format!("{}.props", info.table);
+        match self.dialect {
+            Dialect::Sqlite => format!("{props} -> '{}'", sqlite_path(path).replace('\'', "''")),
+            Dialect::Postgres => pgd::json_value(&props, path),
+        }
+    }
+
+    fn select_expr(
+        &self,
+        m: &HashMap<String, AliasInfo>,
+        s: &SelectItem,
+    ) -> Result<(String, bool)> {
+        let info = Self::alias(m, &s.alias)?;
+        let t = &info.table;
+        if t.is_empty() {
+            return Err(unsupported(
+                format!(
+                    "Edge alias \"{}\" of a recursive traversal cannot be selected",
+                    s.alias
+                ),
+                json!({ "alias": s.alias }),
+            ));
+        }
+        if let Some(agg) = &s.agg {
+            let target = match (s.col.as_str(), s.path.is_empty()) {
+                ("prop", false) => {
+                    let f = FieldRef {
+                        system: None,
+                        path: s.path.clone(),
+                        value_type: s.value_type.clone(),
+                    };
+                    let mut e = self.value_expr(info, &f)?;
+                    if matches!(agg.as_str(), "sum" | "avg")
+                        && self.dialect == Dialect::Postgres
+                        && f.vt() != "number"
+                    {
+                        e = format!(
+                            "({})::numeric",
+                            pgd::json_text(&format!("{t}.props"), &s.path)
+                        );
+                    }
+                    e
+                }
+                _ => format!("{t}.id"),
+            };
+            let expr = match agg.as_str() {
+                "count" => format!("COUNT({target})"),
+                "countDistinct" => format!("COUNT(DISTINCT {target})"),
+                "sum" => self.float(format!("SUM({target})")),
+                "avg" => self.float(format!("AVG({target})")),
+                "min" => self.minmax("MIN", &target, s),
+                "max" => self.minmax("MAX", &target, s),
+                other => return Err(validation(format!("Unknown aggregate \"{other}\""))),
+            };
+            return Ok((expr, false));
+        }
+        let col = match (info.entity, s.col.as_str()) {
+            (Entity::Depth, _) => return Ok((format!("{t}.depth"), false)),
+            (Entity::Path, _) => return Ok((format!("{t}.path"), false)),
+            (_, "id") => "id",
+            (_, "kind") => "kind",
+            (Entity::Edge, "fromId") => "from_id",
+            (Entity::Edge, "toId") => "to_id",
+            (Entity::Edge, "fromKind") => "from_kind",
+            (Entity::Edge, "toKind") => "to_kind",
+            (Entity::Node, "version") => "version",
+            (_, "validFrom") => "valid_from",
+            (_, "validTo") => "valid_to",
+            (_, "createdAt") => "created_at",
+            (_, "updatedAt") => "updated_at",
+            (_, "deletedAt") => "deleted_at",
+            (_, "props") => return Ok((format!("{t}.props"), true)),
+            (_, "prop") => return Ok((self.json_expr(info, &s.path), true)),
+            (_, other) => return Err(validation(format!("Unknown select column \"{other}\""))),
+        };
+        Ok((format!("{t}.{col}"), false))
+    }
+
+    fn float(&self, e: String) -> String {
+        match self.dialect {
+            Dialect::Sqlite => e,
+            Dialect::Postgres => format!("({e})::double precision"),
+        }
+    }
+
+    fn minmax(&self, f: &str, target: &str, s: &SelectItem) -> String {
+        let num = s.value_type.as_deref() == Some("number");
+        if num {
+            self.float(format!("{f}({target})"))
+        } else {
+            format!("{f}({target})")
+        }
+    }
+
+    // ---- predicates ------------------------------------------------------
+
+    fn pred(&mut self, p: &Pred, info: &AliasInfo, sql: &mut Sql) -> Result<()> {
+        match p {
+            Pred::And { preds } | Pred::Or { preds } => {
+                let and = matches!(p, Pred::And { .. });
+                if preds.is_empty() {
+                    sql.push(if and { "1=1" } else { "1=0" });
+                    return Ok(());
+                }
+                sql.push("(");
+                for (i, q) in preds.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(if and { " AND " } else { " OR " });
+                    }
+                    self.pred(q, info, sql)?;
+                }
+                sql.push(")");
+                Ok(())
+            }
+            Pred::Not { pred } => {
+                sql.push("NOT (");
+                self.pred(pred, info, sql)?;
+                sql.push(")");
+                Ok(())
+            }
+            Pred::Cmp {
+                field,
+                op,
+                value,
+                value2,
+                list_type,
+            } => self.cmp(info, field, op, *value, *value2, list_type.as_deref(), sql),
+            Pred::Exists { query, negated } => {
+                if *negated {
+                    sql.push("NOT ");
+                }
+                sql.push("EXISTS (");
+                self.subquery(query, sql)?;
+                sql.push(")");
+                Ok(())
+            }
+            Pred::InSubquery {
+                alias: _,
+                field,
+                query,
+                negated,
+            } => {
+                let e = self.value_expr(info, field)?;
+                sql.push(&format!("{e} {}IN (", if *negated { "NOT " } else { "" }));
+                self.subquery(query, sql)?;
+                sql.push(")");
+                Ok(())
+            }
+        }
+    }
+
+    fn subquery(&mut self, q: &Query, sql: &mut Sql) -> Result<()> {
+        if q.hops.iter().any(|h| h.recursive.is_some()) || !q.set_ops.is_empty() {
+            return Err(unsupported(
+                "Subqueries cannot use recursive traversals or set operations",
+                json!({}),
+            ));
+        }
+        self.depth += 1;
+        let r = self.select(q, sql);
+        self.depth -= 1;
+        r.map(|_| ())
+    }
+
+    fn need(slot: Option<Slot>, op: &str) -> Result<Slot> {
+        slot.ok_or_else(|| validation(format!("Operator \"{op}\" needs a value")))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn cmp(
+        &mut self,
+        info: &AliasInfo,
+        f: &FieldRef,
+        op: &str,
+        value: Option<Slot>,
+        value2: Option<Slot>,
+        list_type: Option<&str>,
+        sql: &mut Sql,
+    ) -> Result<()> {
+        let vt = f.vt();
+        let d = self.dialect;
+        let pg = d == Dialect::Postgres;
+        let scalar_conv = || match (d, vt) {
+            (Dialect::Sqlite, _) => Conv::Scalar,
+            (_, "number") => Conv::Number,
+            (_, "boolean") => Conv::Bool,
+            _ => Conv::Text,
+        };
+        let wrong_type = || {
+            unsupported(
+                format!("Operator \"{op}\" is not supported on a {vt} field"),
+                json!({ "operator": op, "valueType": vt }),
+            )
+        };
+        match (vt, op) {
+            // ---- arrays --------------------------------------------------
+            ("array", "contains" | "containsAll" | "containsAny") => {
+                let json = self.json_expr(info, &f.path);
+                let props = format!("{}.props", info.table);
+                let v = Self::need(value, op)?;
+                match (d, op) {
+                    (Dialect::Sqlite, "contains") => {
+                        sql.push(&format!(
+                            "EXISTS (SELECT 1 FROM json_each({props}, '{}') WHERE value = ",
+                            sqlite_path(&f.path).replace('\'', "''")
+                        ));
+                        sql.arg(v, Conv::Scalar);
+                        sql.push(")");
+                    }
+                    (Dialect::Sqlite, "containsAll") => {
+                        sql.push("NOT EXISTS (SELECT 1 FROM json_each(");
+                        sql.arg(v, Conv::JsonArray);
+                        sql.push(&format!(
+                            ") tg_p WHERE tg_p.value NOT IN (SELECT value FROM json_each({props}, '{}')))",
+                            sqlite_path(&f.path).replace('\'', "''")
+                        ));
+                    }
+                    (Dialect::Sqlite, _) => {
+                        sql.push(&format!(
+                            "EXISTS (SELECT 1 FROM json_each({props}, '{}') tg_a WHERE tg_a.value IN (SELECT value FROM json_each(",
+                            sqlite_path(&f.path).replace('\'', "''")
+                        ));
+                        sql.arg(v, Conv::JsonArray);
+                        sql.push(")))");
+                    }
+                    (_, "contains") => {
+                        sql.push(&format!("{json} @> "));
+                        sql.arg(v, Conv::JsonWrap);
+                    }
+                    (_, "containsAll") => {
+                        sql.push(&format!("{json} @> "));
+                        sql.arg(v, Conv::Json);
+                    }
+                    _ => {
+                        sql.push("EXISTS (SELECT 1 FROM jsonb_array_elements(");
+                        sql.arg(v, Conv::Json);
+                        sql.push(&format!(
+                            ") tg_b WHERE {json} @> jsonb_build_array(tg_b.value))"
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            (
+                "array",
+                "isEmpty" | "isNotEmpty" | "lengthEq" | "lengthGt" | "lengthGte" | "lengthLt"
+                | "lengthLte",
+            ) => {
+                let len = match d {
+                    Dialect::Sqlite => format!(
+                        "COALESCE(json_array_length({}.props, '{}'), 0)",
+                        info.table,
+                        sqlite_path(&f.path).replace('\'', "''")
+                    ),
+                    Dialect::Postgres => format!(
+                        "COALESCE(jsonb_array_length({}), 0)",
+                        self.json_expr(info, &f.path)
+                    ),
+                };
+                match op {
+                    "isEmpty" => sql.push(&format!("{len} = 0")),
+                    "isNotEmpty" => sql.push(&format!("{len} > 0")),
+                    _ => {
+                        let sym = cmp_sym(&op[6..].to_ascii_lowercase())?;
+                        sql.push(&format!("{len} {sym} "));
+                        sql.arg(Self::need(value, op)?, Conv::Int);
+                    }
+                }
+                Ok(())
+            }
+            // ---- objects -------------------------------------------------
+            (
+                "object" | "unknown",
+                "hasKey" | "hasPath" | "pathEquals" | "pathContains" | "pathIsNull"
+                | "pathIsNotNull",
+            ) => {
+                let ptr = Self::need(value, op)?;
+                let props = format!("{}.props", info.table);
+                let path_conv = if pg {
+                    Conv::PgPath(f.path.clone())
+                } else {
+                    Conv::SqlitePath(f.path.clone())
+                };
+                match (d, op) {
+                    (Dialect::Sqlite, "hasKey" | "hasPath") => {
+                        sql.push(&format!("json_type({props}, "));
+                        sql.arg(ptr, path_conv);
+                        sql.push(") IS NOT NULL");
+                    }
+                    (Dialect::Postgres, "hasKey" | "hasPath") => {
+                        sql.push(&format!("({props} #> CAST("));
+                        sql.arg(ptr, path_conv);
+                        sql.push(" AS text[])) IS NOT NULL");
+                    }
+                    (Dialect::Sqlite, "pathEquals") => {
+                        sql.push(&format!("json_extract({props}, "));
+                        sql.arg(ptr, path_conv);
+                        sql.push(") = ");
+                        sql.arg(Self::need(value2, op)?, Conv::Scalar);
+                    }
+                    (Dialect::Postgres, "pathEquals") => {
+                        sql.push(&format!("({props} #> CAST("));
+                        sql.arg(ptr, path_conv);
+                        sql.push(" AS text[])) = ");
+                        sql.arg(Self::need(value2, op)?, Conv::Json);
+                    }
+                    (Dialect::Sqlite, "pathContains") => {
+                        sql.push(&format!("EXISTS (SELECT 1 FROM json_each({props}, "));
+                        sql.arg(ptr, path_conv);
+                        sql.push(") WHERE value = ");
+                        sql.arg(Self::need(value2, op)?, Conv::Scalar);
+                        sql.push(")");
+                    }
+                    (Dialect::Postgres, "pathContains") => {
+                        sql.push(&format!("({props} #> CAST("));
+                        sql.arg(ptr, path_conv);
+                        sql.push(" AS text[])) @> ");
+                        sql.arg(Self::need(value2, op)?, Conv::JsonWrap);
+                    }
+                    (Dialect::Sqlite, _) => {
+                        sql.push(&format!("json_extract({props}, "));
+                        sql.arg(ptr, path_conv);
+                        sql.push(if op == "pathIsNull" {
+                            ") IS NULL"
+                        } else {
+                            ") IS NOT NULL"
+                        });
+                    }
+                    (Dialect::Postgres, _) => {
+                        sql.push(&format!("({props} #>> CAST("));
+                        sql.arg(ptr, path_conv);
+                        sql.push(if op == "pathIsNull" {
+                            " AS text[])) IS NULL"
+                        } else {
+                            " AS text[])) IS NOT NULL"
+                        });
+                    }
+                }
+                Ok(())
+            }
+            (_, "isNull" | "isNotNull") => {
+                let e = if matches!(vt, "array" | "object") && f.system.is_none() {
+                    match d {
+                        Dialect::Sqlite => {
+                            sqd::json_text(&format!("{}.props", info.table), &f.path)
+                        }
+                        Dialect::Postgres => {
+                            pgd::json_text(&format!("{}.props", info.table), &f.path)
+                        }
+                    }
+                } else {
+                    self.value_expr(info, f)?
+                };
+                sql.push(&format!(
+                    "{e} {}",
+                    if op == "isNull" {
+                        "IS NULL"
+                    } else {
+                        "IS NOT NULL"
+                    }
+                ));
+                Ok(())
+            }
+            ("array" | "object" | "embedding", _) => Err(wrong_type()),
+            (_, "eq" | "neq" | "gt" | "gte" | "lt" | "lte") => {
+                if vt == "boolean" && !matches!(op, "eq" | "neq") {
+                    return Err(wrong_type());
+                }
+                let e = self.value_expr(info, f)?;
+                sql.push(&format!("{e} {} ", cmp_sym(op)?));
+                sql.arg(Self::need(value, op)?, scalar_conv());
+                Ok(())
+            }
+            (_, "between") => {
+                if !matches!(vt, "number" | "date" | "unknown") && f.system.is_none() {
+                    return Err(wrong_type());
+                }
+                let e = self.value_expr(info, f)?;
+                sql.push(&format!("{e} BETWEEN "));
+                sql.arg(Self::need(value, op)?, scalar_conv());
+                sql.push(" AND ");
+                sql.arg(Self::need(value2, op)?, scalar_conv());
+                Ok(())
+            }
+            (_, "in" | "notIn") => {
+                let v = Self::need(value, op)?;
+                let e = self.value_expr(info, f)?;
+                if op == "notIn" {
+                    sql.push("NOT (");
+                }
+                match d {
+                    Dialect::Sqlite => {
+                        sql.push(&format!("{e} IN (SELECT value FROM json_each("));
+                        sql.arg(v, Conv::JsonArray);
+                        sql.push("))");
+                    }
+                    Dialect::Postgres => {
+                        let numeric = vt == "number" || list_type == Some("number");
+                        let boolean = vt == "boolean" || list_type == Some("boolean");
+                        let (lhs, ty) = if numeric {
+                            (
+                                if f.system.is_none() && vt != "number" {
+                                    format!(
+                                        "({})::numeric",
+                                        pgd::json_text(&format!("{}.props", info.table), &f.path)
+                                    )
+                                } else {
+                                    e
+                                },
+                                "numeric",
+                            )
+                        } else if boolean {
+                            (
+                                if f.system.is_none() && vt != "boolean" {
+                                    format!(
+                                        "({})::boolean",
+                                        pgd::json_text(&format!("{}.props", info.table), &f.path)
+                                    )
+                                } else {
+                                    e
+                                },
+                                "boolean",
+                            )
+                        } else {
+                            (e, "text")
+                        };
+                        sql.push(&format!("{lhs} IN (SELECT unnest(CAST("));
+                        sql.arg(v, Conv::TextList);
+                        sql.push(&format!(" AS {ty}[])))"));
+                    }
+                }
+                if op == "notIn" {
+                    sql.push(")");
+                }
+                Ok(())
+            }
+            ("string" | "unknown", "contains" | "startsWith" | "endsWith" | "like" | "ilike") => {
+                let e = self.value_expr(info, f)?;
+                let v = Self::need(value, op)?;
+                let (kind, escaped) = match op {
+                    "contains" => (0, true),
+                    "startsWith" => (1, true),
+                    "endsWith" => (2, true),
+                    _ => (3, false),
+                };
+                let esc = if escaped { " ESCAPE '\\'" } else { "" };
+                match (d, op) {
+                    (_, "like") => {
+                        sql.push(&format!("{e} LIKE "));
+                        sql.arg(v, Conv::Like(kind));
+                    }
+                    (Dialect::Sqlite, _) => {
+                        sql.push(&format!("LOWER({e}) LIKE LOWER("));
+                        sql.arg(v, Conv::Like(kind));
+                        sql.push(&format!("){esc}"));
+                    }
+                    (Dialect::Postgres, _) => {
+                        sql.push(&format!("{e} ILIKE "));
+                        sql.arg(v, Conv::Like(kind));
+                        sql.push(esc);
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(wrong_type()),
+        }
+    }
+}
+
+fn cmp_sym(op: &str) -> Result<&'static str> {
+    Ok(match op {
+        "eq" => "=",
+        "neq" => "<>",
+        "gt" => ">",
+        "gte" => ">=",
+        "lt" => "<",
+        "lte" => "<=",
+        other => {
+            return Err(unsupported(
+                format!("Unsupported comparison \"{other}\""),
+                json!({ "operator": other }),
+            ))
+        }
+    })
+}
+
+/// `$."a"."b"` (keys escaped for the JSON path; the caller escapes for SQL).
+pub fn sqlite_path(path: &[String]) -> String {
+    let mut p = String::from("$");
+    for k in path {
+        p.push_str(".\"");
+        p.push_str(&k.replace('\\', "\\\\").replace('"', "\\\""));
+        p.push('"');
+    }
+    p
+}
+
+/// SQLite JSON path for pointer segments: digits index arrays.
+pub fn sqlite_pointer_path(base: &[String], ptr: &[String]) -> String {
+    let mut p = sqlite_path(base);
+    for k in ptr {
+        if !k.is_empty() && k.len() < 10 && k.bytes().all(|b| b.is_ascii_digit()) {
+            p.push_str(&format!("[{k}]"));
+        } else {
+            p.push_str(".\"");
+            p.push_str(&k.replace('\\', "\\\\").replace('"', "\\\""));
+            p.push('"');
+        }
+    }
+    p
+}
+
+/// Kinds a graph knows (for tests).
+pub fn _kinds(g: &Graph) -> BTreeSet<String> {
+    g.spec.nodes.keys().cloned().collect()
+}

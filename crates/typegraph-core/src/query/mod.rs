@@ -1,0 +1,349 @@
+//! The query compiler and executor: `store.query()` ASTs (built in TypeScript)
+//! compile here to one SQL statement per dialect, cached by shape, executed
+//! with their parameters, and returned as one JSON text.
+
+pub mod ast;
+pub mod compile;
+
+use crate::error::{Error, Result};
+use crate::exec::Executor;
+use crate::ops::Ctx;
+use crate::util::{canonical_instant, now_iso, push_json_str};
+use crate::value::{Row, Value};
+use compile::{Compiler, Conv, Mode, Plan, Src};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Compiled plans by AST shape (the shape text is the key; values never are).
+#[derive(Default)]
+pub struct PlanCache {
+    plans: Mutex<HashMap<String, Arc<Plan>>>,
+    /// Plans registered by `prepareQuery`, addressed by index afterwards.
+    prepared: Mutex<Vec<Arc<Plan>>>,
+}
+
+impl std::fmt::Debug for PlanCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlanCache")
+    }
+}
+
+const CACHE_CAP: usize = 512;
+
+impl PlanCache {
+    /// The plan for `shape`, compiling it on first use.
+    pub fn get_or_compile(
+        &self,
+        ctx: &Ctx<'_>,
+        dialect: crate::Dialect,
+        shape: &str,
+    ) -> Result<Arc<Plan>> {
+        if let Some(p) = self.lock().get(shape) {
+            return Ok(p.clone());
+        }
+        let plan = Arc::new(compile_shape(ctx, dialect, shape)?);
+        let mut m = self.lock();
+        if m.len() >= CACHE_CAP {
+            m.clear();
+        }
+        m.insert(shape.to_string(), plan.clone());
+        Ok(plan)
+    }
+
+    /// Registers the plan for `shape` and returns its id (stable for this registration).
+    pub fn prepare(&self, ctx: &Ctx<'_>, dialect: crate::Dialect, shape: &str) -> Result<usize> {
+        let plan = self.get_or_compile(ctx, dialect, shape)?;
+        let mut v = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = v.iter().position(|p| Arc::ptr_eq(p, &plan)) {
+            return Ok(i);
+        }
+        v.push(plan);
+        Ok(v.len() - 1)
+    }
+
+    pub fn prepared(&self, id: usize) -> Result<Arc<Plan>> {
+        self.prepared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::invariant(format!("unknown prepared plan {id}")))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Plan>>> {
+        self.plans.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub fn compile_shape(ctx: &Ctx<'_>, dialect: crate::Dialect, shape: &str) -> Result<Plan> {
+    let q: ast::Query = serde_json::from_str(shape)
+        .map_err(|e| Error::validation(format!("Malformed query: {e}"), json!({})))?;
+    Compiler::new(ctx.graph, ctx.tables, dialect).plan(&q)
+}
+
+#[derive(Deserialize)]
+pub struct RunArgs {
+    /// The AST with values replaced by slots, as JSON text.
+    #[serde(default)]
+    pub shape: String,
+    /// Instead of `shape`: the id `prepareQuery` returned.
+    #[serde(default)]
+    pub plan: Option<usize>,
+    #[serde(default)]
+    pub params: Vec<Json>,
+}
+
+/// `prepareQuery`: compiles (or reuses) the plan for a shape; returns its id.
+pub fn prepare(dialect: crate::Dialect, ctx: &Ctx<'_>, a: RunArgs) -> Result<String> {
+    Ok(ctx.graph.plans.prepare(ctx, dialect, &a.shape)?.to_string())
+}
+
+/// `query`: compile (or reuse) and execute; rows as a JSON array of arrays,
+/// a number for `count`, a boolean for `exists`.
+pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: RunArgs) -> Result<String> {
+    let plan = match a.plan {
+        Some(id) => ctx.graph.plans.prepared(id)?,
+        None => ctx
+            .graph
+            .plans
+            .get_or_compile(ctx, ex.dialect(), &a.shape)?,
+    };
+    let params = bind(&plan, &a.params, ex.dialect())?;
+    let rows = ex.query(&plan.sql, &params).await?;
+    render(&plan, &rows)
+}
+
+/// `compileQuery`: `{ sql, params }` for `toSQL()` (parameters as bound).
+pub async fn to_sql<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: RunArgs) -> Result<String> {
+    compile_only(ctx, ex.dialect(), a)
+}
+
+/// `toSQL()` without a connection: compile and show the parameters as they
+/// would be bound (unbound `param()` slots and the read instant included).
+pub fn compile_only(ctx: &Ctx<'_>, dialect: crate::Dialect, a: RunArgs) -> Result<String> {
+    let plan = compile_shape(ctx, dialect, &a.shape)?;
+    let now = now_iso();
+    let list: Vec<Json> = plan
+        .params
+        .iter()
+        .map(|src| match src {
+            Src::Const(v) => value_json(v),
+            Src::Now => json!(now),
+            Src::Arg(i, conv) => a
+                .params
+                .get(*i)
+                .filter(|v| !v.is_null())
+                .and_then(|v| convert(v, conv, *i, dialect).ok())
+                .map(|v| value_json(&v))
+                .unwrap_or(Json::Null),
+        })
+        .collect();
+    Ok(json!({ "sql": plan.sql, "params": list }).to_string())
+}
+
+/// Parses `compileQuery` arguments (for bindings that call [`compile_only`] directly).
+pub fn parse_args(args: &str) -> Result<RunArgs> {
+    serde_json::from_str(args)
+        .map_err(|e| Error::validation(format!("Malformed query arguments: {e}"), json!({})))
+}
+
+fn value_json(v: &Value) -> Json {
+    match v {
+        Value::Null | Value::Ts(None) | Value::Json(None) => Json::Null,
+        Value::Int(i) => json!(i),
+        Value::Real(f) => json!(f),
+        Value::Bool(b) => json!(b),
+        Value::Text(s) | Value::Ts(Some(s)) | Value::Json(Some(s)) => json!(s),
+        Value::TextList(l) => json!(l),
+        Value::NullableTextList(l) => json!(l),
+    }
+}
+
+fn bad_param(i: usize, what: &str) -> Error {
+    Error::validation(
+        format!("Query parameter {i} must be {what}"),
+        json!({ "issues": [{ "path": format!("params.{i}"), "message": format!("expected {what}") }] }),
+    )
+}
+
+fn json_text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn pointer_segments(v: &Json, i: usize) -> Result<Vec<String>> {
+    match v {
+        Json::Array(items) => Ok(items.iter().map(json_text).collect()),
+        Json::String(s) if s.is_empty() => Ok(vec![]),
+        Json::String(s) if s.starts_with('/') => Ok(s[1..]
+            .split('/')
+            .map(|p| p.replace("~1", "/").replace("~0", "~"))
+            .collect()),
+        _ => Err(bad_param(i, "a JSON pointer")),
+    }
+}
+
+fn convert(v: &Json, conv: &Conv, i: usize, dialect: crate::Dialect) -> Result<Value> {
+    Ok(match conv {
+        Conv::Scalar => match v {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => n
+                .as_i64()
+                .map(Value::Int)
+                .unwrap_or_else(|| Value::Real(n.as_f64().unwrap_or(f64::NAN))),
+            Json::String(s) => Value::Text(s.clone()),
+            _ => return Err(bad_param(i, "a scalar")),
+        },
+        Conv::Text => match v {
+            Json::Null => Value::Null,
+            Json::Array(_) | Json::Object(_) => return Err(bad_param(i, "a scalar")),
+            other => Value::Text(json_text(other)),
+        },
+        Conv::Number => match v {
+            Json::Null => Value::Null,
+            Json::Number(n) => Value::Real(n.as_f64().unwrap_or(f64::NAN)),
+            Json::String(s) => Value::Real(s.parse().map_err(|_| bad_param(i, "a number"))?),
+            _ => return Err(bad_param(i, "a number")),
+        },
+        Conv::Int => match v {
+            Json::Number(n) => Value::Int(
+                n.as_i64()
+                    .or_else(|| n.as_f64().map(|f| f as i64))
+                    .ok_or_else(|| bad_param(i, "an integer"))?,
+            ),
+            _ => return Err(bad_param(i, "an integer")),
+        },
+        Conv::Bool => match v {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            _ => return Err(bad_param(i, "a boolean")),
+        },
+        Conv::Instant => match v {
+            Json::String(s) => Value::Ts(Some(
+                canonical_instant(s).ok_or_else(|| bad_param(i, "an ISO-8601 instant"))?,
+            )),
+            _ => return Err(bad_param(i, "an ISO-8601 instant")),
+        },
+        Conv::Json => Value::Json(Some(v.to_string())),
+        Conv::JsonWrap => Value::Json(Some(format!("[{v}]"))),
+        Conv::JsonArray => match v {
+            Json::Array(_) => Value::Text(v.to_string()),
+            _ => return Err(bad_param(i, "a list")),
+        },
+        Conv::TextList => match v {
+            Json::Array(items) => Value::TextList(items.iter().map(json_text).collect()),
+            _ => return Err(bad_param(i, "a list")),
+        },
+        Conv::Like(kind) => {
+            let s = match v {
+                Json::String(s) => s,
+                _ => return Err(bad_param(i, "a string")),
+            };
+            Value::Text(match kind {
+                0 => format!("%{}%", like_escape(s)),
+                1 => format!("{}%", like_escape(s)),
+                2 => format!("%{}", like_escape(s)),
+                _ => s.clone(),
+            })
+        }
+        Conv::SqlitePath(base) => {
+            let _ = dialect;
+            Value::Text(compile::sqlite_pointer_path(base, &pointer_segments(v, i)?))
+        }
+        Conv::PgPath(base) => {
+            let mut p = base.clone();
+            p.extend(pointer_segments(v, i)?);
+            Value::TextList(p)
+        }
+    })
+}
+
+/// Parameters for one execution, in placeholder order.
+pub fn bind(plan: &Plan, args: &[Json], dialect: crate::Dialect) -> Result<Vec<Value>> {
+    let mut now: Option<String> = None;
+    let mut out = Vec::with_capacity(plan.params.len());
+    for src in &plan.params {
+        out.push(match src {
+            Src::Const(v) => v.clone(),
+            Src::Now => Value::Ts(Some(now.get_or_insert_with(now_iso).clone())),
+            Src::Arg(i, conv) => {
+                let v = args.get(*i).ok_or_else(|| bad_param(*i, "bound"))?;
+                convert(v, conv, *i, dialect)?
+            }
+        });
+    }
+    Ok(out)
+}
+
+fn push_value(out: &mut String, v: &Value) {
+    match v {
+        Value::Null | Value::Ts(None) | Value::Json(None) => out.push_str("null"),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Real(f) if f.is_finite() => {
+            let s = f.to_string();
+            out.push_str(&s);
+        }
+        Value::Real(_) => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Text(s) | Value::Ts(Some(s)) => push_json_str(out, s),
+        Value::Json(Some(s)) => out.push_str(s),
+        Value::TextList(l) => out.push_str(&serde_json::to_string(l).unwrap_or_default()),
+        Value::NullableTextList(l) => out.push_str(&serde_json::to_string(l).unwrap_or_default()),
+    }
+}
+
+/// Result rows → JSON text; JSON columns are spliced verbatim.
+pub fn render(plan: &Plan, rows: &[Row]) -> Result<String> {
+    match plan.mode {
+        Mode::Count => Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0)
+            .to_string()),
+        Mode::Exists => Ok((if rows.is_empty() { "false" } else { "true" }).to_string()),
+        Mode::Rows => {
+            let mut out = String::with_capacity(rows.len() * 128 + 2);
+            out.push('[');
+            for (ri, r) in rows.iter().enumerate() {
+                if ri > 0 {
+                    out.push(',');
+                }
+                out.push('[');
+                for (i, v) in r.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let prop = plan.prop_cols.get(i).copied().unwrap_or(false);
+                    match v {
+                        // A stored JSON null in a single-prop column: kept apart from a missing key.
+                        Value::Text(s) | Value::Json(Some(s)) if prop && s == "null" => {
+                            out.push_str(r#"{"$null":1}"#)
+                        }
+                        Value::Text(s) if plan.json_cols.get(i).copied().unwrap_or(false) => {
+                            out.push_str(s)
+                        }
+                        other => push_value(&mut out, other),
+                    }
+                }
+                out.push(']');
+            }
+            out.push(']');
+            Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

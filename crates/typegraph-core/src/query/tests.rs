@@ -1,0 +1,189 @@
+use super::*;
+use crate::dialect::{Dialect, Tables};
+use crate::exec::run_ready;
+use crate::exec::sqlite::{SqliteConn, SqliteExec};
+use crate::graph::Graph;
+use crate::ops::{dispatch, Ctx};
+
+fn graph() -> Graph {
+    Graph::from_json(
+        r#"{"graphId":"g","nodes":{"Person":{},"Company":{},"Employee":{}},
+            "edges":{"worksAt":{"from":["Person"],"to":["Company"]},"knows":{"from":["Person"],"to":["Person"]}},
+            "relations":[{"metaEdge":"subClassOf","from":"Employee","to":"Person"}]}"#,
+    )
+    .unwrap()
+}
+
+fn plan(g: &Graph, d: Dialect, shape: &str) -> Result<Plan> {
+    let t = Tables::default();
+    let ctx = Ctx {
+        graph: g,
+        tables: &t,
+    };
+    compile_shape(&ctx, d, shape)
+}
+
+const ONE_HOP: &str = r#"{"start":{"alias":"p","kind":{"kind":"Person"}},
+  "hops":[{"edgeAlias":"w","edgeKind":"worksAt","nodeAlias":"c","nodeKind":{"kind":"Company"}}],
+  "where":[{"alias":"p","pred":{"type":"cmp","field":{"path":["name"],"valueType":"string"},"op":"eq","value":{"$":0}}}],
+  "select":[{"alias":"p","col":"prop","path":["name"]},{"alias":"w","col":"prop","path":["role"]},{"alias":"c","col":"id"}],
+  "orderBy":[{"alias":"c","field":{"path":["name"],"valueType":"string"}}],
+  "limit":{"$":1}}"#;
+
+#[test]
+fn one_statement_with_parameters_only() {
+    let g = graph();
+    for d in [Dialect::Sqlite, Dialect::Postgres] {
+        let p = plan(&g, d, ONE_HOP).unwrap();
+        assert_eq!(p.sql.matches("SELECT").count(), 1, "{}", p.sql);
+        assert!(p.sql.contains("JOIN"));
+        assert!(!p.sql.contains("Alice"));
+        assert!(p.sql.contains("IS NULL) ASC"));
+        assert_eq!(p.json_cols, vec![true, true, false]);
+        if d == Dialect::Postgres {
+            assert!(p.sql.contains("$1") && !p.sql.contains('?'));
+        }
+    }
+}
+
+#[test]
+fn malformed_queries_fail_before_sql() {
+    let g = graph();
+    let reused = ONE_HOP.replace(r#""nodeAlias":"c""#, r#""nodeAlias":"p""#);
+    let e = plan(&g, Dialect::Sqlite, &reused).unwrap_err();
+    assert_eq!(e.code, crate::Code::Validation);
+    let unknown = ONE_HOP.replace(r#"{"alias":"p","pred""#, r#"{"alias":"zz","pred""#);
+    assert_eq!(
+        plan(&g, Dialect::Sqlite, &unknown).unwrap_err().code,
+        crate::Code::Validation
+    );
+    let kind = ONE_HOP.replace(r#""kind":"Company""#, r#""kind":"Nope""#);
+    assert_eq!(
+        plan(&g, Dialect::Sqlite, &kind).unwrap_err().code,
+        crate::Code::KindNotFound
+    );
+    let op = ONE_HOP.replace(r#""op":"eq""#, r#""op":"containsAll""#);
+    assert_eq!(
+        plan(&g, Dialect::Sqlite, &op).unwrap_err().code,
+        crate::Code::UnsupportedPredicate
+    );
+}
+
+#[test]
+fn recursive_caps() {
+    let g = graph();
+    let q = |max: &str| {
+        format!(
+            r#"{{"start":{{"alias":"p","kind":{{"kind":"Person"}}}},
+          "hops":[{{"edgeAlias":"k","edgeKind":"knows","nodeAlias":"f","nodeKind":{{"kind":"Person"}},"recursive":{{{max}"depthAlias":"d"}}}}],
+          "select":[{{"alias":"f","col":"id"}},{{"alias":"d","col":"depth"}}]}}"#
+        )
+    };
+    let p = plan(&g, Dialect::Sqlite, &q("")).unwrap();
+    assert!(p.sql.starts_with("WITH RECURSIVE") && p.sql.contains("depth < 10"));
+    let p = plan(&g, Dialect::Postgres, &q(r#""maxHops":1000,"#)).unwrap();
+    assert!(p.sql.contains("depth < 1000") && p.sql.contains("strpos"));
+    let e = plan(&g, Dialect::Sqlite, &q(r#""maxHops":1001,"#)).unwrap_err();
+    assert_eq!(e.code, crate::Code::UnsupportedPredicate);
+}
+
+#[test]
+fn subclasses_expand_to_a_kind_list() {
+    let g = graph();
+    let s = r#"{"start":{"alias":"p","kind":{"kind":"Person","includeSubClasses":true}},"select":[{"alias":"p","col":"kind"}]}"#;
+    let p = plan(&g, Dialect::Sqlite, s).unwrap();
+    assert!(p.sql.contains("kind IN (?, ?)"));
+    let consts: Vec<_> = p
+        .params
+        .iter()
+        .filter_map(|s| match s {
+            Src::Const(Value::Text(t)) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(consts.contains(&"Employee".to_string()));
+}
+
+#[test]
+fn identifiers_are_escaped() {
+    let g = graph();
+    let s = r#"{"start":{"alias":"p","kind":{"kind":"Person"}},"select":[{"alias":"p","col":"prop","path":["a'b\"c"]}]}"#;
+    let p = plan(&g, Dialect::Sqlite, s).unwrap();
+    assert!(p.sql.contains(r#"'$."a''b\"c"'"#), "{}", p.sql);
+    let p = plan(&g, Dialect::Postgres, s).unwrap();
+    assert!(p.sql.contains("ARRAY['a''b\"c']"), "{}", p.sql);
+}
+
+#[test]
+fn executes_on_sqlite_and_reuses_the_plan() {
+    let g = graph();
+    let t = Tables::default();
+    let ctx = Ctx {
+        graph: &g,
+        tables: &t,
+    };
+    let mut db = SqliteConn::open(":memory:").unwrap();
+    let mut ex = SqliteExec { db: &mut db };
+    run_ready(crate::ops::schema::bootstrap(&mut ex, &t)).unwrap();
+    let call = |ex: &mut SqliteExec<'_>, op: &str, args: &str| {
+        run_ready(dispatch(ex, &ctx, op, args)).unwrap()
+    };
+    call(
+        &mut ex,
+        "createNode",
+        r#"{"kind":"Person","id":"a","props":{"name":"Alice","tags":["x","y"],"age":30}}"#,
+    );
+    call(
+        &mut ex,
+        "createNode",
+        r#"{"kind":"Person","id":"b","props":{"name":"Bob","age":25}}"#,
+    );
+    call(
+        &mut ex,
+        "createNode",
+        r#"{"kind":"Company","id":"c1","props":{"name":"Acme"}}"#,
+    );
+    call(
+        &mut ex,
+        "createNode",
+        r#"{"kind":"Company","id":"c2","props":{"name":"Beta"}}"#,
+    );
+    call(
+        &mut ex,
+        "createEdge",
+        r#"{"kind":"worksAt","from":{"kind":"Person","id":"a"},"to":{"kind":"Company","id":"c2"},"props":{"role":"CTO"}}"#,
+    );
+    call(
+        &mut ex,
+        "createEdge",
+        r#"{"kind":"worksAt","from":{"kind":"Person","id":"a"},"to":{"kind":"Company","id":"c1"},"props":{"role":"Eng"}}"#,
+    );
+    call(
+        &mut ex,
+        "createEdge",
+        r#"{"kind":"knows","from":{"kind":"Person","id":"a"},"to":{"kind":"Person","id":"b"},"props":{}}"#,
+    );
+    let args = json!({ "shape": ONE_HOP, "params": ["Alice", 10] }).to_string();
+    let out = call(&mut ex, "query", &args);
+    assert_eq!(out, r#"[["Alice","Eng","c1"],["Alice","CTO","c2"]]"#);
+    let args = json!({ "shape": ONE_HOP, "params": ["Bob", 10] }).to_string();
+    assert_eq!(call(&mut ex, "query", &args), "[]");
+    assert_eq!(g.plans.lock().len(), 1);
+
+    let arr = r#"{"start":{"alias":"p","kind":{"kind":"Person"}},
+      "where":[{"alias":"p","pred":{"type":"cmp","field":{"path":["tags"],"valueType":"array"},"op":"containsAny","value":{"$":0}}}],
+      "select":[{"alias":"p","col":"id"}],"mode":"count"}"#;
+    let args = json!({ "shape": arr, "params": [["y", "z"]] }).to_string();
+    assert_eq!(call(&mut ex, "query", &args), "1");
+
+    let rec = r#"{"start":{"alias":"p","kind":{"kind":"Person"}},
+      "hops":[{"edgeAlias":"k","edgeKind":"knows","nodeAlias":"f","nodeKind":{"kind":"Person"},"recursive":{"minHops":0,"depthAlias":"d","pathAlias":"pa"}}],
+      "where":[{"alias":"p","pred":{"type":"cmp","field":{"system":"id"},"op":"eq","value":{"$":0}}}],
+      "select":[{"alias":"f","col":"id"},{"alias":"d","col":"depth"},{"alias":"pa","col":"path"}],
+      "orderBy":[{"alias":"d","field":{"system":"id"}}]}"#;
+    let args = json!({ "shape": rec, "params": ["a"] }).to_string();
+    assert_eq!(
+        call(&mut ex, "query", &args),
+        r#"[["a",0,"|a|"],["b",1,"|a|b|"]]"#
+    );
+}

@@ -1,0 +1,319 @@
+//! Engine-side exact vector search on SQLite: each (graph, kind, field) vector
+//! table is held in memory as one contiguous `f32` matrix, loaded lazily from
+//! its `vec0` table and kept in step with this connection's writes.
+//!
+//! Writes made inside a transaction are journaled with their nesting depth and
+//! applied when the outermost transaction commits (dropped on rollback), so the
+//! matrix only ever reflects committed data. A slot with uncommitted writes is
+//! searched through SQL instead. Commits by other connections are detected with
+//! `PRAGMA data_version` and drop every loaded slot.
+
+use super::Metric;
+use std::collections::{BinaryHeap, HashMap};
+
+/// One loaded vector table.
+pub struct Slot {
+    pub dims: usize,
+    pub metric: Metric,
+    pub ids: Vec<String>,
+    pub pos: HashMap<String, usize>,
+    /// Row-major, `dims` floats per row; unit-normalised for cosine.
+    pub data: Vec<f32>,
+}
+
+pub enum Op {
+    Upsert(String, Vec<f32>),
+    Delete(String),
+}
+
+#[derive(Default)]
+pub struct SqliteSearch {
+    pub slots: HashMap<String, Slot>,
+    /// (transaction depth, table, op) not yet committed.
+    journal: Vec<(u32, String, Op)>,
+    pub data_version: Option<i64>,
+}
+
+impl SqliteSearch {
+    /// Drops every loaded slot (reloaded on next search).
+    pub fn invalidate(&mut self) {
+        self.slots.clear();
+        self.journal.clear();
+        self.data_version = None;
+    }
+
+    /// Whether `table` has writes not yet committed on this connection.
+    pub fn dirty(&self, table: &str) -> bool {
+        self.journal.iter().any(|(_, t, _)| t == table)
+    }
+
+    /// Records a write made at transaction `depth` (0 = autocommit, applied now).
+    pub fn record(&mut self, depth: u32, table: &str, op: Op) {
+        if depth == 0 {
+            self.apply(table, op);
+        } else {
+            // Data only matters for loaded slots; others just need the dirty mark.
+            let op = if self.slots.contains_key(table) {
+                op
+            } else {
+                match op {
+                    Op::Upsert(id, _) => Op::Delete(id),
+                    d => d,
+                }
+            };
+            self.journal.push((depth, table.to_string(), op));
+        }
+    }
+
+    /// Called after a successful COMMIT / RELEASE at `depth` (before it is decremented).
+    pub fn on_commit(&mut self, depth: u32) {
+        if self.journal.is_empty() {
+            return;
+        }
+        if depth <= 1 {
+            for (_, table, op) in std::mem::take(&mut self.journal) {
+                self.apply(&table, op);
+            }
+        } else {
+            for e in &mut self.journal {
+                if e.0 >= depth {
+                    e.0 = depth - 1;
+                }
+            }
+        }
+    }
+
+    /// Called after a ROLLBACK at `depth` (before it is decremented).
+    pub fn on_rollback(&mut self, depth: u32, ok: bool) {
+        if !ok {
+            self.invalidate();
+            return;
+        }
+        self.journal.retain(|(d, _, _)| *d < depth);
+    }
+
+    fn apply(&mut self, table: &str, op: Op) {
+        let Some(slot) = self.slots.get_mut(table) else {
+            return;
+        };
+        match op {
+            Op::Upsert(id, mut v) => {
+                if v.len() != slot.dims {
+                    self.slots.remove(table);
+                    return;
+                }
+                if slot.metric == Metric::Cosine {
+                    normalize(&mut v);
+                }
+                slot.upsert(id, &v);
+            }
+            Op::Delete(id) => slot.delete(&id),
+        }
+    }
+}
+
+impl Slot {
+    pub fn new(dims: usize, metric: Metric) -> Slot {
+        Slot {
+            dims,
+            metric,
+            ids: Vec::new(),
+            pos: HashMap::new(),
+            data: Vec::new(),
+        }
+    }
+
+    /// `v` already normalised when the metric is cosine.
+    pub fn upsert(&mut self, id: String, v: &[f32]) {
+        match self.pos.get(&id) {
+            Some(&i) => self.data[i * self.dims..(i + 1) * self.dims].copy_from_slice(v),
+            None => {
+                self.pos.insert(id.clone(), self.ids.len());
+                self.ids.push(id);
+                self.data.extend_from_slice(v);
+            }
+        }
+    }
+
+    pub fn delete(&mut self, id: &str) {
+        let Some(i) = self.pos.remove(id) else {
+            return;
+        };
+        let last = self.ids.len() - 1;
+        if i != last {
+            let d = self.dims;
+            self.data.copy_within(last * d..(last + 1) * d, i * d);
+            self.ids.swap(i, last);
+            self.pos.insert(self.ids[i].clone(), i);
+        }
+        self.ids.pop();
+        self.data.truncate(last * self.dims);
+    }
+
+    /// The `m` nearest rows as (row index, distance), nearest first. `keep` filters rows;
+    /// `max_dist` drops rows farther than it. Distances follow sqlite-vec/pgvector:
+    /// cosine `1 - cos`, l2 Euclidean, inner product `-dot`.
+    pub fn top(
+        &self,
+        query: &[f32],
+        m: usize,
+        max_dist: Option<f32>,
+        keep: Option<&dyn Fn(usize) -> bool>,
+    ) -> Vec<(usize, f32)> {
+        let mut q = query.to_vec();
+        if self.metric == Metric::Cosine {
+            normalize(&mut q);
+        }
+        let d = self.dims;
+        let n = self.ids.len();
+        if m == 0 || n == 0 {
+            return Vec::new();
+        }
+        // Max-heap on distance keeps the m best seen so far.
+        let mut heap: BinaryHeap<(OrdF32, usize)> = BinaryHeap::with_capacity(m + 1);
+        for i in 0..n {
+            let row = &self.data[i * d..(i + 1) * d];
+            let dist = match self.metric {
+                Metric::Cosine => 1.0 - dot(row, &q),
+                Metric::InnerProduct => -dot(row, &q),
+                Metric::L2 => l2sq(row, &q),
+            };
+            if heap.len() == m && dist >= heap.peek().map(|t| t.0 .0).unwrap_or(f32::MAX) {
+                continue;
+            }
+            if let Some(k) = keep {
+                if !k(i) {
+                    continue;
+                }
+            }
+            let dist_cmp = if self.metric == Metric::L2 {
+                dist.sqrt()
+            } else {
+                dist
+            };
+            if max_dist.is_some_and(|x| dist_cmp > x) {
+                continue;
+            }
+            heap.push((OrdF32(dist), i));
+            if heap.len() > m {
+                heap.pop();
+            }
+        }
+        let mut out: Vec<(usize, f32)> = heap
+            .into_iter()
+            .map(|(dd, i)| {
+                let v = if self.metric == Metric::L2 {
+                    dd.0.sqrt()
+                } else {
+                    dd.0
+                };
+                (i, v)
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then_with(|| self.ids[a.0].cmp(&self.ids[b.0]))
+        });
+        out
+    }
+}
+
+#[derive(Clone, Copy)]
+struct OrdF32(f32);
+impl PartialEq for OrdF32 {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o).is_eq()
+    }
+}
+impl Eq for OrdF32 {}
+impl PartialOrd for OrdF32 {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for OrdF32 {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0)
+    }
+}
+
+pub fn normalize(v: &mut [f32]) {
+    let n = dot(v, v).sqrt();
+    if n > 0.0 {
+        for x in v {
+            *x /= n;
+        }
+    }
+}
+
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let ca = a.chunks_exact(16);
+    let cb = b.chunks_exact(16);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..16 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+#[inline]
+fn l2sq(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let ca = a.chunks_exact(16);
+    let cb = b.chunks_exact(16);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..16 {
+            let t = x[k] - y[k];
+            acc[k] += t * t;
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for (x, y) in ra.iter().zip(rb) {
+        let t = x - y;
+        s += t * t;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_applies_on_outer_commit_only() {
+        let mut s = SqliteSearch::default();
+        s.slots.insert("t".into(), Slot::new(2, Metric::L2));
+        s.record(1, "t", Op::Upsert("a".into(), vec![1.0, 0.0]));
+        s.record(2, "t", Op::Upsert("b".into(), vec![0.0, 1.0]));
+        s.on_rollback(2, true);
+        assert!(s.dirty("t"));
+        s.on_commit(1);
+        let slot = &s.slots["t"];
+        assert_eq!(slot.ids, vec!["a".to_string()]);
+        let top = slot.top(&[1.0, 0.0], 5, None, None);
+        assert_eq!(top.len(), 1);
+        assert!(top[0].1.abs() < 1e-6);
+    }
+
+    #[test]
+    fn delete_swaps_last_row_in() {
+        let mut slot = Slot::new(1, Metric::L2);
+        for (i, id) in ["a", "b", "c"].iter().enumerate() {
+            slot.upsert(id.to_string(), &[i as f32]);
+        }
+        slot.delete("a");
+        assert_eq!(slot.pos["c"], 0);
+        assert_eq!(slot.data, vec![2.0, 1.0]);
+        let top = slot.top(&[2.0], 1, None, None);
+        assert_eq!(slot.ids[top[0].0], "c");
+    }
+}

@@ -1,0 +1,1239 @@
+//! `store.search.*`: fulltext, vector and hybrid (RRF) search, each one crossing and
+//! hydrated in the engine, plus `rebuildFulltext`.
+//!
+//! SQLite vector search runs in the engine over the in-memory slots of
+//! [`super::cache`] (exact, brute force); PostgreSQL uses pgvector in SQL.
+
+use super::cache::{Slot, SqliteSearch};
+use super::{ensure_vector_table, unsupported, EmbeddingField, Metric};
+use crate::atomic;
+use crate::dialect::{quote_ident, Dialect, NODE_COLS};
+use crate::error::{Code, Error, Result};
+use crate::exec::Executor;
+use crate::ops::rows::{opt_str, push_row, NODE_PROPS};
+use crate::ops::{Ctx, Temporal};
+use crate::predicate::{Compiler, Pred};
+use crate::util::{now_iso, push_json_str};
+use crate::value::{Row, Value};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FulltextArgs {
+    pub kind: String,
+    pub query: String,
+    pub limit: i64,
+    #[serde(default)]
+    pub offset: Option<i64>,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub min_score: Option<f64>,
+    #[serde(default)]
+    pub include_snippets: bool,
+    #[serde(default)]
+    pub r#where: Option<Pred>,
+    #[serde(default)]
+    pub include_sub_classes: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VectorArgs {
+    pub kind: String,
+    pub field_path: String,
+    pub query_embedding: Vec<f64>,
+    pub limit: i64,
+    #[serde(default)]
+    pub offset: Option<i64>,
+    #[serde(default)]
+    pub metric: Option<Metric>,
+    #[serde(default)]
+    pub min_score: Option<f64>,
+    #[serde(default)]
+    pub ef_search: Option<i64>,
+    #[serde(default)]
+    pub r#where: Option<Pred>,
+    #[serde(default)]
+    pub include_sub_classes: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HybridVector {
+    pub field_path: String,
+    pub query_embedding: Vec<f64>,
+    #[serde(default)]
+    pub metric: Option<Metric>,
+    #[serde(default)]
+    pub k: Option<i64>,
+    #[serde(default)]
+    pub min_score: Option<f64>,
+    #[serde(default)]
+    pub ef_search: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HybridFulltext {
+    pub query: String,
+    #[serde(default)]
+    pub k: Option<i64>,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub min_score: Option<f64>,
+    #[serde(default)]
+    pub include_snippets: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Weights {
+    #[serde(default)]
+    pub vector: Option<f64>,
+    #[serde(default)]
+    pub fulltext: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Fusion {
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub k: Option<f64>,
+    #[serde(default)]
+    pub weights: Option<Weights>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HybridArgs {
+    pub kind: String,
+    pub limit: i64,
+    #[serde(default)]
+    pub offset: Option<i64>,
+    pub vector: HybridVector,
+    pub fulltext: HybridFulltext,
+    #[serde(default)]
+    pub fusion: Option<Fusion>,
+    #[serde(default)]
+    pub r#where: Option<Pred>,
+    #[serde(default)]
+    pub include_sub_classes: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RebuildArgs {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub page_size: Option<i64>,
+}
+
+/// One ranked, hydrated source row.
+struct Hit {
+    kind: String,
+    id: String,
+    score: f64,
+    snippet: Option<String>,
+    row: Row,
+}
+
+fn positive(v: i64, label: &str) -> Result<usize> {
+    if v <= 0 {
+        return Err(Error::validation(
+            format!("{label} must be a positive integer, got: {v}"),
+            json!({ "issues": [{ "path": label, "message": "must be a positive integer" }] }),
+        ));
+    }
+    Ok(v as usize)
+}
+
+fn offset_of(v: Option<i64>) -> Result<usize> {
+    match v {
+        Some(o) if o < 0 => Err(Error::validation(
+            format!("offset must be a non-negative integer, got: {o}"),
+            json!({}),
+        )),
+        Some(o) => Ok(o as usize),
+        None => Ok(0),
+    }
+}
+
+/// The kind itself, or it and its subclasses.
+fn kinds_of(ctx: &Ctx<'_>, kind: &str, sub: bool) -> Result<Vec<String>> {
+    ctx.graph.node(kind)?;
+    if !sub {
+        return Ok(vec![kind.to_string()]);
+    }
+    Ok(ctx
+        .graph
+        .subclasses
+        .get(kind)
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_else(|| vec![kind.to_string()]))
+}
+
+fn node_cols(alias: &str) -> String {
+    NODE_COLS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `AND <live filter> [AND <where>]` over alias `n`, with its parameters.
+fn node_filter(d: Dialect, w: Option<&Pred>, now: &str) -> Result<(String, Vec<Value>)> {
+    let (t, mut params) = Temporal::default().filter("n", now)?;
+    let mut sql = format!(" AND {t}");
+    if let Some(w) = w {
+        let mut c = Compiler::new(d, "n");
+        sql.push_str(" AND ");
+        sql.push_str(&c.compile(w)?);
+        params.extend(c.params);
+    }
+    Ok((sql, params))
+}
+
+const MODES: [&str; 4] = ["websearch", "phrase", "plain", "raw"];
+
+fn check_mode(mode: Option<&str>) -> Result<&str> {
+    let m = mode.unwrap_or("websearch");
+    if !MODES.contains(&m) {
+        return Err(Error::validation(
+            format!(
+                "Unknown fulltext mode \"{m}\" (expected one of {})",
+                MODES.join(", ")
+            ),
+            json!({ "mode": m }),
+        ));
+    }
+    Ok(m)
+}
+
+fn fts5_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Turns a user query into an FTS5 MATCH expression, per mode (upstream's translation).
+pub fn fts5_query(query: &str, mode: &str) -> String {
+    match mode {
+        "phrase" => fts5_quote(query),
+        "plain" => query
+            .split_whitespace()
+            .map(fts5_quote)
+            .collect::<Vec<_>>()
+            .join(" "),
+        "raw" => query.to_string(),
+        _ => {
+            let chars: Vec<char> = query.chars().collect();
+            let mut i = 0;
+            let mut tokens: Vec<String> = Vec::new();
+            let phrase = |i: &mut usize| {
+                *i += 1;
+                let mut s = String::new();
+                while *i < chars.len() && chars[*i] != '"' {
+                    s.push(chars[*i]);
+                    *i += 1;
+                }
+                if *i < chars.len() {
+                    *i += 1;
+                }
+                fts5_quote(&s)
+            };
+            let bare = |i: &mut usize| {
+                let mut s = String::new();
+                while *i < chars.len() && !chars[*i].is_whitespace() {
+                    s.push(chars[*i]);
+                    *i += 1;
+                }
+                s
+            };
+            while i < chars.len() {
+                while i < chars.len() && chars[i].is_whitespace() {
+                    i += 1;
+                }
+                if i >= chars.len() {
+                    break;
+                }
+                match chars[i] {
+                    '"' => tokens.push(phrase(&mut i)),
+                    '-' => {
+                        i += 1;
+                        let t = if i < chars.len() && chars[i] == '"' {
+                            phrase(&mut i)
+                        } else {
+                            fts5_quote(&bare(&mut i))
+                        };
+                        tokens.push(format!("NOT {t}"));
+                    }
+                    '+' => i += 1,
+                    _ => {
+                        let b = bare(&mut i);
+                        if b.is_empty() {
+                            continue;
+                        }
+                        if b.eq_ignore_ascii_case("or") {
+                            tokens.push("OR".into());
+                        } else {
+                            tokens.push(fts5_quote(&b));
+                        }
+                    }
+                }
+            }
+            if tokens.first().is_some_and(|t| t.starts_with("NOT ")) {
+                tokens.remove(0);
+            }
+            tokens.join(" ")
+        }
+    }
+}
+
+struct FtQuery<'a> {
+    query: &'a str,
+    mode: &'a str,
+    language: Option<&'a str>,
+    min_score: Option<f64>,
+    snippets: bool,
+}
+
+fn check_fulltext_options<E: Executor>(ex: &E, language: Option<&str>, op: &str) -> Result<()> {
+    if ex.dialect() == Dialect::Sqlite && language.is_some() {
+        return Err(unsupported(
+            op,
+            "fulltext.languageOverride",
+            "The SQLite fts5 tokenizer is fixed when the table is created; drop the language option.",
+        ));
+    }
+    Ok(())
+}
+
+/// Fulltext top-`n` of one kind, live nodes only, best first.
+async fn fulltext_kind<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    q: &FtQuery<'_>,
+    n: usize,
+    w: Option<&Pred>,
+) -> Result<Vec<Hit>> {
+    let d = ex.dialect();
+    if d == Dialect::Sqlite && w.is_none() {
+        return fulltext_ranked_sqlite(ex, ctx, kind, q, n).await;
+    }
+    let now = now_iso();
+    let ft = &ctx.tables.fulltext;
+    let nodes = &ctx.tables.nodes;
+    let ncols = node_cols("n");
+    let (filter, fparams) = node_filter(d, w, &now)?;
+    let mut params: Vec<Value> = Vec::new();
+    let sql = match d {
+        Dialect::Sqlite => {
+            let m = fts5_query(q.query, q.mode);
+            if m.trim().is_empty() {
+                return Ok(Vec::new());
+            }
+            let snip = if q.snippets {
+                format!("snippet({ft}, -1, '<mark>', '</mark>', '…', 20)")
+            } else {
+                "NULL".into()
+            };
+            params.push(Value::text(m));
+            params.push(Value::text(ctx.graph.id()));
+            params.push(Value::text(kind));
+            params.extend(fparams);
+            let min = if let Some(s) = q.min_score {
+                params.push(Value::Real(s));
+                format!(" AND -bm25({ft}) >= ?")
+            } else {
+                String::new()
+            };
+            params.push(Value::Int(n as i64));
+            format!(
+                "SELECT {ncols}, -bm25({ft}) AS score, {snip} FROM {ft} CROSS JOIN {nodes} n \
+                 ON n.graph_id = {ft}.graph_id AND n.kind = {ft}.node_kind AND n.id = {ft}.node_id \
+                 WHERE {ft} MATCH ? AND {ft}.graph_id = ? AND {ft}.node_kind = ?{filter}{min} \
+                 ORDER BY score DESC, {ft}.node_id LIMIT ?"
+            )
+        }
+        Dialect::Postgres => {
+            let func = match q.mode {
+                "phrase" => "phraseto_tsquery",
+                "plain" => "plainto_tsquery",
+                "raw" => "to_tsquery",
+                _ => "websearch_to_tsquery",
+            };
+            // Each use of the query expression binds its own parameters, in text order.
+            let lang = |p: &mut Vec<Value>| -> String {
+                match q.language {
+                    Some(l) => {
+                        p.push(Value::text(l));
+                        "CAST(? AS regconfig)".into()
+                    }
+                    None => "ft.\"language\"".into(),
+                }
+            };
+            let tsq = |p: &mut Vec<Value>| -> String {
+                let l = lang(p);
+                p.push(Value::text(q.query));
+                format!("{func}({l}, ?)")
+            };
+            let rank = format!("ts_rank_cd(ft.tsv, {})::float8", tsq(&mut params));
+            let snip = if q.snippets {
+                let l = lang(&mut params);
+                let t = tsq(&mut params);
+                format!("ts_headline({l}, ft.content, {t}, 'StartSel=<mark>,StopSel=</mark>,MaxFragments=1,MinWords=5,MaxWords=30,ShortWord=3')")
+            } else {
+                "NULL::text".into()
+            };
+            let matcher = tsq(&mut params);
+            params.push(Value::text(ctx.graph.id()));
+            params.push(Value::text(kind));
+            params.extend(fparams);
+            let min = if let Some(s) = q.min_score {
+                let r = tsq(&mut params);
+                params.push(Value::Real(s));
+                format!(" AND ts_rank_cd(ft.tsv, {r})::float8 >= ?")
+            } else {
+                String::new()
+            };
+            params.push(Value::Int(n as i64));
+            d.finish(format!(
+                "SELECT {ncols}, {rank} AS score, {snip} FROM {ft} ft JOIN {nodes} n \
+                 ON n.graph_id = ft.graph_id AND n.kind = ft.node_kind AND n.id = ft.node_id \
+                 WHERE ft.tsv @@ {matcher} AND ft.graph_id = ? AND ft.node_kind = ?{filter}{min} \
+                 ORDER BY score DESC, ft.node_id COLLATE \"C\" LIMIT ?"
+            ))
+        }
+    };
+    let rows = ex.query(&sql, &params).await?;
+    Ok(rows
+        .into_iter()
+        .map(|mut r| {
+            let snippet = r.pop().and_then(|v| v.as_str().map(String::from));
+            let score = match r.pop() {
+                Some(Value::Real(f)) => f,
+                Some(Value::Int(i)) => i as f64,
+                _ => 0.0,
+            };
+            Hit {
+                kind: opt_str(&r, 0).unwrap_or(kind).to_string(),
+                id: opt_str(&r, 1).unwrap_or_default().to_string(),
+                score,
+                snippet,
+                row: r,
+            }
+        })
+        .collect())
+}
+
+/// SQLite without a `where`: rank in FTS5 alone, then hydrate the page by primary key,
+/// widening the page while ended nodes drop out (soft-deleted ones have no document).
+async fn fulltext_ranked_sqlite<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    q: &FtQuery<'_>,
+    n: usize,
+) -> Result<Vec<Hit>> {
+    let m_expr = fts5_query(q.query, q.mode);
+    if m_expr.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let ft = &ctx.tables.fulltext;
+    let snip = if q.snippets {
+        format!("snippet({ft}, -1, '<mark>', '</mark>', '…', 20)")
+    } else {
+        "NULL".into()
+    };
+    let min = if q.min_score.is_some() {
+        format!(" AND -bm25({ft}) >= ?5")
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        "SELECT node_id, -bm25({ft}) AS score, {snip} FROM {ft} \
+         WHERE {ft} MATCH ?1 AND graph_id = ?2 AND node_kind = ?3{min} ORDER BY score DESC, node_id LIMIT ?4"
+    );
+    let mut m = n;
+    loop {
+        let mut params = vec![
+            Value::text(&m_expr),
+            Value::text(ctx.graph.id()),
+            Value::text(kind),
+            Value::Int(m as i64),
+        ];
+        if let Some(s) = q.min_score {
+            params.push(Value::Real(s));
+        }
+        let ranked = ex.query(&sql, &params).await?;
+        let exhausted = ranked.len() < m;
+        let ids: Vec<String> = ranked
+            .iter()
+            .filter_map(|r| opt_str(r, 0).map(String::from))
+            .collect();
+        let mut rows = hydrate(ex, ctx, kind, &ids, None).await?;
+        let hits: Vec<Hit> = ranked
+            .into_iter()
+            .filter_map(|r| {
+                let id = opt_str(&r, 0)?.to_string();
+                let score = match r.get(1) {
+                    Some(Value::Real(f)) => *f,
+                    Some(Value::Int(i)) => *i as f64,
+                    _ => 0.0,
+                };
+                let snippet = r.get(2).and_then(|v| v.as_str().map(String::from));
+                rows.remove(&id).map(|row| Hit {
+                    kind: kind.to_string(),
+                    id,
+                    score,
+                    snippet,
+                    row,
+                })
+            })
+            .collect();
+        if hits.len() >= n || exhausted {
+            return Ok(hits.into_iter().take(n).collect());
+        }
+        m *= 4;
+    }
+}
+
+fn cmp_desc(a: &Hit, b: &Hit) -> std::cmp::Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then_with(|| a.kind.cmp(&b.kind))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+async fn fulltext_source<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kinds: &[String],
+    q: &FtQuery<'_>,
+    n: usize,
+    w: Option<&Pred>,
+) -> Result<Vec<Hit>> {
+    let mut all = Vec::new();
+    for k in kinds {
+        let lang_default;
+        let mut qk = FtQuery { ..*q };
+        if ex.dialect() == Dialect::Postgres && q.language.is_none() {
+            // Upstream queries with the kind's declared language when none is given.
+            lang_default = ctx.graph.spec.nodes[k]
+                .searchable
+                .first()
+                .map(|f| f.language.clone());
+            qk.language = lang_default.as_deref();
+        }
+        all.extend(fulltext_kind(ex, ctx, k, &qk, n, w).await?);
+    }
+    if kinds.len() > 1 {
+        all.sort_by(cmp_desc);
+        all.truncate(n);
+    }
+    Ok(all)
+}
+
+pub async fn fulltext<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FulltextArgs) -> Result<String> {
+    let limit = positive(a.limit, "limit")?;
+    let offset = offset_of(a.offset)?;
+    let mode = check_mode(a.mode.as_deref())?;
+    check_fulltext_options(ex, a.language.as_deref(), "store.search.fulltext")?;
+    let kinds = kinds_of(ctx, &a.kind, a.include_sub_classes)?;
+    let q = FtQuery {
+        query: &a.query,
+        mode,
+        language: a.language.as_deref(),
+        min_score: a.min_score,
+        snippets: a.include_snippets,
+    };
+    let hits = fulltext_source(ex, ctx, &kinds, &q, limit + offset, a.r#where.as_ref()).await?;
+    Ok(hits_json(hits.into_iter().skip(offset).take(limit), |_| {
+        None
+    }))
+}
+
+fn hits_json(hits: impl Iterator<Item = Hit>, extra: impl Fn(&Hit) -> Option<String>) -> String {
+    let mut out = String::from("[");
+    for (i, h) in hits.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"row\":");
+        let _ = push_row(&mut out, &h.row, NODE_PROPS);
+        out.push_str(",\"score\":");
+        out.push_str(&num(h.score));
+        out.push_str(&format!(",\"rank\":{}", i + 1));
+        if let Some(s) = &h.snippet {
+            out.push_str(",\"snippet\":");
+            push_json_str(&mut out, s);
+        }
+        if let Some(e) = extra(&h) {
+            out.push(',');
+            out.push_str(&e);
+        }
+        out.push('}');
+    }
+    out.push(']');
+    out
+}
+
+fn num(f: f64) -> String {
+    serde_json::to_string(&f).unwrap_or_else(|_| "null".into())
+}
+
+/// The declared embedding field of `kind`, checked against the query.
+fn embedding_field<'a>(ctx: &'a Ctx<'_>, kind: &str, field: &str) -> Option<&'a EmbeddingField> {
+    ctx.graph
+        .spec
+        .nodes
+        .get(kind)?
+        .embeddings
+        .iter()
+        .find(|f| f.field == field)
+}
+
+struct VecQuery<'a> {
+    field: &'a str,
+    query: Vec<f32>,
+    raw: String,
+    metric: Metric,
+    min_score: Option<f64>,
+    ef_search: Option<i64>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn vector_query<'a, E: Executor>(
+    ex: &E,
+    ctx: &Ctx<'_>,
+    kinds: &[String],
+    kind: &str,
+    field: &'a str,
+    emb: &[f64],
+    metric: Option<Metric>,
+    min_score: Option<f64>,
+    ef_search: Option<i64>,
+    op: &str,
+) -> Result<(VecQuery<'a>, Vec<String>)> {
+    let declaring: Vec<String> = kinds
+        .iter()
+        .filter(|k| embedding_field(ctx, k, field).is_some())
+        .cloned()
+        .collect();
+    let Some(first) = declaring.first() else {
+        return Err(Error::new(
+            Code::Configuration,
+            format!("Node kind \"{kind}\" has no embedding field \"{field}\". Declare it with embedding(dimensions) on the node schema."),
+            json!({ "capability": "vector", "graphId": ctx.graph.id() }),
+        ));
+    };
+    let f = embedding_field(ctx, first, field).expect("declared");
+    if let Some(m) = metric {
+        if m != f.metric {
+            return Err(Error::new(
+                Code::Configuration,
+                format!("{op}: metric \"{}\" does not match the field's declared metric \"{}\". Vector storage is built for the declared metric — omit metric or pass \"{}\".", m.as_str(), f.metric.as_str(), f.metric.as_str()),
+                json!({ "capability": "vector" }),
+            ));
+        }
+    }
+    if emb.len() != f.dimensions {
+        return Err(Error::validation(
+            format!(
+                "{op}: queryEmbedding has {} dimensions, but \"{}\" are declared for this field.",
+                emb.len(),
+                f.dimensions
+            ),
+            json!({ "issues": [{ "path": "queryEmbedding", "message": "dimension mismatch" }] }),
+        ));
+    }
+    if emb.iter().any(|x| !x.is_finite()) {
+        return Err(Error::validation(
+            format!("{op}: queryEmbedding must contain finite numbers"),
+            json!({}),
+        ));
+    }
+    if let Some(s) = min_score {
+        if !s.is_finite() || (f.metric == Metric::Cosine && s.abs() > 1.0) {
+            return Err(Error::validation(
+                format!(
+                    "{op}: minScore for the {} metric is out of range, got: {s}",
+                    f.metric.as_str()
+                ),
+                json!({}),
+            ));
+        }
+    }
+    if let Some(ef) = ef_search {
+        if ex.dialect() == Dialect::Sqlite {
+            return Err(unsupported(
+                op,
+                "vector.searchFrontierTuning",
+                "Exact vector search on SQLite has no ANN frontier to tune; drop efSearch.",
+            ));
+        }
+        if !(1..=1000).contains(&ef) {
+            return Err(Error::validation(
+                format!("efSearch must be an integer in 1..1000, got: {ef}"),
+                json!({}),
+            ));
+        }
+    }
+    let raw = format!(
+        "[{}]",
+        emb.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    Ok((
+        VecQuery {
+            field,
+            query: emb.iter().map(|&x| x as f32).collect(),
+            raw,
+            metric: f.metric,
+            min_score,
+            ef_search,
+        },
+        declaring,
+    ))
+}
+
+/// Rows of `ids` that are live (and match `w`), keyed by id. Keyed by primary key: the
+/// temporal columns are kept away from the planner (as `getNodes` does).
+async fn hydrate<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    ids: &[String],
+    w: Option<&Pred>,
+) -> Result<HashMap<String, Row>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let d = ex.dialect();
+    let now = now_iso();
+    let (filter, fparams) = Temporal::default().filter_keyed(d, &now)?;
+    let mut sql = format!(
+        "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {} AND {filter}",
+        ctx.tables.nodes,
+        d.in_list("id")
+    );
+    let mut params = vec![
+        Value::text(ctx.graph.id()),
+        Value::text(kind),
+        Value::TextList(ids.to_vec()),
+    ];
+    params.extend(fparams);
+    if let Some(w) = w {
+        let mut c = Compiler::new(d, "");
+        sql.push_str(" AND ");
+        sql.push_str(&c.compile(w)?);
+        params.extend(c.params);
+    }
+    let rows = ex.query(&d.finish(sql), &params).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| opt_str(&r, 1).map(String::from).map(|id| (id, r)))
+        .collect())
+}
+
+/// Ids of live nodes of `kind` matching `w` (the candidate set of a filtered search).
+async fn candidates<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    w: &Pred,
+) -> Result<HashSet<String>> {
+    let d = ex.dialect();
+    let now = now_iso();
+    let (filter, fparams) = node_filter(d, Some(w), &now)?;
+    let sql = d.finish(format!(
+        "SELECT n.id FROM {} n WHERE n.graph_id = ? AND n.kind = ?{filter}",
+        ctx.tables.nodes
+    ));
+    let mut params = vec![Value::text(ctx.graph.id()), Value::text(kind)];
+    params.extend(fparams);
+    Ok(ex
+        .query(&sql, &params)
+        .await?
+        .into_iter()
+        .filter_map(|r| opt_str(&r, 0).map(String::from))
+        .collect())
+}
+
+/// Loads (or reloads after another connection committed) a slot from its vec0 table.
+fn ensure_slot(
+    search: &mut SqliteSearch,
+    conn: &rusqlite::Connection,
+    table: &str,
+    graph: &str,
+    f: &EmbeddingField,
+) -> Result<()> {
+    let v: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+    if search.data_version != Some(v) {
+        search.slots.clear();
+        search.data_version = Some(v);
+    }
+    if search.slots.contains_key(table) {
+        return Ok(());
+    }
+    let mut slot = Slot::new(f.dimensions, f.metric);
+    let mut stmt = conn.prepare(&format!(
+        "SELECT node_id, embedding FROM {} WHERE graph_id = ?",
+        quote_ident(table)
+    ))?;
+    let mut rows = stmt.query([graph])?;
+    let mut buf = vec![0f32; f.dimensions];
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        let blob = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+        if blob.len() != f.dimensions * 4 {
+            continue;
+        }
+        for (k, c) in blob.chunks_exact(4).enumerate() {
+            buf[k] = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        }
+        if f.metric == Metric::Cosine {
+            super::cache::normalize(&mut buf);
+        }
+        slot.upsert(id, &buf);
+    }
+    search.slots.insert(table.to_string(), slot);
+    Ok(())
+}
+
+/// Vector top-`n` of one kind, live nodes (matching `w`) only, nearest first.
+async fn vector_kind<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    q: &VecQuery<'_>,
+    n: usize,
+    w: Option<&Pred>,
+) -> Result<Vec<Hit>> {
+    let f = embedding_field(ctx, kind, q.field)
+        .expect("declaring kind")
+        .clone();
+    let table = ensure_vector_table(ex, ctx, kind, &f).await?;
+    let max_dist = q.min_score.map(|s| q.metric.max_distance(s));
+    let d = ex.dialect();
+    if d == Dialect::Postgres {
+        let now = now_iso();
+        let (filter, fparams) = node_filter(d, w, &now)?;
+        let op = match q.metric {
+            Metric::Cosine => "<=>",
+            Metric::L2 => "<->",
+            Metric::InnerProduct => "<#>",
+        };
+        let mut params = vec![
+            Value::text(&q.raw),
+            Value::text(kind),
+            Value::text(ctx.graph.id()),
+        ];
+        params.extend(fparams);
+        let min = if let Some(m) = max_dist {
+            params.push(Value::text(&q.raw));
+            params.push(Value::Real(m));
+            format!(" AND (v.embedding {op} CAST(? AS vector)) <= ?")
+        } else {
+            String::new()
+        };
+        params.push(Value::Int(n as i64));
+        let sql = d.finish(format!(
+            "SELECT {}, (v.embedding {op} CAST(? AS vector))::float8 AS dist FROM {} v JOIN {} n \
+             ON n.graph_id = v.graph_id AND n.kind = ? AND n.id = v.node_id \
+             WHERE v.graph_id = ?{filter}{min} ORDER BY dist LIMIT ?",
+            node_cols("n"),
+            quote_ident(&table),
+            ctx.tables.nodes
+        ));
+        let rows = match q.ef_search {
+            Some(ef) => atomic!(ex, {
+                ex.execute(&format!("SET LOCAL hnsw.ef_search = {ef}"), &[])
+                    .await?;
+                ex.query(&sql, &params).await
+            })?,
+            None => ex.query(&sql, &params).await?,
+        };
+        return Ok(rows
+            .into_iter()
+            .map(|mut r| {
+                let dist = match r.pop() {
+                    Some(Value::Real(f)) => f,
+                    _ => f64::NAN,
+                };
+                Hit {
+                    kind: kind.to_string(),
+                    id: opt_str(&r, 1).unwrap_or_default().to_string(),
+                    score: q.metric.score(dist),
+                    snippet: None,
+                    row: r,
+                }
+            })
+            .collect());
+    }
+    // SQLite: engine-side exact search; SQL over vec0 while this connection has
+    // uncommitted writes to the table.
+    let allowed = match w {
+        Some(w) => Some(candidates(ex, ctx, kind, w).await?),
+        None => None,
+    };
+    let mut m = n.max(16);
+    loop {
+        let ranked: Vec<(String, f64)> = {
+            let db = ex.sqlite_conn().expect("sqlite executor");
+            if !db.search.dirty(&table) {
+                ensure_slot(&mut db.search, &db.conn, &table, ctx.graph.id(), &f)?;
+                let slot = &db.search.slots[&table];
+                let keep = allowed
+                    .as_ref()
+                    .map(|a| move |i: usize| a.contains(&slot.ids[i]));
+                let top = slot.top(
+                    &q.query,
+                    m,
+                    max_dist.map(|x| x as f32),
+                    keep.as_ref().map(|k| k as &dyn Fn(usize) -> bool),
+                );
+                top.into_iter()
+                    .map(|(i, dd)| (slot.ids[i].clone(), dd as f64))
+                    .collect()
+            } else {
+                let func = if q.metric == Metric::L2 {
+                    "vec_distance_l2"
+                } else {
+                    "vec_distance_cosine"
+                };
+                let sql = format!(
+                    "SELECT node_id, {func}(embedding, vec_f32(?1)) AS d FROM {} WHERE graph_id = ?2 ORDER BY d, node_id LIMIT ?3",
+                    quote_ident(&table)
+                );
+                let mut stmt = db.conn.prepare_cached(&sql)?;
+                let rows = stmt
+                    .query_map(rusqlite::params![q.raw, ctx.graph.id(), m as i64], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
+                    })?;
+                let mut out = Vec::new();
+                for r in rows {
+                    let (id, dd) = r?;
+                    if max_dist.is_some_and(|x| dd > x) {
+                        continue;
+                    }
+                    if allowed.as_ref().is_some_and(|a| !a.contains(&id)) {
+                        continue;
+                    }
+                    out.push((id, dd));
+                }
+                out
+            }
+        };
+        let exhausted = ranked.len() < m;
+        let ids: Vec<String> = ranked.iter().map(|r| r.0.clone()).collect();
+        let mut rows = hydrate(ex, ctx, kind, &ids, None).await?;
+        let hits: Vec<Hit> = ranked
+            .into_iter()
+            .filter_map(|(id, dist)| {
+                rows.remove(&id).map(|row| Hit {
+                    kind: kind.to_string(),
+                    id,
+                    score: q.metric.score(dist),
+                    snippet: None,
+                    row,
+                })
+            })
+            .collect();
+        if hits.len() >= n || exhausted {
+            return Ok(hits.into_iter().take(n).collect());
+        }
+        m *= 4;
+    }
+}
+
+async fn vector_source<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kinds: &[String],
+    q: &VecQuery<'_>,
+    n: usize,
+    w: Option<&Pred>,
+) -> Result<Vec<Hit>> {
+    let mut all = Vec::new();
+    for k in kinds {
+        all.extend(vector_kind(ex, ctx, k, q, n, w).await?);
+    }
+    if kinds.len() > 1 {
+        let desc = q.metric == Metric::Cosine;
+        all.sort_by(|a, b| {
+            let o = if desc {
+                b.score.total_cmp(&a.score)
+            } else {
+                a.score.total_cmp(&b.score)
+            };
+            o.then_with(|| a.kind.cmp(&b.kind))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        all.truncate(n);
+    }
+    Ok(all)
+}
+
+pub async fn vector<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: VectorArgs) -> Result<String> {
+    let limit = positive(a.limit, "limit")?;
+    let offset = offset_of(a.offset)?;
+    let kinds = kinds_of(ctx, &a.kind, a.include_sub_classes)?;
+    let (q, kinds) = vector_query(
+        ex,
+        ctx,
+        &kinds,
+        &a.kind,
+        &a.field_path,
+        &a.query_embedding,
+        a.metric,
+        a.min_score,
+        a.ef_search,
+        "store.search.vector",
+    )?;
+    let hits = vector_source(ex, ctx, &kinds, &q, limit + offset, a.r#where.as_ref()).await?;
+    Ok(hits_json(hits.into_iter().skip(offset).take(limit), |_| {
+        None
+    }))
+}
+
+pub async fn hybrid<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: HybridArgs) -> Result<String> {
+    let limit = positive(a.limit, "limit")?;
+    let offset = offset_of(a.offset)?;
+    let fusion = a.fusion.unwrap_or_default();
+    if let Some(m) = fusion.method.as_deref() {
+        if m != "rrf" {
+            return Err(Error::validation(
+                format!("Unsupported fusion method \"{m}\" (only \"rrf\")"),
+                json!({}),
+            ));
+        }
+    }
+    let rrf_k = fusion.k.unwrap_or(60.0);
+    let weights = fusion.weights.unwrap_or_default();
+    let (wv, wf) = (
+        weights.vector.unwrap_or(1.0),
+        weights.fulltext.unwrap_or(1.0),
+    );
+    let bad = |x: f64| x.is_nan() || x < 0.0;
+    if bad(rrf_k) || rrf_k == 0.0 || bad(wv) || bad(wf) {
+        return Err(Error::validation(
+            "fusion k must be positive and weights non-negative",
+            json!({}),
+        ));
+    }
+    let mode = check_mode(a.fulltext.mode.as_deref())?;
+    check_fulltext_options(ex, a.fulltext.language.as_deref(), "store.search.hybrid")?;
+    let all_kinds = kinds_of(ctx, &a.kind, a.include_sub_classes)?;
+    let (vq, vkinds) = vector_query(
+        ex,
+        ctx,
+        &all_kinds,
+        &a.kind,
+        &a.vector.field_path,
+        &a.vector.query_embedding,
+        a.vector.metric,
+        a.vector.min_score,
+        a.vector.ef_search,
+        "store.search.hybrid.vector",
+    )?;
+    let page = limit + offset;
+    let vk = match a.vector.k {
+        Some(k) => positive(k, "vector.k")?,
+        None => page * 4,
+    };
+    let fk = match a.fulltext.k {
+        Some(k) => positive(k, "fulltext.k")?,
+        None => page * 4,
+    };
+    let w = a.r#where.as_ref();
+    let vhits = vector_source(ex, ctx, &vkinds, &vq, vk, w).await?;
+    let fq = FtQuery {
+        query: &a.fulltext.query,
+        mode,
+        language: a.fulltext.language.as_deref(),
+        min_score: a.fulltext.min_score,
+        snippets: a.fulltext.include_snippets,
+    };
+    let fhits = fulltext_source(ex, ctx, &all_kinds, &fq, fk, w).await?;
+
+    struct Fused {
+        hit: Hit,
+        v: Option<(f64, usize)>,
+        f: Option<(f64, usize, Option<String>)>,
+    }
+    let mut fused: HashMap<(String, String), Fused> = HashMap::new();
+    for (i, h) in vhits.into_iter().enumerate() {
+        let rank = i + 1;
+        let key = (h.kind.clone(), h.id.clone());
+        let score = h.score;
+        let e = fused.entry(key).or_insert(Fused {
+            hit: Hit { score: 0.0, ..h },
+            v: None,
+            f: None,
+        });
+        e.hit.score += wv / (rrf_k + rank as f64);
+        e.v = Some((score, rank));
+    }
+    for (i, h) in fhits.into_iter().enumerate() {
+        let rank = i + 1;
+        let key = (h.kind.clone(), h.id.clone());
+        let (score, snippet) = (h.score, h.snippet.clone());
+        let e = fused.entry(key).or_insert(Fused {
+            hit: Hit {
+                score: 0.0,
+                snippet: None,
+                ..h
+            },
+            v: None,
+            f: None,
+        });
+        e.hit.score += wf / (rrf_k + rank as f64);
+        e.f = Some((score, rank, snippet));
+    }
+    let mut ranked: Vec<Fused> = fused.into_values().collect();
+    ranked.sort_by(|a, b| cmp_desc(&a.hit, &b.hit));
+    let mut subs: HashMap<(String, String), String> = HashMap::new();
+    let mut hits = Vec::new();
+    for e in ranked.into_iter().skip(offset).take(limit) {
+        let mut parts = Vec::new();
+        if let Some((s, r)) = e.v {
+            parts.push(format!("\"vector\":{{\"score\":{},\"rank\":{r}}}", num(s)));
+        }
+        if let Some((s, r, snip)) = e.f {
+            let mut x = format!("\"fulltext\":{{\"score\":{},\"rank\":{r}", num(s));
+            if let Some(sn) = snip {
+                x.push_str(",\"snippet\":");
+                push_json_str(&mut x, &sn);
+            }
+            x.push('}');
+            parts.push(x);
+        }
+        subs.insert((e.hit.kind.clone(), e.hit.id.clone()), parts.join(","));
+        hits.push(e.hit);
+    }
+    Ok(hits_json(hits.into_iter(), |h| {
+        subs.get(&(h.kind.clone(), h.id.clone()))
+            .filter(|s| !s.is_empty())
+            .cloned()
+    }))
+}
+
+/// `rebuildFulltext(kind?)`: rewrites every fulltext document of the kind(s) from the
+/// live nodes' props, and clears rows of kinds without searchable fields.
+pub async fn rebuild_fulltext<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: RebuildArgs,
+) -> Result<String> {
+    let kinds: Vec<String> = match &a.kind {
+        Some(k) => {
+            ctx.graph.node(k)?;
+            vec![k.clone()]
+        }
+        None => ctx.graph.spec.nodes.keys().cloned().collect(),
+    };
+    let page = match a.page_size {
+        Some(p) => positive(p, "pageSize")?,
+        None => 500,
+    };
+    let d = ex.dialect();
+    let g = ctx.graph.id().to_string();
+    let (mut processed, mut upserted, mut cleared) = (0usize, 0usize, 0usize);
+    let mut rebuilt = Vec::new();
+    atomic!(ex, {
+        for kind in &kinds {
+            let spec = &ctx.graph.spec.nodes[kind];
+            let sql = d.finish(format!(
+                "DELETE FROM {} WHERE graph_id = ? AND node_kind = ?",
+                ctx.tables.fulltext
+            ));
+            ex.execute(&sql, &[Value::text(&g), Value::text(kind)])
+                .await?;
+            if spec.searchable.is_empty() {
+                continue;
+            }
+            rebuilt.push(kind.clone());
+            let mut after = String::new();
+            loop {
+                let sql = d.finish(format!(
+                    "SELECT id, props FROM {} WHERE graph_id = ? AND kind = ? AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+                    ctx.tables.nodes
+                ));
+                let rows = ex
+                    .query(
+                        &sql,
+                        &[
+                            Value::text(&g),
+                            Value::text(kind),
+                            Value::text(&after),
+                            Value::Int(page as i64),
+                        ],
+                    )
+                    .await?;
+                if rows.is_empty() {
+                    break;
+                }
+                let items: Vec<(String, String)> = rows
+                    .iter()
+                    .map(|r| {
+                        (
+                            opt_str(r, 0).unwrap_or_default().to_string(),
+                            opt_str(r, 1).unwrap_or("{}").to_string(),
+                        )
+                    })
+                    .collect();
+                processed += items.len();
+                let lang = &spec.searchable[0].language;
+                let mut docs = Vec::new();
+                for (id, props) in &items {
+                    let parsed = serde_json::from_str(props).unwrap_or_default();
+                    match super::document(&spec.searchable, &parsed) {
+                        Some(doc) => docs.push((id.clone(), doc)),
+                        None => cleared += 1,
+                    }
+                }
+                upserted += docs.len();
+                super::write_fulltext(ex, ctx, kind, lang, &docs, &[], true, &now_iso()).await?;
+                after = items.last().map(|x| x.0.clone()).unwrap_or_default();
+                if rows.len() < page {
+                    break;
+                }
+            }
+        }
+        Ok::<(), Error>(())
+    })?;
+    Ok(json!({
+        "kinds": rebuilt, "processed": processed, "upserted": upserted, "cleared": cleared,
+        "skipped": 0, "skippedIds": [], "skippedTruncated": false
+    })
+    .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts5_query;
+
+    #[test]
+    fn websearch_translation() {
+        assert_eq!(fts5_query("graph db", "websearch"), "\"graph\" \"db\"");
+        assert_eq!(
+            fts5_query("-x \"a b\" or c", "websearch"),
+            "\"a b\" OR \"c\""
+        );
+        assert_eq!(fts5_query("a -b", "websearch"), "\"a\" NOT \"b\"");
+        assert_eq!(fts5_query(" a  b ", "plain"), "\"a\" \"b\"");
+    }
+}

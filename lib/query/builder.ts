@@ -1,0 +1,1477 @@
+// The fluent query builder. Builder calls and predicate lambdas become a plain
+// JSON AST whose values sit in parameter slots; the engine compiles the AST to
+// one SQL statement (cached by shape), runs it and returns all rows in one
+// crossing. The select callback runs once against a recording proxy (smart
+// selection: only the touched columns are read) and then once per row.
+
+import type { GraphBackend, TxToken } from "../backend.js";
+import type { GraphDef, TemporalMode } from "../core.js";
+import { unwrap } from "../core.js";
+import { ConfigurationError, EndpointError, KindNotFoundError, UnsupportedPredicateError, ValidationError } from "../errors.js";
+import { FieldAccessor, ParameterRef, Predicate, type FieldRefAst, type PredicateAst } from "../predicates.js";
+import { valueTypeOf } from "../schema.js";
+import type {
+  EdgeAccessor,
+  EdgeAliasEntry,
+  EdgeAliasMap,
+  EdgeKinds,
+  EdgeTypeOf,
+  ExtraAliasMap,
+  NodeAccessor,
+  NodeAliasEntry,
+  NodeAliasMap,
+  NodeKinds,
+  NodeTypeOf,
+  OrderableField,
+  PaginatedResult,
+  PaginateOptions,
+  RecursiveAliasName,
+  RecursiveTraversalOptions,
+  SelectContext,
+  SortDirection,
+  StreamOptions,
+  TraversalDirection,
+  TraversalExpansion,
+  UniqueAlias,
+} from "./types.js";
+
+export const MAX_RECURSIVE_DEPTH = 10;
+export const MAX_EXPLICIT_RECURSIVE_DEPTH = 1000;
+
+// ---- environment and state ------------------------------------------------
+
+/** @internal What a store hands the builder. */
+export interface QueryEnv {
+  readonly graph: GraphDef;
+  readonly backend: GraphBackend;
+  readonly handle: number | Promise<number>;
+  readonly tx?: TxToken;
+}
+
+type Entity = "node" | "edge" | "depth" | "path";
+interface AliasInfo {
+  entity: Entity;
+  kinds: string[];
+  optional: boolean;
+  /** Declared through fromDynamic/traverseDynamic/toDynamic: accessor is `.field(name)`. */
+  dynamic?: boolean;
+  /** Edges of a recursive hop are not projected. */
+  hidden?: boolean;
+}
+
+interface HopState {
+  edgeAlias: string;
+  edgeKind: string;
+  direction: TraversalDirection;
+  optional: boolean;
+  from?: string;
+  nodeAlias: string;
+  nodeKind: string;
+  includeSubClasses: boolean;
+  recursive?: { minHops: number; maxHops?: number; cyclePolicy?: string; depthAlias?: string; pathAlias?: string };
+}
+
+interface OrderState {
+  alias: string;
+  field: FieldRefAst;
+  desc: boolean;
+}
+
+/** @internal */
+export interface State {
+  start?: { alias: string; kind: string; includeSubClasses: boolean };
+  hops: HopState[];
+  where: { alias: string; pred: PredicateAst }[];
+  orderBy: OrderState[];
+  limit?: number;
+  offset?: number;
+  temporal?: { mode: TemporalMode; asOf?: string };
+  groupBy: { alias: string; field: FieldRefAst }[];
+  having: HavingSpec[];
+  aliases: Record<string, AliasInfo>;
+}
+
+const EMPTY: State = { hops: [], where: [], orderBy: [], groupBy: [], having: [], aliases: {} };
+
+const ALIAS_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const RESERVED = new Set(
+  "select from where and or not in is null true false as on join left right inner outer cross full group by order having limit offset union all intersect except distinct case when then else end exists between like create table drop insert update delete into values set index view with recursive".split(" "),
+);
+
+function checkAlias(alias: string, state: State): void {
+  if (typeof alias !== "string" || !ALIAS_RE.test(alias)) {
+    throw new ValidationError(
+      `Invalid alias "${alias}": must start with a letter or underscore, contain only letters, digits, and underscores, and be at most 63 characters`,
+      { issues: [{ path: "alias", message: `"${alias}" is not a valid SQL identifier` }] },
+    );
+  }
+  if (alias.toLowerCase().startsWith("cte_")) {
+    throw new ValidationError(`Invalid alias "${alias}": aliases starting with "cte_" are reserved for internal use`, {
+      issues: [{ path: "alias", message: `"${alias}" conflicts with internal CTE naming` }],
+    });
+  }
+  if (RESERVED.has(alias.toLowerCase())) {
+    throw new ValidationError(`Invalid alias "${alias}": "${alias}" is a reserved SQL keyword`, {
+      issues: [{ path: "alias", message: `"${alias}" is a reserved SQL keyword` }],
+    });
+  }
+  if (alias in state.aliases) {
+    throw new ValidationError(`Alias "${alias}" is already in use`, { issues: [{ path: "alias", message: `"${alias}" is already in use` }] });
+  }
+}
+
+function aliasOf(state: State, alias: string, entities: Entity[]): AliasInfo {
+  const info = Object.prototype.hasOwnProperty.call(state.aliases, alias) ? state.aliases[alias] : undefined;
+  if (!info || !entities.includes(info.entity)) {
+    throw new ValidationError(`Unknown ${entities[0]} alias "${alias}"`, {
+      issues: [{ path: "alias", message: `"${alias}" is not a ${entities.join("/")} alias of this query` }],
+    });
+  }
+  return info;
+}
+
+function subKinds(graph: GraphDef, kind: string): string[] {
+  const parents = new Map<string, string[]>();
+  for (const r of graph.ontology) {
+    const meta = typeof r.metaEdge === "string" ? r.metaEdge : r.metaEdge.name;
+    if (meta !== "subClassOf") continue;
+    const from = typeof r.from === "string" ? r.from : r.from.kind;
+    const to = typeof r.to === "string" ? r.to : r.to.kind;
+    parents.set(from, [...(parents.get(from) ?? []), to]);
+  }
+  const isSub = (k: string, seen = new Set<string>()): boolean => {
+    if (k === kind) return true;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return (parents.get(k) ?? []).some((p) => isSub(p, seen));
+  };
+  return Object.keys(graph.nodes).filter((k) => isSub(k));
+}
+
+function shapeOf(env: QueryEnv, info: AliasInfo): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of info.kinds) {
+    const reg = info.entity === "edge" ? env.graph.edges[k] : env.graph.nodes[k];
+    const shape = (reg?.type.schema as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
+    for (const [f, s] of Object.entries(shape)) if (!(f in out)) out[f] = s;
+  }
+  return out;
+}
+
+const DISCRIMINATORS: Record<string, string[]> = {
+  string: ["string"],
+  number: ["number"],
+  date: ["date", "string"],
+  array: ["array"],
+  object: ["object"],
+  embedding: ["embedding"],
+};
+
+function dynamicAccessor(env: QueryEnv, info: AliasInfo, alias: string): Record<string, unknown> {
+  const shape = shapeOf(env, info);
+  const system = info.entity === "edge" ? ["id", "kind", "fromId", "toId"] : ["id", "kind"];
+  const out: Record<string, unknown> = {};
+  for (const s of system) out[s] = new FieldAccessor({ system: s, path: [], valueType: "string" }, undefined);
+  out.field = (name: string) => {
+    if (!Object.prototype.hasOwnProperty.call(shape, name)) {
+      throw new ValidationError(`Unknown field "${name}" on alias "${alias}"`, {
+        issues: [{ path: name, message: `"${name}" is not declared on ${info.kinds.join(" | ")}` }],
+      });
+    }
+    const vt = valueTypeOf(shape[name]);
+    const acc = new FieldAccessor({ path: [name], valueType: vt }, shape[name]);
+    for (const [method, allowed] of Object.entries(DISCRIMINATORS)) {
+      Object.defineProperty(acc, method, {
+        value: () => {
+          if (!allowed.includes(vt) && vt !== "unknown") {
+            throw new TypeError(`Field "${name}" on "${alias}" is a ${vt} field, not ${method === "array" || method === "object" ? "an" : "a"} ${method}`);
+          }
+          return acc;
+        },
+      });
+    }
+    return acc;
+  };
+  return out;
+}
+
+function entityAccessorFor(env: QueryEnv, info: AliasInfo, alias: string): Record<string, FieldAccessor> {
+  if (info.dynamic) return dynamicAccessor(env, info, alias) as Record<string, FieldAccessor>;
+  const shape = shapeOf(env, info);
+  const system = info.entity === "edge" ? ["id", "kind", "fromId", "toId"] : ["id", "kind"];
+  return new Proxy({} as Record<string, FieldAccessor>, {
+    get(_t, name) {
+      if (typeof name !== "string") return undefined;
+      if (system.includes(name)) return new FieldAccessor({ system: name, path: [], valueType: "string" }, undefined);
+      if (!Object.prototype.hasOwnProperty.call(shape, name)) {
+        if (name === "then" || name === "toJSON") return undefined;
+        throw new ValidationError(`Unknown field "${name}" on alias "${alias}"`, {
+          issues: [{ path: name, message: `"${name}" is not declared on ${info.kinds.join(" | ")}` }],
+        });
+      }
+      return new FieldAccessor({ path: [name], valueType: valueTypeOf(shape[name]) }, shape[name]);
+    },
+  });
+}
+
+function fieldRefFor(env: QueryEnv, info: AliasInfo, alias: string, field: string): FieldRefAst {
+  const system = info.entity === "edge" ? ["id", "kind", "fromId", "toId", "from_id", "to_id"] : ["id", "kind"];
+  if (system.includes(field)) return { system: field === "from_id" ? "fromId" : field === "to_id" ? "toId" : field, path: [], valueType: "string" };
+  const shape = shapeOf(env, info);
+  if (!Object.prototype.hasOwnProperty.call(shape, field)) {
+    throw new ValidationError(`Unknown field "${field}" on alias "${alias}"`, {
+      issues: [{ path: field, message: `"${field}" is not declared on ${info.kinds.join(" | ")}` }],
+    });
+  }
+  return { path: [field], valueType: valueTypeOf(shape[field]) };
+}
+
+// ---- AST with parameter slots ----------------------------------------------
+
+type Slot = { $: number };
+
+class Slots {
+  values: unknown[] = [];
+  params = new Map<string, { indexes: number[]; list: boolean }>();
+  add(v: unknown, list = false): Slot {
+    const i = this.values.length;
+    if (v instanceof ParameterRef) {
+      const p = this.params.get(v.name) ?? { indexes: [], list };
+      if (p.list !== list) {
+        throw new ConfigurationError(`Parameter "${v.name}" used both as an in()/notIn() list and as a scalar value`, {
+          conflictingParameters: [v.name],
+        });
+      }
+      p.indexes.push(i);
+      this.params.set(v.name, p);
+      this.values.push(undefined);
+    } else {
+      this.values.push(v instanceof Date ? v.toISOString() : v);
+    }
+    return { $: i };
+  }
+}
+
+function jsType(v: unknown): string {
+  return typeof v === "number" ? "number" : typeof v === "boolean" ? "boolean" : "string";
+}
+
+function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: QueryEnv): unknown {
+  switch (p.type) {
+    case "and":
+    case "or":
+      return { type: p.type, preds: p.preds.map((q) => predAst(q, slots, env)) };
+    case "not":
+      return { type: "not", pred: predAst(p.pred, slots, env) };
+    case "exists":
+      return { type: "exists", negated: p.negated, query: queryAst(env, p.state, slots, p.select) };
+    case "inSubquery":
+      return {
+        type: "inSubquery",
+        alias: p.alias,
+        field: p.field,
+        negated: p.negated,
+        query: queryAst(env, p.state, slots, p.select),
+      };
+    case "cmp": {
+      const field = { ...p.field };
+      const value = p.value;
+      if (field.valueType === "unknown" && value !== undefined && !(value instanceof ParameterRef) && !Array.isArray(value)) {
+        if (typeof value === "number") field.valueType = "number";
+        else if (typeof value === "boolean") field.valueType = "boolean";
+      }
+      const out: Record<string, unknown> = { type: "cmp", field, op: p.op };
+      if (p.op === "in" || p.op === "notIn") {
+        if (value instanceof ParameterRef) {
+          out.value = slots.add(value, true);
+          out.listType = field.valueType;
+        } else {
+          const list = value as unknown[];
+          if (list.some((x) => x instanceof ParameterRef)) {
+            throw new UnsupportedPredicateError("param() cannot be an element of a literal list; bind the whole list with in(param(name))", {});
+          }
+          const types = new Set(list.map(jsType));
+          if (types.size > 1) throw new UnsupportedPredicateError(`Mixed value types in ${p.op}() list`, { operator: p.op });
+          out.listType = types.size === 1 ? [...types][0] : field.valueType;
+          out.value = slots.add(list);
+        }
+        return out;
+      }
+      if (value !== undefined) out.value = slots.add(value);
+      if (p.value2 !== undefined) out.value2 = slots.add(p.value2);
+      return out;
+    }
+  }
+}
+
+/** The JSON AST of a query (values in `slots`). */
+function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  if (!state.start) throw new ValidationError("A query needs from() before anything else", { issues: [{ path: "from", message: "missing" }] });
+  const hops = state.hops.map((h) => ({
+    edgeAlias: h.edgeAlias,
+    edgeKind: h.edgeKind,
+    direction: h.direction,
+    optional: h.optional,
+    ...(h.from ? { from: h.from } : {}),
+    nodeAlias: h.nodeAlias,
+    nodeKind: { kind: h.nodeKind, includeSubClasses: h.includeSubClasses },
+    ...(h.recursive ? { recursive: h.recursive } : {}),
+  }));
+  const where = state.where.map((w) => ({ alias: w.alias, pred: predAst(w.pred, slots, env) }));
+  const ast: Record<string, unknown> = {
+    start: { alias: state.start.alias, kind: { kind: state.start.kind, includeSubClasses: state.start.includeSubClasses } },
+    hops,
+    where,
+    select: select.map((s) => ({ alias: s.alias, col: s.col, ...(s.path ? { path: s.path } : {}), ...(s.valueType ? { valueType: s.valueType } : {}), ...(s.agg ? { agg: s.agg } : {}) })),
+  };
+  if (state.groupBy.length > 0) ast.groupBy = state.groupBy;
+  const mode = state.temporal?.mode ?? env.graph.defaults.temporalMode ?? "current";
+  ast.temporal = { mode, ...(state.temporal?.asOf !== undefined ? { asOf: slots.add(state.temporal.asOf) } : {}) };
+  return Object.assign(ast, extra);
+}
+
+// ---- smart selection -------------------------------------------------------
+
+/** @internal One output column. */
+export interface SelectItem {
+  alias: string;
+  col: string;
+  path?: string[];
+  valueType?: string;
+  agg?: string;
+}
+
+const NODE_META = ["version", "validFrom", "validTo", "createdAt", "updatedAt", "deletedAt"] as const;
+const EDGE_META = ["validFrom", "validTo", "createdAt", "updatedAt", "deletedAt"] as const;
+
+interface AliasNeed {
+  full: boolean;
+  system: Set<string>;
+  meta: Set<string>;
+  props: Set<string>;
+}
+
+const PROXY_ALIAS = Symbol("tg.alias");
+
+function placeholder(valueType: string): unknown {
+  switch (valueType) {
+    case "number":
+      return 0;
+    case "boolean":
+      return false;
+    case "array":
+    case "embedding":
+      return [];
+    case "object":
+      return {};
+    default:
+      return "";
+  }
+}
+
+/** Runs the select callback against recording proxies; returns what each alias needs. */
+function trackSelect(env: QueryEnv, state: State, fn: (ctx: never) => unknown): Map<string, AliasNeed> | undefined {
+  const needs = new Map<string, AliasNeed>();
+  const need = (alias: string) => {
+    let n = needs.get(alias);
+    if (!n) needs.set(alias, (n = { full: false, system: new Set(), meta: new Set(), props: new Set() }));
+    return n;
+  };
+  const proxies = new Map<object, string>();
+  const ctx: Record<string, unknown> = {};
+  for (const [alias, info] of Object.entries(state.aliases)) {
+    if (info.hidden) continue;
+    if (info.entity === "depth" || info.entity === "path") {
+      Object.defineProperty(ctx, alias, {
+        enumerable: true,
+        get: () => {
+          need(alias).full = true;
+          return info.entity === "depth" ? 0 : [];
+        },
+      });
+      continue;
+    }
+    const shape = shapeOf(env, info);
+    const system = info.entity === "edge" ? ["id", "kind", "fromId", "toId"] : ["id", "kind"];
+    const metaKeys: readonly string[] = info.entity === "edge" ? EDGE_META : NODE_META;
+    const metaProxy = new Proxy(
+      {},
+      {
+        get(_t, k) {
+          if (typeof k !== "string") return undefined;
+          if (metaKeys.includes(k)) need(alias).meta.add(k);
+          return k === "version" ? 0 : "";
+        },
+        ownKeys() {
+          for (const k of metaKeys) need(alias).meta.add(k);
+          return [...metaKeys];
+        },
+        getOwnPropertyDescriptor: () => ({ enumerable: true, configurable: true }),
+      },
+    );
+    proxies.set(metaProxy, `${alias}.meta`);
+    const proxy = new Proxy(
+      {},
+      {
+        get(_t, k) {
+          if (k === PROXY_ALIAS) return alias;
+          if (typeof k !== "string") return undefined;
+          const n = need(alias);
+          if (system.includes(k)) {
+            n.system.add(k);
+            return "";
+          }
+          if (k === "meta") return metaProxy;
+          if (Object.prototype.hasOwnProperty.call(shape, k)) {
+            n.props.add(k);
+            return placeholder(valueTypeOf(shape[k]));
+          }
+          return undefined;
+        },
+        has: (_t, k) => typeof k === "string" && (system.includes(k) || k === "meta" || k in shape),
+        ownKeys() {
+          need(alias).full = true;
+          return [];
+        },
+      },
+    );
+    proxies.set(proxy, alias);
+    Object.defineProperty(ctx, alias, { enumerable: true, value: proxy });
+  }
+  let result: unknown;
+  try {
+    result = fn(ctx as never);
+  } catch {
+    return undefined;
+  }
+  // Whole aliases (or whole meta objects) returned as values need every column.
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, depth: number) => {
+    if (v === null || typeof v !== "object" || seen.has(v) || depth > 8) return;
+    const tag = proxies.get(v);
+    if (tag !== undefined) {
+      if (tag.endsWith(".meta")) {
+        const alias = tag.slice(0, -5);
+        const info = state.aliases[alias]!;
+        for (const k of info.entity === "edge" ? EDGE_META : NODE_META) need(alias).meta.add(k);
+      } else need(tag).full = true;
+      return;
+    }
+    seen.add(v);
+    if (Array.isArray(v)) v.forEach((x) => walk(x, depth + 1));
+    else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) walk(x, depth + 1);
+  };
+  walk(result, 0);
+  return needs;
+}
+
+type Decoder = (row: unknown[], ctx: Record<string, unknown>) => void;
+
+interface Projection {
+  items: SelectItem[];
+  decode: Decoder[];
+}
+
+const u = (v: unknown) => (v === null ? undefined : v);
+
+/** A single extracted prop: SQL NULL = key absent; a stored JSON null arrives as `{"$null":1}`. */
+function fromProp(v: unknown): unknown {
+  if (v === null) return undefined;
+  if (typeof v === "object" && (v as { $null?: unknown }).$null === 1 && Object.keys(v as object).length === 1) return null;
+  return v;
+}
+
+function project(env: QueryEnv, state: State, needs: Map<string, AliasNeed> | undefined): Projection {
+  const items: SelectItem[] = [];
+  const decode: Decoder[] = [];
+  for (const [alias, info] of Object.entries(state.aliases)) {
+    if (info.hidden) continue;
+    const n = needs === undefined ? { full: true, system: new Set<string>(), meta: new Set<string>(), props: new Set<string>() } : needs.get(alias);
+    if (!n) continue;
+    const at = items.length;
+    if (info.entity === "depth" || info.entity === "path") {
+      items.push({ alias, col: info.entity });
+      decode.push((row, ctx) => {
+        const v = row[at];
+        ctx[alias] = info.entity === "depth" ? v ?? undefined : v === null || v === undefined ? undefined : String(v).split("|").filter((s) => s !== "");
+      });
+      continue;
+    }
+    const edge = info.entity === "edge";
+    const metaKeys: readonly string[] = edge ? EDGE_META : NODE_META;
+    if (n.full) {
+      const cols = edge ? ["id", "kind", "fromId", "toId", "props", ...EDGE_META] : ["id", "kind", "props", ...NODE_META];
+      for (const c of cols) items.push({ alias, col: c });
+      decode.push((row, ctx) => {
+        const id = row[at];
+        if (id === null) return void (ctx[alias] = undefined);
+        const meta: Record<string, unknown> = {};
+        const base = edge ? at + 5 : at + 3;
+        metaKeys.forEach((k, i) => (meta[k] = u(row[base + i])));
+        const props = (row[edge ? at + 4 : at + 2] ?? {}) as Record<string, unknown>;
+        ctx[alias] = edge
+          ? { id, kind: row[at + 1], fromId: row[at + 2], toId: row[at + 3], meta, ...props }
+          : { kind: row[at + 1], id, meta, ...props };
+      });
+      continue;
+    }
+    // Partial: id always (it tells a missed optional join from a hit).
+    const system = ["id", ...[...n.system].filter((s) => s !== "id")];
+    const meta = [...n.meta];
+    const props = [...n.props];
+    const shape = shapeOf(env, info);
+    for (const s of system) items.push({ alias, col: s });
+    for (const m of meta) items.push({ alias, col: m });
+    for (const p of props) items.push({ alias, col: "prop", path: [p] });
+    decode.push((row, ctx) => {
+      const id = row[at];
+      if (id === null) return void (ctx[alias] = undefined);
+      const o: Record<string, unknown> = {};
+      let i = at;
+      for (const s of system) o[s] = row[i++];
+      if (meta.length > 0) {
+        const m: Record<string, unknown> = {};
+        for (const k of meta) m[k] = u(row[i++]);
+        o.meta = m;
+      }
+      for (const p of props) {
+        const v = row[i++];
+        o[p] = fromProp(v);
+      }
+      ctx[alias] = o;
+    });
+  }
+  return { items, decode };
+}
+
+// ---- running ---------------------------------------------------------------
+
+async function handleOf(env: QueryEnv): Promise<number> {
+  return await env.handle;
+}
+
+// Plan ids the engine handed out, per backend and graph handle, by shape.
+const planIds = new WeakMap<GraphBackend, Map<string, number>>();
+
+async function runQuery(env: QueryEnv, shape: string, params: unknown[]): Promise<unknown> {
+  const handle = await handleOf(env);
+  let ids = planIds.get(env.backend);
+  if (!ids) planIds.set(env.backend, (ids = new Map()));
+  const key = `${handle}\u0000${shape}`;
+  let plan = ids.get(key);
+  if (plan === undefined) {
+    // Compiles once (validation errors surface here, before any SQL runs); later calls send only the id.
+    plan = (await env.backend.call(handle, "prepareQuery", { shape }, env.tx)) as number;
+    if (ids.size > 4096) ids.clear();
+    ids.set(key, plan);
+  }
+  return env.backend.call(handle, "query", { plan, params }, env.tx);
+}
+
+function compileSync(env: QueryEnv, shape: string, params: unknown[]): { sql: string; params: unknown[] } {
+  const backend = env.backend as GraphBackend & { compileQuery?: (h: number, args: string) => string };
+  if (typeof env.handle !== "number") {
+    throw new ConfigurationError("toSQL() needs a registered store; await createStoreWithSchema() first", {});
+  }
+  if (typeof backend.compileQuery !== "function") {
+    throw new ConfigurationError("Cannot convert to SQL: the backend does not support compiling queries", {});
+  }
+  return JSON.parse(backend.compileQuery(env.handle, JSON.stringify({ shape, params }))) as { sql: string; params: unknown[] };
+}
+
+function bindParams(template: Slots, bindings: Record<string, unknown> | undefined): unknown[] {
+  const values = template.values.slice();
+  const given = bindings ?? {};
+  const unexpected = Object.keys(given).filter((k) => !template.params.has(k));
+  if (unexpected.length > 0) {
+    throw new ConfigurationError(`Unexpected bindings provided: ${unexpected.map((n) => `"${n}"`).join(", ")}`, { unexpectedBindings: unexpected });
+  }
+  for (const [name, p] of template.params) {
+    const v = Object.prototype.hasOwnProperty.call(given, name) ? given[name] : undefined;
+    if (v === undefined) throw new ConfigurationError(`Missing binding for parameter "${name}"`, { parameterName: name });
+    if (v === null) throw new ConfigurationError("Parameter value must not be null (use undefined-based patterns instead)", { parameterName: name, valueType: "null" });
+    if (p.list && !Array.isArray(v)) throw new ConfigurationError(`Parameter "${name}" must be an array for in()/notIn()`, { parameterName: name });
+    const bound = Array.isArray(v) ? v.map((x) => (x instanceof Date ? x.toISOString() : x)) : v instanceof Date ? v.toISOString() : v;
+    if (!p.list && typeof bound === "object") throw new ConfigurationError(`Unsupported parameter value type: object`, { parameterName: name, actualType: "object" });
+    for (const i of p.indexes) values[i] = bound;
+  }
+  return values;
+}
+
+// ---- cursors ---------------------------------------------------------------
+
+interface CursorData {
+  v: 1;
+  d: "f" | "b";
+  vals: unknown[];
+  cols: string[];
+}
+function encodeCursor(c: CursorData): string {
+  return Buffer.from(JSON.stringify(c), "utf8").toString("base64url");
+}
+function decodeCursor(s: string, cols: string[]): CursorData {
+  let c: CursorData;
+  try {
+    c = JSON.parse(Buffer.from(s, "base64url").toString("utf8")) as CursorData;
+  } catch {
+    throw new ValidationError("Invalid cursor", { issues: [{ path: "cursor", message: "not a cursor produced by paginate()" }] });
+  }
+  if (c?.v !== 1 || !Array.isArray(c.vals) || JSON.stringify(c.cols) !== JSON.stringify(cols)) {
+    throw new ValidationError("Cursor does not match this query's orderBy", { issues: [{ path: "cursor", message: "orderBy columns differ" }] });
+  }
+  return c;
+}
+
+// ---- builders --------------------------------------------------------------
+
+type AnyFn = (ctx: never) => unknown;
+
+function withState(state: State, patch: Partial<State>): State {
+  return { ...state, ...patch };
+}
+
+function temporalState(mode: TemporalMode, asOf?: string | Date): State["temporal"] {
+  const modes: TemporalMode[] = ["current", "asOf", "includeEnded", "includeTombstones"];
+  if (!modes.includes(mode)) throw new ValidationError(`Unknown temporal mode "${mode}"`, { issues: [{ path: "mode", message: "unknown" }] });
+  const at = asOf instanceof Date ? asOf.toISOString() : asOf;
+  if (mode === "asOf" && at === undefined) {
+    throw new ValidationError('temporal("asOf") requires a timestamp', { issues: [{ path: "asOf", message: "required" }] }, {
+      suggestion: 'Use .temporal("asOf", "2024-01-15T10:00:00.000Z") or .temporal("current") for current time.',
+    });
+  }
+  if (mode !== "asOf" && at !== undefined) {
+    throw new ValidationError(`temporal("${mode}") does not take an asOf timestamp`, { issues: [{ path: "asOf", message: "only valid with asOf" }] });
+  }
+  if (at !== undefined && Number.isNaN(Date.parse(at))) {
+    throw new ValidationError(`Invalid asOf timestamp: ${at}`, { issues: [{ path: "asOf", message: "not an ISO-8601 instant" }] });
+  }
+  return { mode, ...(at !== undefined ? { asOf: at } : {}) };
+}
+
+function nonNegInt(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 0) throw new ValidationError(`${what} must be a non-negative integer`, { issues: [{ path: what, message: "invalid" }] });
+  return n;
+}
+
+export class QueryBuilder<
+  G extends GraphDef = GraphDef,
+  NA extends NodeAliasMap = {},
+  EA extends EdgeAliasMap = {},
+  XA extends ExtraAliasMap = {},
+> {
+  /** @internal */ readonly env: QueryEnv;
+  /** @internal */ readonly state: State;
+
+  /** @internal */
+  constructor(env: QueryEnv, state: State = EMPTY) {
+    this.env = env;
+    this.state = state;
+  }
+
+  from<K extends NodeKinds<G>, A extends string>(
+    kind: K,
+    alias: UniqueAlias<A, NA & EA & XA>,
+    options: { includeSubClasses?: boolean } = {},
+  ): QueryBuilder<G, NA & { [P in A]: NodeAliasEntry<NodeTypeOf<G, K>, false> }, EA, XA> {
+    if (this.state.start) throw new ValidationError("from() may be called only once per query", { issues: [{ path: "from", message: "repeated" }] });
+    checkAlias(alias, this.state);
+    if (!Object.prototype.hasOwnProperty.call(this.env.graph.nodes, kind)) throw new KindNotFoundError(kind, "node", { graphId: this.env.graph.id });
+    const inc = options.includeSubClasses ?? false;
+    const kinds = inc ? subKinds(this.env.graph, kind) : [kind];
+    return new QueryBuilder(this.env, {
+      ...this.state,
+      start: { alias, kind, includeSubClasses: inc },
+      aliases: { ...this.state.aliases, [alias]: { entity: "node", kinds, optional: false } },
+    });
+  }
+
+  /** `from` for a kind known only at run time. */
+  fromDynamic<A extends string>(kind: string, alias: A, options: { includeSubClasses?: boolean } = {}): QueryBuilder<G, NA & { [P in A]: NodeAliasEntry }, EA, XA> {
+    const q = (this as unknown as QueryBuilder<G>).from(kind as never, alias as never, options);
+    return markDynamic(q as unknown as QueryBuilder, alias) as never;
+  }
+
+  whereNode<A extends keyof NA & string>(alias: A, fn: (n: NodeAccessor<NA[A]["type"]>) => Predicate): QueryBuilder<G, NA, EA, XA> {
+    const info = aliasOf(this.state, alias, ["node"]);
+    const pred = fn(entityAccessorFor(this.env, info, alias) as never);
+    return new QueryBuilder(this.env, withState(this.state, { where: [...this.state.where, { alias, pred: predOf(pred) }] }));
+  }
+
+  whereEdge<A extends keyof EA & string>(alias: A, fn: (e: EdgeAccessor<EA[A]["type"]>) => Predicate): QueryBuilder<G, NA, EA, XA> {
+    const info = aliasOf(this.state, alias, ["edge"]);
+    const pred = fn(entityAccessorFor(this.env, info, alias) as never);
+    return new QueryBuilder(this.env, withState(this.state, { where: [...this.state.where, { alias, pred: predOf(pred) }] }));
+  }
+
+  traverse<K extends EdgeKinds<G>, A extends string>(
+    edgeKind: K,
+    alias: UniqueAlias<A, NA & EA & XA>,
+    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string } = {},
+  ): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<EdgeTypeOf<G, K>, false> }, XA, false> {
+    return this.#traverse(edgeKind, alias, options, false) as never;
+  }
+
+  optionalTraverse<K extends EdgeKinds<G>, A extends string>(
+    edgeKind: K,
+    alias: UniqueAlias<A, NA & EA & XA>,
+    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string } = {},
+  ): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<EdgeTypeOf<G, K>, true> }, XA, true> {
+    return this.#traverse(edgeKind, alias, options, true) as never;
+  }
+
+  traverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry }, XA, false> {
+    return this.#traverse(edgeKind, alias, options, false, true) as never;
+  }
+
+  optionalTraverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<EdgeAliasEntry["type"], true> }, XA, true> {
+    return this.#traverse(edgeKind, alias, options, true, true) as never;
+  }
+
+  #traverse(edgeKind: string, alias: string, options: { direction?: TraversalDirection; from?: string }, optional: boolean, dynamic = false): TraversalBuilder {
+    if (!this.state.start) throw new ValidationError("traverse() needs from() first", { issues: [{ path: "from", message: "missing" }] });
+    checkAlias(alias, this.state);
+    if (!Object.prototype.hasOwnProperty.call(this.env.graph.edges, edgeKind)) throw new KindNotFoundError(edgeKind, "edge", { graphId: this.env.graph.id });
+    const direction = options.direction ?? "out";
+    if (direction !== "out" && direction !== "in") throw new ValidationError(`Unknown direction "${String(direction)}"`, { issues: [{ path: "direction", message: "out | in" }] });
+    const from = options.from ?? (this.state.hops.length > 0 ? this.state.hops[this.state.hops.length - 1]!.nodeAlias : this.state.start.alias);
+    aliasOf(this.state, from, ["node"]);
+    const state: State = {
+      ...this.state,
+      aliases: { ...this.state.aliases, [alias]: { entity: "edge", kinds: [edgeKind], optional, ...(dynamic ? { dynamic } : {}) } },
+    };
+    return new TraversalBuilder(this.env, state, { edgeAlias: alias, edgeKind, direction, optional, from: options.from });
+  }
+
+  orderBy<A extends (keyof NA | keyof EA | keyof XA) & string>(
+    alias: A,
+    field: A extends keyof NA ? OrderableField<NA[A]["type"]> : A extends keyof EA ? OrderableField<EA[A]["type"]> | "fromId" | "toId" : string,
+    direction: SortDirection = "asc",
+  ): QueryBuilder<G, NA, EA, XA> {
+    return new QueryBuilder(this.env, withState(this.state, { orderBy: [...this.state.orderBy, orderSpec(this.env, this.state, alias, field, direction)] }));
+  }
+
+  limit(n: number): QueryBuilder<G, NA, EA, XA> {
+    return new QueryBuilder(this.env, withState(this.state, { limit: nonNegInt(n, "limit") }));
+  }
+  offset(n: number): QueryBuilder<G, NA, EA, XA> {
+    return new QueryBuilder(this.env, withState(this.state, { offset: nonNegInt(n, "offset") }));
+  }
+
+  temporal(mode: TemporalMode, asOf?: string | Date): QueryBuilder<G, NA, EA, XA> {
+    return new QueryBuilder(this.env, withState(this.state, { temporal: temporalState(mode, asOf) }));
+  }
+
+  pipe<R>(fn: (q: this) => R): R {
+    return fn(this);
+  }
+
+  groupBy<A extends (keyof NA | keyof EA) & string>(alias: A, field: string): QueryBuilder<G, NA, EA, XA> {
+    const info = aliasOf(this.state, alias, ["node", "edge"]);
+    return new QueryBuilder(this.env, withState(this.state, { groupBy: [...this.state.groupBy, { alias, field: fieldRefFor(this.env, info, alias, field) }] }));
+  }
+
+  groupByNode<A extends keyof NA & string>(alias: A): QueryBuilder<G, NA, EA, XA> {
+    aliasOf(this.state, alias, ["node"]);
+    return new QueryBuilder(this.env, withState(this.state, { groupBy: [...this.state.groupBy, { alias, field: { system: "$node", path: [], valueType: "string" } }] }));
+  }
+
+  having(h: HavingSpec): QueryBuilder<G, NA, EA, XA> {
+    return new QueryBuilder(this.env, withState(this.state, { having: [...this.state.having, h] }));
+  }
+
+  aggregate<F extends Record<string, AggregateExpr>>(fields: F): ExecutableAggregateQuery<{ [K in keyof F]: AggregateResult<F[K]> }> {
+    return new ExecutableAggregateQuery(this.env, this.state, fields, [], undefined, undefined);
+  }
+
+  select<R>(fn: (ctx: SelectContext<NA, EA, XA>) => R): ExecutableQuery<R> {
+    if (!this.state.start) throw new ValidationError("select() needs from() first", { issues: [{ path: "from", message: "missing" }] });
+    return new ExecutableQuery<R>(this.env, this.state, fn as AnyFn);
+  }
+
+  /** Number of matching rows (ignores any select). */
+  count(): Promise<number> {
+    return this.select(() => null).count();
+  }
+  /** Whether any row matches. */
+  exists(): Promise<boolean> {
+    return this.select(() => null).exists();
+  }
+
+  /** @internal */
+  toState(): State {
+    return this.state;
+  }
+}
+
+function markDynamic(q: QueryBuilder, alias: string): QueryBuilder {
+  const info = q.state.aliases[alias]!;
+  return new QueryBuilder(q.env, { ...q.state, aliases: { ...q.state.aliases, [alias]: { ...info, dynamic: true } } });
+}
+
+function orderSpec(env: QueryEnv, state: State, alias: string, field: string, direction: SortDirection): OrderState {
+  if (direction !== "asc" && direction !== "desc") throw new ValidationError(`Unknown sort direction "${String(direction)}"`, { issues: [{ path: "direction", message: "asc | desc" }] });
+  const info = aliasOf(state, alias, ["node", "edge", "depth", "path"]);
+  if (info.entity === "depth" || info.entity === "path") return { alias, field: { system: info.entity, path: [], valueType: info.entity === "depth" ? "number" : "string" }, desc: direction === "desc" };
+  const ref = fieldRefFor(env, info, alias, field);
+  if (ref.valueType === "array" || ref.valueType === "object" || ref.valueType === "embedding") {
+    throw new UnsupportedPredicateError("Ordering by JSON arrays or objects is not supported", { alias, field });
+  }
+  return { alias, field: ref, desc: direction === "desc" };
+}
+
+function predOf(p: unknown): PredicateAst {
+  if (p instanceof Predicate) return p.ast;
+  if (p && typeof p === "object" && "ast" in p) return (p as { ast: PredicateAst }).ast;
+  throw new UnsupportedPredicateError("A where callback must return a predicate", {});
+}
+
+export class TraversalBuilder<
+  G extends GraphDef = GraphDef,
+  NA extends NodeAliasMap = {},
+  EA extends EdgeAliasMap = {},
+  XA extends ExtraAliasMap = {},
+  Optional extends boolean = false,
+> {
+  readonly #env: QueryEnv;
+  readonly #state: State;
+  readonly #hop: Omit<HopState, "nodeAlias" | "nodeKind" | "includeSubClasses">;
+
+  /** @internal */
+  constructor(env: QueryEnv, state: State, hop: Omit<HopState, "nodeAlias" | "nodeKind" | "includeSubClasses">) {
+    this.#env = env;
+    this.#state = state;
+    this.#hop = hop;
+  }
+
+  whereEdge<A extends keyof EA & string>(alias: A, fn: (e: EdgeAccessor<EA[A]["type"]>) => Predicate): TraversalBuilder<G, NA, EA, XA, Optional> {
+    const info = aliasOf(this.#state, alias, ["edge"]);
+    const pred = fn(entityAccessorFor(this.#env, info, alias) as never);
+    return new TraversalBuilder(this.#env, withState(this.#state, { where: [...this.#state.where, { alias, pred: predOf(pred) }] }), this.#hop);
+  }
+
+  recursive<const O extends RecursiveTraversalOptions = {}>(options?: O): RecursiveTraversalBuilder<G, NA, EA, XA, Optional, O> {
+    const o: RecursiveTraversalOptions = options ?? {};
+    const minHops = o.minHops ?? 1;
+    if (!Number.isInteger(minHops)) throw new TypeError("minHops must be a finite integer");
+    if (minHops < 0) throw new ValidationError("minHops must be >= 0", { issues: [{ path: "minHops", message: ">= 0" }] });
+    if (o.maxHops !== undefined) {
+      if (!Number.isInteger(o.maxHops)) throw new TypeError("maxHops must be a finite integer");
+      if (o.maxHops < 1) throw new ValidationError("maxHops must be >= 1", { issues: [{ path: "maxHops", message: ">= 1" }] });
+      if (o.maxHops > MAX_EXPLICIT_RECURSIVE_DEPTH) {
+        throw new UnsupportedPredicateError(`maxHops must be <= ${MAX_EXPLICIT_RECURSIVE_DEPTH}. Use a smaller bound to prevent runaway recursive queries.`, {
+          maxHops: o.maxHops,
+          limit: MAX_EXPLICIT_RECURSIVE_DEPTH,
+        });
+      }
+      if (minHops > o.maxHops) throw new ValidationError("minHops must be <= maxHops", { issues: [{ path: "minHops", message: "<= maxHops" }] });
+    }
+    if (o.cyclePolicy !== undefined && o.cyclePolicy !== "prevent" && o.cyclePolicy !== "allow") {
+      throw new ValidationError(`Unknown cyclePolicy "${String(o.cyclePolicy)}"`, { issues: [{ path: "cyclePolicy", message: "prevent | allow" }] });
+    }
+    if (this.#state.hops.some((h) => h.recursive)) throw new UnsupportedPredicateError("Only one recursive traversal is supported per query", {});
+    return new RecursiveTraversalBuilder(this.#env, this.#state, this.#hop, {
+      minHops,
+      ...(o.maxHops !== undefined ? { maxHops: o.maxHops } : {}),
+      cyclePolicy: o.cyclePolicy ?? "prevent",
+      depth: o.depth,
+      path: o.path,
+    }) as never;
+  }
+
+  to<K extends NodeKinds<G>, A extends string>(
+    kind: K,
+    alias: UniqueAlias<A, NA & EA & XA>,
+    options: { includeSubClasses?: boolean } = {},
+  ): QueryBuilder<G, NA & { [P in A]: NodeAliasEntry<NodeTypeOf<G, K>, Optional> }, EA, XA> {
+    return finishHop(this.#env, this.#state, this.#hop, kind, alias, options, undefined) as never;
+  }
+
+  toDynamic<A extends string>(kind: string, alias: A, options: { includeSubClasses?: boolean } = {}): QueryBuilder<G, NA & { [P in A]: NodeAliasEntry<NodeAliasEntry["type"], Optional> }, EA, XA> {
+    return markDynamic(finishHop(this.#env, this.#state, this.#hop, kind, alias, options, undefined), alias) as never;
+  }
+}
+
+interface RecursiveSpec {
+  minHops: number;
+  maxHops?: number;
+  cyclePolicy: string;
+  depth?: boolean | string;
+  path?: boolean | string;
+}
+
+export class RecursiveTraversalBuilder<
+  G extends GraphDef = GraphDef,
+  NA extends NodeAliasMap = {},
+  EA extends EdgeAliasMap = {},
+  XA extends ExtraAliasMap = {},
+  Optional extends boolean = false,
+  O = {},
+> {
+  readonly #env: QueryEnv;
+  readonly #state: State;
+  readonly #hop: Omit<HopState, "nodeAlias" | "nodeKind" | "includeSubClasses">;
+  readonly #rec: RecursiveSpec;
+
+  /** @internal */
+  constructor(env: QueryEnv, state: State, hop: Omit<HopState, "nodeAlias" | "nodeKind" | "includeSubClasses">, rec: RecursiveSpec) {
+    this.#env = env;
+    this.#state = state;
+    this.#hop = hop;
+    this.#rec = rec;
+  }
+
+  whereEdge<A extends keyof EA & string>(alias: A, fn: (e: EdgeAccessor<EA[A]["type"]>) => Predicate): RecursiveTraversalBuilder<G, NA, EA, XA, Optional, O> {
+    const info = aliasOf(this.#state, alias, ["edge"]);
+    const pred = fn(entityAccessorFor(this.#env, info, alias) as never);
+    return new RecursiveTraversalBuilder(this.#env, withState(this.#state, { where: [...this.#state.where, { alias, pred: predOf(pred) }] }), this.#hop, this.#rec);
+  }
+
+  to<K extends NodeKinds<G>, A extends string>(
+    kind: K,
+    alias: UniqueAlias<A, NA & EA & XA>,
+    options: { includeSubClasses?: boolean } = {},
+  ): QueryBuilder<
+    G,
+    NA & { [P in A]: NodeAliasEntry<NodeTypeOf<G, K>, Optional> },
+    EA,
+    XA & { [P in RecursiveAliasName<O, "depth", A>]: number } & { [P in RecursiveAliasName<O, "path", A>]: string[] }
+  > {
+    return finishHop(this.#env, this.#state, this.#hop, kind, alias, options, this.#rec) as never;
+  }
+}
+
+function finishHop(
+  env: QueryEnv,
+  state0: State,
+  hop: Omit<HopState, "nodeAlias" | "nodeKind" | "includeSubClasses">,
+  kind: string,
+  alias: string,
+  options: { includeSubClasses?: boolean },
+  rec: RecursiveSpec | undefined,
+): QueryBuilder {
+  checkAlias(alias, state0);
+  if (!Object.prototype.hasOwnProperty.call(env.graph.nodes, kind)) throw new KindNotFoundError(kind, "node", { graphId: env.graph.id });
+  // The target must be able to stand at the far end of the edge.
+  const reg = env.graph.edges[hop.edgeKind]!;
+  const far = hop.direction === "out" ? reg.to : reg.from;
+  const expected = far.map((n) => n.kind);
+  const inc = options.includeSubClasses ?? false;
+  const kinds = inc ? subKinds(env.graph, kind) : [kind];
+  if (expected.length > 0 && !expected.some((e) => subKinds(env.graph, e).includes(kind) || kinds.includes(e))) {
+    throw new EndpointError({ edgeKind: hop.edgeKind, endpoint: hop.direction === "out" ? "to" : "from", actualKind: kind, expectedKinds: expected });
+  }
+  const aliases: Record<string, AliasInfo> = { ...state0.aliases, [alias]: { entity: "node", kinds, optional: hop.optional } };
+  let recursive: HopState["recursive"];
+  if (rec) {
+    aliases[hop.edgeAlias] = { ...aliases[hop.edgeAlias]!, hidden: true };
+    const name = (v: boolean | string | undefined, key: string) => (v === true ? `${alias}_${key}` : typeof v === "string" ? v : undefined);
+    const depthAlias = name(rec.depth, "depth");
+    const pathAlias = name(rec.path, "path");
+    const tmp: State = { ...state0, aliases };
+    if (depthAlias) {
+      checkAlias(depthAlias, tmp);
+      aliases[depthAlias] = { entity: "depth", kinds: [], optional: hop.optional };
+    }
+    if (pathAlias) {
+      checkAlias(pathAlias, { ...tmp, aliases });
+      aliases[pathAlias] = { entity: "path", kinds: [], optional: hop.optional };
+    }
+    recursive = {
+      minHops: rec.minHops,
+      ...(rec.maxHops !== undefined ? { maxHops: rec.maxHops } : {}),
+      cyclePolicy: rec.cyclePolicy,
+      ...(depthAlias ? { depthAlias } : {}),
+      ...(pathAlias ? { pathAlias } : {}),
+    };
+  }
+  return new QueryBuilder(env, {
+    ...state0,
+    hops: [...state0.hops, { ...hop, nodeAlias: alias, nodeKind: kind, includeSubClasses: inc, ...(recursive ? { recursive } : {}) }],
+    aliases,
+  });
+}
+
+// ---- executable query ------------------------------------------------------
+
+interface Compiled {
+  shape: string;
+  slots: Slots;
+  proj: Projection;
+}
+
+export class ExecutableQuery<R = unknown> {
+  readonly #env: QueryEnv;
+  readonly #state: State;
+  readonly #fn: AnyFn;
+  #proj: Projection | undefined;
+  readonly #compiled = new Map<string, Compiled>();
+
+  /** @internal */
+  constructor(env: QueryEnv, state: State, fn: AnyFn) {
+    this.#env = env;
+    this.#state = state;
+    this.#fn = fn;
+  }
+
+  /** @internal */ get state(): State {
+    return this.#state;
+  }
+  /** @internal */ get env(): QueryEnv {
+    return this.#env;
+  }
+
+  #with(patch: Partial<State>): ExecutableQuery<R> {
+    return new ExecutableQuery<R>(this.#env, withState(this.#state, patch), this.#fn);
+  }
+
+  orderBy(alias: string, field: string, direction: SortDirection = "asc"): ExecutableQuery<R> {
+    return this.#with({ orderBy: [...this.#state.orderBy, orderSpec(this.#env, this.#state, alias, field, direction)] });
+  }
+  limit(n: number): ExecutableQuery<R> {
+    return this.#with({ limit: nonNegInt(n, "limit") });
+  }
+  offset(n: number): ExecutableQuery<R> {
+    return this.#with({ offset: nonNegInt(n, "offset") });
+  }
+  pipe<T>(fn: (q: this) => T): T {
+    return fn(this);
+  }
+
+  /** @internal Columns and decoders of this query's select. */
+  projection(): Projection {
+    return (this.#proj ??= project(this.#env, this.#state, trackSelect(this.#env, this.#state, this.#fn)));
+  }
+
+  /** @internal */
+  compile(variant: "rows" | "count" | "exists" | "first" = "rows", extraItems: SelectItem[] = [], keyset = false, orderBy = this.#state.orderBy, limit = this.#state.limit): Compiled {
+    const key = `${variant}|${keyset}|${JSON.stringify(extraItems)}|${JSON.stringify(orderBy)}|${limit}`;
+    let c = this.#compiled.get(key);
+    if (c) return c;
+    const proj = variant === "count" || variant === "exists" ? { items: [], decode: [] } : this.projection();
+    const slots = new Slots();
+    const items = [...proj.items, ...extraItems];
+    const extra: Record<string, unknown> = {};
+    const ast = queryAst(this.#env, this.#state, slots, items, extra);
+    if (variant === "count" || variant === "exists") ast.mode = variant;
+    if (orderBy.length > 0) ast.orderBy = orderBy.map((o) => ({ alias: o.alias, field: o.field, desc: o.desc }));
+    if (keyset) ast.keyset = { values: orderBy.map(() => slots.add(new ParameterRef(`$cursor${slots.values.length}`))) };
+    const lim = variant === "first" ? Math.min(limit ?? 1, 1) : limit;
+    if (lim !== undefined) ast.limit = slots.add(lim);
+    if (this.#state.offset !== undefined) ast.offset = slots.add(this.#state.offset);
+    c = { shape: JSON.stringify(ast), slots, proj };
+    this.#compiled.set(key, c);
+    return c;
+  }
+
+  /** @internal rows → results */
+  materialize(rows: unknown[][], proj: Projection): R[] {
+    const fn = this.#fn as (ctx: Record<string, unknown>) => R;
+    const out = new Array<R>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const ctx: Record<string, unknown> = {};
+      for (const d of proj.decode) d(rows[i]!, ctx);
+      out[i] = fn(ctx);
+    }
+    return out;
+  }
+
+  async #run(c: Compiled, bindings?: Record<string, unknown>): Promise<unknown> {
+    return runQuery(this.#env, c.shape, bindParams(c.slots, bindings));
+  }
+
+  async execute(): Promise<readonly R[]> {
+    const c = this.compile();
+    return this.materialize((await this.#run(c)) as unknown[][], c.proj);
+  }
+
+  /** @internal */
+  async executeWith(bindings: Record<string, unknown> | undefined): Promise<readonly R[]> {
+    const c = this.compile();
+    return this.materialize((await this.#run(c, bindings)) as unknown[][], c.proj);
+  }
+
+  async first(): Promise<R | undefined> {
+    const c = this.compile("first");
+    const rows = (await this.#run(c)) as unknown[][];
+    return rows.length === 0 ? undefined : this.materialize(rows, c.proj)[0];
+  }
+
+  async count(): Promise<number> {
+    return (await this.#run(this.compile("count"))) as number;
+  }
+
+  async exists(): Promise<boolean> {
+    return (await this.#run(this.compile("exists"))) as boolean;
+  }
+
+  /** Runs on another backend or inside a transaction (`executeOn(tx)` where tx came from this store). */
+  async executeOn(target: GraphBackend | { backend: GraphBackend; handle: number; tx?: TxToken }): Promise<readonly R[]> {
+    const env: QueryEnv = "call" in target ? { ...this.#env, backend: target } : { ...this.#env, backend: target.backend, handle: target.handle, tx: target.tx };
+    return new ExecutableQuery<R>(env, this.#state, this.#fn).execute();
+  }
+
+  prepare(): PreparedQuery<R> {
+    return new PreparedQuery<R>(this);
+  }
+
+  /** The AST as sent to the engine (values in `params`). */
+  toAst(): { shape: unknown; params: unknown[]; __query: { state: State; select: SelectItem[]; env: QueryEnv } } {
+    const c = this.compile();
+    return { shape: JSON.parse(c.shape), params: c.slots.values, __query: { state: this.#state, select: c.proj.items, env: this.#env } };
+  }
+
+  /** `{ sql, params }` for this dialect; `param()` slots show as null. */
+  toSQL(): { sql: string; params: readonly unknown[] } {
+    const c = this.compile();
+    return compileSync(this.#env, c.shape, c.slots.values.map((v) => (v === undefined ? null : v)));
+  }
+
+  union(other: ExecutableQuery<R>): UnionableQuery<R> {
+    return new UnionableQuery<R>(this, [{ op: "union", query: other }]);
+  }
+  unionAll(other: ExecutableQuery<R>): UnionableQuery<R> {
+    return new UnionableQuery<R>(this, [{ op: "unionAll", query: other }]);
+  }
+  intersect(other: ExecutableQuery<R>): UnionableQuery<R> {
+    return new UnionableQuery<R>(this, [{ op: "intersect", query: other }]);
+  }
+  except(other: ExecutableQuery<R>): UnionableQuery<R> {
+    return new UnionableQuery<R>(this, [{ op: "except", query: other }]);
+  }
+
+  #cursorCols(orderBy: OrderState[]): string[] {
+    return orderBy.map((o) => `${o.alias}.${o.field.system ?? o.field.path.join(".")}:${o.desc ? "d" : "a"}`);
+  }
+
+  /** Order plus the start alias id as a tie-breaker, so keyset pages never split a tie. */
+  #totalOrder(): OrderState[] {
+    const s = this.#state;
+    if (s.orderBy.length === 0) {
+      throw new ValidationError("paginate() and stream() require orderBy()", { issues: [{ path: "orderBy", message: "required for cursor pagination" }] });
+    }
+    const startId = s.orderBy.some((o) => o.alias === s.start!.alias && o.field.system === "id");
+    return startId ? s.orderBy : [...s.orderBy, { alias: s.start!.alias, field: { system: "id", path: [], valueType: "string" }, desc: false }];
+  }
+
+  async paginate(options: PaginateOptions): Promise<PaginatedResult<R>> {
+    const order = this.#totalOrder();
+    const backward = options.last !== undefined || options.before !== undefined;
+    if (backward && (options.first !== undefined || options.after !== undefined)) {
+      throw new ValidationError("paginate() takes first/after or last/before, not both", { issues: [{ path: "paginate", message: "mixed directions" }] });
+    }
+    const size = nonNegInt((backward ? options.last : options.first) ?? 20, backward ? "last" : "first");
+    const cursorStr = backward ? options.before : options.after;
+    const cols = this.#cursorCols(order);
+    const runOrder = backward ? order.map((o) => ({ ...o, desc: !o.desc })) : order;
+    const keyItems: SelectItem[] = order.map((o) =>
+      o.field.system === "depth" || o.field.system === "path"
+        ? { alias: o.alias, col: o.field.system }
+        : o.field.system
+          ? { alias: o.alias, col: o.field.system }
+          : { alias: o.alias, col: "prop", path: o.field.path },
+    );
+    const c = this.compile("rows", keyItems, cursorStr !== undefined, runOrder, size + 1);
+    const bindings: Record<string, unknown> = {};
+    if (cursorStr !== undefined) {
+      const cur = decodeCursor(cursorStr, cols);
+      let k = 0;
+      for (const [name] of c.slots.params) if (name.startsWith("$cursor")) bindings[name] = cur.vals[k++];
+    }
+    // Cursor values may be null (NULL sort keys): bind them around the strict check.
+    const values = c.slots.values.slice();
+    for (const [name, p] of c.slots.params) for (const i of p.indexes) values[i] = bindings[name] ?? null;
+    const rows = (await runQuery(this.#env, c.shape, values)) as unknown[][];
+    const more = rows.length > size;
+    const page = more ? rows.slice(0, size) : rows;
+    if (backward) page.reverse();
+    const n = c.proj.items.length;
+    const cursorOf = (row: unknown[], d: "f" | "b") => encodeCursor({ v: 1, d, vals: row.slice(n, n + order.length), cols });
+    const data = this.materialize(page, c.proj);
+    const firstRow = page[0];
+    const lastRow = page[page.length - 1];
+    return {
+      data,
+      hasNextPage: backward ? cursorStr !== undefined : more,
+      hasPrevPage: backward ? more : cursorStr !== undefined,
+      nextCursor: lastRow && (backward ? cursorStr !== undefined : more) ? cursorOf(lastRow, "f") : undefined,
+      prevCursor: firstRow && (backward ? more : cursorStr !== undefined) ? cursorOf(firstRow, "b") : undefined,
+    };
+  }
+
+  async *stream(options: StreamOptions = {}): AsyncIterableIterator<R> {
+    const batchSize = options.batchSize ?? 1000;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError("batchSize must be a positive integer", { issues: [{ path: "batchSize", message: "invalid" }] });
+    if (this.#state.temporal?.mode === "asOf") {
+      // Each page reads at the same pinned instant, so this is safe; upstream refuses it — we allow it.
+    }
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.paginate({ first: batchSize, ...(after ? { after } : {}) });
+      for (const r of page.data) yield r;
+      if (!page.hasNextPage || !page.nextCursor) return;
+      after = page.nextCursor;
+    }
+  }
+}
+
+export class PreparedQuery<R = unknown> {
+  readonly #q: ExecutableQuery<R>;
+  readonly parameterNames: readonly string[];
+
+  /** @internal */
+  constructor(q: ExecutableQuery<R>) {
+    this.#q = q;
+    const c = q.compile();
+    this.parameterNames = Object.freeze([...c.slots.params.keys()]);
+  }
+
+  execute(bindings: Record<string, unknown> = {}): Promise<readonly R[]> {
+    return this.#q.executeWith(bindings);
+  }
+}
+
+// ---- set operations ---------------------------------------------------------
+
+export class UnionableQuery<R = unknown> {
+  readonly #left: ExecutableQuery<R>;
+  readonly #ops: { op: string; query: ExecutableQuery<R> }[];
+  readonly #limit: number | undefined;
+  readonly #offset: number | undefined;
+
+  /** @internal */
+  constructor(left: ExecutableQuery<R>, ops: { op: string; query: ExecutableQuery<R> }[], limit?: number, offset?: number) {
+    this.#left = left;
+    this.#ops = ops;
+    this.#limit = limit;
+    this.#offset = offset;
+  }
+
+  union(q: ExecutableQuery<R>): UnionableQuery<R> {
+    return new UnionableQuery(this.#left, [...this.#ops, { op: "union", query: q }], this.#limit, this.#offset);
+  }
+  unionAll(q: ExecutableQuery<R>): UnionableQuery<R> {
+    return new UnionableQuery(this.#left, [...this.#ops, { op: "unionAll", query: q }], this.#limit, this.#offset);
+  }
+  intersect(q: ExecutableQuery<R>): UnionableQuery<R> {
+    return new UnionableQuery(this.#left, [...this.#ops, { op: "intersect", query: q }], this.#limit, this.#offset);
+  }
+  except(q: ExecutableQuery<R>): UnionableQuery<R> {
+    return new UnionableQuery(this.#left, [...this.#ops, { op: "except", query: q }], this.#limit, this.#offset);
+  }
+  limit(n: number): UnionableQuery<R> {
+    return new UnionableQuery(this.#left, this.#ops, nonNegInt(n, "limit"), this.#offset);
+  }
+  offset(n: number): UnionableQuery<R> {
+    return new UnionableQuery(this.#left, this.#ops, this.#limit, nonNegInt(n, "offset"));
+  }
+
+  #compile(): { shape: string; values: unknown[]; proj: Projection } {
+    const env = this.#left.env;
+    const slots = new Slots();
+    const proj = this.#left.projection();
+    const build = (q: ExecutableQuery<R>, items: SelectItem[]) => {
+      const ast = queryAst(env, q.state, slots, items);
+      if (q.state.orderBy.length > 0) ast.orderBy = q.state.orderBy.map((o) => ({ alias: o.alias, field: o.field, desc: o.desc }));
+      if (q.state.limit !== undefined) ast.limit = slots.add(q.state.limit);
+      if (q.state.offset !== undefined) ast.offset = slots.add(q.state.offset);
+      return ast;
+    };
+    const root = build(this.#left, proj.items);
+    root.setOps = this.#ops.map(({ op, query }) => {
+      const p = query.projection();
+      if (p.items.length !== proj.items.length || p.items.some((it, i) => it.col !== proj.items[i]!.col)) {
+        throw new ValidationError("Set operation operands must select the same shape", { issues: [{ path: "select", message: "shapes differ" }] });
+      }
+      return { op, query: build(query, p.items) };
+    });
+    if (this.#limit !== undefined) root.setLimit = slots.add(this.#limit);
+    if (this.#offset !== undefined) root.setOffset = slots.add(this.#offset);
+    return { shape: JSON.stringify(root), values: bindParams(slots, {}), proj };
+  }
+
+  async execute(): Promise<readonly R[]> {
+    const c = this.#compile();
+    const rows = (await runQuery(this.#left.env, c.shape, c.values)) as unknown[][];
+    return this.#left.materialize(rows, c.proj);
+  }
+
+  toSQL(): { sql: string; params: readonly unknown[] } {
+    const c = this.#compile();
+    return compileSync(this.#left.env, c.shape, c.values);
+  }
+}
+
+// ---- aggregation --------------------------------------------------------------
+
+export interface AggregateExpr<T = unknown> {
+  readonly __agg: "count" | "countDistinct" | "sum" | "avg" | "min" | "max" | "field";
+  readonly alias: string;
+  readonly field?: string[];
+  /** @internal phantom */ readonly __t?: T;
+}
+export type AggregateResult<A> = A extends AggregateExpr<infer T> ? T : never;
+
+function aggExpr<T>(fn: AggregateExpr["__agg"], alias: string, field?: string | string[]): AggregateExpr<T> {
+  return Object.freeze({ __agg: fn, alias, ...(field === undefined ? {} : { field: Array.isArray(field) ? field : [field] }) });
+}
+export const count = (alias: string, field?: string): AggregateExpr<number> => aggExpr("count", alias, field);
+export const countDistinct = (alias: string, field?: string): AggregateExpr<number> => aggExpr("countDistinct", alias, field);
+export const sum = (alias: string, field: string): AggregateExpr<number> => aggExpr("sum", alias, field);
+export const avg = (alias: string, field: string): AggregateExpr<number> => aggExpr("avg", alias, field);
+export const min = <T = number>(alias: string, field: string): AggregateExpr<T> => aggExpr("min", alias, field);
+export const max = <T = number>(alias: string, field: string): AggregateExpr<T> => aggExpr("max", alias, field);
+export const field = <T = unknown>(alias: string, ...path: string[]): AggregateExpr<T> => aggExpr("field", alias, path);
+export const countEdges = (edgeAlias: string): AggregateExpr<number> => aggExpr("count", edgeAlias);
+export const countDistinctEdges = (edgeAlias: string): AggregateExpr<number> => aggExpr("countDistinct", edgeAlias);
+
+export type HavingOp = "gt" | "gte" | "lt" | "lte" | "eq" | "neq";
+export interface HavingSpec {
+  readonly agg: AggregateExpr;
+  readonly op: HavingOp;
+  readonly value: number;
+}
+export const having = (agg: AggregateExpr, op: HavingOp, value: number): HavingSpec => ({ agg, op, value });
+export const havingGt = (agg: AggregateExpr, value: number) => having(agg, "gt", value);
+export const havingGte = (agg: AggregateExpr, value: number) => having(agg, "gte", value);
+export const havingLt = (agg: AggregateExpr, value: number) => having(agg, "lt", value);
+export const havingLte = (agg: AggregateExpr, value: number) => having(agg, "lte", value);
+export const havingEq = (agg: AggregateExpr, value: number) => having(agg, "eq", value);
+
+function aggItem(env: QueryEnv, state: State, a: AggregateExpr): SelectItem {
+  const info = aliasOf(state, a.alias, ["node", "edge"]);
+  let path = a.field ?? [];
+  if (path[0] === "props" && path.length > 1) path = path.slice(1);
+  const fn = a.__agg === "field" ? undefined : a.__agg;
+  if (path.length === 0) return { alias: a.alias, col: "id", ...(fn ? { agg: fn } : {}) };
+  if (path.length === 1 && (path[0] === "id" || path[0] === "kind")) return { alias: a.alias, col: path[0], ...(fn ? { agg: fn } : {}) };
+  const ref = path.length === 1 ? fieldRefFor(env, info, a.alias, path[0]!) : { path, valueType: "unknown" };
+  return { alias: a.alias, col: "prop", path, valueType: ref.valueType, ...(fn ? { agg: fn } : {}) };
+}
+
+export class ExecutableAggregateQuery<R = Record<string, unknown>> {
+  readonly #env: QueryEnv;
+  readonly #state: State;
+  readonly #fields: Record<string, AggregateExpr>;
+  readonly #order: { key: string; desc: boolean }[];
+  readonly #limit: number | undefined;
+  readonly #offset: number | undefined;
+
+  /** @internal */
+  constructor(env: QueryEnv, state: State, fields: Record<string, AggregateExpr>, order: { key: string; desc: boolean }[], limit: number | undefined, offset: number | undefined) {
+    this.#env = env;
+    this.#state = state;
+    this.#fields = fields;
+    this.#order = order;
+    this.#limit = limit ?? state.limit;
+    this.#offset = offset ?? state.offset;
+    for (const a of Object.values(fields)) aggItem(env, state, a);
+  }
+
+  orderBy(key: keyof R & string, direction: SortDirection = "asc"): ExecutableAggregateQuery<R> {
+    if (!(key in this.#fields)) throw new ValidationError(`Unknown aggregate output "${key}"`, { issues: [{ path: "orderBy", message: "not an output of aggregate()" }] });
+    return new ExecutableAggregateQuery<R>(this.#env, this.#state, this.#fields, [...this.#order, { key, desc: direction === "desc" }], this.#limit, this.#offset);
+  }
+  limit(n: number): ExecutableAggregateQuery<R> {
+    return new ExecutableAggregateQuery<R>(this.#env, this.#state, this.#fields, this.#order, nonNegInt(n, "limit"), this.#offset);
+  }
+  offset(n: number): ExecutableAggregateQuery<R> {
+    return new ExecutableAggregateQuery<R>(this.#env, this.#state, this.#fields, this.#order, this.#limit, nonNegInt(n, "offset"));
+  }
+
+  #compile(): { shape: string; values: unknown[]; keys: string[] } {
+    const keys = Object.keys(this.#fields);
+    const items = keys.map((k) => aggItem(this.#env, this.#state, this.#fields[k]!));
+    const having = this.#state.having.map((h) => {
+      const it = aggItem(this.#env, this.#state, h.agg);
+      let idx = items.findIndex((x) => JSON.stringify(x) === JSON.stringify(it));
+      if (idx < 0) {
+        items.push(it);
+        idx = items.length - 1;
+      }
+      return { output: idx, op: h.op, value: h.value };
+    });
+    const slots = new Slots();
+    const ast = queryAst(this.#env, { ...this.#state, orderBy: [] }, slots, items);
+    if (having.length > 0) ast.having = having.map((h) => ({ output: h.output, op: h.op, value: slots.add(h.value) }));
+    const order = [
+      ...this.#order.map((o) => ({ output: keys.indexOf(o.key), desc: o.desc })),
+      ...this.#state.orderBy.map((o) => ({ alias: o.alias, field: o.field, desc: o.desc })),
+    ];
+    if (order.length > 0) ast.orderBy = order;
+    if (this.#limit !== undefined) ast.limit = slots.add(this.#limit);
+    if (this.#offset !== undefined) ast.offset = slots.add(this.#offset);
+    return { shape: JSON.stringify(ast), values: slots.values, keys };
+  }
+
+  async execute(): Promise<readonly R[]> {
+    const c = this.#compile();
+    const rows = (await runQuery(this.#env, c.shape, c.values)) as unknown[][];
+    return rows.map((r) => {
+      const o: Record<string, unknown> = {};
+      c.keys.forEach((k, i) => (o[k] = fromProp(r[i])));
+      return o as R;
+    });
+  }
+
+  toSQL(): { sql: string; params: readonly unknown[] } {
+    const c = this.#compile();
+    return compileSync(this.#env, c.shape, c.values);
+  }
+
+  /** @internal for subqueries */
+  toAst(): { __query: { state: State; select: SelectItem[]; env: QueryEnv } } {
+    const keys = Object.keys(this.#fields);
+    return { __query: { state: this.#state, select: keys.map((k) => aggItem(this.#env, this.#state, this.#fields[k]!)), env: this.#env } };
+  }
+}
+
+// ---- subqueries -------------------------------------------------------------------
+
+type SubqueryPredicateAst =
+  | { type: "exists"; negated: boolean; state: State; select: SelectItem[] }
+  | { type: "inSubquery"; negated: boolean; alias: string; field: FieldRefAst; state: State; select: SelectItem[] };
+
+type SubqueryAst = { __query: { state: State; select: SelectItem[] } };
+
+function subOf(ast: SubqueryAst): { state: State; select: SelectItem[] } {
+  if (!ast || typeof ast !== "object" || !("__query" in ast)) throw new UnsupportedPredicateError("exists()/inSubquery() take a query's toAst()", {});
+  return ast.__query;
+}
+
+/** A reference to a field of an alias: `fieldRef("p", ["id"])`, `fieldRef("p", ["props", "email"])`. */
+export interface FieldRefValue {
+  readonly __type: "field_ref";
+  readonly alias: string;
+  readonly path: readonly string[];
+  readonly valueType?: string;
+}
+export function fieldRef(alias: string, path: readonly string[], options: { valueType?: string; jsonPointer?: string; elementType?: string } = {}): FieldRefValue {
+  return Object.freeze({ __type: "field_ref" as const, alias, path: [...path], ...(options.valueType ? { valueType: options.valueType } : {}) });
+}
+
+export function exists(ast: SubqueryAst): Predicate {
+  const q = subOf(ast);
+  return new Predicate({ type: "exists", negated: false, state: q.state, select: q.select } as unknown as PredicateAst);
+}
+export function notExists(ast: SubqueryAst): Predicate {
+  const q = subOf(ast);
+  return new Predicate({ type: "exists", negated: true, state: q.state, select: q.select } as unknown as PredicateAst);
+}
+function inSub(ref: FieldRefValue, ast: SubqueryAst, negated: boolean): Predicate {
+  const q = subOf(ast);
+  if (q.select.length !== 1) throw new UnsupportedPredicateError("An IN subquery must project exactly one column", { columns: q.select.length });
+  let path = [...ref.path];
+  if (path[0] === "props") path = path.slice(1);
+  const field: FieldRefAst =
+    path.length === 1 && (path[0] === "id" || path[0] === "kind") ? { system: path[0], path: [], valueType: "string" } : { path, valueType: ref.valueType ?? "string" };
+  return new Predicate({ type: "inSubquery", negated, alias: ref.alias, field, state: q.state, select: q.select } as unknown as PredicateAst);
+}
+export const inSubquery = (ref: FieldRefValue, ast: SubqueryAst): Predicate => inSub(ref, ast, false);
+export const notInSubquery = (ref: FieldRefValue, ast: SubqueryAst): Predicate => inSub(ref, ast, true);
+
+/** @internal */
+export function createQueryBuilder<G extends GraphDef>(env: QueryEnv): QueryBuilder<G> {
+  return new QueryBuilder<G>(env);
+}
+
+export { unwrap as _unwrap };

@@ -1,0 +1,232 @@
+// `store.search`: fulltext, vector and hybrid search over the side tables the engine
+// keeps in step with every node write. Each call is one crossing; ranking, fusion and
+// hydration happen in the engine.
+
+import type { z } from "zod";
+import type { GraphDef, NodeType } from "./core.js";
+import { KindNotFoundError } from "./errors.js";
+import { entityAccessor, type FieldAccessor, type Predicate } from "./predicates.js";
+import type { Node } from "./store.js";
+
+export type FulltextQueryMode = "websearch" | "phrase" | "plain" | "raw";
+export type VectorMetric = "cosine" | "l2" | "inner_product";
+
+type WhereFn<N extends NodeType> = (n: Record<keyof z.output<N["schema"]> | "id" | "kind", FieldAccessor>) => Predicate;
+
+export interface SearchScopeOptions<N extends NodeType = NodeType> {
+  where?: WhereFn<N>;
+  offset?: number;
+  includeSubClasses?: boolean;
+}
+
+export interface FulltextSearchOptions<N extends NodeType = NodeType> extends SearchScopeOptions<N> {
+  query: string;
+  limit: number;
+  mode?: FulltextQueryMode;
+  language?: string;
+  minScore?: number;
+  includeSnippets?: boolean;
+}
+
+export interface VectorSearchOptions<N extends NodeType = NodeType> extends SearchScopeOptions<N> {
+  fieldPath: string;
+  queryEmbedding: readonly number[];
+  limit: number;
+  metric?: VectorMetric;
+  minScore?: number;
+  efSearch?: number;
+}
+
+export interface HybridVectorOptions {
+  fieldPath: string;
+  queryEmbedding: readonly number[];
+  metric?: VectorMetric;
+  k?: number;
+  minScore?: number;
+  efSearch?: number;
+}
+
+export interface HybridFulltextOptions {
+  query: string;
+  k?: number;
+  mode?: FulltextQueryMode;
+  language?: string;
+  minScore?: number;
+  includeSnippets?: boolean;
+}
+
+export interface HybridFusionOptions {
+  method?: "rrf";
+  k?: number;
+  weights?: { vector?: number; fulltext?: number };
+}
+
+export interface HybridSearchOptions<N extends NodeType = NodeType> extends SearchScopeOptions<N> {
+  limit: number;
+  vector: HybridVectorOptions;
+  fulltext: HybridFulltextOptions;
+  fusion?: HybridFusionOptions;
+}
+
+export interface FulltextSearchHit<N extends NodeType = NodeType> {
+  node: Node<N>;
+  score: number;
+  rank: number;
+  snippet?: string;
+}
+export interface VectorSearchHit<N extends NodeType = NodeType> {
+  node: Node<N>;
+  score: number;
+  rank: number;
+}
+export interface HybridSearchHit<N extends NodeType = NodeType> {
+  node: Node<N>;
+  score: number;
+  rank: number;
+  vector?: VectorSearchHit<N>;
+  fulltext?: FulltextSearchHit<N>;
+}
+
+export interface RebuildFulltextOptions {
+  pageSize?: number;
+  maxSkippedIds?: number;
+}
+export interface RebuildFulltextResult {
+  kinds: string[];
+  processed: number;
+  upserted: number;
+  cleared: number;
+  skipped: number;
+  skippedIds: string[];
+  skippedTruncated: boolean;
+}
+
+type Kinds<G extends GraphDef> = keyof G["nodes"] & string;
+type TypeOf<G extends GraphDef, K extends Kinds<G>> = G["nodes"][K]["type"];
+
+interface RawHit {
+  row: unknown;
+  score: number;
+  rank: number;
+  snippet?: string;
+  vector?: { score: number; rank: number };
+  fulltext?: { score: number; rank: number; snippet?: string };
+}
+
+function positiveInt(v: unknown, label: string): void {
+  if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
+    throw new RangeError(`${label} must be a positive integer, got: ${String(v)}`);
+  }
+}
+function offsetOk(v: unknown, label: string): void {
+  if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < 0)) {
+    throw new RangeError(`${label} must be a non-negative integer, got: ${String(v)}`);
+  }
+}
+
+export class StoreSearch<G extends GraphDef = GraphDef> {
+  readonly #graph: G;
+  readonly #call: (op: string, args: unknown) => Promise<unknown>;
+  readonly #toNode: (row: unknown) => Node;
+
+  /** @internal */
+  constructor(graph: G, call: (op: string, args: unknown) => Promise<unknown>, toNode: (row: unknown) => Node) {
+    this.#graph = graph;
+    this.#call = call;
+    this.#toNode = toNode;
+  }
+
+  #where(kind: string, where: unknown): unknown {
+    const reg = this.#graph.nodes[kind];
+    if (!reg) throw new KindNotFoundError(kind, "node", { graphId: this.#graph.id });
+    if (typeof where !== "function") return undefined;
+    const shape = (reg.type.schema as unknown as { shape: Record<string, unknown> }).shape;
+    return (where as (a: unknown) => Predicate)(entityAccessor(shape as never, ["id", "kind"])).ast;
+  }
+
+  #embedding(q: readonly number[], label: string): void {
+    if (!Array.isArray(q)) throw new TypeError(`${label}.queryEmbedding must be an array of numbers`);
+  }
+
+  /** Fulltext search over the kind's `searchable()` fields, best first. */
+  async fulltext<K extends Kinds<G>>(kind: K, options: FulltextSearchOptions<TypeOf<G, K>>): Promise<FulltextSearchHit<TypeOf<G, K>>[]> {
+    const where = this.#where(kind, options.where);
+    positiveInt(options.limit, "fulltextSearch.limit");
+    offsetOk(options.offset, "fulltextSearch.offset");
+    const raw = (await this.#call("searchFulltext", {
+      kind,
+      query: options.query,
+      limit: options.limit,
+      offset: options.offset,
+      mode: options.mode,
+      language: options.language,
+      minScore: options.minScore,
+      includeSnippets: options.includeSnippets === true,
+      where,
+      includeSubClasses: options.includeSubClasses === true,
+    })) as RawHit[];
+    return raw.map((h) => {
+      const hit: FulltextSearchHit = { node: this.#toNode(h.row), score: h.score, rank: h.rank };
+      if (h.snippet !== undefined) hit.snippet = h.snippet;
+      return hit as FulltextSearchHit<TypeOf<G, K>>;
+    });
+  }
+
+  /** Nearest neighbours on an `embedding()` field (exact on SQLite), best first. */
+  async vector<K extends Kinds<G>>(kind: K, options: VectorSearchOptions<TypeOf<G, K>>): Promise<VectorSearchHit<TypeOf<G, K>>[]> {
+    const where = this.#where(kind, options.where);
+    positiveInt(options.limit, "vectorSearch.limit");
+    offsetOk(options.offset, "vectorSearch.offset");
+    if (options.efSearch !== undefined) positiveInt(options.efSearch, "vectorSearch.efSearch");
+    this.#embedding(options.queryEmbedding, "vectorSearch");
+    const raw = (await this.#call("searchVector", {
+      kind,
+      fieldPath: options.fieldPath,
+      queryEmbedding: options.queryEmbedding,
+      limit: options.limit,
+      offset: options.offset,
+      metric: options.metric,
+      minScore: options.minScore,
+      efSearch: options.efSearch,
+      where,
+      includeSubClasses: options.includeSubClasses === true,
+    })) as RawHit[];
+    return raw.map((h) => ({ node: this.#toNode(h.row), score: h.score, rank: h.rank }) as VectorSearchHit<TypeOf<G, K>>);
+  }
+
+  /** Vector and fulltext results fused with reciprocal rank fusion; each hit carries its sub-hits. */
+  async hybrid<K extends Kinds<G>>(kind: K, options: HybridSearchOptions<TypeOf<G, K>>): Promise<HybridSearchHit<TypeOf<G, K>>[]> {
+    const where = this.#where(kind, options.where);
+    positiveInt(options.limit, "hybridSearch.limit");
+    offsetOk(options.offset, "hybridSearch.offset");
+    if (options.vector.efSearch !== undefined) positiveInt(options.vector.efSearch, "hybridSearch.vector.efSearch");
+    this.#embedding(options.vector.queryEmbedding, "hybridSearch.vector");
+    const raw = (await this.#call("searchHybrid", {
+      kind,
+      limit: options.limit,
+      offset: options.offset,
+      vector: options.vector,
+      fulltext: { ...options.fulltext, includeSnippets: options.fulltext.includeSnippets === true },
+      fusion: options.fusion,
+      where,
+      includeSubClasses: options.includeSubClasses === true,
+    })) as RawHit[];
+    return raw.map((h) => {
+      const node = this.#toNode(h.row);
+      const hit: HybridSearchHit = { node, score: h.score, rank: h.rank };
+      if (h.vector) hit.vector = { node, score: h.vector.score, rank: h.vector.rank };
+      if (h.fulltext) {
+        hit.fulltext = { node, score: h.fulltext.score, rank: h.fulltext.rank };
+        if (h.fulltext.snippet !== undefined) hit.fulltext.snippet = h.fulltext.snippet;
+      }
+      return hit as HybridSearchHit<TypeOf<G, K>>;
+    });
+  }
+
+  /** Rewrites the fulltext documents of one kind (or all kinds) from the stored props. */
+  async rebuildFulltext(kind?: Kinds<G>, options: RebuildFulltextOptions = {}): Promise<RebuildFulltextResult> {
+    if (kind !== undefined && !this.#graph.nodes[kind]) throw new KindNotFoundError(kind, "node", { graphId: this.#graph.id });
+    if (options.pageSize !== undefined) positiveInt(options.pageSize, "rebuildFulltext.pageSize");
+    return (await this.#call("rebuildFulltext", { kind, pageSize: options.pageSize })) as RebuildFulltextResult;
+  }
+}
