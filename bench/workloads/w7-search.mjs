@@ -103,7 +103,7 @@ export async function runLanes({ scratch = mkdtempSync(join(tmpdir(), "tg-w7-"))
   if (process.env.DATABASE_URL) {
     const backend = createPostgresBackend(process.env.DATABASE_URL);
     await backend
-      .exec(`DELETE FROM typegraph_node_fulltext WHERE graph_id = 'bench_w7'; DELETE FROM typegraph_nodes WHERE graph_id = 'bench_w7'; DELETE FROM typegraph_schema_versions WHERE graph_id = 'bench_w7';`)
+      .exec(`DELETE FROM typegraph_node_fulltext WHERE graph_id = 'bench_w7'; DELETE FROM typegraph_nodes WHERE graph_id = 'bench_w7'; DELETE FROM typegraph_schema_versions WHERE graph_id = 'bench_w7'; DO $$DECLARE r record; BEGIN FOR r IN SELECT tablename FROM pg_tables WHERE tablename LIKE 'tg_vec_bench_w7%' LOOP EXECUTE format('DELETE FROM %I WHERE graph_id = %L', r.tablename, 'bench_w7'); END LOOP; END$$;`)
       .catch(() => undefined);
     const [store] = await createStoreWithSchema(searchGraph, backend);
     out["W7 search: typegraph-native postgres"] = { [name]: await run({ store, data }) };

@@ -858,12 +858,43 @@ async fn vector_kind<E: Executor>(
             quote_ident(&table),
             ctx.tables.nodes
         ));
+        // Without a `where`, rank on the vector table alone and read only the top rows' nodes:
+        // joining first would read (and detoast) every candidate's props. Rows the temporal
+        // filter then drops make the result short; the joined form below answers that case.
+        let fast_sql = d.finish(format!(
+            "WITH q AS (SELECT CAST(? AS vector) AS e) \
+             SELECT {}, t.dist FROM (SELECT v.node_id, (v.embedding {op} q.e)::float8 AS dist FROM {} v, q \
+             WHERE v.graph_id = ?{} ORDER BY v.embedding {op} q.e LIMIT ?) t \
+             JOIN {} n ON n.graph_id = ? AND n.kind = ? AND n.id = t.node_id{filter} ORDER BY t.dist",
+            node_cols("n"),
+            quote_ident(&table),
+            if max_dist.is_some() { format!(" AND (v.embedding {op} q.e) <= ?") } else { String::new() },
+            ctx.tables.nodes
+        ));
+        let run_fast = w.is_none();
         let rows = match q.ef_search {
             Some(ef) => atomic!(ex, {
                 ex.execute(&format!("SET LOCAL hnsw.ef_search = {ef}"), &[])
                     .await?;
                 ex.query(&sql, &params).await
             })?,
+            None if run_fast => {
+                let mut fp = vec![Value::text(&q.raw), Value::text(ctx.graph.id())];
+                if let Some(m) = max_dist {
+                    fp.push(Value::Real(m));
+                }
+                fp.push(Value::Int(n as i64));
+                fp.push(Value::text(ctx.graph.id()));
+                fp.push(Value::text(kind));
+                let (_, tparams) = node_filter(d, None, &now)?;
+                fp.extend(tparams);
+                let rows = ex.query(&fast_sql, &fp).await?;
+                if rows.len() == n {
+                    rows
+                } else {
+                    ex.query(&sql, &params).await?
+                }
+            }
             None => ex.query(&sql, &params).await?,
         };
         return Ok(rows
