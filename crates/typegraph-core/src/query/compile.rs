@@ -210,15 +210,25 @@ impl<'a> Compiler<'a> {
     }
 
     fn limit_offset(&self, limit: Option<Slot>, offset: Option<Slot>, sql: &mut Sql) {
+        // SQLite (built with STAT4) re-plans a statement whenever a bare `LIMIT ?`
+        // is rebound; an expression keeps the cached plan valid across executions.
+        let (open, close) = match self.dialect {
+            Dialect::Sqlite => ("CAST(", " AS INTEGER)"),
+            Dialect::Postgres => ("", ""),
+        };
         if let Some(l) = limit {
             sql.push(" LIMIT ");
+            sql.push(open);
             sql.arg(l, Conv::Int);
+            sql.push(close);
         } else if offset.is_some() && self.dialect == Dialect::Sqlite {
             sql.push(" LIMIT -1");
         }
         if let Some(o) = offset {
             sql.push(" OFFSET ");
+            sql.push(open);
             sql.arg(o, Conv::Int);
+            sql.push(close);
         }
     }
 
