@@ -14,13 +14,15 @@ import { makeDataset } from "./dataset.mjs";
 import { graph, personCityAgeIndexSql } from "./graph.mjs";
 import * as w1 from "./workloads/w1-ingest.mjs";
 import * as w2 from "./workloads/w2-point-reads.mjs";
+import * as w3 from "./workloads/w3-traversals.mjs";
+import * as w4 from "./workloads/w4-filters.mjs";
 import * as w5 from "./workloads/w5-upsert-sync.mjs";
 import * as w6 from "./workloads/w6-single-writes.mjs";
 import * as w7 from "./workloads/w7-search.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
-const workloads = [w1, w2, w5, w6];
+const workloads = [w1, w2, w3, w4, w5, w6];
 const data = makeDataset();
 const scratch = mkdtempSync(join(tmpdir(), "tg-bench-"));
 

@@ -1,4 +1,5 @@
 // W2: 2,000 getById point reads over the loaded graph; median and p95.
+import { param } from "typegraph-native";
 import { now, ns, summarize } from "../stats.mjs";
 export const name = "W2 point reads";
 export async function run({ store, data, reads = 2000 }) {
@@ -11,5 +12,14 @@ export async function run({ store, data, reads = 2000 }) {
     samples.push(ns(t0));
     if (!n) throw new Error(`missing ${id}`);
   }
-  return { getById: summarize(samples) };
+  const prepared = store.query().from("Person", "p").whereNode("p", (p) => p.id.eq(param("id"))).select((c) => c.p).prepare();
+  for (const id of ids.slice(0, 200)) await prepared.execute({ id });
+  const psamples = [];
+  for (const id of ids) {
+    const t0 = now();
+    const rows = await prepared.execute({ id });
+    psamples.push(ns(t0));
+    if (rows.length !== 1) throw new Error(`prepared miss ${id}`);
+  }
+  return { getById: summarize(samples), preparedIdQuery: summarize(psamples) };
 }
