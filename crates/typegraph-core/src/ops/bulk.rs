@@ -442,24 +442,8 @@ pub async fn create_edges<E: Executor>(
     let spec = ctx.graph.edge(&a.kind)?;
     let now = now_iso();
     for (i, it) in a.items.iter().enumerate() {
-        for (end, r, allowed) in [("from", &it.from, &spec.from), ("to", &it.to, &spec.to)] {
-            if !ctx.graph.endpoint_allowed(allowed, &r.kind) {
-                let expected: Vec<String> = allowed.clone().unwrap_or_default();
-                return Err(with_index(
-                    Error::new(
-                        Code::Endpoint,
-                        format!(
-                            "Invalid {end} endpoint for edge \"{}\": got \"{}\", expected {}",
-                            a.kind,
-                            r.kind,
-                            expected.join(" | ")
-                        ),
-                        json!({ "edgeKind": a.kind, "endpoint": end, "actualKind": r.kind, "expectedKinds": expected }),
-                    ),
-                    i,
-                ));
-            }
-        }
+        super::edges::check_endpoint_kinds(ctx, &a.kind, spec, &it.from, &it.to)
+            .map_err(|e| with_index(e, i))?;
     }
     let mut rows = Vec::with_capacity(a.items.len());
     let mut seen = HashSet::with_capacity(a.items.len());

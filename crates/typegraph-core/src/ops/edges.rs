@@ -128,23 +128,7 @@ fn identity_mismatch(kind: &str, id: &str, actual: &str, operation: &str) -> Err
 
 pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Result<String> {
     let spec = ctx.graph.edge(&a.kind)?;
-    for (end, r, allowed) in [("from", &a.from, &spec.from), ("to", &a.to, &spec.to)] {
-        if !ctx.graph.endpoint_allowed(allowed, &r.kind) {
-            let expected: Vec<String> = allowed
-                .clone()
-                .unwrap_or_else(|| ctx.graph.spec.nodes.keys().cloned().collect());
-            return Err(Error::new(
-                Code::Endpoint,
-                format!(
-                    "Invalid {end} endpoint for edge \"{}\": got \"{}\", expected {}",
-                    a.kind,
-                    r.kind,
-                    expected.join(" | ")
-                ),
-                json!({ "edgeKind": a.kind, "endpoint": end, "actualKind": r.kind, "expectedKinds": expected }),
-            ));
-        }
-    }
+    check_endpoint_kinds(ctx, &a.kind, spec, &a.from, &a.to)?;
     let id = a.id.clone().unwrap_or_else(generate_id);
     let now = now_iso();
     let (vf, vt) = validity_window(a.valid_from.as_deref(), a.valid_to.as_deref(), &now)?;
@@ -571,6 +555,33 @@ pub async fn resurrect<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ResurrectArgs)
         .ok_or_else(|| not_found(&a.kind, &a.id))
     })?;
     row_json(Some(&row), EDGE_PROPS)
+}
+
+/// The endpoint kinds are allowed by the edge's registration (subclasses included): `EndpointError`.
+pub(crate) fn check_endpoint_kinds(
+    ctx: &Ctx<'_>,
+    kind: &str,
+    spec: &crate::graph::EdgeSpec,
+    from: &NodeRef,
+    to: &NodeRef,
+) -> Result<()> {
+    for (end, r, allowed) in [("from", from, &spec.from), ("to", to, &spec.to)] {
+        if !ctx.graph.endpoint_allowed(allowed, &r.kind) {
+            let expected: Vec<String> = allowed
+                .clone()
+                .unwrap_or_else(|| ctx.graph.spec.nodes.keys().cloned().collect());
+            return Err(Error::new(
+                Code::Endpoint,
+                format!(
+                    "Invalid {end} endpoint for edge \"{kind}\": got \"{}\", expected {}",
+                    r.kind,
+                    expected.join(" | ")
+                ),
+                json!({ "edgeKind": kind, "endpoint": end, "actualKind": r.kind, "expectedKinds": expected }),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Both endpoints exist and are not soft-deleted.
