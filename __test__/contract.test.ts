@@ -277,6 +277,15 @@ describe.each(backends)("contract on $name", (bc) => {
     await expect(store.nodes.Person.count()).rejects.toBeInstanceOf(BackendDisposedError);
   });
 
+  it("refreshes planner statistics without changing results", async () => {
+    const { store } = await setup();
+    await store.nodes.Person.bulkInsert(Array.from({ length: 50 }, (_, i) => ({ id: `s${i}`, props: { name: `S${i}`, age: i } })));
+    const before = await store.nodes.Person.getByIds(["s3", "nope", "s49"]);
+    await store.refreshStatistics();
+    expect(await store.nodes.Person.getByIds(["s3", "nope", "s49"])).toEqual(before);
+    expect((await store.nodes.Person.find({ where: (p) => p.age.lt(5) })).length).toBe(5);
+  });
+
   it("works as a raw createStore over existing tables", async () => {
     const { graph, store } = await setup();
     await store.nodes.Person.create({ name: "Seen" }, { id: "seen" });

@@ -799,6 +799,11 @@ export class Store<G extends GraphDef = GraphDef> {
     });
   }
 
+  /** Refreshes the database's planner statistics for the node and edge tables (ANALYZE). */
+  async refreshStatistics(): Promise<void> {
+    await this.#backend.call(await this.#handle, "refreshStatistics", {});
+  }
+
   /** The active schema version row of this graph, or undefined. */
   async getActiveSchema(): Promise<{ version: number; hash: string; doc: SerializedSchema } | undefined> {
     const active = await this.#backend.call(await this.#handle, "getActiveSchema", {});

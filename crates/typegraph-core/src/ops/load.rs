@@ -74,3 +74,18 @@ pub async fn restore<E: Executor>(ex: &mut E, a: Restore) -> Result<String> {
     }
     Ok("null".into())
 }
+
+/// `store.refreshStatistics()`: planner statistics for the node and edge tables
+/// (SQLite `ANALYZE` with a bounded sample, PostgreSQL `ANALYZE`).
+pub async fn refresh_statistics<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> Result<String> {
+    let t = ctx.tables;
+    let sql = match ex.dialect() {
+        Dialect::Sqlite => format!(
+            "PRAGMA analysis_limit = 1000; ANALYZE {}; ANALYZE {};",
+            t.nodes, t.edges
+        ),
+        Dialect::Postgres => format!("ANALYZE {}, {}", t.nodes, t.edges),
+    };
+    ex.batch(&sql).await?;
+    Ok("null".into())
+}

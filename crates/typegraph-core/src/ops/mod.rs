@@ -167,6 +167,7 @@ pub async fn dispatch<E: Executor>(
         "resurrectEdge" => edges::resurrect(ex, ctx, parse(args)?).await,
         "bulkUpsertEdges" => bulk::upsert_edges(ex, ctx, parse(args)?).await,
         "deferIndexes" => load::defer(ex, ctx).await,
+        "refreshStatistics" => load::refresh_statistics(ex, ctx).await,
         "restoreIndexes" => load::restore(ex, parse(args)?).await,
         "bulkCreateNodes" => bulk::create_nodes(ex, ctx, parse(args)?).await,
         "bulkUpsertNodes" => bulk::upsert_nodes(ex, ctx, parse(args)?).await,
