@@ -91,6 +91,10 @@ pub struct GraphSpec {
     pub relations: Vec<Relation>,
     #[serde(default)]
     pub default_on_delete: OnDelete,
+    /// The schema version a managed store was built against: its writes are fenced
+    /// against a concurrent schema commit (`None` = unmanaged store, no fence).
+    #[serde(default)]
+    pub schema_version: Option<i64>,
 }
 
 /// A registered graph with its precomputed closures.
@@ -159,6 +163,11 @@ impl Graph {
 
     pub fn id(&self) -> &str {
         &self.spec.graph_id
+    }
+
+    /// The schema version this registration's writes are fenced on.
+    pub fn schema_version(&self) -> Option<i64> {
+        self.spec.schema_version
     }
 
     pub fn node(&self, kind: &str) -> Result<&NodeSpec> {

@@ -52,7 +52,7 @@ async fn scenario<E: Executor>(ex: &mut E, graph_id: &str) {
     // A commit built on a stale version loses the race.
     let (op, a) = call(
         "commitSchema",
-        json!({ "graphId": graph_id, "expected": null, "version": 1, "hash": "h2", "doc": "{}" }),
+        json!({ "graphId": graph_id, "expected": null, "version": 2, "hash": "h2", "doc": "{}" }),
     );
     assert_eq!(
         dispatch(ex, &ctx, op, &a).await.unwrap_err().code,

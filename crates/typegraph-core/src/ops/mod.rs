@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod edges;
+pub mod evolve;
 pub mod load;
 pub mod nodes;
 pub mod rows;
@@ -139,13 +140,24 @@ macro_rules! temporal_args {
 }
 temporal_args!(nodes::IdArgs, nodes::IdsArgs, nodes::FindArgs, edges::IdArgs, edges::IdsArgs, edges::FindArgs, edges::BetweenArgs);
 
-/// Runs the named operation with JSON arguments; returns JSON text.
+/// Runs the named operation with JSON arguments; returns JSON text. Writes of a
+/// store registered with a schema version run behind the schema fence.
 pub async fn dispatch<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
     op: &str,
     args: &str,
 ) -> Result<String> {
+    if let Some(v) = ctx.graph.schema_version() {
+        if evolve::is_fenced_write(op) {
+            let mut fenced = evolve::Fenced::new(ex, ctx.tables, ctx.graph.id(), v);
+            return run_op(&mut fenced, ctx, op, args).await;
+        }
+    }
+    run_op(ex, ctx, op, args).await
+}
+
+async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) -> Result<String> {
     match op {
         "createNode" => nodes::create(ex, ctx, parse(args)?).await,
         "getNode" => nodes::get(ex, ctx, parse(args)?).await,
@@ -185,6 +197,12 @@ pub async fn dispatch<E: Executor>(
         "provisionSearch" => crate::search::provision(ex, ctx).await,
         "getActiveSchema" => schema::get_active(ex, ctx.tables, ctx.graph.id()).await,
         "commitSchema" => schema::commit(ex, ctx.tables, parse(args)?).await,
+        "getPendingKindRemovals" => {
+            evolve::get_pending_removals(ex, ctx.tables, ctx.graph.id()).await
+        }
+        "materializeRemovals" => {
+            evolve::materialize_removals(ex, ctx.tables, ctx.graph.id(), parse(args)?).await
+        }
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }
 }

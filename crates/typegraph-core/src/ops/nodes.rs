@@ -145,27 +145,33 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
     if spec.unique.is_empty() && !search {
         // Fast path: one statement, atomic on its own. A conflict (live id or tombstone)
         // falls through to the transactional path below, which decides between refusing and resurrecting.
-        let sql = ex.dialect().finish(format!(
+        // A fenced store guards the statement on the active schema version; no row back
+        // then also covers "schema moved on", which the fenced transactional path reports.
+        let d = ex.dialect();
+        let guard = crate::ops::evolve::fast_path_guard(d, ctx.tables, ctx.graph.id(), ctx.graph.schema_version());
+        let sql = d.finish(format!(
             "INSERT INTO {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) ON CONFLICT (graph_id, kind, id) DO NOTHING RETURNING {NODE_COLS}",
-            ctx.tables.nodes
+             {} ON CONFLICT (graph_id, kind, id) DO NOTHING RETURNING {NODE_COLS}",
+            ctx.tables.nodes,
+            match &guard {
+                None => "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)".to_string(),
+                Some((g, _)) => format!("SELECT ?, ?, ?, ?, 1, ?, ?, ?, ? WHERE 1 = 1{g}"),
+            }
         ));
-        let inserted = ex
-            .query(
-                &sql,
-                &[
-                    Value::text(ctx.graph.id()),
-                    Value::text(&a.kind),
-                    Value::text(&id),
-                    Value::Json(Some(a.props.get().to_string())),
-                    Value::Ts(vf.clone()),
-                    Value::Ts(vt.clone()),
-                    Value::Ts(Some(now.clone())),
-                    Value::Ts(Some(now.clone())),
-                ],
-            )
-            .await?
-            .pop();
+        let mut params = vec![
+            Value::text(ctx.graph.id()),
+            Value::text(&a.kind),
+            Value::text(&id),
+            Value::Json(Some(a.props.get().to_string())),
+            Value::Ts(vf.clone()),
+            Value::Ts(vt.clone()),
+            Value::Ts(Some(now.clone())),
+            Value::Ts(Some(now.clone())),
+        ];
+        if let Some((_, p)) = guard {
+            params.extend(p);
+        }
+        let inserted = ex.query(&sql, &params).await?.pop();
         if let Some(row) = inserted {
             return row_json(Some(&row), NODE_PROPS);
         }
@@ -347,11 +353,14 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
     if spec.unique.is_empty() && a.valid_to.is_none() && !a.clear_valid_to && !search {
         // Fast path: one conditional statement; no row back means missing, deleted or stale,
         // which the transactional path below tells apart.
-        let sql = ex.dialect().finish(format!(
+        let d = ex.dialect();
+        let guard = crate::ops::evolve::fast_path_guard(d, ctx.tables, ctx.graph.id(), ctx.graph.schema_version());
+        let sql = d.finish(format!(
             "UPDATE {} SET props = ?, updated_at = ?, version = version + 1 \
-             WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL{} RETURNING {NODE_COLS}",
+             WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL{}{} RETURNING {NODE_COLS}",
             ctx.tables.nodes,
-            if a.expected_version.is_some() { " AND version = ?" } else { "" }
+            if a.expected_version.is_some() { " AND version = ?" } else { "" },
+            guard.as_ref().map(|g| g.0.as_str()).unwrap_or("")
         ));
         let mut params = vec![
             Value::Json(Some(a.props.get().to_string())),
@@ -361,6 +370,9 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
             Value::text(&a.id),
         ];
         params.extend(a.expected_version.map(Value::Int));
+        if let Some((_, p)) = guard {
+            params.extend(p);
+        }
         let updated = ex.query(&sql, &params).await?.pop();
         if let Some(row) = updated {
             return row_json(Some(&row), NODE_PROPS);

@@ -6,6 +6,7 @@ use crate::error::{Code, Error, Result};
 use crate::exec::Executor;
 use crate::util::{now_iso, push_json_str};
 use crate::value::Value;
+use crate::ops::evolve::KindRef;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -62,23 +63,56 @@ pub struct CommitArgs {
     pub hash: String,
     /// Serialized schema document (stored verbatim).
     pub doc: String,
+    /// Kinds that must hold no rows (in any temporal state) for the commit to land;
+    /// probed under the schema lock, so no fenced write can slip in between.
+    #[serde(default)]
+    pub require_empty: Vec<KindRef>,
+    /// Kinds this version removes: queued for `materializeRemovals` in the same transaction.
+    #[serde(default)]
+    pub removals: Vec<KindRef>,
 }
 
 /// Commits a new active schema version by compare-and-swap on the active one.
+///
+/// Order of checks (upstream's): a row already at the target version with a
+/// different hash is a content conflict; the same hash already active is an
+/// idempotent success; otherwise the active version must equal `expected`.
+/// Returns `{"version","createdAt"}`, or `{"status":"populated","kinds":[…]}`
+/// without committing when a `requireEmpty` kind holds rows.
 pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> Result<String> {
     let d = ex.dialect();
     let t = &tables.schema_versions;
     let now = now_iso();
-    atomic!(ex, {
+    let outcome = atomic!(ex, {
+        crate::ops::evolve::lock_schema(ex, tables, &a.graph_id).await?;
         let sql = d.finish(format!(
-            "SELECT version FROM {t} WHERE graph_id = ? AND is_active = {}",
-            d.bool_lit(true)
+            "SELECT schema_hash, is_active, created_at FROM {t} WHERE graph_id = ? AND version = ?"
         ));
-        let actual = ex
-            .query(&sql, &[Value::text(&a.graph_id)])
+        let existing = ex
+            .query(&sql, &[Value::text(&a.graph_id), Value::Int(a.version)])
             .await?
-            .first()
-            .and_then(|r| r[0].as_i64());
+            .into_iter()
+            .next();
+        let actual = crate::ops::evolve::active_version(ex, tables, &a.graph_id).await?;
+        let mut reactivate = false;
+        if let Some(r) = existing {
+            let existing_hash = r[0].as_str().unwrap_or_default().to_string();
+            if existing_hash != a.hash {
+                return Err(Error::new(
+                    Code::SchemaContentConflict,
+                    format!(
+                        "Schema content conflict for graph \"{}\" at version {}: existing hash {existing_hash} differs from incoming hash {}",
+                        a.graph_id, a.version, a.hash
+                    ),
+                    json!({ "graphId": a.graph_id, "version": a.version, "existingHash": existing_hash, "incomingHash": a.hash }),
+                ));
+            }
+            if actual == Some(a.version) {
+                let created = r[2].as_str().unwrap_or_default().to_string();
+                return Ok(Some((created, true)));
+            }
+            reactivate = true;
+        }
         if actual != a.expected {
             return Err(Error::new(
                 Code::StaleVersion,
@@ -88,28 +122,18 @@ pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> 
                     a.expected.map(|v| v.to_string()).unwrap_or_else(|| "none".into()),
                     actual.map(|v| v.to_string()).unwrap_or_else(|| "none".into())
                 ),
-                json!({ "graphId": a.graph_id, "expected": a.expected, "actual": actual }),
+                json!({ "graphId": a.graph_id, "expected": a.expected, "actual": actual.unwrap_or(0) }),
             ));
         }
-        let sql = d.finish(format!(
-            "SELECT schema_hash FROM {t} WHERE graph_id = ? AND version = ?"
-        ));
-        if let Some(r) = ex
-            .query(&sql, &[Value::text(&a.graph_id), Value::Int(a.version)])
-            .await?
-            .first()
-        {
-            let existing = r[0].as_str().unwrap_or_default().to_string();
-            if existing != a.hash {
-                return Err(Error::new(
-                    Code::SchemaContentConflict,
-                    format!(
-                        "Schema content conflict for graph \"{}\" at version {}: existing hash {existing} differs from incoming hash {}",
-                        a.graph_id, a.version, a.hash
-                    ),
-                    json!({ "graphId": a.graph_id, "version": a.version, "existingHash": existing, "incomingHash": a.hash }),
-                ));
+        let mut populated = Vec::new();
+        for k in &a.require_empty {
+            let n = crate::ops::evolve::count_kind(ex, tables, &a.graph_id, k).await?;
+            if n > 0 {
+                populated.push(json!({ "entity": k.entity, "kind": k.kind, "count": n }));
             }
+        }
+        if !populated.is_empty() {
+            return Ok(Some((serde_json::Value::Array(populated).to_string(), false)));
         }
         if let Some(v) = actual {
             let sql = d.finish(format!(
@@ -119,27 +143,46 @@ pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> 
             ex.execute(&sql, &[Value::text(&a.graph_id), Value::Int(v)])
                 .await?;
         }
-        let sql = d.finish(format!(
-            "INSERT INTO {t} (graph_id, version, schema_hash, schema_doc, created_at, is_active) VALUES (?, ?, ?, ?, ?, {}) \
-             ON CONFLICT (graph_id, version) DO UPDATE SET is_active = {}",
-            d.bool_lit(true),
-            d.bool_lit(true)
-        ));
-        ex.execute(
-            &sql,
-            &[
-                Value::text(&a.graph_id),
-                Value::Int(a.version),
-                Value::text(&a.hash),
-                Value::Json(Some(a.doc.clone())),
-                Value::Ts(Some(now.clone())),
-            ],
-        )
-        .await?;
-        Ok(())
+        if reactivate {
+            let sql = d.finish(format!(
+                "UPDATE {t} SET is_active = {} WHERE graph_id = ? AND version = ?",
+                d.bool_lit(true)
+            ));
+            ex.execute(&sql, &[Value::text(&a.graph_id), Value::Int(a.version)])
+                .await?;
+        } else {
+            let sql = d.finish(format!(
+                "INSERT INTO {t} (graph_id, version, schema_hash, schema_doc, created_at, is_active) VALUES (?, ?, ?, ?, ?, {})",
+                d.bool_lit(true)
+            ));
+            ex.execute(
+                &sql,
+                &[
+                    Value::text(&a.graph_id),
+                    Value::Int(a.version),
+                    Value::text(&a.hash),
+                    Value::Json(Some(a.doc.clone())),
+                    Value::Ts(Some(now.clone())),
+                ],
+            )
+            .await?;
+        }
+        crate::ops::evolve::queue_removals(ex, tables, &a.graph_id, a.version, &a.removals).await?;
+        Ok(None)
     })?;
-    let mut out = format!("{{\"version\":{},\"createdAt\":", a.version);
-    push_json_str(&mut out, &now);
-    out.push('}');
-    Ok(out)
+    match outcome {
+        Some((kinds, false)) => Ok(format!("{{\"status\":\"populated\",\"kinds\":{kinds}}}")),
+        Some((created, true)) => {
+            let mut out = format!("{{\"version\":{},\"idempotent\":true,\"createdAt\":", a.version);
+            push_json_str(&mut out, &created);
+            out.push('}');
+            Ok(out)
+        }
+        None => {
+            let mut out = format!("{{\"version\":{},\"createdAt\":", a.version);
+            push_json_str(&mut out, &now);
+            out.push('}');
+            Ok(out)
+        }
+    }
 }

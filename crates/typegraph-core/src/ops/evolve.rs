@@ -1,0 +1,519 @@
+//! Runtime schema evolution: the write fence that pins a managed store's writes
+//! to the schema version it was built against, and the data side of kind
+//! removal (the pending-removal queue and its cleanup).
+//!
+//! The fence: every write transaction of a store registered with a
+//! `schemaVersion` first reads the graph's active schema row — `FOR SHARE` on
+//! PostgreSQL, where a schema commit locks the same row `FOR UPDATE`; on SQLite
+//! the `BEGIN IMMEDIATE` writer slot already serializes the two — and refuses
+//! with `StaleVersionError` when the active version moved on. A write in flight
+//! therefore either commits before the schema commit (which waits for it) or is
+//! refused after it; no write lands under a schema it was not validated for.
+
+use crate::dialect::{Dialect, Tables};
+use crate::error::{Code, Error, Result};
+use crate::exec::Executor;
+use crate::util::{now_iso, push_json_str};
+use crate::value::{Row, Value};
+use serde::Deserialize;
+use serde_json::json;
+use std::future::Future;
+
+/// SQL that yields one row when `graph_id`'s active schema is at the given
+/// version, locking that row for share on PostgreSQL. Parameters: graph id, version.
+pub fn fence_subquery(d: Dialect, tables: &Tables) -> String {
+    format!(
+        "SELECT 1 FROM {} WHERE graph_id = ? AND is_active = {} AND version = ?{}",
+        tables.schema_versions,
+        d.bool_lit(true),
+        if d == Dialect::Postgres {
+            " FOR SHARE"
+        } else {
+            ""
+        }
+    )
+}
+
+/// The active version of a graph, read without locks.
+pub async fn active_version<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+) -> Result<Option<i64>> {
+    let d = ex.dialect();
+    let sql = d.finish(format!(
+        "SELECT version FROM {} WHERE graph_id = ? AND is_active = {}",
+        tables.schema_versions,
+        d.bool_lit(true)
+    ));
+    Ok(ex
+        .query(&sql, &[Value::text(graph_id)])
+        .await?
+        .first()
+        .and_then(|r| r[0].as_i64()))
+}
+
+pub fn stale(graph_id: &str, expected: Option<i64>, actual: Option<i64>) -> Error {
+    let show = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "none".into());
+    Error::new(
+        Code::StaleVersion,
+        format!(
+            "Schema version was advanced by another writer for graph \"{graph_id}\": expected active version {}, actual is {}",
+            show(expected),
+            show(actual)
+        ),
+        json!({ "graphId": graph_id, "expected": expected, "actual": actual.unwrap_or(0), "fence": "write" }),
+    )
+}
+
+/// Checks, inside the caller's open transaction, that the active schema is still `version`.
+pub async fn check_fence<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+    version: i64,
+) -> Result<()> {
+    let d = ex.dialect();
+    let sql = d.finish(fence_subquery(d, tables));
+    let hit = ex
+        .query(&sql, &[Value::text(graph_id), Value::Int(version)])
+        .await?;
+    if !hit.is_empty() {
+        return Ok(());
+    }
+    // Not the expected version (or, on PostgreSQL, the row we waited on was just
+    // deactivated by a schema commit): refuse, naming the settled version.
+    let actual = active_version(ex, tables, graph_id).await?;
+    Err(stale(graph_id, Some(version), actual))
+}
+
+/// An executor that runs the schema fence right after its first `begin`, so
+/// every write transaction of a fenced store checks the active version once.
+pub struct Fenced<'e, 'c, E: Executor> {
+    pub inner: &'e mut E,
+    pub tables: &'c Tables,
+    pub graph_id: &'c str,
+    pub version: i64,
+    depth: u32,
+}
+
+impl<'e, 'c, E: Executor> Fenced<'e, 'c, E> {
+    pub fn new(inner: &'e mut E, tables: &'c Tables, graph_id: &'c str, version: i64) -> Self {
+        Fenced {
+            inner,
+            tables,
+            graph_id,
+            version,
+            depth: 0,
+        }
+    }
+}
+
+impl<E: Executor> Executor for Fenced<'_, '_, E> {
+    fn dialect(&self) -> Dialect {
+        self.inner.dialect()
+    }
+    fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
+        self.inner.execute(sql, params)
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        self.inner.query(sql, params)
+    }
+    fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {
+        self.inner.batch(sql)
+    }
+    fn begin(&mut self) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            self.inner.begin().await?;
+            self.depth += 1;
+            if self.depth == 1 {
+                if let Err(e) =
+                    check_fence(self.inner, self.tables, self.graph_id, self.version).await
+                {
+                    let _ = self.inner.rollback().await;
+                    self.depth -= 1;
+                    return Err(e);
+                }
+            }
+            Ok(())
+        }
+    }
+    fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
+        self.depth = self.depth.saturating_sub(1);
+        self.inner.commit()
+    }
+    fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
+        self.depth = self.depth.saturating_sub(1);
+        self.inner.rollback()
+    }
+    fn sqlite_conn(&mut self) -> Option<&mut crate::exec::sqlite::SqliteConn> {
+        self.inner.sqlite_conn()
+    }
+}
+
+/// Operations that write graph rows, and so run behind the fence.
+pub fn is_fenced_write(op: &str) -> bool {
+    matches!(
+        op,
+        "createNode"
+            | "updateNode"
+            | "deleteNode"
+            | "hardDeleteNode"
+            | "createEdge"
+            | "updateEdge"
+            | "deleteEdge"
+            | "hardDeleteEdge"
+            | "resurrectEdge"
+            | "bulkUpsertEdges"
+            | "bulkCreateNodes"
+            | "bulkUpsertNodes"
+            | "bulkDeleteNodes"
+            | "bulkCreateEdges"
+            | "bulkDeleteEdges"
+    )
+}
+
+/// `(sql suffix, params)` for a single-statement fast path: an `EXISTS` guard on
+/// the fence, or nothing for an unfenced store.
+pub fn fast_path_guard(
+    d: Dialect,
+    tables: &Tables,
+    graph_id: &str,
+    version: Option<i64>,
+) -> Option<(String, [Value; 2])> {
+    version.map(|v| {
+        (
+            format!(" AND EXISTS ({})", fence_subquery(d, tables)),
+            [Value::text(graph_id), Value::Int(v)],
+        )
+    })
+}
+
+// ---- kind removal -----------------------------------------------------------
+
+#[derive(Deserialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct KindRef {
+    pub entity: String,
+    pub kind: String,
+}
+
+/// Rows a kind holds in any temporal state (tombstones included).
+pub async fn count_kind<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+    k: &KindRef,
+) -> Result<i64> {
+    let table = if k.entity == "edge" {
+        &tables.edges
+    } else {
+        &tables.nodes
+    };
+    let sql = ex.dialect().finish(format!(
+        "SELECT COUNT(*) FROM {table} WHERE graph_id = ? AND kind = ?"
+    ));
+    Ok(ex
+        .query(&sql, &[Value::text(graph_id), Value::text(&k.kind)])
+        .await?
+        .first()
+        .and_then(|r| r[0].as_i64())
+        .unwrap_or(0))
+}
+
+/// Queues pending removals at `version` (inside the schema commit's transaction).
+pub async fn queue_removals<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+    version: i64,
+    kinds: &[KindRef],
+) -> Result<()> {
+    if kinds.is_empty() {
+        return Ok(());
+    }
+    let t =
+        crate::dialect::quote_ident(&tables.physical("kindRemovals", "typegraph_kind_removals"));
+    let now = now_iso();
+    let sql = ex.dialect().finish(format!(
+        "INSERT INTO {t} (graph_id, kind_name, entity, schema_version, removed_at, last_attempted_at, last_error) \
+         VALUES (?, ?, ?, ?, NULL, ?, NULL) \
+         ON CONFLICT (graph_id, kind_name, entity, schema_version) DO UPDATE SET last_attempted_at = excluded.last_attempted_at"
+    ));
+    for k in kinds {
+        ex.execute(
+            &sql,
+            &[
+                Value::text(graph_id),
+                Value::text(&k.kind),
+                Value::text(&k.entity),
+                Value::Int(version),
+                Value::Ts(Some(now.clone())),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `[{kind, entity, schemaVersion}]` of the removals whose cleanup has not run.
+pub async fn pending_removals<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+) -> Result<Vec<(String, String, i64)>> {
+    let t =
+        crate::dialect::quote_ident(&tables.physical("kindRemovals", "typegraph_kind_removals"));
+    let sql = ex.dialect().finish(format!(
+        "SELECT kind_name, entity, schema_version FROM {t} WHERE graph_id = ? AND removed_at IS NULL \
+         ORDER BY schema_version, entity, kind_name"
+    ));
+    let rows = ex.query(&sql, &[Value::text(graph_id)]).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap_or_default().to_string(),
+                r[1].as_str().unwrap_or_default().to_string(),
+                r[2].as_i64().unwrap_or(0),
+            )
+        })
+        .collect())
+}
+
+pub async fn get_pending_removals<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+) -> Result<String> {
+    let rows = pending_removals(ex, tables, graph_id).await?;
+    let mut out = String::from("[");
+    for (i, (kind, entity, v)) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"kind\":");
+        push_json_str(&mut out, kind);
+        out.push_str(",\"entity\":");
+        push_json_str(&mut out, entity);
+        out.push_str(&format!(",\"schemaVersion\":{v}}}"));
+    }
+    out.push(']');
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MaterializeRemovalsArgs {
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+    #[serde(default)]
+    pub stop_on_error: bool,
+}
+
+/// Takes the schema-write lock of a graph for the open transaction (PostgreSQL:
+/// a per-graph advisory lock plus the active row `FOR UPDATE`; SQLite: the
+/// transaction's `BEGIN IMMEDIATE` already holds the only writer slot).
+pub async fn lock_schema<E: Executor>(ex: &mut E, tables: &Tables, graph_id: &str) -> Result<()> {
+    let d = ex.dialect();
+    if d == Dialect::Postgres {
+        ex.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            &[Value::text(graph_id)],
+        )
+        .await?;
+        let sql = d.finish(format!(
+            "SELECT version FROM {} WHERE graph_id = ? AND is_active = TRUE FOR UPDATE",
+            tables.schema_versions
+        ));
+        ex.query(&sql, &[Value::text(graph_id)]).await?;
+    }
+    Ok(())
+}
+
+/// Whether the active schema document still declares `kind` as `entity`.
+async fn kind_is_live<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+    entity: &str,
+    kind: &str,
+) -> Result<bool> {
+    let d = ex.dialect();
+    let sql = d.finish(format!(
+        "SELECT schema_doc FROM {} WHERE graph_id = ? AND is_active = {}",
+        tables.schema_versions,
+        d.bool_lit(true)
+    ));
+    let rows = ex.query(&sql, &[Value::text(graph_id)]).await?;
+    let Some(text) = rows.first().and_then(|r| r[0].as_str().map(String::from)) else {
+        return Ok(false);
+    };
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::invariant(format!("stored schema document is not JSON: {e}")))?;
+    let slice = if entity == "edge" { "edges" } else { "nodes" };
+    Ok(doc
+        .get(slice)
+        .and_then(|s| s.as_object())
+        .is_some_and(|m| m.contains_key(kind)))
+}
+
+/// Deletes one removed kind's rows, re-checking under the schema lock that the
+/// active schema has not re-added it. Returns false when it is live (skipped).
+async fn remove_kind_rows<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+    kind: &str,
+    entity: &str,
+) -> Result<bool> {
+    lock_schema(ex, tables, graph_id).await?;
+    if kind_is_live(ex, tables, graph_id, entity, kind).await? {
+        return Ok(false);
+    }
+    let d = ex.dialect();
+    let g = Value::text(graph_id);
+    let k = Value::text(kind);
+    let run = |sql: String| d.finish(sql);
+    let stmts: Vec<(String, Vec<Value>)> = if entity == "edge" {
+        vec![(
+            run(format!(
+                "DELETE FROM {} WHERE graph_id = ? AND kind = ?",
+                tables.edges
+            )),
+            vec![g.clone(), k.clone()],
+        )]
+    } else {
+        vec![
+            (
+                run(format!(
+                    "DELETE FROM {} WHERE graph_id = ? AND (from_kind = ? OR to_kind = ?)",
+                    tables.edges
+                )),
+                vec![g.clone(), k.clone(), k.clone()],
+            ),
+            (
+                run(format!(
+                    "DELETE FROM {} WHERE graph_id = ? AND node_kind = ?",
+                    tables.uniques
+                )),
+                vec![g.clone(), k.clone()],
+            ),
+            (
+                run(format!(
+                    "DELETE FROM {} WHERE graph_id = ? AND kind = ?",
+                    tables.nodes
+                )),
+                vec![g.clone(), k.clone()],
+            ),
+        ]
+    };
+    for (sql, params) in stmts {
+        ex.execute(&sql, &params).await?;
+    }
+    if entity != "edge" && fulltext_exists(ex, tables).await? {
+        let sql = d.finish(format!(
+            "DELETE FROM {} WHERE graph_id = ? AND node_kind = ?",
+            tables.fulltext
+        ));
+        ex.execute(&sql, &[g.clone(), k.clone()]).await?;
+    }
+    Ok(true)
+}
+
+async fn fulltext_exists<E: Executor>(ex: &mut E, tables: &Tables) -> Result<bool> {
+    let name = tables.physical("fulltext", "typegraph_node_fulltext");
+    let sql = match ex.dialect() {
+        Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE name = ?".to_string(),
+        Dialect::Postgres => "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = $1 AND schemaname = ANY(current_schemas(false))".to_string(),
+    };
+    Ok(!ex.query(&sql, &[Value::text(name)]).await?.is_empty())
+}
+
+/// `materializeRemovals`: deletes the rows of every pending removed kind, one
+/// transaction per kind; returns `[{kind, entity, status, error?, reason?}]`.
+pub async fn materialize_removals<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+    a: MaterializeRemovalsArgs,
+) -> Result<String> {
+    let pending = pending_removals(ex, tables, graph_id).await?;
+    let t =
+        crate::dialect::quote_ident(&tables.physical("kindRemovals", "typegraph_kind_removals"));
+    let d = ex.dialect();
+    let mut results: Vec<serde_json::Value> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (kind, entity, _version) in pending {
+        if let Some(only) = &a.kinds {
+            if !only.contains(&kind) {
+                continue;
+            }
+        }
+        if !seen.insert((entity.clone(), kind.clone())) {
+            continue;
+        }
+        let now = now_iso();
+        let outcome: Result<bool> = (async {
+            crate::atomic!(ex, {
+                let removed = remove_kind_rows(ex, tables, graph_id, &kind, &entity).await?;
+                if removed {
+                    let sql = d.finish(format!(
+                        "UPDATE {t} SET removed_at = ?, last_attempted_at = ?, last_error = NULL \
+                     WHERE graph_id = ? AND kind_name = ? AND entity = ? AND removed_at IS NULL"
+                    ));
+                    ex.execute(
+                        &sql,
+                        &[
+                            Value::Ts(Some(now.clone())),
+                            Value::Ts(Some(now.clone())),
+                            Value::text(graph_id),
+                            Value::text(&kind),
+                            Value::text(&entity),
+                        ],
+                    )
+                    .await?;
+                }
+                Ok(removed)
+            })
+        })
+        .await;
+        match outcome {
+            Ok(true) => results.push(json!({ "kind": kind, "entity": entity, "status": "removed" })),
+            Ok(false) => results.push(
+                json!({ "kind": kind, "entity": entity, "status": "skipped", "reason": "kind-is-live" }),
+            ),
+            Err(e) => {
+                let msg = e.message.clone();
+                let sql = d.finish(format!(
+                    "UPDATE {t} SET last_attempted_at = ?, last_error = ? \
+                     WHERE graph_id = ? AND kind_name = ? AND entity = ? AND removed_at IS NULL"
+                ));
+                let _ = ex
+                    .execute(
+                        &sql,
+                        &[
+                            Value::Ts(Some(now.clone())),
+                            Value::text(&msg),
+                            Value::text(graph_id),
+                            Value::text(&kind),
+                            Value::text(&entity),
+                        ],
+                    )
+                    .await;
+                results.push(json!({
+                    "kind": kind, "entity": entity, "status": "failed",
+                    "error": { "message": msg, "code": e.code.as_str() }
+                }));
+                if a.stop_on_error {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(serde_json::Value::Array(results).to_string())
+}
