@@ -387,3 +387,19 @@ export function canonicalGraphExtension(doc: GraphExtension | undefined): GraphE
   const { version: _v, ...rest } = doc;
   return rest;
 }
+
+/**
+ * The graph as a stored schema document describes it: the compile-time graph plus the
+ * document's graph extension and deprecation set. What createStoreWithSchema and
+ * getSchemaChanges diff against, so runtime kinds never read as removals.
+ */
+export function withStoredExtension<G extends GraphDef>(
+  graph: G,
+  stored: { extension?: GraphExtension; deprecatedKinds?: readonly string[] },
+): ExtendedGraphDef<G> {
+  const base = stripGraphExtension(graph);
+  const merged = stored.extension === undefined ? base : mergeGraphExtension(base, stored.extension);
+  const names = stored.deprecatedKinds ?? [];
+  if (names.length === 0) return merged as ExtendedGraphDef<G>;
+  return Object.freeze({ ...(merged as GraphDef), deprecatedKinds: new Set(names) }) as unknown as ExtendedGraphDef<G>;
+}

@@ -6,6 +6,7 @@ export {
   unionGraphExtensions,
   canonicalGraphExtension,
   graphExtensionOf,
+  withStoredExtension,
   type CompiledGraphExtension,
   type CompiledNode,
   type CompiledEdge,
