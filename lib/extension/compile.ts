@@ -83,10 +83,31 @@ export function graphExtensionOf(graph: GraphDef): GraphExtension | undefined {
   return (graph as ExtendedGraphDef).extension;
 }
 
-// Compiled node kinds are reused for an unchanged definition object, so a
-// re-merge keeps schema identity (getNodePropsSchema stays the same instance).
-const nodeCache = new WeakMap<ExtensionNodeDef, Map<string, CompiledNode>>();
-const edgeSchemaCache = new WeakMap<ExtensionEdgeDef, z.ZodObject<z.ZodRawShape>>();
+// Compiled kinds are reused for an unchanged definition (same kind name, same
+// canonical JSON), so re-merging keeps schema identity: getNodePropsSchema stays
+// the same instance across evolves that don't touch the kind. Bounded: the
+// oldest entries go first.
+const CACHE_LIMIT = 2048;
+const nodeCache = new Map<string, CompiledNode>();
+const edgeSchemaCache = new Map<string, z.ZodObject<z.ZodRawShape>>();
+
+function cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = make();
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  cache.set(key, value);
+  return value;
+}
+
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(v).sort()) Object.defineProperty(out, key, { value: (v as Record<string, unknown>)[key], enumerable: true });
+    return out;
+  });
+}
 
 export function compileGraphExtension(doc: GraphExtension): CompiledGraphExtension {
   const nodes: CompiledNode[] = [];
@@ -98,11 +119,7 @@ export function compileGraphExtension(doc: GraphExtension): CompiledGraphExtensi
   }
   const edges: CompiledEdge[] = [];
   for (const [kind, def] of Object.entries(doc.edges ?? {})) {
-    let schema = edgeSchemaCache.get(def);
-    if (schema === undefined) {
-      schema = objectSchema(def.properties ?? {});
-      edgeSchemaCache.set(def, schema);
-    }
+    const schema = cached(edgeSchemaCache, sortedJson([kind, def.properties ?? {}]), () => objectSchema(def.properties ?? {}));
     edges.push(
       Object.freeze({
         kind,
@@ -126,18 +143,16 @@ export function compileGraphExtension(doc: GraphExtension): CompiledGraphExtensi
 }
 
 function compileNode(kind: string, def: ExtensionNodeDef): CompiledNode {
-  const cached = nodeCache.get(def)?.get(kind);
-  if (cached) return cached;
+  return cached(nodeCache, sortedJson([kind, def]), () => buildNode(kind, def));
+}
+
+function buildNode(kind: string, def: ExtensionNodeDef): CompiledNode {
   const type = defineNode(kind, {
     schema: objectSchema(def.properties),
     ...(def.description === undefined ? {} : { description: def.description }),
     ...(def.annotations === undefined ? {} : { annotations: def.annotations as Record<string, never> }),
   });
-  const compiled: CompiledNode = Object.freeze({ type, unique: Object.freeze((def.unique ?? []).map(compileUnique)) });
-  const perDef = nodeCache.get(def) ?? new Map<string, CompiledNode>();
-  perDef.set(kind, compiled);
-  nodeCache.set(def, perDef);
-  return compiled;
+  return Object.freeze({ type, unique: Object.freeze((def.unique ?? []).map(compileUnique)) });
 }
 
 function compileUnique(u: ExtensionUniqueConstraint): UniqueConstraint {
@@ -291,6 +306,8 @@ export function mergeGraphExtension<G extends GraphDef>(graph: G, doc: GraphExte
   const previous = graphExtensionOf(graph);
   const base = stripGraphExtension(graph);
   const union = unionGraphExtensions(previous, doc);
+  // Re-declaring what the graph already carries changes nothing: keep the very same graph.
+  if (previous !== undefined && sortedJson({ ...union, version: undefined }) === sortedJson({ ...previous, version: undefined })) return graph as ExtendedGraphDef<G>;
   const checked = validateGraphExtension(union);
   if (!checked.success) throw checked.error;
   const ext = checked.data;
