@@ -320,6 +320,256 @@ export class CompilerInvariantError extends TypeGraphError {
   }
 }
 
+// ---- graph extensions ------------------------------------------------------
+
+export type GraphExtensionIssueCode = (typeof GRAPH_EXTENSION_ISSUE_CODES)[number];
+
+/** One problem found in a graph-extension document; `path` is a JSON pointer into it ("" = the document). */
+export interface GraphExtensionIssue {
+  readonly path: string;
+  readonly message: string;
+  readonly code: GraphExtensionIssueCode;
+}
+
+export const GRAPH_EXTENSION_ISSUE_CODES = [
+  "UNSUPPORTED_PROPERTY_TYPE",
+  "INVALID_PROPERTY_REFINEMENT",
+  "NESTED_ARRAY",
+  "NESTED_OBJECT_TOO_DEEP",
+  "INVALID_MODIFIER_TARGET",
+  "INVALID_ENUM_VALUES",
+  "INVALID_NUMBER_BOUNDS",
+  "INVALID_LENGTH_BOUNDS",
+  "INVALID_PATTERN",
+  "INVALID_EMBEDDING_DIMENSIONS",
+  "INVALID_SEARCHABLE_LANGUAGE",
+  "RESERVED_PROPERTY_NAME",
+  "INVALID_KIND_NAME",
+  "DUPLICATE_KIND_NAME",
+  "EMPTY_PROPERTIES",
+  "EMPTY_FROM_OR_TO",
+  "DUPLICATE_UNIQUE_CONSTRAINT",
+  "EMPTY_UNIQUE_FIELDS",
+  "DUPLICATE_UNIQUE_FIELD",
+  "UNKNOWN_UNIQUE_FIELD",
+  "INVALID_UNIQUE_WHERE_OP",
+  "UNKNOWN_UNIQUE_WHERE_FIELD",
+  "INVALID_ANNOTATION",
+  "UNKNOWN_META_EDGE",
+  "ONTOLOGY_CYCLE",
+  "ONTOLOGY_SELF_LOOP",
+  "ONTOLOGY_DISJOINT_CONFLICT",
+  "ONTOLOGY_INVERSE_MULTIPLE_PARTNERS",
+  "DUPLICATE_ONTOLOGY_RELATION",
+  "INVALID_DOCUMENT_SHAPE",
+  "UNKNOWN_DOCUMENT_KEY",
+  "UNSUPPORTED_STRING_FORMAT",
+  "INVALID_INDEX_DECLARATION",
+  "DUPLICATE_INDEX_NAME",
+  "EMPTY_INDEX_FIELDS",
+  "UNKNOWN_PROPERTY_KEY",
+] as const;
+
+export const INCOMPATIBLE_CHANGE_TYPES = [
+  "REMOVE_PROPERTY",
+  "ADD_REQUIRED_PROPERTY",
+  "TIGHTEN_OPTIONALITY",
+  "TIGHTEN_CONSTRAINT",
+  "ADD_PATTERN",
+  "CHANGE_PATTERN",
+  "ADD_FORMAT",
+  "CHANGE_FORMAT",
+  "TIGHTEN_INT",
+  "TIGHTEN_ENUM",
+  "TYPE_CHANGE",
+  "ADD_UNIQUE_ON_POPULATED",
+  "TIGHTEN_EDGE_ENDPOINTS",
+] as const;
+export type IncompatibleChangeType = (typeof INCOMPATIBLE_CHANGE_TYPES)[number];
+export interface IncompatibleChange {
+  readonly kind: string;
+  readonly field?: string;
+  readonly type: IncompatibleChangeType;
+  readonly detail?: string;
+}
+export interface KindReferent {
+  readonly type: "compile-time-edge" | "compile-time-ontology";
+  readonly name: string;
+}
+
+/** The family of every graph-extension error: one `instanceof` catches them all. */
+export abstract class GraphExtensionError extends TypeGraphError {
+  protected constructor(message: string, code: string, options: TypeGraphErrorOptions) {
+    super(message, code, options);
+    this.name = new.target.name;
+  }
+}
+
+/** First three items and a "(+N more)" tail, for messages. */
+function headOf<T>(items: readonly T[], show: (item: T) => string, none: string): string {
+  if (items.length === 0) return none;
+  const more = items.length > 3 ? ` (+${items.length - 3} more)` : "";
+  return items.slice(0, 3).map(show).join("; ") + more;
+}
+
+export class GraphExtensionValidationError extends GraphExtensionError {
+  declare readonly code: "GRAPH_EXTENSION_INVALID";
+  readonly issues: readonly GraphExtensionIssue[];
+  constructor(issues: readonly GraphExtensionIssue[], cause?: unknown) {
+    const frozen = Object.freeze(issues.map((i) => Object.freeze({ ...i })));
+    super(
+      `Graph extension document is invalid (${frozen.length} issue${frozen.length === 1 ? "" : "s"}): ${headOf(frozen, (i) => `${i.path || "(root)"} — ${i.message}`, "no specific issues recorded")}`,
+      "GRAPH_EXTENSION_INVALID",
+      {
+        category: "user",
+        details: { issues: frozen },
+        suggestion: "See error.issues: each entry has a JSON-pointer `path` into the document and a stable `code`.",
+        cause,
+      },
+    );
+    this.issues = frozen;
+  }
+}
+
+export class KindCollisionError extends GraphExtensionError {
+  declare readonly code: "KIND_COLLISION";
+  readonly kindName: string;
+  readonly entity: "node" | "edge";
+  constructor(kindName: string, entity: "node" | "edge", graphId: string) {
+    super(
+      `The graph extension declares ${entity} kind "${kindName}", but graph "${graphId}" already has a compile-time ${entity} kind of that name; extension kinds cannot replace compile-time kinds.`,
+      "KIND_COLLISION",
+      {
+        category: "user",
+        details: { kindName, entity, graphId },
+        suggestion: "Rename the extension kind, or drop the compile-time declaration.",
+      },
+    );
+    this.kindName = kindName;
+    this.entity = entity;
+  }
+}
+
+export class IncompatibleChangeError extends GraphExtensionError {
+  declare readonly code: "INCOMPATIBLE_CHANGE";
+  readonly changes: readonly IncompatibleChange[];
+  constructor(changes: readonly IncompatibleChange[], graphId: string) {
+    const frozen = Object.freeze(changes.map((c) => Object.freeze({ ...c })));
+    super(
+      `The graph extension makes ${frozen.length} incompatible change${frozen.length === 1 ? "" : "s"} to existing extension kinds of graph "${graphId}": ${headOf(
+        frozen,
+        (c) => `${c.kind}${c.field === undefined ? "" : `.${c.field}`}: ${c.type}${c.detail === undefined ? "" : ` (${c.detail})`}`,
+        "(no specific changes recorded)",
+      )}`,
+      "INCOMPATIBLE_CHANGE",
+      {
+        category: "user",
+        details: { graphId, changes: frozen },
+        suggestion: "See error.changes. Make the change additive (for example `optional: true`), or apply it while the kind has no rows.",
+      },
+    );
+    this.changes = frozen;
+  }
+}
+
+export class GraphExtensionUnresolvedEndpointError extends GraphExtensionError {
+  declare readonly code: "GRAPH_EXTENSION_UNRESOLVED_ENDPOINT";
+  readonly edgeKind: string;
+  readonly side: "from" | "to";
+  readonly endpoint: string;
+  constructor(edgeKind: string, side: "from" | "to", endpoint: string, graphId: string) {
+    super(
+      `The ${side} endpoint "${endpoint}" of extension edge "${edgeKind}" names no node kind of graph "${graphId}" (a compile-time kind may have been removed after the extension was committed).`,
+      "GRAPH_EXTENSION_UNRESOLVED_ENDPOINT",
+      {
+        category: "user",
+        details: { edgeKind, side, endpoint, graphId },
+        suggestion: "Restore the node kind, or remove the extension edge with store.removeKinds before deploying without it.",
+      },
+    );
+    this.edgeKind = edgeKind;
+    this.side = side;
+    this.endpoint = endpoint;
+  }
+}
+
+export class GraphExtensionUnresolvedOntologyEndpointError extends GraphExtensionError {
+  declare readonly code: "GRAPH_EXTENSION_UNRESOLVED_ONTOLOGY_ENDPOINT";
+  readonly metaEdge: "inverseOf" | "implies";
+  readonly endpoint: string;
+  constructor(metaEdge: "inverseOf" | "implies", endpoint: string, graphId: string) {
+    super(
+      `The ${metaEdge} endpoint "${endpoint}" names no edge kind of graph "${graphId}".`,
+      "GRAPH_EXTENSION_UNRESOLVED_ONTOLOGY_ENDPOINT",
+      {
+        category: "user",
+        details: { metaEdge, endpoint, graphId },
+        suggestion: "Use a registered edge kind name, or an absolute http(s) IRI for an external reference.",
+      },
+    );
+    this.metaEdge = metaEdge;
+    this.endpoint = endpoint;
+  }
+}
+
+export class RemoveCompileTimeKindError extends GraphExtensionError {
+  declare readonly code: "REMOVE_COMPILE_TIME_KIND";
+  readonly kindName: string;
+  readonly entity: "node" | "edge";
+  constructor(kindName: string, entity: "node" | "edge", graphId: string) {
+    super(
+      `${entity === "node" ? "Node" : "Edge"} kind "${kindName}" of graph "${graphId}" is declared at compile time; store.removeKinds only removes graph-extension kinds.`,
+      "REMOVE_COMPILE_TIME_KIND",
+      {
+        category: "user",
+        details: { kindName, entity, graphId },
+        suggestion: "Remove the kind from defineGraph and redeploy instead.",
+      },
+    );
+    this.kindName = kindName;
+    this.entity = entity;
+  }
+}
+
+export class KindHasReferentsError extends GraphExtensionError {
+  declare readonly code: "KIND_HAS_REFERENTS";
+  readonly kindName: string;
+  readonly referents: readonly KindReferent[];
+  constructor(kindName: string, referents: readonly KindReferent[], graphId: string) {
+    const frozen = Object.freeze(referents.map((r) => Object.freeze({ ...r })));
+    super(
+      `Extension kind "${kindName}" of graph "${graphId}" cannot be removed: compile-time declarations refer to it (${frozen.map((r) => `${r.type}:${r.name}`).join(", ")}).`,
+      "KIND_HAS_REFERENTS",
+      {
+        category: "user",
+        details: { kindName, graphId, referents: frozen },
+        suggestion: "Drop those compile-time edges or ontology relations first.",
+      },
+    );
+    this.kindName = kindName;
+    this.referents = frozen;
+  }
+}
+
+export class GraphExtensionVersionUnsupportedError extends GraphExtensionError {
+  declare readonly code: "GRAPH_EXTENSION_VERSION_UNSUPPORTED";
+  readonly persistedVersion: number;
+  readonly currentVersion: number;
+  constructor(persistedVersion: number, currentVersion: number) {
+    super(
+      `The graph extension uses document format v${persistedVersion}; this library reads formats up to v${currentVersion}. Upgrade typegraph-native.`,
+      "GRAPH_EXTENSION_VERSION_UNSUPPORTED",
+      {
+        category: "system",
+        details: { persistedVersion, currentVersion },
+        suggestion: `Upgrade to a release that reads graph-extension format v${persistedVersion}, or downgrade the writer.`,
+      },
+    );
+    this.persistedVersion = persistedVersion;
+    this.currentVersion = currentVersion;
+  }
+}
+
 export const ENTITY_ALREADY_EXISTS_CODE = "ENTITY_ALREADY_EXISTS";
 export const INVERTED_VALIDITY_WINDOW_CODE = "INVERTED_VALIDITY_WINDOW";
 export const IMMUTABLE_VALIDITY_LOWER_BOUND_CODE = "IMMUTABLE_VALIDITY_LOWER_BOUND";
@@ -409,6 +659,22 @@ export function convertError(error: unknown): unknown {
       return new UnsupportedBackendCapabilityError(String(d.operation), String(d.capability), d, { cause, message: p.message });
     case "DATABASE_OPERATION_ERROR":
       return new DatabaseOperationError(p.message, d, { cause });
+    case "GRAPH_EXTENSION_INVALID":
+      return new GraphExtensionValidationError((d.issues as GraphExtensionIssue[] | undefined) ?? [], cause);
+    case "KIND_COLLISION":
+      return new KindCollisionError(String(d.kindName), d.entity as "node" | "edge", String(d.graphId));
+    case "INCOMPATIBLE_CHANGE":
+      return new IncompatibleChangeError((d.changes as IncompatibleChange[] | undefined) ?? [], String(d.graphId));
+    case "GRAPH_EXTENSION_UNRESOLVED_ENDPOINT":
+      return new GraphExtensionUnresolvedEndpointError(String(d.edgeKind), d.side as "from" | "to", String(d.endpoint), String(d.graphId));
+    case "GRAPH_EXTENSION_UNRESOLVED_ONTOLOGY_ENDPOINT":
+      return new GraphExtensionUnresolvedOntologyEndpointError(d.metaEdge as "inverseOf" | "implies", String(d.endpoint), String(d.graphId));
+    case "REMOVE_COMPILE_TIME_KIND":
+      return new RemoveCompileTimeKindError(String(d.kindName), d.entity as "node" | "edge", String(d.graphId));
+    case "KIND_HAS_REFERENTS":
+      return new KindHasReferentsError(String(d.kindName), (d.referents as KindReferent[] | undefined) ?? [], String(d.graphId));
+    case "GRAPH_EXTENSION_VERSION_UNSUPPORTED":
+      return new GraphExtensionVersionUnsupportedError(Number(d.persistedVersion), Number(d.currentVersion));
     default:
       return new CompilerInvariantError(p.message, d, { cause });
   }

@@ -43,6 +43,14 @@ export {
 } from "./search.js";
 export { computeSchemaHash, serializeSchema, type SerializedSchema } from "./schema.js";
 export type { GraphBackend, BackendCapabilities } from "./backend.js";
+export {
+  defineGraphExtension,
+  validateGraphExtension,
+  CURRENT_GRAPH_EXTENSION_VERSION,
+  LEGACY_GRAPH_EXTENSION_VERSION,
+  type GraphExtension,
+  type GraphExtensionVersion,
+} from "./extension/index.js";
 
 export { nanoidLikeId as generateId };
 import { randomBytes } from "node:crypto";

@@ -4,6 +4,8 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { getEmbeddingInfo, getSearchableMetadata, unwrap, type GraphDef, type OntologyRelation } from "./core.js";
+import { canonicalGraphExtension, type ExtendedGraphDef } from "./extension/compile.js";
+import type { GraphExtension } from "./extension/types.js";
 
 export interface SerializedSchema {
   graphId: string;
@@ -14,6 +16,10 @@ export interface SerializedSchema {
   ontology: unknown;
   defaults: unknown;
   indexes?: unknown[];
+  /** The graph extension (runtime kinds), without `version` when it is the legacy 1. */
+  extension?: GraphExtension;
+  /** Soft-deprecated kind names, sorted; absent when none. */
+  deprecatedKinds?: string[];
   [key: string]: unknown;
 }
 
@@ -64,6 +70,9 @@ export function ontologyRelations(graph: GraphDef): { metaEdge: string; from: st
 }
 
 export function serializeSchema(graph: GraphDef, version: number): SerializedSchema {
+  const extension = canonicalGraphExtension((graph as ExtendedGraphDef).extension);
+  const runtimeNodes = extension?.nodes ?? {};
+  const deprecated = (graph as ExtendedGraphDef).deprecatedKinds;
   const nodes: Record<string, unknown> = {};
   const indexes: Record<string, unknown>[] = [];
   for (const [kind, reg] of Object.entries(graph.nodes)) {
@@ -97,6 +106,7 @@ export function serializeSchema(graph: GraphDef, version: number): SerializedSch
         metric: info.metric,
         indexType: info.indexType,
         indexParams: { m: info.m, efConstruction: info.efConstruction },
+        ...(Object.prototype.hasOwnProperty.call(runtimeNodes, kind) ? { origin: "runtime" } : {}),
       });
     }
   }
@@ -142,6 +152,9 @@ export function serializeSchema(graph: GraphDef, version: number): SerializedSch
     defaults: { onNodeDelete: graph.defaults.onNodeDelete, temporalMode: graph.defaults.temporalMode },
   };
   if (indexes.length > 0) doc.indexes = indexes.sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1));
+  // The extension document is the durable source for rebuilding runtime kinds on restart.
+  if (extension !== undefined) doc.extension = extension;
+  if (deprecated !== undefined && deprecated.size > 0) doc.deprecatedKinds = [...deprecated].sort();
   // Round-trip once so undefined keys disappear exactly as they do in the stored text.
   return JSON.parse(JSON.stringify(doc)) as SerializedSchema;
 }

@@ -18,6 +18,8 @@ import {
 } from "./errors.js";
 import { entityAccessor, type FieldAccessor, type Predicate } from "./predicates.js";
 import { computeSchemaHash, engineGraph, serializeSchema, type SerializedSchema } from "./schema.js";
+import { computeSchemaDiff, getMigrationActions, type NodeChange, type SchemaDiff } from "./schema-diff.js";
+import { withStoredExtension } from "./extension/compile.js";
 import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
 import { StoreSearch } from "./search.js";
 
@@ -832,66 +834,9 @@ export type SchemaValidationResult =
   | { status: "pending"; version: number; diff: SchemaDiff }
   | { status: "breaking"; diff: SchemaDiff; actions: string[] };
 
-export interface SchemaChange {
-  type: "added" | "removed" | "modified";
-  kind: string;
-  entity: "node" | "edge";
-  severity: "safe" | "breaking";
-  details: string;
-}
-export interface SchemaDiff {
-  fromVersion: number;
-  toVersion: number;
-  nodes: SchemaChange[];
-  edges: SchemaChange[];
-  hasBreakingChanges: boolean;
-  hasChanges: boolean;
-  summary: string;
-}
-
-function diffSchemas(before: SerializedSchema, after: SerializedSchema, fromVersion: number): SchemaDiff {
-  const changes = { node: [] as SchemaChange[], edge: [] as SchemaChange[] };
-  for (const entity of ["node", "edge"] as const) {
-    const a = (entity === "node" ? before.nodes : before.edges) as Record<string, { properties?: { properties?: Record<string, unknown>; required?: string[] } }>;
-    const b = (entity === "node" ? after.nodes : after.edges) as typeof a;
-    for (const kind of Object.keys(b)) {
-      if (!(kind in a)) {
-        changes[entity].push({ type: "added", kind, entity, severity: "safe", details: `${entity} kind added` });
-      } else if (JSON.stringify(a[kind]) !== JSON.stringify(b[kind])) {
-        const oldProps = a[kind]!.properties?.properties ?? {};
-        const newProps = b[kind]!.properties?.properties ?? {};
-        const newRequired = b[kind]!.properties?.required ?? [];
-        const oldRequired = a[kind]!.properties?.required ?? [];
-        const removed = Object.keys(oldProps).filter((p) => !(p in newProps));
-        const changed = Object.keys(oldProps).filter((p) => p in newProps && JSON.stringify(oldProps[p]) !== JSON.stringify(newProps[p]));
-        const newlyRequired = newRequired.filter((p) => !oldRequired.includes(p) && !JSON.stringify(newProps[p] ?? {}).includes('"default"'));
-        const breaking = removed.length > 0 || changed.length > 0 || newlyRequired.length > 0;
-        changes[entity].push({
-          type: "modified",
-          kind,
-          entity,
-          severity: breaking ? "breaking" : "safe",
-          details: breaking
-            ? `removed: [${removed.join(", ")}], changed: [${changed.join(", ")}], newly required: [${newlyRequired.join(", ")}]`
-            : "additive change",
-        });
-      }
-    }
-    for (const kind of Object.keys(a)) {
-      if (!(kind in b)) changes[entity].push({ type: "removed", kind, entity, severity: "breaking", details: `${entity} kind removed` });
-    }
-  }
-  const all = [...changes.node, ...changes.edge];
-  return {
-    fromVersion,
-    toVersion: fromVersion + 1,
-    nodes: changes.node,
-    edges: changes.edge,
-    hasBreakingChanges: all.some((c) => c.severity === "breaking"),
-    hasChanges: all.length > 0,
-    summary: all.map((c) => `${c.type} ${c.entity} ${c.kind}`).join("; ") || "no changes",
-  };
-}
+/** One kind-level change in a schema diff (see `typegraph-native/schema` for the full diff types). */
+export type SchemaChange = NodeChange;
+export type { SchemaDiff };
 
 /** Creates missing tables, records or checks the schema version, and returns the store with the outcome. */
 export async function createStoreWithSchema<G extends GraphDef>(
@@ -900,67 +845,45 @@ export async function createStoreWithSchema<G extends GraphDef>(
   options: { autoMigrate?: boolean; throwOnBreaking?: boolean } = {},
 ): Promise<[Store<G>, SchemaValidationResult]> {
   await backend.bootstrap();
-  const handle = await backend.register(engineGraph(graph));
-  const store = new Store(graph, backend, handle);
-  await backend.call(handle, "provisionSearch", {});
+  const baseHandle = await backend.register(engineGraph(graph));
   for (let attempt = 0; ; attempt++) {
-    const active = (await backend.call(handle, "getActiveSchema", {})) as { version: number; hash: string; doc: SerializedSchema } | null;
-    const doc = serializeSchema(graph, active ? active.version + 1 : 1);
+    const active = (await backend.call(baseHandle, "getActiveSchema", {})) as { version: number; hash: string; doc: SerializedSchema } | null;
+    // Runtime kinds committed by evolve() live in the stored document: fold them in before comparing.
+    const effective = active ? (withStoredExtension(graph, active.doc) as unknown as G) : graph;
+    const handle = effective === graph ? baseHandle : await backend.register(engineGraph(effective));
+    const store = new Store(effective, backend, handle);
+    await backend.call(handle, "provisionSearch", {});
+    const nextVersion = active ? active.version + 1 : 1;
+    const doc = serializeSchema(effective, nextVersion);
     const hash = computeSchemaHash(doc);
-    try {
-      if (!active) {
-        const row = (await backend.call(handle, "commitSchema", { graphId: graph.id, expected: null, version: 1, hash, doc: JSON.stringify(doc) })) as {
-          createdAt: string;
-        };
-        return [
-          store,
-          {
-            status: "initialized",
-            version: 1,
-            committedRow: { graph_id: graph.id, version: 1, schema_hash: hash, schema_doc: JSON.stringify(doc), created_at: row.createdAt, is_active: true },
-          },
-        ];
-      }
-      if (active.hash === hash) return [store, { status: "unchanged", version: active.version }];
-      const diff = diffSchemas(active.doc, doc, active.version);
-      if (!diff.hasChanges) return [store, { status: "unchanged", version: active.version }];
-      if (diff.hasBreakingChanges) {
-        if (options.throwOnBreaking === false) {
-          return [store, { status: "breaking", diff, actions: [...diff.nodes, ...diff.edges].filter((c) => c.severity === "breaking").map((c) => `${c.kind}: ${c.details}`) }];
-        }
-        throw new MigrationError(`Schema migration required: ${diff.summary}.`, {
-          graphId: graph.id,
-          fromVersion: active.version,
-          toVersion: active.version + 1,
-          reason: "breaking-change",
-          diff,
-        });
-      }
-      if (options.autoMigrate === false) return [store, { status: "pending", version: active.version, diff }];
+    const commit = async () => {
       const row = (await backend.call(handle, "commitSchema", {
         graphId: graph.id,
-        expected: active.version,
-        version: active.version + 1,
+        expected: active ? active.version : null,
+        version: nextVersion,
         hash,
         doc: JSON.stringify(doc),
       })) as { createdAt: string };
-      return [
-        store,
-        {
-          status: "migrated",
-          fromVersion: active.version,
-          toVersion: active.version + 1,
-          diff,
-          committedRow: {
-            graph_id: graph.id,
-            version: active.version + 1,
-            schema_hash: hash,
-            schema_doc: JSON.stringify(doc),
-            created_at: row.createdAt,
-            is_active: true,
-          },
-        },
-      ];
+      return { graph_id: graph.id, version: nextVersion, schema_hash: hash, schema_doc: JSON.stringify(doc), created_at: row.createdAt, is_active: true };
+    };
+    try {
+      if (!active) return [store, { status: "initialized", version: 1, committedRow: await commit() }];
+      if (active.hash === hash) return [store, { status: "unchanged", version: active.version }];
+      const diff = computeSchemaDiff(active.doc, doc);
+      if (!diff.hasChanges) return [store, { status: "unchanged", version: active.version }];
+      if (!diff.hasBreakingChanges) {
+        if (options.autoMigrate === false) return [store, { status: "pending", version: active.version, diff }];
+        const committedRow = await commit();
+        return [store, { status: "migrated", fromVersion: active.version, toVersion: nextVersion, diff, committedRow }];
+      }
+      const actions = getMigrationActions(diff);
+      if (options.throwOnBreaking === false) return [store, { status: "breaking", diff, actions }];
+      const removesKind = [...diff.nodes, ...diff.edges].some((c) => c.type === "removed");
+      throw new MigrationError(
+        `Schema migration required: ${diff.summary}. ${actions.length} migration action(s) needed. Review them with getSchemaChanges() before changing the graph.` +
+          (removesKind ? " This diff removes a kind: export or delete its rows first." : ""),
+        { graphId: graph.id, fromVersion: active.version, toVersion: nextVersion, reason: "breaking-change", diff },
+      );
     } catch (error) {
       // Another process initialised or migrated first: re-read and decide again.
       if (error instanceof StaleVersionError && attempt < 3) continue;
