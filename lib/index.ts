@@ -42,6 +42,16 @@ export {
   type RebuildFulltextResult,
 } from "./search.js";
 export { computeSchemaHash, serializeSchema, type SerializedSchema } from "./schema.js";
+export {
+  EagerMaterializationError,
+  type StoreRef,
+  type EvolveOptions,
+  type RemoveKindsOptions,
+  type MaterializeRemovalsOptions,
+  type MaterializeRemovalsEntry,
+  type MaterializeRemovalsResult,
+} from "./store-evolve.js";
+export type { SchemaIntrospection, KindIntrospection, EdgeIntrospection, OntologyIntrospection, UniqueIntrospection } from "./evolve.js";
 export type { GraphBackend, BackendCapabilities } from "./backend.js";
 export {
   defineGraphExtension,

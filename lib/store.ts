@@ -20,6 +20,9 @@ import { entityAccessor, type FieldAccessor, type Predicate } from "./predicates
 import { computeSchemaHash, engineGraph, serializeSchema, type SerializedSchema } from "./schema.js";
 import { computeSchemaDiff, getMigrationActions, type NodeChange, type SchemaDiff } from "./schema-diff.js";
 import { withStoredExtension } from "./extension/compile.js";
+import type { GraphExtension } from "./extension/types.js";
+import * as evolution from "./store-evolve.js";
+import type { SchemaIntrospection } from "./evolve.js";
 import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
 import { StoreSearch } from "./search.js";
 
@@ -687,12 +690,64 @@ export class Store<G extends GraphDef = GraphDef> {
   #runner: Runner | undefined;
   #search: StoreSearch<G> | undefined;
 
+  readonly #meta: evolution.SchemaMeta;
+
   /** @internal */
-  constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number) {
+  constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, meta: evolution.SchemaMeta = {}) {
     this.#graph = graph;
     this.#backend = backend;
     this.#handle = handle;
+    this.#meta = meta;
     if (typeof handle === "number") this.#runner = { backend, handle };
+  }
+
+  /** @internal What the schema-evolution verbs need of this store. */
+  #host(): evolution.EvolveHost<G> {
+    return {
+      graph: this.#graph,
+      backend: this.#backend,
+      handle: this.#handle,
+      meta: this.#meta,
+      self: this,
+      create: (graph, handle, meta) => new Store(graph, this.#backend, handle, meta),
+    };
+  }
+
+  /** A frozen snapshot of the merged schema (compile-time and runtime kinds) and its version. */
+  introspect(): SchemaIntrospection {
+    return evolution.introspect(this.#host());
+  }
+
+  /**
+   * Commits a new schema version with the graph extension merged in (compare-and-swap on the
+   * active version, after catching up to it) and returns the store for it; `ref.current` is
+   * re-pointed first. `eager` materializes indexes after the commit.
+   */
+  evolve(extension: GraphExtension, options: evolution.EvolveOptions<G> = {}): Promise<Store<G>> {
+    return evolution.evolve(this.#host(), extension, options);
+  }
+
+  /** Marks kinds soft-deprecated (a new schema version; idempotent). */
+  deprecateKinds(names: readonly string[], options: { ref?: evolution.StoreRef<Store<G>> } = {}): Promise<Store<G>> {
+    return evolution.updateDeprecated(this.#host(), "add", names, options);
+  }
+
+  /** Clears soft deprecation of kinds (a new schema version; idempotent). */
+  undeprecateKinds(names: readonly string[], options: { ref?: evolution.StoreRef<Store<G>> } = {}): Promise<Store<G>> {
+    return evolution.updateDeprecated(this.#host(), "remove", names, options);
+  }
+
+  /**
+   * Removes graph-extension kinds from the active schema (phase one) and queues their rows for
+   * `materializeRemovals()` (phase two; `eager` runs it right after the commit).
+   */
+  removeKinds(names: readonly string[], options: evolution.RemoveKindsOptions<G> = {}): Promise<Store<G>> {
+    return evolution.removeKinds(this.#host(), names, options);
+  }
+
+  /** Deletes the rows of kinds removed by `removeKinds()` on this database. */
+  materializeRemovals(options: evolution.MaterializeRemovalsOptions = {}): Promise<evolution.MaterializeRemovalsResult> {
+    return evolution.materializeRemovals(this.#host(), options);
   }
 
   get graph(): G {
@@ -823,8 +878,10 @@ export type StoreOptions = Record<string, unknown>;
 
 /** A store over existing tables: no DDL, no schema checks. */
 export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend, _options?: StoreOptions): Store<G> {
-  const handle = backend.register(engineGraph(graph));
-  return new Store(graph, backend, handle);
+  // SQLite answers synchronously: a database evolved at runtime opens with its extension kinds.
+  const effective = evolution.persistedGraphSync(graph, backend);
+  const handle = backend.register(engineGraph(effective));
+  return new Store(effective, backend, handle);
 }
 
 export type SchemaValidationResult =
@@ -851,11 +908,13 @@ export async function createStoreWithSchema<G extends GraphDef>(
     // Runtime kinds committed by evolve() live in the stored document: fold them in before comparing.
     const effective = active ? (withStoredExtension(graph, active.doc) as unknown as G) : graph;
     const handle = effective === graph ? baseHandle : await backend.register(engineGraph(effective));
-    const store = new Store(effective, backend, handle);
     await backend.call(handle, "provisionSearch", {});
     const nextVersion = active ? active.version + 1 : 1;
     const doc = serializeSchema(effective, nextVersion);
     const hash = computeSchemaHash(doc);
+    // The returned store is fenced on the version it was checked against.
+    const managed = async (version: number, schemaHash: string) =>
+      new Store(effective, backend, await evolution.registerManaged(backend, effective, version), { version, hash: schemaHash });
     const commit = async () => {
       const row = (await backend.call(handle, "commitSchema", {
         graphId: graph.id,
@@ -867,17 +926,20 @@ export async function createStoreWithSchema<G extends GraphDef>(
       return { graph_id: graph.id, version: nextVersion, schema_hash: hash, schema_doc: JSON.stringify(doc), created_at: row.createdAt, is_active: true };
     };
     try {
-      if (!active) return [store, { status: "initialized", version: 1, committedRow: await commit() }];
-      if (active.hash === hash) return [store, { status: "unchanged", version: active.version }];
-      const diff = computeSchemaDiff(active.doc, doc);
-      if (!diff.hasChanges) return [store, { status: "unchanged", version: active.version }];
-      if (!diff.hasBreakingChanges) {
-        if (options.autoMigrate === false) return [store, { status: "pending", version: active.version, diff }];
+      if (!active) {
         const committedRow = await commit();
-        return [store, { status: "migrated", fromVersion: active.version, toVersion: nextVersion, diff, committedRow }];
+        return [await managed(1, hash), { status: "initialized", version: 1, committedRow }];
+      }
+      if (active.hash === hash) return [await managed(active.version, active.hash), { status: "unchanged", version: active.version }];
+      const diff = computeSchemaDiff(active.doc, doc);
+      if (!diff.hasChanges) return [await managed(active.version, active.hash), { status: "unchanged", version: active.version }];
+      if (!diff.hasBreakingChanges) {
+        if (options.autoMigrate === false) return [await managed(active.version, active.hash), { status: "pending", version: active.version, diff }];
+        const committedRow = await commit();
+        return [await managed(nextVersion, hash), { status: "migrated", fromVersion: active.version, toVersion: nextVersion, diff, committedRow }];
       }
       const actions = getMigrationActions(diff);
-      if (options.throwOnBreaking === false) return [store, { status: "breaking", diff, actions }];
+      if (options.throwOnBreaking === false) return [await managed(active.version, active.hash), { status: "breaking", diff, actions }];
       const removesKind = [...diff.nodes, ...diff.edges].some((c) => c.type === "removed");
       throw new MigrationError(
         `Schema migration required: ${diff.summary}. ${actions.length} migration action(s) needed. Review them with getSchemaChanges() before changing the graph.` +
