@@ -9,6 +9,7 @@ export {
   EdgeCollection,
   createStore,
   createStoreWithSchema,
+  KindRegistry,
   type Node,
   type Edge,
   type NodeMeta,

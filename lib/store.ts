@@ -713,6 +713,30 @@ export class Store<G extends GraphDef = GraphDef> {
     };
   }
 
+  /** The kinds of this store's graph (compile-time and runtime), for codegen and tooling. */
+  get registry(): KindRegistry {
+    return (this.#registry ??= new KindRegistry(this.#graph));
+  }
+  #registry: KindRegistry | undefined;
+
+  /** The exact zod object the store validates `kind`'s props with, or undefined. */
+  getNodePropsSchema(kind: string): z.ZodObject<z.ZodRawShape> | undefined {
+    return Object.prototype.hasOwnProperty.call(this.#graph.nodes, kind) ? (this.#graph.nodes[kind]!.type.schema as z.ZodObject<z.ZodRawShape>) : undefined;
+  }
+  getNodePropsSchemaOrThrow(kind: string): z.ZodObject<z.ZodRawShape> {
+    const s = this.getNodePropsSchema(kind);
+    if (!s) throw new KindNotFoundError(kind, "node", { graphId: this.#graph.id });
+    return s;
+  }
+  getEdgePropsSchema(kind: string): z.ZodObject<z.ZodRawShape> | undefined {
+    return Object.prototype.hasOwnProperty.call(this.#graph.edges, kind) ? (this.#graph.edges[kind]!.type.schema as z.ZodObject<z.ZodRawShape>) : undefined;
+  }
+  getEdgePropsSchemaOrThrow(kind: string): z.ZodObject<z.ZodRawShape> {
+    const s = this.getEdgePropsSchema(kind);
+    if (!s) throw new KindNotFoundError(kind, "edge", { graphId: this.#graph.id });
+    return s;
+  }
+
   /** A frozen snapshot of the merged schema (compile-time and runtime kinds) and its version. */
   introspect(): SchemaIntrospection {
     return evolution.introspect(this.#host());
@@ -794,10 +818,10 @@ export class Store<G extends GraphDef = GraphDef> {
   }
 
   getNodeCollection(kind: string): NodeCollection | undefined {
-    return kind in this.#graph.nodes ? (this.nodes as Record<string, NodeCollection>)[kind] : undefined;
+    return Object.prototype.hasOwnProperty.call(this.#graph.nodes, kind) ? (this.nodes as Record<string, NodeCollection>)[kind] : undefined;
   }
   getEdgeCollection(kind: string): EdgeCollection | undefined {
-    return kind in this.#graph.edges ? (this.edges as Record<string, EdgeCollection>)[kind] : undefined;
+    return Object.prototype.hasOwnProperty.call(this.#graph.edges, kind) ? (this.edges as Record<string, EdgeCollection>)[kind] : undefined;
   }
   getNodeCollectionOrThrow(kind: string): NodeCollection {
     const c = this.getNodeCollection(kind);
@@ -873,6 +897,28 @@ export class Store<G extends GraphDef = GraphDef> {
 }
 
 const TX_TOKEN = Symbol("typegraph.txToken");
+
+/** Kind lookup over a store's graph: `nodeKinds` / `edgeKinds` maps plus existence checks. */
+export class KindRegistry {
+  readonly nodeKinds: ReadonlyMap<string, NodeType>;
+  readonly edgeKinds: ReadonlyMap<string, EdgeType>;
+  constructor(graph: GraphDef) {
+    this.nodeKinds = new Map(Object.entries(graph.nodes).map(([k, r]) => [k, r.type]));
+    this.edgeKinds = new Map(Object.entries(graph.edges).map(([k, r]) => [k, r.type]));
+  }
+  getNodeType(kind: string): NodeType | undefined {
+    return this.nodeKinds.get(kind);
+  }
+  getEdgeType(kind: string): EdgeType | undefined {
+    return this.edgeKinds.get(kind);
+  }
+  hasNodeType(kind: string): boolean {
+    return this.nodeKinds.has(kind);
+  }
+  hasEdgeType(kind: string): boolean {
+    return this.edgeKinds.has(kind);
+  }
+}
 
 export type StoreOptions = Record<string, unknown>;
 
