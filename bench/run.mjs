@@ -19,6 +19,7 @@ import * as w4 from "./workloads/w4-filters.mjs";
 import * as w5 from "./workloads/w5-upsert-sync.mjs";
 import * as w6 from "./workloads/w6-single-writes.mjs";
 import * as w7 from "./workloads/w7-search.mjs";
+import * as w8 from "./workloads/w8-schema-maintenance.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -90,6 +91,10 @@ for (const lane of lanes) {
 // W7 search runs on its own lanes (its own graph and databases).
 Object.assign(results.lanes, await w7.runLanes({ scratch }));
 console.error("W7 search done");
+
+// W8 schema maintenance (evolve, removeKinds, the write fence's cost) on its own graphs.
+Object.assign(results.lanes, await w8.runLanes({ scratch }));
+console.error("W8 schema maintenance done");
 
 // Floor lane: same rows, same tables and indexes, plain SQL from Rust.
 const datasetFile = join(scratch, "dataset.json");
