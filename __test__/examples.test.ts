@@ -24,6 +24,12 @@ describe("examples", () => {
     expect(runExample("seed-003-managed-store.mjs")).toContain("ok initialized unchanged 1");
   });
 
+  it("seed 003: graph extensions — evolve, restart parity, deprecate, two-phase removal", () => {
+    expect(runExample("seed-003-graph-extensions.mjs")).toContain(
+      "ok version=2 origin=runtime hits=1 restored=unchanged:2 deprecated=Paper removed=Paper:removed final=4",
+    );
+  });
+
   it("seed 001: on-demand, batch, incremental and relationship sync with retry and dead letters", () => {
     expect(runExample("seed-001-data-sync.mjs")).toContain("ok synced=49 edges=228 deadLetters=1");
   });
