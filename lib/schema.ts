@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { getEmbeddingInfo, getSearchableMetadata, unwrap, type GraphDef, type OntologyRelation } from "./core.js";
+import { serializeIndexDeclaration } from "./indexes.js";
 
 export interface SerializedSchema {
   graphId: string;
@@ -65,9 +66,7 @@ export function ontologyRelations(graph: GraphDef): { metaEdge: string; from: st
 
 export function serializeSchema(graph: GraphDef, version: number): SerializedSchema {
   const nodes: Record<string, unknown> = {};
-  const indexes: Record<string, unknown>[] = [];
   for (const [kind, reg] of Object.entries(graph.nodes)) {
-    const shape = (reg.type.schema as { shape: Record<string, unknown> }).shape;
     nodes[kind] = {
       kind,
       properties: propsJsonSchema(reg.type.schema),
@@ -85,20 +84,6 @@ export function serializeSchema(graph: GraphDef, version: number): SerializedSch
       description: reg.type.description,
       annotations: reg.type.annotations && Object.keys(reg.type.annotations).length > 0 ? reg.type.annotations : undefined,
     };
-    for (const [field, schema] of Object.entries(shape)) {
-      const info = getEmbeddingInfo(schema);
-      if (!info) continue;
-      indexes.push({
-        entity: "vector",
-        kind,
-        name: `tg_vec_${kind}_${field}_${info.metric}`.toLowerCase(),
-        fieldPath: field,
-        dimensions: info.dimensions,
-        metric: info.metric,
-        indexType: info.indexType,
-        indexParams: { m: info.m, efConstruction: info.efConstruction },
-      });
-    }
   }
   const edges: Record<string, unknown> = {};
   for (const [kind, reg] of Object.entries(graph.edges)) {
@@ -141,7 +126,8 @@ export function serializeSchema(graph: GraphDef, version: number): SerializedSch
     },
     defaults: { onNodeDelete: graph.defaults.onNodeDelete, temporalMode: graph.defaults.temporalMode },
   };
-  if (indexes.length > 0) doc.indexes = indexes.sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1));
+  const indexes = [...(graph.indexes ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (indexes.length > 0) doc.indexes = indexes.map(serializeIndexDeclaration);
   // Round-trip once so undefined keys disappear exactly as they do in the stored text.
   return JSON.parse(JSON.stringify(doc)) as SerializedSchema;
 }

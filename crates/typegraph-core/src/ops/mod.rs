@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod edges;
+pub mod indexes;
 pub mod load;
 pub mod nodes;
 pub mod rows;
@@ -168,6 +169,7 @@ pub async fn dispatch<E: Executor>(
         "bulkUpsertEdges" => bulk::upsert_edges(ex, ctx, parse(args)?).await,
         "deferIndexes" => load::defer(ex, ctx).await,
         "refreshStatistics" => load::refresh_statistics(ex, ctx).await,
+        "materializeIndexes" => indexes::materialize(ex, ctx, parse(args)?).await,
         "restoreIndexes" => load::restore(ex, parse(args)?).await,
         "bulkCreateNodes" => bulk::create_nodes(ex, ctx, parse(args)?).await,
         "bulkUpsertNodes" => bulk::upsert_nodes(ex, ctx, parse(args)?).await,
