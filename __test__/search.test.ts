@@ -185,9 +185,10 @@ describe.each(backends)("search on $name", (bc) => {
       await expect(store.search.fulltext("Doc", { query: "x", limit: 1, language: "german" })).rejects.toBeInstanceOf(
         UnsupportedBackendCapabilityError,
       );
-      await expect(
-        store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 2, 3], limit: 1, efSearch: 40 }),
-      ).rejects.toBeInstanceOf(UnsupportedBackendCapabilityError);
+      // The field declares HNSW (the default): the engine's ANN frontier takes efSearch.
+      await store.nodes.Doc.create({ title: "t", category: "a", embedding: [1, 2, 3] });
+      const ef = await store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 2, 3], limit: 1, efSearch: 40 });
+      expect(ef.length).toBe(1);
     } else {
       await store.nodes.Doc.create({ title: "hallo welt", category: "a", embedding: [1, 2, 3] });
       const de = await store.search.fulltext("Doc", { query: "welt", limit: 1, language: "german" });
@@ -195,5 +196,71 @@ describe.each(backends)("search on $name", (bc) => {
       const ef = await store.search.vector("Doc", { fieldPath: "embedding", queryEmbedding: [1, 2, 3], limit: 1, efSearch: 40 });
       expect(ef.length).toBe(1);
     }
+  });
+
+  it("a null embedding keeps the stored vector, an absent one deletes it (upstream's rule)", async () => {
+    const Card = defineNode("Card", { schema: z.object({ name: z.string(), v: embedding(3).nullable().optional() }) });
+    const graph = defineGraph({ id: freshGraphId(`nullvec_${bc.name}`), nodes: { Card }, edges: {} });
+    const [store] = await createStoreWithSchema(graph, bc.make(graph.id));
+    open.push(store as unknown as Store);
+    await store.nodes.Card.create({ name: "a", v: [1, 0, 0] }, { id: "a" });
+    await store.nodes.Card.create({ name: "b", v: [0, 1, 0] }, { id: "b" });
+    const near = async () => (await store.search.vector("Card", { fieldPath: "v", queryEmbedding: [1, 0, 0], limit: 5 })).map((h) => h.node.id);
+    expect(await near()).toEqual(["a", "b"]);
+    await store.nodes.Card.update("a", { v: null });
+    expect((await store.nodes.Card.getById("a"))!.v).toBeNull();
+    expect(await near()).toEqual(["a", "b"]);
+    await store.nodes.Card.update("a", { v: undefined });
+    expect(await near()).toEqual(["b"]);
+    await store.nodes.Card.create({ name: "c", v: null }, { id: "c" });
+    expect(await near()).toEqual(["b"]);
+  });
+
+  it("HNSW after materializeIndexes: recall against exact, filtered search stays correct", async () => {
+    const dims = 16;
+    const Item = defineNode("Item", { schema: z.object({ group: z.number().int(), v: embedding(dims) }) });
+    const graph = defineGraph({ id: freshGraphId(`ann_${bc.name}`), nodes: { Item }, edges: {} });
+    const [store] = await createStoreWithSchema(graph, bc.make(graph.id));
+    open.push(store as unknown as Store);
+    let seed = 12345;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const centroids = Array.from({ length: 12 }, () => Array.from({ length: dims }, rnd));
+    const unit = (v: number[]) => {
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const sample = () => unit(centroids[Math.floor(((rnd() + 1) / 2) * 12) % 12]!.map((x) => x + rnd() * 0.6));
+    const items = Array.from({ length: 3000 }, (_, i) => ({ id: `i${i}`, props: { group: i % 5, v: sample() } }));
+    await store.nodes.Item.bulkInsert(items);
+    const res = await store.materializeIndexes();
+    expect(res.results.find((r) => r.entity === "vector")!.status).toBe("created");
+    const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+    let hit = 0;
+    let total = 0;
+    for (let qi = 0; qi < 20; qi++) {
+      const q = sample();
+      const exact = items
+        .map((it) => ({ id: it.id, s: cos(q, it.props.v), g: it.props.group }))
+        .sort((a, b) => b.s - a.s);
+      const got = await store.search.vector("Item", { fieldPath: "v", queryEmbedding: q, limit: 10, efSearch: 200 });
+      const truth = new Set(exact.slice(0, 10).map((x) => x.id));
+      hit += got.filter((h) => truth.has(h.node.id)).length;
+      total += 10;
+      // Filtered: every hit satisfies the filter, and the page is full.
+      const filtered = await store.search.vector("Item", { fieldPath: "v", queryEmbedding: q, limit: 10, where: (n) => n.group.eq(2) });
+      expect(filtered.length).toBe(10);
+      expect(filtered.every((h) => h.node.group === 2)).toBe(true);
+      const ftruth = new Set(exact.filter((x) => x.g === 2).slice(0, 10).map((x) => x.id));
+      expect(filtered.filter((h) => ftruth.has(h.node.id)).length).toBeGreaterThanOrEqual(8);
+    }
+    expect(hit / total).toBeGreaterThanOrEqual(0.95);
+    // Writes after the build stay visible: a new exact duplicate of a query is found first.
+    const q = sample();
+    await store.nodes.Item.create({ group: 9, v: q }, { id: "fresh" });
+    const top = await store.search.vector("Item", { fieldPath: "v", queryEmbedding: q, limit: 1 });
+    expect(top[0]!.node.id).toBe("fresh");
+    await store.nodes.Item.delete("fresh");
+    const after = await store.search.vector("Item", { fieldPath: "v", queryEmbedding: q, limit: 1 });
+    expect(after[0]!.node.id).not.toBe("fresh");
   });
 });

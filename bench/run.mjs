@@ -20,6 +20,7 @@ import * as w5 from "./workloads/w5-upsert-sync.mjs";
 import * as w6 from "./workloads/w6-single-writes.mjs";
 import * as w7 from "./workloads/w7-search.mjs";
 import * as w8 from "./workloads/w8-schema-maintenance.mjs";
+import * as w7ann from "./workloads/w7-ann.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -33,9 +34,9 @@ const lanes = [
     name: "typegraph-native sqlite (file, WAL)",
     dialect: "sqlite",
     async open() {
-      const { backend, db } = createLocalSqliteBackend({ path: join(scratch, "native.db") });
-      db.exec(personCityAgeIndexSql("sqlite"));
+      const { backend } = createLocalSqliteBackend({ path: join(scratch, "native.db") });
       const [store] = await createStoreWithSchema(graph, backend);
+      await store.materializeIndexes();
       return store;
     },
   },
@@ -44,9 +45,9 @@ const lanes = [
     dialect: "sqlite",
     deferIndexes: true,
     async open() {
-      const { backend, db } = createLocalSqliteBackend({ path: join(scratch, "native-load.db") });
-      db.exec(personCityAgeIndexSql("sqlite"));
+      const { backend } = createLocalSqliteBackend({ path: join(scratch, "native-load.db") });
       const [store] = await createStoreWithSchema(graph, backend);
+      await store.materializeIndexes();
       return store;
     },
   },
@@ -59,7 +60,7 @@ if (process.env.DATABASE_URL) {
       const backend = createPostgresBackend(process.env.DATABASE_URL);
       await backend.exec(`DELETE FROM typegraph_edges WHERE graph_id = 'bench'; DELETE FROM typegraph_nodes WHERE graph_id = 'bench'; DELETE FROM typegraph_schema_versions WHERE graph_id = 'bench';`).catch(() => undefined);
       const [store] = await createStoreWithSchema(graph, backend);
-      await backend.exec(personCityAgeIndexSql("postgres"));
+      await store.materializeIndexes();
       return store;
     },
   });
@@ -91,6 +92,11 @@ for (const lane of lanes) {
 // W7 search runs on its own lanes (its own graph and databases).
 Object.assign(results.lanes, await w7.runLanes({ scratch }));
 console.error("W7 search done");
+// The 50k ANN lane (HNSW build, latency and recall@10 against exact); BENCH_SKIP_ANN=1 leaves it out.
+if (process.env.BENCH_SKIP_ANN !== "1") {
+  Object.assign(results.lanes, await w7ann.runLane({ scratch }));
+  console.error("W7 ANN 50k done");
+}
 
 // W8 schema maintenance (evolve, removeKinds, the write fence's cost) on its own graphs.
 Object.assign(results.lanes, await w8.runLanes({ scratch }));

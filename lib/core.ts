@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import { ConfigurationError } from "./errors.js";
+import { deriveVectorIndexes, type IndexDeclaration } from "./indexes.js";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 export type KindAnnotations = Record<string, JsonValue>;
@@ -85,6 +86,8 @@ export interface GraphConfig<
   edges?: E;
   ontology?: readonly OntologyRelation[];
   defaults?: GraphDefaults;
+  /** Declared indexes (`defineNodeIndex`, `defineEdgeIndex`); vector indexes are derived from `embedding()` fields. */
+  indexes?: readonly IndexDeclaration[];
 }
 
 type NormNode<T> = T extends NodeType ? NodeRegistration<T> : T extends NodeRegistration<infer X> ? NodeRegistration<X> & T : never;
@@ -101,6 +104,8 @@ export interface GraphDef<
   readonly edges: E;
   readonly ontology: readonly OntologyRelation[];
   readonly defaults: Required<GraphDefaults>;
+  /** Declared indexes plus the vector indexes derived from `embedding()` fields (explicit ones win). */
+  readonly indexes: readonly IndexDeclaration[] | undefined;
 }
 
 const RESERVED_NODE_KEYS = ["id", "kind", "meta"] as const;
@@ -299,14 +304,51 @@ export function defineGraph<
     }
     edges[key] = reg;
   }
+  const indexes = graphIndexes(config.indexes, nodes, edges);
   return Object.freeze({
     __graphDef: true as const,
     id: config.id,
     nodes,
     edges,
+    indexes,
     ontology: config.ontology ?? [],
     defaults: { onNodeDelete: config.defaults?.onNodeDelete ?? "restrict", temporalMode: config.defaults?.temporalMode ?? "current" },
   }) as never;
+}
+
+function graphIndexes(
+  explicit: readonly IndexDeclaration[] | undefined,
+  nodes: Record<string, NodeRegistration>,
+  edges: Record<string, EdgeRegistration>,
+): readonly IndexDeclaration[] | undefined {
+  const derived = deriveVectorIndexes(nodes);
+  const given = explicit ?? [];
+  const taken = new Set(given.filter((d) => d.entity === "vector").map((d) => `${d.kind}|${(d as { fieldPath: string }).fieldPath}`));
+  const merged = [...given, ...derived.filter((d) => !taken.has(`${d.kind}|${d.fieldPath}`))];
+  if (explicit === undefined && merged.length === 0) return undefined;
+  const nodeKinds = new Set(Object.values(nodes).map((n) => n.type.kind));
+  const edgeKinds = new Set(Object.values(edges).map((e) => e.type.kind));
+  const seen = new Set<string>();
+  for (const d of merged) {
+    const entity = d.entity === "edge" ? "edge" : "node";
+    const kinds = entity === "edge" ? edgeKinds : nodeKinds;
+    if (!kinds.has(d.kind)) {
+      throw new ConfigurationError(
+        `Index "${d.name}" references ${entity} kind "${d.kind}" which is not registered in this graph's "${entity}s".`,
+        { indexName: d.name, referencedKind: d.kind, availableKinds: [...kinds] },
+        { suggestion: entity === "node" ? `Add ${d.kind} to defineGraph({ nodes }) or remove the index from "indexes".` : `Register the edge in defineGraph({ edges }) or remove the index from "indexes".` },
+      );
+    }
+    if (seen.has(d.name)) {
+      throw new ConfigurationError(
+        `Duplicate index name "${d.name}" in defineGraph({ indexes }). Index names must be unique within a graph.`,
+        { indexName: d.name },
+        { suggestion: `Pass an explicit { name: "..." } to disambiguate.` },
+      );
+    }
+    seen.add(d.name);
+  }
+  return Object.freeze(merged);
 }
 
 function whereBuilder(shape: Record<string, unknown>) {

@@ -42,6 +42,29 @@ export {
   type RebuildFulltextOptions,
   type RebuildFulltextResult,
 } from "./search.js";
+export {
+  andWhere,
+  defineEdgeIndex,
+  defineNodeIndex,
+  notWhere,
+  orWhere,
+  type EdgeIndexConfig,
+  type EdgeIndexDeclaration,
+  type EdgeIndexDirection,
+  type EdgeIndexWhereBuilder,
+  type IndexDeclaration,
+  type IndexOrigin,
+  type IndexScope,
+  type IndexWhereExpression,
+  type IndexWhereFieldBuilder,
+  type IndexWhereInput,
+  type NodeIndexConfig,
+  type NodeIndexDeclaration,
+  type NodeIndexWhereBuilder,
+  type SystemIndexDeclaration,
+  type SystemIndexTable,
+} from "./indexes.js";
+export type { MaterializeIndexesEntry, MaterializeIndexesOptions, MaterializeIndexesResult } from "./store.js";
 export { computeSchemaHash, serializeSchema, type SerializedSchema } from "./schema.js";
 export {
   EagerMaterializationError,

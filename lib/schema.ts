@@ -6,6 +6,7 @@ import { z } from "zod";
 import { getEmbeddingInfo, getSearchableMetadata, unwrap, type GraphDef, type OntologyRelation } from "./core.js";
 import { canonicalGraphExtension, type ExtendedGraphDef } from "./extension/compile.js";
 import type { GraphExtension } from "./extension/types.js";
+import { serializeIndexDeclaration } from "./indexes.js";
 
 export interface SerializedSchema {
   graphId: string;
@@ -71,12 +72,9 @@ export function ontologyRelations(graph: GraphDef): { metaEdge: string; from: st
 
 export function serializeSchema(graph: GraphDef, version: number): SerializedSchema {
   const extension = canonicalGraphExtension((graph as ExtendedGraphDef).extension);
-  const runtimeNodes = extension?.nodes ?? {};
   const deprecated = (graph as ExtendedGraphDef).deprecatedKinds;
   const nodes: Record<string, unknown> = {};
-  const indexes: Record<string, unknown>[] = [];
   for (const [kind, reg] of Object.entries(graph.nodes)) {
-    const shape = (reg.type.schema as { shape: Record<string, unknown> }).shape;
     nodes[kind] = {
       kind,
       properties: propsJsonSchema(reg.type.schema),
@@ -94,21 +92,6 @@ export function serializeSchema(graph: GraphDef, version: number): SerializedSch
       description: reg.type.description,
       annotations: reg.type.annotations && Object.keys(reg.type.annotations).length > 0 ? reg.type.annotations : undefined,
     };
-    for (const [field, schema] of Object.entries(shape)) {
-      const info = getEmbeddingInfo(schema);
-      if (!info) continue;
-      indexes.push({
-        entity: "vector",
-        kind,
-        name: `tg_vec_${kind}_${field}_${info.metric}`.toLowerCase(),
-        fieldPath: field,
-        dimensions: info.dimensions,
-        metric: info.metric,
-        indexType: info.indexType,
-        indexParams: { m: info.m, efConstruction: info.efConstruction },
-        ...(Object.prototype.hasOwnProperty.call(runtimeNodes, kind) ? { origin: "runtime" } : {}),
-      });
-    }
   }
   const edges: Record<string, unknown> = {};
   for (const [kind, reg] of Object.entries(graph.edges)) {
@@ -151,7 +134,8 @@ export function serializeSchema(graph: GraphDef, version: number): SerializedSch
     },
     defaults: { onNodeDelete: graph.defaults.onNodeDelete, temporalMode: graph.defaults.temporalMode },
   };
-  if (indexes.length > 0) doc.indexes = indexes.sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1));
+  const indexes = [...(graph.indexes ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (indexes.length > 0) doc.indexes = indexes.map(serializeIndexDeclaration);
   // The extension document is the durable source for rebuilding runtime kinds on restart.
   if (extension !== undefined) doc.extension = extension;
   if (deprecated !== undefined && deprecated.size > 0) doc.deprecatedKinds = [...deprecated].sort();

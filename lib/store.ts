@@ -25,6 +25,7 @@ import * as evolution from "./store-evolve.js";
 import type { SchemaIntrospection } from "./evolve.js";
 import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
 import { StoreSearch } from "./search.js";
+import { generateIndexDDL, indexSignature, systemIndexNames, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
 
 export interface NodeMeta {
   version: number;
@@ -885,6 +886,53 @@ export class Store<G extends GraphDef = GraphDef> {
     await this.#backend.call(await this.#handle, "refreshStatistics", {});
   }
 
+  /**
+   * Builds the graph's declared indexes (`defineGraph({ indexes })` and the vector indexes of
+   * `embedding()` fields) and records each in `typegraph_index_materializations`. Relational
+   * indexes: `CREATE INDEX` (CONCURRENTLY on PostgreSQL); vector indexes: pgvector HNSW/IVFFlat
+   * on PostgreSQL, the engine's HNSW graph on SQLite. Per index: `created`, `alreadyMaterialized`
+   * (same signature recorded), `failed` (with `error`), or `skipped` (with `reason`).
+   */
+  async materializeIndexes(options: MaterializeIndexesOptions = {}): Promise<MaterializeIndexesResult> {
+    const handle = await this.#handle;
+    const graph = this.#graph;
+    const declared = graph.indexes ?? [];
+    let kinds: Set<string> | undefined;
+    if (options.kinds !== undefined) {
+      kinds = new Set(options.kinds);
+      for (const k of kinds) {
+        if (!(k in graph.nodes) && !(k in graph.edges)) {
+          throw new KindNotFoundError(k, "node", {
+            graphId: graph.id,
+            suggestion: "Only kinds declared on the graph (compile-time or runtime) can be passed to materializeIndexes.",
+          });
+        }
+      }
+    }
+    const candidates = declared.filter((d) => kinds === undefined || kinds.has(d.kind));
+    if (candidates.length === 0) return { results: [] };
+    const dialect = this.#backend.dialect;
+    const reserved = systemIndexNames();
+    const entries = candidates.map((d) => materializationEntry(d, graph.id, dialect, reserved));
+    const active = (await this.#backend.call(handle, "getActiveSchema", {})) as { version: number } | null;
+    const raw = (await this.#backend.call(handle, "materializeIndexes", {
+      schemaVersion: active?.version ?? 0,
+      stopOnError: options.stopOnError ?? false,
+      refreshStatistics: options.refreshStatistics ?? true,
+      entries,
+    })) as { indexName: string; entity: "node" | "edge" | "vector"; kind: string; status: MaterializeIndexesEntry["status"]; error?: string; reason?: string }[];
+    return {
+      results: raw.map((r) => ({
+        indexName: r.indexName,
+        entity: r.entity,
+        kind: r.kind,
+        status: r.status,
+        ...(r.error === undefined ? {} : { error: new Error(r.error) }),
+        ...(r.reason === undefined ? {} : { reason: r.reason }),
+      })),
+    };
+  }
+
   /** The active schema version row of this graph, or undefined. */
   async getActiveSchema(): Promise<{ version: number; hash: string; doc: SerializedSchema } | undefined> {
     const active = await this.#backend.call(await this.#handle, "getActiveSchema", {});
@@ -917,6 +965,84 @@ export class KindRegistry {
   }
   hasEdgeType(kind: string): boolean {
     return this.edgeKinds.has(kind);
+  }
+}
+
+export interface MaterializeIndexesOptions {
+  /** Only indexes of these kinds. */
+  kinds?: readonly string[];
+  /** Stop at the first failure (default: best effort over every index). */
+  stopOnError?: boolean;
+  /** Refresh planner statistics after an index was created (default true). */
+  refreshStatistics?: boolean;
+}
+export interface MaterializeIndexesEntry {
+  indexName: string;
+  entity: "node" | "edge" | "vector";
+  kind: string;
+  status: "created" | "alreadyMaterialized" | "failed" | "skipped";
+  error?: Error;
+  reason?: string;
+}
+export interface MaterializeIndexesResult {
+  results: readonly MaterializeIndexesEntry[];
+}
+
+const VECTOR_INDEX_TYPES: Record<"sqlite" | "postgres", readonly string[]> = { sqlite: ["hnsw", "none"], postgres: ["hnsw", "ivfflat", "none"] };
+
+/** One declaration as the engine's `materializeIndexes` takes it: status key, signature, action. */
+function materializationEntry(d: IndexDeclaration, graphId: string, dialect: "sqlite" | "postgres", reserved: Set<string>) {
+  if (d.entity === "vector") {
+    const base = { name: d.name, statusKey: `${graphId}::${d.name}`, entity: "vector", kind: d.kind };
+    if (d.indexType === "none") return { ...base, action: { type: "skip", reason: "indexType: 'none' opts out of automatic materialization" } };
+    if (!VECTOR_INDEX_TYPES[dialect].includes(d.indexType)) {
+      return {
+        ...base,
+        action: {
+          type: "skip",
+          reason: `Backend (${dialect}) does not support index type "${d.indexType}" for vector indexes; supported: ${VECTOR_INDEX_TYPES[dialect].join(", ")}`,
+        },
+      };
+    }
+    const table = vectorPhysicalName("tg_vec", graphId, d.kind, d.fieldPath);
+    return {
+      ...base,
+      signature: indexSignature(dialect, table, d),
+      action: {
+        type: "vector",
+        field: d.fieldPath,
+        indexType: d.indexType,
+        m: d.indexParams.m,
+        efConstruction: d.indexParams.efConstruction,
+        ...(d.indexParams.lists === undefined ? {} : { lists: d.indexParams.lists }),
+      },
+    };
+  }
+  const base = { name: d.name, statusKey: d.name, entity: d.entity, kind: d.kind };
+  if (reserved.has(d.name)) {
+    return {
+      ...base,
+      action: {
+        type: "fail",
+        error: `Index name "${d.name}" collides with a TypeGraph system index. Rename the declaration — a same-named CREATE INDEX IF NOT EXISTS would silently no-op against the system index instead of creating the declared one.`,
+      },
+    };
+  }
+  if (d.method !== undefined && dialect === "sqlite") {
+    return {
+      ...base,
+      action: {
+        type: "skip",
+        reason: `Index method "${d.method}" requires PostgreSQL (expression GIN${d.method === "trigram" ? " + pg_trgm" : ""}); SQLite serves substring search via FTS5 fulltext instead.`,
+      },
+    };
+  }
+  const table = d.entity === "node" ? "typegraph_nodes" : "typegraph_edges";
+  try {
+    const sql = generateIndexDDL(d, dialect, { ifNotExists: true, concurrent: dialect === "postgres" });
+    return { ...base, signature: indexSignature(dialect, table, d), action: { type: "ddl", sql, trigram: d.method === "trigram" } };
+  } catch (error) {
+    return { ...base, action: { type: "fail", error: error instanceof Error ? error.message : String(error) } };
   }
 }
 

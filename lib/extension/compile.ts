@@ -53,6 +53,7 @@ import {
   type JsonAnnotation,
 } from "./types.js";
 import { isIri, validateGraphExtension } from "./validate.js";
+import { mergedIndexes } from "../extension-indexes.js";
 
 export interface CompiledNode {
   readonly type: NodeType;
@@ -288,7 +289,9 @@ export function stripGraphExtension<G extends GraphDef>(graph: G): G {
   const extKeys = new Set((ext?.ontology ?? []).map((r) => `${r.metaEdge}|${r.from}|${r.to}`));
   const ontology = graph.ontology.filter((r) => !extKeys.has(relationKey(r)));
   const { extension: _e, deprecatedKinds: _d, ...rest } = graph as ExtendedGraphDef;
-  return Object.freeze({ ...rest, nodes, edges, ontology }) as unknown as G;
+  const kept = (graph.indexes ?? []).filter((d) => d.origin !== "runtime");
+  const indexes = graph.indexes === undefined ? undefined : Object.freeze(kept);
+  return Object.freeze({ ...rest, nodes, edges, ontology, indexes }) as unknown as G;
 }
 
 function nameOf(x: OntologyRelation["from"]): string {
@@ -358,11 +361,13 @@ export function mergeGraphExtension<G extends GraphDef>(graph: G, doc: GraphExte
   checkIndexes(compiled.indexes, nodes, edges, graph.id);
 
   const deprecated = (graph as ExtendedGraphDef).deprecatedKinds;
+  const indexes = mergedIndexes((base as GraphDef).indexes, nodes, edges, ext);
   return Object.freeze({
     ...(base as GraphDef),
     nodes,
     edges,
     ontology,
+    indexes,
     extension: ext,
     ...(deprecated === undefined ? {} : { deprecatedKinds: deprecated }),
   }) as unknown as ExtendedGraphDef<G>;

@@ -4,6 +4,7 @@
 pub mod bulk;
 pub mod edges;
 pub mod evolve;
+pub mod indexes;
 pub mod load;
 pub mod nodes;
 pub mod rows;
@@ -180,6 +181,7 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "bulkUpsertEdges" => bulk::upsert_edges(ex, ctx, parse(args)?).await,
         "deferIndexes" => load::defer(ex, ctx).await,
         "refreshStatistics" => load::refresh_statistics(ex, ctx).await,
+        "materializeIndexes" => indexes::materialize(ex, ctx, parse(args)?).await,
         "restoreIndexes" => load::restore(ex, parse(args)?).await,
         "bulkCreateNodes" => bulk::create_nodes(ex, ctx, parse(args)?).await,
         "bulkUpsertNodes" => bulk::upsert_nodes(ex, ctx, parse(args)?).await,

@@ -8,6 +8,7 @@
 //! searched through SQL instead. Commits by other connections are detected with
 //! `PRAGMA data_version` and drop every loaded slot.
 
+use super::hnsw::{Hnsw, Rows};
 use super::Metric;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -15,10 +16,18 @@ use std::collections::{BinaryHeap, HashMap};
 pub struct Slot {
     pub dims: usize,
     pub metric: Metric,
+    /// Row → node id; rows of deleted ids stay (as `dead`) while an ANN graph indexes them.
     pub ids: Vec<String>,
     pub pos: HashMap<String, usize>,
     /// Row-major, `dims` floats per row; unit-normalised for cosine.
     pub data: Vec<f32>,
+    /// Rows whose id was deleted or re-written to another row.
+    pub dead: Vec<bool>,
+    pub dead_count: usize,
+    /// The approximate index over the rows (HNSW), when the field asks for one.
+    pub ann: Option<Hnsw>,
+    /// `(m, ef_construction)` the ANN graph is (re)built with.
+    pub ann_params: Option<(usize, usize)>,
 }
 
 pub enum Op {
@@ -120,18 +129,50 @@ impl Slot {
             ids: Vec::new(),
             pos: HashMap::new(),
             data: Vec::new(),
+            dead: Vec::new(),
+            dead_count: 0,
+            ann: None,
+            ann_params: None,
+        }
+    }
+
+    /// Live rows.
+    pub fn live(&self) -> usize {
+        self.ids.len() - self.dead_count
+    }
+
+    fn rows(&self) -> Rows<'_> {
+        Rows {
+            data: &self.data,
+            dims: self.dims,
+            metric: self.metric,
+        }
+    }
+
+    fn push(&mut self, id: String, v: &[f32]) {
+        let row = self.ids.len();
+        self.pos.insert(id.clone(), row);
+        self.ids.push(id);
+        self.dead.push(false);
+        self.data.extend_from_slice(v);
+        if let Some(mut ann) = self.ann.take() {
+            ann.insert(&self.rows(), row as u32);
+            self.ann = Some(ann);
         }
     }
 
     /// `v` already normalised when the metric is cosine.
     pub fn upsert(&mut self, id: String, v: &[f32]) {
         match self.pos.get(&id) {
-            Some(&i) => self.data[i * self.dims..(i + 1) * self.dims].copy_from_slice(v),
-            None => {
-                self.pos.insert(id.clone(), self.ids.len());
-                self.ids.push(id);
-                self.data.extend_from_slice(v);
+            Some(&i) if self.ann.is_none() => {
+                self.data[i * self.dims..(i + 1) * self.dims].copy_from_slice(v)
             }
+            Some(_) => {
+                // The graph links this row by its old vector: retire it, index the new one.
+                self.delete(&id);
+                self.push(id, v);
+            }
+            None => self.push(id, v),
         }
     }
 
@@ -139,6 +180,14 @@ impl Slot {
         let Some(i) = self.pos.remove(id) else {
             return;
         };
+        if self.ann.is_some() {
+            self.dead[i] = true;
+            self.dead_count += 1;
+            if self.dead_count > 1024 && self.dead_count * 4 > self.ids.len() {
+                self.compact();
+            }
+            return;
+        }
         let last = self.ids.len() - 1;
         if i != last {
             let d = self.dims;
@@ -147,7 +196,75 @@ impl Slot {
             self.pos.insert(self.ids[i].clone(), i);
         }
         self.ids.pop();
+        self.dead.pop();
         self.data.truncate(last * self.dims);
+    }
+
+    /// Drops dead rows and rebuilds the ANN graph over the live ones.
+    fn compact(&mut self) {
+        let d = self.dims;
+        let mut data = Vec::with_capacity(self.live() * d);
+        let mut ids = Vec::with_capacity(self.live());
+        for (i, id) in self.ids.iter().enumerate() {
+            if !self.dead[i] {
+                data.extend_from_slice(&self.data[i * d..(i + 1) * d]);
+                ids.push(id.clone());
+            }
+        }
+        self.pos = ids
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (x.clone(), i))
+            .collect();
+        self.dead = vec![false; ids.len()];
+        self.dead_count = 0;
+        self.ids = ids;
+        self.data = data;
+        if let Some((m, ef)) = self.ann_params {
+            self.build_ann(m, ef);
+        }
+    }
+
+    /// (Re)builds the ANN graph over every row.
+    pub fn build_ann(&mut self, m: usize, ef_construction: usize) {
+        self.ann_params = Some((m, ef_construction));
+        let mut h = Hnsw::new(m, ef_construction);
+        {
+            let rows = self.rows();
+            for i in 0..self.ids.len() as u32 {
+                h.insert(&rows, i);
+            }
+        }
+        self.ann = Some(h);
+    }
+
+    /// Approximate top-`k` (row, distance as reported) among live rows admitted by `keep`.
+    pub fn ann_top(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        keep: Option<&dyn Fn(usize) -> bool>,
+    ) -> Option<Vec<(usize, f32)>> {
+        let ann = self.ann.as_ref()?;
+        let mut q = query.to_vec();
+        if self.metric == Metric::Cosine {
+            normalize(&mut q);
+        }
+        let admit = |i: u32| !self.dead[i as usize] && keep.is_none_or(|f| f(i as usize));
+        let hits = ann.search(&self.rows(), &q, k, ef, &admit);
+        Some(
+            hits.into_iter()
+                .map(|(i, dd)| {
+                    let v = if self.metric == Metric::L2 {
+                        dd.sqrt()
+                    } else {
+                        dd
+                    };
+                    (i as usize, v)
+                })
+                .collect(),
+        )
     }
 
     /// The `m` nearest rows as (row index, distance), nearest first. `keep` filters rows;
@@ -172,6 +289,9 @@ impl Slot {
         // Max-heap on distance keeps the m best seen so far.
         let mut heap: BinaryHeap<(OrdF32, usize)> = BinaryHeap::with_capacity(m + 1);
         for i in 0..n {
+            if self.dead_count > 0 && self.dead[i] {
+                continue;
+            }
             let row = &self.data[i * d..(i + 1) * d];
             let dist = match self.metric {
                 Metric::Cosine => 1.0 - dot(row, &q),
@@ -265,7 +385,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 #[inline]
-fn l2sq(a: &[f32], b: &[f32]) -> f32 {
+pub fn l2sq(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 16];
     let ca = a.chunks_exact(16);
     let cb = b.chunks_exact(16);

@@ -675,11 +675,11 @@ fn vector_query<'a, E: Executor>(
         }
     }
     if let Some(ef) = ef_search {
-        if ex.dialect() == Dialect::Sqlite {
+        if ex.dialect() == Dialect::Sqlite && f.index_type != "hnsw" {
             return Err(unsupported(
                 op,
                 "vector.searchFrontierTuning",
-                "Exact vector search on SQLite has no ANN frontier to tune; drop efSearch.",
+                "Only fields declared with indexType \"hnsw\" have an ANN frontier to tune on SQLite; drop efSearch.",
             ));
         }
         if !(1..=1000).contains(&ef) {
@@ -772,13 +772,42 @@ async fn candidates<E: Executor>(
         .collect())
 }
 
+/// Upstream's auto-derived vector index name: `tg_vec_<kind>_<field>_<metric>`.
+pub fn vector_index_name(kind: &str, f: &EmbeddingField) -> String {
+    let clean = |v: &str| -> String {
+        let mut out = String::new();
+        for c in v.chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                (0..c.len_utf16()).for_each(|_| out.push('_'));
+            }
+        }
+        out
+    };
+    format!(
+        "tg_vec_{}_{}_{}",
+        clean(kind),
+        clean(&f.field),
+        f.metric.as_str()
+    )
+}
+
+/// Below this many live rows a slot is searched exactly even when it has an ANN graph.
+const ANN_MIN_ROWS: usize = 1000;
+/// The HNSW frontier when the caller gives no `efSearch`.
+const DEFAULT_EF_SEARCH: usize = 100;
+
 /// Loads (or reloads after another connection committed) a slot from its vec0 table.
+/// `ann`: the HNSW parameters and status key when the field declares an HNSW index; the
+/// graph is (re)built on load when `materializeIndexes()` recorded that index.
 fn ensure_slot(
     search: &mut SqliteSearch,
     conn: &rusqlite::Connection,
     table: &str,
     graph: &str,
     f: &EmbeddingField,
+    ann: Option<(&str, &str)>,
 ) -> Result<()> {
     let v: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
     if search.data_version != Some(v) {
@@ -809,7 +838,55 @@ fn ensure_slot(
         }
         slot.upsert(id, &buf);
     }
+    if let Some((status, key)) = ann {
+        let recorded: bool = conn
+            .query_row(
+                &format!("SELECT EXISTS (SELECT 1 FROM {status} WHERE index_name = ?1 AND materialized_at IS NOT NULL)"),
+                [key],
+                |r| r.get(0),
+            )
+            .unwrap_or(false);
+        if recorded {
+            slot.build_ann(
+                f.m.unwrap_or(16) as usize,
+                f.ef_construction.unwrap_or(64) as usize,
+            );
+        }
+    }
     search.slots.insert(table.to_string(), slot);
+    Ok(())
+}
+
+/// The status table and key of a field's HNSW index, when it declares one.
+fn ann_key(ctx: &Ctx<'_>, kind: &str, f: &EmbeddingField) -> Option<(String, String)> {
+    (f.index_type == "hnsw").then(|| {
+        (
+            quote_ident(
+                &ctx.tables
+                    .physical("indexMaterializations", "typegraph_index_materializations"),
+            ),
+            format!("{}::{}", ctx.graph.id(), vector_index_name(kind, f)),
+        )
+    })
+}
+
+/// `materializeIndexes()` on SQLite: builds the HNSW graph over the field's vectors now.
+pub fn build_ann<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    table: &str,
+    f: &EmbeddingField,
+) -> Result<()> {
+    let db = ex.sqlite_conn().expect("sqlite executor");
+    if db.search.dirty(table) {
+        db.search.slots.remove(table);
+    }
+    ensure_slot(&mut db.search, &db.conn, table, ctx.graph.id(), f, None)?;
+    let slot = db.search.slots.get_mut(table).expect("loaded");
+    slot.build_ann(
+        f.m.unwrap_or(16) as usize,
+        f.ef_construction.unwrap_or(64) as usize,
+    );
     Ok(())
 }
 
@@ -925,17 +1002,42 @@ async fn vector_kind<E: Executor>(
         let ranked: Vec<(String, f64)> = {
             let db = ex.sqlite_conn().expect("sqlite executor");
             if !db.search.dirty(&table) {
-                ensure_slot(&mut db.search, &db.conn, &table, ctx.graph.id(), &f)?;
+                let key = ann_key(ctx, kind, &f);
+                ensure_slot(
+                    &mut db.search,
+                    &db.conn,
+                    &table,
+                    ctx.graph.id(),
+                    &f,
+                    key.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
+                )?;
                 let slot = &db.search.slots[&table];
                 let keep = allowed
                     .as_ref()
                     .map(|a| move |i: usize| a.contains(&slot.ids[i]));
-                let top = slot.top(
-                    &q.query,
-                    m,
-                    max_dist.map(|x| x as f32),
-                    keep.as_ref().map(|k| k as &dyn Fn(usize) -> bool),
-                );
+                let keep_dyn = keep.as_ref().map(|k| k as &dyn Fn(usize) -> bool);
+                let max = max_dist.map(|x| x as f32);
+                let live = slot.live();
+                // A filter admitting few rows is answered exactly: scanning them is cheaper
+                // than walking the graph past everything else.
+                let selective = allowed.as_ref().is_some_and(|a| a.len() * 8 < live);
+                let approx = if slot.ann.is_some() && live > ANN_MIN_ROWS && !selective {
+                    let ef = q.ef_search.map_or(DEFAULT_EF_SEARCH, |e| e as usize).max(m);
+                    slot.ann_top(&q.query, m, ef, keep_dyn).map(|hits| {
+                        let admitted = allowed.as_ref().map_or(live, |a| a.len());
+                        (hits, admitted)
+                    })
+                } else {
+                    None
+                };
+                let top = match approx {
+                    // The graph came up short of rows that exist: answer exactly instead.
+                    Some((hits, admitted)) if hits.len() >= m.min(admitted) => hits
+                        .into_iter()
+                        .filter(|h| max.is_none_or(|x| h.1 <= x))
+                        .collect(),
+                    _ => slot.top(&q.query, m, max, keep_dyn),
+                };
                 top.into_iter()
                     .map(|(i, dd)| (slot.ids[i].clone(), dd as f64))
                     .collect()

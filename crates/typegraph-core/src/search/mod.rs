@@ -9,6 +9,7 @@
 
 pub mod cache;
 pub mod facade;
+pub mod hnsw;
 
 use crate::dialect::{quote_ident, Dialect};
 use crate::error::{Code, Error, Result};
@@ -420,12 +421,15 @@ pub async fn sync_nodes<E: Executor>(
         let mut rows: Vec<(String, Vec<f32>, &str)> = Vec::new();
         let mut gone: Vec<String> = Vec::new();
         for (i, (id, _)) in items.iter().enumerate() {
+            // As upstream: a value is upserted, an absent field deletes the stored vector,
+            // and an explicit `null` leaves whatever vector is stored in place.
             match parsed[i].get(&f.field) {
-                Some(raw) if raw.get() != "null" => {
+                Some(raw) if raw.get() == "null" => {}
+                Some(raw) => {
                     let v = parse_vector(raw.get(), f, kind, id)?;
                     rows.push((id.to_string(), v, raw.get()));
                 }
-                _ => gone.push(id.to_string()),
+                None => gone.push(id.to_string()),
             }
         }
         if rows.is_empty() && (gone.is_empty() || fresh) {

@@ -1,0 +1,80 @@
+// W7 ANN lane: 50,000 Doc embeddings × 384 dims on a SQLite file. Exact top-10 first (the
+// ground truth), then `store.materializeIndexes()` builds the engine's HNSW graph and the same
+// queries run approximately: latency next to recall@10 against the exact answers, unfiltered
+// and with a `where` on a prop (1 in 10 documents).
+//
+//   node bench/workloads/w7-ann.mjs      (standalone; prints JSON)
+// Part of `npm run bench`; set BENCH_SKIP_ANN=1 to leave it out.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { createStoreWithSchema, defineGraph, defineNode, embedding } from "typegraph-native";
+import { createLocalSqliteBackend } from "typegraph-native/sqlite/local";
+import { now, ns, summarize } from "../stats.mjs";
+import { makeDocs } from "./w7-search.mjs";
+
+export const name = "W7 ANN 50k";
+const DIMS = 384;
+const Vec = defineNode("Doc", { schema: z.object({ category: z.string(), embedding: embedding(DIMS, { m: 16, efConstruction: 64 }) }) });
+const annGraph = defineGraph({ id: "bench_w7_ann", nodes: { Doc: Vec }, edges: {} });
+
+async function measure(queries, fn) {
+  const samples = [];
+  const answers = [];
+  for (const q of queries.slice(0, 10)) await fn(q);
+  for (const q of queries) {
+    const t0 = now();
+    answers.push(await fn(q));
+    samples.push(ns(t0));
+  }
+  return { latency: summarize(samples), answers };
+}
+
+function recall(truth, got) {
+  let hit = 0;
+  let total = 0;
+  truth.forEach((t, i) => {
+    const ids = new Set(t.map((h) => h.node.id));
+    hit += got[i].filter((h) => ids.has(h.node.id)).length;
+    total += t.length;
+  });
+  return total === 0 ? 1 : hit / total;
+}
+
+export async function runLane({ scratch = mkdtempSync(join(tmpdir(), "tg-w7ann-")), docs = 50000, queryCount = 200 } = {}) {
+  const { items, queries: all } = makeDocs({ docs, seed: 4242 });
+  const queries = all.slice(0, queryCount).map((q) => q.vector);
+  const { backend } = createLocalSqliteBackend({ path: join(scratch, "w7-ann.db") });
+  const [store] = await createStoreWithSchema(annGraph, backend);
+  const t0 = now();
+  for (let i = 0; i < items.length; i += 1000) {
+    await store.nodes.Doc.bulkInsert(items.slice(i, i + 1000).map((d) => ({ id: d.id, props: { category: d.props.category, embedding: d.props.embedding } })));
+  }
+  const loadMs = ns(t0) / 1e6;
+  const s = store.search;
+  const top = (q, extra = {}) => s.vector("Doc", { fieldPath: "embedding", queryEmbedding: q, limit: 10, ...extra });
+  const where = { where: (d) => d.category.eq("c3") };
+  const exact = await measure(queries, (q) => top(q));
+  const exactFiltered = await measure(queries, (q) => top(q, where));
+  const t1 = now();
+  const built = await store.materializeIndexes();
+  const buildMs = ns(t1) / 1e6;
+  const status = built.results.find((r) => r.entity === "vector")?.status;
+  const out = { load: { docs, ms: loadMs }, exactTop10: exact.latency, exactFilteredTop10: exactFiltered.latency, hnswBuild: { ms: buildMs, status } };
+  for (const ef of [40, 100, 200]) {
+    const ann = await measure(queries, (q) => top(q, { efSearch: ef }));
+    out[`hnswTop10_ef${ef}`] = { ...ann.latency, recallAt10: Number(recall(exact.answers, ann.answers).toFixed(4)) };
+  }
+  const annDefault = await measure(queries, (q) => top(q));
+  out.hnswTop10_default = { ...annDefault.latency, recallAt10: Number(recall(exact.answers, annDefault.answers).toFixed(4)) };
+  const annFiltered = await measure(queries, (q) => top(q, where));
+  out.hnswFilteredTop10 = { ...annFiltered.latency, recallAt10: Number(recall(exactFiltered.answers, annFiltered.answers).toFixed(4)) };
+  await store.close();
+  return { "W7 ANN 50k: typegraph-native sqlite (file, WAL)": { [name]: out } };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await runLane(), null, 2));
+}
