@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   ConfigurationError,
+  EagerMaterializationError,
   IncompatibleChangeError,
   KindCollisionError,
   KindHasReferentsError,
@@ -295,6 +296,28 @@ describe.each(backends)("evolve on $name", (bc) => {
     const gone = await readded.removeKinds(["Author"], { eager: {} });
     expect(gone.getNodeCollection("Author")).toBeUndefined();
     expect((await gone.materializeRemovals()).results).toEqual([]);
+  });
+
+  it("eager materializes the extension's indexes after the commit; failures surface after ref.current moved", async () => {
+    const { graph, store } = await setup();
+    const ref: StoreRef<Store<ReturnType<typeof baseGraph>>> = { current: store };
+    const evolved = await store.evolve(paperExt, { ref, eager: {} });
+    expect(evolved.graph.indexes?.find((d) => d.name === "paper_by_doi")?.origin).toBe("runtime");
+    const again = await evolved.materializeIndexes({ kinds: ["Paper"] });
+    expect(again.results.find((r) => r.indexName === "paper_by_doi")?.status).toBe("alreadyMaterialized");
+
+    const tags = await evolved.evolve(defineGraphExtension({ nodes: { Tag: { properties: { label: { type: "string" } } } } }), { ref });
+    await tags.getNodeCollectionOrThrow("Tag").bulkCreate([{ props: { label: "dup" } }, { props: { label: "dup" } }]);
+    const uniqueOnDupes = defineGraphExtension({ indexes: [{ entity: "node", kind: "Tag", name: "tag_label_unique", fields: ["label"], unique: true }] });
+    const err = await tags.evolve(uniqueOnDupes, { ref, eager: { kinds: ["Tag"] } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EagerMaterializationError);
+    expect((err as EagerMaterializationError).failedIndexNames).toEqual(["tag_label_unique"]);
+    // The schema commit stands and the ref already points at the new store.
+    expect(ref.current).not.toBe(tags);
+    expect(ref.current.introspect().schemaVersion).toBe(4);
+    // Restart parity for indexes: a fresh open sees the runtime declarations.
+    const { store: restored } = await reopen(graph);
+    expect(restored.graph.indexes?.map((d) => d.name)).toEqual(expect.arrayContaining(["paper_by_doi", "tag_label_unique"]));
   });
 
   it("evolve and removeKinds before initialisation refuse with a verb-specific code", async () => {
