@@ -299,25 +299,39 @@ describe.each(backends)("evolve on $name", (bc) => {
   });
 
   it("eager materializes the extension's indexes after the commit; failures surface after ref.current moved", async () => {
-    const { graph, store } = await setup();
+    const { graph, backend, store } = await setup();
+    // Physical index names are per database: unique to this graph, dropped afterwards.
+    const suffix = graph.id.slice(-12).toLowerCase().replace(/[^a-z0-9]/g, "_");
+    const byYear = `w_by_year_${suffix}`;
+    const labelUnique = `tag_label_unique_${suffix}`;
     const ref: StoreRef<Store<ReturnType<typeof baseGraph>>> = { current: store };
-    const evolved = await store.evolve(paperExt, { ref, eager: {} });
-    expect(evolved.graph.indexes?.find((d) => d.name === "paper_by_doi")?.origin).toBe("runtime");
-    const again = await evolved.materializeIndexes({ kinds: ["Paper"] });
-    expect(again.results.find((r) => r.indexName === "paper_by_doi")?.status).toBe("alreadyMaterialized");
+    try {
+      const withIndex = defineGraphExtension({
+        nodes: { Work: { properties: { year: { type: "number", int: true } } } },
+        indexes: [{ entity: "node", kind: "Work", name: byYear, fields: ["year"] }],
+      });
+      const evolved = await store.evolve(withIndex, { ref, eager: {} });
+      expect(evolved.graph.indexes?.find((d) => d.name === byYear)?.origin).toBe("runtime");
+      const again = await evolved.materializeIndexes({ kinds: ["Work"] });
+      expect(again.results.find((r) => r.indexName === byYear)?.status).toBe("alreadyMaterialized");
 
-    const tags = await evolved.evolve(defineGraphExtension({ nodes: { Tag: { properties: { label: { type: "string" } } } } }), { ref });
-    await tags.getNodeCollectionOrThrow("Tag").bulkCreate([{ props: { label: "dup" } }, { props: { label: "dup" } }]);
-    const uniqueOnDupes = defineGraphExtension({ indexes: [{ entity: "node", kind: "Tag", name: "tag_label_unique", fields: ["label"], unique: true }] });
-    const err = await tags.evolve(uniqueOnDupes, { ref, eager: { kinds: ["Tag"] } }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(EagerMaterializationError);
-    expect((err as EagerMaterializationError).failedIndexNames).toEqual(["tag_label_unique"]);
-    // The schema commit stands and the ref already points at the new store.
-    expect(ref.current).not.toBe(tags);
-    expect(ref.current.introspect().schemaVersion).toBe(4);
-    // Restart parity for indexes: a fresh open sees the runtime declarations.
-    const { store: restored } = await reopen(graph);
-    expect(restored.graph.indexes?.map((d) => d.name)).toEqual(expect.arrayContaining(["paper_by_doi", "tag_label_unique"]));
+      const tags = await evolved.evolve(defineGraphExtension({ nodes: { Tag: { properties: { label: { type: "string" } } } } }), { ref });
+      await tags.getNodeCollectionOrThrow("Tag").bulkCreate([{ props: { label: "dup" } }, { props: { label: "dup" } }]);
+      const uniqueOnDupes = defineGraphExtension({ indexes: [{ entity: "node", kind: "Tag", name: labelUnique, fields: ["label"], unique: true }] });
+      const err = await tags.evolve(uniqueOnDupes, { ref, eager: { kinds: ["Tag"] } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EagerMaterializationError);
+      expect((err as EagerMaterializationError).failedIndexNames).toEqual([labelUnique]);
+      // The schema commit stands and the ref already points at the new store.
+      expect(ref.current).not.toBe(tags);
+      expect(ref.current.introspect().schemaVersion).toBe(4);
+      // Restart parity for indexes: a fresh open sees the runtime declarations.
+      const { store: restored } = await reopen(graph);
+      expect(restored.graph.indexes?.map((d) => d.name)).toEqual(expect.arrayContaining([byYear, labelUnique]));
+    } finally {
+      // A failed CONCURRENTLY build leaves an invalid index behind on PostgreSQL.
+      const exec = (backend as unknown as { exec(sql: string): unknown }).exec.bind(backend);
+      await exec(`DROP INDEX IF EXISTS "${byYear}"; DROP INDEX IF EXISTS "${labelUnique}";`);
+    }
   });
 
   it("evolve and removeKinds before initialisation refuse with a verb-specific code", async () => {
