@@ -107,6 +107,15 @@ describe.each(backends)("evolve on $name", (bc) => {
     const doc = await evolved.nodes.Document.create({ title: "survey", body: "..." });
     await evolved.getEdgeCollectionOrThrow("cites").create({ kind: "Document", id: doc.id }, { kind: "Paper", id: p.id });
     expect(() => evolved.getEdgeCollectionOrThrow("nope")).toThrow(KindNotFoundError);
+    // Runtime kinds inside a transaction, rolled back as a unit.
+    await expect(
+      evolved.transaction(async (tx) => {
+        const a = await tx.getNodeCollection("Author")!.create({ name: "Shazeer" });
+        await tx.getEdgeCollection("authoredBy")!.create({ kind: "Paper", id: p.id }, { kind: "Author", id: a.id }, { position: 2 });
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    expect(await authors.count()).toBe(1);
 
     const rows = await evolved
       .query()
@@ -332,6 +341,35 @@ describe.each(backends)("evolve on $name", (bc) => {
       const exec = (backend as unknown as { exec(sql: string): unknown }).exec.bind(backend);
       await exec(`DROP INDEX IF EXISTS "${byYear}"; DROP INDEX IF EXISTS "${labelUnique}";`);
     }
+  });
+
+  it("hostile documents fail validation before any commit and never reach SQL", async () => {
+    const { store } = await setup();
+    const hostile: unknown[] = [
+      { nodes: { "x\"; DROP TABLE typegraph_nodes; --": { properties: { a: { type: "string" } } } } },
+      { nodes: { __proto__: { properties: {} } } },
+      { nodes: { Ok: { properties: { id: { type: "string" } } } } },
+      { nodes: { Ok: { properties: { a: { type: "string" } } } }, indexes: [{ entity: "node", kind: "Ok", name: "i\"; DROP", fields: ["a"] }] },
+      { nodes: { Ok: { properties: { a: { type: "object", properties: { b: { type: "object", properties: {} } } } } } } },
+      { edges: { e: { from: ["Missing"], to: ["Document"] } } },
+      { version: 99, nodes: {} },
+    ];
+    for (const doc of hostile) {
+      const err = await (async () => store.evolve(doc as never))().catch((e: unknown) => e);
+      expect(err, JSON.stringify(doc)).toBeInstanceOf(Error);
+      expect((err as { code?: string }).code, JSON.stringify(doc)).toMatch(/^(GRAPH_EXTENSION_|KIND_|CONFIGURATION_ERROR)/);
+    }
+    expect((await store.getActiveSchema())!.version).toBe(1);
+    expect(await store.nodes.Document.count()).toBe(0);
+    // Property names are free-form JSON keys (as upstream): they reach SQL only as bound JSON paths.
+    const odd = "a') OR 1=1 --\"";
+    const evolved = await store.evolve(defineGraphExtension({ nodes: { Odd: { properties: { [odd]: { type: "string" } } } } }));
+    const c = evolved.getNodeCollectionOrThrow("Odd");
+    await c.create({ [odd]: "x" });
+    await c.create({ [odd]: "y" });
+    const found = await c.find({ where: (n) => (n as Record<string, { eq(v: string): never }>)[odd]!.eq("y") });
+    expect(found.map((n) => (n as Record<string, unknown>)[odd])).toEqual(["y"]);
+    expect(await evolved.nodes.Document.count()).toBe(0);
   });
 
   it("evolve and removeKinds before initialisation refuse with a verb-specific code", async () => {

@@ -679,6 +679,7 @@ export interface TransactionContext<G extends GraphDef> {
   readonly nodes: GraphNodeCollections<G>;
   readonly edges: GraphEdgeCollections<G>;
   getNodeCollection(kind: string): NodeCollection | undefined;
+  getEdgeCollection(kind: string): EdgeCollection | undefined;
   /** Search inside the transaction: sees its uncommitted writes. */
   readonly search: StoreSearch<G>;
 }
@@ -843,7 +844,8 @@ export class Store<G extends GraphDef = GraphDef> {
     const tx: TransactionContext<G> = {
       nodes: c.nodes,
       edges: c.edges,
-      getNodeCollection: (kind: string) => (kind in this.#graph.nodes ? (c.nodes as Record<string, NodeCollection>)[kind] : undefined),
+      getNodeCollection: (kind: string) => (Object.prototype.hasOwnProperty.call(this.#graph.nodes, kind) ? (c.nodes as Record<string, NodeCollection>)[kind] : undefined),
+      getEdgeCollection: (kind: string) => (Object.prototype.hasOwnProperty.call(this.#graph.edges, kind) ? (c.edges as Record<string, EdgeCollection>)[kind] : undefined),
       search: new StoreSearch(this.#graph, (op, args) => this.#backend.call(handle, op, args, token), (row) => toNode(row as NodeRow)),
     };
     Object.defineProperty(tx, TX_TOKEN, { value: token, enumerable: false });

@@ -17,6 +17,8 @@ export const name = "W8 schema maintenance";
 
 const Document = defineNode("Document", { schema: z.object({ title: z.string(), body: z.string() }) });
 
+// Physical index names are per database: a per-run suffix keeps runs (and lanes) apart.
+const runTag = Date.now().toString(36);
 const paper = (kind) =>
   defineGraphExtension({
     nodes: {
@@ -25,7 +27,7 @@ const paper = (kind) =>
         unique: [{ name: `${kind.toLowerCase()}_doi`, fields: ["doi"] }],
       },
     },
-    indexes: [{ entity: "node", kind, name: `${kind.toLowerCase()}_by_year`, fields: ["year"] }],
+    indexes: [{ entity: "node", kind, name: `w8_${runTag}_${kind.toLowerCase()}_by_year`, fields: ["year"] }],
   });
 
 export async function run({ backend, graphId, rounds = 15, writes = 400 }) {
