@@ -5,6 +5,7 @@ import { z } from "zod";
 import {
   MIGRATION_FAILURE_REASONS,
   MigrationError,
+  StaleVersionError,
   createStoreWithSchema,
   defineEdge,
   defineGraph,
@@ -17,7 +18,10 @@ import {
   computeSchemaDiff,
   computeSchemaHash,
   deserializeSchema,
+  ensureSchema,
   getActiveSchema,
+  initializeSchema,
+  migrateSchema,
   getCommittedSchemaVersion,
   getMigrationActions,
   getSchemaChanges,
@@ -238,6 +242,38 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     const ada = await store.nodes.Person.create({ name: "Ada" });
     await store.getEdgeCollectionOrThrow("wrote").create(ada, paper, {});
     expect(await requiresMigration(backend, graph(id, { ...base, email: z.string().optional() }))).toBe(false);
+    await backend.close();
+  });
+
+  it("ensureSchema, initializeSchema and migrateSchema (with the kind-removal guard)", async () => {
+    const id = freshGraphId("schema_manage");
+    const backend = make(`schema_manage_${id}`);
+    const row = await initializeSchema(backend, graph(id, base, { company: true }));
+    expect(row).toMatchObject({ graph_id: id, version: 1, is_active: true });
+    expect(JSON.parse(row.schema_doc)).toMatchObject({ graphId: id, version: 1 });
+    await expect(initializeSchema(backend, graph(id, base))).rejects.toBeInstanceOf(StaleVersionError);
+    expect(await ensureSchema(backend, graph(id, base, { company: true }))).toEqual({ status: "unchanged", version: 1 });
+
+    const [store] = await createStoreWithSchema(graph(id, base, { company: true }), backend);
+    await store.nodes.Company.create({ name: "Acme" });
+
+    // Dropping Company while it holds a row is refused, atomically with the commit.
+    await expect(migrateSchema(backend, graph(id, base), 0)).rejects.toBeInstanceOf(StaleVersionError);
+    let error: unknown;
+    try {
+      await migrateSchema(backend, graph(id, base), 1);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as MigrationError).details).toMatchObject({ reason: "kind-removal", droppedKinds: { nodes: ["Company"], edges: [] } });
+    expect(await getCommittedSchemaVersion(backend, id)).toBe(1);
+
+    // Breaking changes go through migrateSchema; discarding the dropped kind's rows is explicit.
+    expect(await migrateSchema(backend, graph(id, { name: z.string() }), 1, { discardDroppedKindRows: true })).toBe(2);
+    expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
+    expect(Object.keys((await getActiveSchema(backend, id))!.nodes).sort()).toEqual(["Employee", "Person"]);
+    expect(await ensureSchema(backend, graph(id, { name: z.string() }))).toEqual({ status: "unchanged", version: 2 });
     await backend.close();
   });
 });

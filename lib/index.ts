@@ -42,6 +42,7 @@ export {
   type RebuildFulltextResult,
 } from "./search.js";
 export { computeSchemaHash, serializeSchema, type SerializedSchema } from "./schema.js";
+export { getActiveSchema, getCommittedSchemaVersion, isSchemaInitialized } from "./schema-entry.js";
 export type { GraphBackend, BackendCapabilities } from "./backend.js";
 export {
   defineGraphExtension,

@@ -279,7 +279,7 @@ class Walk {
         this.add(`${path}/${i}`, "INVALID_DOCUMENT_SHAPE", `An edge endpoint must be a non-empty kind name, got ${show(v)}.`);
         return undefined;
       }
-      if (!out.includes(v)) out.push(v);
+      out.push(v);
     }
     return out;
   }
