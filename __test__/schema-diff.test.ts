@@ -3,8 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
+  ConfigurationError,
   MIGRATION_FAILURE_REASONS,
   MigrationError,
+  ValidationError,
   StaleVersionError,
   createStoreWithSchema,
   defineEdge,
@@ -17,8 +19,16 @@ import {
   classifySchemaChanges,
   computeSchemaDiff,
   computeSchemaHash,
+  applyDeprecatedKinds,
+  assertSchemaCurrent,
+  createValidationError,
   deserializeSchema,
+  deserializeWherePredicate,
   ensureSchema,
+  loadAndMergeGraphExtensionDocument,
+  validateEdgeProps,
+  validateNodeProps,
+  wrapZodError,
   getActiveSchema,
   initializeSchema,
   migrateSchema,
@@ -164,6 +174,41 @@ describe("computeSchemaDiff and classifySchemaChanges", () => {
   });
 });
 
+describe("schema entry helpers", () => {
+  it("validates props into ValidationError with per-issue paths", () => {
+    const schema = z.object({ name: z.string(), age: z.number().int() });
+    expect(validateNodeProps(schema, { name: "A", age: 3 }, { kind: "Person", operation: "create" })).toEqual({ name: "A", age: 3 });
+    let error: unknown;
+    try {
+      validateEdgeProps(schema, { name: 1, age: 1.5 }, { kind: "knows", operation: "update", id: "e1" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    const v = error as ValidationError;
+    expect(v.message).toMatch(/^Invalid edge props for knows\/e1: /);
+    expect(v.details).toMatchObject({ entityType: "edge", kind: "knows", operation: "update", id: "e1" });
+    expect((v.details.issues as { path: string }[]).map((i) => i.path)).toEqual(["name", "age"]);
+    const parsed = schema.safeParse({});
+    const wrapped = wrapZodError(parsed.error!, { entityType: "node", kind: "Person", operation: "create" });
+    expect(wrapped.message).toMatch(/^Validation failed for node new Person: /);
+    const custom = createValidationError("Start after end", [{ path: "start", message: "too late" }], { entityType: "edge", kind: "job" });
+    expect(custom.details).toEqual({ entityType: "edge", kind: "job", issues: [{ path: "start", message: "too late" }] });
+  });
+
+  it("applies deprecations and rebuilds stored where predicates", () => {
+    const g = graph("dep", base);
+    const deprecated = applyDeprecatedKinds(g, ["Employee"]);
+    expect(applyDeprecatedKinds(deprecated, ["Employee"])).toBe(deprecated);
+    expect(serializeSchema(deprecated, 1).deprecatedKinds).toEqual(["Employee"]);
+    expect(serializeSchema(applyDeprecatedKinds(deprecated, []), 1).deprecatedKinds).toBeUndefined();
+    const fn = deserializeWherePredicate('{"field":"email","op":"isNull"}');
+    const builder = { email: { isNull: () => ({ field: "email", op: "isNull" }), isNotNull: () => ({ field: "email", op: "isNotNull" }) } };
+    expect(fn(builder)).toEqual({ field: "email", op: "isNull" });
+    expect(() => deserializeWherePredicate('{"field":"nope","op":"isNull"}')(builder)).toThrow(ConfigurationError);
+  });
+});
+
 describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => {
   it("initializes, then reports unchanged, migrated, pending and breaking", async () => {
     const id = freshGraphId("schema_status");
@@ -274,6 +319,30 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
     expect(Object.keys((await getActiveSchema(backend, id))!.nodes).sort()).toEqual(["Employee", "Person"]);
     expect(await ensureSchema(backend, graph(id, { name: z.string() }))).toEqual({ status: "unchanged", version: 2 });
+    await backend.close();
+  });
+
+  it("verifies without writing (assertSchemaCurrent) and loads the stored extension", async () => {
+    const id = freshGraphId("schema_verify");
+    const backend = make(`schema_verify_${id}`);
+    await backend.bootstrap();
+    await expect(assertSchemaCurrent(backend, graph(id, base))).rejects.toBeInstanceOf(ConfigurationError);
+    const ext = defineGraphExtension({ nodes: { Paper: { properties: { t: { type: "string" } } } } });
+    await createStoreWithSchema(mergeGraphExtension(graph(id, base), ext), backend);
+    expect(await assertSchemaCurrent(backend, graph(id, base))).toEqual({ status: "unchanged", version: 1 });
+    let error: unknown;
+    try {
+      await assertSchemaCurrent(backend, graph(id, { ...base, email: z.string().optional() }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as MigrationError).details.reason).toBe("schema-behind");
+    expect(await getCommittedSchemaVersion(backend, id)).toBe(1);
+    const loaded = await loadAndMergeGraphExtensionDocument(backend, graph(id, base));
+    expect(Object.keys(loaded.graph.nodes)).toEqual(["Person", "Employee", "Paper"]);
+    expect(loaded.activeRow).toMatchObject({ graph_id: id, version: 1 });
+    expect(loaded.storedSchema!.extension).toEqual({ nodes: { Paper: { properties: { t: { type: "string" } } } } });
     await backend.close();
   });
 });

@@ -3,11 +3,11 @@
 
 import type { GraphBackend, TxToken } from "./backend.js";
 import type { GraphDef } from "./core.js";
-import { DatabaseOperationError, MIGRATION_FAILURE_REASONS, MigrationError, StaleVersionError } from "./errors.js";
+import { ConfigurationError, DatabaseOperationError, MIGRATION_FAILURE_REASONS, MigrationError, StaleVersionError } from "./errors.js";
 import { withStoredExtension } from "./extension/compile.js";
 import { computeSchemaHash as hashSync, engineGraph, serializeSchema, type SerializedSchema } from "./schema.js";
 import { createStoreWithSchema, type SchemaValidationResult } from "./store.js";
-import { computeSchemaDiff, type SchemaDiff } from "./schema-diff.js";
+import { computeSchemaDiff, getMigrationActions, type SchemaDiff } from "./schema-diff.js";
 
 export { serializeSchema, type SerializedSchema } from "./schema.js";
 export {
@@ -282,4 +282,84 @@ export async function migrateSchema<G extends GraphDef>(
         };
   const committed = await commitVersion(backend, handle, target, row === undefined ? null : currentVersion, guard);
   return committed.version;
+}
+
+export {
+  validateProps,
+  validateNodeProps,
+  validateEdgeProps,
+  wrapZodError,
+  createValidationError,
+  type ValidationContext,
+} from "./validation.js";
+
+/** The graph with its soft-deprecation set replaced by `names` (the same graph when nothing changes). */
+export function applyDeprecatedKinds<G extends GraphDef>(graph: G, names: Iterable<string> | undefined): G {
+  const next = new Set(names ?? []);
+  const current = (graph as { deprecatedKinds?: ReadonlySet<string> }).deprecatedKinds ?? new Set<string>();
+  if (next.size === current.size && [...next].every((n) => current.has(n))) return graph;
+  const { deprecatedKinds: _d, ...rest } = graph as G & { deprecatedKinds?: ReadonlySet<string> };
+  return Object.freeze(next.size === 0 ? rest : { ...rest, deprecatedKinds: next }) as unknown as G;
+}
+
+/** The active schema row (creating the tables first when missing), or undefined. */
+export async function loadActiveSchemaWithBootstrap(
+  backend: GraphBackend,
+  graphId: string,
+): Promise<{ graph_id: string; version: number; schema_hash: string; schema_doc: string; is_active: true } | undefined> {
+  await backend.bootstrap();
+  const row = await activeRow(backend, graphId);
+  return row && { graph_id: graphId, version: row.version, schema_hash: row.hash, schema_doc: JSON.stringify(row.doc), is_active: true };
+}
+
+/** The graph with the stored graph extension and deprecations folded in, with the row it came from. */
+export async function loadAndMergeGraphExtensionDocument<G extends GraphDef>(
+  backend: GraphBackend,
+  graph: G,
+): Promise<{ graph: G; activeRow: Awaited<ReturnType<typeof loadActiveSchemaWithBootstrap>>; storedSchema: SerializedSchema | undefined }> {
+  const row = await loadActiveSchemaWithBootstrap(backend, graph.id);
+  if (row === undefined) return { graph, activeRow: undefined, storedSchema: undefined };
+  const storedSchema = parseSerializedSchema(row.schema_doc);
+  return { graph: withStoredExtension(graph, storedSchema) as unknown as G, activeRow: row, storedSchema };
+}
+
+/**
+ * Checks without writing anything that the database's active schema matches `graph`
+ * (for least-privilege runtimes): ConfigurationError before the first commit,
+ * MigrationError (`schema-behind`) when the graph has changes the database lacks.
+ */
+export async function assertSchemaCurrent<G extends GraphDef>(backend: GraphBackend, graph: G): Promise<SchemaValidationResult> {
+  const row = await activeRow(backend, graph.id);
+  if (row === undefined) {
+    throw new ConfigurationError(
+      `Cannot verify graph "${graph.id}": no schema has been initialized. Run createStoreWithSchema(graph, backend) once with a role that may write the schema.`,
+      { graphId: graph.id },
+    );
+  }
+  const merged = withStoredExtension(graph, row.doc);
+  const current = serializeSchema(merged, row.version + 1);
+  if (hashSync(current) !== row.hash) {
+    const diff = computeSchemaDiff(row.doc, current);
+    if (diff.hasChanges) {
+      const actions = getMigrationActions(diff);
+      throw new MigrationError(
+        `Schema verification failed for graph "${graph.id}": ${diff.summary} (${diff.hasBreakingChanges ? "breaking change" : "safe auto-migration"}). ${actions.length} migration action(s) needed; run createStoreWithSchema with a privileged role first.`,
+        { graphId: graph.id, fromVersion: row.version, toVersion: row.version + 1, reason: "schema-behind", diff },
+      );
+    }
+  }
+  return { status: "unchanged", version: row.version };
+}
+
+/** A stored unique-constraint `where` (`{"field","op"}` JSON) as the callback a registration takes. */
+export function deserializeWherePredicate(
+  serialized: string,
+): (builder: Record<string, { isNull(): { field: string; op: string }; isNotNull(): { field: string; op: string } }>) => { field: string; op: "isNull" | "isNotNull" } {
+  const parsed = JSON.parse(serialized) as { field: string; op: "isNull" | "isNotNull" };
+  return (builder) => {
+    const field = Object.prototype.hasOwnProperty.call(builder, parsed.field) || parsed.field in builder ? builder[parsed.field] : undefined;
+    if (!field) throw new ConfigurationError(`Unknown field in where predicate: ${parsed.field}`, { field: parsed.field });
+    const result = parsed.op === "isNull" ? field.isNull() : field.isNotNull();
+    return { field: result.field, op: result.op as "isNull" | "isNotNull" };
+  };
 }
