@@ -152,7 +152,8 @@ describe("defineGraphExtension / validateGraphExtension: valid documents", () =>
     expect(schema.safeParse(withoutDoi).success).toBe(false); // required unless optional
     expect(getSearchableMetadata(schema.shape.title)).toEqual({ language: "english" });
     expect(getEmbeddingDimensions(schema.shape.vec)).toBe(3);
-    expect((schema.shape.title as z.ZodString).description).toBe("Title");
+    // Property descriptions stay in the document (upstream leaves them off the zod schema: same stored JSON Schema).
+    expect((schema.shape.title as z.ZodString).description).toBeUndefined();
     expect(merged.nodes.Paper!.type.description).toBe("An academic paper");
     expect(merged.nodes.Paper!.type.annotations).toEqual(paperDoc.nodes.Paper.annotations);
   });
