@@ -76,6 +76,7 @@ export {
   type MaterializeRemovalsResult,
 } from "./store-evolve.js";
 export type { SchemaIntrospection, KindIntrospection, EdgeIntrospection, OntologyIntrospection, UniqueIntrospection } from "./evolve.js";
+export { getActiveSchema, getCommittedSchemaVersion, isSchemaInitialized } from "./schema-entry.js";
 export type { GraphBackend, BackendCapabilities } from "./backend.js";
 export {
   defineGraphExtension,

@@ -102,7 +102,11 @@ function validate<S extends z.ZodType>(
   input: unknown,
   ctx: { entityType: "node" | "edge"; kind: string; operation: "create" | "update"; id?: string },
 ): z.output<S> {
-  const result = schema.safeParse(input);
+  // Props are data: parse an own-keys copy, so a field named like an Object.prototype member
+  // ("constructor", "toString") reads as absent when absent, not as the inherited function.
+  const data =
+    input !== null && typeof input === "object" && Object.getPrototypeOf(input) === Object.prototype ? Object.assign(Object.create(null) as object, input) : input;
+  const result = schema.safeParse(data);
   if (result.success) return result.data;
   const where = ctx.id === undefined ? `new ${ctx.kind}` : `${ctx.kind}/${ctx.id}`;
   throw new ValidationError(

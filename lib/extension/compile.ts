@@ -230,7 +230,9 @@ function propertySchema(prop: ExtensionPropertyType): z.ZodType {
       schema = objectSchema(prop.properties);
       break;
   }
-  return prop.description === undefined ? schema : schema.describe(prop.description);
+  // `description` stays in the document only: upstream's compiler leaves it off the zod schema, so the
+  // stored JSON Schema (and with it the schema hash) is the same whichever implementation wrote it.
+  return schema;
 }
 
 function has(o: object, k: string): boolean {

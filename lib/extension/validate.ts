@@ -86,7 +86,7 @@ function own(bag: Bag, key: string): unknown {
 
 /** A name that would collide with an `Object.prototype` member wherever kinds are looked up by key. */
 function shadowsPrototype(name: string): boolean {
-  return name === "__proto__" || name in Object.prototype;
+  return name === "__proto__" || name === "prototype" || name in Object.prototype;
 }
 
 export function encodePointerSegment(segment: string): string {
@@ -164,15 +164,34 @@ class Walk {
     const ontology = this.ontology(own(input, "ontology"));
     const indexes = this.indexes(own(input, "indexes"));
     if (this.issues.length > 0) return undefined;
-    return freezeDeep(
-      compact<GraphExtension>({
-        version,
-        nodes: nodes as Record<string, ExtensionNodeDef> | undefined,
-        edges: edges as Record<string, ExtensionEdgeDef> | undefined,
-        ontology,
-        indexes,
-      }),
-    );
+    const doc = compact<GraphExtension>({
+      version,
+      nodes: nodes as Record<string, ExtensionNodeDef> | undefined,
+      edges: edges as Record<string, ExtensionEdgeDef> | undefined,
+      ontology,
+      indexes,
+    });
+    // The normalised copy mirrors the input's layout, so its paths are the input's paths.
+    this.noNul(doc, "");
+    return this.issues.length > 0 ? undefined : freezeDeep(doc);
+  }
+
+  /** PostgreSQL cannot store U+0000 in JSON text: refuse it in any name or string of the document. */
+  noNul(value: unknown, path: string): void {
+    if (typeof value === "string") {
+      if (value.includes("\u0000")) this.add(path, "INVALID_DOCUMENT_SHAPE", "Strings in a graph extension cannot contain U+0000.");
+      return;
+    }
+    if (value === null || typeof value !== "object") return;
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => this.noNul(v, `${path}/${i}`));
+      return;
+    }
+    for (const key of Object.keys(value)) {
+      const p = `${path}/${encodePointerSegment(key)}`;
+      if (key.includes("\u0000")) this.add(p, "INVALID_DOCUMENT_SHAPE", "Names in a graph extension cannot contain U+0000.");
+      else this.noNul((value as Bag)[key], p);
+    }
   }
 
   version(raw: unknown): number {
@@ -260,7 +279,7 @@ class Walk {
         this.add(`${path}/${i}`, "INVALID_DOCUMENT_SHAPE", `An edge endpoint must be a non-empty kind name, got ${show(v)}.`);
         return undefined;
       }
-      if (!out.includes(v)) out.push(v);
+      out.push(v);
     }
     return out;
   }
@@ -446,7 +465,7 @@ class Walk {
     const unique = own(raw, "unique");
     if (unique !== undefined && typeof unique !== "boolean") return bad("/unique", "Index `unique` must be a boolean.");
     const name = own(raw, "name");
-    if (name !== undefined && (typeof name !== "string" || !INDEX_NAME_RE.test(name))) {
+    if (name !== undefined && (typeof name !== "string" || !INDEX_NAME_RE.test(name) || shadowsPrototype(name))) {
       return bad("/name", `Index \`name\` must match ${INDEX_NAME_RE.source} (it becomes a SQL identifier).`);
     }
     const scope = own(raw, "scope");
