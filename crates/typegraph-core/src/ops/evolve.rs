@@ -126,21 +126,18 @@ impl<E: Executor> Executor for Fenced<'_, '_, E> {
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {
         self.inner.batch(sql)
     }
-    fn begin(&mut self) -> impl Future<Output = Result<()>> + Send {
-        async move {
-            self.inner.begin().await?;
-            self.depth += 1;
-            if self.depth == 1 {
-                if let Err(e) =
-                    check_fence(self.inner, self.tables, self.graph_id, self.version).await
-                {
-                    let _ = self.inner.rollback().await;
-                    self.depth -= 1;
-                    return Err(e);
-                }
+    async fn begin(&mut self) -> Result<()> {
+        self.inner.begin().await?;
+        self.depth += 1;
+        if self.depth == 1 {
+            if let Err(e) = check_fence(self.inner, self.tables, self.graph_id, self.version).await
+            {
+                let _ = self.inner.rollback().await;
+                self.depth -= 1;
+                return Err(e);
             }
-            Ok(())
         }
+        Ok(())
     }
     fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
         self.depth = self.depth.saturating_sub(1);

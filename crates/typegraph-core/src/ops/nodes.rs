@@ -148,7 +148,12 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
         // A fenced store guards the statement on the active schema version; no row back
         // then also covers "schema moved on", which the fenced transactional path reports.
         let d = ex.dialect();
-        let guard = crate::ops::evolve::fast_path_guard(d, ctx.tables, ctx.graph.id(), ctx.graph.schema_version());
+        let guard = crate::ops::evolve::fast_path_guard(
+            d,
+            ctx.tables,
+            ctx.graph.id(),
+            ctx.graph.schema_version(),
+        );
         let sql = d.finish(format!(
             "INSERT INTO {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) \
              {} ON CONFLICT (graph_id, kind, id) DO NOTHING RETURNING {NODE_COLS}",
@@ -354,7 +359,12 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
         // Fast path: one conditional statement; no row back means missing, deleted or stale,
         // which the transactional path below tells apart.
         let d = ex.dialect();
-        let guard = crate::ops::evolve::fast_path_guard(d, ctx.tables, ctx.graph.id(), ctx.graph.schema_version());
+        let guard = crate::ops::evolve::fast_path_guard(
+            d,
+            ctx.tables,
+            ctx.graph.id(),
+            ctx.graph.schema_version(),
+        );
         let sql = d.finish(format!(
             "UPDATE {} SET props = ?, updated_at = ?, version = version + 1 \
              WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL{}{} RETURNING {NODE_COLS}",

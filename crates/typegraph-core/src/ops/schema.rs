@@ -4,9 +4,9 @@ use crate::atomic;
 use crate::dialect::Tables;
 use crate::error::{Code, Error, Result};
 use crate::exec::Executor;
+use crate::ops::evolve::KindRef;
 use crate::util::{now_iso, push_json_str};
 use crate::value::Value;
-use crate::ops::evolve::KindRef;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -133,7 +133,10 @@ pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> 
             }
         }
         if !populated.is_empty() {
-            return Ok(Some((serde_json::Value::Array(populated).to_string(), false)));
+            return Ok(Some((
+                serde_json::Value::Array(populated).to_string(),
+                false,
+            )));
         }
         if let Some(v) = actual {
             let sql = d.finish(format!(
@@ -173,7 +176,10 @@ pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> 
     match outcome {
         Some((kinds, false)) => Ok(format!("{{\"status\":\"populated\",\"kinds\":{kinds}}}")),
         Some((created, true)) => {
-            let mut out = format!("{{\"version\":{},\"idempotent\":true,\"createdAt\":", a.version);
+            let mut out = format!(
+                "{{\"version\":{},\"idempotent\":true,\"createdAt\":",
+                a.version
+            );
             push_json_str(&mut out, &created);
             out.push('}');
             Ok(out)
