@@ -141,6 +141,15 @@ describe.each(backends)("evolve on $name", (bc) => {
     expect(intro.edges.find((e) => e.name === "cites")!.from).toEqual(["Paper", "Document"]);
     expect(intro.extension?.nodes?.Paper?.properties.doi).toEqual({ type: "string", minLength: 1 });
     expect(Object.isFrozen(intro)).toBe(true);
+
+    // The introspected extension round-trips: evolving it onto an empty graph rebuilds the same kinds.
+    const other = baseGraph(freshGraphId(`evolve_roundtrip_${bc.name}`));
+    const otherBackend = bc.make(other.id);
+    open.push(otherBackend);
+    const [empty] = await createStoreWithSchema(other, otherBackend);
+    const rebuilt = await empty.evolve(defineGraphExtension(intro.extension!));
+    expect(rebuilt.introspect().extension).toEqual(intro.extension);
+    expect([...rebuilt.registry.nodeKinds.keys()].sort()).toEqual(["Author", "Document", "Paper"]);
   });
 
   it("re-declaring the same extension is a no-op: same store, no new version", async () => {
