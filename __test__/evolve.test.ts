@@ -152,6 +152,23 @@ describe.each(backends)("evolve on $name", (bc) => {
     expect([...rebuilt.registry.nodeKinds.keys()].sort()).toEqual(["Author", "Document", "Paper"]);
   });
 
+  it("runtime embedding fields: vector tables provisioned with the commit, vector search on the runtime kind", async () => {
+    const { graph, store } = await setup();
+    const ext = defineGraphExtension({
+      nodes: { Chunk: { properties: { text: { type: "string" }, vec: { type: "array", items: { type: "number" }, embedding: { dimensions: 3 } } } } },
+    });
+    const evolved = await store.evolve(ext);
+    expect(evolved.graph.indexes?.some((d) => d.entity === "vector" && d.kind === "Chunk" && d.origin === "runtime")).toBe(true);
+    const chunks = evolved.getNodeCollectionOrThrow("Chunk");
+    const a = await chunks.create({ text: "a", vec: [1, 0, 0] });
+    await chunks.create({ text: "b", vec: [0, 1, 0] });
+    const hits = await evolved.search.vector("Chunk", { fieldPath: "vec", queryEmbedding: [0.9, 0.1, 0], limit: 1 });
+    expect(hits.map((h) => h.node.id)).toEqual([a.id]);
+    const { store: restored } = await reopen(graph);
+    const again = await restored.search.vector("Chunk", { fieldPath: "vec", queryEmbedding: [0.9, 0.1, 0], limit: 1 });
+    expect(again.map((h) => h.node.id)).toEqual([a.id]);
+  });
+
   it("re-declaring the same extension is a no-op: same store, no new version", async () => {
     const { store } = await setup();
     const evolved = await store.evolve(paperExt);

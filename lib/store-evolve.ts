@@ -6,7 +6,7 @@
 // under the same lock the write fence of managed stores takes.
 
 import type { GraphBackend } from "./backend.js";
-import type { GraphDef } from "./core.js";
+import { getEmbeddingInfo, type GraphDef } from "./core.js";
 import { ConfigurationError, IncompatibleChangeError, TypeGraphError, type IncompatibleChange } from "./errors.js";
 import { mergeGraphExtension, stripGraphExtension, withStoredExtension, type ExtendedGraphDef } from "./extension/compile.js";
 import type { GraphExtension } from "./extension/types.js";
@@ -129,7 +129,16 @@ async function caughtUp<G extends GraphDef>(host: EvolveHost<G>, active: Active,
     if (ref) ref.current = host.self;
     return host.self;
   }
-  return storeFor(host, baseline, { version: active.version, hash: active.hash }, ref, true);
+  // Vector tables are ensured on first write; the writer that added them recorded their markers.
+  return storeFor(host, baseline, { version: active.version, hash: active.hash }, ref, false);
+}
+
+/** Whether any of these node kinds declares an embedding field (its vector table is provisioned with the commit). */
+function addsEmbeddings(graph: GraphDef, kinds: readonly string[]): boolean {
+  return kinds.some((k) => {
+    const shape = (graph.nodes[k]?.type.schema as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
+    return Object.values(shape).some((f) => getEmbeddingInfo(f) !== undefined);
+  });
 }
 
 interface CommitExtra {
@@ -203,7 +212,9 @@ export async function evolve<G extends GraphDef>(host: EvolveHost<G>, extension:
     }
     throw new IncompatibleChangeError(promoted, host.graph.id);
   }
-  const store = await storeFor(host, merged, committed, options.ref, true);
+  const addedNodes = added.filter((a) => a.entity === "node").map((a) => a.kind);
+  const redeclared = Object.keys(extension.nodes ?? {}).filter((k) => !addedNodes.includes(k));
+  const store = await storeFor(host, merged, committed, options.ref, addsEmbeddings(merged, [...addedNodes, ...redeclared]));
   if (options.eager !== undefined) await runEager(store, options.eager);
   return store;
 }
