@@ -15,6 +15,7 @@ import {
 } from "../dist/extension/index.js";
 import { mergeGraphExtension } from "../dist/extension/internal.js";
 import { TypeGraphError, createStoreWithSchema, defineGraph, defineNode, serializeSchema, type GraphDef } from "../dist/index.js";
+import { computeSchemaDiff, getActiveSchema } from "../dist/schema-entry.js";
 import { backends, freshGraphId } from "./backends.js";
 
 /** mulberry32: small, fast, reproducible. */
@@ -402,3 +403,31 @@ describe.each(backends)("hostile-but-valid names reach the database only as data
     await backend.close();
   });
 });
+
+describe.each(backends)("random valid documents survive a restart ($name)", ({ make }) => {
+  it("reloads every committed extension with no schema difference", async () => {
+    const r = prng(0x7e57);
+    const db = `fuzz_restart_${freshGraphId("db")}`;
+    const backend = make(db);
+    let committed = 0;
+    for (let i = 0; i < 25; i++) {
+      const result = validateGraphExtension(validDoc(r), { strict: true });
+      expect(result.success).toBe(true);
+      if (!result.success || Object.keys(result.data.nodes ?? {}).length === 0) continue;
+      const graphId = freshGraphId("fuzz_restart");
+      const base = defineGraph({ id: graphId, nodes: { Base }, edges: {} }) as unknown as GraphDef;
+      const [, first] = await createStoreWithSchema(mergeGraphExtension(base, result.data), backend);
+      expect(first.status).toBe("initialized");
+      const stored = (await getActiveSchema(backend, graphId))!;
+      // A fresh start from the compile-time graph alone rebuilds the same kinds.
+      const [restored, again] = await createStoreWithSchema(base, backend);
+      expect(again).toEqual({ status: "unchanged", version: 1 });
+      expect(computeSchemaDiff(stored, serializeSchema(restored.graph, 2)).hasChanges).toBe(false);
+      for (const kind of Object.keys(result.data.nodes ?? {})) expect(restored.getNodeCollection(kind)).toBeDefined();
+      committed++;
+    }
+    expect(committed).toBeGreaterThan(10);
+    await backend.close();
+  }, 120_000);
+});
+
