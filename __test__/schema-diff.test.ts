@@ -131,9 +131,14 @@ describe("computeSchemaDiff and classifySchemaChanges", () => {
 
     const onto = diffOf(g({}), g({ subclass: true }));
     expect(onto.ontology).toEqual([
+      { type: "added", entity: "metaEdge", name: "subClassOf", severity: "safe", details: 'Meta-edge "subClassOf" was added' },
       { type: "added", entity: "relation", name: "subClassOf:Employee:Person", severity: "safe", details: "Relation subClassOf(Employee, Person) was added" },
     ]);
-    expect(diffOf(g({ subclass: true }), g({})).ontology[0]).toMatchObject({ type: "removed", severity: "warning" });
+    // Dropping the last relation of a meta-edge drops the meta-edge from the document too: upstream calls that breaking.
+    expect(diffOf(g({ subclass: true }), g({})).ontology.map((c) => [c.entity, c.type, c.severity])).toEqual([
+      ["metaEdge", "removed", "breaking"],
+      ["relation", "removed", "warning"],
+    ]);
   });
 
   it("diffs index declarations, the graph extension and deprecated kinds as safe changes", () => {
@@ -238,7 +243,18 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     const [, pending] = await createStoreWithSchema(wider, backend, { autoMigrate: false });
     expect(pending).toMatchObject({ status: "pending", version: 1, diff: { hasChanges: true, hasBreakingChanges: false } });
     expect(await getCommittedSchemaVersion(backend, id)).toBe(1);
-    const [widerStore, migrated] = await createStoreWithSchema(wider, backend);
+    const hooks: string[] = [];
+    const [widerStore, migrated] = await createStoreWithSchema(wider, backend, {
+      onBeforeMigrate: async (c) => {
+        hooks.push(`before ${c.fromVersion}->${c.toVersion} ${c.diff.summary}`);
+        expect(await getCommittedSchemaVersion(backend, id)).toBe(1);
+      },
+      onAfterMigrate: async (c) => {
+        hooks.push(`after ${c.graphId === id}`);
+        expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
+      },
+    });
+    expect(hooks).toEqual(["before 1->2 Nodes: 0 added, 0 removed, 1 modified", "after true"]);
     expect(migrated).toMatchObject({ status: "migrated", fromVersion: 1, toVersion: 2, committedRow: { version: 2 } });
     expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
     await widerStore.nodes.Person.create({ name: "Ada", email: "ada@example.org" });

@@ -6,7 +6,7 @@ import type { GraphDef } from "./core.js";
 import { ConfigurationError, DatabaseOperationError, MIGRATION_FAILURE_REASONS, MigrationError, StaleVersionError } from "./errors.js";
 import { withStoredExtension } from "./extension/compile.js";
 import { computeSchemaHash as hashSync, engineGraph, serializeSchema, type SerializedSchema } from "./schema.js";
-import { createStoreWithSchema, type SchemaValidationResult } from "./store.js";
+import { createStoreWithSchema, type MigrationHookContext, type SchemaValidationResult } from "./store.js";
 import { computeSchemaDiff, getMigrationActions, type SchemaDiff } from "./schema-diff.js";
 
 export { serializeSchema, type SerializedSchema } from "./schema.js";
@@ -27,7 +27,7 @@ export {
   type SchemaDiff,
   type SchemaChangeClassification,
 } from "./schema-diff.js";
-export type { SchemaValidationResult } from "./store.js";
+export type { SchemaValidationResult, MigrationHookContext } from "./store.js";
 export { MIGRATION_FAILURE_REASONS };
 
 export type SchemaHash = string;
@@ -160,6 +160,10 @@ export interface SchemaManagerOptions {
   readonly autoMigrate?: boolean;
   /** Throw MigrationError on breaking changes (default true); otherwise report `breaking`. */
   readonly throwOnBreaking?: boolean;
+  /** Awaited before an additive change is committed; a throw stops the migration. */
+  readonly onBeforeMigrate?: (context: MigrationHookContext) => void | Promise<void>;
+  /** Awaited after an additive change was committed. */
+  readonly onAfterMigrate?: (context: MigrationHookContext) => void | Promise<void>;
 }
 
 /**
