@@ -377,7 +377,7 @@ describe("graph-extension documents under fuzzing", () => {
 
 describe.each(backends)("hostile-but-valid names reach the database only as data ($name)", ({ make }) => {
   it("stores, constrains and filters on properties named like SQL", async () => {
-    const names = HOSTILE_NAMES.filter((n) => validateGraphExtension({ nodes: { A: { properties: { [n]: { type: "string" } } } } }).success).slice(0, 12);
+    const names = HOSTILE_NAMES.filter((n) => validateGraphExtension({ nodes: { A: { properties: { [n]: { type: "string" } } } } }).success);
     const properties = Object.fromEntries(names.map((n) => [n, { type: "string", optional: true }]));
     const first = names[0]!;
     const ext = validateGraphExtension({
@@ -395,8 +395,10 @@ describe.each(backends)("hostile-but-valid names reach the database only as data
     const created = await hostile.create(props);
     expect(await hostile.getById(created.id)).toMatchObject(props);
     await expect(hostile.create({ [first]: props[first] })).rejects.toMatchObject({ code: "UNIQUENESS_VIOLATION" });
-    const found = await hostile.find({ where: (n: Record<string, { eq(v: string): never }>) => n[first]!.eq(props[first]!) } as never);
-    expect(found.map((x) => x.id)).toEqual([created.id]);
+    for (const name of names) {
+      const found = await hostile.find({ where: (n: Record<string, { eq(v: string): never }>) => n[name]!.eq(props[name]!) } as never);
+      expect(found.map((x) => x.id), name).toEqual([created.id]);
+    }
     // The rest of the database is untouched.
     await store.getNodeCollectionOrThrow("Base").create({ name: "still here" });
     expect(await store.getNodeCollectionOrThrow("Base").find()).toHaveLength(1);
