@@ -7,15 +7,20 @@ import { z } from "zod";
 import { computeSchemaHash, defineEdge, defineGraph, defineNode, serializeSchema, type GraphDef } from "../dist/index.js";
 import { defineGraphExtension, type GraphExtension } from "../dist/extension/index.js";
 import { mergeGraphExtension } from "../dist/extension/internal.js";
+import { computeSchemaDiff, getActiveSchema, type SerializedSchema } from "../dist/schema-entry.js";
+import { createStoreWithSchema } from "../dist/index.js";
+import { readFileSync } from "node:fs";
+import { backends, freshGraphId } from "./backends.js";
 
 const Person = defineNode("Person", { schema: z.object({ name: z.string(), age: z.number().optional() }) });
 const Company = defineNode("Company", { schema: z.object({ name: z.string() }) });
 const worksAt = defineEdge("worksAt", { schema: z.object({ role: z.string() }) });
-const graph = defineGraph({
-  id: "parity",
+const graphFor = (id: string) => defineGraph({
+  id,
   nodes: { Person: { type: Person, unique: [{ name: "pn", fields: ["name"], where: (p) => p.age.isNull() }] }, Company: { type: Company } },
   edges: { worksAt: { type: worksAt, from: [Person], to: [Company] } },
 }) as unknown as GraphDef;
+const graph = graphFor("parity");
 
 /** [the original's hash of the extended graph's document, the extension] */
 const cases: [string, GraphExtension][] = [
@@ -39,3 +44,37 @@ describe("schema hash parity with the original", () => {
     expect(computeSchemaHash(serializeSchema(merged, 2))).toBe(hash);
   });
 });
+
+/** A schema document the original wrote for `parity` extended with kinds, uniques, a searchable field, edges and an ontology. */
+const upstreamDoc = JSON.parse(readFileSync(new URL("./upstream-schema-doc.json", import.meta.url), "utf8")) as SerializedSchema;
+
+describe.each(backends)("a database written by the original opens here ($name)", ({ name, make }) => {
+  it("reads the stored extension, rebuilds the kinds and finds nothing to migrate", async () => {
+    const id = freshGraphId("parity_open");
+    // The original's document for this graph id (the id is part of the document).
+    const doc = { ...upstreamDoc, graphId: id };
+    const backend = make(`parity_open_${id}`);
+    await backend.bootstrap();
+    // Write the row as the original would: version 1, its document, its hash.
+    const handle = await backend.register(JSON.stringify({ graphId: id, nodes: {}, edges: {} }));
+    await backend.call(handle, "commitSchema", { graphId: id, expected: null, version: 1, hash: computeSchemaHash(doc), doc: JSON.stringify(doc) });
+
+    const [store, result] = await createStoreWithSchema(graphFor(id), backend);
+    expect(result).toEqual({ status: "unchanged", version: 1 });
+    expect(computeSchemaDiff(doc, serializeSchema(store.graph, 2)).hasChanges).toBe(false);
+    // SQLite keeps the document's text; PostgreSQL's jsonb reorders object keys, and with them the
+    // order of a kind's `required` list, so only the diff (which treats it as a set) is compared there.
+    if (name === "sqlite") expect(computeSchemaHash(serializeSchema(store.graph, 2))).toBe(computeSchemaHash(doc));
+    const paper = await store.getNodeCollectionOrThrow("Paper").create({ title: "T", doi: "10.1", year: 2000, st: "a" });
+    await expect(store.getNodeCollectionOrThrow("Paper").create({ title: "U", doi: "10.1", year: 2001, st: "b" })).rejects.toMatchObject({ code: "UNIQUENESS_VIOLATION" });
+    const author = await store.getNodeCollectionOrThrow("Author").create({ name: "A" });
+    const ada = await store.nodes.Person.create({ name: "Ada" });
+    const company = await store.nodes.Company.create({ name: "Acme" });
+    await store.getEdgeCollectionOrThrow("wrote").create(author, company, { pos: 1 });
+    await store.getEdgeCollectionOrThrow("wrote").create(ada, company, {});
+    expect(paper.kind).toBe("Paper");
+    expect((await getActiveSchema(backend, id))!.version).toBe(1);
+    await backend.close();
+  });
+});
+
