@@ -39,6 +39,7 @@ import {
   isSchemaInitialized,
   parseSerializedSchema,
   requiresMigration,
+  rollbackSchema,
   serializeSchema,
   type SerializedSchema,
 } from "../dist/schema-entry.js";
@@ -281,7 +282,7 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     });
     expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
     await backend.close();
-  });
+  }, 120_000);
 
   it("keeps a stored graph extension through compile-time migrations", async () => {
     const id = freshGraphId("schema_ext");
@@ -304,7 +305,7 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     await store.getEdgeCollectionOrThrow("wrote").create(ada, paper, {});
     expect(await requiresMigration(backend, graph(id, { ...base, email: z.string().optional() }))).toBe(false);
     await backend.close();
-  });
+  }, 120_000);
 
   it("ensureSchema, initializeSchema and migrateSchema (with the kind-removal guard)", async () => {
     const id = freshGraphId("schema_manage");
@@ -335,8 +336,17 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
     expect(Object.keys((await getActiveSchema(backend, id))!.nodes).sort()).toEqual(["Employee", "Person"]);
     expect(await ensureSchema(backend, graph(id, { name: z.string() }))).toEqual({ status: "unchanged", version: 2 });
+
+    // Rolling back re-activates version 1's document; the newer row stays for a roll forward.
+    await rollbackSchema(backend, id, 1);
+    expect(await getCommittedSchemaVersion(backend, id)).toBe(1);
+    expect(Object.keys((await getActiveSchema(backend, id))!.nodes).sort()).toEqual(["Company", "Employee", "Person"]);
+    await expect(rollbackSchema(backend, id, 7)).rejects.toMatchObject({ code: "MIGRATION_ERROR", details: { reason: "version-not-found" } });
+    await rollbackSchema(backend, id, 2);
+    expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
+    await expect(rollbackSchema(backend, freshGraphId("never"), 1)).rejects.toMatchObject({ details: { reason: "no-active-version" } });
     await backend.close();
-  });
+  }, 120_000);
 
   it("verifies without writing (assertSchemaCurrent) and loads the stored extension", async () => {
     const id = freshGraphId("schema_verify");
@@ -360,5 +370,5 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     expect(loaded.activeRow).toMatchObject({ graph_id: id, version: 1 });
     expect(loaded.storedSchema!.extension).toEqual({ nodes: { Paper: { properties: { t: { type: "string" } } } } });
     await backend.close();
-  });
+  }, 120_000);
 });

@@ -75,6 +75,6 @@ describe.each(backends)("a database written by the original opens here ($name)",
     expect(paper.kind).toBe("Paper");
     expect((await getActiveSchema(backend, id))!.version).toBe(1);
     await backend.close();
-  });
+  }, 120_000);
 });
 

@@ -367,3 +367,23 @@ export function deserializeWherePredicate(
     return { field: result.field, op: result.op as "isNull" | "isNotNull" };
   };
 }
+
+/**
+ * Makes `targetVersion` (an already committed version) the active schema version again.
+ * MigrationError `no-active-version` before the first commit, `version-not-found` for a version
+ * never committed; StaleVersionError when another writer moved the active version meanwhile.
+ * Rows are untouched: a rollback only changes which document is active.
+ */
+export async function rollbackSchema(backend: GraphBackend, graphId: string, targetVersion: number): Promise<void> {
+  const row = await activeRow(backend, graphId);
+  if (row === undefined) {
+    throw new MigrationError(`Cannot roll back graph "${graphId}": it has no active schema version.`, {
+      graphId,
+      fromVersion: 0,
+      toVersion: targetVersion,
+      reason: "no-active-version",
+    });
+  }
+  const handle = await backend.register(JSON.stringify({ graphId, nodes: {}, edges: {} }));
+  await backend.call(handle, "setActiveSchema", { graphId, expected: row.version, version: targetVersion });
+}

@@ -185,6 +185,7 @@ pub async fn dispatch<E: Executor>(
         "provisionSearch" => crate::search::provision(ex, ctx).await,
         "getActiveSchema" => schema::get_active(ex, ctx.tables, ctx.graph.id()).await,
         "commitSchema" => schema::commit(ex, ctx.tables, parse(args)?).await,
+        "setActiveSchema" => schema::set_active(ex, ctx.tables, parse(args)?).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }
 }
