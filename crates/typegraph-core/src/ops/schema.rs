@@ -13,6 +13,35 @@ use serde_json::json;
 /// Creates every core table and index when missing (idempotent).
 pub async fn bootstrap<E: Executor>(ex: &mut E, tables: &Tables) -> Result<()> {
     let ddl = ex.dialect().ddl(tables);
+    if ex.dialect() == crate::dialect::Dialect::Postgres {
+        // `CREATE INDEX IF NOT EXISTS` locks its table even when the index exists; with the
+        // script in one implicit transaction that lock can deadlock against a concurrent
+        // `CREATE INDEX CONCURRENTLY` (materializeIndexes). Run only what is missing.
+        let stmts: Vec<&str> = ddl.split("\n\n").collect();
+        let index_name = |s: &str| -> Option<String> {
+            let t = s.trim_start();
+            let rest = t
+                .strip_prefix("CREATE INDEX IF NOT EXISTS ")
+                .or_else(|| t.strip_prefix("CREATE UNIQUE INDEX IF NOT EXISTS "))?;
+            let rest = rest.strip_prefix('"')?;
+            Some(rest[..rest.find('"')?].to_string())
+        };
+        let names: Vec<String> = stmts.iter().filter_map(|s| index_name(s)).collect();
+        let existing: std::collections::HashSet<String> = ex
+            .query(
+                "SELECT c.relname::text FROM pg_class c WHERE c.relkind = 'i' AND c.relname = ANY($1) AND pg_catalog.pg_table_is_visible(c.oid)",
+                &[Value::TextList(names)],
+            )
+            .await?
+            .into_iter()
+            .filter_map(|r| r.first().and_then(Value::as_str).map(String::from))
+            .collect();
+        let missing: Vec<&str> = stmts
+            .into_iter()
+            .filter(|s| index_name(s).is_none_or(|n| !existing.contains(&n)))
+            .collect();
+        return ex.batch(&missing.join("\n\n")).await;
+    }
     ex.batch(&ddl).await
 }
 

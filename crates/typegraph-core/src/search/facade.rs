@@ -558,25 +558,47 @@ pub async fn fulltext<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FulltextArgs) -
         snippets: a.include_snippets,
     };
     let hits = fulltext_source(ex, ctx, &kinds, &q, limit + offset, a.r#where.as_ref()).await?;
-    Ok(hits_json(hits.into_iter().skip(offset).take(limit), |_| {
-        None
-    }))
+    Ok(hits_json(
+        ctx,
+        hits.into_iter().skip(offset).take(limit),
+        |_| None,
+    ))
 }
 
-fn hits_json(hits: impl Iterator<Item = Hit>, extra: impl Fn(&Hit) -> Option<String>) -> String {
+fn hits_json(
+    ctx: &Ctx<'_>,
+    hits: impl Iterator<Item = Hit>,
+    extra: impl Fn(&Hit) -> Option<String>,
+) -> String {
     let mut out = String::from("[");
     for (i, h) in hits.enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push_str("{\"row\":");
-        let _ = push_row(&mut out, &h.row, NODE_PROPS);
+        let fields = ctx
+            .graph
+            .spec
+            .nodes
+            .get(&h.kind)
+            .map(|s| s.embeddings.as_slice())
+            .unwrap_or(&[]);
+        let lazy = if fields.is_empty() {
+            let _ = push_row(&mut out, &h.row, NODE_PROPS);
+            None
+        } else {
+            push_row_lazy(&mut out, &h.row, fields)
+        };
         out.push_str(",\"score\":");
         out.push_str(&num(h.score));
         out.push_str(&format!(",\"rank\":{}", i + 1));
         if let Some(s) = &h.snippet {
             out.push_str(",\"snippet\":");
             push_json_str(&mut out, s);
+        }
+        if let Some(l) = lazy {
+            out.push_str(",\"lazy\":");
+            out.push_str(&l);
         }
         if let Some(e) = extra(&h) {
             out.push(',');
@@ -586,6 +608,83 @@ fn hits_json(hits: impl Iterator<Item = Hit>, extra: impl Fn(&Hit) -> Option<Str
     }
     out.push(']');
     out
+}
+
+/// Top-level entries of a JSON object, in document order, values left as raw text.
+struct Entries<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
+
+impl<'de> Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(e) = m.next_entry::<String, &'de serde_json::value::RawValue>()? {
+                    out.push(e);
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A node row whose embedding values travel as JSON text beside it (`lazy`), parsed by the
+/// TypeScript layer only when read: a search hit's vectors are thousands of numbers that
+/// callers rarely look at. The field keeps its place in the props object (value `0`).
+fn push_row_lazy(out: &mut String, row: &Row, fields: &[EmbeddingField]) -> Option<String> {
+    let props = row.get(NODE_PROPS).and_then(Value::as_str);
+    let entries = props.and_then(|p| serde_json::from_str::<Entries<'_>>(p).ok());
+    let Some(entries) = entries.filter(|e| {
+        e.0.iter()
+            .any(|(k, v)| v.get() != "null" && fields.iter().any(|f| &f.field == k))
+    }) else {
+        let _ = push_row(out, row, NODE_PROPS);
+        return None;
+    };
+    let mut lazy = String::from("{");
+    let mut text = String::from("{");
+    for (i, (k, v)) in entries.0.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        push_json_str(&mut text, k);
+        text.push(':');
+        if v.get() != "null" && fields.iter().any(|f| &f.field == k) {
+            text.push('0');
+            if lazy.len() > 1 {
+                lazy.push(',');
+            }
+            push_json_str(&mut lazy, k);
+            lazy.push(':');
+            push_json_str(&mut lazy, v.get());
+        } else {
+            text.push_str(v.get());
+        }
+    }
+    text.push('}');
+    lazy.push('}');
+    let mut text = Some(text);
+    let swapped: Row = row
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if i == NODE_PROPS {
+                Value::Json(text.take())
+            } else {
+                v.clone()
+            }
+        })
+        .collect();
+    let _ = push_row(out, &swapped, NODE_PROPS);
+    Some(lazy)
 }
 
 fn num(f: f64) -> String {
@@ -689,13 +788,12 @@ fn vector_query<'a, E: Executor>(
             ));
         }
     }
-    let raw = format!(
-        "[{}]",
-        emb.iter()
-            .map(|x| x.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    // Only SQL needs the text form: PostgreSQL always, SQLite only in its uncommitted-writes path.
+    let raw = if ex.dialect() == Dialect::Postgres {
+        vector_literal(emb)
+    } else {
+        String::new()
+    };
     Ok((
         VecQuery {
             field,
@@ -707,6 +805,20 @@ fn vector_query<'a, E: Executor>(
         },
         declaring,
     ))
+}
+
+/// `[x,y,…]`, the text form pgvector and sqlite-vec parse.
+fn vector_literal(emb: &[f64]) -> String {
+    let mut out = String::with_capacity(emb.len() * 20 + 2);
+    out.push('[');
+    for (i, x) in emb.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&x.to_string());
+    }
+    out.push(']');
+    out
 }
 
 /// Rows of `ids` that are live (and match `w`), keyed by id. Keyed by primary key: the
@@ -809,7 +921,9 @@ fn ensure_slot(
     f: &EmbeddingField,
     ann: Option<(&str, &str)>,
 ) -> Result<()> {
-    let v: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+    let v: i64 = conn
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |r| r.get(0))?;
     if search.data_version != Some(v) {
         search.slots.clear();
         search.data_version = Some(v);
@@ -1051,9 +1165,11 @@ async fn vector_kind<E: Executor>(
                     "SELECT node_id, {func}(embedding, vec_f32(?1)) AS d FROM {} WHERE graph_id = ?2 ORDER BY d, node_id LIMIT ?3",
                     quote_ident(&table)
                 );
+                let literal =
+                    vector_literal(&q.query.iter().map(|&x| x as f64).collect::<Vec<_>>());
                 let mut stmt = db.conn.prepare_cached(&sql)?;
                 let rows = stmt
-                    .query_map(rusqlite::params![q.raw, ctx.graph.id(), m as i64], |r| {
+                    .query_map(rusqlite::params![literal, ctx.graph.id(), m as i64], |r| {
                         Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
                     })?;
                 let mut out = Vec::new();
@@ -1137,9 +1253,11 @@ pub async fn vector<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: VectorArgs) -> Re
         "store.search.vector",
     )?;
     let hits = vector_source(ex, ctx, &kinds, &q, limit + offset, a.r#where.as_ref()).await?;
-    Ok(hits_json(hits.into_iter().skip(offset).take(limit), |_| {
-        None
-    }))
+    Ok(hits_json(
+        ctx,
+        hits.into_iter().skip(offset).take(limit),
+        |_| None,
+    ))
 }
 
 pub async fn hybrid<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: HybridArgs) -> Result<String> {
@@ -1257,7 +1375,7 @@ pub async fn hybrid<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: HybridArgs) -> Re
         subs.insert((e.hit.kind.clone(), e.hit.id.clone()), parts.join(","));
         hits.push(e.hit);
     }
-    Ok(hits_json(hits.into_iter(), |h| {
+    Ok(hits_json(ctx, hits.into_iter(), |h| {
         subs.get(&(h.kind.clone(), h.id.clone()))
             .filter(|s| !s.is_empty())
             .cloned()
