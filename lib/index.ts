@@ -41,6 +41,31 @@ export {
   type RebuildFulltextOptions,
   type RebuildFulltextResult,
 } from "./search.js";
+export {
+  subClassOf,
+  broader,
+  narrower,
+  relatedTo,
+  equivalentTo,
+  sameAs,
+  differentFrom,
+  disjointWith,
+  partOf,
+  hasPart,
+  inverseOf,
+  implies,
+  metaEdge,
+  isMetaEdge,
+  core,
+  computeTransitiveClosure,
+  invertClosure,
+  isReachable,
+  type MetaEdge,
+  type MetaEdgeName,
+  type MetaEdgeOptions,
+  type MetaEdgeProperties,
+  type InferenceType,
+} from "./ontology.js";
 export { computeSchemaHash, serializeSchema, type SerializedSchema } from "./schema.js";
 export type { GraphBackend, BackendCapabilities } from "./backend.js";
 

@@ -3,7 +3,8 @@
 
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { getEmbeddingInfo, getSearchableMetadata, unwrap, type GraphDef, type OntologyRelation } from "./core.js";
+import { getEmbeddingInfo, getSearchableMetadata, unwrap, type GraphDef } from "./core.js";
+import { closuresOf, namedRelations, serializedClosures, serializedMetaEdges, validateOntology } from "./ontology.js";
 
 export interface SerializedSchema {
   graphId: string;
@@ -26,41 +27,9 @@ function propsJsonSchema(schema: unknown): unknown {
   }
 }
 
-function nameOf(x: OntologyRelation["from"]): string {
-  return typeof x === "string" ? x : x.kind;
-}
-
-function subclassClosures(relations: { metaEdge: string; from: string; to: string }[]) {
-  const parents = new Map<string, string[]>();
-  for (const r of relations) {
-    if (r.metaEdge !== "subClassOf") continue;
-    parents.set(r.from, [...(parents.get(r.from) ?? []), r.to]);
-    if (!parents.has(r.to)) parents.set(r.to, []);
-  }
-  const ancestors: Record<string, string[]> = {};
-  const descendants: Record<string, string[]> = {};
-  for (const kind of parents.keys()) {
-    const seen: string[] = [];
-    const stack = [...(parents.get(kind) ?? [])];
-    while (stack.length > 0) {
-      const k = stack.shift()!;
-      if (seen.includes(k)) continue;
-      seen.push(k);
-      stack.push(...(parents.get(k) ?? []));
-    }
-    ancestors[kind] = seen;
-    for (const a of seen) (descendants[a] ??= []).push(kind);
-  }
-  return { ancestors, descendants };
-}
-
 /** Relations as the engine and the document carry them. */
 export function ontologyRelations(graph: GraphDef): { metaEdge: string; from: string; to: string }[] {
-  return graph.ontology.map((r) => ({
-    metaEdge: typeof r.metaEdge === "string" ? r.metaEdge : r.metaEdge.name,
-    from: nameOf(r.from),
-    to: nameOf(r.to),
-  }));
+  return namedRelations(graph.ontology);
 }
 
 export function serializeSchema(graph: GraphDef, version: number): SerializedSchema {
@@ -114,7 +83,6 @@ export function serializeSchema(graph: GraphDef, version: number): SerializedSch
     };
   }
   const relations = ontologyRelations(graph);
-  const { ancestors, descendants } = subclassClosures(relations);
   const doc: SerializedSchema = {
     graphId: graph.id,
     version,
@@ -122,22 +90,9 @@ export function serializeSchema(graph: GraphDef, version: number): SerializedSch
     nodes,
     edges,
     ontology: {
-      metaEdges: {},
+      metaEdges: serializedMetaEdges(graph.ontology),
       relations,
-      closures: {
-        subClassAncestors: ancestors,
-        subClassDescendants: descendants,
-        broaderClosure: {},
-        narrowerClosure: {},
-        equivalenceSets: {},
-        disjointPairs: [],
-        partOfClosure: {},
-        hasPartClosure: {},
-        iriToKind: {},
-        edgeInverses: {},
-        edgeImplicationsClosure: {},
-        edgeImplyingClosure: {},
-      },
+      closures: serializedClosures(closuresOf(graph)),
     },
     defaults: { onNodeDelete: graph.defaults.onNodeDelete, temporalMode: graph.defaults.temporalMode },
   };
@@ -176,7 +131,7 @@ export function computeSchemaHash(doc: SerializedSchema): string {
 }
 
 /** What the engine needs of a graph: kinds, endpoints, delete rules, unique constraints, relations. */
-export function engineGraph(graph: GraphDef): string {
+export function engineGraph(graph: GraphDef, options: { traversalExpansion?: string } = {}): string {
   const nodes: Record<string, unknown> = {};
   for (const [kind, reg] of Object.entries(graph.nodes)) {
     nodes[kind] = {
@@ -195,7 +150,22 @@ export function engineGraph(graph: GraphDef): string {
   for (const [kind, reg] of Object.entries(graph.edges)) {
     edges[kind] = { from: reg.from.map((n) => n.kind), to: reg.to.map((n) => n.kind), cardinality: reg.cardinality ?? "many" };
   }
-  return JSON.stringify({ graphId: graph.id, nodes, edges, relations: ontologyRelations(graph), defaultOnDelete: "restrict" });
+  validateOntology(graph);
+  const c = closuresOf(graph);
+  const closures = {
+    edgeImplying: Object.fromEntries([...c.edgeImplyingClosure].map(([k, v]) => [k, [...v]])),
+    edgeInverses: Object.fromEntries(c.edgeInverses),
+    disjointPairs: c.disjointKindPairs,
+  };
+  return JSON.stringify({
+    graphId: graph.id,
+    nodes,
+    edges,
+    relations: ontologyRelations(graph),
+    closures,
+    ...(options.traversalExpansion ? { traversalExpansion: options.traversalExpansion } : {}),
+    defaultOnDelete: "restrict",
+  });
 }
 
 /** Per-kind `searchable()` and `embedding()` fields, as the engine keeps them in step. */

@@ -19,6 +19,7 @@ import {
 import { entityAccessor, type FieldAccessor, type Predicate } from "./predicates.js";
 import { computeSchemaHash, engineGraph, serializeSchema, type SerializedSchema } from "./schema.js";
 import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
+import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
 
 export interface NodeMeta {
@@ -684,12 +685,14 @@ export class Store<G extends GraphDef = GraphDef> {
   #collections: ReturnType<typeof collections<G>> | undefined;
   #runner: Runner | undefined;
   #search: StoreSearch<G> | undefined;
+  readonly #queryDefaults: QueryDefaults;
 
   /** @internal */
-  constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number) {
+  constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, queryDefaults: QueryDefaults = {}) {
     this.#graph = graph;
     this.#backend = backend;
     this.#handle = handle;
+    this.#queryDefaults = queryDefaults;
     if (typeof handle === "number") this.#runner = { backend, handle };
   }
 
@@ -778,7 +781,8 @@ export class Store<G extends GraphDef = GraphDef> {
 
   /** A fluent query over this graph; each query runs as one SQL statement. */
   query(): QueryBuilder<G> {
-    return createQueryBuilder<G>({ graph: this.#graph, backend: this.#backend, handle: this.#handle });
+    const expansion = this.#queryDefaults.traversalExpansion;
+    return createQueryBuilder<G>({ graph: this.#graph, backend: this.#backend, handle: this.#handle, ...(expansion ? { traversalExpansion: expansion } : {}) });
   }
 
   /**
@@ -817,12 +821,18 @@ export class Store<G extends GraphDef = GraphDef> {
 
 const TX_TOKEN = Symbol("typegraph.txToken");
 
-export type StoreOptions = Record<string, unknown>;
+/** `queryDefaults` of the store options. */
+export interface QueryDefaults {
+  /** Default `expand` of `traverse()`: `"inverse"` unless set. */
+  traversalExpansion?: TraversalExpansion;
+}
+
+export type StoreOptions = Record<string, unknown> & { queryDefaults?: QueryDefaults };
 
 /** A store over existing tables: no DDL, no schema checks. */
-export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend, _options?: StoreOptions): Store<G> {
-  const handle = backend.register(engineGraph(graph));
-  return new Store(graph, backend, handle);
+export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend, options?: StoreOptions): Store<G> {
+  const handle = backend.register(engineGraph(graph, options?.queryDefaults ?? {}));
+  return new Store(graph, backend, handle, options?.queryDefaults);
 }
 
 export type SchemaValidationResult =
@@ -897,11 +907,11 @@ function diffSchemas(before: SerializedSchema, after: SerializedSchema, fromVers
 export async function createStoreWithSchema<G extends GraphDef>(
   graph: G,
   backend: GraphBackend,
-  options: { autoMigrate?: boolean; throwOnBreaking?: boolean } = {},
+  options: { autoMigrate?: boolean; throwOnBreaking?: boolean; queryDefaults?: QueryDefaults } = {},
 ): Promise<[Store<G>, SchemaValidationResult]> {
   await backend.bootstrap();
-  const handle = await backend.register(engineGraph(graph));
-  const store = new Store(graph, backend, handle);
+  const handle = await backend.register(engineGraph(graph, options.queryDefaults ?? {}));
+  const store = new Store(graph, backend, handle, options.queryDefaults);
   await backend.call(handle, "provisionSearch", {});
   for (let attempt = 0; ; attempt++) {
     const active = (await backend.call(handle, "getActiveSchema", {})) as { version: number; hash: string; doc: SerializedSchema } | null;

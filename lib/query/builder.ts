@@ -10,6 +10,7 @@ import { unwrap } from "../core.js";
 import { ConfigurationError, EndpointError, KindNotFoundError, UnsupportedPredicateError, ValidationError } from "../errors.js";
 import { FieldAccessor, ParameterRef, Predicate, type FieldRefAst, type PredicateAst } from "../predicates.js";
 import { valueTypeOf } from "../schema.js";
+import { closuresOf } from "../ontology.js";
 import type {
   EdgeAccessor,
   EdgeAliasEntry,
@@ -46,6 +47,8 @@ export interface QueryEnv {
   readonly backend: GraphBackend;
   readonly handle: number | Promise<number>;
   readonly tx?: TxToken;
+  /** The store's `queryDefaults.traversalExpansion` (default `"inverse"`). */
+  readonly traversalExpansion?: TraversalExpansion;
 }
 
 type Entity = "node" | "edge" | "depth" | "path";
@@ -62,6 +65,7 @@ interface AliasInfo {
 interface HopState {
   edgeAlias: string;
   edgeKind: string;
+  expand: TraversalExpansion;
   direction: TraversalDirection;
   optional: boolean;
   from?: string;
@@ -310,6 +314,7 @@ function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[
   const hops = state.hops.map((h) => ({
     edgeAlias: h.edgeAlias,
     edgeKind: h.edgeKind,
+    expand: h.expand,
     direction: h.direction,
     optional: h.optional,
     ...(h.from ? { from: h.from } : {}),
@@ -719,15 +724,15 @@ export class QueryBuilder<
     return this.#traverse(edgeKind, alias, options, true) as never;
   }
 
-  traverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry }, XA, false> {
+  traverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry }, XA, false> {
     return this.#traverse(edgeKind, alias, options, false, true) as never;
   }
 
-  optionalTraverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<EdgeAliasEntry["type"], true> }, XA, true> {
+  optionalTraverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<EdgeAliasEntry["type"], true> }, XA, true> {
     return this.#traverse(edgeKind, alias, options, true, true) as never;
   }
 
-  #traverse(edgeKind: string, alias: string, options: { direction?: TraversalDirection; from?: string }, optional: boolean, dynamic = false): TraversalBuilder {
+  #traverse(edgeKind: string, alias: string, options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: string }, optional: boolean, dynamic = false): TraversalBuilder {
     if (!this.state.start) throw new ValidationError("traverse() needs from() first", { issues: [{ path: "from", message: "missing" }] });
     checkAlias(alias, this.state);
     if (!Object.prototype.hasOwnProperty.call(this.env.graph.edges, edgeKind)) throw new KindNotFoundError(edgeKind, "edge", { graphId: this.env.graph.id });
@@ -735,11 +740,13 @@ export class QueryBuilder<
     if (direction !== "out" && direction !== "in") throw new ValidationError(`Unknown direction "${String(direction)}"`, { issues: [{ path: "direction", message: "out | in" }] });
     const from = options.from ?? (this.state.hops.length > 0 ? this.state.hops[this.state.hops.length - 1]!.nodeAlias : this.state.start.alias);
     aliasOf(this.state, from, ["node"]);
+    const expand = options.expand ?? this.env.traversalExpansion ?? "inverse";
+    const kinds = expandedEdgeKinds(this.env.graph, edgeKind, expand);
     const state: State = {
       ...this.state,
-      aliases: { ...this.state.aliases, [alias]: { entity: "edge", kinds: [edgeKind], optional, ...(dynamic ? { dynamic } : {}) } },
+      aliases: { ...this.state.aliases, [alias]: { entity: "edge", kinds, optional, ...(dynamic ? { dynamic } : {}) } },
     };
-    return new TraversalBuilder(this.env, state, { edgeAlias: alias, edgeKind, direction, optional, from: options.from });
+    return new TraversalBuilder(this.env, state, { edgeAlias: alias, edgeKind, expand, direction, optional, from: options.from });
   }
 
   orderBy<A extends (keyof NA | keyof EA | keyof XA) & string>(
@@ -801,6 +808,26 @@ export class QueryBuilder<
   toState(): State {
     return this.state;
   }
+}
+
+const EXPANSIONS: readonly TraversalExpansion[] = ["none", "implying", "inverse", "all"];
+
+/** Every edge kind a traversal follows under an expansion mode (forwards, then backwards). */
+function expandedEdgeKinds(graph: GraphDef, edgeKind: string, expand: TraversalExpansion): string[] {
+  if (!EXPANSIONS.includes(expand)) {
+    throw new ValidationError(`Unknown traversal expansion "${String(expand)}"`, { issues: [{ path: "expand", message: "none | implying | inverse | all" }] });
+  }
+  const c = closuresOf(graph);
+  const implying = expand === "implying" || expand === "all";
+  const widen = (k: string) => (implying ? [k, ...(c.edgeImplyingClosure.get(k) ?? [])] : [k]);
+  const out = widen(edgeKind);
+  if (expand === "inverse" || expand === "all") {
+    for (const k of [...out]) {
+      const inv = c.edgeInverses.get(k);
+      if (inv !== undefined) for (const w of widen(inv)) if (!out.includes(w)) out.push(w);
+    }
+  }
+  return [...new Set(out)];
 }
 
 function markDynamic(q: QueryBuilder, alias: string): QueryBuilder {

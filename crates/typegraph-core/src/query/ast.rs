@@ -53,6 +53,9 @@ fn one() -> u32 {
 pub struct Hop {
     pub edge_alias: String,
     pub edge_kind: String,
+    /// Ontology expansion: `none`, `implying`, `inverse`, `all`; absent = the store default.
+    #[serde(default)]
+    pub expand: Option<String>,
     /// `out` (default) or `in`.
     #[serde(default)]
     pub direction: Option<String>,

@@ -383,6 +383,77 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    fn kinds_in(&self, col: &str, kinds: &[String], sql: &mut Sql) {
+        if kinds.len() == 1 {
+            sql.push(&format!("{col} = "));
+            sql.konst(Value::text(&kinds[0]));
+        } else {
+            sql.push(&format!("{col} IN ("));
+            for (i, k) in kinds.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.konst(Value::text(k));
+            }
+            sql.push(")");
+        }
+    }
+
+    /// The condition tying edge `e` to the node it leaves from (`sid`/`skind`), with
+    /// the hop's ontology expansion; returns the expressions of the node it reaches.
+    /// Inverse kinds are followed backwards; a self-loop matches once.
+    #[allow(clippy::too_many_arguments)]
+    fn edge_match(
+        &self,
+        h: &Hop,
+        e: &str,
+        sid: &str,
+        skind: &str,
+        near: &str,
+        far: &str,
+        sql: &mut Sql,
+    ) -> Result<(String, String)> {
+        let (direct, inverse) = self.graph.expand_edge(&h.edge_kind, h.expand.as_deref())?;
+        for k in direct.iter().chain(inverse.iter()) {
+            self.edge_kind_check(k)?;
+        }
+        if inverse.is_empty() {
+            sql.push(&format!(
+                "{e}.{near}_id = {sid} AND {e}.{near}_kind = {skind} AND "
+            ));
+            self.kinds_in(&format!("{e}.kind"), &direct, sql);
+            return Ok((format!("{e}.{far}_id"), format!("{e}.{far}_kind")));
+        }
+        sql.push("((");
+        self.kinds_in(&format!("{e}.kind"), &direct, sql);
+        sql.push(&format!(
+            " AND {e}.{near}_id = {sid} AND {e}.{near}_kind = {skind}) OR ("
+        ));
+        self.kinds_in(&format!("{e}.kind"), &inverse, sql);
+        sql.push(&format!(
+            " AND {e}.{far}_id = {sid} AND {e}.{far}_kind = {skind}"
+        ));
+        let overlap: Vec<String> = inverse
+            .iter()
+            .filter(|k| direct.contains(k))
+            .cloned()
+            .collect();
+        if !overlap.is_empty() {
+            sql.push(&format!(
+                " AND NOT ({e}.from_id = {e}.to_id AND {e}.from_kind = {e}.to_kind AND "
+            ));
+            self.kinds_in(&format!("{e}.kind"), &overlap, sql);
+            sql.push(")");
+        }
+        sql.push("))");
+        let pick = |col: &str| {
+            format!(
+                "CASE WHEN {e}.{near}_id = {sid} AND {e}.{near}_kind = {skind} THEN {e}.{far}_{col} ELSE {e}.{near}_{col} END"
+            )
+        };
+        Ok((pick("id"), pick("kind")))
+    }
+
     fn graph_filter(&self, t: &str, sql: &mut Sql) {
         sql.push(&format!("{t}.graph_id = "));
         sql.konst(Value::text(self.graph.id()));
@@ -498,14 +569,22 @@ impl<'a> Compiler<'a> {
                 " JOIN"
             };
             sql.push(&format!(
-                "{jk} {} {e} ON {e}.graph_id = {src}.graph_id AND {e}.{near}_id = {src}.id AND {e}.{near}_kind = {src}.kind AND {e}.kind = ",
+                "{jk} {} {e} ON {e}.graph_id = {src}.graph_id AND ",
                 self.tables.edges
             ));
-            sql.konst(Value::text(&h.edge_kind));
+            let (fid, fkind) = self.edge_match(
+                h,
+                &e,
+                &format!("{src}.id"),
+                &format!("{src}.kind"),
+                near,
+                far,
+                sql,
+            )?;
             self.temporal_filter(q, &e, sql)?;
             self.alias_preds(q, m, &h.edge_alias, sql)?;
             sql.push(&format!(
-                "{jk} {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {e}.{far}_id AND {n}.kind = {e}.{far}_kind",
+                "{jk} {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {fid} AND {n}.kind = {fkind}",
                 self.tables.nodes
             ));
             self.kind_filter(&n, &kinds, sql);
@@ -514,17 +593,39 @@ impl<'a> Compiler<'a> {
             return Ok(());
         }
         // Optional hop: the edge and its target join together, then LEFT JOIN as one.
-        sql.push(&format!(
-            "{join}({} {e} JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {e}.{far}_id AND {n}.kind = {e}.{far}_kind",
-            self.tables.edges, self.tables.nodes
-        ));
+        let expanded = !self
+            .graph
+            .expand_edge(&h.edge_kind, h.expand.as_deref())?
+            .1
+            .is_empty();
+        if expanded {
+            // Either end may be the target; the outer ON picks the right one.
+            sql.push(&format!(
+                "{join}({} {e} JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND (({n}.id = {e}.to_id AND {n}.kind = {e}.to_kind) OR ({n}.id = {e}.from_id AND {n}.kind = {e}.from_kind))",
+                self.tables.edges, self.tables.nodes
+            ));
+        } else {
+            sql.push(&format!(
+                "{join}({} {e} JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {e}.{far}_id AND {n}.kind = {e}.{far}_kind",
+                self.tables.edges, self.tables.nodes
+            ));
+        }
         self.kind_filter(&n, &kinds, sql);
         self.temporal_filter(q, &n, sql)?;
         self.alias_preds(q, m, &h.node_alias, sql)?;
-        sql.push(&format!(
-            ") ON {e}.graph_id = {src}.graph_id AND {e}.{near}_id = {src}.id AND {e}.{near}_kind = {src}.kind AND {e}.kind = "
-        ));
-        sql.konst(Value::text(&h.edge_kind));
+        sql.push(&format!(") ON {e}.graph_id = {src}.graph_id AND "));
+        let (fid, fkind) = self.edge_match(
+            h,
+            &e,
+            &format!("{src}.id"),
+            &format!("{src}.kind"),
+            near,
+            far,
+            sql,
+        )?;
+        if expanded {
+            sql.push(&format!(" AND {n}.id = {fid} AND {n}.kind = {fkind}"));
+        }
         self.temporal_filter(q, &e, sql)?;
         self.alias_preds(q, m, &h.edge_alias, sql)?;
         Ok(())
@@ -580,15 +681,26 @@ impl<'a> Compiler<'a> {
         // predicates live in their own joins.
         let e = format!("{p}x{i}");
         let n = format!("{p}y{i}");
+        // The reached node's expressions (the select list precedes the join that defines
+        // them, so they are computed on a scratch buffer and spliced in order).
+        let mut cond = Sql::default();
+        let (fid, fkind) = self.edge_match(
+            h,
+            &e,
+            &format!("{r}.node_id"),
+            &format!("{r}.node_kind"),
+            near,
+            far,
+            &mut cond,
+        )?;
         sql.push(&format!(
-            " UNION ALL SELECT {r}.src_id, {r}.src_kind, {e}.{far}_id, {e}.{far}_kind, {r}.depth + 1, {r}.path || {e}.{far}_id || '|' FROM {r} JOIN {} {e} ON {e}.graph_id = ",
+            " UNION ALL SELECT {r}.src_id, {r}.src_kind, {fid}, {fkind}, {r}.depth + 1, {r}.path || {fid} || '|' FROM {r} JOIN {} {e} ON {e}.graph_id = ",
             self.tables.edges
         ));
         sql.konst(Value::text(self.graph.id()));
-        sql.push(&format!(
-            " AND {e}.{near}_id = {r}.node_id AND {e}.{near}_kind = {r}.node_kind AND {e}.kind = "
-        ));
-        sql.konst(Value::text(&h.edge_kind));
+        sql.push(" AND ");
+        sql.push(&cond.text);
+        sql.params.extend(cond.params);
         self.temporal_filter(q, &e, sql)?;
         let edge_info = AliasInfo {
             table: e.clone(),
@@ -600,7 +712,7 @@ impl<'a> Compiler<'a> {
             self.pred(&w.pred, &edge_info, sql)?;
         }
         sql.push(&format!(
-            " JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {e}.{far}_id AND {n}.kind = {e}.{far}_kind",
+            " JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {fid} AND {n}.kind = {fkind}",
             self.tables.nodes
         ));
         self.kind_filter(&n, &kinds, sql);
@@ -617,8 +729,8 @@ impl<'a> Compiler<'a> {
         sql.push(&format!(" WHERE {r}.depth < {max}"));
         if rec.cycle_policy.as_deref().unwrap_or("prevent") == "prevent" {
             let pos = match self.dialect {
-                Dialect::Sqlite => format!("instr({r}.path, '|' || {e}.{far}_id || '|')"),
-                Dialect::Postgres => format!("strpos({r}.path, '|' || {e}.{far}_id || '|')"),
+                Dialect::Sqlite => format!("instr({r}.path, '|' || {fid} || '|')"),
+                Dialect::Postgres => format!("strpos({r}.path, '|' || {fid} || '|')"),
             };
             sql.push(&format!(" AND {pos} = 0"));
         }
