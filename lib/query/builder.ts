@@ -260,26 +260,62 @@ function jsType(v: unknown): string {
   return typeof v === "number" ? "number" : typeof v === "boolean" ? "boolean" : "string";
 }
 
-function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: QueryEnv): unknown {
+function isFieldRefValue(v: unknown): v is FieldRefValue {
+  return typeof v === "object" && v !== null && (v as { __type?: unknown }).__type === "field_ref";
+}
+
+/** A `fieldRef(alias, path)` resolved against the aliases in scope (innermost first). */
+function resolveFieldRef(env: QueryEnv, scopes: readonly State[], ref: FieldRefValue): { alias: string; field: FieldRefAst } | undefined {
+  const state = scopes.find((s) => Object.prototype.hasOwnProperty.call(s.aliases, ref.alias));
+  if (!state) return undefined;
+  const info = state.aliases[ref.alias]!;
+  let path = [...ref.path];
+  if (path[0] === "props" && path.length > 1) path = path.slice(1);
+  if (path.length === 0) throw new ValidationError(`fieldRef("${ref.alias}") needs a field path`, { issues: [{ path: "fieldRef", message: "empty path" }] });
+  if (path.length === 1) {
+    const f = fieldRefFor(env, info, ref.alias, path[0]!);
+    return { alias: ref.alias, field: f.system === undefined && ref.valueType && f.valueType === "unknown" ? { ...f, valueType: ref.valueType } : f };
+  }
+  return { alias: ref.alias, field: { path, valueType: ref.valueType ?? "unknown" } };
+}
+
+function unresolvedFieldRef(ref: FieldRefValue): { alias: string; field: FieldRefAst } {
+  let path = [...ref.path];
+  if (path[0] === "props" && path.length > 1) path = path.slice(1);
+  if (path.length === 1 && (path[0] === "id" || path[0] === "kind")) return { alias: ref.alias, field: { system: path[0], path: [], valueType: "string" } };
+  return { alias: ref.alias, field: { path, valueType: ref.valueType ?? "unknown" } };
+}
+
+function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: QueryEnv, scopes: readonly State[] = []): unknown {
   switch (p.type) {
     case "and":
     case "or":
-      return { type: p.type, preds: p.preds.map((q) => predAst(q, slots, env)) };
+      return { type: p.type, preds: p.preds.map((q) => predAst(q, slots, env, scopes)) };
     case "not":
-      return { type: "not", pred: predAst(p.pred, slots, env) };
+      return { type: "not", pred: predAst(p.pred, slots, env, scopes) };
     case "exists":
-      return { type: "exists", negated: p.negated, query: queryAst(env, p.state, slots, p.select) };
-    case "inSubquery":
+      return { type: "exists", negated: p.negated, query: queryAst(env, p.state, slots, p.select, {}, scopes) };
+    case "inSubquery": {
+      const resolved = resolveFieldRef(env, scopes, { __type: "field_ref", alias: p.alias, path: p.rawPath ?? [], ...(p.field.valueType ? { valueType: p.field.valueType } : {}) });
       return {
         type: "inSubquery",
         alias: p.alias,
-        field: p.field,
+        field: p.rawPath && resolved ? resolved.field : p.field,
         negated: p.negated,
-        query: queryAst(env, p.state, slots, p.select),
+        query: queryAst(env, p.state, slots, p.select, {}, scopes),
       };
+    }
     case "cmp": {
       const field = { ...p.field };
       const value = p.value;
+      if (isFieldRefValue(value)) {
+        if (!["eq", "neq", "gt", "gte", "lt", "lte"].includes(p.op)) {
+          throw new UnsupportedPredicateError(`fieldRef() is not supported with "${p.op}"`, { operator: p.op });
+        }
+        // An alias of an enclosing query not known here (a subquery's own toAst()) is resolved by the engine.
+        const ref = resolveFieldRef(env, scopes, value) ?? unresolvedFieldRef(value);
+        return { type: "cmp", field, op: p.op, ref };
+      }
       if (field.valueType === "unknown" && value !== undefined && !(value instanceof ParameterRef) && !Array.isArray(value)) {
         if (typeof value === "number") field.valueType = "number";
         else if (typeof value === "boolean") field.valueType = "boolean";
@@ -309,7 +345,7 @@ function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: Quer
 }
 
 /** The JSON AST of a query (values in `slots`). */
-function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[], extra: Record<string, unknown> = {}, outer: readonly State[] = []): Record<string, unknown> {
   if (!state.start) throw new ValidationError("A query needs from() before anything else", { issues: [{ path: "from", message: "missing" }] });
   const hops = state.hops.map((h) => ({
     edgeAlias: h.edgeAlias,
@@ -322,7 +358,8 @@ function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[
     nodeKind: { kind: h.nodeKind, includeSubClasses: h.includeSubClasses },
     ...(h.recursive ? { recursive: h.recursive } : {}),
   }));
-  const where = state.where.map((w) => ({ alias: w.alias, pred: predAst(w.pred, slots, env) }));
+  const inScope = [state, ...outer];
+  const where = state.where.map((w) => ({ alias: w.alias, pred: predAst(w.pred, slots, env, inScope) }));
   const ast: Record<string, unknown> = {
     start: { alias: state.start.alias, kind: { kind: state.start.kind, includeSubClasses: state.start.includeSubClasses } },
     hops,
@@ -786,7 +823,7 @@ export class QueryBuilder<
     return new QueryBuilder(this.env, withState(this.state, { having: [...this.state.having, h] }));
   }
 
-  aggregate<F extends Record<string, AggregateExpr>>(fields: F): ExecutableAggregateQuery<{ [K in keyof F]: AggregateResult<F[K]> }> {
+  aggregate<F extends Record<string, AggregateExpr | FieldRefValue>>(fields: F): ExecutableAggregateQuery<{ [K in keyof F]: AggregateResult<F[K]> }> {
     return new ExecutableAggregateQuery(this.env, this.state, fields, [], undefined, undefined);
   }
 
@@ -1336,7 +1373,7 @@ export interface AggregateExpr<T = unknown> {
   readonly field?: string[];
   /** @internal phantom */ readonly __t?: T;
 }
-export type AggregateResult<A> = A extends AggregateExpr<infer T> ? T : never;
+export type AggregateResult<A> = A extends AggregateExpr<infer T> ? T : A extends FieldRefValue ? unknown : never;
 
 function aggExpr<T>(fn: AggregateExpr["__agg"], alias: string, field?: string | string[]): AggregateExpr<T> {
   return Object.freeze({ __agg: fn, alias, ...(field === undefined ? {} : { field: Array.isArray(field) ? field : [field] }) });
@@ -1364,7 +1401,8 @@ export const havingLt = (agg: AggregateExpr, value: number) => having(agg, "lt",
 export const havingLte = (agg: AggregateExpr, value: number) => having(agg, "lte", value);
 export const havingEq = (agg: AggregateExpr, value: number) => having(agg, "eq", value);
 
-function aggItem(env: QueryEnv, state: State, a: AggregateExpr): SelectItem {
+function aggItem(env: QueryEnv, state: State, a0: AggregateExpr | FieldRefValue): SelectItem {
+  const a: AggregateExpr = isFieldRefValue(a0) ? aggExpr("field", a0.alias, [...a0.path]) : a0;
   const info = aliasOf(state, a.alias, ["node", "edge"]);
   let path = a.field ?? [];
   if (path[0] === "props" && path.length > 1) path = path.slice(1);
@@ -1378,13 +1416,13 @@ function aggItem(env: QueryEnv, state: State, a: AggregateExpr): SelectItem {
 export class ExecutableAggregateQuery<R = Record<string, unknown>> {
   readonly #env: QueryEnv;
   readonly #state: State;
-  readonly #fields: Record<string, AggregateExpr>;
+  readonly #fields: Record<string, AggregateExpr | FieldRefValue>;
   readonly #order: { key: string; desc: boolean }[];
   readonly #limit: number | undefined;
   readonly #offset: number | undefined;
 
   /** @internal */
-  constructor(env: QueryEnv, state: State, fields: Record<string, AggregateExpr>, order: { key: string; desc: boolean }[], limit: number | undefined, offset: number | undefined) {
+  constructor(env: QueryEnv, state: State, fields: Record<string, AggregateExpr | FieldRefValue>, order: { key: string; desc: boolean }[], limit: number | undefined, offset: number | undefined) {
     this.#env = env;
     this.#state = state;
     this.#fields = fields;
@@ -1456,7 +1494,7 @@ export class ExecutableAggregateQuery<R = Record<string, unknown>> {
 
 type SubqueryPredicateAst =
   | { type: "exists"; negated: boolean; state: State; select: SelectItem[] }
-  | { type: "inSubquery"; negated: boolean; alias: string; field: FieldRefAst; state: State; select: SelectItem[] };
+  | { type: "inSubquery"; negated: boolean; alias: string; field: FieldRefAst; rawPath?: string[]; state: State; select: SelectItem[] };
 
 type SubqueryAst = { __query: { state: State; select: SelectItem[] } };
 
@@ -1491,7 +1529,7 @@ function inSub(ref: FieldRefValue, ast: SubqueryAst, negated: boolean): Predicat
   if (path[0] === "props") path = path.slice(1);
   const field: FieldRefAst =
     path.length === 1 && (path[0] === "id" || path[0] === "kind") ? { system: path[0], path: [], valueType: "string" } : { path, valueType: ref.valueType ?? "string" };
-  return new Predicate({ type: "inSubquery", negated, alias: ref.alias, field, state: q.state, select: q.select } as unknown as PredicateAst);
+  return new Predicate({ type: "inSubquery", negated, alias: ref.alias, field, rawPath: [...ref.path], state: q.state, select: q.select } as unknown as PredicateAst);
 }
 export const inSubquery = (ref: FieldRefValue, ast: SubqueryAst): Predicate => inSub(ref, ast, false);
 export const notInSubquery = (ref: FieldRefValue, ast: SubqueryAst): Predicate => inSub(ref, ast, true);

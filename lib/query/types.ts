@@ -5,6 +5,7 @@ import type { z } from "zod";
 import type { EdgeType, GraphDef, NodeType } from "../core.js";
 import type { NodeMeta, EdgeMeta } from "../store.js";
 import type { ParameterRef, Predicate } from "../predicates.js";
+import type { FieldRefValue } from "./builder.js";
 
 export interface NodeAliasEntry<N extends NodeType = NodeType, Opt extends boolean = boolean> {
   type: N;
@@ -22,7 +23,8 @@ export type ExtraAliasMap = Record<string, unknown>;
 /** An alias not yet used, or a readable error type. */
 export type UniqueAlias<A extends string, Used> = A extends keyof Used ? `Error: Alias '${A}' is already in use` : A;
 
-type Param<T> = T | ParameterRef<T>;
+/** A value, a `param()` placeholder, or a `fieldRef()` to a field of an (enclosing) query. */
+type Param<T> = T | ParameterRef<T> | FieldRefValue;
 
 export interface BaseFieldAccessor<T> {
   eq(value: Param<T>): Predicate;

@@ -114,6 +114,9 @@ pub enum Pred {
         /// `in`/`notIn`: element type of the bound list (`string` or `number`).
         #[serde(default)]
         list_type: Option<String>,
+        /// Compare with a field of this or an enclosing query instead of a value.
+        #[serde(default)]
+        r#ref: Option<AliasField>,
     },
     /// `exists(subquery)` / `notExists(subquery)`.
     Exists {
@@ -129,6 +132,14 @@ pub enum Pred {
         #[serde(default)]
         negated: bool,
     },
+}
+
+/// `fieldRef(alias, path)`: a field of an alias in scope.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AliasField {
+    pub alias: String,
+    pub field: FieldRef,
 }
 
 #[derive(Clone, Debug, Deserialize)]

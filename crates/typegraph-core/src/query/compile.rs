@@ -129,6 +129,10 @@ pub struct Compiler<'a> {
     depth: usize,
     /// Prop-column flags of the outermost select.
     prop_cols: Vec<bool>,
+    /// Alias maps of the enclosing selects, outermost first.
+    scopes: Vec<HashMap<String, AliasInfo>>,
+    /// Set for the next select (an IN subquery's): project props as scalars.
+    scalar_select: bool,
 }
 
 impl<'a> Compiler<'a> {
@@ -139,6 +143,8 @@ impl<'a> Compiler<'a> {
             dialect,
             depth: 0,
             prop_cols: Vec::new(),
+            scopes: Vec::new(),
+            scalar_select: false,
         }
     }
 
@@ -744,6 +750,35 @@ impl<'a> Compiler<'a> {
         for w in &q.wheres {
             Self::alias(&m, &w.alias)?;
         }
+        // Subqueries may refer to this query's aliases (`fieldRef`).
+        self.scopes.push(m.clone());
+        let r = self.select_in(q, &m, sql);
+        self.scopes.pop();
+        r
+    }
+
+    /// An alias of this query or of an enclosing one (innermost first).
+    fn scoped_alias(&self, name: &str) -> Result<AliasInfo> {
+        for m in self.scopes.iter().rev() {
+            if let Some(i) = m.get(name) {
+                return Ok(i.clone());
+            }
+        }
+        Err(Error::validation(
+            format!("Unknown alias \"{name}\" in fieldRef"),
+            json!({ "issues": [{ "path": "alias", "message": format!("\"{name}\" is not defined in this query or an enclosing one") }] }),
+        ))
+    }
+
+    fn select_in(
+        &mut self,
+        q: &Query,
+        m: &HashMap<String, AliasInfo>,
+        sql: &mut Sql,
+    ) -> Result<Vec<bool>> {
+        let m = m.clone();
+        // The one column of an IN subquery compares as a scalar, not as JSON.
+        let scalar = std::mem::take(&mut self.scalar_select);
         self.recursive_cte(q, &m, sql)?;
         sql.push("SELECT ");
         let mut json_cols = Vec::new();
@@ -756,7 +791,16 @@ impl<'a> Compiler<'a> {
             if i > 0 {
                 sql.push(", ");
             }
-            let (expr, is_json) = self.select_expr(&m, s)?;
+            let (expr, is_json) = if scalar && s.agg.is_none() && s.col == "prop" {
+                let f = FieldRef {
+                    system: None,
+                    path: s.path.clone(),
+                    value_type: s.value_type.clone(),
+                };
+                (self.value_expr(Self::alias(&m, &s.alias)?, &f)?, false)
+            } else {
+                self.select_expr(&m, s)?
+            };
             sql.push(&expr);
             json_cols.push(is_json);
             prop_cols.push(s.agg.is_none() && s.col == "prop");
@@ -1092,9 +1136,39 @@ impl<'a> Compiler<'a> {
             Pred::Cmp {
                 field,
                 op,
+                r#ref: Some(r),
+                ..
+            } => {
+                // Compared with a field of this or an enclosing query (correlated subquery).
+                let other = self.scoped_alias(&r.alias)?;
+                if matches!(field.vt(), "array" | "object" | "embedding")
+                    || matches!(r.field.vt(), "array" | "object" | "embedding")
+                {
+                    return Err(unsupported(
+                        format!(
+                            "Operator \"{op}\" cannot compare JSON arrays or objects with fieldRef"
+                        ),
+                        json!({ "operator": op }),
+                    ));
+                }
+                let lhs = self.value_expr(info, field)?;
+                let mut rhs = self.value_expr(&other, &r.field)?;
+                if self.dialect == Dialect::Postgres
+                    && field.vt() == "number"
+                    && r.field.vt() != "number"
+                {
+                    rhs = format!("({rhs})::numeric");
+                }
+                sql.push(&format!("{lhs} {} {rhs}", cmp_sym(op)?));
+                Ok(())
+            }
+            Pred::Cmp {
+                field,
+                op,
                 value,
                 value2,
                 list_type,
+                ..
             } => self.cmp(info, field, op, *value, *value2, list_type.as_deref(), sql),
             Pred::Exists { query, negated } => {
                 if *negated {
@@ -1106,13 +1180,25 @@ impl<'a> Compiler<'a> {
                 Ok(())
             }
             Pred::InSubquery {
-                alias: _,
+                alias,
                 field,
                 query,
                 negated,
             } => {
-                let e = self.value_expr(info, field)?;
+                let target = if alias.is_empty() {
+                    info.clone()
+                } else {
+                    self.scoped_alias(alias)?
+                };
+                let e = self.value_expr(&target, field)?;
                 sql.push(&format!("{e} {}IN (", if *negated { "NOT " } else { "" }));
+                if query.select.len() != 1 {
+                    return Err(unsupported(
+                        "An IN subquery must project exactly one column",
+                        json!({ "columns": query.select.len() }),
+                    ));
+                }
+                self.scalar_select = true;
                 self.subquery(query, sql)?;
                 sql.push(")");
                 Ok(())
