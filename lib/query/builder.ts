@@ -8,7 +8,7 @@ import type { GraphBackend, TxToken } from "../backend.js";
 import type { GraphDef, TemporalMode } from "../core.js";
 import { unwrap } from "../core.js";
 import { ConfigurationError, EndpointError, KindNotFoundError, UnsupportedPredicateError, ValidationError } from "../errors.js";
-import { FieldAccessor, ParameterRef, Predicate, type FieldRefAst, type PredicateAst } from "../predicates.js";
+import { FieldAccessor, ParameterRef, Predicate, fulltextAccessor, type FieldRefAst, type PredicateAst } from "../predicates.js";
 import { valueTypeOf } from "../schema.js";
 import { closuresOf } from "../ontology.js";
 import type {
@@ -93,6 +93,13 @@ export interface State {
   groupBy: { alias: string; field: FieldRefAst }[];
   having: HavingSpec[];
   aliases: Record<string, AliasInfo>;
+  fusion?: FuseOptions;
+}
+
+/** `.fuseWith()`: reciprocal rank fusion of `similarTo()` and `$fulltext.matches()`. */
+export interface FuseOptions {
+  k?: number;
+  weights?: { vector?: number; fulltext?: number };
 }
 
 const EMPTY: State = { hops: [], where: [], orderBy: [], groupBy: [], having: [], aliases: {} };
@@ -176,6 +183,7 @@ function dynamicAccessor(env: QueryEnv, info: AliasInfo, alias: string): Record<
   const system = info.entity === "edge" ? ["id", "kind", "fromId", "toId"] : ["id", "kind"];
   const out: Record<string, unknown> = {};
   for (const s of system) out[s] = new FieldAccessor({ system: s, path: [], valueType: "string" }, undefined);
+  if (info.entity === "node") out.$fulltext = fulltextAccessor;
   out.field = (name: string) => {
     if (!Object.prototype.hasOwnProperty.call(shape, name)) {
       throw new ValidationError(`Unknown field "${name}" on alias "${alias}"`, {
@@ -207,6 +215,7 @@ function entityAccessorFor(env: QueryEnv, info: AliasInfo, alias: string): Recor
     get(_t, name) {
       if (typeof name !== "string") return undefined;
       if (system.includes(name)) return new FieldAccessor({ system: name, path: [], valueType: "string" }, undefined);
+      if (name === "$fulltext" && info.entity === "node") return fulltextAccessor;
       if (!Object.prototype.hasOwnProperty.call(shape, name)) {
         if (name === "then" || name === "toJSON") return undefined;
         throw new ValidationError(`Unknown field "${name}" on alias "${alias}"`, {
@@ -305,6 +314,25 @@ function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: Quer
         query: queryAst(env, p.state, slots, p.select, {}, scopes),
       };
     }
+    case "similar":
+      return {
+        type: "similar",
+        field: p.field,
+        embedding: slots.add(p.embedding),
+        k: slots.add(p.k),
+        ...(p.metric !== undefined ? { metric: p.metric } : {}),
+        ...(p.minScore !== undefined ? { minScore: slots.add(p.minScore) } : {}),
+        ...(p.approximate ? { approximate: true } : {}),
+      };
+    case "fulltext":
+      return {
+        type: "fulltext",
+        query: slots.add(p.query),
+        ...(p.k !== undefined ? { k: slots.add(p.k) } : {}),
+        ...(p.mode !== undefined ? { mode: p.mode } : {}),
+        ...(p.language !== undefined ? { language: p.language } : {}),
+        ...(p.minScore !== undefined ? { minScore: slots.add(p.minScore) } : {}),
+      };
     case "cmp": {
       const field = { ...p.field };
       const value = p.value;
@@ -367,6 +395,7 @@ function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[
     select: select.map((s) => ({ alias: s.alias, col: s.col, ...(s.path ? { path: s.path } : {}), ...(s.valueType ? { valueType: s.valueType } : {}), ...(s.agg ? { agg: s.agg } : {}) })),
   };
   if (state.groupBy.length > 0) ast.groupBy = state.groupBy;
+  if (state.fusion) ast.fusion = state.fusion;
   const mode = state.temporal?.mode ?? env.graph.defaults.temporalMode ?? "current";
   ast.temporal = { mode, ...(state.temporal?.asOf !== undefined ? { asOf: slots.add(state.temporal.asOf) } : {}) };
   return Object.assign(ast, extra);
@@ -807,6 +836,15 @@ export class QueryBuilder<
 
   pipe<R>(fn: (q: this) => R): R {
     return fn(this);
+  }
+
+  /** Tunes the reciprocal rank fusion of a query with both `similarTo()` and `$fulltext.matches()`. */
+  fuseWith(options: FuseOptions = {}): QueryBuilder<G, NA, EA, XA> {
+    const bad = (v: unknown) => v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0);
+    if (bad(options.k) || bad(options.weights?.vector) || bad(options.weights?.fulltext)) {
+      throw new ValidationError("fuseWith(): k and weights must be finite, non-negative numbers", { issues: [{ path: "fuseWith", message: "invalid" }] });
+    }
+    return new QueryBuilder(this.env, withState(this.state, { fusion: { ...(options.k !== undefined ? { k: options.k } : {}), ...(options.weights ? { weights: { ...options.weights } } : {}) } }));
   }
 
   groupBy<A extends (keyof NA | keyof EA) & string>(alias: A, field: string): QueryBuilder<G, NA, EA, XA> {

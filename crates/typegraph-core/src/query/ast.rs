@@ -124,6 +124,30 @@ pub enum Pred {
         #[serde(default)]
         negated: bool,
     },
+    /// `n.field.similarTo(embedding, k, { metric, minScore, approximate })`.
+    Similar {
+        field: FieldRef,
+        embedding: Slot,
+        k: Slot,
+        #[serde(default)]
+        metric: Option<String>,
+        #[serde(default, rename = "minScore")]
+        min_score: Option<Slot>,
+        #[serde(default)]
+        approximate: bool,
+    },
+    /// `n.$fulltext.matches(query, k, { mode, language, minScore })`.
+    Fulltext {
+        query: Slot,
+        #[serde(default)]
+        k: Option<Slot>,
+        #[serde(default)]
+        mode: Option<String>,
+        #[serde(default)]
+        language: Option<String>,
+        #[serde(default, rename = "minScore")]
+        min_score: Option<Slot>,
+    },
     /// `inSubquery(fieldRef(alias, path), subquery)`.
     InSubquery {
         alias: String,
@@ -259,4 +283,25 @@ pub struct Query {
     pub set_limit: Option<Slot>,
     #[serde(default)]
     pub set_offset: Option<Slot>,
+    /// `.fuseWith({ k, weights })`: reciprocal rank fusion of similarTo and $fulltext.
+    #[serde(default)]
+    pub fusion: Option<Fusion>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fusion {
+    #[serde(default)]
+    pub k: Option<f64>,
+    #[serde(default)]
+    pub weights: Option<FusionWeights>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FusionWeights {
+    #[serde(default)]
+    pub vector: Option<f64>,
+    #[serde(default)]
+    pub fulltext: Option<f64>,
 }

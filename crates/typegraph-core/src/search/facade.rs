@@ -773,7 +773,7 @@ async fn candidates<E: Executor>(
 }
 
 /// Loads (or reloads after another connection committed) a slot from its vec0 table.
-fn ensure_slot(
+pub(crate) fn ensure_slot(
     search: &mut SqliteSearch,
     conn: &rusqlite::Connection,
     table: &str,
