@@ -253,7 +253,7 @@ describe.each(backends)("ontology on $name", (bc) => {
 
     it("inverse (the default): follows the inverse kind backwards; self-inverse kinds both ways, loops once", async () => {
       const store = await seeded();
-      const from = (who: string, kind: "manages" | "collaboratesWith", opts: { expand?: "none" | "inverse"; direction?: "in" | "out" } = {}) =>
+      const from = (who: string, kind: "manages" | "managedBy" | "collaboratesWith", opts: { expand?: "none" | "inverse"; direction?: "in" | "out" } = {}) =>
         store.query().from("Pers", "p").whereNode("p", (p) => p.name.eq(who)).traverse(kind, "e", opts).to("Pers", "o").select((c) => ({ n: c.o.name, k: c.e.kind, from: c.e.fromId })).execute();
       const rows = await from("alice", "manages");
       expect(names(rows)).toEqual(["erin", "frank"]);
