@@ -882,7 +882,11 @@ impl<'a> Compiler<'a> {
             if i > 0 {
                 sql.push(", ");
             }
-            let (expr, is_json) = if scalar && s.agg.is_none() && s.col == "prop" {
+            let grouped = self.scalar_group_expr(&m, s, aggregate)?;
+            let scalar_prop = grouped.is_some();
+            let (expr, is_json) = if let Some(e) = grouped {
+                (e, false)
+            } else if scalar && s.agg.is_none() && s.col == "prop" {
                 let f = FieldRef {
                     system: None,
                     path: s.path.clone(),
@@ -894,7 +898,7 @@ impl<'a> Compiler<'a> {
             };
             sql.push(&expr);
             json_cols.push(is_json);
-            prop_cols.push(s.agg.is_none() && s.col == "prop");
+            prop_cols.push(s.agg.is_none() && s.col == "prop" && !scalar_prop);
         }
         if self.depth == 0 && self.prop_cols.is_empty() {
             self.prop_cols = prop_cols;
@@ -915,7 +919,10 @@ impl<'a> Compiler<'a> {
             }
             // Plain selected fields group too (field(alias, path) outputs).
             for s in q.select.iter().filter(|s| s.agg.is_none()) {
-                let (expr, _) = self.select_expr(&m, s)?;
+                let expr = match self.scalar_group_expr(&m, s, true)? {
+                    Some(e) => e,
+                    None => self.select_expr(&m, s)?.0,
+                };
                 if !keys.contains(&expr) {
                     keys.push(expr);
                 }
@@ -1190,6 +1197,34 @@ impl<'a> Compiler<'a> {
             (_, other) => return Err(validation(format!("Unknown select column \"{other}\""))),
         };
         Ok((format!("{t}.{col}"), false))
+    }
+
+    /// A plain field of an aggregate query selected as the scalar it groups by (the same
+    /// expression as the GROUP BY key and an expression index), when the scalar reads
+    /// back as the same JSON value: strings and dates (and numbers on SQLite).
+    fn scalar_group_expr(
+        &self,
+        m: &HashMap<String, AliasInfo>,
+        s: &SelectItem,
+        aggregate: bool,
+    ) -> Result<Option<String>> {
+        if !aggregate || s.agg.is_some() || s.col != "prop" || s.path.is_empty() {
+            return Ok(None);
+        }
+        let vt = s.value_type.as_deref().unwrap_or("unknown");
+        let ok = match self.dialect {
+            Dialect::Sqlite => matches!(vt, "string" | "number" | "date"),
+            Dialect::Postgres => matches!(vt, "string" | "date"),
+        };
+        if !ok {
+            return Ok(None);
+        }
+        let f = FieldRef {
+            system: None,
+            path: s.path.clone(),
+            value_type: s.value_type.clone(),
+        };
+        Ok(Some(self.value_expr(Self::alias(m, &s.alias)?, &f)?))
     }
 
     fn float(&self, e: String) -> String {
