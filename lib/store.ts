@@ -16,7 +16,7 @@ import {
   ValidationError,
   type ValidationIssue,
 } from "./errors.js";
-import { entityAccessor, type FieldAccessor, type Predicate } from "./predicates.js";
+import { entityAccessor, Predicate as PredicateClass, type FieldAccessor, type Predicate } from "./predicates.js";
 import { computeSchemaHash, engineGraph, serializeSchema, type SerializedSchema } from "./schema.js";
 import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
 import type { TraversalExpansion } from "./query/types.js";
@@ -140,12 +140,14 @@ export class NodeCollection<N extends NodeType = NodeType> {
   readonly #r: Runner;
   readonly #type: N;
   readonly #kind: string;
+  readonly #graph: GraphDef | undefined;
 
   /** @internal */
-  constructor(runner: Runner, kind: string, type: N) {
+  constructor(runner: Runner, kind: string, type: N, graph?: GraphDef) {
     this.#r = runner;
     this.#kind = kind;
     this.#type = type;
+    this.#graph = graph;
   }
 
   get kind(): N["kind"] {
@@ -182,6 +184,16 @@ export class NodeCollection<N extends NodeType = NodeType> {
     const where = options.where
       ? options.where(entityAccessor(this.#type.schema.shape, ["id", "kind"]) as never).ast
       : undefined;
+    if (where && this.#graph) {
+      // As upstream: a filtered find is a query (same compiler, same row order).
+      const t = temporal(temporalOptions);
+      let q = createQueryBuilder<GraphDef>({ graph: this.#graph, backend: this.#r.backend, handle: this.#r.handle, ...(this.#r.tx ? { tx: this.#r.tx } : {}) }).from(this.#kind, "_n");
+      if (t.temporalMode !== undefined || t.asOf !== undefined) q = q.temporal((t.temporalMode ?? "asOf") as TemporalMode, t.asOf);
+      let e = q.whereNode("_n", () => new PredicateClass(where)).select((ctx) => (ctx as Record<string, unknown>)._n);
+      if (options.limit !== undefined) e = e.limit(options.limit);
+      if (options.offset !== undefined) e = e.offset(options.offset);
+      return (await e.execute()) as Node<N>[];
+    }
     const rows = (await run(this.#r, "findNodes", {
       kind: this.#kind,
       where,
@@ -645,7 +657,7 @@ function collections<G extends GraphDef>(graph: G, runner: Runner) {
       const reg = graph.nodes[kind];
       if (!reg) throw new KindNotFoundError(kind, "node", { graphId: graph.id });
       let c = nodeCache.get(kind);
-      if (!c) nodeCache.set(kind, (c = new NodeCollection(runner, kind, reg.type)));
+      if (!c) nodeCache.set(kind, (c = new NodeCollection(runner, kind, reg.type, graph)));
       return c;
     },
     has: (_t, kind) => typeof kind === "string" && kind in graph.nodes,
