@@ -190,6 +190,7 @@ describe.each(backends)("ontology on $name", (bc) => {
     expect(await store.nodes.Organization.getById("entity-1")).toBeUndefined();
     await expect(store.nodes.Organization.bulkCreate([{ props: { name: "x" }, id: "entity-2" }, { props: { name: "y" }, id: "entity-1" }])).rejects.toBeInstanceOf(DisjointError);
     expect(await store.nodes.Organization.getById("entity-2")).toBeUndefined();
+    await expect(store.nodes.Organization.bulkUpsertById([{ props: { name: "z" }, id: "entity-1" }])).rejects.toBeInstanceOf(DisjointError);
     // Kinds not declared disjoint may share the id; a deleted holder frees it.
     await store.nodes.Person.create({ name: "P" }, { id: "entity-1" });
     await store.nodes.Podcast.delete("entity-1");
