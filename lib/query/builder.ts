@@ -142,21 +142,9 @@ function aliasOf(state: State, alias: string, entities: Entity[]): AliasInfo {
 }
 
 function subKinds(graph: GraphDef, kind: string): string[] {
-  const parents = new Map<string, string[]>();
-  for (const r of graph.ontology) {
-    const meta = typeof r.metaEdge === "string" ? r.metaEdge : r.metaEdge.name;
-    if (meta !== "subClassOf") continue;
-    const from = typeof r.from === "string" ? r.from : r.from.kind;
-    const to = typeof r.to === "string" ? r.to : r.to.kind;
-    parents.set(from, [...(parents.get(from) ?? []), to]);
-  }
-  const isSub = (k: string, seen = new Set<string>()): boolean => {
-    if (k === kind) return true;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return (parents.get(k) ?? []).some((p) => isSub(p, seen));
-  };
-  return Object.keys(graph.nodes).filter((k) => isSub(k));
+  // The subClassOf closure, computed once per graph definition.
+  const below = closuresOf(graph).subClassDescendants.get(kind);
+  return Object.keys(graph.nodes).filter((k) => k === kind || (below?.has(k) ?? false));
 }
 
 function shapeOf(env: QueryEnv, info: AliasInfo): Record<string, unknown> {
