@@ -46,3 +46,4 @@ export {
   type ExternalRefValue,
   type GraphDefaults,
 } from "./core.js";
+export { metaEdge, type MetaEdgeOptions } from "./ontology.js";

@@ -64,8 +64,8 @@ export interface EdgeRegistration<E extends EdgeType = EdgeType> {
 
 export interface OntologyRelation {
   metaEdge: { name: string } | string;
-  from: NodeType | EdgeType | string;
-  to: NodeType | EdgeType | string;
+  from: NodeType | EdgeType | { readonly kind: string } | string;
+  to: NodeType | EdgeType | { readonly kind: string } | string;
 }
 
 export interface GraphDefaults {

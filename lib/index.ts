@@ -65,6 +65,31 @@ export {
   type SystemIndexTable,
 } from "./indexes.js";
 export type { MaterializeIndexesEntry, MaterializeIndexesOptions, MaterializeIndexesResult } from "./store.js";
+export {
+  subClassOf,
+  broader,
+  narrower,
+  relatedTo,
+  equivalentTo,
+  sameAs,
+  differentFrom,
+  disjointWith,
+  partOf,
+  hasPart,
+  inverseOf,
+  implies,
+  metaEdge,
+  isMetaEdge,
+  core,
+  computeTransitiveClosure,
+  invertClosure,
+  isReachable,
+  type MetaEdge,
+  type MetaEdgeName,
+  type MetaEdgeOptions,
+  type MetaEdgeProperties,
+  type InferenceType,
+} from "./ontology.js";
 export { computeSchemaHash, serializeSchema, type SerializedSchema } from "./schema.js";
 export {
   EagerMaterializationError,

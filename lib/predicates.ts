@@ -9,7 +9,48 @@ export type PredicateAst =
   | { type: "and"; preds: PredicateAst[] }
   | { type: "or"; preds: PredicateAst[] }
   | { type: "not"; pred: PredicateAst }
-  | { type: "cmp"; field: FieldRefAst; op: string; value?: unknown; value2?: unknown };
+  | { type: "cmp"; field: FieldRefAst; op: string; value?: unknown; value2?: unknown }
+  | { type: "similar"; field: FieldRefAst; embedding: readonly number[]; k: number; metric?: string; minScore?: number; approximate?: boolean }
+  | { type: "fulltext"; query: string; k?: number; mode?: string; language?: string; minScore?: number };
+
+/** Options of `field.similarTo(embedding, k, options)`. */
+export interface SimilarToOptions {
+  metric?: "cosine" | "l2" | "inner_product";
+  minScore?: number;
+  approximate?: boolean;
+}
+
+/** Options of `n.$fulltext.matches(query, k, options)`. */
+export interface FulltextMatchOptions {
+  mode?: "websearch" | "phrase" | "plain" | "raw";
+  language?: string;
+  minScore?: number;
+}
+
+function positiveK(k: unknown, what: string): void {
+  if (typeof k !== "number" || !Number.isInteger(k) || k < 1) {
+    throw new UnsupportedPredicateError(`${what}: k must be a positive integer, got ${String(k)}`, { k });
+  }
+}
+
+/** `n.$fulltext`: the node's fulltext document (all its searchable() fields). */
+export const fulltextAccessor = {
+  matches(query: string, k?: number, options: FulltextMatchOptions = {}): Predicate {
+    if (typeof query !== "string") throw new UnsupportedPredicateError("$fulltext.matches() takes a query string", {});
+    if (k !== undefined) positiveK(k, "$fulltext.matches()");
+    if (options.minScore !== undefined && !Number.isFinite(options.minScore)) {
+      throw new UnsupportedPredicateError("$fulltext.matches(): minScore must be a finite number", { minScore: options.minScore });
+    }
+    return new Predicate({
+      type: "fulltext",
+      query,
+      ...(k !== undefined ? { k } : {}),
+      ...(options.mode !== undefined ? { mode: options.mode } : {}),
+      ...(options.language !== undefined ? { language: options.language } : {}),
+      ...(options.minScore !== undefined ? { minScore: options.minScore } : {}),
+    });
+  },
+};
 
 export interface FieldRefAst {
   system?: string;
@@ -121,6 +162,26 @@ export class FieldAccessor {
   pathContains(pointer: string | readonly (string | number)[], value: unknown) { return this.#cmp("pathContains", pointerSegments(pointer), value); }
   pathIsNull(pointer: string | readonly (string | number)[]) { return this.#cmp("pathIsNull", pointerSegments(pointer)); }
   pathIsNotNull(pointer: string | readonly (string | number)[]) { return this.#cmp("pathIsNotNull", pointerSegments(pointer)); }
+  /** The `k` nodes whose embedding is nearest `embedding` (an `embedding()` field only). */
+  similarTo(embedding: readonly number[], k: number, options: SimilarToOptions = {}): Predicate {
+    if (this.ref.valueType !== "embedding") {
+      throw new UnsupportedPredicateError(`similarTo() needs an embedding() field; "${this.ref.path.join(".")}" is not one`, { field: this.ref.path.join(".") });
+    }
+    if (!Array.isArray(embedding)) throw new UnsupportedPredicateError("similarTo() takes the query embedding as an array of numbers", {});
+    positiveK(k, "similarTo()");
+    if (options.minScore !== undefined && !Number.isFinite(options.minScore)) {
+      throw new UnsupportedPredicateError("similarTo(): minScore must be a finite number", { minScore: options.minScore });
+    }
+    return new Predicate({
+      type: "similar",
+      field: this.ref,
+      embedding: [...embedding],
+      k,
+      ...(options.metric !== undefined ? { metric: options.metric } : {}),
+      ...(options.minScore !== undefined ? { minScore: options.minScore } : {}),
+      ...(options.approximate ? { approximate: true } : {}),
+    });
+  }
   /** Child of an object field (`d.source.get("id")`). */
   get(key: string): FieldAccessor {
     const inner = unwrap(this.schema) as { shape?: Record<string, unknown> } | undefined;

@@ -16,7 +16,7 @@ import {
   ValidationError,
   type ValidationIssue,
 } from "./errors.js";
-import { entityAccessor, type FieldAccessor, type Predicate } from "./predicates.js";
+import { entityAccessor, Predicate as PredicateClass, type FieldAccessor, type Predicate } from "./predicates.js";
 import { computeSchemaHash, engineGraph, serializeSchema, type SerializedSchema } from "./schema.js";
 import { computeSchemaDiff, getMigrationActions, type NodeChange, type SchemaDiff } from "./schema-diff.js";
 import { withStoredExtension } from "./extension/compile.js";
@@ -24,6 +24,7 @@ import type { GraphExtension } from "./extension/types.js";
 import * as evolution from "./store-evolve.js";
 import type { SchemaIntrospection } from "./evolve.js";
 import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
+import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
 import { generateIndexDDL, indexSignature, systemIndexNames, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
 
@@ -149,12 +150,14 @@ export class NodeCollection<N extends NodeType = NodeType> {
   readonly #r: Runner;
   readonly #type: N;
   readonly #kind: string;
+  readonly #graph: GraphDef | undefined;
 
   /** @internal */
-  constructor(runner: Runner, kind: string, type: N) {
+  constructor(runner: Runner, kind: string, type: N, graph?: GraphDef) {
     this.#r = runner;
     this.#kind = kind;
     this.#type = type;
+    this.#graph = graph;
   }
 
   get kind(): N["kind"] {
@@ -191,6 +194,16 @@ export class NodeCollection<N extends NodeType = NodeType> {
     const where = options.where
       ? options.where(entityAccessor(this.#type.schema.shape, ["id", "kind"]) as never).ast
       : undefined;
+    if (where && this.#graph) {
+      // As upstream: a filtered find is a query (same compiler, same row order).
+      const t = temporal(temporalOptions);
+      let q = createQueryBuilder<GraphDef>({ graph: this.#graph, backend: this.#r.backend, handle: this.#r.handle, ...(this.#r.tx ? { tx: this.#r.tx } : {}) }).from(this.#kind, "_n");
+      if (t.temporalMode !== undefined || t.asOf !== undefined) q = q.temporal((t.temporalMode ?? "asOf") as TemporalMode, t.asOf);
+      let e = q.whereNode("_n", () => new PredicateClass(where)).select((ctx) => (ctx as Record<string, unknown>)._n);
+      if (options.limit !== undefined) e = e.limit(options.limit);
+      if (options.offset !== undefined) e = e.offset(options.offset);
+      return (await e.execute()) as Node<N>[];
+    }
     const rows = (await run(this.#r, "findNodes", {
       kind: this.#kind,
       where,
@@ -654,7 +667,7 @@ function collections<G extends GraphDef>(graph: G, runner: Runner) {
       const reg = graph.nodes[kind];
       if (!reg) throw new KindNotFoundError(kind, "node", { graphId: graph.id });
       let c = nodeCache.get(kind);
-      if (!c) nodeCache.set(kind, (c = new NodeCollection(runner, kind, reg.type)));
+      if (!c) nodeCache.set(kind, (c = new NodeCollection(runner, kind, reg.type, graph)));
       return c;
     },
     has: (_t, kind) => typeof kind === "string" && kind in graph.nodes,
@@ -695,15 +708,17 @@ export class Store<G extends GraphDef = GraphDef> {
   #collections: ReturnType<typeof collections<G>> | undefined;
   #runner: Runner | undefined;
   #search: StoreSearch<G> | undefined;
+  readonly #queryDefaults: QueryDefaults;
 
   readonly #meta: evolution.SchemaMeta;
 
   /** @internal */
-  constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, meta: evolution.SchemaMeta = {}) {
+  constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, meta: evolution.SchemaMeta = {}, queryDefaults: QueryDefaults = {}) {
     this.#graph = graph;
     this.#backend = backend;
     this.#handle = handle;
     this.#meta = meta;
+    this.#queryDefaults = queryDefaults;
     if (typeof handle === "number") this.#runner = { backend, handle };
   }
 
@@ -715,7 +730,7 @@ export class Store<G extends GraphDef = GraphDef> {
       handle: this.#handle,
       meta: this.#meta,
       self: this,
-      create: (graph, handle, meta) => new Store(graph, this.#backend, handle, meta),
+      create: (graph, handle, meta) => new Store(graph, this.#backend, handle, meta, this.#queryDefaults),
     };
   }
 
@@ -866,7 +881,8 @@ export class Store<G extends GraphDef = GraphDef> {
 
   /** A fluent query over this graph; each query runs as one SQL statement. */
   query(): QueryBuilder<G> {
-    return createQueryBuilder<G>({ graph: this.#graph, backend: this.#backend, handle: this.#handle });
+    const expansion = this.#queryDefaults.traversalExpansion;
+    return createQueryBuilder<G>({ graph: this.#graph, backend: this.#backend, handle: this.#handle, ...(expansion ? { traversalExpansion: expansion } : {}) });
   }
 
   /**
@@ -1052,14 +1068,20 @@ function materializationEntry(d: IndexDeclaration, graphId: string, dialect: "sq
   }
 }
 
-export type StoreOptions = Record<string, unknown>;
+/** `queryDefaults` of the store options. */
+export interface QueryDefaults {
+  /** Default `expand` of `traverse()`: `"inverse"` unless set. */
+  traversalExpansion?: TraversalExpansion;
+}
+
+export type StoreOptions = Record<string, unknown> & { queryDefaults?: QueryDefaults };
 
 /** A store over existing tables: no DDL, no schema checks. */
-export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend, _options?: StoreOptions): Store<G> {
+export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend, options?: StoreOptions): Store<G> {
   // SQLite answers synchronously: a database evolved at runtime opens with its extension kinds.
   const effective = evolution.persistedGraphSync(graph, backend);
-  const handle = backend.register(engineGraph(effective));
-  return new Store(effective, backend, handle);
+  const handle = backend.register(engineGraph(effective, options?.queryDefaults ?? {}));
+  return new Store(effective, backend, handle, {}, options?.queryDefaults);
 }
 
 export type SchemaValidationResult =
@@ -1092,6 +1114,7 @@ export async function createStoreWithSchema<G extends GraphDef>(
     onBeforeMigrate?: (context: MigrationHookContext) => void | Promise<void>;
     /** Awaited after an additive change was committed. */
     onAfterMigrate?: (context: MigrationHookContext) => void | Promise<void>;
+    queryDefaults?: QueryDefaults;
   } = {},
 ): Promise<[Store<G>, SchemaValidationResult]> {
   await backend.bootstrap();
@@ -1107,7 +1130,7 @@ export async function createStoreWithSchema<G extends GraphDef>(
     const hash = computeSchemaHash(doc);
     // The returned store is fenced on the version it was checked against.
     const managed = async (version: number, schemaHash: string) =>
-      new Store(effective, backend, await evolution.registerManaged(backend, effective, version), { version, hash: schemaHash });
+      new Store(effective, backend, await evolution.registerManaged(backend, effective, version), { version, hash: schemaHash }, options.queryDefaults);
     const commit = async () => {
       const row = (await backend.call(handle, "commitSchema", {
         graphId: graph.id,

@@ -8,8 +8,9 @@ import type { GraphBackend, TxToken } from "../backend.js";
 import type { GraphDef, TemporalMode } from "../core.js";
 import { unwrap } from "../core.js";
 import { ConfigurationError, EndpointError, KindNotFoundError, UnsupportedPredicateError, ValidationError } from "../errors.js";
-import { FieldAccessor, ParameterRef, Predicate, type FieldRefAst, type PredicateAst } from "../predicates.js";
+import { FieldAccessor, ParameterRef, Predicate, fulltextAccessor, type FieldRefAst, type PredicateAst } from "../predicates.js";
 import { valueTypeOf } from "../schema.js";
+import { closuresOf } from "../ontology.js";
 import type {
   EdgeAccessor,
   EdgeAliasEntry,
@@ -46,6 +47,8 @@ export interface QueryEnv {
   readonly backend: GraphBackend;
   readonly handle: number | Promise<number>;
   readonly tx?: TxToken;
+  /** The store's `queryDefaults.traversalExpansion` (default `"inverse"`). */
+  readonly traversalExpansion?: TraversalExpansion;
 }
 
 type Entity = "node" | "edge" | "depth" | "path";
@@ -62,6 +65,7 @@ interface AliasInfo {
 interface HopState {
   edgeAlias: string;
   edgeKind: string;
+  expand: TraversalExpansion;
   direction: TraversalDirection;
   optional: boolean;
   from?: string;
@@ -89,6 +93,13 @@ export interface State {
   groupBy: { alias: string; field: FieldRefAst }[];
   having: HavingSpec[];
   aliases: Record<string, AliasInfo>;
+  fusion?: FuseOptions;
+}
+
+/** `.fuseWith()`: reciprocal rank fusion of `similarTo()` and `$fulltext.matches()`. */
+export interface FuseOptions {
+  k?: number;
+  weights?: { vector?: number; fulltext?: number };
 }
 
 const EMPTY: State = { hops: [], where: [], orderBy: [], groupBy: [], having: [], aliases: {} };
@@ -131,21 +142,9 @@ function aliasOf(state: State, alias: string, entities: Entity[]): AliasInfo {
 }
 
 function subKinds(graph: GraphDef, kind: string): string[] {
-  const parents = new Map<string, string[]>();
-  for (const r of graph.ontology) {
-    const meta = typeof r.metaEdge === "string" ? r.metaEdge : r.metaEdge.name;
-    if (meta !== "subClassOf") continue;
-    const from = typeof r.from === "string" ? r.from : r.from.kind;
-    const to = typeof r.to === "string" ? r.to : r.to.kind;
-    parents.set(from, [...(parents.get(from) ?? []), to]);
-  }
-  const isSub = (k: string, seen = new Set<string>()): boolean => {
-    if (k === kind) return true;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return (parents.get(k) ?? []).some((p) => isSub(p, seen));
-  };
-  return Object.keys(graph.nodes).filter((k) => isSub(k));
+  // The subClassOf closure, computed once per graph definition.
+  const below = closuresOf(graph).subClassDescendants.get(kind);
+  return Object.keys(graph.nodes).filter((k) => k === kind || (below?.has(k) ?? false));
 }
 
 function shapeOf(env: QueryEnv, info: AliasInfo): Record<string, unknown> {
@@ -172,6 +171,7 @@ function dynamicAccessor(env: QueryEnv, info: AliasInfo, alias: string): Record<
   const system = info.entity === "edge" ? ["id", "kind", "fromId", "toId"] : ["id", "kind"];
   const out: Record<string, unknown> = {};
   for (const s of system) out[s] = new FieldAccessor({ system: s, path: [], valueType: "string" }, undefined);
+  if (info.entity === "node") out.$fulltext = fulltextAccessor;
   out.field = (name: string) => {
     if (!Object.prototype.hasOwnProperty.call(shape, name)) {
       throw new ValidationError(`Unknown field "${name}" on alias "${alias}"`, {
@@ -203,6 +203,7 @@ function entityAccessorFor(env: QueryEnv, info: AliasInfo, alias: string): Recor
     get(_t, name) {
       if (typeof name !== "string") return undefined;
       if (system.includes(name)) return new FieldAccessor({ system: name, path: [], valueType: "string" }, undefined);
+      if (name === "$fulltext" && info.entity === "node") return fulltextAccessor;
       if (!Object.prototype.hasOwnProperty.call(shape, name)) {
         if (name === "then" || name === "toJSON") return undefined;
         throw new ValidationError(`Unknown field "${name}" on alias "${alias}"`, {
@@ -256,26 +257,81 @@ function jsType(v: unknown): string {
   return typeof v === "number" ? "number" : typeof v === "boolean" ? "boolean" : "string";
 }
 
-function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: QueryEnv): unknown {
+function isFieldRefValue(v: unknown): v is FieldRefValue {
+  return typeof v === "object" && v !== null && (v as { __type?: unknown }).__type === "field_ref";
+}
+
+/** A `fieldRef(alias, path)` resolved against the aliases in scope (innermost first). */
+function resolveFieldRef(env: QueryEnv, scopes: readonly State[], ref: FieldRefValue): { alias: string; field: FieldRefAst } | undefined {
+  const state = scopes.find((s) => Object.prototype.hasOwnProperty.call(s.aliases, ref.alias));
+  if (!state) return undefined;
+  const info = state.aliases[ref.alias]!;
+  let path = [...ref.path];
+  if (path[0] === "props" && path.length > 1) path = path.slice(1);
+  if (path.length === 0) throw new ValidationError(`fieldRef("${ref.alias}") needs a field path`, { issues: [{ path: "fieldRef", message: "empty path" }] });
+  if (path.length === 1) {
+    const f = fieldRefFor(env, info, ref.alias, path[0]!);
+    return { alias: ref.alias, field: f.system === undefined && ref.valueType && f.valueType === "unknown" ? { ...f, valueType: ref.valueType } : f };
+  }
+  return { alias: ref.alias, field: { path, valueType: ref.valueType ?? "unknown" } };
+}
+
+function unresolvedFieldRef(ref: FieldRefValue): { alias: string; field: FieldRefAst } {
+  let path = [...ref.path];
+  if (path[0] === "props" && path.length > 1) path = path.slice(1);
+  if (path.length === 1 && (path[0] === "id" || path[0] === "kind")) return { alias: ref.alias, field: { system: path[0], path: [], valueType: "string" } };
+  return { alias: ref.alias, field: { path, valueType: ref.valueType ?? "unknown" } };
+}
+
+function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: QueryEnv, scopes: readonly State[] = []): unknown {
   switch (p.type) {
     case "and":
     case "or":
-      return { type: p.type, preds: p.preds.map((q) => predAst(q, slots, env)) };
+      return { type: p.type, preds: p.preds.map((q) => predAst(q, slots, env, scopes)) };
     case "not":
-      return { type: "not", pred: predAst(p.pred, slots, env) };
+      return { type: "not", pred: predAst(p.pred, slots, env, scopes) };
     case "exists":
-      return { type: "exists", negated: p.negated, query: queryAst(env, p.state, slots, p.select) };
-    case "inSubquery":
+      return { type: "exists", negated: p.negated, query: queryAst(env, p.state, slots, p.select, {}, scopes) };
+    case "inSubquery": {
+      const resolved = resolveFieldRef(env, scopes, { __type: "field_ref", alias: p.alias, path: p.rawPath ?? [], ...(p.field.valueType ? { valueType: p.field.valueType } : {}) });
       return {
         type: "inSubquery",
         alias: p.alias,
-        field: p.field,
+        field: p.rawPath && resolved ? resolved.field : p.field,
         negated: p.negated,
-        query: queryAst(env, p.state, slots, p.select),
+        query: queryAst(env, p.state, slots, p.select, {}, scopes),
+      };
+    }
+    case "similar":
+      return {
+        type: "similar",
+        field: p.field,
+        embedding: slots.add(p.embedding),
+        k: slots.add(p.k),
+        ...(p.metric !== undefined ? { metric: p.metric } : {}),
+        ...(p.minScore !== undefined ? { minScore: slots.add(p.minScore) } : {}),
+        ...(p.approximate ? { approximate: true } : {}),
+      };
+    case "fulltext":
+      return {
+        type: "fulltext",
+        query: slots.add(p.query),
+        ...(p.k !== undefined ? { k: slots.add(p.k) } : {}),
+        ...(p.mode !== undefined ? { mode: p.mode } : {}),
+        ...(p.language !== undefined ? { language: p.language } : {}),
+        ...(p.minScore !== undefined ? { minScore: slots.add(p.minScore) } : {}),
       };
     case "cmp": {
       const field = { ...p.field };
       const value = p.value;
+      if (isFieldRefValue(value)) {
+        if (!["eq", "neq", "gt", "gte", "lt", "lte"].includes(p.op)) {
+          throw new UnsupportedPredicateError(`fieldRef() is not supported with "${p.op}"`, { operator: p.op });
+        }
+        // An alias of an enclosing query not known here (a subquery's own toAst()) is resolved by the engine.
+        const ref = resolveFieldRef(env, scopes, value) ?? unresolvedFieldRef(value);
+        return { type: "cmp", field, op: p.op, ref };
+      }
       if (field.valueType === "unknown" && value !== undefined && !(value instanceof ParameterRef) && !Array.isArray(value)) {
         if (typeof value === "number") field.valueType = "number";
         else if (typeof value === "boolean") field.valueType = "boolean";
@@ -305,11 +361,12 @@ function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: Quer
 }
 
 /** The JSON AST of a query (values in `slots`). */
-function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[], extra: Record<string, unknown> = {}, outer: readonly State[] = []): Record<string, unknown> {
   if (!state.start) throw new ValidationError("A query needs from() before anything else", { issues: [{ path: "from", message: "missing" }] });
   const hops = state.hops.map((h) => ({
     edgeAlias: h.edgeAlias,
     edgeKind: h.edgeKind,
+    expand: h.expand,
     direction: h.direction,
     optional: h.optional,
     ...(h.from ? { from: h.from } : {}),
@@ -317,7 +374,8 @@ function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[
     nodeKind: { kind: h.nodeKind, includeSubClasses: h.includeSubClasses },
     ...(h.recursive ? { recursive: h.recursive } : {}),
   }));
-  const where = state.where.map((w) => ({ alias: w.alias, pred: predAst(w.pred, slots, env) }));
+  const inScope = [state, ...outer];
+  const where = state.where.map((w) => ({ alias: w.alias, pred: predAst(w.pred, slots, env, inScope) }));
   const ast: Record<string, unknown> = {
     start: { alias: state.start.alias, kind: { kind: state.start.kind, includeSubClasses: state.start.includeSubClasses } },
     hops,
@@ -325,6 +383,7 @@ function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[
     select: select.map((s) => ({ alias: s.alias, col: s.col, ...(s.path ? { path: s.path } : {}), ...(s.valueType ? { valueType: s.valueType } : {}), ...(s.agg ? { agg: s.agg } : {}) })),
   };
   if (state.groupBy.length > 0) ast.groupBy = state.groupBy;
+  if (state.fusion) ast.fusion = state.fusion;
   const mode = state.temporal?.mode ?? env.graph.defaults.temporalMode ?? "current";
   ast.temporal = { mode, ...(state.temporal?.asOf !== undefined ? { asOf: slots.add(state.temporal.asOf) } : {}) };
   return Object.assign(ast, extra);
@@ -719,15 +778,15 @@ export class QueryBuilder<
     return this.#traverse(edgeKind, alias, options, true) as never;
   }
 
-  traverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry }, XA, false> {
+  traverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry }, XA, false> {
     return this.#traverse(edgeKind, alias, options, false, true) as never;
   }
 
-  optionalTraverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<EdgeAliasEntry["type"], true> }, XA, true> {
+  optionalTraverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<EdgeAliasEntry["type"], true> }, XA, true> {
     return this.#traverse(edgeKind, alias, options, true, true) as never;
   }
 
-  #traverse(edgeKind: string, alias: string, options: { direction?: TraversalDirection; from?: string }, optional: boolean, dynamic = false): TraversalBuilder {
+  #traverse(edgeKind: string, alias: string, options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: string }, optional: boolean, dynamic = false): TraversalBuilder {
     if (!this.state.start) throw new ValidationError("traverse() needs from() first", { issues: [{ path: "from", message: "missing" }] });
     checkAlias(alias, this.state);
     if (!Object.prototype.hasOwnProperty.call(this.env.graph.edges, edgeKind)) throw new KindNotFoundError(edgeKind, "edge", { graphId: this.env.graph.id });
@@ -735,11 +794,13 @@ export class QueryBuilder<
     if (direction !== "out" && direction !== "in") throw new ValidationError(`Unknown direction "${String(direction)}"`, { issues: [{ path: "direction", message: "out | in" }] });
     const from = options.from ?? (this.state.hops.length > 0 ? this.state.hops[this.state.hops.length - 1]!.nodeAlias : this.state.start.alias);
     aliasOf(this.state, from, ["node"]);
+    const expand = options.expand ?? this.env.traversalExpansion ?? "inverse";
+    const kinds = expandedEdgeKinds(this.env.graph, edgeKind, expand);
     const state: State = {
       ...this.state,
-      aliases: { ...this.state.aliases, [alias]: { entity: "edge", kinds: [edgeKind], optional, ...(dynamic ? { dynamic } : {}) } },
+      aliases: { ...this.state.aliases, [alias]: { entity: "edge", kinds, optional, ...(dynamic ? { dynamic } : {}) } },
     };
-    return new TraversalBuilder(this.env, state, { edgeAlias: alias, edgeKind, direction, optional, from: options.from });
+    return new TraversalBuilder(this.env, state, { edgeAlias: alias, edgeKind, expand, direction, optional, from: options.from });
   }
 
   orderBy<A extends (keyof NA | keyof EA | keyof XA) & string>(
@@ -765,6 +826,15 @@ export class QueryBuilder<
     return fn(this);
   }
 
+  /** Tunes the reciprocal rank fusion of a query with both `similarTo()` and `$fulltext.matches()`. */
+  fuseWith(options: FuseOptions = {}): QueryBuilder<G, NA, EA, XA> {
+    const bad = (v: unknown) => v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0);
+    if (bad(options.k) || bad(options.weights?.vector) || bad(options.weights?.fulltext)) {
+      throw new ValidationError("fuseWith(): k and weights must be finite, non-negative numbers", { issues: [{ path: "fuseWith", message: "invalid" }] });
+    }
+    return new QueryBuilder(this.env, withState(this.state, { fusion: { ...(options.k !== undefined ? { k: options.k } : {}), ...(options.weights ? { weights: { ...options.weights } } : {}) } }));
+  }
+
   groupBy<A extends (keyof NA | keyof EA) & string>(alias: A, field: string): QueryBuilder<G, NA, EA, XA> {
     const info = aliasOf(this.state, alias, ["node", "edge"]);
     return new QueryBuilder(this.env, withState(this.state, { groupBy: [...this.state.groupBy, { alias, field: fieldRefFor(this.env, info, alias, field) }] }));
@@ -779,7 +849,7 @@ export class QueryBuilder<
     return new QueryBuilder(this.env, withState(this.state, { having: [...this.state.having, h] }));
   }
 
-  aggregate<F extends Record<string, AggregateExpr>>(fields: F): ExecutableAggregateQuery<{ [K in keyof F]: AggregateResult<F[K]> }> {
+  aggregate<F extends Record<string, AggregateExpr | FieldRefValue>>(fields: F): ExecutableAggregateQuery<{ [K in keyof F]: AggregateResult<F[K]> }> {
     return new ExecutableAggregateQuery(this.env, this.state, fields, [], undefined, undefined);
   }
 
@@ -801,6 +871,26 @@ export class QueryBuilder<
   toState(): State {
     return this.state;
   }
+}
+
+const EXPANSIONS: readonly TraversalExpansion[] = ["none", "implying", "inverse", "all"];
+
+/** Every edge kind a traversal follows under an expansion mode (forwards, then backwards). */
+function expandedEdgeKinds(graph: GraphDef, edgeKind: string, expand: TraversalExpansion): string[] {
+  if (!EXPANSIONS.includes(expand)) {
+    throw new ValidationError(`Unknown traversal expansion "${String(expand)}"`, { issues: [{ path: "expand", message: "none | implying | inverse | all" }] });
+  }
+  const c = closuresOf(graph);
+  const implying = expand === "implying" || expand === "all";
+  const widen = (k: string) => (implying ? [k, ...(c.edgeImplyingClosure.get(k) ?? [])] : [k]);
+  const out = widen(edgeKind);
+  if (expand === "inverse" || expand === "all") {
+    for (const k of [...out]) {
+      const inv = c.edgeInverses.get(k);
+      if (inv !== undefined) for (const w of widen(inv)) if (!out.includes(w)) out.push(w);
+    }
+  }
+  return [...new Set(out)];
 }
 
 function markDynamic(q: QueryBuilder, alias: string): QueryBuilder {
@@ -1309,7 +1399,7 @@ export interface AggregateExpr<T = unknown> {
   readonly field?: string[];
   /** @internal phantom */ readonly __t?: T;
 }
-export type AggregateResult<A> = A extends AggregateExpr<infer T> ? T : never;
+export type AggregateResult<A> = A extends AggregateExpr<infer T> ? T : A extends FieldRefValue ? unknown : never;
 
 function aggExpr<T>(fn: AggregateExpr["__agg"], alias: string, field?: string | string[]): AggregateExpr<T> {
   return Object.freeze({ __agg: fn, alias, ...(field === undefined ? {} : { field: Array.isArray(field) ? field : [field] }) });
@@ -1337,7 +1427,8 @@ export const havingLt = (agg: AggregateExpr, value: number) => having(agg, "lt",
 export const havingLte = (agg: AggregateExpr, value: number) => having(agg, "lte", value);
 export const havingEq = (agg: AggregateExpr, value: number) => having(agg, "eq", value);
 
-function aggItem(env: QueryEnv, state: State, a: AggregateExpr): SelectItem {
+function aggItem(env: QueryEnv, state: State, a0: AggregateExpr | FieldRefValue): SelectItem {
+  const a: AggregateExpr = isFieldRefValue(a0) ? aggExpr("field", a0.alias, [...a0.path]) : a0;
   const info = aliasOf(state, a.alias, ["node", "edge"]);
   let path = a.field ?? [];
   if (path[0] === "props" && path.length > 1) path = path.slice(1);
@@ -1351,13 +1442,13 @@ function aggItem(env: QueryEnv, state: State, a: AggregateExpr): SelectItem {
 export class ExecutableAggregateQuery<R = Record<string, unknown>> {
   readonly #env: QueryEnv;
   readonly #state: State;
-  readonly #fields: Record<string, AggregateExpr>;
+  readonly #fields: Record<string, AggregateExpr | FieldRefValue>;
   readonly #order: { key: string; desc: boolean }[];
   readonly #limit: number | undefined;
   readonly #offset: number | undefined;
 
   /** @internal */
-  constructor(env: QueryEnv, state: State, fields: Record<string, AggregateExpr>, order: { key: string; desc: boolean }[], limit: number | undefined, offset: number | undefined) {
+  constructor(env: QueryEnv, state: State, fields: Record<string, AggregateExpr | FieldRefValue>, order: { key: string; desc: boolean }[], limit: number | undefined, offset: number | undefined) {
     this.#env = env;
     this.#state = state;
     this.#fields = fields;
@@ -1429,7 +1520,7 @@ export class ExecutableAggregateQuery<R = Record<string, unknown>> {
 
 type SubqueryPredicateAst =
   | { type: "exists"; negated: boolean; state: State; select: SelectItem[] }
-  | { type: "inSubquery"; negated: boolean; alias: string; field: FieldRefAst; state: State; select: SelectItem[] };
+  | { type: "inSubquery"; negated: boolean; alias: string; field: FieldRefAst; rawPath?: string[]; state: State; select: SelectItem[] };
 
 type SubqueryAst = { __query: { state: State; select: SelectItem[] } };
 
@@ -1464,7 +1555,7 @@ function inSub(ref: FieldRefValue, ast: SubqueryAst, negated: boolean): Predicat
   if (path[0] === "props") path = path.slice(1);
   const field: FieldRefAst =
     path.length === 1 && (path[0] === "id" || path[0] === "kind") ? { system: path[0], path: [], valueType: "string" } : { path, valueType: ref.valueType ?? "string" };
-  return new Predicate({ type: "inSubquery", negated, alias: ref.alias, field, state: q.state, select: q.select } as unknown as PredicateAst);
+  return new Predicate({ type: "inSubquery", negated, alias: ref.alias, field, rawPath: [...ref.path], state: q.state, select: q.select } as unknown as PredicateAst);
 }
 export const inSubquery = (ref: FieldRefValue, ast: SubqueryAst): Predicate => inSub(ref, ast, false);
 export const notInSubquery = (ref: FieldRefValue, ast: SubqueryAst): Predicate => inSub(ref, ast, true);

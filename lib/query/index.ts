@@ -35,7 +35,9 @@ export {
   type HavingSpec,
   type HavingOp,
   type FieldRefValue,
+  type FuseOptions,
 } from "./builder.js";
+export type { SimilarToOptions, FulltextMatchOptions } from "../predicates.js";
 export { param, isParameterRef, ParameterRef } from "../predicates.js";
 export type {
   NodeAccessor,
@@ -51,6 +53,8 @@ export type {
   ArrayFieldAccessor,
   ObjectFieldAccessor,
   BaseFieldAccessor,
+  EmbeddingFieldAccessor,
+  FulltextAccessor,
   PaginateOptions,
   PaginatedResult,
   StreamOptions,

@@ -4,7 +4,8 @@
 import type { z } from "zod";
 import type { EdgeType, GraphDef, NodeType } from "../core.js";
 import type { NodeMeta, EdgeMeta } from "../store.js";
-import type { ParameterRef, Predicate } from "../predicates.js";
+import type { FulltextMatchOptions, ParameterRef, Predicate, SimilarToOptions } from "../predicates.js";
+import type { FieldRefValue } from "./builder.js";
 
 export interface NodeAliasEntry<N extends NodeType = NodeType, Opt extends boolean = boolean> {
   type: N;
@@ -22,7 +23,8 @@ export type ExtraAliasMap = Record<string, unknown>;
 /** An alias not yet used, or a readable error type. */
 export type UniqueAlias<A extends string, Used> = A extends keyof Used ? `Error: Alias '${A}' is already in use` : A;
 
-type Param<T> = T | ParameterRef<T>;
+/** A value, a `param()` placeholder, or a `fieldRef()` to a field of an (enclosing) query. */
+type Param<T> = T | ParameterRef<T> | FieldRefValue;
 
 export interface BaseFieldAccessor<T> {
   eq(value: Param<T>): Predicate;
@@ -57,6 +59,14 @@ export interface DateFieldAccessor extends BaseFieldAccessor<Date | string> {
   lt(value: Param<Date | string>): Predicate;
   lte(value: Param<Date | string>): Predicate;
   between(lower: Param<Date | string>, upper: Param<Date | string>): Predicate;
+}
+export interface EmbeddingFieldAccessor {
+  /** The `k` nearest nodes by this embedding, best first. */
+  similarTo(embedding: readonly number[], k: number, options?: SimilarToOptions): Predicate;
+}
+export interface FulltextAccessor {
+  /** Nodes whose fulltext document matches `query` (top `k`, default 50), best first. */
+  matches(query: string, k?: number, options?: FulltextMatchOptions): Predicate;
 }
 export interface ArrayFieldAccessor<E> {
   contains(value: E): Predicate;
@@ -107,7 +117,9 @@ export type FieldAccessorFor<T> =
           : [NonNullable<T>] extends [Date]
             ? DateFieldAccessor
             : [NonNullable<T>] extends [readonly (infer E)[]]
-              ? ArrayFieldAccessor<E>
+              ? [E] extends [number]
+                ? ArrayFieldAccessor<E> & EmbeddingFieldAccessor
+                : ArrayFieldAccessor<E>
               : [NonNullable<T>] extends [object]
                 ? ObjectFieldAccessor<NonNullable<T>>
                 : BaseFieldAccessor<NonNullable<T>>;
@@ -117,6 +129,8 @@ type Props<S> = S extends z.ZodType ? z.output<S> : never;
 export type NodeAccessor<N extends NodeType> = {
   readonly id: StringFieldAccessor;
   readonly kind: StringFieldAccessor;
+  /** The node's fulltext document (its searchable() fields). */
+  readonly $fulltext: FulltextAccessor;
 } & { readonly [K in keyof Props<N["schema"]>]-?: FieldAccessorFor<Props<N["schema"]>[K]> };
 
 export type EdgeAccessor<E extends EdgeType> = {

@@ -81,6 +81,21 @@ pub struct Relation {
     pub to: String,
 }
 
+/// Ontology closures the TypeScript layer computed once for this graph.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Closures {
+    /// edge kind → the edge kinds that (transitively) imply it.
+    #[serde(default)]
+    pub edge_implying: BTreeMap<String, Vec<String>>,
+    /// edge kind → its `inverseOf` partner (both directions).
+    #[serde(default)]
+    pub edge_inverses: BTreeMap<String, String>,
+    /// Node kinds that may not share an id (widened to subclasses and equivalents).
+    #[serde(default)]
+    pub disjoint_pairs: Vec<(String, String)>,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GraphSpec {
@@ -95,6 +110,11 @@ pub struct GraphSpec {
     /// against a concurrent schema commit (`None` = unmanaged store, no fence).
     #[serde(default)]
     pub schema_version: Option<i64>,
+    #[serde(default)]
+    pub closures: Closures,
+    /// Store default for `traverse(…, { expand })`: `none`, `implying`, `inverse` (default) or `all`.
+    #[serde(default)]
+    pub traversal_expansion: Option<String>,
 }
 
 /// A registered graph with its precomputed closures.
@@ -190,6 +210,74 @@ impl Graph {
             .get(kind)
             .and_then(|n| n.on_delete)
             .unwrap_or(self.spec.default_on_delete)
+    }
+
+    /// Node kinds disjoint with `kind`.
+    pub fn disjoint_with(&self, kind: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (a, b) in &self.spec.closures.disjoint_pairs {
+            let other = if a == kind {
+                b.as_str()
+            } else if b == kind {
+                a.as_str()
+            } else {
+                continue;
+            };
+            if !out.contains(&other) {
+                out.push(other);
+            }
+        }
+        out
+    }
+
+    /// The edge kinds a traversal of `kind` follows forwards and backwards under
+    /// an expansion mode (`none`, `implying`, `inverse`, `all`; absent = store default).
+    pub fn expand_edge(
+        &self,
+        kind: &str,
+        expand: Option<&str>,
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        let mode = expand
+            .or(self.spec.traversal_expansion.as_deref())
+            .unwrap_or("inverse");
+        let (implying, inverse) = match mode {
+            "none" => (false, false),
+            "implying" => (true, false),
+            "inverse" => (false, true),
+            "all" => (true, true),
+            other => {
+                return Err(Error::validation(
+                    format!("Unknown traversal expansion \"{other}\""),
+                    json!({ "issues": [{ "path": "expand", "message": "none | implying | inverse | all" }] }),
+                ))
+            }
+        };
+        let c = &self.spec.closures;
+        let widen = |k: &str| -> Vec<String> {
+            let mut v = vec![k.to_string()];
+            if implying {
+                for i in c.edge_implying.get(k).into_iter().flatten() {
+                    if !v.contains(i) {
+                        v.push(i.clone());
+                    }
+                }
+            }
+            v
+        };
+        let direct = widen(kind);
+        let mut backward: Vec<String> = Vec::new();
+        if inverse {
+            for k in &direct {
+                if let Some(inv) = c.edge_inverses.get(k) {
+                    for w in widen(inv) {
+                        if !backward.contains(&w) {
+                            backward.push(w);
+                        }
+                    }
+                }
+            }
+        }
+        Ok((direct, backward))
     }
 
     /// Whether a node of `kind` may stand where `allowed` kinds are expected.

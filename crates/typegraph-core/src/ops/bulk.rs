@@ -269,6 +269,13 @@ pub async fn create_nodes<E: Executor>(
             {
                 return Err(with_index(already_exists("node", &a.kind, &r.id), i));
             }
+            if !ctx.graph.disjoint_with(&a.kind).is_empty() {
+                for (i, r) in rows.iter().enumerate() {
+                    super::nodes::check_disjoint(ex, ctx, &a.kind, &r.id)
+                        .await
+                        .map_err(|e| with_index(e, i))?;
+                }
+            }
         }
         if !spec.unique.is_empty() {
             for (i, r) in rows.iter().enumerate() {
@@ -324,6 +331,13 @@ pub async fn upsert_nodes<E: Executor>(
                     ));
                 }
                 Some(r) => updates.push((i, opt_str(r, 8).is_some())),
+            }
+        }
+        if !ctx.graph.disjoint_with(&a.kind).is_empty() {
+            for (i, r) in &creates {
+                super::nodes::check_disjoint(ex, ctx, &a.kind, &r.id)
+                    .await
+                    .map_err(|e| with_index(e, *i))?;
             }
         }
         if !spec.unique.is_empty() {

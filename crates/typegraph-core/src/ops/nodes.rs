@@ -113,6 +113,37 @@ pub(crate) async fn fetch<E: Executor>(
     Ok(rows.pop())
 }
 
+/// Refuses an id already live under a kind declared `disjointWith` this one.
+pub(crate) async fn check_disjoint<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    id: &str,
+) -> Result<()> {
+    let others = ctx.graph.disjoint_with(kind);
+    if others.is_empty() {
+        return Ok(());
+    }
+    let marks = vec!["?"; others.len()].join(", ");
+    let sql = ex.dialect().finish(format!(
+        "SELECT kind FROM {} WHERE graph_id = ? AND id = ? AND kind IN ({marks}) AND deleted_at IS NULL LIMIT 1",
+        ctx.tables.nodes
+    ));
+    let mut params = vec![Value::text(ctx.graph.id()), Value::text(id)];
+    params.extend(others.iter().map(|k| Value::text(*k)));
+    if let Some(row) = ex.query(&sql, &params).await?.pop() {
+        let other = opt_str(&row, 0).unwrap_or_default().to_string();
+        return Err(Error::new(
+            Code::Disjoint,
+            format!(
+                "Disjoint constraint violation: cannot create {kind} with ID \"{id}\" - conflicts with existing {other}"
+            ),
+            json!({ "nodeId": id, "attemptedKind": kind, "conflictingKind": other }),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn already_exists(entity: &str, kind: &str, id: &str) -> Error {
     let (label, article) = if entity == "node" {
         ("Node", "A node")
@@ -142,7 +173,8 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
     let now = now_iso();
     let (vf, vt) = validity_window(a.valid_from.as_deref(), a.valid_to.as_deref(), &now)?;
     let search = crate::search::has_fields(ctx, &a.kind);
-    if spec.unique.is_empty() && !search {
+    let disjoint = !ctx.graph.disjoint_with(&a.kind).is_empty();
+    if spec.unique.is_empty() && !search && !disjoint {
         // Fast path: one statement, atomic on its own. A conflict (live id or tombstone)
         // falls through to the transactional path below, which decides between refusing and resurrecting.
         // A fenced store guards the statement on the active schema version; no row back
@@ -184,6 +216,7 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
     let row = atomic!(ex, {
         let existing = fetch(ex, ctx, &a.kind, &id).await?;
         let props = a.props.get();
+        check_disjoint(ex, ctx, &a.kind, &id).await?;
         let row = match existing {
             Some(r) if opt_str(&r, DELETED_AT).is_none() => {
                 return Err(already_exists("node", &a.kind, &id))

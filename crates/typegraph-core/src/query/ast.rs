@@ -53,6 +53,9 @@ fn one() -> u32 {
 pub struct Hop {
     pub edge_alias: String,
     pub edge_kind: String,
+    /// Ontology expansion: `none`, `implying`, `inverse`, `all`; absent = the store default.
+    #[serde(default)]
+    pub expand: Option<String>,
     /// `out` (default) or `in`.
     #[serde(default)]
     pub direction: Option<String>,
@@ -111,12 +114,39 @@ pub enum Pred {
         /// `in`/`notIn`: element type of the bound list (`string` or `number`).
         #[serde(default)]
         list_type: Option<String>,
+        /// Compare with a field of this or an enclosing query instead of a value.
+        #[serde(default)]
+        r#ref: Option<AliasField>,
     },
     /// `exists(subquery)` / `notExists(subquery)`.
     Exists {
         query: Box<Query>,
         #[serde(default)]
         negated: bool,
+    },
+    /// `n.field.similarTo(embedding, k, { metric, minScore, approximate })`.
+    Similar {
+        field: FieldRef,
+        embedding: Slot,
+        k: Slot,
+        #[serde(default)]
+        metric: Option<String>,
+        #[serde(default, rename = "minScore")]
+        min_score: Option<Slot>,
+        #[serde(default)]
+        approximate: bool,
+    },
+    /// `n.$fulltext.matches(query, k, { mode, language, minScore })`.
+    Fulltext {
+        query: Slot,
+        #[serde(default)]
+        k: Option<Slot>,
+        #[serde(default)]
+        mode: Option<String>,
+        #[serde(default)]
+        language: Option<String>,
+        #[serde(default, rename = "minScore")]
+        min_score: Option<Slot>,
     },
     /// `inSubquery(fieldRef(alias, path), subquery)`.
     InSubquery {
@@ -126,6 +156,14 @@ pub enum Pred {
         #[serde(default)]
         negated: bool,
     },
+}
+
+/// `fieldRef(alias, path)`: a field of an alias in scope.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AliasField {
+    pub alias: String,
+    pub field: FieldRef,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -245,4 +283,25 @@ pub struct Query {
     pub set_limit: Option<Slot>,
     #[serde(default)]
     pub set_offset: Option<Slot>,
+    /// `.fuseWith({ k, weights })`: reciprocal rank fusion of similarTo and $fulltext.
+    #[serde(default)]
+    pub fusion: Option<Fusion>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fusion {
+    #[serde(default)]
+    pub k: Option<f64>,
+    #[serde(default)]
+    pub weights: Option<FusionWeights>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FusionWeights {
+    #[serde(default)]
+    pub vector: Option<f64>,
+    #[serde(default)]
+    pub fulltext: Option<f64>,
 }

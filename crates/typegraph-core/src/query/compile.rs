@@ -40,6 +40,10 @@ pub enum Conv {
     SqlitePath(Vec<String>),
     /// PostgreSQL `text[]` path: `base` followed by the pointer segments.
     PgPath(Vec<String>),
+    /// A query embedding of this many dimensions, as pgvector text `[a,b,…]`.
+    Vector(usize),
+    /// A fulltext query turned into an FTS5 MATCH expression for a mode.
+    Fts5(String),
 }
 
 /// Where a statement parameter comes from at execution time.
@@ -49,6 +53,53 @@ pub enum Src {
     Arg(usize, Conv),
     /// The read instant of this execution (temporal mode `current`).
     Now,
+    /// `[[id, distance], …]` of the vector top-k the engine ranked (SQLite `similarTo`).
+    TopK,
+}
+
+/// SQLite `similarTo()`: the engine ranks vectors among the ids this candidate
+/// statement admits, and binds the top-k into the query as one parameter.
+#[derive(Debug)]
+pub struct VectorStep {
+    pub cand_sql: String,
+    pub cand_params: Vec<Src>,
+    pub kind: String,
+    pub field: crate::search::EmbeddingField,
+    pub metric: crate::search::Metric,
+    pub embedding: usize,
+    pub k: usize,
+    pub min_score: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+struct VecSpec {
+    alias: String,
+    kind: String,
+    field: crate::search::EmbeddingField,
+    metric: crate::search::Metric,
+    embedding: Slot,
+    k: Slot,
+    min_score: Option<Slot>,
+}
+
+#[derive(Clone, Debug)]
+struct FtSpec {
+    alias: String,
+    kinds: Vec<String>,
+    query: Slot,
+    k: Option<Slot>,
+    mode: String,
+    language: Option<String>,
+    min_score: Option<Slot>,
+}
+
+/// The search predicates of the outermost query, lifted out of its where clauses.
+#[derive(Clone, Debug, Default)]
+struct SearchSpec {
+    vector: Option<VecSpec>,
+    fulltext: Option<FtSpec>,
+    /// RRF: k, vector weight, fulltext weight.
+    fusion: (f64, f64, f64),
 }
 
 /// SQL text plus its parameter sources in placeholder order.
@@ -93,6 +144,7 @@ pub struct Plan {
     /// distinguishable from a missing key (SQL NULL).
     pub prop_cols: Vec<bool>,
     pub mode: Mode,
+    pub vector: Option<VectorStep>,
 }
 
 pub fn validation(msg: impl Into<String>) -> Error {
@@ -129,6 +181,13 @@ pub struct Compiler<'a> {
     depth: usize,
     /// Prop-column flags of the outermost select.
     prop_cols: Vec<bool>,
+    /// Alias maps of the enclosing selects, outermost first.
+    scopes: Vec<HashMap<String, AliasInfo>>,
+    /// Set for the next select (an IN subquery's): project props as scalars.
+    scalar_select: bool,
+    /// Search predicates of the outermost select.
+    search: Option<SearchSpec>,
+    vector_step: Option<VectorStep>,
 }
 
 impl<'a> Compiler<'a> {
@@ -139,6 +198,10 @@ impl<'a> Compiler<'a> {
             dialect,
             depth: 0,
             prop_cols: Vec::new(),
+            scopes: Vec::new(),
+            scalar_select: false,
+            search: None,
+            vector_step: None,
         }
     }
 
@@ -149,6 +212,8 @@ impl<'a> Compiler<'a> {
             "exists" => Mode::Exists,
             other => return Err(validation(format!("Unknown query mode \"{other}\""))),
         };
+        let lifted = self.lift_search(q)?;
+        let q = lifted.as_ref().unwrap_or(q);
         let mut sql = Sql::default();
         let json_cols = match mode {
             Mode::Rows => self.compound(q, &mut sql)?,
@@ -176,6 +241,7 @@ impl<'a> Compiler<'a> {
             params: sql.params,
             json_cols,
             mode,
+            vector: self.vector_step.take(),
         })
     }
 
@@ -383,6 +449,77 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    fn kinds_in(&self, col: &str, kinds: &[String], sql: &mut Sql) {
+        if kinds.len() == 1 {
+            sql.push(&format!("{col} = "));
+            sql.konst(Value::text(&kinds[0]));
+        } else {
+            sql.push(&format!("{col} IN ("));
+            for (i, k) in kinds.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.konst(Value::text(k));
+            }
+            sql.push(")");
+        }
+    }
+
+    /// The condition tying edge `e` to the node it leaves from (`sid`/`skind`), with
+    /// the hop's ontology expansion; returns the expressions of the node it reaches.
+    /// Inverse kinds are followed backwards; a self-loop matches once.
+    #[allow(clippy::too_many_arguments)]
+    fn edge_match(
+        &self,
+        h: &Hop,
+        e: &str,
+        sid: &str,
+        skind: &str,
+        near: &str,
+        far: &str,
+        sql: &mut Sql,
+    ) -> Result<(String, String)> {
+        let (direct, inverse) = self.graph.expand_edge(&h.edge_kind, h.expand.as_deref())?;
+        for k in direct.iter().chain(inverse.iter()) {
+            self.edge_kind_check(k)?;
+        }
+        if inverse.is_empty() {
+            sql.push(&format!(
+                "{e}.{near}_id = {sid} AND {e}.{near}_kind = {skind} AND "
+            ));
+            self.kinds_in(&format!("{e}.kind"), &direct, sql);
+            return Ok((format!("{e}.{far}_id"), format!("{e}.{far}_kind")));
+        }
+        sql.push("((");
+        self.kinds_in(&format!("{e}.kind"), &direct, sql);
+        sql.push(&format!(
+            " AND {e}.{near}_id = {sid} AND {e}.{near}_kind = {skind}) OR ("
+        ));
+        self.kinds_in(&format!("{e}.kind"), &inverse, sql);
+        sql.push(&format!(
+            " AND {e}.{far}_id = {sid} AND {e}.{far}_kind = {skind}"
+        ));
+        let overlap: Vec<String> = inverse
+            .iter()
+            .filter(|k| direct.contains(k))
+            .cloned()
+            .collect();
+        if !overlap.is_empty() {
+            sql.push(&format!(
+                " AND NOT ({e}.from_id = {e}.to_id AND {e}.from_kind = {e}.to_kind AND "
+            ));
+            self.kinds_in(&format!("{e}.kind"), &overlap, sql);
+            sql.push(")");
+        }
+        sql.push("))");
+        let pick = |col: &str| {
+            format!(
+                "CASE WHEN {e}.{near}_id = {sid} AND {e}.{near}_kind = {skind} THEN {e}.{far}_{col} ELSE {e}.{near}_{col} END"
+            )
+        };
+        Ok((pick("id"), pick("kind")))
+    }
+
     fn graph_filter(&self, t: &str, sql: &mut Sql) {
         sql.push(&format!("{t}.graph_id = "));
         sql.konst(Value::text(self.graph.id()));
@@ -422,12 +559,35 @@ impl<'a> Compiler<'a> {
         for (i, h) in q.hops.iter().enumerate().take(upto) {
             self.hop_join(q, m, i + 1, h, sql)?;
         }
+        let search = if self.depth == 0 && upto == q.hops.len() {
+            self.search.clone()
+        } else {
+            None
+        };
+        if let Some(sp) = &search {
+            if sp.vector.is_some() {
+                sql.push(", tg_vs");
+            }
+            if sp.fulltext.is_some() {
+                sql.push(", tg_ft");
+            }
+        }
         sql.push(" WHERE ");
         self.graph_filter(&n0, sql);
         let kinds = self.kinds(&q.start.kind)?;
         self.kind_filter(&n0, &kinds, sql);
         self.temporal_filter(q, &n0, sql)?;
         self.alias_preds(q, m, &q.start.alias, sql)?;
+        if let Some(sp) = &search {
+            if let Some(v) = &sp.vector {
+                let t = &Self::alias(m, &v.alias)?.table;
+                sql.push(&format!(" AND tg_vs.node_id = {t}.id"));
+            }
+            if let Some(f) = &sp.fulltext {
+                let t = &Self::alias(m, &f.alias)?.table;
+                sql.push(&format!(" AND tg_ft.node_id = {t}.id"));
+            }
+        }
         Ok(())
     }
 
@@ -498,14 +658,22 @@ impl<'a> Compiler<'a> {
                 " JOIN"
             };
             sql.push(&format!(
-                "{jk} {} {e} ON {e}.graph_id = {src}.graph_id AND {e}.{near}_id = {src}.id AND {e}.{near}_kind = {src}.kind AND {e}.kind = ",
+                "{jk} {} {e} ON {e}.graph_id = {src}.graph_id AND ",
                 self.tables.edges
             ));
-            sql.konst(Value::text(&h.edge_kind));
+            let (fid, fkind) = self.edge_match(
+                h,
+                &e,
+                &format!("{src}.id"),
+                &format!("{src}.kind"),
+                near,
+                far,
+                sql,
+            )?;
             self.temporal_filter(q, &e, sql)?;
             self.alias_preds(q, m, &h.edge_alias, sql)?;
             sql.push(&format!(
-                "{jk} {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {e}.{far}_id AND {n}.kind = {e}.{far}_kind",
+                "{jk} {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {fid} AND {n}.kind = {fkind}",
                 self.tables.nodes
             ));
             self.kind_filter(&n, &kinds, sql);
@@ -514,17 +682,39 @@ impl<'a> Compiler<'a> {
             return Ok(());
         }
         // Optional hop: the edge and its target join together, then LEFT JOIN as one.
-        sql.push(&format!(
-            "{join}({} {e} JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {e}.{far}_id AND {n}.kind = {e}.{far}_kind",
-            self.tables.edges, self.tables.nodes
-        ));
+        let expanded = !self
+            .graph
+            .expand_edge(&h.edge_kind, h.expand.as_deref())?
+            .1
+            .is_empty();
+        if expanded {
+            // Either end may be the target; the outer ON picks the right one.
+            sql.push(&format!(
+                "{join}({} {e} JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND (({n}.id = {e}.to_id AND {n}.kind = {e}.to_kind) OR ({n}.id = {e}.from_id AND {n}.kind = {e}.from_kind))",
+                self.tables.edges, self.tables.nodes
+            ));
+        } else {
+            sql.push(&format!(
+                "{join}({} {e} JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {e}.{far}_id AND {n}.kind = {e}.{far}_kind",
+                self.tables.edges, self.tables.nodes
+            ));
+        }
         self.kind_filter(&n, &kinds, sql);
         self.temporal_filter(q, &n, sql)?;
         self.alias_preds(q, m, &h.node_alias, sql)?;
-        sql.push(&format!(
-            ") ON {e}.graph_id = {src}.graph_id AND {e}.{near}_id = {src}.id AND {e}.{near}_kind = {src}.kind AND {e}.kind = "
-        ));
-        sql.konst(Value::text(&h.edge_kind));
+        sql.push(&format!(") ON {e}.graph_id = {src}.graph_id AND "));
+        let (fid, fkind) = self.edge_match(
+            h,
+            &e,
+            &format!("{src}.id"),
+            &format!("{src}.kind"),
+            near,
+            far,
+            sql,
+        )?;
+        if expanded {
+            sql.push(&format!(" AND {n}.id = {fid} AND {n}.kind = {fkind}"));
+        }
         self.temporal_filter(q, &e, sql)?;
         self.alias_preds(q, m, &h.edge_alias, sql)?;
         Ok(())
@@ -580,15 +770,26 @@ impl<'a> Compiler<'a> {
         // predicates live in their own joins.
         let e = format!("{p}x{i}");
         let n = format!("{p}y{i}");
+        // The reached node's expressions (the select list precedes the join that defines
+        // them, so they are computed on a scratch buffer and spliced in order).
+        let mut cond = Sql::default();
+        let (fid, fkind) = self.edge_match(
+            h,
+            &e,
+            &format!("{r}.node_id"),
+            &format!("{r}.node_kind"),
+            near,
+            far,
+            &mut cond,
+        )?;
         sql.push(&format!(
-            " UNION ALL SELECT {r}.src_id, {r}.src_kind, {e}.{far}_id, {e}.{far}_kind, {r}.depth + 1, {r}.path || {e}.{far}_id || '|' FROM {r} JOIN {} {e} ON {e}.graph_id = ",
+            " UNION ALL SELECT {r}.src_id, {r}.src_kind, {fid}, {fkind}, {r}.depth + 1, {r}.path || {fid} || '|' FROM {r} JOIN {} {e} ON {e}.graph_id = ",
             self.tables.edges
         ));
         sql.konst(Value::text(self.graph.id()));
-        sql.push(&format!(
-            " AND {e}.{near}_id = {r}.node_id AND {e}.{near}_kind = {r}.node_kind AND {e}.kind = "
-        ));
-        sql.konst(Value::text(&h.edge_kind));
+        sql.push(" AND ");
+        sql.push(&cond.text);
+        sql.params.extend(cond.params);
         self.temporal_filter(q, &e, sql)?;
         let edge_info = AliasInfo {
             table: e.clone(),
@@ -600,7 +801,7 @@ impl<'a> Compiler<'a> {
             self.pred(&w.pred, &edge_info, sql)?;
         }
         sql.push(&format!(
-            " JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {e}.{far}_id AND {n}.kind = {e}.{far}_kind",
+            " JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {fid} AND {n}.kind = {fkind}",
             self.tables.nodes
         ));
         self.kind_filter(&n, &kinds, sql);
@@ -617,8 +818,8 @@ impl<'a> Compiler<'a> {
         sql.push(&format!(" WHERE {r}.depth < {max}"));
         if rec.cycle_policy.as_deref().unwrap_or("prevent") == "prevent" {
             let pos = match self.dialect {
-                Dialect::Sqlite => format!("instr({r}.path, '|' || {e}.{far}_id || '|')"),
-                Dialect::Postgres => format!("strpos({r}.path, '|' || {e}.{far}_id || '|')"),
+                Dialect::Sqlite => format!("instr({r}.path, '|' || {fid} || '|')"),
+                Dialect::Postgres => format!("strpos({r}.path, '|' || {fid} || '|')"),
             };
             sql.push(&format!(" AND {pos} = 0"));
         }
@@ -632,7 +833,44 @@ impl<'a> Compiler<'a> {
         for w in &q.wheres {
             Self::alias(&m, &w.alias)?;
         }
+        // Subqueries may refer to this query's aliases (`fieldRef`).
+        self.scopes.push(m.clone());
+        let r = self.select_in(q, &m, sql);
+        self.scopes.pop();
+        r
+    }
+
+    /// An alias of this query or of an enclosing one (innermost first).
+    fn scoped_alias(&self, name: &str) -> Result<AliasInfo> {
+        for m in self.scopes.iter().rev() {
+            if let Some(i) = m.get(name) {
+                return Ok(i.clone());
+            }
+        }
+        Err(Error::validation(
+            format!("Unknown alias \"{name}\" in fieldRef"),
+            json!({ "issues": [{ "path": "alias", "message": format!("\"{name}\" is not defined in this query or an enclosing one") }] }),
+        ))
+    }
+
+    fn select_in(
+        &mut self,
+        q: &Query,
+        m: &HashMap<String, AliasInfo>,
+        sql: &mut Sql,
+    ) -> Result<Vec<bool>> {
+        let m = m.clone();
+        // The one column of an IN subquery compares as a scalar, not as JSON.
+        let scalar = std::mem::take(&mut self.scalar_select);
         self.recursive_cte(q, &m, sql)?;
+        let search = if self.depth == 0 {
+            self.search.clone()
+        } else {
+            None
+        };
+        if let Some(sp) = &search {
+            self.search_ctes(q, &m, sp, sql)?;
+        }
         sql.push("SELECT ");
         let mut json_cols = Vec::new();
         let mut prop_cols = Vec::new();
@@ -644,10 +882,23 @@ impl<'a> Compiler<'a> {
             if i > 0 {
                 sql.push(", ");
             }
-            let (expr, is_json) = self.select_expr(&m, s)?;
+            let grouped = self.scalar_group_expr(&m, s, aggregate)?;
+            let scalar_prop = grouped.is_some();
+            let (expr, is_json) = if let Some(e) = grouped {
+                (e, false)
+            } else if scalar && s.agg.is_none() && s.col == "prop" {
+                let f = FieldRef {
+                    system: None,
+                    path: s.path.clone(),
+                    value_type: s.value_type.clone(),
+                };
+                (self.value_expr(Self::alias(&m, &s.alias)?, &f)?, false)
+            } else {
+                self.select_expr(&m, s)?
+            };
             sql.push(&expr);
             json_cols.push(is_json);
-            prop_cols.push(s.agg.is_none() && s.col == "prop");
+            prop_cols.push(s.agg.is_none() && s.col == "prop" && !scalar_prop);
         }
         if self.depth == 0 && self.prop_cols.is_empty() {
             self.prop_cols = prop_cols;
@@ -668,7 +919,10 @@ impl<'a> Compiler<'a> {
             }
             // Plain selected fields group too (field(alias, path) outputs).
             for s in q.select.iter().filter(|s| s.agg.is_none()) {
-                let (expr, _) = self.select_expr(&m, s)?;
+                let expr = match self.scalar_group_expr(&m, s, true)? {
+                    Some(e) => e,
+                    None => self.select_expr(&m, s)?.0,
+                };
                 if !keys.contains(&expr) {
                     keys.push(expr);
                 }
@@ -694,6 +948,13 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
+        let relevance = match &search {
+            Some(sp) if !aggregate => Some(Self::relevance(sp)),
+            _ => None,
+        };
+        if let (Some(r), true) = (&relevance, q.order_by.is_empty()) {
+            sql.push(&format!(" ORDER BY {r}"));
+        }
         if !q.order_by.is_empty() {
             sql.push(" ORDER BY ");
             for (i, o) in q.order_by.iter().enumerate() {
@@ -712,6 +973,9 @@ impl<'a> Compiler<'a> {
                 let expr = self.order_expr(&m, o)?;
                 let nulls = if o.desc { "DESC" } else { "ASC" };
                 sql.push(&format!("({expr} IS NULL) {nulls}, {expr} {dir}"));
+            }
+            if let Some(r) = &relevance {
+                sql.push(&format!(", {r}"));
             }
         }
         self.limit_offset(q.limit, q.offset, sql);
@@ -935,6 +1199,34 @@ impl<'a> Compiler<'a> {
         Ok((format!("{t}.{col}"), false))
     }
 
+    /// A plain field of an aggregate query selected as the scalar it groups by (the same
+    /// expression as the GROUP BY key and an expression index), when the scalar reads
+    /// back as the same JSON value: strings and dates (and numbers on SQLite).
+    fn scalar_group_expr(
+        &self,
+        m: &HashMap<String, AliasInfo>,
+        s: &SelectItem,
+        aggregate: bool,
+    ) -> Result<Option<String>> {
+        if !aggregate || s.agg.is_some() || s.col != "prop" || s.path.is_empty() {
+            return Ok(None);
+        }
+        let vt = s.value_type.as_deref().unwrap_or("unknown");
+        let ok = match self.dialect {
+            Dialect::Sqlite => matches!(vt, "string" | "number" | "date"),
+            Dialect::Postgres => matches!(vt, "string" | "date"),
+        };
+        if !ok {
+            return Ok(None);
+        }
+        let f = FieldRef {
+            system: None,
+            path: s.path.clone(),
+            value_type: s.value_type.clone(),
+        };
+        Ok(Some(self.value_expr(Self::alias(m, &s.alias)?, &f)?))
+    }
+
     fn float(&self, e: String) -> String {
         match self.dialect {
             Dialect::Sqlite => e,
@@ -980,10 +1272,44 @@ impl<'a> Compiler<'a> {
             Pred::Cmp {
                 field,
                 op,
+                r#ref: Some(r),
+                ..
+            } => {
+                // Compared with a field of this or an enclosing query (correlated subquery).
+                let other = self.scoped_alias(&r.alias)?;
+                if matches!(field.vt(), "array" | "object" | "embedding")
+                    || matches!(r.field.vt(), "array" | "object" | "embedding")
+                {
+                    return Err(unsupported(
+                        format!(
+                            "Operator \"{op}\" cannot compare JSON arrays or objects with fieldRef"
+                        ),
+                        json!({ "operator": op }),
+                    ));
+                }
+                let lhs = self.value_expr(info, field)?;
+                let mut rhs = self.value_expr(&other, &r.field)?;
+                if self.dialect == Dialect::Postgres
+                    && field.vt() == "number"
+                    && r.field.vt() != "number"
+                {
+                    rhs = format!("({rhs})::numeric");
+                }
+                sql.push(&format!("{lhs} {} {rhs}", cmp_sym(op)?));
+                Ok(())
+            }
+            Pred::Cmp {
+                field,
+                op,
                 value,
                 value2,
                 list_type,
+                ..
             } => self.cmp(info, field, op, *value, *value2, list_type.as_deref(), sql),
+            Pred::Similar { .. } | Pred::Fulltext { .. } => Err(unsupported(
+                "similarTo() and $fulltext.matches() must appear at the top level of an outer query's whereNode, or inside AND groups (not under OR or NOT, not in subqueries)",
+                json!({}),
+            )),
             Pred::Exists { query, negated } => {
                 if *negated {
                     sql.push("NOT ");
@@ -994,13 +1320,25 @@ impl<'a> Compiler<'a> {
                 Ok(())
             }
             Pred::InSubquery {
-                alias: _,
+                alias,
                 field,
                 query,
                 negated,
             } => {
-                let e = self.value_expr(info, field)?;
+                let target = if alias.is_empty() {
+                    info.clone()
+                } else {
+                    self.scoped_alias(alias)?
+                };
+                let e = self.value_expr(&target, field)?;
                 sql.push(&format!("{e} {}IN (", if *negated { "NOT " } else { "" }));
+                if query.select.len() != 1 {
+                    return Err(unsupported(
+                        "An IN subquery must project exactly one column",
+                        json!({ "columns": query.select.len() }),
+                    ));
+                }
+                self.scalar_select = true;
                 self.subquery(query, sql)?;
                 sql.push(")");
                 Ok(())
@@ -1323,6 +1661,449 @@ impl<'a> Compiler<'a> {
             }
             _ => Err(wrong_type()),
         }
+    }
+}
+
+// ---- search predicates ------------------------------------------------------
+
+fn has_search(p: &Pred) -> bool {
+    match p {
+        Pred::Similar { .. } | Pred::Fulltext { .. } => true,
+        Pred::And { preds } | Pred::Or { preds } => preds.iter().any(has_search),
+        Pred::Not { pred } => has_search(pred),
+        _ => false,
+    }
+}
+
+/// Removes the search predicates of an AND tree into `found`; the rest stays.
+fn strip_search(p: &Pred, found: &mut Vec<Pred>) -> Result<Option<Pred>> {
+    match p {
+        Pred::Similar { .. } | Pred::Fulltext { .. } => {
+            found.push(p.clone());
+            Ok(None)
+        }
+        Pred::And { preds } => {
+            let mut rest = Vec::new();
+            for x in preds {
+                if let Some(r) = strip_search(x, found)? {
+                    rest.push(r);
+                }
+            }
+            Ok(if rest.is_empty() {
+                None
+            } else {
+                Some(Pred::And { preds: rest })
+            })
+        }
+        Pred::Or { .. } | Pred::Not { .. } if has_search(p) => Err(unsupported(
+            "similarTo() and $fulltext.matches() cannot appear under OR or NOT",
+            json!({}),
+        )),
+        _ => Ok(Some(p.clone())),
+    }
+}
+
+fn parse_metric(m: &str) -> Result<crate::search::Metric> {
+    use crate::search::Metric;
+    Ok(match m {
+        "cosine" => Metric::Cosine,
+        "l2" => Metric::L2,
+        "inner_product" => Metric::InnerProduct,
+        other => {
+            return Err(validation(format!(
+                "Unknown vector metric \"{other}\" (cosine, l2, inner_product)"
+            )))
+        }
+    })
+}
+
+impl<'a> Compiler<'a> {
+    /// Alias → its node kinds (start or hop target).
+    fn alias_kinds(&self, q: &Query, alias: &str) -> Result<Vec<String>> {
+        if q.start.alias == alias {
+            return self.kinds(&q.start.kind);
+        }
+        for h in &q.hops {
+            if h.node_alias == alias {
+                return self.kinds(&h.node_kind);
+            }
+        }
+        Err(unsupported(
+            format!("Search predicates apply to node aliases; \"{alias}\" is not one"),
+            json!({ "alias": alias }),
+        ))
+    }
+
+    /// Lifts `similarTo` / `$fulltext.matches` out of the outermost query's where
+    /// clauses (upstream's restrictions apply); returns the query without them.
+    fn lift_search(&mut self, q: &Query) -> Result<Option<Query>> {
+        let any = q.wheres.iter().any(|w| has_search(&w.pred));
+        if !any {
+            if q.fusion.is_some() {
+                return Err(unsupported(
+                    ".fuseWith() needs both a .similarTo() and a $fulltext.matches() predicate",
+                    json!({}),
+                ));
+            }
+            return Ok(None);
+        }
+        if q.hops.iter().any(|h| h.recursive.is_some()) || !q.set_ops.is_empty() {
+            return Err(unsupported(
+                "Search predicates cannot be combined with recursive traversals or set operations",
+                json!({}),
+            ));
+        }
+        let mut out = q.clone();
+        out.wheres.clear();
+        let mut spec = SearchSpec::default();
+        for w in &q.wheres {
+            let mut found = Vec::new();
+            if let Some(rest) = strip_search(&w.pred, &mut found)? {
+                out.wheres.push(Where {
+                    alias: w.alias.clone(),
+                    pred: rest,
+                });
+            }
+            for f in found {
+                match f {
+                    Pred::Similar {
+                        field,
+                        embedding,
+                        k,
+                        metric,
+                        min_score,
+                        approximate,
+                    } => {
+                        if spec.vector.is_some() {
+                            return Err(unsupported(
+                                "Only one similarTo() predicate is supported per query",
+                                json!({}),
+                            ));
+                        }
+                        let name = field.path.first().cloned().unwrap_or_default();
+                        let kinds = self.alias_kinds(q, &w.alias)?;
+                        let declaring: Vec<(String, crate::search::EmbeddingField)> = kinds
+                            .iter()
+                            .filter_map(|k| {
+                                self.graph.spec.nodes.get(k).and_then(|n| {
+                                    n.embeddings
+                                        .iter()
+                                        .find(|e| e.field == name)
+                                        .map(|e| (k.clone(), e.clone()))
+                                })
+                            })
+                            .collect();
+                        let (kind, ef) = match declaring.as_slice() {
+                            [one] => one.clone(),
+                            [] => {
+                                return Err(unsupported(
+                                    format!("similarTo(): \"{name}\" is not an embedding() field of alias \"{}\"", w.alias),
+                                    json!({ "alias": w.alias, "field": name }),
+                                ))
+                            }
+                            _ => {
+                                return Err(unsupported(
+                                    "similarTo() over several kinds (includeSubClasses) is not supported; search each kind",
+                                    json!({ "alias": w.alias, "field": name }),
+                                ))
+                            }
+                        };
+                        let m = match &metric {
+                            Some(m) => parse_metric(m)?,
+                            None => ef.metric,
+                        };
+                        if approximate && m != ef.metric && ef.index_type != "none" {
+                            return Err(Error::new(
+                                Code::Configuration,
+                                format!(
+                                    "similarTo(): approximate retrieval under metric \"{}\" is impossible — the {} index of {kind}.{name} is built for \"{}\". Omit metric (or pass \"{}\"), or drop approximate to scan exactly.",
+                                    m.as_str(), ef.index_type, ef.metric.as_str(), ef.metric.as_str()
+                                ),
+                                json!({ "nodeKind": kind, "fieldPath": name, "requestedMetric": m.as_str(), "declaredMetric": ef.metric.as_str(), "indexType": ef.index_type }),
+                            ));
+                        }
+                        spec.vector = Some(VecSpec {
+                            alias: w.alias.clone(),
+                            kind,
+                            field: ef,
+                            metric: m,
+                            embedding,
+                            k,
+                            min_score,
+                        });
+                    }
+                    Pred::Fulltext {
+                        query,
+                        k,
+                        mode,
+                        language,
+                        min_score,
+                    } => {
+                        if spec.fulltext.is_some() {
+                            return Err(unsupported(
+                                "Only one $fulltext.matches() predicate is supported per query; combine the terms into one query string",
+                                json!({}),
+                            ));
+                        }
+                        let kinds = self.alias_kinds(q, &w.alias)?;
+                        let kinds: Vec<String> = kinds
+                            .into_iter()
+                            .filter(|k| {
+                                self.graph
+                                    .spec
+                                    .nodes
+                                    .get(k)
+                                    .is_some_and(|n| !n.searchable.is_empty())
+                            })
+                            .collect();
+                        if kinds.is_empty() {
+                            return Err(unsupported(
+                                format!("Cannot call .$fulltext.matches() on alias \"{}\" — its node kind has no fields declared with searchable(). Add at least one: `title: searchable({{ language: \"english\" }})`.", w.alias),
+                                json!({ "alias": w.alias }),
+                            ));
+                        }
+                        let mode = mode.unwrap_or_else(|| "websearch".into());
+                        if !matches!(mode.as_str(), "websearch" | "phrase" | "plain" | "raw") {
+                            return Err(validation(format!(
+                                "Unknown fulltext mode \"{mode}\" (websearch, phrase, plain, raw)"
+                            )));
+                        }
+                        if language.is_some() && self.dialect == Dialect::Sqlite {
+                            return Err(crate::search::unsupported(
+                                "$fulltext.matches()",
+                                "fulltext.languageOverride",
+                                "The SQLite fts5 tokenizer is fixed when the table is created; drop the language option.",
+                            ));
+                        }
+                        spec.fulltext = Some(FtSpec {
+                            alias: w.alias.clone(),
+                            kinds,
+                            query,
+                            k,
+                            mode,
+                            language,
+                            min_score,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let fusion = q.fusion.clone().unwrap_or_default();
+        if q.fusion.is_some() && (spec.vector.is_none() || spec.fulltext.is_none()) {
+            return Err(unsupported(
+                ".fuseWith() needs both a .similarTo() and a $fulltext.matches() predicate",
+                json!({}),
+            ));
+        }
+        let w = fusion.weights.unwrap_or_default();
+        spec.fusion = (
+            fusion.k.unwrap_or(60.0),
+            w.vector.unwrap_or(1.0),
+            w.fulltext.unwrap_or(1.0),
+        );
+        let (k, wv, wf) = spec.fusion;
+        if !(k.is_finite()
+            && k >= 0.0
+            && wv.is_finite()
+            && wv >= 0.0
+            && wf.is_finite()
+            && wf >= 0.0)
+        {
+            return Err(validation(
+                "fuseWith(): k and weights must be finite and non-negative",
+            ));
+        }
+        self.search = Some(spec);
+        Ok(Some(out))
+    }
+
+    /// ORDER BY of the search relevance (best first, ties by id).
+    fn relevance(sp: &SearchSpec) -> String {
+        match (&sp.vector, &sp.fulltext) {
+            (Some(_), Some(_)) => {
+                let (k, wv, wf) = sp.fusion;
+                format!("({wv:?} / ({k:?} + tg_vs.rnk) + {wf:?} / ({k:?} + tg_ft.rnk)) DESC, tg_vs.node_id")
+            }
+            (Some(_), None) => "tg_vs.dist ASC, tg_vs.node_id".into(),
+            (None, Some(_)) => "tg_ft.score DESC, tg_ft.node_id".into(),
+            (None, None) => "1".into(),
+        }
+    }
+
+    /// The candidate filter inside a search CTE: the alias's other predicates on `tg_c`.
+    fn candidate_filter(
+        &mut self,
+        q: &Query,
+        m: &HashMap<String, AliasInfo>,
+        alias: &str,
+        sql: &mut Sql,
+    ) -> Result<()> {
+        self.temporal_filter(q, "tg_c", sql)?;
+        let hop = Self::alias(m, alias)?.hop;
+        let info = AliasInfo {
+            table: "tg_c".into(),
+            entity: Entity::Node,
+            hop,
+        };
+        for w in q.wheres.iter().filter(|w| w.alias == alias) {
+            sql.push(" AND ");
+            self.pred(&w.pred, &info, sql)?;
+        }
+        Ok(())
+    }
+
+    fn search_ctes(
+        &mut self,
+        q: &Query,
+        m: &HashMap<String, AliasInfo>,
+        sp: &SearchSpec,
+        sql: &mut Sql,
+    ) -> Result<()> {
+        sql.push("WITH ");
+        if let Some(v) = &sp.vector {
+            match self.dialect {
+                Dialect::Sqlite => {
+                    let mut cand = Sql::default();
+                    cand.push(&format!(
+                        "SELECT tg_c.id FROM {} tg_c WHERE tg_c.graph_id = ",
+                        self.tables.nodes
+                    ));
+                    cand.konst(Value::text(self.graph.id()));
+                    cand.push(" AND tg_c.kind = ");
+                    cand.konst(Value::text(&v.kind));
+                    self.candidate_filter(q, m, &v.alias, &mut cand)?;
+                    self.vector_step = Some(VectorStep {
+                        cand_sql: self.dialect.finish(cand.text),
+                        cand_params: cand.params,
+                        kind: v.kind.clone(),
+                        field: v.field.clone(),
+                        metric: v.metric,
+                        embedding: v.embedding.index,
+                        k: v.k.index,
+                        min_score: v.min_score.map(|s| s.index),
+                    });
+                    sql.push("tg_vs(node_id, dist, rnk) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), CAST(key AS INTEGER) + 1 FROM json_each(");
+                    sql.param(Src::TopK);
+                    sql.push("))");
+                }
+                Dialect::Postgres => {
+                    use crate::search::Metric;
+                    let op = match v.metric {
+                        Metric::Cosine => "<=>",
+                        Metric::L2 => "<->",
+                        Metric::InnerProduct => "<#>",
+                    };
+                    let vt = crate::dialect::quote_ident(&crate::search::vector_table(
+                        self.graph.id(),
+                        &v.kind,
+                        &v.field.field,
+                    ));
+                    let dims = v.field.dimensions;
+                    sql.push(&format!("tg_vs AS (SELECT node_id, dist, ROW_NUMBER() OVER (ORDER BY dist, node_id) AS rnk FROM (SELECT tg_c.id AS node_id, (tg_v.embedding {op} CAST("));
+                    sql.arg(v.embedding, Conv::Vector(dims));
+                    sql.push(&format!(
+                        " AS vector))::float8 AS dist FROM {vt} tg_v JOIN {} tg_c ON tg_c.graph_id = tg_v.graph_id AND tg_c.kind = ",
+                        self.tables.nodes
+                    ));
+                    sql.konst(Value::text(&v.kind));
+                    sql.push(" AND tg_c.id = tg_v.node_id WHERE tg_v.graph_id = ");
+                    sql.konst(Value::text(self.graph.id()));
+                    self.candidate_filter(q, m, &v.alias, sql)?;
+                    if let Some(ms) = v.min_score {
+                        sql.push(&format!(" AND (tg_v.embedding {op} CAST("));
+                        sql.arg(v.embedding, Conv::Vector(dims));
+                        sql.push(" AS vector)) <= ");
+                        match v.metric {
+                            Metric::Cosine => {
+                                sql.push("1 - ");
+                                sql.arg(ms, Conv::Number);
+                            }
+                            Metric::L2 => sql.arg(ms, Conv::Number),
+                            Metric::InnerProduct => {
+                                sql.push("-");
+                                sql.arg(ms, Conv::Number);
+                            }
+                        }
+                    }
+                    sql.push(" ORDER BY 2, 1 LIMIT ");
+                    sql.arg(v.k, Conv::Int);
+                    sql.push(") tg_vsi)");
+                }
+            }
+        }
+        if let Some(f) = &sp.fulltext {
+            if sp.vector.is_some() {
+                sql.push(", ");
+            }
+            let ft = self.tables.fulltext.clone();
+            let nodes = self.tables.nodes.clone();
+            match self.dialect {
+                Dialect::Sqlite => {
+                    sql.push(&format!(
+                        "tg_ft AS (SELECT node_id, score, ROW_NUMBER() OVER (ORDER BY score DESC, node_id) AS rnk FROM (SELECT {ft}.node_id AS node_id, -bm25({ft}) AS score FROM {ft} CROSS JOIN {nodes} tg_c ON tg_c.graph_id = {ft}.graph_id AND tg_c.kind = {ft}.node_kind AND tg_c.id = {ft}.node_id WHERE {ft} MATCH "
+                    ));
+                    sql.arg(f.query, Conv::Fts5(f.mode.clone()));
+                    sql.push(&format!(" AND {ft}.graph_id = "));
+                    sql.konst(Value::text(self.graph.id()));
+                    sql.push(" AND ");
+                    self.kinds_in(&format!("{ft}.node_kind"), &f.kinds, sql);
+                    self.candidate_filter(q, m, &f.alias, sql)?;
+                    if let Some(ms) = f.min_score {
+                        sql.push(&format!(" AND -bm25({ft}) >= "));
+                        sql.arg(ms, Conv::Number);
+                    }
+                }
+                Dialect::Postgres => {
+                    let func = match f.mode.as_str() {
+                        "phrase" => "phraseto_tsquery",
+                        "plain" => "plainto_tsquery",
+                        "raw" => "to_tsquery",
+                        _ => "websearch_to_tsquery",
+                    };
+                    let tsq = |c: &Self, sql: &mut Sql| {
+                        sql.push(&format!("{func}("));
+                        match &f.language {
+                            Some(l) => {
+                                sql.push("CAST(");
+                                sql.konst(Value::text(l));
+                                sql.push(" AS regconfig)");
+                            }
+                            None => sql.push("ft.\"language\""),
+                        }
+                        sql.push(", ");
+                        sql.arg(f.query, Conv::Text);
+                        sql.push(")");
+                        let _ = c;
+                    };
+                    sql.push("tg_ft AS (SELECT node_id, score, ROW_NUMBER() OVER (ORDER BY score DESC, node_id) AS rnk FROM (SELECT ft.node_id AS node_id, ts_rank_cd(ft.tsv, ");
+                    tsq(self, sql);
+                    sql.push(&format!(
+                        ")::float8 AS score FROM {ft} ft JOIN {nodes} tg_c ON tg_c.graph_id = ft.graph_id AND tg_c.kind = ft.node_kind AND tg_c.id = ft.node_id WHERE ft.tsv @@ "
+                    ));
+                    tsq(self, sql);
+                    sql.push(" AND ft.graph_id = ");
+                    sql.konst(Value::text(self.graph.id()));
+                    sql.push(" AND ");
+                    self.kinds_in("ft.node_kind", &f.kinds, sql);
+                    self.candidate_filter(q, m, &f.alias, sql)?;
+                    if let Some(ms) = f.min_score {
+                        sql.push(" AND ts_rank_cd(ft.tsv, ");
+                        tsq(self, sql);
+                        sql.push(")::float8 >= ");
+                        sql.arg(ms, Conv::Number);
+                    }
+                }
+            }
+            sql.push(" ORDER BY score DESC, node_id LIMIT ");
+            match f.k {
+                Some(k) => sql.arg(k, Conv::Int),
+                None => sql.konst(Value::Int(50)),
+            }
+            sql.push(") tg_fti)");
+        }
+        sql.push(" ");
+        Ok(())
     }
 }
 

@@ -110,9 +110,63 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: RunArgs) -> Result<S
             .plans
             .get_or_compile(ctx, ex.dialect(), &a.shape)?,
     };
-    let params = bind(&plan, &a.params, ex.dialect())?;
+    let top = match &plan.vector {
+        Some(step) => Some(vector_top_k(ex, ctx, step, &a.params).await?),
+        None => None,
+    };
+    let params = bind_srcs(&plan.params, &a.params, ex.dialect(), top.as_deref())?;
     let rows = ex.query(&plan.sql, &params).await?;
     render(&plan, &rows)
+}
+
+/// SQLite `similarTo()`: candidates by the query's other predicates, ranked by the
+/// engine's vectors; `[[id, distance], …]` nearest first.
+async fn vector_top_k<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    step: &compile::VectorStep,
+    args: &[Json],
+) -> Result<String> {
+    let arg = |i: usize| args.get(i).ok_or_else(|| bad_param(i, "bound"));
+    let query = embedding_arg(arg(step.embedding)?, step.embedding, step.field.dimensions)?;
+    let k = arg(step.k)?
+        .as_u64()
+        .filter(|k| *k >= 1)
+        .ok_or_else(|| bad_param(step.k, "a positive integer k"))? as usize;
+    let max_dist = match step.min_score {
+        Some(i) => {
+            let s = arg(i)?
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .ok_or_else(|| bad_param(i, "a finite minScore"))?;
+            Some(step.metric.max_distance(s))
+        }
+        None => None,
+    };
+    let cparams = bind_srcs(&step.cand_params, args, ex.dialect(), None)?;
+    let allowed: std::collections::HashSet<String> = ex
+        .query(&step.cand_sql, &cparams)
+        .await?
+        .into_iter()
+        .filter_map(|mut r| match r.pop() {
+            Some(Value::Text(t)) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let top = crate::search::topk::top_k(
+        ex,
+        ctx,
+        &step.kind,
+        &step.field,
+        &query,
+        step.metric,
+        k,
+        max_dist,
+        &allowed,
+    )
+    .await?;
+    let list: Vec<Json> = top.into_iter().map(|(id, d)| json!([id, d])).collect();
+    Ok(Json::Array(list).to_string())
 }
 
 /// `compileQuery`: `{ sql, params }` for `toSQL()` (parameters as bound).
@@ -131,6 +185,7 @@ pub fn compile_only(ctx: &Ctx<'_>, dialect: crate::Dialect, a: RunArgs) -> Resul
         .map(|src| match src {
             Src::Const(v) => value_json(v),
             Src::Now => json!(now),
+            Src::TopK => Json::Null,
             Src::Arg(i, conv) => a
                 .params
                 .get(*i)
@@ -266,17 +321,81 @@ fn convert(v: &Json, conv: &Conv, i: usize, dialect: crate::Dialect) -> Result<V
             p.extend(pointer_segments(v, i)?);
             Value::TextList(p)
         }
+        Conv::Vector(dims) => {
+            let v = embedding_arg(v, i, *dims)?;
+            Value::Text(format!(
+                "[{}]",
+                v.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ))
+        }
+        Conv::Fts5(mode) => {
+            let s = match v {
+                Json::String(s) => s,
+                _ => return Err(bad_param(i, "a string")),
+            };
+            let m = crate::search::facade::fts5_query(s, mode);
+            // An empty expression matches nothing (FTS5 refuses an empty MATCH).
+            Value::Text(if m.trim().is_empty() {
+                "\"\u{1}\"".into()
+            } else {
+                m
+            })
+        }
     })
+}
+
+/// A query embedding: finite numbers, `dims` of them.
+fn embedding_arg(v: &Json, i: usize, dims: usize) -> Result<Vec<f32>> {
+    let items = match v {
+        Json::Array(items) => items,
+        _ => return Err(bad_param(i, "an embedding (array of numbers)")),
+    };
+    if items.len() != dims {
+        return Err(Error::validation(
+            format!(
+                "similarTo(): the query embedding has {} dimensions, but {dims} are declared for this field.",
+                items.len()
+            ),
+            json!({ "issues": [{ "path": "embedding", "message": "dimension mismatch" }] }),
+        ));
+    }
+    items
+        .iter()
+        .map(|x| {
+            x.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f as f32)
+                .ok_or_else(|| {
+                    Error::validation(
+                        "similarTo(): the query embedding must contain finite numbers",
+                        json!({}),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// Parameters for one execution, in placeholder order.
 pub fn bind(plan: &Plan, args: &[Json], dialect: crate::Dialect) -> Result<Vec<Value>> {
+    bind_srcs(&plan.params, args, dialect, None)
+}
+
+fn bind_srcs(
+    srcs: &[Src],
+    args: &[Json],
+    dialect: crate::Dialect,
+    top_k: Option<&str>,
+) -> Result<Vec<Value>> {
     let mut now: Option<String> = None;
-    let mut out = Vec::with_capacity(plan.params.len());
-    for src in &plan.params {
+    let mut out = Vec::with_capacity(srcs.len());
+    for src in srcs {
         out.push(match src {
             Src::Const(v) => v.clone(),
             Src::Now => Value::Ts(Some(now.get_or_insert_with(now_iso).clone())),
+            Src::TopK => Value::Text(top_k.unwrap_or("[]").to_string()),
             Src::Arg(i, conv) => {
                 let v = args.get(*i).ok_or_else(|| bad_param(*i, "bound"))?;
                 convert(v, conv, *i, dialect)?

@@ -187,3 +187,113 @@ fn executes_on_sqlite_and_reuses_the_plan() {
         r#"[["a",0,"|a|"],["b",1,"|a|b|"]]"#
     );
 }
+
+fn ontology_graph() -> Graph {
+    Graph::from_json(
+        r#"{"graphId":"g","nodes":{"P":{},"Doc":{"searchable":[{"field":"title"}],"embeddings":[{"field":"vec","dimensions":3}]}},
+            "edges":{"knows":{"from":["P"],"to":["P"]},"marriedTo":{"from":["P"],"to":["P"]},
+                     "manages":{"from":["P"],"to":["P"]},"managedBy":{"from":["P"],"to":["P"]}},
+            "closures":{"edgeImplying":{"knows":["marriedTo"]},"edgeInverses":{"manages":"managedBy","managedBy":"manages"},
+                        "disjointPairs":[["P","Doc"]]}}"#,
+    )
+    .unwrap()
+}
+
+fn hop(kind: &str, expand: &str) -> String {
+    format!(
+        r#"{{"start":{{"alias":"p","kind":{{"kind":"P"}}}},
+          "hops":[{{"edgeAlias":"e","edgeKind":"{kind}","expand":"{expand}","nodeAlias":"o","nodeKind":{{"kind":"P"}}}}],
+          "select":[{{"alias":"o","col":"id"}}]}}"#
+    )
+}
+
+#[test]
+fn traversal_expansion_follows_the_closures() {
+    let g = ontology_graph();
+    assert_eq!(
+        g.expand_edge("knows", Some("implying")).unwrap(),
+        (vec!["knows".to_string(), "marriedTo".to_string()], vec![])
+    );
+    assert_eq!(
+        g.expand_edge("manages", None).unwrap(),
+        (vec!["manages".to_string()], vec!["managedBy".to_string()])
+    );
+    assert_eq!(g.expand_edge("manages", Some("none")).unwrap().1.len(), 0);
+    assert!(g.expand_edge("manages", Some("sideways")).is_err());
+    assert_eq!(g.disjoint_with("Doc"), vec!["P"]);
+    for d in [Dialect::Sqlite, Dialect::Postgres] {
+        let none = plan(&g, d, &hop("manages", "none")).unwrap();
+        assert!(!none.sql.contains("CASE WHEN"), "{}", none.sql);
+        let inv = plan(&g, d, &hop("manages", "inverse")).unwrap();
+        assert!(
+            inv.sql.contains("CASE WHEN") && inv.sql.contains(" OR "),
+            "{}",
+            inv.sql
+        );
+        let implying = plan(&g, d, &hop("knows", "implying")).unwrap();
+        assert!(implying.sql.contains("kind IN ("), "{}", implying.sql);
+    }
+}
+
+#[test]
+fn field_refs_resolve_through_enclosing_queries() {
+    let g = ontology_graph();
+    let q = |alias: &str| {
+        format!(
+            r#"{{"start":{{"alias":"p","kind":{{"kind":"P"}}}},
+              "where":[{{"alias":"p","pred":{{"type":"exists","query":{{"start":{{"alias":"x","kind":{{"kind":"P"}}}},
+                 "where":[{{"alias":"x","pred":{{"type":"cmp","field":{{"system":"id"}},"op":"eq","ref":{{"alias":"{alias}","field":{{"system":"id"}}}}}}}}],
+                 "select":[{{"alias":"x","col":"id"}}]}}}}}}],
+              "select":[{{"alias":"p","col":"id"}}]}}"#
+        )
+    };
+    for d in [Dialect::Sqlite, Dialect::Postgres] {
+        let p = plan(&g, d, &q("p")).unwrap();
+        assert!(p.sql.contains("q1n0.id = q0n0.id"), "{}", p.sql);
+        assert_eq!(
+            plan(&g, d, &q("nope")).unwrap_err().code,
+            crate::Code::Validation
+        );
+    }
+}
+
+#[test]
+fn search_predicates_lift_into_ctes_with_upstreams_restrictions() {
+    let g = ontology_graph();
+    let q = |pred: &str, extra: &str| {
+        format!(
+            r#"{{"start":{{"alias":"d","kind":{{"kind":"Doc"}}}},"where":[{{"alias":"d","pred":{pred}}}],
+              "select":[{{"alias":"d","col":"id"}}]{extra}}}"#
+        )
+    };
+    let sim = r#"{"type":"similar","field":{"path":["vec"],"valueType":"embedding"},"embedding":{"$":0},"k":{"$":1}}"#;
+    let ft = r#"{"type":"fulltext","query":{"$":2}}"#;
+    let both = format!(r#"{{"type":"and","preds":[{sim},{ft}]}}"#);
+    for d in [Dialect::Sqlite, Dialect::Postgres] {
+        let p = plan(&g, d, &q(&both, "")).unwrap();
+        assert!(p.sql.starts_with("WITH tg_vs"), "{}", p.sql);
+        assert!(p.sql.contains("tg_ft AS"), "{}", p.sql);
+        assert!(
+            p.sql.contains("tg_vs.rnk") && p.sql.contains("tg_ft.rnk"),
+            "{}",
+            p.sql
+        );
+        assert_eq!(p.vector.is_some(), d == Dialect::Sqlite);
+        let or = format!(r#"{{"type":"or","preds":[{sim},{ft}]}}"#);
+        assert_eq!(
+            plan(&g, d, &q(&or, "")).unwrap_err().code,
+            crate::Code::UnsupportedPredicate
+        );
+        let two = format!(r#"{{"type":"and","preds":[{ft},{ft}]}}"#);
+        assert_eq!(
+            plan(&g, d, &q(&two, "")).unwrap_err().code,
+            crate::Code::UnsupportedPredicate
+        );
+        assert_eq!(
+            plan(&g, d, &q(ft, r#","fusion":{"k":60}"#))
+                .unwrap_err()
+                .code,
+            crate::Code::UnsupportedPredicate
+        );
+    }
+}

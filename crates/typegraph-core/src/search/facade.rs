@@ -913,7 +913,7 @@ const DEFAULT_EF_SEARCH: usize = 100;
 /// Loads (or reloads after another connection committed) a slot from its vec0 table.
 /// `ann`: the HNSW parameters and status key when the field declares an HNSW index; the
 /// graph is (re)built on load when `materializeIndexes()` recorded that index.
-fn ensure_slot(
+pub(crate) fn ensure_slot(
     search: &mut SqliteSearch,
     conn: &rusqlite::Connection,
     table: &str,
@@ -972,7 +972,7 @@ fn ensure_slot(
 }
 
 /// The status table and key of a field's HNSW index, when it declares one.
-fn ann_key(ctx: &Ctx<'_>, kind: &str, f: &EmbeddingField) -> Option<(String, String)> {
+pub(crate) fn ann_key(ctx: &Ctx<'_>, kind: &str, f: &EmbeddingField) -> Option<(String, String)> {
     (f.index_type == "hnsw").then(|| {
         (
             quote_ident(

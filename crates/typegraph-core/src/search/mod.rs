@@ -10,6 +10,7 @@
 pub mod cache;
 pub mod facade;
 pub mod hnsw;
+pub mod topk;
 
 use crate::dialect::{quote_ident, Dialect};
 use crate::error::{Code, Error, Result};
