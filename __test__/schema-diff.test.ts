@@ -7,6 +7,7 @@ import {
   MIGRATION_FAILURE_REASONS,
   MigrationError,
   ValidationError,
+  SchemaContentConflictError,
   StaleVersionError,
   createStoreWithSchema,
   defineEdge,
@@ -313,7 +314,10 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     const row = await initializeSchema(backend, graph(id, base, { company: true }));
     expect(row).toMatchObject({ graph_id: id, version: 1, is_active: true });
     expect(JSON.parse(row.schema_doc)).toMatchObject({ graphId: id, version: 1 });
-    await expect(initializeSchema(backend, graph(id, base))).rejects.toBeInstanceOf(StaleVersionError);
+    // Version 1 exists with other content: a content conflict wins over the CAS check (as upstream).
+    await expect(initializeSchema(backend, graph(id, base))).rejects.toBeInstanceOf(SchemaContentConflictError);
+    // The same content again is idempotent.
+    await expect(initializeSchema(backend, graph(id, base, { company: true }))).resolves.toMatchObject({ version: 1, is_active: true });
     expect(await ensureSchema(backend, graph(id, base, { company: true }))).toEqual({ status: "unchanged", version: 1 });
 
     const [store] = await createStoreWithSchema(graph(id, base, { company: true }), backend);
