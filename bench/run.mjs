@@ -2,6 +2,10 @@
 // Writes bench/results/<stamp>.json and prints a table with ratios to the floor.
 //
 //   npm run bench            (release build first; PostgreSQL lane when DATABASE_URL is set)
+//
+// While iterating, narrow a run (the table and JSON then hold only what ran):
+//   TG_BENCH_WORKLOADS=W1,W2   workloads whose name starts with one of these (W7 included)
+//   TG_BENCH_LANES=sqlite      lanes whose name contains one of these (floor lanes follow their dialect)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,7 +26,12 @@ import * as w7 from "./workloads/w7-search.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
-const workloads = [w1, w2, w3, w4, w5, w6];
+const pick = (env, names, match) => {
+  const wanted = process.env[env]?.split(",").map((s) => s.trim()).filter(Boolean);
+  return wanted?.length ? names.filter((n) => wanted.some((w) => match(n, w))) : names;
+};
+const workloads = pick("TG_BENCH_WORKLOADS", [w1, w2, w3, w4, w5, w6], (w, p) => w.name.startsWith(p));
+const runW7 = pick("TG_BENCH_WORKLOADS", ["W7"], (n, p) => n.startsWith(p)).length > 0;
 const data = makeDataset();
 const scratch = mkdtempSync(join(tmpdir(), "tg-bench-"));
 
@@ -64,6 +73,9 @@ if (process.env.DATABASE_URL) {
   });
 }
 
+const activeLanes = pick("TG_BENCH_LANES", lanes, (l, p) => l.name.includes(p));
+const dialects = new Set(activeLanes.map((l) => l.dialect));
+
 // Warm-up (untimed): the same code paths on a throwaway in-memory store, so no lane pays the JIT.
 {
   const { backend } = createLocalSqliteBackend();
@@ -76,7 +88,7 @@ if (process.env.DATABASE_URL) {
 }
 
 const results = { at: new Date().toISOString(), node: process.version, dataset: { persons: data.people.length, edges: data.edges.length }, lanes: {} };
-for (const lane of lanes) {
+for (const lane of activeLanes) {
   const store = await lane.open();
   const out = {};
   for (const w of workloads) {
@@ -88,19 +100,23 @@ for (const lane of lanes) {
 }
 
 // W7 search runs on its own lanes (its own graph and databases).
-Object.assign(results.lanes, await w7.runLanes({ scratch }));
-console.error("W7 search done");
+if (runW7) {
+  Object.assign(results.lanes, await w7.runLanes({ scratch }));
+  console.error("W7 search done");
+}
 
 // Floor lane: same rows, same tables and indexes, plain SQL from Rust.
 const datasetFile = join(scratch, "dataset.json");
 writeFileSync(datasetFile, JSON.stringify(data));
 const floorBin = join(root, "target", "x86_64-unknown-linux-gnu", "release", "tg-floor");
 execFileSync("cargo", ["build", "--release", "-p", "typegraph-core", "--bin", "tg-floor", "--target", "x86_64-unknown-linux-gnu"], { cwd: root, stdio: "inherit" });
-results.lanes["floor sqlite (plain SQL from Rust)"] = JSON.parse(
-  execFileSync(floorBin, [join(scratch, "floor.db"), datasetFile, personCityAgeIndexSql("sqlite")], { encoding: "utf8" }),
-);
+if (dialects.has("sqlite")) {
+  results.lanes["floor sqlite (plain SQL from Rust)"] = JSON.parse(
+    execFileSync(floorBin, [join(scratch, "floor.db"), datasetFile, personCityAgeIndexSql("sqlite")], { encoding: "utf8" }),
+  );
+}
 
-if (process.env.DATABASE_URL) {
+if (process.env.DATABASE_URL && dialects.has("postgres")) {
   results.lanes["floor postgres (plain SQL from Rust)"] = JSON.parse(
     execFileSync(floorBin, [process.env.DATABASE_URL, datasetFile, personCityAgeIndexSql("postgres")], { encoding: "utf8" }),
   );
