@@ -2,6 +2,7 @@
 //! binding: JSON arguments in, JSON text out, one crossing per call.
 
 pub mod bulk;
+pub mod claims;
 pub mod edges;
 pub mod load;
 pub mod nodes;
