@@ -135,6 +135,21 @@ function run(r: Runner, op: string, args: unknown): Promise<unknown> {
   return r.backend.call(r.handle, op, args, r.tx);
 }
 
+/** Runs `fn` in one transaction: the caller's when there is one, else a fresh one. */
+async function atomically<T>(r: Runner, fn: (r: Runner) => Promise<T>): Promise<T> {
+  if (r.tx && r.tx.open) return fn(r);
+  const token = await r.backend.begin();
+  let result: T;
+  try {
+    result = await fn({ backend: r.backend, handle: r.handle, tx: token });
+  } catch (error) {
+    await r.backend.end(token, false);
+    throw error;
+  }
+  await r.backend.end(token, true);
+  return result;
+}
+
 export class NodeCollection<N extends NodeType = NodeType> {
   readonly #r: Runner;
   readonly #type: N;
@@ -358,9 +373,28 @@ export class NodeCollection<N extends NodeType = NodeType> {
     items: readonly { props: z.input<N["schema"]> }[],
     options: { ifExists?: "return" | "update" } = {},
   ): Promise<{ node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }[]> {
-    const out = [];
-    for (const item of items) out.push(await this.getOrCreateByConstraint(constraint, item.props, options));
-    return out;
+    if (items.length === 0) return [];
+    // Validated up front (a bad item fails the call before any write), keyed as the engine keys
+    // them; everything else in one transaction. A key repeated within the batch resolves to the
+    // node its first occurrence produced, with action "found" (as upstream).
+    const data = items.map((item, index) => validateAt(this.#type.schema, item.props, { entityType: "node", kind: this.#kind, operation: "create" }, index));
+    const keys = (await run(this.#r, "constraintKeys", { kind: this.#kind, constraint, props: data })) as (string | null)[];
+    return atomically(this.#r, async (r) => {
+      const c = new NodeCollection<N>(r, this.#kind, this.#type);
+      const first = new Map<string, number>();
+      const out: { node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }[] = [];
+      for (const [index, item] of items.entries()) {
+        const key = keys[index];
+        const source = key === null || key === undefined ? undefined : first.get(key);
+        if (source !== undefined) {
+          out.push({ node: out[source]!.node, action: "found" });
+          continue;
+        }
+        if (key !== null && key !== undefined) first.set(key, index);
+        out.push(await c.getOrCreateByConstraint(constraint, item.props, options));
+      }
+      return out;
+    });
   }
 }
 
@@ -596,9 +630,27 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     items: readonly { from: NodeRef; to: NodeRef; props?: z.input<E["schema"]> }[],
     options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; ifExists?: "return" | "update" } = {},
   ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[]> {
-    const out = [];
-    for (const item of items) out.push(await this.getOrCreateByEndpoints(item.from, item.to, (item.props ?? {}) as z.input<E["schema"]>, options));
-    return out;
+    if (items.length === 0) return [];
+    // One transaction; an item repeating an earlier item's endpoints and `matchOn` values resolves
+    // to the edge that earlier item produced, with action "found" (as upstream).
+    const matchOn = options.matchOn ?? [];
+    const data = items.map((item, index) => validateAt(this.#type.schema, item.props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" }, index) as Record<string, unknown>);
+    return atomically(this.#r, async (r) => {
+      const c = new EdgeCollection<E>(r, this.#kind, this.#type);
+      const first = new Map<string, number>();
+      const out: { edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[] = [];
+      for (const [index, item] of items.entries()) {
+        const key = JSON.stringify([item.from.kind, item.from.id, item.to.kind, item.to.id, ...matchOn.map((f) => data[index]![f] ?? null)]);
+        const source = first.get(key);
+        if (source !== undefined) {
+          out.push({ edge: out[source]!.edge, action: "found" });
+          continue;
+        }
+        first.set(key, index);
+        out.push(await c.getOrCreateByEndpoints(item.from, item.to, (item.props ?? {}) as z.input<E["schema"]>, options));
+      }
+      return out;
+    });
   }
 
   /** Creates missing ids, merges into live edges, resurrects tombstones; endpoints of an existing id must match. */

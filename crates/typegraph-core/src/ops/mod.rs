@@ -176,6 +176,7 @@ pub async fn dispatch<E: Executor>(
         "bulkCreateEdges" => bulk::create_edges(ex, ctx, parse(args)?).await,
         "bulkDeleteEdges" => bulk::delete_edges(ex, ctx, parse(args)?).await,
         "findByConstraint" => uniques::find_by_constraint(ex, ctx, parse(args)?).await,
+        "constraintKeys" => uniques::constraint_keys(ctx, parse(args)?),
         "query" => crate::query::run(ex, ctx, parse(args)?).await,
         "compileQuery" => crate::query::to_sql(ex, ctx, parse(args)?).await,
         "prepareQuery" => crate::query::prepare(ex.dialect(), ctx, parse(args)?),
