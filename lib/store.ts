@@ -129,6 +129,13 @@ interface Runner {
   readonly backend: GraphBackend;
   readonly handle: number;
   readonly tx?: TxToken;
+  /** Root (autocommit) runners only: told the row count of each committed bulk create. */
+  readonly afterBulkCreate?: (rows: number) => Promise<void>;
+}
+
+/** Calls the runner's post-bulk hook (autocommit only; never inside a transaction). */
+async function bulkCreated(r: Runner, rows: number): Promise<void> {
+  if (!r.tx && r.afterBulkCreate) await r.afterBulkCreate(rows);
 }
 
 function run(r: Runner, op: string, args: unknown): Promise<unknown> {
@@ -281,6 +288,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
   async bulkCreate(items: readonly BulkNodeItem<N>[]): Promise<Node<N>[]> {
     if (items.length === 0) return [];
     const rows = (await run(this.#r, "bulkCreateNodes", { kind: this.#kind, items: this.#bulkItems(items, "create"), returning: true })) as NodeRow[];
+    await bulkCreated(this.#r, items.length);
     return rows.map((r) => toNode(r) as Node<N>);
   }
 
@@ -288,6 +296,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
   async bulkInsert(items: readonly BulkNodeItem<N>[]): Promise<void> {
     if (items.length === 0) return;
     await run(this.#r, "bulkCreateNodes", { kind: this.#kind, items: this.#bulkItems(items, "create"), returning: false });
+    await bulkCreated(this.#r, items.length);
   }
 
   /** Creates missing ids, merges into live ones, resurrects tombstones; repeated ids fold in order. */
@@ -556,6 +565,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   async bulkCreate(items: readonly BulkEdgeItem<E>[]): Promise<Edge<E>[]> {
     if (items.length === 0) return [];
     const rows = (await run(this.#r, "bulkCreateEdges", { kind: this.#kind, items: this.#bulkItems(items), returning: true })) as (EdgeRow | null)[];
+    await bulkCreated(this.#r, items.length);
     return rows.map((r) => toEdge(r!) as Edge<E>);
   }
 
@@ -563,6 +573,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   async bulkInsert(items: readonly BulkEdgeItem<E>[]): Promise<void> {
     if (items.length === 0) return;
     await run(this.#r, "bulkCreateEdges", { kind: this.#kind, items: this.#bulkItems(items), returning: false });
+    await bulkCreated(this.#r, items.length);
   }
 
   /** Soft-deletes many edges atomically; missing ids are ignored. */
@@ -736,14 +747,32 @@ export class Store<G extends GraphDef = GraphDef> {
   #collections: ReturnType<typeof collections<G>> | undefined;
   #runner: Runner | undefined;
   #search: StoreSearch<G> | undefined;
+  readonly #options: StoreOptions;
 
   /** @internal */
-  constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number) {
+  constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, options: StoreOptions = {}) {
     this.#graph = graph;
     this.#backend = backend;
     this.#handle = handle;
-    if (typeof handle === "number") this.#runner = { backend, handle };
+    this.#options = options;
+    if (typeof handle === "number") this.#runner = { backend, handle, afterBulkCreate: this.#afterBulkCreate };
   }
+
+  /**
+   * `autoRefreshStatistics` (upstream's default: 1,000 rows): an autocommit bulkCreate/bulkInsert
+   * of at least that many rows refreshes the planner statistics. A failed refresh never fails the
+   * committed write; it warns.
+   */
+  readonly #afterBulkCreate = async (rows: number): Promise<void> => {
+    const configured = this.#options.autoRefreshStatistics;
+    if (configured === false) return;
+    if (rows < (typeof configured === "number" ? configured : 1000)) return;
+    try {
+      await this.refreshStatistics();
+    } catch (error) {
+      console.warn("typegraph: statistics refresh after bulk write failed; run store.refreshStatistics() to avoid stale planner statistics.", error);
+    }
+  };
 
   get graph(): G {
     return this.#graph;
@@ -771,8 +800,9 @@ export class Store<G extends GraphDef = GraphDef> {
         call: async (_h: number, op: string, args: unknown, tx?: TxToken) => backend.call(await handle, op, args, tx),
       } as GraphBackend,
       handle: -1,
+      afterBulkCreate: this.#afterBulkCreate,
     };
-    void handle.then((h) => (this.#runner = { backend, handle: h }), () => undefined);
+    void handle.then((h) => (this.#runner = { backend, handle: h, afterBulkCreate: this.#afterBulkCreate }), () => undefined);
     return lazy;
   }
 
@@ -842,13 +872,16 @@ export class Store<G extends GraphDef = GraphDef> {
    */
   async bulkLoad<T>(fn: (tx: TransactionContext<G>) => Promise<T> | T): Promise<T> {
     const handle = await this.#handle;
-    return this.transaction(async (tx) => {
+    const result = await this.transaction(async (tx) => {
       const token = (tx as unknown as { [TX_TOKEN]: TxToken })[TX_TOKEN];
       const dropped = await this.#backend.call(handle, "deferIndexes", {}, token);
       const result = await fn(tx);
       await this.#backend.call(handle, "restoreIndexes", { indexes: dropped }, token);
       return result;
     });
+    // Like upstream's imports: fresh planner statistics once the load is committed.
+    if (this.#options.autoRefreshStatistics !== false) await this.#afterBulkCreate(Number.MAX_SAFE_INTEGER);
+    return result;
   }
 
   /** Refreshes the database's planner statistics for the node and edge tables (ANALYZE). */
@@ -869,12 +902,20 @@ export class Store<G extends GraphDef = GraphDef> {
 
 const TX_TOKEN = Symbol("typegraph.txToken");
 
-export type StoreOptions = Record<string, unknown>;
+export interface StoreOptions {
+  /**
+   * Row count at which one autocommit `bulkCreate`/`bulkInsert` refreshes planner statistics
+   * (ANALYZE) after it commits; `false` never does. Default 1,000. Writes inside
+   * `store.transaction()` never refresh: call `store.refreshStatistics()` after a loop of batches.
+   */
+  autoRefreshStatistics?: false | number;
+  [option: string]: unknown;
+}
 
 /** A store over existing tables: no DDL, no schema checks. */
-export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend, _options?: StoreOptions): Store<G> {
+export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend, options?: StoreOptions): Store<G> {
   const handle = backend.register(engineGraph(graph));
-  return new Store(graph, backend, handle);
+  return new Store(graph, backend, handle, options);
 }
 
 export type SchemaValidationResult =
@@ -949,11 +990,11 @@ function diffSchemas(before: SerializedSchema, after: SerializedSchema, fromVers
 export async function createStoreWithSchema<G extends GraphDef>(
   graph: G,
   backend: GraphBackend,
-  options: { autoMigrate?: boolean; throwOnBreaking?: boolean } = {},
+  options: { autoMigrate?: boolean; throwOnBreaking?: boolean } & StoreOptions = {},
 ): Promise<[Store<G>, SchemaValidationResult]> {
   await backend.bootstrap();
   const handle = await backend.register(engineGraph(graph));
-  const store = new Store(graph, backend, handle);
+  const store = new Store(graph, backend, handle, options);
   await backend.call(handle, "provisionSearch", {});
   for (let attempt = 0; ; attempt++) {
     const active = (await backend.call(handle, "getActiveSchema", {})) as { version: number; hash: string; doc: SerializedSchema } | null;
