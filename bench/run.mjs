@@ -2,6 +2,10 @@
 // Writes bench/results/<stamp>.json and prints a table with ratios to the floor.
 //
 //   npm run bench            (release build first; PostgreSQL lane when DATABASE_URL is set)
+//
+// While iterating, narrow a run (the table and JSON then hold only what ran):
+//   TG_BENCH_WORKLOADS=W1,W2   workloads whose name starts with one of these (W7 included)
+//   TG_BENCH_LANES=sqlite      lanes whose name contains one of these (floor lanes follow their dialect)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,18 +28,28 @@ import * as w7ann from "./workloads/w7-ann.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
-const workloads = [w1, w2, w3, w4, w5, w6];
+const pick = (env, names, match) => {
+  const wanted = process.env[env]?.split(",").map((s) => s.trim()).filter(Boolean);
+  return wanted?.length ? names.filter((n) => wanted.some((w) => match(n, w))) : names;
+};
+const workloads = pick("TG_BENCH_WORKLOADS", [w1, w2, w3, w4, w5, w6], (w, p) => w.name.startsWith(p));
+const runW7 = pick("TG_BENCH_WORKLOADS", ["W7"], (n, p) => n.startsWith(p)).length > 0;
+const runW8 = pick("TG_BENCH_WORKLOADS", ["W8"], (n, p) => n.startsWith(p)).length > 0;
 const data = makeDataset();
 const scratch = mkdtempSync(join(tmpdir(), "tg-bench-"));
 
-/** Lanes: how a store is opened. New lanes (other engines, other backends) are added here. */
+// Every lane's store skips the per-batch statistics refresh (autoRefreshStatistics: false);
+// W1 refreshes once after its load and reports that time on its own (statsRefreshMs).
+const storeOptions = { autoRefreshStatistics: false };
+
+/** Lanes: how a store is opened (and, optionally, cleaned up). New lanes (other engines, other backends) are added here. */
 const lanes = [
   {
     name: "typegraph-native sqlite (file, WAL)",
     dialect: "sqlite",
     async open() {
       const { backend } = createLocalSqliteBackend({ path: join(scratch, "native.db") });
-      const [store] = await createStoreWithSchema(graph, backend);
+      const [store] = await createStoreWithSchema(graph, backend, storeOptions);
       await store.materializeIndexes();
       return store;
     },
@@ -46,25 +60,52 @@ const lanes = [
     deferIndexes: true,
     async open() {
       const { backend } = createLocalSqliteBackend({ path: join(scratch, "native-load.db") });
-      const [store] = await createStoreWithSchema(graph, backend);
+      const [store] = await createStoreWithSchema(graph, backend, storeOptions);
       await store.materializeIndexes();
       return store;
     },
   },
 ];
 if (process.env.DATABASE_URL) {
+  // A private schema gives bulkLoad the empty tables its deferred index build needs.
+  const loadSchema = "tg_bench_load";
+  const inSchema = `${process.env.DATABASE_URL}${process.env.DATABASE_URL.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${loadSchema},public`)}`;
+  const dropSchema = async () => {
+    const admin = createPostgresBackend(process.env.DATABASE_URL);
+    await admin.exec(`DROP SCHEMA IF EXISTS ${loadSchema} CASCADE`);
+    await admin.close();
+  };
+  lanes.push({
+    name: "typegraph-native postgres bulkLoad (deferred indexes, fresh schema)",
+    dialect: "postgres",
+    deferIndexes: true,
+    async open() {
+      await dropSchema();
+      const admin = createPostgresBackend(process.env.DATABASE_URL);
+      await admin.exec(`CREATE SCHEMA ${loadSchema}`);
+      await admin.close();
+      const backend = createPostgresBackend(inSchema);
+      const [store] = await createStoreWithSchema(graph, backend, storeOptions);
+      await store.materializeIndexes();
+      return store;
+    },
+    cleanup: dropSchema,
+  });
   lanes.push({
     name: "typegraph-native postgres",
     dialect: "postgres",
     async open() {
       const backend = createPostgresBackend(process.env.DATABASE_URL);
       await backend.exec(`DELETE FROM typegraph_edges WHERE graph_id = 'bench'; DELETE FROM typegraph_nodes WHERE graph_id = 'bench'; DELETE FROM typegraph_schema_versions WHERE graph_id = 'bench';`).catch(() => undefined);
-      const [store] = await createStoreWithSchema(graph, backend);
+      const [store] = await createStoreWithSchema(graph, backend, storeOptions);
       await store.materializeIndexes();
       return store;
     },
   });
 }
+
+const activeLanes = pick("TG_BENCH_LANES", lanes, (l, p) => l.name.includes(p));
+const dialects = new Set(activeLanes.map((l) => l.dialect));
 
 // Warm-up (untimed): the same code paths on a throwaway in-memory store, so no lane pays the JIT.
 {
@@ -78,7 +119,7 @@ if (process.env.DATABASE_URL) {
 }
 
 const results = { at: new Date().toISOString(), node: process.version, dataset: { persons: data.people.length, edges: data.edges.length }, lanes: {} };
-for (const lane of lanes) {
+for (const lane of activeLanes) {
   const store = await lane.open();
   const out = {};
   for (const w of workloads) {
@@ -86,32 +127,39 @@ for (const lane of lanes) {
     console.error(`${lane.name}: ${w.name} done`);
   }
   await store.close();
+  await lane.cleanup?.();
   results.lanes[lane.name] = out;
 }
 
 // W7 search runs on its own lanes (its own graph and databases).
-Object.assign(results.lanes, await w7.runLanes({ scratch }));
-console.error("W7 search done");
-// The 50k ANN lane (HNSW build, latency and recall@10 against exact); BENCH_SKIP_ANN=1 leaves it out.
-if (process.env.BENCH_SKIP_ANN !== "1") {
-  Object.assign(results.lanes, await w7ann.runLane({ scratch }));
-  console.error("W7 ANN 50k done");
+if (runW7) {
+  Object.assign(results.lanes, await w7.runLanes({ scratch }));
+  console.error("W7 search done");
+  // The 50k ANN lane (HNSW build, latency and recall@10 against exact); BENCH_SKIP_ANN=1 leaves it out.
+  if (process.env.BENCH_SKIP_ANN !== "1") {
+    Object.assign(results.lanes, await w7ann.runLane({ scratch }));
+    console.error("W7 ANN 50k done");
+  }
 }
 
 // W8 schema maintenance (evolve, removeKinds, the write fence's cost) on its own graphs.
-Object.assign(results.lanes, await w8.runLanes({ scratch }));
-console.error("W8 schema maintenance done");
+if (runW8) {
+  Object.assign(results.lanes, await w8.runLanes({ scratch }));
+  console.error("W8 schema maintenance done");
+}
 
 // Floor lane: same rows, same tables and indexes, plain SQL from Rust.
 const datasetFile = join(scratch, "dataset.json");
 writeFileSync(datasetFile, JSON.stringify(data));
 const floorBin = join(root, "target", "x86_64-unknown-linux-gnu", "release", "tg-floor");
 execFileSync("cargo", ["build", "--release", "-p", "typegraph-core", "--bin", "tg-floor", "--target", "x86_64-unknown-linux-gnu"], { cwd: root, stdio: "inherit" });
-results.lanes["floor sqlite (plain SQL from Rust)"] = JSON.parse(
-  execFileSync(floorBin, [join(scratch, "floor.db"), datasetFile, personCityAgeIndexSql("sqlite")], { encoding: "utf8" }),
-);
+if (dialects.has("sqlite")) {
+  results.lanes["floor sqlite (plain SQL from Rust)"] = JSON.parse(
+    execFileSync(floorBin, [join(scratch, "floor.db"), datasetFile, personCityAgeIndexSql("sqlite")], { encoding: "utf8" }),
+  );
+}
 
-if (process.env.DATABASE_URL) {
+if (process.env.DATABASE_URL && dialects.has("postgres")) {
   results.lanes["floor postgres (plain SQL from Rust)"] = JSON.parse(
     execFileSync(floorBin, [process.env.DATABASE_URL, datasetFile, personCityAgeIndexSql("postgres")], { encoding: "utf8" }),
   );

@@ -171,7 +171,7 @@ export interface SchemaManagerOptions {
  * createStoreWithSchema makes (initialized / unchanged / migrated / pending / breaking).
  */
 export async function ensureSchema<G extends GraphDef>(backend: GraphBackend, graph: G, options: SchemaManagerOptions = {}): Promise<SchemaValidationResult> {
-  const [, result] = await createStoreWithSchema(graph, backend, options);
+  const [, result] = await createStoreWithSchema(graph, backend, { ...options });
   return result;
 }
 

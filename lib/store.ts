@@ -140,10 +140,32 @@ interface Runner {
   readonly backend: GraphBackend;
   readonly handle: number;
   readonly tx?: TxToken;
+  /** Root (autocommit) runners only: told the row count of each committed bulk create. */
+  readonly afterBulkCreate?: (rows: number) => Promise<void>;
+}
+
+/** Calls the runner's post-bulk hook (autocommit only; never inside a transaction). */
+async function bulkCreated(r: Runner, rows: number): Promise<void> {
+  if (!r.tx && r.afterBulkCreate) await r.afterBulkCreate(rows);
 }
 
 function run(r: Runner, op: string, args: unknown): Promise<unknown> {
   return r.backend.call(r.handle, op, args, r.tx);
+}
+
+/** Runs `fn` in one transaction: the caller's when there is one, else a fresh one. */
+async function atomically<T>(r: Runner, fn: (r: Runner) => Promise<T>): Promise<T> {
+  if (r.tx && r.tx.open) return fn(r);
+  const token = await r.backend.begin();
+  let result: T;
+  try {
+    result = await fn({ backend: r.backend, handle: r.handle, tx: token });
+  } catch (error) {
+    await r.backend.end(token, false);
+    throw error;
+  }
+  await r.backend.end(token, true);
+  return result;
 }
 
 export class NodeCollection<N extends NodeType = NodeType> {
@@ -289,6 +311,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
   async bulkCreate(items: readonly BulkNodeItem<N>[]): Promise<Node<N>[]> {
     if (items.length === 0) return [];
     const rows = (await run(this.#r, "bulkCreateNodes", { kind: this.#kind, items: this.#bulkItems(items, "create"), returning: true })) as NodeRow[];
+    await bulkCreated(this.#r, items.length);
     return rows.map((r) => toNode(r) as Node<N>);
   }
 
@@ -296,6 +319,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
   async bulkInsert(items: readonly BulkNodeItem<N>[]): Promise<void> {
     if (items.length === 0) return;
     await run(this.#r, "bulkCreateNodes", { kind: this.#kind, items: this.#bulkItems(items, "create"), returning: false });
+    await bulkCreated(this.#r, items.length);
   }
 
   /** Creates missing ids, merges into live ones, resurrects tombstones; repeated ids fold in order. */
@@ -381,9 +405,28 @@ export class NodeCollection<N extends NodeType = NodeType> {
     items: readonly { props: z.input<N["schema"]> }[],
     options: { ifExists?: "return" | "update" } = {},
   ): Promise<{ node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }[]> {
-    const out = [];
-    for (const item of items) out.push(await this.getOrCreateByConstraint(constraint, item.props, options));
-    return out;
+    if (items.length === 0) return [];
+    // Validated up front (a bad item fails the call before any write), keyed as the engine keys
+    // them; everything else in one transaction. A key repeated within the batch resolves to the
+    // node its first occurrence produced, with action "found" (as upstream).
+    const data = items.map((item, index) => validateAt(this.#type.schema, item.props, { entityType: "node", kind: this.#kind, operation: "create" }, index));
+    const keys = (await run(this.#r, "constraintKeys", { kind: this.#kind, constraint, props: data })) as (string | null)[];
+    return atomically(this.#r, async (r) => {
+      const c = new NodeCollection<N>(r, this.#kind, this.#type);
+      const first = new Map<string, number>();
+      const out: { node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }[] = [];
+      for (const [index, item] of items.entries()) {
+        const key = keys[index];
+        const source = key === null || key === undefined ? undefined : first.get(key);
+        if (source !== undefined) {
+          out.push({ node: out[source]!.node, action: "found" });
+          continue;
+        }
+        if (key !== null && key !== undefined) first.set(key, index);
+        out.push(await c.getOrCreateByConstraint(constraint, item.props, options));
+      }
+      return out;
+    });
   }
 }
 
@@ -545,6 +588,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   async bulkCreate(items: readonly BulkEdgeItem<E>[]): Promise<Edge<E>[]> {
     if (items.length === 0) return [];
     const rows = (await run(this.#r, "bulkCreateEdges", { kind: this.#kind, items: this.#bulkItems(items), returning: true })) as (EdgeRow | null)[];
+    await bulkCreated(this.#r, items.length);
     return rows.map((r) => toEdge(r!) as Edge<E>);
   }
 
@@ -552,6 +596,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   async bulkInsert(items: readonly BulkEdgeItem<E>[]): Promise<void> {
     if (items.length === 0) return;
     await run(this.#r, "bulkCreateEdges", { kind: this.#kind, items: this.#bulkItems(items), returning: false });
+    await bulkCreated(this.#r, items.length);
   }
 
   /** Soft-deletes many edges atomically; missing ids are ignored. */
@@ -619,9 +664,27 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     items: readonly { from: NodeRef; to: NodeRef; props?: z.input<E["schema"]> }[],
     options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; ifExists?: "return" | "update" } = {},
   ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[]> {
-    const out = [];
-    for (const item of items) out.push(await this.getOrCreateByEndpoints(item.from, item.to, (item.props ?? {}) as z.input<E["schema"]>, options));
-    return out;
+    if (items.length === 0) return [];
+    // One transaction; an item repeating an earlier item's endpoints and `matchOn` values resolves
+    // to the edge that earlier item produced, with action "found" (as upstream).
+    const matchOn = options.matchOn ?? [];
+    const data = items.map((item, index) => validateAt(this.#type.schema, item.props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" }, index) as Record<string, unknown>);
+    return atomically(this.#r, async (r) => {
+      const c = new EdgeCollection<E>(r, this.#kind, this.#type);
+      const first = new Map<string, number>();
+      const out: { edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[] = [];
+      for (const [index, item] of items.entries()) {
+        const key = JSON.stringify([item.from.kind, item.from.id, item.to.kind, item.to.id, ...matchOn.map((f) => data[index]![f] ?? null)]);
+        const source = first.get(key);
+        if (source !== undefined) {
+          out.push({ edge: out[source]!.edge, action: "found" });
+          continue;
+        }
+        first.set(key, index);
+        out.push(await c.getOrCreateByEndpoints(item.from, item.to, (item.props ?? {}) as z.input<E["schema"]>, options));
+      }
+      return out;
+    });
   }
 
   /** Creates missing ids, merges into live edges, resurrects tombstones; endpoints of an existing id must match. */
@@ -712,14 +775,17 @@ export class Store<G extends GraphDef = GraphDef> {
 
   readonly #meta: evolution.SchemaMeta;
 
+  readonly #options: StoreOptions;
+
   /** @internal */
-  constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, meta: evolution.SchemaMeta = {}, queryDefaults: QueryDefaults = {}) {
+  constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, meta: evolution.SchemaMeta = {}, options: StoreOptions = {}) {
     this.#graph = graph;
     this.#backend = backend;
     this.#handle = handle;
     this.#meta = meta;
-    this.#queryDefaults = queryDefaults;
-    if (typeof handle === "number") this.#runner = { backend, handle };
+    this.#options = options;
+    this.#queryDefaults = options.queryDefaults ?? {};
+    if (typeof handle === "number") this.#runner = { backend, handle, afterBulkCreate: this.#afterBulkCreate };
   }
 
   /** @internal What the schema-evolution verbs need of this store. */
@@ -730,7 +796,7 @@ export class Store<G extends GraphDef = GraphDef> {
       handle: this.#handle,
       meta: this.#meta,
       self: this,
-      create: (graph, handle, meta) => new Store(graph, this.#backend, handle, meta, this.#queryDefaults),
+      create: (graph, handle, meta) => new Store(graph, this.#backend, handle, meta, this.#options),
     };
   }
 
@@ -795,6 +861,22 @@ export class Store<G extends GraphDef = GraphDef> {
     return evolution.materializeRemovals(this.#host(), options);
   }
 
+  /**
+   * `autoRefreshStatistics` (upstream's default: 1,000 rows): an autocommit bulkCreate/bulkInsert
+   * of at least that many rows refreshes the planner statistics. A failed refresh never fails the
+   * committed write; it warns.
+   */
+  readonly #afterBulkCreate = async (rows: number): Promise<void> => {
+    const configured = this.#options.autoRefreshStatistics;
+    if (configured === false) return;
+    if (rows < (typeof configured === "number" ? configured : 1000)) return;
+    try {
+      await this.refreshStatistics();
+    } catch (error) {
+      console.warn("typegraph: statistics refresh after bulk write failed; run store.refreshStatistics() to avoid stale planner statistics.", error);
+    }
+  };
+
   get graph(): G {
     return this.#graph;
   }
@@ -821,8 +903,9 @@ export class Store<G extends GraphDef = GraphDef> {
         call: async (_h: number, op: string, args: unknown, tx?: TxToken) => backend.call(await handle, op, args, tx),
       } as GraphBackend,
       handle: -1,
+      afterBulkCreate: this.#afterBulkCreate,
     };
-    void handle.then((h) => (this.#runner = { backend, handle: h }), () => undefined);
+    void handle.then((h) => (this.#runner = { backend, handle: h, afterBulkCreate: this.#afterBulkCreate }), () => undefined);
     return lazy;
   }
 
@@ -894,13 +977,16 @@ export class Store<G extends GraphDef = GraphDef> {
    */
   async bulkLoad<T>(fn: (tx: TransactionContext<G>) => Promise<T> | T): Promise<T> {
     const handle = await this.#handle;
-    return this.transaction(async (tx) => {
+    const result = await this.transaction(async (tx) => {
       const token = (tx as unknown as { [TX_TOKEN]: TxToken })[TX_TOKEN];
       const dropped = await this.#backend.call(handle, "deferIndexes", {}, token);
       const result = await fn(tx);
       await this.#backend.call(handle, "restoreIndexes", { indexes: dropped }, token);
       return result;
     });
+    // Like upstream's imports: fresh planner statistics once the load is committed.
+    if (this.#options.autoRefreshStatistics !== false) await this.#afterBulkCreate(Number.MAX_SAFE_INTEGER);
+    return result;
   }
 
   /** Refreshes the database's planner statistics for the node and edge tables (ANALYZE). */
@@ -1074,14 +1160,24 @@ export interface QueryDefaults {
   traversalExpansion?: TraversalExpansion;
 }
 
-export type StoreOptions = Record<string, unknown> & { queryDefaults?: QueryDefaults };
+export interface StoreOptions {
+  /**
+   * Row count at which one autocommit `bulkCreate`/`bulkInsert` refreshes planner statistics
+   * (ANALYZE) after it commits; `false` never does. Default 1,000. Writes inside
+   * `store.transaction()` never refresh: call `store.refreshStatistics()` after a loop of batches.
+   */
+  autoRefreshStatistics?: false | number;
+  /** Query-builder defaults for this store. */
+  queryDefaults?: QueryDefaults;
+  [option: string]: unknown;
+}
 
 /** A store over existing tables: no DDL, no schema checks. */
-export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend, options?: StoreOptions): Store<G> {
+export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend, options: StoreOptions = {}): Store<G> {
   // SQLite answers synchronously: a database evolved at runtime opens with its extension kinds.
   const effective = evolution.persistedGraphSync(graph, backend);
-  const handle = backend.register(engineGraph(effective, options?.queryDefaults ?? {}));
-  return new Store(effective, backend, handle, {}, options?.queryDefaults);
+  const handle = backend.register(engineGraph(effective, options.queryDefaults ?? {}));
+  return new Store(effective, backend, handle, {}, options);
 }
 
 export type SchemaValidationResult =
@@ -1114,8 +1210,7 @@ export async function createStoreWithSchema<G extends GraphDef>(
     onBeforeMigrate?: (context: MigrationHookContext) => void | Promise<void>;
     /** Awaited after an additive change was committed. */
     onAfterMigrate?: (context: MigrationHookContext) => void | Promise<void>;
-    queryDefaults?: QueryDefaults;
-  } = {},
+  } & StoreOptions = {},
 ): Promise<[Store<G>, SchemaValidationResult]> {
   await backend.bootstrap();
   const baseHandle = await backend.register(engineGraph(graph));
@@ -1130,7 +1225,7 @@ export async function createStoreWithSchema<G extends GraphDef>(
     const hash = computeSchemaHash(doc);
     // The returned store is fenced on the version it was checked against.
     const managed = async (version: number, schemaHash: string) =>
-      new Store(effective, backend, await evolution.registerManaged(backend, effective, version), { version, hash: schemaHash }, options.queryDefaults);
+      new Store(effective, backend, await evolution.registerManaged(backend, effective, version), { version, hash: schemaHash }, options);
     const commit = async () => {
       const row = (await backend.call(handle, "commitSchema", {
         graphId: graph.id,

@@ -70,6 +70,15 @@ impl SqliteConn {
         Ok(out)
     }
 
+    /// Transaction control through the statement cache (no re-parse per write).
+    fn control(&mut self, sql: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut st| st.execute([]))
+            .map(|_| ())
+            .map_err(Error::from)
+    }
+
     fn run_execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| db_err(sql, e))?;
         let n = stmt
@@ -143,18 +152,14 @@ impl Executor for SqliteExec<'_> {
     }
     fn begin(&mut self) -> impl Future<Output = Result<()>> + Send {
         let sql = begin_sql(self.db.depth, "BEGIN IMMEDIATE");
-        let r = self.db.conn.execute_batch(&sql).map_err(Error::from);
+        let r = self.db.control(&sql);
         if r.is_ok() {
             self.db.depth += 1;
         }
         ready(r)
     }
     fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
-        let r = self
-            .db
-            .conn
-            .execute_batch(&commit_sql(self.db.depth))
-            .map_err(Error::from);
+        let r = self.db.control(&commit_sql(self.db.depth));
         if r.is_ok() {
             self.db.search.on_commit(self.db.depth);
             self.db.depth = self.db.depth.saturating_sub(1);
@@ -162,11 +167,7 @@ impl Executor for SqliteExec<'_> {
         ready(r)
     }
     fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
-        let r = self
-            .db
-            .conn
-            .execute_batch(&rollback_sql(self.db.depth))
-            .map_err(Error::from);
+        let r = self.db.control(&rollback_sql(self.db.depth));
         self.db.search.on_rollback(self.db.depth, r.is_ok());
         self.db.depth = self.db.depth.saturating_sub(1);
         ready(r)

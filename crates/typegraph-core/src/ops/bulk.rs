@@ -153,6 +153,40 @@ async fn existing_nodes<E: Executor>(
     Ok(out)
 }
 
+/// Which of `ids` exist under `kind` (any state): id → tombstoned? Reads only the key and
+/// `deleted_at`, for callers that classify rows without needing them.
+async fn node_states<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    ids: &[String],
+) -> Result<HashMap<String, bool>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let sql = ex.dialect().finish(format!(
+            "SELECT id, deleted_at FROM {} WHERE graph_id = ? AND kind = ? AND {}",
+            ctx.tables.nodes,
+            ex.dialect().in_list("id")
+        ));
+        let rows = ex
+            .query(
+                &sql,
+                &[
+                    Value::text(ctx.graph.id()),
+                    Value::text(kind),
+                    Value::TextList(chunk.to_vec()),
+                ],
+            )
+            .await?;
+        for r in rows {
+            if let Some(id) = opt_str(&r, 0) {
+                out.insert(id.to_string(), opt_str(&r, 1).is_some());
+            }
+        }
+    }
+    Ok(out)
+}
+
 struct NodeInsert {
     id: String,
     props: String,
@@ -261,7 +295,7 @@ pub async fn create_nodes<E: Executor>(
         .collect();
     atomic!(ex, {
         if !explicit.is_empty() {
-            let existing = existing_nodes(ex, ctx, &a.kind, &explicit).await?;
+            let existing = node_states(ex, ctx, &a.kind, &explicit).await?;
             if let Some((i, r)) = rows
                 .iter()
                 .enumerate()
@@ -311,11 +345,11 @@ pub async fn upsert_nodes<E: Executor>(
     let now = now_iso();
     let ids = required_ids(a.items.iter().map(|it| &it.id))?;
     atomic!(ex, {
-        let existing = existing_nodes(ex, ctx, &a.kind, &ids).await?;
+        let existing = node_states(ex, ctx, &a.kind, &ids).await?;
         let mut creates = Vec::new();
         let mut updates = Vec::new();
         for (i, it) in a.items.iter().enumerate() {
-            match existing.get(&ids[i]) {
+            match existing.get(&ids[i]).copied() {
                 None => {
                     let (vf, vt) =
                         validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now)
@@ -330,7 +364,7 @@ pub async fn upsert_nodes<E: Executor>(
                         },
                     ));
                 }
-                Some(r) => updates.push((i, opt_str(r, 8).is_some())),
+                Some(tomb) => updates.push((i, tomb)),
             }
         }
         if !ctx.graph.disjoint_with(&a.kind).is_empty() {
@@ -572,6 +606,19 @@ pub async fn create_edges<E: Executor>(
                 .await
                 .map_err(|e| with_index(e, i))?;
             }
+            let claims: Vec<super::claims::EdgeClaim<'_>> = a
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, it)| super::claims::EdgeClaim {
+                    edge_id: &rows[i].0,
+                    from: &it.from,
+                    to: &it.to,
+                    born_ended: rows[i].2.is_some(),
+                    index: Some(i),
+                })
+                .collect();
+            super::claims::claim_edges(ex, ctx, &a.kind, spec.cardinality, &claims).await?;
         }
         let explicit: Vec<String> = a
             .items
@@ -769,6 +816,7 @@ pub async fn upsert_edges<E: Executor>(
             ctx.tables.edges
         ));
         let mut updates = Vec::new();
+        let mut revived: Vec<(usize, NodeRef, NodeRef, bool)> = Vec::new();
         for (i, it) in a.items.into_iter().enumerate() {
             match existing.get(&ids[i]) {
                 None => creates.push((i, it)),
@@ -808,6 +856,9 @@ pub async fn upsert_edges<E: Executor>(
                         .await
                         .map_err(|e| with_index(e, i))?;
                     }
+                    if tomb {
+                        revived.push((i, it.from.clone(), it.to.clone(), opt_str(r, 8).is_some()));
+                    }
                     updates.push((i, tomb, it.props.get().to_string()));
                 }
             }
@@ -825,6 +876,17 @@ pub async fn upsert_edges<E: Executor>(
             )
             .await?;
         }
+        let claims: Vec<super::claims::EdgeClaim<'_>> = revived
+            .iter()
+            .map(|(i, from, to, ended)| super::claims::EdgeClaim {
+                edge_id: &ids[*i],
+                from,
+                to,
+                born_ended: *ended,
+                index: Some(*i),
+            })
+            .collect();
+        super::claims::claim_edges(ex, ctx, &kind, spec.cardinality, &claims).await?;
         if !creates.is_empty() {
             let index: Vec<usize> = creates.iter().map(|(i, _)| *i).collect();
             let items = creates.into_iter().map(|(_, it)| it).collect();

@@ -147,6 +147,20 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
         if fetch(ex, ctx, &id).await?.is_some() {
             return Err(already_exists("edge", &a.kind, &id));
         }
+        super::claims::claim_edges(
+            ex,
+            ctx,
+            &a.kind,
+            spec.cardinality,
+            &[super::claims::EdgeClaim {
+                edge_id: &id,
+                from: &a.from,
+                to: &a.to,
+                born_ended: vt.is_some(),
+                index: None,
+            }],
+        )
+        .await?;
         let sql = ex.dialect().finish(format!(
             "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {EDGE_COLS}",
@@ -534,6 +548,20 @@ pub async fn resurrect<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ResurrectArgs)
                 &from,
                 &to,
                 opt_str(&existing, VALID_TO).is_some(),
+            )
+            .await?;
+            super::claims::claim_edges(
+                ex,
+                ctx,
+                &a.kind,
+                spec.cardinality,
+                &[super::claims::EdgeClaim {
+                    edge_id: &a.id,
+                    from: &from,
+                    to: &to,
+                    born_ended: opt_str(&existing, VALID_TO).is_some(),
+                    index: None,
+                }],
             )
             .await?;
         }

@@ -46,9 +46,11 @@ pub async fn defer<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> Result<String> {
         }
         Dialect::Postgres => {
             ex.query(
-                "SELECT i.relname::text, pg_get_indexdef(x.indexrelid) FROM pg_index x \
-                 JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid \
-                 WHERE c.relname IN ($1, $2) AND c.relnamespace = ANY(SELECT oid FROM pg_namespace WHERE nspname = ANY(current_schemas(false))) \
+                // Only the tables these names resolve to (the first match on the search path):
+                // a same-named table in a later schema is someone else's.
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(i.relname), pg_get_indexdef(x.indexrelid) FROM pg_index x \
+                 JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = i.relnamespace \
+                 WHERE x.indrelid IN (to_regclass(quote_ident($1)), to_regclass(quote_ident($2))) \
                  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid) ORDER BY 1",
                 &[Value::text(&names[0]), Value::text(&names[1])],
             )
@@ -60,8 +62,12 @@ pub async fn defer<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> Result<String> {
         let (Some(name), Some(sql)) = (r[0].as_str(), r[1].as_str()) else {
             continue;
         };
-        ex.batch(&format!("DROP INDEX {}", crate::dialect::quote_ident(name)))
-            .await?;
+        // PostgreSQL names arrive schema-qualified and quoted; SQLite names are bare.
+        let target = match ex.dialect() {
+            Dialect::Sqlite => crate::dialect::quote_ident(name),
+            Dialect::Postgres => name.to_string(),
+        };
+        ex.batch(&format!("DROP INDEX {target}")).await?;
         out.push(json!([name, sql]));
     }
     Ok(serde_json::Value::Array(out).to_string())

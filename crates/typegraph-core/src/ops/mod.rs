@@ -2,6 +2,7 @@
 //! binding: JSON arguments in, JSON text out, one crossing per call.
 
 pub mod bulk;
+pub mod claims;
 pub mod edges;
 pub mod evolve;
 pub mod indexes;
@@ -189,6 +190,7 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "bulkCreateEdges" => bulk::create_edges(ex, ctx, parse(args)?).await,
         "bulkDeleteEdges" => bulk::delete_edges(ex, ctx, parse(args)?).await,
         "findByConstraint" => uniques::find_by_constraint(ex, ctx, parse(args)?).await,
+        "constraintKeys" => uniques::constraint_keys(ctx, parse(args)?),
         "query" => crate::query::run(ex, ctx, parse(args)?).await,
         "compileQuery" => crate::query::to_sql(ex, ctx, parse(args)?).await,
         "prepareQuery" => crate::query::prepare(ex.dialect(), ctx, parse(args)?),

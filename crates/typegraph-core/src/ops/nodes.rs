@@ -564,7 +564,7 @@ pub async fn delete<E: Executor>(
             ));
             ex.execute(&sql, &key).await?;
             let sql = ex.dialect().finish(format!(
-                "DELETE FROM {} WHERE graph_id = ? AND node_kind = ? AND node_id = ?",
+                "DELETE FROM {} WHERE graph_id = ? AND concrete_kind = ? AND node_id = ?",
                 ctx.tables.uniques
             ));
             ex.execute(&sql, &key).await?;

@@ -41,6 +41,44 @@ pub fn key_for(c: &UniqueConstraint, props: &Json) -> Option<String> {
     Some(key)
 }
 
+/// The kinds a constraint's scope covers, its claim axis first. `kind` scope: the kind itself.
+/// `kindWithSubClasses`: the kind's undirected subclass component, whose code-point minimum is
+/// the axis every member writes under (so sibling kinds contend for one row), as upstream does.
+pub fn scope_kinds(ctx: &Ctx<'_>, kind: &str, c: &UniqueConstraint) -> Vec<String> {
+    if c.scope.as_deref() != Some("kindWithSubClasses") {
+        return vec![kind.to_string()];
+    }
+    let subs = &ctx.graph.subclasses;
+    let mut members = std::collections::BTreeSet::new();
+    let mut pending = vec![kind.to_string()];
+    while let Some(k) = pending.pop() {
+        if !members.insert(k.clone()) {
+            continue;
+        }
+        // Descendants, then ancestors (kinds whose subclass set holds `k`).
+        if let Some(down) = subs.get(&k) {
+            pending.extend(down.iter().filter(|d| !members.contains(*d)).cloned());
+        }
+        pending.extend(
+            subs.iter()
+                .filter(|(a, set)| set.contains(&k) && !members.contains(*a))
+                .map(|(a, _)| a.clone()),
+        );
+    }
+    members.into_iter().collect()
+}
+
+fn refused(c: &UniqueConstraint, holder_kind: &str, holder: &str, id: &str) -> Error {
+    Error::new(
+        Code::Uniqueness,
+        format!(
+            "Uniqueness violation on constraint \"{}\" of {holder_kind}: already held by {holder}",
+            c.name
+        ),
+        json!({ "constraintName": c.name, "kind": holder_kind, "existingId": holder, "newId": id, "fields": c.fields }),
+    )
+}
+
 /// Claims (or re-claims) every constraint key of a node; refuses keys held by another live node.
 pub async fn claim<E: Executor>(
     ex: &mut E,
@@ -59,6 +97,8 @@ pub async fn claim<E: Executor>(
     let now = crate::util::now_iso();
     for c in &spec.unique {
         let key = key_for(c, &props);
+        let covered = scope_kinds(ctx, kind, c);
+        let axis = covered[0].as_str();
         // This node's previous key under the constraint is released (soft-deleted), as upstream does.
         let sql = ex.dialect().finish(format!(
             "UPDATE {t} SET deleted_at = ? WHERE graph_id = ? AND node_kind = ? AND constraint_name = ? AND node_id = ? AND concrete_kind = ? \
@@ -69,7 +109,7 @@ pub async fn claim<E: Executor>(
             &[
                 Value::Ts(Some(now.clone())),
                 Value::text(g),
-                Value::text(kind),
+                Value::text(axis),
                 Value::text(&c.name),
                 Value::text(id),
                 Value::text(kind),
@@ -86,7 +126,7 @@ pub async fn claim<E: Executor>(
                 &[
                     Value::Ts(Some(now.clone())),
                     Value::text(g),
-                    Value::text(kind),
+                    Value::text(axis),
                     Value::text(&c.name),
                     Value::text(id),
                     Value::text(kind),
@@ -95,47 +135,70 @@ pub async fn claim<E: Executor>(
             .await?;
             continue;
         };
+        // Probe every covered kind (rows an older writer left under a concrete kind included).
         let sql = ex.dialect().finish(format!(
-            "SELECT node_id, concrete_kind, deleted_at FROM {t} WHERE graph_id = ? AND node_kind = ? AND constraint_name = ? AND key = ?"
+            "SELECT node_id, concrete_kind, deleted_at FROM {t} WHERE graph_id = ? AND {} AND constraint_name = ? AND key = ?",
+            ex.dialect().in_list("node_kind")
         ));
         let held = ex
             .query(
                 &sql,
                 &[
                     Value::text(g),
-                    Value::text(kind),
+                    Value::TextList(covered.clone()),
                     Value::text(&c.name),
                     Value::text(&key),
                 ],
             )
             .await?;
-        if let Some(r) = held.first() {
+        for r in &held {
             let holder = r.first().and_then(Value::as_str).unwrap_or_default();
+            let holder_kind = r.get(1).and_then(Value::as_str).unwrap_or(kind);
             let live = r.get(2).is_none_or(Value::is_null);
-            if live && holder != id {
-                return Err(Error::new(
-                    Code::Uniqueness,
-                    format!("Uniqueness violation on constraint \"{}\" of {kind}: already held by {holder}", c.name),
-                    json!({ "constraintName": c.name, "kind": kind, "existingId": holder, "newId": id, "fields": c.fields }),
-                ));
+            if live && (holder != id || holder_kind != kind) {
+                return Err(refused(c, holder_kind, holder, id));
             }
         }
+        // The upsert takes over only a released row or one this node already holds; a live
+        // holder that committed after the probe (a concurrent writer) leaves it unchanged.
         let sql = ex.dialect().finish(format!(
             "INSERT INTO {t} (graph_id, node_kind, constraint_name, key, node_id, concrete_kind, deleted_at) VALUES (?, ?, ?, ?, ?, ?, NULL) \
-             ON CONFLICT (graph_id, node_kind, constraint_name, key) DO UPDATE SET node_id = excluded.node_id, concrete_kind = excluded.concrete_kind, deleted_at = NULL"
+             ON CONFLICT (graph_id, node_kind, constraint_name, key) DO UPDATE SET node_id = excluded.node_id, concrete_kind = excluded.concrete_kind, deleted_at = NULL \
+             WHERE {t}.deleted_at IS NOT NULL OR ({t}.node_id = excluded.node_id AND {t}.concrete_kind = excluded.concrete_kind) \
+             RETURNING node_id"
         ));
-        ex.execute(
-            &sql,
-            &[
-                Value::text(g),
-                Value::text(kind),
-                Value::text(&c.name),
-                Value::text(&key),
-                Value::text(id),
-                Value::text(kind),
-            ],
-        )
-        .await?;
+        let won = ex
+            .query(
+                &sql,
+                &[
+                    Value::text(g),
+                    Value::text(axis),
+                    Value::text(&c.name),
+                    Value::text(&key),
+                    Value::text(id),
+                    Value::text(kind),
+                ],
+            )
+            .await?;
+        if won.is_empty() {
+            let sql = ex.dialect().finish(format!(
+                "SELECT node_id, concrete_kind FROM {t} WHERE graph_id = ? AND node_kind = ? AND constraint_name = ? AND key = ?"
+            ));
+            let r = ex
+                .query(
+                    &sql,
+                    &[
+                        Value::text(g),
+                        Value::text(axis),
+                        Value::text(&c.name),
+                        Value::text(&key),
+                    ],
+                )
+                .await?;
+            let holder = r.first().and_then(|r| r[0].as_str()).unwrap_or_default();
+            let holder_kind = r.first().and_then(|r| r[1].as_str()).unwrap_or(kind);
+            return Err(refused(c, holder_kind, holder, id));
+        }
     }
     Ok(())
 }
@@ -236,9 +299,13 @@ pub async fn find_by_constraint<E: Executor>(
             )
         })?;
     let g = ctx.graph.id();
+    let covered = scope_kinds(ctx, &a.kind, c);
+    // A live holder first, then the most recent release.
     let sql = ex.dialect().finish(format!(
-        "SELECT node_id, concrete_kind, deleted_at FROM {} WHERE graph_id = ? AND node_kind = ? AND constraint_name = ? AND key = ?",
-        ctx.tables.uniques
+        "SELECT node_id, concrete_kind, deleted_at FROM {} WHERE graph_id = ? AND {} AND constraint_name = ? AND key = ? \
+         ORDER BY CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END, deleted_at DESC",
+        ctx.tables.uniques,
+        ex.dialect().in_list("node_kind")
     ));
     let mut out = String::from("[");
     for (i, p) in a.props.iter().enumerate() {
@@ -253,13 +320,14 @@ pub async fn find_by_constraint<E: Executor>(
                     &sql,
                     &[
                         Value::text(g),
-                        Value::text(&a.kind),
+                        Value::TextList(covered.clone()),
                         Value::text(&c.name),
                         Value::text(&key),
                     ],
                 )
                 .await?
-                .pop(),
+                .into_iter()
+                .next(),
         };
         let Some(h) = hit else {
             out.push_str("null");
@@ -290,4 +358,30 @@ pub async fn find_by_constraint<E: Executor>(
     }
     out.push(']');
     Ok(out)
+}
+
+/// The key each props object holds under a named constraint (`null` where the constraint's
+/// `where` excludes it) — what `bulkGetOrCreateByConstraint` folds repeated items by.
+pub fn constraint_keys(ctx: &Ctx<'_>, a: FindArgs) -> Result<String> {
+    let spec = ctx.graph.node(&a.kind)?;
+    let c = spec
+        .unique
+        .iter()
+        .find(|c| c.name == a.constraint)
+        .ok_or_else(|| {
+            Error::new(
+                Code::ConstraintNotFound,
+                format!(
+                    "Constraint not found: \"{}\" on node kind \"{}\"",
+                    a.constraint, a.kind
+                ),
+                json!({ "constraintName": a.constraint, "kind": a.kind }),
+            )
+        })?;
+    let mut keys = Vec::with_capacity(a.props.len());
+    for p in &a.props {
+        let props: Json = serde_json::from_str(p.get())?;
+        keys.push(key_for(c, &props));
+    }
+    Ok(serde_json::to_string(&keys)?)
 }
