@@ -187,7 +187,7 @@ function property(r: Rng, depth: number): Record<string, unknown> {
 /** A document the validator must accept. */
 function validDoc(r: Rng): Record<string, unknown> {
   const nodes: Record<string, unknown> = {};
-  const kinds: { name: string; fields: string[] }[] = [];
+  const kinds: { name: string; fields: string[]; scalars: string[] }[] = [];
   for (let i = 0, n = r.int(5); i < n; i++) {
     const name = ident(r, "N");
     const properties: Record<string, unknown> = {};
@@ -202,7 +202,12 @@ function validDoc(r: Rng): Record<string, unknown> {
       def.unique = [u];
     }
     nodes[name] = def;
-    kinds.push({ name, fields });
+    // Only stored scalars can carry a relational index (objects, arrays and embeddings cannot).
+    const scalars = fields.filter((f) => {
+      const p = properties[f] as { type?: string; embedding?: unknown };
+      return p.embedding === undefined && p.type !== "object" && p.type !== "array";
+    });
+    kinds.push({ name, fields, scalars });
   }
   const doc: Record<string, unknown> = { nodes };
   if (kinds.length > 0 && r.chance(0.5)) {
@@ -216,10 +221,10 @@ function validDoc(r: Rng): Record<string, unknown> {
     // subClassOf only from a later kind to an earlier one: acyclic by construction.
     doc.ontology = kinds.slice(1).map((k, i) => ({ metaEdge: "subClassOf", from: k.name, to: kinds[r.int(i + 1)]!.name }));
   }
-  const indexable = kinds.filter((k) => k.fields.length > 0);
+  const indexable = kinds.filter((k) => k.scalars.length > 0);
   if (indexable.length > 0 && r.chance(0.5)) {
     const k = r.pick(indexable);
-    doc.indexes = [{ entity: "node", kind: k.name, name: ident(r, "idx"), fields: [k.fields[0]], ...(r.chance(0.3) ? { unique: true } : {}) }];
+    doc.indexes = [{ entity: "node", kind: k.name, name: ident(r, "idx"), fields: [k.scalars[0]], ...(r.chance(0.3) ? { unique: true } : {}) }];
   }
   if (r.chance(0.3)) doc.version = 1;
   return doc;

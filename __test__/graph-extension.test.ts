@@ -420,6 +420,29 @@ describe("merging into a graph", () => {
     expect(ok.ontology).toHaveLength(1);
   });
 
+  it("refuses indexes over objects, arrays, embeddings or undeclared fields of the document's own kinds", () => {
+    const nodes = {
+      Doc: {
+        properties: {
+          title: { type: "string" },
+          info: { type: "object", properties: { lang: { type: "string" } } },
+          tags: { type: "array", items: { type: "string" } },
+          vec: { type: "array", items: { type: "number" }, embedding: { dimensions: 3 } },
+        },
+      },
+    };
+    const paths = (fields: string[]) => {
+      const r = validateGraphExtension({ nodes, indexes: [{ entity: "node", kind: "Doc", fields }] });
+      return r.success ? [] : r.error.issues.map((i) => [i.code, i.path]);
+    };
+    expect(paths(["info"])).toEqual([["INVALID_INDEX_DECLARATION", "/indexes/0/fields/0"]]);
+    expect(paths(["title", "tags"])).toEqual([["INVALID_INDEX_DECLARATION", "/indexes/0/fields/1"]]);
+    expect(paths(["vec"])).toEqual([["INVALID_INDEX_DECLARATION", "/indexes/0/fields/0"]]);
+    expect(paths(["nope"])).toEqual([["INVALID_INDEX_DECLARATION", "/indexes/0/fields/0"]]);
+    expect(paths(["/title/x"])).toEqual([["INVALID_INDEX_DECLARATION", "/indexes/0/fields/0"]]);
+    expect(paths(["title", "/info/lang"])).toEqual([]);
+  });
+
   it("checks index declarations against the merged kinds", () => {
     expect(() => mergeGraphExtension(base(), defineGraphExtension({ indexes: [{ entity: "node", kind: "Ghost", fields: ["x"] }] }))).toThrow(KindNotFoundError);
     expect(() => mergeGraphExtension(base(), defineGraphExtension({ indexes: [{ entity: "node", kind: "Document", fields: ["missing"] }] }))).toThrow(

@@ -164,6 +164,8 @@ class Walk {
     const ontology = this.ontology(own(input, "ontology"));
     const indexes = this.indexes(own(input, "indexes"));
     if (this.issues.length > 0) return undefined;
+    this.indexFieldsResolve(indexes, nodes as Record<string, ExtensionNodeDef> | undefined, edges as Record<string, ExtensionEdgeDef> | undefined);
+    if (this.issues.length > 0) return undefined;
     const doc = compact<GraphExtension>({
       version,
       nodes: nodes as Record<string, ExtensionNodeDef> | undefined,
@@ -491,6 +493,44 @@ class Walk {
       return bad("/direction", 'Edge index `direction` must be "out", "in" or "none".');
     }
     return compact<ExtensionIndex>({ entity, kind, name, direction, fields, coveringFields, unique, scope, where });
+  }
+
+  /**
+   * Index fields of kinds this document declares must name a stored scalar property (or a path
+   * into an object property): an index over a whole object/array or an embedding cannot be built,
+   * and a valid document must compile. Kinds declared elsewhere are checked when merged.
+   */
+  indexFieldsResolve(
+    indexes: ExtensionIndex[] | undefined,
+    nodes: Record<string, ExtensionNodeDef> | undefined,
+    edges: Record<string, ExtensionEdgeDef> | undefined,
+  ): void {
+    (indexes ?? []).forEach((index, i) => {
+      const section = index.entity === "node" ? nodes : edges;
+      if (section === undefined || !Object.prototype.hasOwnProperty.call(section, index.kind)) return;
+      const props = (section[index.kind] as { properties?: Record<string, ExtensionPropertyType> }).properties ?? {};
+      const check = (field: string, path: string, scalarOnly: boolean) => {
+        const segments = field.startsWith("/") ? field.slice(1).split("/").map((x) => x.replace(/~1/g, "/").replace(/~0/g, "~")) : [field];
+        const head = segments[0] ?? "";
+        const prop = Object.prototype.hasOwnProperty.call(props, head) ? props[head] : undefined;
+        if (prop === undefined) {
+          this.add(path, "INVALID_INDEX_DECLARATION", `Index field ${show(field)} is not a property of ${index.entity} kind ${show(index.kind)}.`);
+          return;
+        }
+        const t = (prop as { type?: string }).type;
+        if ((prop as { embedding?: unknown }).embedding !== undefined) {
+          this.add(path, "INVALID_INDEX_DECLARATION", `Index field ${show(field)} is an embedding; embeddings are indexed in their own vector storage.`);
+        } else if (scalarOnly && segments.length === 1 && (t === "object" || t === "array")) {
+          this.add(path, "INVALID_INDEX_DECLARATION", `Index field ${show(field)} is an ${t}; index a scalar property (or a path into an object).`);
+        } else if (segments.length > 1 && t !== "object") {
+          this.add(path, "INVALID_INDEX_DECLARATION", `Index field ${show(field)} is a path into ${show(head)}, which is not an object.`);
+        }
+      };
+      const base = `/indexes/${i}`;
+      index.fields.forEach((f, j) => check(f, `${base}/fields/${j}`, true));
+      (index.coveringFields ?? []).forEach((f, j) => check(f, `${base}/coveringFields/${j}`, true));
+      if (index.where !== undefined) check(index.where.field, `${base}/where/field`, false);
+    });
   }
 
   fieldList(raw: unknown, path: string, label: string, required: boolean): string[] | undefined {

@@ -29,7 +29,10 @@ pub async fn bootstrap<E: Executor>(ex: &mut E, tables: &Tables) -> Result<()> {
         let names: Vec<String> = stmts.iter().filter_map(|s| index_name(s)).collect();
         let existing: std::collections::HashSet<String> = ex
             .query(
-                "SELECT c.relname::text FROM pg_class c WHERE c.relkind = 'i' AND c.relname = ANY($1) AND pg_catalog.pg_table_is_visible(c.oid)",
+                // Only the schema the unqualified DDL creates into counts: a same-named index
+                // elsewhere on the search path must not stop this schema's own.
+                "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind = 'i' AND c.relname = ANY($1) AND n.nspname = current_schema()",
                 &[Value::TextList(names)],
             )
             .await?
