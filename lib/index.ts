@@ -42,6 +42,7 @@ export {
   type RebuildFulltextResult,
 } from "./search.js";
 export {
+  SYSTEM_INDEX_DECLARATIONS,
   andWhere,
   defineEdgeIndex,
   defineNodeIndex,
