@@ -223,6 +223,11 @@ describe.each(backends)("search on $name", (bc) => {
     expect(await near()).toEqual(["b"]);
     await store.nodes.Card.create({ name: "c", v: null }, { id: "c" });
     expect(await near()).toEqual(["b"]);
+    // An ended node keeps its vector but is never a hit, filtered or not.
+    await store.nodes.Card.create({ name: "old", v: [1, 0, 0] }, { id: "old", validTo: "2000-01-01T00:00:00.000Z" });
+    expect(await near()).toEqual(["b"]);
+    const filtered = await store.search.vector("Card", { fieldPath: "v", queryEmbedding: [1, 0, 0], limit: 5, where: (c) => c.name.neq("zzz") });
+    expect(filtered.map((h) => h.node.id)).toEqual(["b"]);
   });
 
   it("HNSW after materializeIndexes: recall against exact, filtered search stays correct", async () => {

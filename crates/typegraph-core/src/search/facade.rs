@@ -923,15 +923,18 @@ async fn candidates<E: Executor>(
     kind: &str,
     w: &Pred,
 ) -> Result<HashSet<String>> {
+    // Only the `where`: liveness is checked when the ranked rows are hydrated. Testing it
+    // here would read the temporal columns, which sit behind the (large) props value in
+    // every row; the `where` alone can often be answered from a declared index.
     let d = ex.dialect();
-    let now = now_iso();
-    let (filter, fparams) = node_filter(d, Some(w), &now)?;
+    let mut c = Compiler::new(d, "n");
+    let filter = c.compile(w)?;
     let sql = d.finish(format!(
-        "SELECT n.id FROM {} n WHERE n.graph_id = ? AND n.kind = ?{filter}",
+        "SELECT n.id FROM {} n WHERE n.graph_id = ? AND n.kind = ? AND {filter}",
         ctx.tables.nodes
     ));
     let mut params = vec![Value::text(ctx.graph.id()), Value::text(kind)];
-    params.extend(fparams);
+    params.extend(c.params);
     Ok(ex
         .query(&sql, &params)
         .await?
