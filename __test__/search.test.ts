@@ -29,6 +29,10 @@ function makeGraph(id: string) {
   return defineGraph({ id, nodes: { Doc: { type: Doc }, Plain: { type: Plain } }, edges: {} });
 }
 
+// CREATE INDEX CONCURRENTLY waits for every older transaction on the table: on a shared
+// PostgreSQL server that can take a while.
+const MATERIALIZE_TIMEOUT = 180_000;
+
 describe.each(backends)("search on $name", (bc) => {
   const open: Store[] = [];
   afterEach(async () => {
@@ -276,5 +280,5 @@ describe.each(backends)("search on $name", (bc) => {
     await store.nodes.Item.delete("fresh");
     const after = await store.search.vector("Item", { fieldPath: "v", queryEmbedding: q, limit: 1 });
     expect(after[0]!.node.id).not.toBe("fresh");
-  });
+  }, MATERIALIZE_TIMEOUT);
 });

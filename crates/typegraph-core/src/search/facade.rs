@@ -1063,6 +1063,83 @@ pub fn build_ann<E: Executor>(
     Ok(())
 }
 
+/// A filtered search on a slot with an HNSW graph: over-fetch approximate neighbours and
+/// keep the live ones matching `w`, widening the fetch a few times. `None` when the slot
+/// has no graph (or uncommitted writes), or when the filter is too selective for
+/// over-fetching to fill the page — the caller then answers exactly from the candidates.
+#[allow(clippy::too_many_arguments)]
+async fn ann_filtered<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    table: &str,
+    f: &EmbeddingField,
+    q: &VecQuery<'_>,
+    n: usize,
+    w: &Pred,
+    max_dist: Option<f64>,
+) -> Result<Option<Vec<Hit>>> {
+    let mut fetch = (n * 8).max(64);
+    loop {
+        let ranked: Vec<(String, f64)> = {
+            let db = ex.sqlite_conn().expect("sqlite executor");
+            if db.search.dirty(table) {
+                return Ok(None);
+            }
+            let key = ann_key(ctx, kind, f);
+            ensure_slot(
+                &mut db.search,
+                &db.conn,
+                table,
+                ctx.graph.id(),
+                f,
+                key.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
+            )?;
+            let slot = &db.search.slots[table];
+            let live = slot.live();
+            if slot.ann.is_none() || live <= ANN_MIN_ROWS || fetch > live / 4 {
+                return Ok(None);
+            }
+            let ef = q
+                .ef_search
+                .map_or(DEFAULT_EF_SEARCH, |e| e as usize)
+                .max(fetch);
+            let Some(top) = slot.ann_top(&q.query, fetch, ef, None) else {
+                return Ok(None);
+            };
+            if top.len() < fetch {
+                // The graph came up short of rows that exist: answer exactly instead.
+                return Ok(None);
+            }
+            top.into_iter()
+                .filter(|h| max_dist.is_none_or(|x| (h.1 as f64) <= x))
+                .map(|(i, dd)| (slot.ids[i].clone(), dd as f64))
+                .collect()
+        };
+        // Fewer than fetched only when `minScore` cut the tail: nothing further qualifies.
+        let exhausted = ranked.len() < fetch;
+        let ids: Vec<String> = ranked.iter().map(|r| r.0.clone()).collect();
+        let mut rows = hydrate(ex, ctx, kind, &ids, Some(w)).await?;
+        let hits: Vec<Hit> = ranked
+            .into_iter()
+            .filter_map(|(id, dist)| {
+                rows.remove(&id).map(|row| Hit {
+                    kind: kind.to_string(),
+                    id,
+                    score: q.metric.score(dist),
+                    snippet: None,
+                    row,
+                })
+            })
+            .take(n)
+            .collect();
+        if hits.len() >= n || exhausted {
+            return Ok(Some(hits));
+        }
+        fetch *= 4;
+    }
+}
+
 /// Vector top-`n` of one kind, live nodes (matching `w`) only, nearest first.
 async fn vector_kind<E: Executor>(
     ex: &mut E,
@@ -1166,6 +1243,11 @@ async fn vector_kind<E: Executor>(
     }
     // SQLite: engine-side exact search; SQL over vec0 while this connection has
     // uncommitted writes to the table.
+    if let Some(w) = w {
+        if let Some(hits) = ann_filtered(ex, ctx, kind, &table, &f, q, n, w, max_dist).await? {
+            return Ok(hits);
+        }
+    }
     let allowed = match w {
         Some(w) => Some(candidates(ex, ctx, kind, w).await?),
         None => None,
