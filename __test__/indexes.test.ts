@@ -116,6 +116,10 @@ describe("index declarations and DDL", () => {
 
 type Raw = { query(sql: string, params?: unknown[]): unknown[][] | Promise<unknown[][]> };
 
+// CREATE INDEX CONCURRENTLY waits for every older transaction on the table: on a shared
+// PostgreSQL server that can take a while.
+const MATERIALIZE_TIMEOUT = 180_000;
+
 describe.each(backends)("materializeIndexes on $name", (bc) => {
   const open: Store[] = [];
   afterEach(async () => {
@@ -191,7 +195,7 @@ describe.each(backends)("materializeIndexes on $name", (bc) => {
     // The index serves queries: a filtered find still answers.
     const found = await store.nodes.Person.find({ where: (p) => p.email.eq("a@x") });
     expect(found.map((n) => n.name)).toEqual(["A"]);
-  });
+  }, MATERIALIZE_TIMEOUT);
 
   it("filters by kind, refuses unknown kinds, stops on error and reports drift", async () => {
     const { store, names } = await setup();
@@ -214,7 +218,7 @@ describe.each(backends)("materializeIndexes on $name", (bc) => {
     const r3 = await s3.materializeIndexes();
     expect(r3.results[0]).toMatchObject({ status: "failed" });
     expect(r3.results[0]!.error!.message).toMatch(/system index/);
-  });
+  }, MATERIALIZE_TIMEOUT);
 
   it("a unique declared index enforces uniqueness once materialized", async () => {
     const id = freshGraphId(`idxu_${bc.name}`);
@@ -232,5 +236,5 @@ describe.each(backends)("materializeIndexes on $name", (bc) => {
     expect((await store.materializeIndexes()).results[0]!.status).toBe("created");
     await expect(store.nodes.Person.create({ email: "same", name: "two" })).rejects.toThrow();
     expect(await store.nodes.Person.count()).toBe(1);
-  });
+  }, MATERIALIZE_TIMEOUT);
 });

@@ -29,6 +29,10 @@ function makeGraph(id: string) {
   return defineGraph({ id, nodes: { Doc: { type: Doc }, Plain: { type: Plain } }, edges: {} });
 }
 
+// CREATE INDEX CONCURRENTLY waits for every older transaction on the table: on a shared
+// PostgreSQL server that can take a while.
+const MATERIALIZE_TIMEOUT = 180_000;
+
 describe.each(backends)("search on $name", (bc) => {
   const open: Store[] = [];
   afterEach(async () => {
@@ -223,6 +227,11 @@ describe.each(backends)("search on $name", (bc) => {
     expect(await near()).toEqual(["b"]);
     await store.nodes.Card.create({ name: "c", v: null }, { id: "c" });
     expect(await near()).toEqual(["b"]);
+    // An ended node keeps its vector but is never a hit, filtered or not.
+    await store.nodes.Card.create({ name: "old", v: [1, 0, 0] }, { id: "old", validTo: "2000-01-01T00:00:00.000Z" });
+    expect(await near()).toEqual(["b"]);
+    const filtered = await store.search.vector("Card", { fieldPath: "v", queryEmbedding: [1, 0, 0], limit: 5, where: (c) => c.name.neq("zzz") });
+    expect(filtered.map((h) => h.node.id)).toEqual(["b"]);
   });
 
   it("HNSW after materializeIndexes: recall against exact, filtered search stays correct", async () => {
@@ -271,5 +280,5 @@ describe.each(backends)("search on $name", (bc) => {
     await store.nodes.Item.delete("fresh");
     const after = await store.search.vector("Item", { fieldPath: "v", queryEmbedding: q, limit: 1 });
     expect(after[0]!.node.id).not.toBe("fresh");
-  });
+  }, MATERIALIZE_TIMEOUT);
 });

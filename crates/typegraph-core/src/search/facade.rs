@@ -610,29 +610,85 @@ fn hits_json(
     out
 }
 
-/// Top-level entries of a JSON object, in document order, values left as raw text.
-struct Entries<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
-
-impl<'de> Deserialize<'de> for Entries<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Entries<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut m: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(e) = m.next_entry::<String, &'de serde_json::value::RawValue>()? {
-                    out.push(e);
-                }
-                Ok(Entries(out))
+/// Top-level entries of a JSON object text, in document order: (raw key with its quotes,
+/// raw value text). A byte scan (strings and nesting tracked), no number parsing — the
+/// text was written by the engine from valid JSON. `None` when it isn't an object.
+fn object_entries(text: &str) -> Option<Vec<(&str, &str)>> {
+    let b = text.as_bytes();
+    let skip_ws = |mut i: usize| {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    let string_end = |mut i: usize| -> Option<usize> {
+        // b[i] == '"'; returns the index after the closing quote.
+        i += 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 2,
+                b'"' => return Some(i + 1),
+                _ => i += 1,
             }
         }
-        d.deserialize_map(V)
+        None
+    };
+    let mut i = skip_ws(0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(i + 1);
+    let mut out = Vec::new();
+    if b.get(i) == Some(&b'}') {
+        return Some(out);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let kend = string_end(i)?;
+        let key = &text[i..kend];
+        i = skip_ws(kend);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let vstart = skip_ws(i + 1);
+        let mut j = vstart;
+        let mut depth = 0i32;
+        while j < b.len() {
+            match b[j] {
+                b'"' => {
+                    j = string_end(j)?;
+                    continue;
+                }
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' if depth > 0 => depth -= 1,
+                b',' | b'}' if depth == 0 => break,
+                _ => {}
+            }
+            j += 1;
+        }
+        let mut vend = j;
+        while vend > vstart && b[vend - 1].is_ascii_whitespace() {
+            vend -= 1;
+        }
+        out.push((key, &text[vstart..vend]));
+        match b.get(j) {
+            Some(b',') => i = skip_ws(j + 1),
+            Some(b'}') => return Some(out),
+            _ => return None,
+        }
+    }
+}
+
+/// Whether raw key text (with quotes) names one of `fields`.
+fn key_is(raw: &str, fields: &[EmbeddingField]) -> bool {
+    let inner = &raw[1..raw.len() - 1];
+    if inner.contains('\\') {
+        let k: String = serde_json::from_str(raw).unwrap_or_default();
+        fields.iter().any(|f| f.field == k)
+    } else {
+        fields.iter().any(|f| f.field == inner)
     }
 }
 
@@ -641,32 +697,32 @@ impl<'de> Deserialize<'de> for Entries<'de> {
 /// callers rarely look at. The field keeps its place in the props object (value `0`).
 fn push_row_lazy(out: &mut String, row: &Row, fields: &[EmbeddingField]) -> Option<String> {
     let props = row.get(NODE_PROPS).and_then(Value::as_str);
-    let entries = props.and_then(|p| serde_json::from_str::<Entries<'_>>(p).ok());
-    let Some(entries) = entries.filter(|e| {
-        e.0.iter()
-            .any(|(k, v)| v.get() != "null" && fields.iter().any(|f| &f.field == k))
-    }) else {
+    let entries = props.and_then(object_entries);
+    let Some(entries) =
+        entries.filter(|e| e.iter().any(|(k, v)| *v != "null" && key_is(k, fields)))
+    else {
         let _ = push_row(out, row, NODE_PROPS);
         return None;
     };
     let mut lazy = String::from("{");
-    let mut text = String::from("{");
-    for (i, (k, v)) in entries.0.iter().enumerate() {
+    let mut text = String::with_capacity(props.map_or(0, str::len));
+    text.push('{');
+    for (i, (k, v)) in entries.iter().enumerate() {
         if i > 0 {
             text.push(',');
         }
-        push_json_str(&mut text, k);
+        text.push_str(k);
         text.push(':');
-        if v.get() != "null" && fields.iter().any(|f| &f.field == k) {
+        if *v != "null" && key_is(k, fields) {
             text.push('0');
             if lazy.len() > 1 {
                 lazy.push(',');
             }
-            push_json_str(&mut lazy, k);
+            lazy.push_str(k);
             lazy.push(':');
-            push_json_str(&mut lazy, v.get());
+            push_json_str(&mut lazy, v);
         } else {
-            text.push_str(v.get());
+            text.push_str(v);
         }
     }
     text.push('}');
@@ -867,15 +923,18 @@ async fn candidates<E: Executor>(
     kind: &str,
     w: &Pred,
 ) -> Result<HashSet<String>> {
+    // Only the `where`: liveness is checked when the ranked rows are hydrated. Testing it
+    // here would read the temporal columns, which sit behind the (large) props value in
+    // every row; the `where` alone can often be answered from a declared index.
     let d = ex.dialect();
-    let now = now_iso();
-    let (filter, fparams) = node_filter(d, Some(w), &now)?;
+    let mut c = Compiler::new(d, "n");
+    let filter = c.compile(w)?;
     let sql = d.finish(format!(
-        "SELECT n.id FROM {} n WHERE n.graph_id = ? AND n.kind = ?{filter}",
+        "SELECT n.id FROM {} n WHERE n.graph_id = ? AND n.kind = ? AND {filter}",
         ctx.tables.nodes
     ));
     let mut params = vec![Value::text(ctx.graph.id()), Value::text(kind)];
-    params.extend(fparams);
+    params.extend(c.params);
     Ok(ex
         .query(&sql, &params)
         .await?
@@ -1004,6 +1063,83 @@ pub fn build_ann<E: Executor>(
     Ok(())
 }
 
+/// A filtered search on a slot with an HNSW graph: over-fetch approximate neighbours and
+/// keep the live ones matching `w`, widening the fetch a few times. `None` when the slot
+/// has no graph (or uncommitted writes), or when the filter is too selective for
+/// over-fetching to fill the page — the caller then answers exactly from the candidates.
+#[allow(clippy::too_many_arguments)]
+async fn ann_filtered<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    table: &str,
+    f: &EmbeddingField,
+    q: &VecQuery<'_>,
+    n: usize,
+    w: &Pred,
+    max_dist: Option<f64>,
+) -> Result<Option<Vec<Hit>>> {
+    let mut fetch = (n * 8).max(64);
+    loop {
+        let ranked: Vec<(String, f64)> = {
+            let db = ex.sqlite_conn().expect("sqlite executor");
+            if db.search.dirty(table) {
+                return Ok(None);
+            }
+            let key = ann_key(ctx, kind, f);
+            ensure_slot(
+                &mut db.search,
+                &db.conn,
+                table,
+                ctx.graph.id(),
+                f,
+                key.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
+            )?;
+            let slot = &db.search.slots[table];
+            let live = slot.live();
+            if slot.ann.is_none() || live <= ANN_MIN_ROWS || fetch > live / 4 {
+                return Ok(None);
+            }
+            let ef = q
+                .ef_search
+                .map_or(DEFAULT_EF_SEARCH, |e| e as usize)
+                .max(fetch);
+            let Some(top) = slot.ann_top(&q.query, fetch, ef, None) else {
+                return Ok(None);
+            };
+            if top.len() < fetch {
+                // The graph came up short of rows that exist: answer exactly instead.
+                return Ok(None);
+            }
+            top.into_iter()
+                .filter(|h| max_dist.is_none_or(|x| (h.1 as f64) <= x))
+                .map(|(i, dd)| (slot.ids[i].clone(), dd as f64))
+                .collect()
+        };
+        // Fewer than fetched only when `minScore` cut the tail: nothing further qualifies.
+        let exhausted = ranked.len() < fetch;
+        let ids: Vec<String> = ranked.iter().map(|r| r.0.clone()).collect();
+        let mut rows = hydrate(ex, ctx, kind, &ids, Some(w)).await?;
+        let hits: Vec<Hit> = ranked
+            .into_iter()
+            .filter_map(|(id, dist)| {
+                rows.remove(&id).map(|row| Hit {
+                    kind: kind.to_string(),
+                    id,
+                    score: q.metric.score(dist),
+                    snippet: None,
+                    row,
+                })
+            })
+            .take(n)
+            .collect();
+        if hits.len() >= n || exhausted {
+            return Ok(Some(hits));
+        }
+        fetch *= 4;
+    }
+}
+
 /// Vector top-`n` of one kind, live nodes (matching `w`) only, nearest first.
 async fn vector_kind<E: Executor>(
     ex: &mut E,
@@ -1107,6 +1243,11 @@ async fn vector_kind<E: Executor>(
     }
     // SQLite: engine-side exact search; SQL over vec0 while this connection has
     // uncommitted writes to the table.
+    if let Some(w) = w {
+        if let Some(hits) = ann_filtered(ex, ctx, kind, &table, &f, q, n, w, max_dist).await? {
+            return Ok(hits);
+        }
+    }
     let allowed = match w {
         Some(w) => Some(candidates(ex, ctx, kind, w).await?),
         None => None,
@@ -1475,7 +1616,24 @@ pub async fn rebuild_fulltext<E: Executor>(
 
 #[cfg(test)]
 mod tests {
-    use super::fts5_query;
+    use super::{fts5_query, object_entries};
+
+    #[test]
+    fn object_entries_split_top_level_only() {
+        let t = r#" { "a" : [1, {"x":"},]"}], "b\"q":"s,}" ,"c":{"d":[]} ,"e":null } "#;
+        let e = object_entries(t).unwrap();
+        assert_eq!(
+            e,
+            vec![
+                (r#""a""#, r#"[1, {"x":"},]"}]"#),
+                (r#""b\"q""#, r#""s,}""#),
+                (r#""c""#, r#"{"d":[]}"#),
+                (r#""e""#, "null"),
+            ]
+        );
+        assert_eq!(object_entries("{}").unwrap(), vec![]);
+        assert!(object_entries("[1]").is_none());
+    }
 
     #[test]
     fn websearch_translation() {
