@@ -8,6 +8,7 @@ import {
   MigrationError,
   ValidationError,
   StaleVersionError,
+  SchemaContentConflictError,
   createStoreWithSchema,
   defineEdge,
   defineGraph,
@@ -296,7 +297,8 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     const row = await initializeSchema(backend, graph(id, base, { company: true }));
     expect(row).toMatchObject({ graph_id: id, version: 1, is_active: true });
     expect(JSON.parse(row.schema_doc)).toMatchObject({ graphId: id, version: 1 });
-    await expect(initializeSchema(backend, graph(id, base))).rejects.toBeInstanceOf(StaleVersionError);
+    // A different document at version 1: content conflict wins over the CAS check (upstream's order).
+    await expect(initializeSchema(backend, graph(id, base))).rejects.toBeInstanceOf(SchemaContentConflictError);
     expect(await ensureSchema(backend, graph(id, base, { company: true }))).toEqual({ status: "unchanged", version: 1 });
 
     const [store] = await createStoreWithSchema(graph(id, base, { company: true }), backend);
