@@ -13,8 +13,21 @@ use serde_json::json;
 /// Creates every core table and index when missing (idempotent).
 pub async fn bootstrap<E: Executor>(ex: &mut E, tables: &Tables) -> Result<()> {
     let ddl = ex.dialect().ddl(tables);
-    ex.batch(&ddl).await
+    match ex.dialect() {
+        // Concurrent `IF NOT EXISTS` DDL from several processes deadlocks on PostgreSQL's
+        // catalogs: the script runs as one implicit transaction, serialized by an advisory lock.
+        crate::dialect::Dialect::Postgres => {
+            ex.batch(&format!(
+                "SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK_KEY});\n{ddl}"
+            ))
+            .await
+        }
+        crate::dialect::Dialect::Sqlite => ex.batch(&ddl).await,
+    }
 }
+
+/// Advisory-lock key serializing TypeGraph's bootstrap DDL across connections.
+const BOOTSTRAP_LOCK_KEY: i64 = 0x7467_626f_6f74; // "tgboot"
 
 /// Whether the schema-versions table exists yet.
 pub async fn tables_exist<E: Executor>(ex: &mut E, tables: &Tables) -> Result<bool> {
