@@ -505,5 +505,5 @@ describe.each(backends)("graph extension kinds persist ($name)", ({ make }) => {
     expect(await restored.getEdgeCollectionOrThrow("authoredBy").findFrom(paper)).toHaveLength(1);
     expect(restored.getNodeCollection("Ghost")).toBeUndefined();
     await second.close();
-  });
+  }, 120_000);
 });

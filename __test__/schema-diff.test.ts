@@ -40,6 +40,7 @@ import {
   isSchemaInitialized,
   parseSerializedSchema,
   requiresMigration,
+  rollbackSchema,
   serializeSchema,
   type SerializedSchema,
 } from "../dist/schema-entry.js";
@@ -132,9 +133,14 @@ describe("computeSchemaDiff and classifySchemaChanges", () => {
 
     const onto = diffOf(g({}), g({ subclass: true }));
     expect(onto.ontology).toEqual([
+      { type: "added", entity: "metaEdge", name: "subClassOf", severity: "safe", details: 'Meta-edge "subClassOf" was added' },
       { type: "added", entity: "relation", name: "subClassOf:Employee:Person", severity: "safe", details: "Relation subClassOf(Employee, Person) was added" },
     ]);
-    expect(diffOf(g({ subclass: true }), g({})).ontology[0]).toMatchObject({ type: "removed", severity: "warning" });
+    // Dropping the last relation of a meta-edge drops the meta-edge from the document too: upstream calls that breaking.
+    expect(diffOf(g({ subclass: true }), g({})).ontology.map((c) => [c.entity, c.type, c.severity])).toEqual([
+      ["metaEdge", "removed", "breaking"],
+      ["relation", "removed", "warning"],
+    ]);
   });
 
   it("diffs index declarations, the graph extension and deprecated kinds as safe changes", () => {
@@ -239,7 +245,18 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     const [, pending] = await createStoreWithSchema(wider, backend, { autoMigrate: false });
     expect(pending).toMatchObject({ status: "pending", version: 1, diff: { hasChanges: true, hasBreakingChanges: false } });
     expect(await getCommittedSchemaVersion(backend, id)).toBe(1);
-    const [widerStore, migrated] = await createStoreWithSchema(wider, backend);
+    const hooks: string[] = [];
+    const [widerStore, migrated] = await createStoreWithSchema(wider, backend, {
+      onBeforeMigrate: async (c) => {
+        hooks.push(`before ${c.fromVersion}->${c.toVersion} ${c.diff.summary}`);
+        expect(await getCommittedSchemaVersion(backend, id)).toBe(1);
+      },
+      onAfterMigrate: async (c) => {
+        hooks.push(`after ${c.graphId === id}`);
+        expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
+      },
+    });
+    expect(hooks).toEqual(["before 1->2 Nodes: 0 added, 0 removed, 1 modified", "after true"]);
     expect(migrated).toMatchObject({ status: "migrated", fromVersion: 1, toVersion: 2, committedRow: { version: 2 } });
     expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
     await widerStore.nodes.Person.create({ name: "Ada", email: "ada@example.org" });
@@ -266,7 +283,7 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     });
     expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
     await backend.close();
-  });
+  }, 120_000);
 
   it("keeps a stored graph extension through compile-time migrations", async () => {
     const id = freshGraphId("schema_ext");
@@ -289,7 +306,7 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     await store.getEdgeCollectionOrThrow("wrote").create(ada, paper, {});
     expect(await requiresMigration(backend, graph(id, { ...base, email: z.string().optional() }))).toBe(false);
     await backend.close();
-  });
+  }, 120_000);
 
   it("ensureSchema, initializeSchema and migrateSchema (with the kind-removal guard)", async () => {
     const id = freshGraphId("schema_manage");
@@ -321,8 +338,17 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
     expect(Object.keys((await getActiveSchema(backend, id))!.nodes).sort()).toEqual(["Employee", "Person"]);
     expect(await ensureSchema(backend, graph(id, { name: z.string() }))).toEqual({ status: "unchanged", version: 2 });
+
+    // Rolling back re-activates version 1's document; the newer row stays for a roll forward.
+    await rollbackSchema(backend, id, 1);
+    expect(await getCommittedSchemaVersion(backend, id)).toBe(1);
+    expect(Object.keys((await getActiveSchema(backend, id))!.nodes).sort()).toEqual(["Company", "Employee", "Person"]);
+    await expect(rollbackSchema(backend, id, 7)).rejects.toMatchObject({ code: "MIGRATION_ERROR", details: { reason: "version-not-found" } });
+    await rollbackSchema(backend, id, 2);
+    expect(await getCommittedSchemaVersion(backend, id)).toBe(2);
+    await expect(rollbackSchema(backend, freshGraphId("never"), 1)).rejects.toMatchObject({ details: { reason: "no-active-version" } });
     await backend.close();
-  });
+  }, 120_000);
 
   it("verifies without writing (assertSchemaCurrent) and loads the stored extension", async () => {
     const id = freshGraphId("schema_verify");
@@ -346,5 +372,5 @@ describe.each(backends)("createStoreWithSchema statuses ($name)", ({ make }) => 
     expect(loaded.activeRow).toMatchObject({ graph_id: id, version: 1 });
     expect(loaded.storedSchema!.extension).toEqual({ nodes: { Paper: { properties: { t: { type: "string" } } } } });
     await backend.close();
-  });
+  }, 120_000);
 });

@@ -6,7 +6,7 @@ import type { GraphDef } from "./core.js";
 import { ConfigurationError, DatabaseOperationError, MIGRATION_FAILURE_REASONS, MigrationError, StaleVersionError } from "./errors.js";
 import { withStoredExtension } from "./extension/compile.js";
 import { computeSchemaHash as hashSync, engineGraph, serializeSchema, type SerializedSchema } from "./schema.js";
-import { createStoreWithSchema, type SchemaValidationResult } from "./store.js";
+import { createStoreWithSchema, type MigrationHookContext, type SchemaValidationResult } from "./store.js";
 import { computeSchemaDiff, getMigrationActions, type SchemaDiff } from "./schema-diff.js";
 
 export { serializeSchema, type SerializedSchema } from "./schema.js";
@@ -27,7 +27,7 @@ export {
   type SchemaDiff,
   type SchemaChangeClassification,
 } from "./schema-diff.js";
-export type { SchemaValidationResult } from "./store.js";
+export type { SchemaValidationResult, MigrationHookContext } from "./store.js";
 export { MIGRATION_FAILURE_REASONS };
 
 export type SchemaHash = string;
@@ -160,6 +160,10 @@ export interface SchemaManagerOptions {
   readonly autoMigrate?: boolean;
   /** Throw MigrationError on breaking changes (default true); otherwise report `breaking`. */
   readonly throwOnBreaking?: boolean;
+  /** Awaited before an additive change is committed; a throw stops the migration. */
+  readonly onBeforeMigrate?: (context: MigrationHookContext) => void | Promise<void>;
+  /** Awaited after an additive change was committed. */
+  readonly onAfterMigrate?: (context: MigrationHookContext) => void | Promise<void>;
 }
 
 /**
@@ -362,4 +366,24 @@ export function deserializeWherePredicate(
     const result = parsed.op === "isNull" ? field.isNull() : field.isNotNull();
     return { field: result.field, op: result.op as "isNull" | "isNotNull" };
   };
+}
+
+/**
+ * Makes `targetVersion` (an already committed version) the active schema version again.
+ * MigrationError `no-active-version` before the first commit, `version-not-found` for a version
+ * never committed; StaleVersionError when another writer moved the active version meanwhile.
+ * Rows are untouched: a rollback only changes which document is active.
+ */
+export async function rollbackSchema(backend: GraphBackend, graphId: string, targetVersion: number): Promise<void> {
+  const row = await activeRow(backend, graphId);
+  if (row === undefined) {
+    throw new MigrationError(`Cannot roll back graph "${graphId}": it has no active schema version.`, {
+      graphId,
+      fromVersion: 0,
+      toVersion: targetVersion,
+      reason: "no-active-version",
+    });
+  }
+  const handle = await backend.register(JSON.stringify({ graphId, nodes: {}, edges: {} }));
+  await backend.call(handle, "setActiveSchema", { graphId, expected: row.version, version: targetVersion });
 }

@@ -37,28 +37,192 @@ function nameOf(x: OntologyRelation["from"]): string {
   return typeof x === "string" ? x : x.kind;
 }
 
-function subclassClosures(relations: { metaEdge: string; from: string; to: string }[]) {
-  const parents = new Map<string, string[]>();
-  for (const r of relations) {
-    if (r.metaEdge !== "subClassOf") continue;
-    parents.set(r.from, [...(parents.get(r.from) ?? []), r.to]);
-    if (!parents.has(r.to)) parents.set(r.to, []);
+// The core meta-edges' properties as the stored document records them (`ontology.metaEdges`);
+// byte-for-byte what the original writes, since they are part of the hashed document.
+const CORE_META_EDGES: Record<string, { transitive: boolean; symmetric: boolean; reflexive: boolean; inverse?: string; inference: string; description: string }> = {
+  subClassOf: { transitive: true, symmetric: false, reflexive: false, inference: "subsumption", description: "Type inheritance (Podcast subClassOf Media)" },
+  broader: { transitive: true, symmetric: false, reflexive: false, inverse: "narrower", inference: "hierarchy", description: "Broader concept (ML broader AI)" },
+  narrower: { transitive: true, symmetric: false, reflexive: false, inverse: "broader", inference: "hierarchy", description: "Narrower concept (AI narrower ML)" },
+  relatedTo: { transitive: false, symmetric: true, reflexive: false, inference: "association", description: "Non-hierarchical association" },
+  equivalentTo: { transitive: true, symmetric: true, reflexive: false, inference: "substitution", description: "Same class, different representation" },
+  sameAs: { transitive: true, symmetric: true, reflexive: false, inference: "substitution", description: "Deprecated type-level equivalence alias" },
+  differentFrom: { transitive: false, symmetric: true, reflexive: false, inference: "constraint", description: "Deprecated decorative type-level non-identity relation" },
+  disjointWith: { transitive: false, symmetric: true, reflexive: false, inference: "constraint", description: "Mutually exclusive types" },
+  partOf: { transitive: true, symmetric: false, reflexive: false, inverse: "hasPart", inference: "composition", description: "X is part of Y" },
+  hasPart: { transitive: true, symmetric: false, reflexive: false, inverse: "partOf", inference: "composition", description: "Y has part X" },
+  inverseOf: { transitive: false, symmetric: true, reflexive: false, inference: "none", description: "Edge A is inverse of edge B" },
+  implies: { transitive: true, symmetric: false, reflexive: false, inference: "none", description: "Edge A implies edge B exists" },
+};
+
+type Pairs = [string, string][];
+type Closure = Map<string, Set<string>>;
+
+// The closures below keep the original's iteration orders (first appearance, then reach order):
+// their arrays are hashed as they are.
+
+/** Everything each endpoint reaches through `pairs`; every endpoint gets a key. */
+function transitiveClosure(pairs: Pairs): Closure {
+  const closure: Closure = new Map();
+  for (const [a, b] of pairs) {
+    if (!closure.has(a)) closure.set(a, new Set());
+    if (!closure.has(b)) closure.set(b, new Set());
   }
-  const ancestors: Record<string, string[]> = {};
-  const descendants: Record<string, string[]> = {};
-  for (const kind of parents.keys()) {
-    const seen: string[] = [];
-    const stack = [...(parents.get(kind) ?? [])];
-    while (stack.length > 0) {
-      const k = stack.shift()!;
-      if (seen.includes(k)) continue;
-      seen.push(k);
-      stack.push(...(parents.get(k) ?? []));
+  for (const [a, b] of pairs) closure.get(a)!.add(b);
+  const nodes = [...closure.keys()];
+  for (const k of nodes) {
+    const viaK = closure.get(k)!;
+    for (const i of nodes) {
+      const reach = closure.get(i)!;
+      if (!reach.has(k)) continue;
+      for (const x of viaK) reach.add(x);
     }
-    ancestors[kind] = seen;
-    for (const a of seen) (descendants[a] ??= []).push(kind);
   }
-  return { ancestors, descendants };
+  return closure;
+}
+
+function invert(closure: Closure): Closure {
+  const out: Closure = new Map();
+  for (const [from, tos] of closure) {
+    for (const to of tos) {
+      if (!out.has(to)) out.set(to, new Set());
+      out.get(to)!.add(from);
+    }
+  }
+  return out;
+}
+
+/** Each kind → the other members of its equivalence class (union by size, first root wins ties). */
+function equivalenceSets(pairs: Pairs): Closure {
+  const parent = new Map<string, string>();
+  const size = new Map<string, number>();
+  const find = (x: string): string => {
+    if (!parent.has(x)) {
+      parent.set(x, x);
+      size.set(x, 1);
+      return x;
+    }
+    let root = x;
+    while (parent.get(root) !== root) root = parent.get(root)!;
+    return root;
+  };
+  for (const [a, b] of pairs) {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra === rb) continue;
+    const [root, child] = size.get(ra)! >= size.get(rb)! ? [ra, rb] : [rb, ra];
+    parent.set(child, root);
+    size.set(root, size.get(ra)! + size.get(rb)!);
+  }
+  const classes = new Map<string, string[]>();
+  for (const key of parent.keys()) {
+    const root = find(key);
+    if (!classes.has(root)) classes.set(root, []);
+    classes.get(root)!.push(key);
+  }
+  const out: Closure = new Map();
+  for (const members of classes.values()) for (const m of members) out.set(m, new Set(members.filter((x) => x !== m)));
+  return out;
+}
+
+const isIri = (v: string) => v.startsWith("http://") || v.startsWith("https://");
+
+function disjointLabel(a: string, b: string): string {
+  const [first, second] = a < b ? [a, b] : [b, a];
+  if (!first.includes("|") && !second.includes("|")) return `${first}|${second}`;
+  return `\u001epair\u001e${first.length}:${first}${second.length}:${second}`;
+}
+
+/** A disjointness side widened by equivalents and subclasses (external IRIs excluded). */
+function expandSide(kind: string, descendants: Closure, equivalents: Closure): string[] {
+  const expanded = new Set<string>();
+  const consumed = new Set<string>();
+  const pending = [kind];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    if (expanded.has(current) || isIri(current)) continue;
+    expanded.add(current);
+    if (!consumed.has(current)) {
+      consumed.add(current);
+      for (const e of equivalents.get(current) ?? []) {
+        consumed.add(e);
+        pending.push(e);
+      }
+    }
+    for (const d of descendants.get(current) ?? []) pending.push(d);
+  }
+  return [...expanded];
+}
+
+const record = (m: Closure) => {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of m) Object.defineProperty(out, k, { value: [...v], enumerable: true, writable: true, configurable: true });
+  return out;
+};
+const simpleRecord = (m: Map<string, string>) => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of m) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return out;
+};
+
+/** The `ontology` slice of the stored document: meta-edges used, relations, and their closures. */
+function serializeOntology(relations: { metaEdge: string; from: string; to: string }[]) {
+  const metaEdges: Record<string, unknown> = {};
+  for (const r of relations) {
+    if (Object.prototype.hasOwnProperty.call(metaEdges, r.metaEdge)) continue;
+    const core = Object.prototype.hasOwnProperty.call(CORE_META_EDGES, r.metaEdge)
+      ? CORE_META_EDGES[r.metaEdge]!
+      : { transitive: false, symmetric: false, reflexive: false, inference: "none" };
+    Object.defineProperty(metaEdges, r.metaEdge, { value: { name: r.metaEdge, ...core }, enumerable: true, writable: true, configurable: true });
+  }
+  const by = (names: string[], flip = false): Pairs =>
+    relations.filter((r) => names.includes(r.metaEdge)).map((r) => (flip && r.metaEdge === names[1] ? [r.to, r.from] : [r.from, r.to]));
+  const sub = by(["subClassOf"]);
+  const broader = relations
+    .filter((r) => r.metaEdge === "broader" || r.metaEdge === "narrower")
+    .map((r): [string, string] => (r.metaEdge === "narrower" ? [r.to, r.from] : [r.from, r.to]));
+  const equivalent = by(["equivalentTo", "sameAs"]);
+  const partOf = relations
+    .filter((r) => r.metaEdge === "partOf" || r.metaEdge === "hasPart")
+    .map((r): [string, string] => (r.metaEdge === "hasPart" ? [r.to, r.from] : [r.from, r.to]));
+  const ancestors = transitiveClosure(sub);
+  const descendants = invert(ancestors);
+  const broaderClosure = transitiveClosure(broader);
+  const equivalents = equivalenceSets(equivalent);
+  const iriToKind = new Map<string, string>();
+  for (const [a, b] of equivalent) {
+    if (isIri(a) && !isIri(b)) iriToKind.set(a, b);
+    else if (isIri(b) && !isIri(a)) iriToKind.set(b, a);
+  }
+  const disjointPairs = new Set<string>();
+  for (const [a, b] of by(["disjointWith"])) {
+    const right = expandSide(b, descendants, equivalents);
+    for (const l of expandSide(a, descendants, equivalents)) for (const r of right) if (l !== r) disjointPairs.add(disjointLabel(l, r));
+  }
+  const partOfClosure = transitiveClosure(partOf);
+  const inverses = new Map<string, string>();
+  for (const [a, b] of by(["inverseOf"])) {
+    inverses.set(a, b);
+    inverses.set(b, a);
+  }
+  const implications = transitiveClosure(by(["implies"]));
+  return {
+    metaEdges,
+    relations,
+    closures: {
+      subClassAncestors: record(ancestors),
+      subClassDescendants: record(descendants),
+      broaderClosure: record(broaderClosure),
+      narrowerClosure: record(invert(broaderClosure)),
+      equivalenceSets: record(equivalents),
+      disjointPairs: [...disjointPairs],
+      partOfClosure: record(partOfClosure),
+      hasPartClosure: record(invert(partOfClosure)),
+      iriToKind: simpleRecord(iriToKind),
+      edgeInverses: simpleRecord(inverses),
+      edgeImplicationsClosure: record(implications),
+      edgeImplyingClosure: record(invert(implications)),
+    },
+  };
 }
 
 /** Relations as the engine and the document carry them. */
@@ -106,32 +270,13 @@ export function serializeSchema(graph: GraphDef, version: number): SerializedSch
       annotations: reg.type.annotations && Object.keys(reg.type.annotations).length > 0 ? reg.type.annotations : undefined,
     };
   }
-  const relations = ontologyRelations(graph);
-  const { ancestors, descendants } = subclassClosures(relations);
   const doc: SerializedSchema = {
     graphId: graph.id,
     version,
     generatedAt: new Date().toISOString(),
     nodes,
     edges,
-    ontology: {
-      metaEdges: {},
-      relations,
-      closures: {
-        subClassAncestors: ancestors,
-        subClassDescendants: descendants,
-        broaderClosure: {},
-        narrowerClosure: {},
-        equivalenceSets: {},
-        disjointPairs: [],
-        partOfClosure: {},
-        hasPartClosure: {},
-        iriToKind: {},
-        edgeInverses: {},
-        edgeImplicationsClosure: {},
-        edgeImplyingClosure: {},
-      },
-    },
+    ontology: serializeOntology(ontologyRelations(graph)),
     defaults: { onNodeDelete: graph.defaults.onNodeDelete, temporalMode: graph.defaults.temporalMode },
   };
   const indexes = [...(graph.indexes ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -1069,6 +1069,14 @@ export type SchemaValidationResult =
   | { status: "pending"; version: number; diff: SchemaDiff }
   | { status: "breaking"; diff: SchemaDiff; actions: string[] };
 
+/** What migration hooks receive: the versions involved and the diff being applied. */
+export interface MigrationHookContext {
+  readonly graphId: string;
+  readonly fromVersion: number;
+  readonly toVersion: number;
+  readonly diff: SchemaDiff;
+}
+
 /** One kind-level change in a schema diff (see `typegraph-native/schema` for the full diff types). */
 export type SchemaChange = NodeChange;
 export type { SchemaDiff };
@@ -1077,7 +1085,14 @@ export type { SchemaDiff };
 export async function createStoreWithSchema<G extends GraphDef>(
   graph: G,
   backend: GraphBackend,
-  options: { autoMigrate?: boolean; throwOnBreaking?: boolean } = {},
+  options: {
+    autoMigrate?: boolean;
+    throwOnBreaking?: boolean;
+    /** Awaited before an additive change is committed; a throw stops the migration. */
+    onBeforeMigrate?: (context: MigrationHookContext) => void | Promise<void>;
+    /** Awaited after an additive change was committed. */
+    onAfterMigrate?: (context: MigrationHookContext) => void | Promise<void>;
+  } = {},
 ): Promise<[Store<G>, SchemaValidationResult]> {
   await backend.bootstrap();
   const baseHandle = await backend.register(engineGraph(graph));
@@ -1113,7 +1128,10 @@ export async function createStoreWithSchema<G extends GraphDef>(
       if (!diff.hasChanges) return [await managed(active.version, active.hash), { status: "unchanged", version: active.version }];
       if (!diff.hasBreakingChanges) {
         if (options.autoMigrate === false) return [await managed(active.version, active.hash), { status: "pending", version: active.version, diff }];
+        const context = { graphId: graph.id, fromVersion: active.version, toVersion: nextVersion, diff };
+        await options.onBeforeMigrate?.(context);
         const committedRow = await commit();
+        await options.onAfterMigrate?.(context);
         return [await managed(nextVersion, hash), { status: "migrated", fromVersion: active.version, toVersion: nextVersion, diff, committedRow }];
       }
       const actions = getMigrationActions(diff);

@@ -85,9 +85,9 @@ export function graphExtensionOf(graph: GraphDef): GraphExtension | undefined {
 }
 
 // Compiled kinds are reused for an unchanged definition (same kind name, same
-// canonical JSON), so re-merging keeps schema identity: getNodePropsSchema stays
-// the same instance across evolves that don't touch the kind. Bounded: the
-// oldest entries go first.
+// JSON text — key order included, since property order shapes the schema), so
+// re-merging keeps schema identity: getNodePropsSchema stays the same instance
+// across evolves that don't touch the kind. Bounded: the oldest entries go first.
 const CACHE_LIMIT = 2048;
 const nodeCache = new Map<string, CompiledNode>();
 const edgeSchemaCache = new Map<string, z.ZodObject<z.ZodRawShape>>();
@@ -120,7 +120,7 @@ export function compileGraphExtension(doc: GraphExtension): CompiledGraphExtensi
   }
   const edges: CompiledEdge[] = [];
   for (const [kind, def] of Object.entries(doc.edges ?? {})) {
-    const schema = cached(edgeSchemaCache, sortedJson([kind, def.properties ?? {}]), () => objectSchema(def.properties ?? {}));
+    const schema = cached(edgeSchemaCache, JSON.stringify([kind, def.properties ?? {}]), () => objectSchema(def.properties ?? {}));
     edges.push(
       Object.freeze({
         kind,
@@ -144,7 +144,7 @@ export function compileGraphExtension(doc: GraphExtension): CompiledGraphExtensi
 }
 
 function compileNode(kind: string, def: ExtensionNodeDef): CompiledNode {
-  return cached(nodeCache, sortedJson([kind, def]), () => buildNode(kind, def));
+  return cached(nodeCache, JSON.stringify([kind, def]), () => buildNode(kind, def));
 }
 
 function buildNode(kind: string, def: ExtensionNodeDef): CompiledNode {

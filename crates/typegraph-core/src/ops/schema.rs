@@ -205,3 +205,81 @@ pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> 
         }
     }
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetActiveArgs {
+    pub graph_id: String,
+    /// The active version the caller saw.
+    pub expected: i64,
+    /// A committed version to make active.
+    pub version: i64,
+}
+
+/// Makes an earlier (or later) committed version the active one, by compare-and-swap on the
+/// active version (`StaleVersionError`); `MigrationError` (`version-not-found`) when no row
+/// has that version.
+pub async fn set_active<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    a: SetActiveArgs,
+) -> Result<String> {
+    let d = ex.dialect();
+    let t = &tables.schema_versions;
+    atomic!(ex, {
+        // Same lock as a commit: fenced writers and schema commits serialize against the flip.
+        crate::ops::evolve::lock_schema(ex, tables, &a.graph_id).await?;
+        let sql = d.finish(format!(
+            "SELECT version FROM {t} WHERE graph_id = ? AND is_active = {}",
+            d.bool_lit(true)
+        ));
+        let actual = ex
+            .query(&sql, &[Value::text(&a.graph_id)])
+            .await?
+            .first()
+            .and_then(|r| r[0].as_i64());
+        if actual != Some(a.expected) {
+            return Err(Error::new(
+                Code::StaleVersion,
+                format!(
+                    "Schema version was advanced by another writer for graph \"{}\": expected active version {}, actual is {}",
+                    a.graph_id,
+                    a.expected,
+                    actual.map(|v| v.to_string()).unwrap_or_else(|| "none".into())
+                ),
+                json!({ "graphId": a.graph_id, "expected": a.expected, "actual": actual }),
+            ));
+        }
+        let sql = d.finish(format!(
+            "SELECT 1 FROM {t} WHERE graph_id = ? AND version = ?"
+        ));
+        if ex
+            .query(&sql, &[Value::text(&a.graph_id), Value::Int(a.version)])
+            .await?
+            .is_empty()
+        {
+            return Err(Error::new(
+                Code::Migration,
+                format!(
+                    "Cannot activate schema version {} of graph \"{}\": no such version was committed",
+                    a.version, a.graph_id
+                ),
+                json!({ "graphId": a.graph_id, "fromVersion": a.expected, "toVersion": a.version, "reason": "version-not-found" }),
+            ));
+        }
+        let sql = d.finish(format!(
+            "UPDATE {t} SET is_active = {} WHERE graph_id = ? AND version = ?",
+            d.bool_lit(false)
+        ));
+        ex.execute(&sql, &[Value::text(&a.graph_id), Value::Int(a.expected)])
+            .await?;
+        let sql = d.finish(format!(
+            "UPDATE {t} SET is_active = {} WHERE graph_id = ? AND version = ?",
+            d.bool_lit(true)
+        ));
+        ex.execute(&sql, &[Value::text(&a.graph_id), Value::Int(a.version)])
+            .await?;
+        Ok(())
+    })?;
+    Ok(format!("{{\"version\":{}}}", a.version))
+}
