@@ -427,7 +427,15 @@ describe.each(backends)("random valid documents survive a restart ($name)", ({ m
       if (!result.success || Object.keys(result.data.nodes ?? {}).length === 0) continue;
       const graphId = freshGraphId("fuzz_restart");
       const base = defineGraph({ id: graphId, nodes: { Base }, edges: {} }) as unknown as GraphDef;
-      const [, first] = await createStoreWithSchema(mergeGraphExtension(base, result.data), backend);
+      let merged: GraphDef;
+      try {
+        merged = mergeGraphExtension(base, result.data);
+      } catch (error) {
+        // As upstream: a btree index the document declares on an object/array field is refused, typed.
+        if (error instanceof ConfigurationError && /index/i.test(error.message)) continue;
+        throw error;
+      }
+      const [, first] = await createStoreWithSchema(merged, backend);
       expect(first.status).toBe("initialized");
       const stored = (await getActiveSchema(backend, graphId))!;
       // A fresh start from the compile-time graph alone rebuilds the same kinds.
