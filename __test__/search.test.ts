@@ -207,6 +207,15 @@ describe.each(backends)("search on $name", (bc) => {
     await store.nodes.Card.create({ name: "b", v: [0, 1, 0] }, { id: "b" });
     const near = async () => (await store.search.vector("Card", { fieldPath: "v", queryEmbedding: [1, 0, 0], limit: 5 })).map((h) => h.node.id);
     expect(await near()).toEqual(["a", "b"]);
+    // Hit nodes carry the same props, in the same order, as a point read (vectors included).
+    const [hit] = await store.search.vector("Card", { fieldPath: "v", queryEmbedding: [1, 0, 0], limit: 1 });
+    const read = await store.nodes.Card.getById("a");
+    expect(hit!.node).toEqual(read);
+    expect(Object.keys(hit!.node)).toEqual(Object.keys(read!));
+    expect(JSON.stringify(hit!.node)).toBe(JSON.stringify(read));
+    expect({ ...hit!.node }.v).toEqual([1, 0, 0]);
+    hit!.node.v = [0, 0, 1];
+    expect(hit!.node.v).toEqual([0, 0, 1]);
     await store.nodes.Card.update("a", { v: null });
     expect((await store.nodes.Card.getById("a"))!.v).toBeNull();
     expect(await near()).toEqual(["a", "b"]);
@@ -214,6 +223,11 @@ describe.each(backends)("search on $name", (bc) => {
     expect(await near()).toEqual(["b"]);
     await store.nodes.Card.create({ name: "c", v: null }, { id: "c" });
     expect(await near()).toEqual(["b"]);
+    // An ended node keeps its vector but is never a hit, filtered or not.
+    await store.nodes.Card.create({ name: "old", v: [1, 0, 0] }, { id: "old", validTo: "2000-01-01T00:00:00.000Z" });
+    expect(await near()).toEqual(["b"]);
+    const filtered = await store.search.vector("Card", { fieldPath: "v", queryEmbedding: [1, 0, 0], limit: 5, where: (c) => c.name.neq("zzz") });
+    expect(filtered.map((h) => h.node.id)).toEqual(["b"]);
   });
 
   it("HNSW after materializeIndexes: recall against exact, filtered search stays correct", async () => {

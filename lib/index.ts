@@ -43,6 +43,7 @@ export {
   type RebuildFulltextResult,
 } from "./search.js";
 export {
+  SYSTEM_INDEX_DECLARATIONS,
   andWhere,
   defineEdgeIndex,
   defineNodeIndex,

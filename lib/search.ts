@@ -111,6 +111,38 @@ interface RawHit {
   snippet?: string;
   vector?: { score: number; rank: number };
   fulltext?: { score: number; rank: number; snippet?: string };
+  /** Embedding fields sent as JSON text, parsed on first read (see `withLazyFields`). */
+  lazy?: Record<string, string>;
+}
+
+/**
+ * A hit's embedding values arrive as JSON text and become the node's property through a
+ * getter that parses them on first read (then caches; assignment replaces it with a plain
+ * value). Search callers rarely read the vectors, and parsing thousands of numbers per hit
+ * was most of a search's cost. The property keeps its place and stays enumerable, so
+ * spreading, `JSON.stringify` and equality checks see the same node.
+ */
+function withLazyFields(node: Node, lazy: Record<string, string> | undefined): Node {
+  if (!lazy) return node;
+  for (const [key, text] of Object.entries(lazy)) {
+    let parsed: unknown;
+    let done = false;
+    Object.defineProperty(node, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (!done) {
+          parsed = JSON.parse(text);
+          done = true;
+        }
+        return parsed;
+      },
+      set(value: unknown) {
+        Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
+      },
+    });
+  }
+  return node;
 }
 
 function positiveInt(v: unknown, label: string): void {
@@ -166,7 +198,7 @@ export class StoreSearch<G extends GraphDef = GraphDef> {
       includeSubClasses: options.includeSubClasses === true,
     })) as RawHit[];
     return raw.map((h) => {
-      const hit: FulltextSearchHit = { node: this.#toNode(h.row), score: h.score, rank: h.rank };
+      const hit: FulltextSearchHit = { node: withLazyFields(this.#toNode(h.row), h.lazy), score: h.score, rank: h.rank };
       if (h.snippet !== undefined) hit.snippet = h.snippet;
       return hit as FulltextSearchHit<TypeOf<G, K>>;
     });
@@ -191,7 +223,7 @@ export class StoreSearch<G extends GraphDef = GraphDef> {
       where,
       includeSubClasses: options.includeSubClasses === true,
     })) as RawHit[];
-    return raw.map((h) => ({ node: this.#toNode(h.row), score: h.score, rank: h.rank }) as VectorSearchHit<TypeOf<G, K>>);
+    return raw.map((h) => ({ node: withLazyFields(this.#toNode(h.row), h.lazy), score: h.score, rank: h.rank }) as VectorSearchHit<TypeOf<G, K>>);
   }
 
   /** Vector and fulltext results fused with reciprocal rank fusion; each hit carries its sub-hits. */
@@ -212,7 +244,7 @@ export class StoreSearch<G extends GraphDef = GraphDef> {
       includeSubClasses: options.includeSubClasses === true,
     })) as RawHit[];
     return raw.map((h) => {
-      const node = this.#toNode(h.row);
+      const node = withLazyFields(this.#toNode(h.row), h.lazy);
       const hit: HybridSearchHit = { node, score: h.score, rank: h.rank };
       if (h.vector) hit.vector = { node, score: h.vector.score, rank: h.vector.rank };
       if (h.fulltext) {

@@ -5,6 +5,7 @@ const spec = JSON.parse(readFileSync(new URL("../../shared/spec/exports.json", i
 const map = {
   "@nicia-ai/typegraph": "typegraph-native",
   "@nicia-ai/typegraph/core": "typegraph-native/core",
+  "@nicia-ai/typegraph/indexes": "typegraph-native/indexes",
   "@nicia-ai/typegraph/sqlite/local": "typegraph-native/sqlite/local",
   "@nicia-ai/typegraph/adapters/drizzle/sqlite/local": "typegraph-native/adapters/drizzle/sqlite/local",
   "@nicia-ai/typegraph/adapters/drizzle/sqlite": "typegraph-native/adapters/drizzle/sqlite",

@@ -49,26 +49,44 @@ pub fn canonical_instant(s: &str) -> Option<String> {
         .map(|d| format_instant(&d.with_timezone(&chrono::Utc)))
 }
 
-/// Appends `s` to `out` as a JSON string literal.
+/// Appends `s` to `out` as a JSON string literal (runs without escapes are copied whole).
 pub fn push_json_str(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
         }
+        // Escapes are ASCII, so `i` is a char boundary.
+        out.push_str(&s[start..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            c => out.push_str(&format!("\\u{:04x}", c)),
+        }
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
     out.push('"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_strings_escape_like_serde() {
+        for t in ["plain", "q\"uote", "back\\slash", "nl\nx\ty\r", "\u{1}ctl", "ünï😀", ""] {
+            let mut out = String::new();
+            push_json_str(&mut out, t);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), t);
+        }
+    }
 
     #[test]
     fn ids_are_nanoid_shaped() {

@@ -13,17 +13,43 @@ use serde_json::json;
 /// Creates every core table and index when missing (idempotent).
 pub async fn bootstrap<E: Executor>(ex: &mut E, tables: &Tables) -> Result<()> {
     let ddl = ex.dialect().ddl(tables);
-    match ex.dialect() {
-        // Concurrent `IF NOT EXISTS` DDL from several processes deadlocks on PostgreSQL's
-        // catalogs: the script runs as one implicit transaction, serialized by an advisory lock.
-        crate::dialect::Dialect::Postgres => {
-            ex.batch(&format!(
-                "SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK_KEY});\n{ddl}"
+    if ex.dialect() == crate::dialect::Dialect::Postgres {
+        // `CREATE INDEX IF NOT EXISTS` locks its table even when the index exists; with the
+        // script in one implicit transaction that lock can deadlock against a concurrent
+        // `CREATE INDEX CONCURRENTLY` (materializeIndexes). Run only what is missing.
+        let stmts: Vec<&str> = ddl.split("\n\n").collect();
+        let index_name = |s: &str| -> Option<String> {
+            let t = s.trim_start();
+            let rest = t
+                .strip_prefix("CREATE INDEX IF NOT EXISTS ")
+                .or_else(|| t.strip_prefix("CREATE UNIQUE INDEX IF NOT EXISTS "))?;
+            let rest = rest.strip_prefix('"')?;
+            Some(rest[..rest.find('"')?].to_string())
+        };
+        let names: Vec<String> = stmts.iter().filter_map(|s| index_name(s)).collect();
+        let existing: std::collections::HashSet<String> = ex
+            .query(
+                "SELECT c.relname::text FROM pg_class c WHERE c.relkind = 'i' AND c.relname = ANY($1) AND pg_catalog.pg_table_is_visible(c.oid)",
+                &[Value::TextList(names)],
+            )
+            .await?
+            .into_iter()
+            .filter_map(|r| r.first().and_then(Value::as_str).map(String::from))
+            .collect();
+        let missing: Vec<&str> = stmts
+            .into_iter()
+            .filter(|s| index_name(s).is_none_or(|n| !existing.contains(&n)))
+            .collect();
+        // Concurrent `IF NOT EXISTS` DDL from several processes also deadlocks on the catalogs:
+        // the script runs as one implicit transaction, serialized by an advisory lock.
+        return ex
+            .batch(&format!(
+                "SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK_KEY});\n\n{}",
+                missing.join("\n\n")
             ))
-            .await
-        }
-        crate::dialect::Dialect::Sqlite => ex.batch(&ddl).await,
+            .await;
     }
+    ex.batch(&ddl).await
 }
 
 /// Advisory-lock key serializing TypeGraph's bootstrap DDL across connections.

@@ -558,25 +558,47 @@ pub async fn fulltext<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FulltextArgs) -
         snippets: a.include_snippets,
     };
     let hits = fulltext_source(ex, ctx, &kinds, &q, limit + offset, a.r#where.as_ref()).await?;
-    Ok(hits_json(hits.into_iter().skip(offset).take(limit), |_| {
-        None
-    }))
+    Ok(hits_json(
+        ctx,
+        hits.into_iter().skip(offset).take(limit),
+        |_| None,
+    ))
 }
 
-fn hits_json(hits: impl Iterator<Item = Hit>, extra: impl Fn(&Hit) -> Option<String>) -> String {
+fn hits_json(
+    ctx: &Ctx<'_>,
+    hits: impl Iterator<Item = Hit>,
+    extra: impl Fn(&Hit) -> Option<String>,
+) -> String {
     let mut out = String::from("[");
     for (i, h) in hits.enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push_str("{\"row\":");
-        let _ = push_row(&mut out, &h.row, NODE_PROPS);
+        let fields = ctx
+            .graph
+            .spec
+            .nodes
+            .get(&h.kind)
+            .map(|s| s.embeddings.as_slice())
+            .unwrap_or(&[]);
+        let lazy = if fields.is_empty() {
+            let _ = push_row(&mut out, &h.row, NODE_PROPS);
+            None
+        } else {
+            push_row_lazy(&mut out, &h.row, fields)
+        };
         out.push_str(",\"score\":");
         out.push_str(&num(h.score));
         out.push_str(&format!(",\"rank\":{}", i + 1));
         if let Some(s) = &h.snippet {
             out.push_str(",\"snippet\":");
             push_json_str(&mut out, s);
+        }
+        if let Some(l) = lazy {
+            out.push_str(",\"lazy\":");
+            out.push_str(&l);
         }
         if let Some(e) = extra(&h) {
             out.push(',');
@@ -586,6 +608,139 @@ fn hits_json(hits: impl Iterator<Item = Hit>, extra: impl Fn(&Hit) -> Option<Str
     }
     out.push(']');
     out
+}
+
+/// Top-level entries of a JSON object text, in document order: (raw key with its quotes,
+/// raw value text). A byte scan (strings and nesting tracked), no number parsing — the
+/// text was written by the engine from valid JSON. `None` when it isn't an object.
+fn object_entries(text: &str) -> Option<Vec<(&str, &str)>> {
+    let b = text.as_bytes();
+    let skip_ws = |mut i: usize| {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    let string_end = |mut i: usize| -> Option<usize> {
+        // b[i] == '"'; returns the index after the closing quote.
+        i += 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 2,
+                b'"' => return Some(i + 1),
+                _ => i += 1,
+            }
+        }
+        None
+    };
+    let mut i = skip_ws(0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(i + 1);
+    let mut out = Vec::new();
+    if b.get(i) == Some(&b'}') {
+        return Some(out);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let kend = string_end(i)?;
+        let key = &text[i..kend];
+        i = skip_ws(kend);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let vstart = skip_ws(i + 1);
+        let mut j = vstart;
+        let mut depth = 0i32;
+        while j < b.len() {
+            match b[j] {
+                b'"' => {
+                    j = string_end(j)?;
+                    continue;
+                }
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' if depth > 0 => depth -= 1,
+                b',' | b'}' if depth == 0 => break,
+                _ => {}
+            }
+            j += 1;
+        }
+        let mut vend = j;
+        while vend > vstart && b[vend - 1].is_ascii_whitespace() {
+            vend -= 1;
+        }
+        out.push((key, &text[vstart..vend]));
+        match b.get(j) {
+            Some(b',') => i = skip_ws(j + 1),
+            Some(b'}') => return Some(out),
+            _ => return None,
+        }
+    }
+}
+
+/// Whether raw key text (with quotes) names one of `fields`.
+fn key_is(raw: &str, fields: &[EmbeddingField]) -> bool {
+    let inner = &raw[1..raw.len() - 1];
+    if inner.contains('\\') {
+        let k: String = serde_json::from_str(raw).unwrap_or_default();
+        fields.iter().any(|f| f.field == k)
+    } else {
+        fields.iter().any(|f| f.field == inner)
+    }
+}
+
+/// A node row whose embedding values travel as JSON text beside it (`lazy`), parsed by the
+/// TypeScript layer only when read: a search hit's vectors are thousands of numbers that
+/// callers rarely look at. The field keeps its place in the props object (value `0`).
+fn push_row_lazy(out: &mut String, row: &Row, fields: &[EmbeddingField]) -> Option<String> {
+    let props = row.get(NODE_PROPS).and_then(Value::as_str);
+    let entries = props.and_then(object_entries);
+    let Some(entries) =
+        entries.filter(|e| e.iter().any(|(k, v)| *v != "null" && key_is(k, fields)))
+    else {
+        let _ = push_row(out, row, NODE_PROPS);
+        return None;
+    };
+    let mut lazy = String::from("{");
+    let mut text = String::with_capacity(props.map_or(0, str::len));
+    text.push('{');
+    for (i, (k, v)) in entries.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(k);
+        text.push(':');
+        if *v != "null" && key_is(k, fields) {
+            text.push('0');
+            if lazy.len() > 1 {
+                lazy.push(',');
+            }
+            lazy.push_str(k);
+            lazy.push(':');
+            push_json_str(&mut lazy, v);
+        } else {
+            text.push_str(v);
+        }
+    }
+    text.push('}');
+    lazy.push('}');
+    let mut text = Some(text);
+    let swapped: Row = row
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if i == NODE_PROPS {
+                Value::Json(text.take())
+            } else {
+                v.clone()
+            }
+        })
+        .collect();
+    let _ = push_row(out, &swapped, NODE_PROPS);
+    Some(lazy)
 }
 
 fn num(f: f64) -> String {
@@ -689,13 +844,12 @@ fn vector_query<'a, E: Executor>(
             ));
         }
     }
-    let raw = format!(
-        "[{}]",
-        emb.iter()
-            .map(|x| x.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    // Only SQL needs the text form: PostgreSQL always, SQLite only in its uncommitted-writes path.
+    let raw = if ex.dialect() == Dialect::Postgres {
+        vector_literal(emb)
+    } else {
+        String::new()
+    };
     Ok((
         VecQuery {
             field,
@@ -707,6 +861,20 @@ fn vector_query<'a, E: Executor>(
         },
         declaring,
     ))
+}
+
+/// `[x,y,…]`, the text form pgvector and sqlite-vec parse.
+fn vector_literal(emb: &[f64]) -> String {
+    let mut out = String::with_capacity(emb.len() * 20 + 2);
+    out.push('[');
+    for (i, x) in emb.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&x.to_string());
+    }
+    out.push(']');
+    out
 }
 
 /// Rows of `ids` that are live (and match `w`), keyed by id. Keyed by primary key: the
@@ -755,15 +923,18 @@ async fn candidates<E: Executor>(
     kind: &str,
     w: &Pred,
 ) -> Result<HashSet<String>> {
+    // Only the `where`: liveness is checked when the ranked rows are hydrated. Testing it
+    // here would read the temporal columns, which sit behind the (large) props value in
+    // every row; the `where` alone can often be answered from a declared index.
     let d = ex.dialect();
-    let now = now_iso();
-    let (filter, fparams) = node_filter(d, Some(w), &now)?;
+    let mut c = Compiler::new(d, "n");
+    let filter = c.compile(w)?;
     let sql = d.finish(format!(
-        "SELECT n.id FROM {} n WHERE n.graph_id = ? AND n.kind = ?{filter}",
+        "SELECT n.id FROM {} n WHERE n.graph_id = ? AND n.kind = ? AND {filter}",
         ctx.tables.nodes
     ));
     let mut params = vec![Value::text(ctx.graph.id()), Value::text(kind)];
-    params.extend(fparams);
+    params.extend(c.params);
     Ok(ex
         .query(&sql, &params)
         .await?
@@ -809,7 +980,9 @@ fn ensure_slot(
     f: &EmbeddingField,
     ann: Option<(&str, &str)>,
 ) -> Result<()> {
-    let v: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+    let v: i64 = conn
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |r| r.get(0))?;
     if search.data_version != Some(v) {
         search.slots.clear();
         search.data_version = Some(v);
@@ -1051,9 +1224,11 @@ async fn vector_kind<E: Executor>(
                     "SELECT node_id, {func}(embedding, vec_f32(?1)) AS d FROM {} WHERE graph_id = ?2 ORDER BY d, node_id LIMIT ?3",
                     quote_ident(&table)
                 );
+                let literal =
+                    vector_literal(&q.query.iter().map(|&x| x as f64).collect::<Vec<_>>());
                 let mut stmt = db.conn.prepare_cached(&sql)?;
                 let rows = stmt
-                    .query_map(rusqlite::params![q.raw, ctx.graph.id(), m as i64], |r| {
+                    .query_map(rusqlite::params![literal, ctx.graph.id(), m as i64], |r| {
                         Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
                     })?;
                 let mut out = Vec::new();
@@ -1137,9 +1312,11 @@ pub async fn vector<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: VectorArgs) -> Re
         "store.search.vector",
     )?;
     let hits = vector_source(ex, ctx, &kinds, &q, limit + offset, a.r#where.as_ref()).await?;
-    Ok(hits_json(hits.into_iter().skip(offset).take(limit), |_| {
-        None
-    }))
+    Ok(hits_json(
+        ctx,
+        hits.into_iter().skip(offset).take(limit),
+        |_| None,
+    ))
 }
 
 pub async fn hybrid<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: HybridArgs) -> Result<String> {
@@ -1257,7 +1434,7 @@ pub async fn hybrid<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: HybridArgs) -> Re
         subs.insert((e.hit.kind.clone(), e.hit.id.clone()), parts.join(","));
         hits.push(e.hit);
     }
-    Ok(hits_json(hits.into_iter(), |h| {
+    Ok(hits_json(ctx, hits.into_iter(), |h| {
         subs.get(&(h.kind.clone(), h.id.clone()))
             .filter(|s| !s.is_empty())
             .cloned()
@@ -1357,7 +1534,24 @@ pub async fn rebuild_fulltext<E: Executor>(
 
 #[cfg(test)]
 mod tests {
-    use super::fts5_query;
+    use super::{fts5_query, object_entries};
+
+    #[test]
+    fn object_entries_split_top_level_only() {
+        let t = r#" { "a" : [1, {"x":"},]"}], "b\"q":"s,}" ,"c":{"d":[]} ,"e":null } "#;
+        let e = object_entries(t).unwrap();
+        assert_eq!(
+            e,
+            vec![
+                (r#""a""#, r#"[1, {"x":"},]"}]"#),
+                (r#""b\"q""#, r#""s,}""#),
+                (r#""c""#, r#"{"d":[]}"#),
+                (r#""e""#, "null"),
+            ]
+        );
+        assert_eq!(object_entries("{}").unwrap(), vec![]);
+        assert!(object_entries("[1]").is_none());
+    }
 
     #[test]
     fn websearch_translation() {
