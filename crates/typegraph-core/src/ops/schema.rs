@@ -43,10 +43,20 @@ pub async fn bootstrap<E: Executor>(ex: &mut E, tables: &Tables) -> Result<()> {
             .into_iter()
             .filter(|s| index_name(s).is_none_or(|n| !existing.contains(&n)))
             .collect();
-        return ex.batch(&missing.join("\n\n")).await;
+        // Concurrent `IF NOT EXISTS` DDL from several processes also deadlocks on the catalogs:
+        // the script runs as one implicit transaction, serialized by an advisory lock.
+        return ex
+            .batch(&format!(
+                "SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK_KEY});\n\n{}",
+                missing.join("\n\n")
+            ))
+            .await;
     }
     ex.batch(&ddl).await
 }
+
+/// Advisory-lock key serializing TypeGraph's bootstrap DDL across connections.
+const BOOTSTRAP_LOCK_KEY: i64 = 0x7467_626f_6f74; // "tgboot"
 
 /// Whether the schema-versions table exists yet.
 pub async fn tables_exist<E: Executor>(ex: &mut E, tables: &Tables) -> Result<bool> {
@@ -246,6 +256,8 @@ pub async fn set_active<E: Executor>(
     let d = ex.dialect();
     let t = &tables.schema_versions;
     atomic!(ex, {
+        // Same lock as a commit: fenced writers and schema commits serialize against the flip.
+        crate::ops::evolve::lock_schema(ex, tables, &a.graph_id).await?;
         let sql = d.finish(format!(
             "SELECT version FROM {t} WHERE graph_id = ? AND is_active = {}",
             d.bool_lit(true)
