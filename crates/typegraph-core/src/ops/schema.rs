@@ -12,7 +12,20 @@ use serde_json::json;
 /// Creates every core table and index when missing (idempotent).
 pub async fn bootstrap<E: Executor>(ex: &mut E, tables: &Tables) -> Result<()> {
     let ddl = ex.dialect().ddl(tables);
-    ex.batch(&ddl).await
+    if ex.dialect() == crate::dialect::Dialect::Sqlite {
+        return ex.batch(&ddl).await;
+    }
+    // PostgreSQL: one statement per round trip. As one script the whole DDL is one implicit
+    // transaction holding a SHARE lock on every table it has passed (`CREATE INDEX IF NOT
+    // EXISTS` takes one even when the index exists), so a store booting while another
+    // transaction writes two of those tables could deadlock with it.
+    for stmt in ddl.split(";\n\n") {
+        let stmt = stmt.trim();
+        if !stmt.is_empty() {
+            ex.batch(stmt).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether the schema-versions table exists yet.
