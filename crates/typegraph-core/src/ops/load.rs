@@ -32,6 +32,13 @@ pub async fn defer<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> Result<String> {
     if !any.is_empty() {
         return Ok("[]".into());
     }
+    if ex.dialect() == Dialect::Postgres {
+        // Tables that start empty have no statistics: a generic plan cached after a few batches
+        // (endpoint and id checks over unnest lists) assumes tiny tables and degrades ~20× as
+        // they fill. Plan each execution with its real sizes until this transaction ends.
+        ex.batch("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
+    }
     let names = [
         t.physical("nodes", "typegraph_nodes"),
         t.physical("edges", "typegraph_edges"),
