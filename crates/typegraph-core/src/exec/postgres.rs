@@ -96,6 +96,15 @@ fn db_err(sql: &str, e: sqlx::Error) -> Error {
     Error::database(&verb, e.to_string())
 }
 
+/// Whether a statement is kept as a named prepared statement. Joins are not: after five runs
+/// PostgreSQL may switch a named statement to a generic plan, and a generic plan of a multi-hop
+/// traversal (join selectivities unknown without the bound ids) ran for minutes where the custom
+/// plan takes milliseconds. Such statements are planned per execution with their values, as the
+/// original's driver (unnamed statements) always does; single-table statements stay prepared.
+fn keep_prepared(sql: &str) -> bool {
+    !sql.contains(" JOIN ")
+}
+
 impl Executor for PgExec<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
@@ -116,7 +125,8 @@ impl Executor for PgExec<'_> {
         params: &[Value],
     ) -> impl Future<Output = Result<Vec<Row>>> + Send {
         async move {
-            let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?;
+            let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?
+                .persistent(keep_prepared(sql));
             let rows = q
                 .fetch_all(&mut *self.conn)
                 .await
