@@ -283,7 +283,7 @@ mod tests {
             .collect();
         let mut s = seed;
         let mut out = Vec::with_capacity(n * dims);
-        for i in 0..n {
+        for _ in 0..n {
             let c = &centroids[((lcg(&mut s) + 1.0) * 16.0) as usize % centroids.len()];
             let mut v: Vec<f32> = c.iter().map(|x| x + lcg(&mut s) * 0.8).collect();
             super::super::cache::normalize(&mut v);
