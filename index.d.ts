@@ -18,6 +18,11 @@ export declare class NativePostgres {
   call(graph: number, op: string, args: string, tx?: number | undefined | null): Promise<string>
   /** Compiles a query AST to `{ sql, params }` without a connection (`toSQL()`). */
   compileQuery(graph: number, args: string): string
+  /**
+   * `toSQL()` before the pool is connected: compiles against a graph
+   * definition parsed for this call (no handle, no connection).
+   */
+  static compileQueryDetached(graphJson: string, tableNamesJson: string | undefined | null, args: string): string
   /** Opens a transaction on a dedicated connection; returns its handle. */
   begin(): Promise<number>
   commit(tx: number): Promise<void>

@@ -122,12 +122,9 @@ describe.each(backends)("evolve on $name", (bc) => {
       .fromDynamic("Paper", "p")
       .traverseDynamic("authoredBy", "a")
       .toDynamic("Author", "u")
-      // Dynamic aliases are typed loosely (see the issue-3 note): the accessor is `.field(name)`.
-      .whereNode("p", (q) => (q as never as { field: (n: string) => { number: () => { gte: (v: number) => never } } }).field("year").number().gte(2000))
-      .select((ctx) => {
-        const c = ctx as never as { p: { title: string }; u: { name: string } };
-        return { title: c.p.title, author: c.u.name };
-      })
+      // Dynamic aliases: props through `.field(name)` and a type discriminator.
+      .whereNode("p", (q) => q.field("year").number().gte(2000))
+      .select((ctx) => ({ title: ctx.p.title, author: ctx.u.name }))
       .execute();
     expect(rows).toEqual([{ title: "Attention is all you need", author: "Vaswani" }]);
 

@@ -557,15 +557,15 @@ describe.each(backends)("query on $name", (bc) => {
     const rows = await store
       .query()
       .fromDynamic("Person", "p")
-      .whereNode("p", (p: any) => p.field("name").string().eq("Alice").and(p.field("age").number().gte(1)))
+      .whereNode("p", (p) => p.field("name").string().eq("Alice").and(p.field("age").number().gte(1)))
       .traverseDynamic("worksAt", "e")
       .toDynamic("Company", "c")
-      .select((c: any) => c.c.name)
+      .select((c) => c.c.name)
       .execute();
     expect(rows).toEqual(["Acme"]);
     expect(() => store.query().fromDynamic("Nope", "p")).toThrow(KindNotFoundError);
-    expect(() => store.query().fromDynamic("Person", "p").whereNode("p", (p: any) => p.field("age").string().eq("x"))).toThrow(TypeError);
-    expect(() => store.query().fromDynamic("Person", "p").whereNode("p", (p: any) => p.field("nope"))).toThrow(ValidationError);
+    expect(() => store.query().fromDynamic("Person", "p").whereNode("p", (p) => p.field("age").string().eq("x"))).toThrow(TypeError);
+    expect(() => store.query().fromDynamic("Person", "p").whereNode("p", (p) => p.field("nope").eq(1))).toThrow(ValidationError);
     expect(() => store.query().fromDynamic("Person", "p").traverseDynamic("worksAt", "e").toDynamic("Person", "x")).toThrow(EndpointError);
   });
 

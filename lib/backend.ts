@@ -187,14 +187,22 @@ export class PostgresBackend implements GraphBackend {
     return this.#native;
   }
 
-  async register(graphJson: string): Promise<number> {
-    const native = await this.#handle();
-    try {
-      return native.register(graphJson);
-    } catch (error) {
-      throw convertError(error);
-    }
+  register(graphJson: string): Promise<number> {
+    const pending = (async () => {
+      const native = await this.#handle();
+      try {
+        return native.register(graphJson);
+      } catch (error) {
+        throw convertError(error);
+      }
+    })();
+    // toSQL() is synchronous: until the pool is up, it compiles from the definition itself.
+    const entry: { graphJson: string; handle?: number } = { graphJson };
+    this.#registrations.set(pending, entry);
+    pending.then((h) => (entry.handle = h), () => undefined);
+    return pending;
   }
+  #registrations = new WeakMap<Promise<number>, { graphJson: string; handle?: number }>();
 
   async call(graph: number, op: string, args: unknown, tx?: TxToken): Promise<unknown> {
     const native = await this.#handle();
@@ -206,9 +214,16 @@ export class PostgresBackend implements GraphBackend {
   }
 
   /** @internal Compiles a query AST to `{ sql, params }` (toSQL), no connection needed. */
-  compileQuery(graph: number, argsJson: string): string {
-    if (this.#closed || !this.#ready) throw new BackendDisposedError();
+  compileQuery(graph: number | Promise<number>, argsJson: string): string {
+    if (this.#closed) throw new BackendDisposedError();
     try {
+      if (typeof graph !== "number") {
+        const entry = this.#registrations.get(graph);
+        if (!entry) throw new ConfigurationError("toSQL(): the store's graph is not registered with this backend", {});
+        if (entry.handle === undefined || !this.#ready) return NativePostgres.compileQueryDetached(entry.graphJson, undefined, argsJson);
+        graph = entry.handle;
+      }
+      if (!this.#ready) throw new BackendDisposedError();
       return this.#ready.compileQuery(graph, argsJson);
     } catch (error) {
       throw convertError(error);

@@ -142,6 +142,27 @@ impl NativePostgres {
             .map_err(to_napi)
     }
 
+    /// `toSQL()` before the pool is connected: compiles against a graph
+    /// definition parsed for this call (no handle, no connection).
+    #[napi]
+    pub fn compile_query_detached(
+        graph_json: String,
+        table_names_json: Option<String>,
+        args: String,
+    ) -> napi::Result<String> {
+        let graph = Graph::from_json(&graph_json).map_err(to_napi)?;
+        let tables = parse_tables(table_names_json)?;
+        let ctx = Ctx {
+            graph: &graph,
+            tables: &tables,
+        };
+        typegraph_core::query::parse_args(&args)
+            .and_then(|a| {
+                typegraph_core::query::compile_only(&ctx, typegraph_core::Dialect::Postgres, a)
+            })
+            .map_err(to_napi)
+    }
+
     /// Opens a transaction on a dedicated connection; returns its handle.
     #[napi]
     pub async fn begin(&self) -> napi::Result<u32> {

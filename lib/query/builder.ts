@@ -34,6 +34,8 @@ import type {
   TraversalDirection,
   TraversalExpansion,
   UniqueAlias,
+  DynamicNodeType,
+  DynamicEdgeType,
 } from "./types.js";
 
 export const MAX_RECURSIVE_DEPTH = 10;
@@ -157,10 +159,12 @@ function shapeOf(env: QueryEnv, info: AliasInfo): Record<string, unknown> {
   return out;
 }
 
+// As upstream: a discriminator asserts the field's registered type exactly (an ISO-string
+// datetime field is a string field; `.date()` is for `z.date()` fields).
 const DISCRIMINATORS: Record<string, string[]> = {
   string: ["string"],
   number: ["number"],
-  date: ["date", "string"],
+  date: ["date"],
   array: ["array"],
   object: ["object"],
   embedding: ["embedding"],
@@ -628,10 +632,9 @@ async function runQuery(env: QueryEnv, shape: string, params: unknown[]): Promis
 }
 
 function compileSync(env: QueryEnv, shape: string, params: unknown[]): { sql: string; params: unknown[] } {
-  const backend = env.backend as GraphBackend & { compileQuery?: (h: number, args: string) => string };
-  if (typeof env.handle !== "number") {
-    throw new ConfigurationError("toSQL() needs a registered store; await createStoreWithSchema() first", {});
-  }
+  // A store whose handle is still pending (raw createStore on PostgreSQL) passes the promise:
+  // the backend compiles from the registered definition without waiting for a connection.
+  const backend = env.backend as GraphBackend & { compileQuery?: (h: number | Promise<number>, args: string) => string };
   if (typeof backend.compileQuery !== "function") {
     throw new ConfigurationError("Cannot convert to SQL: the backend does not support compiling queries", {});
   }
@@ -745,7 +748,11 @@ export class QueryBuilder<
   }
 
   /** `from` for a kind known only at run time. */
-  fromDynamic<A extends string>(kind: string, alias: A, options: { includeSubClasses?: boolean } = {}): QueryBuilder<G, NA & { [P in A]: NodeAliasEntry }, EA, XA> {
+  fromDynamic<A extends string>(
+    kind: string,
+    alias: UniqueAlias<A, NA & EA & XA>,
+    options: { includeSubClasses?: boolean } = {},
+  ): QueryBuilder<G, NA & { [P in A]: NodeAliasEntry<DynamicNodeType, false> }, EA, XA> {
     const q = (this as unknown as QueryBuilder<G>).from(kind as never, alias as never, options);
     return markDynamic(q as unknown as QueryBuilder, alias) as never;
   }
@@ -778,11 +785,19 @@ export class QueryBuilder<
     return this.#traverse(edgeKind, alias, options, true) as never;
   }
 
-  traverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry }, XA, false> {
+  traverseDynamic<A extends string>(
+    edgeKind: string,
+    alias: UniqueAlias<A, NA & EA & XA>,
+    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string } = {},
+  ): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<DynamicEdgeType, false> }, XA, false> {
     return this.#traverse(edgeKind, alias, options, false, true) as never;
   }
 
-  optionalTraverseDynamic<A extends string>(edgeKind: string, alias: A, options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: string } = {}): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<EdgeAliasEntry["type"], true> }, XA, true> {
+  optionalTraverseDynamic<A extends string>(
+    edgeKind: string,
+    alias: UniqueAlias<A, NA & EA & XA>,
+    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string } = {},
+  ): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<DynamicEdgeType, true> }, XA, true> {
     return this.#traverse(edgeKind, alias, options, true, true) as never;
   }
 
@@ -976,7 +991,11 @@ export class TraversalBuilder<
     return finishHop(this.#env, this.#state, this.#hop, kind, alias, options, undefined) as never;
   }
 
-  toDynamic<A extends string>(kind: string, alias: A, options: { includeSubClasses?: boolean } = {}): QueryBuilder<G, NA & { [P in A]: NodeAliasEntry<NodeAliasEntry["type"], Optional> }, EA, XA> {
+  toDynamic<A extends string>(
+    kind: string,
+    alias: UniqueAlias<A, NA & EA & XA>,
+    options: { includeSubClasses?: boolean } = {},
+  ): QueryBuilder<G, NA & { [P in A]: NodeAliasEntry<DynamicNodeType, Optional> }, EA, XA> {
     return markDynamic(finishHop(this.#env, this.#state, this.#hop, kind, alias, options, undefined), alias) as never;
   }
 }
@@ -1166,6 +1185,12 @@ export class ExecutableQuery<R = unknown> {
   }
 
   async #run(c: Compiled, bindings?: Record<string, unknown>): Promise<unknown> {
+    if (bindings === undefined && c.slots.params.size > 0) {
+      // As upstream: a query with param() placeholders runs only through prepare().
+      throw new ConfigurationError("Query contains param() references. Use .prepare().execute({...}) instead of .execute().", {
+        parameterNames: [...c.slots.params.keys()],
+      });
+    }
     return runQuery(this.#env, c.shape, bindParams(c.slots, bindings));
   }
 
@@ -1177,7 +1202,7 @@ export class ExecutableQuery<R = unknown> {
   /** @internal */
   async executeWith(bindings: Record<string, unknown> | undefined): Promise<readonly R[]> {
     const c = this.compile();
-    return this.materialize((await this.#run(c, bindings)) as unknown[][], c.proj);
+    return this.materialize((await this.#run(c, bindings ?? {})) as unknown[][], c.proj);
   }
 
   async first(): Promise<R | undefined> {
@@ -1283,17 +1308,23 @@ export class ExecutableQuery<R = unknown> {
       data,
       hasNextPage: backward ? cursorStr !== undefined : more,
       hasPrevPage: backward ? more : cursorStr !== undefined,
-      nextCursor: lastRow && (backward ? cursorStr !== undefined : more) ? cursorOf(lastRow, "f") : undefined,
-      prevCursor: firstRow && (backward ? more : cursorStr !== undefined) ? cursorOf(firstRow, "b") : undefined,
+      // As upstream: a backward page always offers a forward cursor; any page reached by a cursor offers a backward one.
+      nextCursor: lastRow && (backward || more) ? cursorOf(lastRow, "f") : undefined,
+      prevCursor: firstRow && (cursorStr !== undefined || (backward && more)) ? cursorOf(firstRow, "b") : undefined,
     };
   }
 
-  async *stream(options: StreamOptions = {}): AsyncIterableIterator<R> {
+  /** Rows in batches of `batchSize` (default 1000) by keyset pagination; needs orderBy() (checked on the call, as upstream). */
+  stream(options: StreamOptions = {}): AsyncIterableIterator<R> {
+    if (this.#state.orderBy.length === 0) {
+      throw new ValidationError("Streaming requires ORDER BY. Add .orderBy() before .stream()", { issues: [{ path: "orderBy", message: "ORDER BY is required for streaming" }] });
+    }
     const batchSize = options.batchSize ?? 1000;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError("batchSize must be a positive integer", { issues: [{ path: "batchSize", message: "invalid" }] });
-    if (this.#state.temporal?.mode === "asOf") {
-      // Each page reads at the same pinned instant, so this is safe; upstream refuses it — we allow it.
-    }
+    return this.#stream(batchSize);
+  }
+
+  async *#stream(batchSize: number): AsyncIterableIterator<R> {
     let after: string | undefined;
     for (;;) {
       const page = await this.paginate({ first: batchSize, ...(after ? { after } : {}) });
@@ -1355,7 +1386,7 @@ export class UnionableQuery<R = unknown> {
     return new UnionableQuery(this.#left, this.#ops, this.#limit, nonNegInt(n, "offset"));
   }
 
-  #compile(): { shape: string; values: unknown[]; proj: Projection } {
+  #compile(): { shape: string; values: unknown[]; proj: Projection; params: string[] } {
     const env = this.#left.env;
     const slots = new Slots();
     const proj = this.#left.projection();
@@ -1376,11 +1407,14 @@ export class UnionableQuery<R = unknown> {
     });
     if (this.#limit !== undefined) root.setLimit = slots.add(this.#limit);
     if (this.#offset !== undefined) root.setOffset = slots.add(this.#offset);
-    return { shape: JSON.stringify(root), values: bindParams(slots, {}), proj };
+    return { shape: JSON.stringify(root), values: slots.values.map((v) => (v === undefined ? null : v)), proj, params: [...slots.params.keys()] };
   }
 
   async execute(): Promise<readonly R[]> {
     const c = this.#compile();
+    if (c.params.length > 0) {
+      throw new ConfigurationError("Query contains param() references. Use .prepare().execute({...}) instead of .execute().", { parameterNames: c.params });
+    }
     const rows = (await runQuery(this.#left.env, c.shape, c.values)) as unknown[][];
     return this.#left.materialize(rows, c.proj);
   }
@@ -1469,7 +1503,7 @@ export class ExecutableAggregateQuery<R = Record<string, unknown>> {
     return new ExecutableAggregateQuery<R>(this.#env, this.#state, this.#fields, this.#order, this.#limit, nonNegInt(n, "offset"));
   }
 
-  #compile(): { shape: string; values: unknown[]; keys: string[] } {
+  #compile(): { shape: string; values: unknown[]; keys: string[]; params: string[] } {
     const keys = Object.keys(this.#fields);
     const items = keys.map((k) => aggItem(this.#env, this.#state, this.#fields[k]!));
     const having = this.#state.having.map((h) => {
@@ -1491,11 +1525,14 @@ export class ExecutableAggregateQuery<R = Record<string, unknown>> {
     if (order.length > 0) ast.orderBy = order;
     if (this.#limit !== undefined) ast.limit = slots.add(this.#limit);
     if (this.#offset !== undefined) ast.offset = slots.add(this.#offset);
-    return { shape: JSON.stringify(ast), values: slots.values, keys };
+    return { shape: JSON.stringify(ast), values: slots.values.map((v) => (v === undefined ? null : v)), keys, params: [...slots.params.keys()] };
   }
 
   async execute(): Promise<readonly R[]> {
     const c = this.#compile();
+    if (c.params.length > 0) {
+      throw new ConfigurationError("Query contains param() references; aggregate queries take literal values", { parameterNames: c.params });
+    }
     const rows = (await runQuery(this.#env, c.shape, c.values)) as unknown[][];
     return rows.map((r) => {
       const o: Record<string, unknown> = {};

@@ -62,6 +62,14 @@ export type {
   TraversalDirection,
   TraversalExpansion,
   SortDirection,
+  DynamicNodeKind,
+  DynamicNodeType,
+  DynamicEdgeType,
+  DynamicFieldBuilder,
+  DynamicNodeAccessor,
+  DynamicEdgeAccessor,
+  DynamicSelectableNode,
+  DynamicSelectableEdge,
 } from "./types.js";
 export { createFragment, composeFragments, limitFragment, offsetFragment, orderByFragment, type QueryFragment } from "./fragments.js";
 

@@ -126,14 +126,65 @@ export type FieldAccessorFor<T> =
 
 type Props<S> = S extends z.ZodType ? z.output<S> : never;
 
-export type NodeAccessor<N extends NodeType> = {
+// ---- dynamic aliases (fromDynamic / traverseDynamic / optionalTraverseDynamic / toDynamic) ----
+
+declare const DYNAMIC_NODE: unique symbol;
+declare const DYNAMIC_EDGE: unique symbol;
+
+/** A node kind name known only at run time. */
+export type DynamicNodeKind<K extends string = string> = K & { readonly [DYNAMIC_NODE]: true };
+/** The type an alias declared by `fromDynamic`/`toDynamic` carries: its accessor is `.field(name)`. */
+export type DynamicNodeType<K extends string = string> = NodeType<DynamicNodeKind<K>> & { readonly [DYNAMIC_NODE]: true };
+/** The type an alias declared by `traverseDynamic`/`optionalTraverseDynamic` carries. */
+export type DynamicEdgeType = EdgeType & { readonly [DYNAMIC_EDGE]: true };
+
+export type IsDynamicNodeType<N> = N extends { readonly [DYNAMIC_NODE]: true } ? true : false;
+export type IsDynamicEdgeType<E> = E extends { readonly [DYNAMIC_EDGE]: true } ? true : false;
+
+/**
+ * A field of a dynamic alias: the base comparisons directly, everything type-specific behind a
+ * discriminator that checks the registered schema and throws `TypeError` when the field is of another type.
+ */
+export type DynamicFieldBuilder = BaseFieldAccessor<unknown> & {
+  readonly string: () => StringFieldAccessor;
+  readonly number: () => NumberFieldAccessor;
+  readonly date: () => DateFieldAccessor;
+  readonly array: () => ArrayFieldAccessor<unknown>;
+  readonly object: () => ObjectFieldAccessor<Readonly<Record<string, unknown>>>;
+  readonly embedding: () => EmbeddingFieldAccessor;
+};
+
+/** Predicate accessor of a dynamic node alias: system fields typed, props through `.field(name)`. */
+export type DynamicNodeAccessor = {
+  readonly id: StringFieldAccessor;
+  readonly kind: StringFieldAccessor;
+  readonly $fulltext: FulltextAccessor;
+  readonly field: (name: string) => DynamicFieldBuilder;
+};
+/** Predicate accessor of a dynamic edge alias. */
+export type DynamicEdgeAccessor = {
+  readonly id: StringFieldAccessor;
+  readonly kind: StringFieldAccessor;
+  readonly fromId: StringFieldAccessor;
+  readonly toId: StringFieldAccessor;
+  readonly field: (name: string) => DynamicFieldBuilder;
+};
+/** A dynamic node alias in the select context: system fields typed, props `unknown`. */
+export type DynamicSelectableNode = Readonly<{ id: string; kind: string; meta: NodeMeta }> & Readonly<Record<string, unknown>>;
+/** A dynamic edge alias in the select context. */
+export type DynamicSelectableEdge = Readonly<{ id: string; kind: string; fromId: string; toId: string; meta: EdgeMeta }> & Readonly<Record<string, unknown>>;
+
+export type NodeAccessor<N extends NodeType> = IsDynamicNodeType<N> extends true ? DynamicNodeAccessor : TypedNodeAccessor<N>;
+export type EdgeAccessor<E extends EdgeType> = IsDynamicEdgeType<E> extends true ? DynamicEdgeAccessor : TypedEdgeAccessor<E>;
+
+type TypedNodeAccessor<N extends NodeType> = {
   readonly id: StringFieldAccessor;
   readonly kind: StringFieldAccessor;
   /** The node's fulltext document (its searchable() fields). */
   readonly $fulltext: FulltextAccessor;
 } & { readonly [K in keyof Props<N["schema"]>]-?: FieldAccessorFor<Props<N["schema"]>[K]> };
 
-export type EdgeAccessor<E extends EdgeType> = {
+type TypedEdgeAccessor<E extends EdgeType> = {
   readonly id: StringFieldAccessor;
   readonly kind: StringFieldAccessor;
   readonly fromId: StringFieldAccessor;
@@ -141,9 +192,11 @@ export type EdgeAccessor<E extends EdgeType> = {
 } & { readonly [K in keyof Props<E["schema"]>]-?: FieldAccessorFor<Props<E["schema"]>[K]> };
 
 /** A node as the select context shows it: props at top level, system fields under `meta`. */
-export type SelectableNode<N extends NodeType> = { id: string; kind: N["kind"]; meta: NodeMeta } & Props<N["schema"]>;
+export type SelectableNode<N extends NodeType> =
+  IsDynamicNodeType<N> extends true ? DynamicSelectableNode : { id: string; kind: N["kind"]; meta: NodeMeta } & Props<N["schema"]>;
 /** An edge as the select context shows it. */
-export type SelectableEdge<E extends EdgeType> = { id: string; kind: E["kind"]; fromId: string; toId: string; meta: EdgeMeta } & Props<E["schema"]>;
+export type SelectableEdge<E extends EdgeType> =
+  IsDynamicEdgeType<E> extends true ? DynamicSelectableEdge : { id: string; kind: E["kind"]; fromId: string; toId: string; meta: EdgeMeta } & Props<E["schema"]>;
 
 type Opt<T, O> = O extends true ? T | undefined : T;
 
@@ -157,7 +210,8 @@ export type NodeTypeOf<G extends GraphDef, K extends NodeKinds<G>> = G["nodes"][
 export type EdgeTypeOf<G extends GraphDef, K extends EdgeKinds<G>> = G["edges"][K]["type"];
 
 /** Fields `orderBy` accepts for a node/edge alias. */
-export type OrderableField<T extends NodeType | EdgeType> = (keyof Props<T["schema"]> & string) | "id" | "kind";
+export type OrderableField<T extends NodeType | EdgeType> =
+  IsDynamicNodeType<T> extends true ? string : IsDynamicEdgeType<T> extends true ? string : (keyof Props<T["schema"]> & string) | "id" | "kind";
 export type SortDirection = "asc" | "desc";
 
 export type TraversalDirection = "out" | "in";

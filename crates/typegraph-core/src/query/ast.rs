@@ -112,7 +112,8 @@ pub enum Pred {
         #[serde(default)]
         value2: Option<Slot>,
         /// `in`/`notIn`: element type of the bound list (`string` or `number`).
-        #[serde(default)]
+        /// (`rename_all` on an enum names variants only, so the field is renamed here.)
+        #[serde(default, rename = "listType")]
         list_type: Option<String>,
         /// Compare with a field of this or an enclosing query instead of a value.
         #[serde(default)]
@@ -304,4 +305,21 @@ pub struct FusionWeights {
     pub vector: Option<f64>,
     #[serde(default)]
     pub fulltext: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pred;
+
+    #[test]
+    fn cmp_reads_the_list_type_the_builder_sends() {
+        let p: Pred = serde_json::from_str(
+            r#"{"type":"cmp","field":{"path":["n"],"valueType":"unknown"},"op":"in","value":{"$":0},"listType":"number"}"#,
+        )
+        .unwrap();
+        match p {
+            Pred::Cmp { list_type, .. } => assert_eq!(list_type.as_deref(), Some("number")),
+            other => panic!("not a comparison: {other:?}"),
+        }
+    }
 }

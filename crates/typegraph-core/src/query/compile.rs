@@ -1594,36 +1594,25 @@ impl<'a> Compiler<'a> {
                     Dialect::Postgres => {
                         let numeric = vt == "number" || list_type == Some("number");
                         let boolean = vt == "boolean" || list_type == Some("boolean");
-                        let (lhs, ty) = if numeric {
-                            (
-                                if f.system.is_none() && vt != "number" {
-                                    format!(
-                                        "({})::numeric",
-                                        pgd::json_text(&format!("{}.props", info.table), &f.path)
-                                    )
-                                } else {
-                                    e
-                                },
-                                "numeric",
-                            )
+                        let ty = if numeric {
+                            "numeric"
                         } else if boolean {
-                            (
-                                if f.system.is_none() && vt != "boolean" {
-                                    format!(
-                                        "({})::boolean",
-                                        pgd::json_text(&format!("{}.props", info.table), &f.path)
-                                    )
-                                } else {
-                                    e
-                                },
-                                "boolean",
-                            )
+                            "boolean"
                         } else {
-                            (e, "text")
+                            "text"
                         };
-                        sql.push(&format!("{lhs} IN (SELECT unnest(CAST("));
-                        sql.arg(v, Conv::TextList);
-                        sql.push(&format!(" AS {ty}[])))"));
+                        if f.system.is_none() && ty != "text" && vt != "number" && vt != "boolean" {
+                            // A field of unknown type holding numbers/booleans: compare as jsonb, so
+                            // numbers match numerically and values of another JSON type never raise a cast error.
+                            let lhs = pgd::json_value(&format!("{}.props", info.table), &f.path);
+                            sql.push(&format!("{lhs} IN (SELECT to_jsonb(x) FROM unnest(CAST("));
+                            sql.arg(v, Conv::TextList);
+                            sql.push(&format!(" AS {ty}[])) AS x)"));
+                        } else {
+                            sql.push(&format!("{e} IN (SELECT unnest(CAST("));
+                            sql.arg(v, Conv::TextList);
+                            sql.push(&format!(" AS {ty}[])))"));
+                        }
                     }
                 }
                 if op == "notIn" {
