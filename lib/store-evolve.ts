@@ -275,7 +275,32 @@ export async function removeKinds<G extends GraphDef>(host: EvolveHost<G>, names
   return store;
 }
 
+/**
+ * Vector tables of embedding fields dropped from kinds that still exist. The active schema is the
+ * authority (its node kinds and `vector` index declarations); the engine re-checks the version under
+ * the schema lock before each drop.
+ */
+async function reclaimVectorFields<G extends GraphDef>(host: EvolveHost<G>): Promise<MaterializeRemovalsResult["reclaimedVectorFields"]> {
+  const active = (await call(host, "getActiveSchema", {})) as Active | null;
+  if (active === null) return [];
+  const liveKinds = Object.keys(active.doc.nodes ?? {});
+  const liveVectors = (active.doc.indexes ?? [])
+    .map((d) => d as { entity?: string; kind?: string; fieldPath?: string })
+    .filter((d) => d.entity === "vector" && typeof d.kind === "string" && typeof d.fieldPath === "string")
+    .map((d) => [d.kind, d.fieldPath]);
+  const raw = (await call(host, "reclaimVectorFields", { version: active.version, liveKinds, liveVectors })) as {
+    kind: string;
+    fieldPath: string;
+    status: "reclaimed" | "failed";
+    error?: { message: string };
+  }[];
+  return raw.map((r) =>
+    Object.freeze(r.status === "failed" ? { kind: r.kind, fieldPath: r.fieldPath, status: r.status, error: new Error(r.error?.message ?? "reclaim failed") } : { kind: r.kind, fieldPath: r.fieldPath, status: r.status }),
+  );
+}
+
 export async function materializeRemovals<G extends GraphDef>(host: EvolveHost<G>, options: MaterializeRemovalsOptions): Promise<MaterializeRemovalsResult> {
+  const reclaimedVectorFields = await reclaimVectorFields(host);
   const raw = (await call(host, "materializeRemovals", {
     ...(options.kinds ? { kinds: [...options.kinds] } : {}),
     stopOnError: options.stopOnError === true,
@@ -288,7 +313,7 @@ export async function materializeRemovals<G extends GraphDef>(host: EvolveHost<G
     if (r.status === "skipped") return Object.freeze({ kind: r.kind, entity: r.entity, status: "skipped", reason: "kind-is-live" });
     return Object.freeze({ kind: r.kind, entity: r.entity, status: "removed" });
   });
-  return Object.freeze({ results: Object.freeze(results), reclaimedVectorFields: Object.freeze([]) });
+  return Object.freeze({ results: Object.freeze(results), reclaimedVectorFields: Object.freeze(reclaimedVectorFields) });
 }
 
 export function introspect<G extends GraphDef>(host: EvolveHost<G>): SchemaIntrospection {

@@ -419,7 +419,159 @@ async fn remove_kind_rows<E: Executor>(
         ));
         ex.execute(&sql, &[g.clone(), k.clone()]).await?;
     }
+    if entity != "edge" {
+        // The removed kind's per-field vector tables and their markers go with its rows.
+        for (_field, table) in vector_markers(ex, tables, graph_id)
+            .await?
+            .into_iter()
+            .filter(|(kf, _)| kf.0 == kind)
+            .map(|(kf, t)| (kf.1, t))
+        {
+            drop_vector_table(ex, tables, graph_id, &table).await?;
+        }
+    }
     Ok(true)
+}
+
+/// The graph's materialized vector tables by their markers: `((kind, field), table)`.
+async fn vector_markers<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+) -> Result<Vec<((String, String), String)>> {
+    let marker = crate::dialect::quote_ident(&tables.physical(
+        "contributionMaterializations",
+        "typegraph_contribution_materializations",
+    ));
+    let d = ex.dialect();
+    let exists_sql = match d {
+        Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE name = ?".to_string(),
+        Dialect::Postgres => "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = $1 AND schemaname = ANY(current_schemas(false))".to_string(),
+    };
+    let name = tables.physical(
+        "contributionMaterializations",
+        "typegraph_contribution_materializations",
+    );
+    if ex
+        .query(&exists_sql, &[Value::text(name)])
+        .await?
+        .is_empty()
+    {
+        return Ok(Vec::new());
+    }
+    let rows = ex
+        .query(
+            &d.finish(format!(
+                "SELECT logical_name, table_name FROM {marker} WHERE graph_id = ? AND logical_name LIKE 'vector:%'"
+            )),
+            &[Value::text(graph_id)],
+        )
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (Some(logical), Some(table)) = (r[0].as_str(), r[1].as_str()) else {
+            continue;
+        };
+        let rest = &logical["vector:".len()..];
+        // `vector:<kind>.<field>`: the split is confirmed by the table name the pair derives.
+        for (i, _) in rest.match_indices('.') {
+            let (kind, field) = (&rest[..i], &rest[i + 1..]);
+            if crate::search::vector_table(graph_id, kind, field) == table {
+                out.push(((kind.to_string(), field.to_string()), table.to_string()));
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Drops one vector table (if present) and its contribution marker.
+async fn drop_vector_table<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+    table: &str,
+) -> Result<()> {
+    let d = ex.dialect();
+    ex.batch(&format!(
+        "DROP TABLE IF EXISTS {}",
+        crate::dialect::quote_ident(table)
+    ))
+    .await?;
+    let marker = crate::dialect::quote_ident(&tables.physical(
+        "contributionMaterializations",
+        "typegraph_contribution_materializations",
+    ));
+    ex.execute(
+        &d.finish(format!(
+            "DELETE FROM {marker} WHERE graph_id = ? AND table_name = ?"
+        )),
+        &[Value::text(graph_id), Value::text(table)],
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReclaimVectorFieldsArgs {
+    /// The active schema version the live sets below were read from.
+    pub version: i64,
+    /// Node kinds the active schema declares.
+    pub live_kinds: Vec<String>,
+    /// `[kind, field]` embedding fields the active schema declares.
+    pub live_vectors: Vec<(String, String)>,
+}
+
+/// `reclaimVectorFields`: drops the vector tables of embedding fields removed from
+/// kinds that still exist (a removed kind's tables go with its rows), under the
+/// schema lock and only while the active schema is still at `version`.
+/// Returns `[{kind, fieldPath, status}]`.
+pub async fn reclaim_vector_fields<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+    a: ReclaimVectorFieldsArgs,
+) -> Result<String> {
+    let live_kinds: std::collections::HashSet<&str> =
+        a.live_kinds.iter().map(String::as_str).collect();
+    let live: std::collections::HashSet<(&str, &str)> = a
+        .live_vectors
+        .iter()
+        .map(|(k, f)| (k.as_str(), f.as_str()))
+        .collect();
+    let orphans: Vec<((String, String), String)> = vector_markers(ex, tables, graph_id)
+        .await?
+        .into_iter()
+        .filter(|((k, f), _)| {
+            live_kinds.contains(k.as_str()) && !live.contains(&(k.as_str(), f.as_str()))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for ((kind, field), table) in orphans {
+        let outcome: Result<bool> = (async {
+            crate::atomic!(ex, {
+                lock_schema(ex, tables, graph_id).await?;
+                if active_version(ex, tables, graph_id).await? != Some(a.version) {
+                    return Ok(false);
+                }
+                drop_vector_table(ex, tables, graph_id, &table).await?;
+                Ok(true)
+            })
+        })
+        .await;
+        match outcome {
+            Ok(true) => {
+                out.push(json!({ "kind": kind, "fieldPath": field, "status": "reclaimed" }))
+            }
+            Ok(false) => {}
+            Err(e) => out.push(json!({
+                "kind": kind, "fieldPath": field, "status": "failed",
+                "error": { "message": e.message, "code": e.code.as_str() }
+            })),
+        }
+    }
+    Ok(serde_json::Value::Array(out).to_string())
 }
 
 async fn fulltext_exists<E: Executor>(ex: &mut E, tables: &Tables) -> Result<bool> {

@@ -207,6 +207,9 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "materializeRemovals" => {
             evolve::materialize_removals(ex, ctx.tables, ctx.graph.id(), parse(args)?).await
         }
+        "reclaimVectorFields" => {
+            evolve::reclaim_vector_fields(ex, ctx.tables, ctx.graph.id(), parse(args)?).await
+        }
         "setActiveSchema" => schema::set_active(ex, ctx.tables, parse(args)?).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }
