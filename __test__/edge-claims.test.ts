@@ -110,6 +110,28 @@ describe.each(backends)("edge claims on $name", (bc) => {
     expect(await claims()).toEqual([["one:owns", '["User","a"]', "x1"]]);
   });
 
+  it("reopening an ended oneActive edge with clearValidTo is refused while another edge is active, and claims the axis when free", async () => {
+    const { store, claims } = await setup();
+    const ended = await store.edges.leads.create(u("a"), o("o1"), {}, { validTo: "2020-01-01T00:00:00.000Z" });
+    const active = await store.edges.leads.create(u("a"), o("o2"));
+    const refused = await store.edges.leads.update(ended.id, {}, { clearValidTo: true }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(CardinalityError);
+    expect((refused as CardinalityError).details).toMatchObject({ edgeKind: "leads", fromId: "a", cardinality: "oneActive" });
+    // Nothing changed: the ended edge stays ended, the active one keeps the claim.
+    expect((await store.edges.leads.getById(ended.id, "includeEnded"))?.meta.validTo).toBe("2020-01-01T00:00:00.000Z");
+    expect(await claims()).toEqual([["oneActive:leads", '["User","a"]', active.id]]);
+    // End the active edge: the old one may reopen, and takes the stale claim over.
+    await store.edges.leads.update(active.id, {}, { validTo: new Date(Date.parse(active.meta.validFrom!) + 1) });
+    const reopened = await store.edges.leads.update(ended.id, {}, { clearValidTo: true });
+    expect(reopened.meta.validTo).toBeUndefined();
+    expect(await claims()).toEqual([["oneActive:leads", '["User","a"]', ended.id]]);
+    // Now the first one cannot reopen: the probe and the fence both see the live holder.
+    await expect(store.edges.leads.update(active.id, {}, { clearValidTo: true })).rejects.toBeInstanceOf(CardinalityError);
+    // Clearing validTo on an edge that is already active is a no-op for the fence.
+    await store.edges.leads.update(ended.id, {}, { clearValidTo: true });
+    expect(await claims()).toEqual([["oneActive:leads", '["User","a"]', ended.id]]);
+  });
+
 });
 
 

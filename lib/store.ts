@@ -98,6 +98,21 @@ function zodIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message, code: i.code }));
 }
 
+const protoSafe = new WeakMap<object, boolean>();
+
+/** A plain object schema none of whose fields is named like an Object.prototype member reads a
+ *  plain input object exactly as it reads an own-keys copy: the copy (costly per bulk row) is skipped. */
+function prototypeSafe(schema: z.ZodType): boolean {
+  let safe = protoSafe.get(schema);
+  if (safe === undefined) {
+    const def = (schema as unknown as { _zod?: { def?: { type?: string; shape?: Record<string, unknown> } } })._zod?.def;
+    const shape = def?.type === "object" ? def.shape : undefined;
+    safe = shape !== undefined && shape !== null && Object.keys(shape).every((k) => !(k in Object.prototype));
+    protoSafe.set(schema, safe);
+  }
+  return safe;
+}
+
 function validate<S extends z.ZodType>(
   schema: S,
   input: unknown,
@@ -106,7 +121,9 @@ function validate<S extends z.ZodType>(
   // Props are data: parse an own-keys copy, so a field named like an Object.prototype member
   // ("constructor", "toString") reads as absent when absent, not as the inherited function.
   const data =
-    input !== null && typeof input === "object" && Object.getPrototypeOf(input) === Object.prototype ? Object.assign(Object.create(null) as object, input) : input;
+    input !== null && typeof input === "object" && Object.getPrototypeOf(input) === Object.prototype && !prototypeSafe(schema)
+      ? Object.assign(Object.create(null) as object, input)
+      : input;
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const where = ctx.id === undefined ? `new ${ctx.kind}` : `${ctx.kind}/${ctx.id}`;
@@ -332,20 +349,25 @@ export class NodeCollection<N extends NodeType = NodeType> {
       if (!prev) order.push(item.id);
       folded.set(item.id, { props: { ...(prev?.props ?? {}), ...(item.props as Record<string, unknown>) }, index, validFrom: item.validFrom, validTo: item.validTo });
     });
-    const current = (await run(this.#r, "getNodes", { kind: this.#kind, ids: order, temporalMode: "includeTombstones" })) as (NodeRow | null)[];
-    const merged = order.map((id, i) => {
-      const f = folded.get(id)!;
-      const base = current[i];
-      const props = base ? { ...base[2], ...f.props } : f.props;
-      const operation = base && base[8] === null ? "update" : "create";
-      return {
-        id,
-        props: validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id } : {}) }, f.index),
-        validFrom: instant(f.validFrom),
-        validTo: instant(f.validTo),
-      };
+    // Each item carries the version it was merged over: a row changed in between is merged again.
+    const rows = await withRetry(async () => {
+      const current = (await run(this.#r, "getNodes", { kind: this.#kind, ids: order, temporalMode: "includeTombstones" })) as (NodeRow | null)[];
+      const merged = order.map((id, i) => {
+        const f = folded.get(id)!;
+        const base = current[i];
+        const props = base ? { ...base[2], ...f.props } : f.props;
+        const operation = base && base[8] === null ? "update" : "create";
+        return {
+          id,
+          props: validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id } : {}) }, f.index),
+          validFrom: instant(f.validFrom),
+          validTo: instant(f.validTo),
+          fenced: true,
+          expectedVersion: base ? base[3] : null,
+        };
+      });
+      return (await run(this.#r, "bulkUpsertNodes", { kind: this.#kind, items: merged, returning: true })) as NodeRow[];
     });
-    const rows = (await run(this.#r, "bulkUpsertNodes", { kind: this.#kind, items: merged, returning: true })) as NodeRow[];
     const byId = new Map(rows.map((r) => [r[1], toNode(r) as Node<N>]));
     return items.map((item) => byId.get(item.id)!);
   }

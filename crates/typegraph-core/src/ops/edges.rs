@@ -340,7 +340,7 @@ pub async fn count<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Resul
 }
 
 pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Result<String> {
-    ctx.graph.edge(&a.kind)?;
+    let spec = ctx.graph.edge(&a.kind)?;
     let now = now_iso();
     let row = atomic!(ex, {
         let existing = match fetch(ex, ctx, &a.id).await? {
@@ -367,6 +367,36 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
         } else {
             opt_str(&existing, VALID_TO).map(String::from)
         };
+        // Reopening an ended `oneActive` edge makes it join the active population again:
+        // it must pass the same probe and claim the same fence as a new active edge.
+        if spec.cardinality == Cardinality::OneActive
+            && valid_to.is_none()
+            && opt_str(&existing, VALID_TO).is_some()
+        {
+            let from = NodeRef {
+                kind: opt_str(&existing, 2).unwrap_or_default().into(),
+                id: opt_str(&existing, 3).unwrap_or_default().into(),
+            };
+            let to = NodeRef {
+                kind: opt_str(&existing, 4).unwrap_or_default().into(),
+                id: opt_str(&existing, 5).unwrap_or_default().into(),
+            };
+            check_cardinality(ex, ctx, &a.kind, spec.cardinality, &from, &to, false).await?;
+            super::claims::claim_edges(
+                ex,
+                ctx,
+                &a.kind,
+                spec.cardinality,
+                &[super::claims::EdgeClaim {
+                    edge_id: &a.id,
+                    from: &from,
+                    to: &to,
+                    born_ended: false,
+                    index: None,
+                }],
+            )
+            .await?;
+        }
         let sql = ex.dialect().finish(format!(
             "UPDATE {} SET props = ?, updated_at = ?, valid_to = ? WHERE graph_id = ? AND id = ? AND deleted_at IS NULL RETURNING {EDGE_COLS}",
             ctx.tables.edges
