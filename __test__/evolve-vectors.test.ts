@@ -3,7 +3,7 @@
 // reclaimedVectorFields. SQLite and PostgreSQL through the public API.
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createStoreWithSchema, defineGraph, defineGraphExtension, defineNode, embedding, type GraphBackend } from "../dist/index.js";
+import { ConfigurationError, createStore, createStoreWithSchema, defineGraph, defineGraphExtension, defineNode, embedding, type GraphBackend } from "../dist/index.js";
 import { migrateSchema } from "../dist/schema-entry.js";
 import { backends, freshGraphId } from "./backends.js";
 
@@ -105,5 +105,42 @@ describe.each(backends)("vector table reclaim on $name", (bc) => {
     expect(await s2.nodes.Note.count()).toBe(1);
     // Idempotent: nothing left to drop.
     expect((await s2.materializeRemovals()).reclaimedVectorFields).toEqual([]);
+  });
+  it("materializeIndexes catches up to the persisted schema first and refuses before any schema exists", async () => {
+    const Doc = defineNode("Doc", { schema: z.object({ title: z.string() }) });
+    const graph = defineGraph({ id: freshGraphId(`vr_${bc.name}`), nodes: { Doc: { type: Doc } }, edges: {} });
+    const suffix = graph.id.slice(-12).toLowerCase().replace(/[^a-z0-9]/g, "_");
+    const byYear = `cu_by_year_${suffix}`;
+    const backend = bc.make(graph.id);
+    // Before createStoreWithSchema: nothing to catch up to.
+    const raw = createStore(graph, backend);
+    open.push(raw);
+    const refused = await raw.materializeIndexes().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ConfigurationError);
+    expect((refused as ConfigurationError).details.code).toBe("MATERIALIZE_BEFORE_INITIALIZE");
+    const [stale] = await createStoreWithSchema(graph, bc.make(graph.id));
+    open.push(stale);
+    const [writer] = await createStoreWithSchema(graph, bc.make(graph.id));
+    open.push(writer);
+    try {
+      // Another process adds a runtime kind with an index; this store was built before it.
+      await writer.evolve(
+        defineGraphExtension({
+          nodes: { Work: { properties: { year: { type: "number", int: true }, vec: { type: "array", items: { type: "number" }, embedding: { dimensions: 3 } } } } },
+          indexes: [{ entity: "node", kind: "Work", name: byYear, fields: ["year"] }],
+        }),
+      );
+      expect(stale.graph.nodes).not.toHaveProperty("Work");
+      const result = await stale.materializeIndexes({ kinds: ["Work"] });
+      const byName = new Map(result.results.map((r) => [r.indexName, r]));
+      expect(byName.get(byYear)?.status).toBe("created");
+      // The runtime kind's vector index is built too (its embedding field comes from the stored schema).
+      const vector = result.results.find((r) => r.entity === "vector" && r.kind === "Work");
+      expect(vector?.status).toBe("created");
+      expect((await stale.materializeIndexes({ kinds: ["Work"] })).results.every((r) => r.status === "alreadyMaterialized")).toBe(true);
+    } finally {
+      const exec = (backend as unknown as { exec(sql: string): unknown }).exec.bind(backend);
+      await exec(`DROP INDEX IF EXISTS "${byYear}";`);
+    }
   });
 });

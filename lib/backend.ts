@@ -56,12 +56,19 @@ export class SqliteBackend implements GraphBackend {
   }
 
   register(graphJson: string): number {
+    // The same definition registers once per connection: evolve/catch-up paths that rebuild a
+    // store for a version already registered reuse its engine handle instead of adding one.
+    const known = this.#registered.get(graphJson);
+    if (known !== undefined) return known;
     try {
-      return this.#handle().register(graphJson);
+      const handle = this.#handle().register(graphJson);
+      this.#registered.set(graphJson, handle);
+      return handle;
     } catch (error) {
       throw convertError(error);
     }
   }
+  #registered = new Map<string, number>();
 
   /** Synchronous core of `call`, used where no await may separate a read from its write. */
   callSync(graph: number, op: string, args: unknown, tx?: TxToken): unknown {
@@ -188,6 +195,9 @@ export class PostgresBackend implements GraphBackend {
   }
 
   register(graphJson: string): Promise<number> {
+    // As on SQLite: one engine handle per distinct definition on this backend.
+    const known = this.#registeredJson.get(graphJson);
+    if (known !== undefined) return known;
     const pending = (async () => {
       const native = await this.#handle();
       try {
@@ -199,9 +209,14 @@ export class PostgresBackend implements GraphBackend {
     // toSQL() is synchronous: until the pool is up, it compiles from the definition itself.
     const entry: { graphJson: string; handle?: number } = { graphJson };
     this.#registrations.set(pending, entry);
-    pending.then((h) => (entry.handle = h), () => undefined);
+    pending.then(
+      (h) => (entry.handle = h),
+      () => this.#registeredJson.delete(graphJson),
+    );
+    this.#registeredJson.set(graphJson, pending);
     return pending;
   }
+  #registeredJson = new Map<string, Promise<number>>();
   #registrations = new WeakMap<Promise<number>, { graphJson: string; handle?: number }>();
 
   async call(graph: number, op: string, args: unknown, tx?: TxToken): Promise<unknown> {

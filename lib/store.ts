@@ -1025,7 +1025,15 @@ export class Store<G extends GraphDef = GraphDef> {
    */
   async materializeIndexes(options: MaterializeIndexesOptions = {}): Promise<MaterializeIndexesResult> {
     const handle = await this.#handle;
-    const graph = this.#graph;
+    // As upstream: caught up to the persisted schema first (runtime kinds and indexes another
+    // process committed count), and refused before any schema exists.
+    const active = (await this.#backend.call(handle, "getActiveSchema", {})) as { version: number; doc: SerializedSchema } | null;
+    if (active === null) {
+      throw new ConfigurationError(`Cannot materialize indexes on graph "${this.#graph.id}": no schema has been initialized. Call createStoreWithSchema first.`, {
+        code: "MATERIALIZE_BEFORE_INITIALIZE",
+      });
+    }
+    const graph = withStoredExtension(this.#graph, active.doc) as GraphDef;
     const declared = graph.indexes ?? [];
     let kinds: Set<string> | undefined;
     if (options.kinds !== undefined) {
@@ -1044,9 +1052,12 @@ export class Store<G extends GraphDef = GraphDef> {
     const dialect = this.#backend.dialect;
     const reserved = systemIndexNames();
     const entries = candidates.map((d) => materializationEntry(d, graph.id, dialect, reserved));
-    const active = (await this.#backend.call(handle, "getActiveSchema", {})) as { version: number } | null;
-    const raw = (await this.#backend.call(handle, "materializeIndexes", {
-      schemaVersion: active?.version ?? 0,
+    // A store behind the persisted schema builds through a handle of the caught-up definition
+    // (vector indexes need the kind's embedding fields); backends reuse a handle per definition.
+    const current = graph === this.#graph || engineGraph(graph) === engineGraph(this.#graph);
+    const target = current ? handle : await this.#backend.register(engineGraph(graph));
+    const raw = (await this.#backend.call(target, "materializeIndexes", {
+      schemaVersion: active.version,
       stopOnError: options.stopOnError ?? false,
       refreshStatistics: options.refreshStatistics ?? true,
       entries,
