@@ -205,7 +205,8 @@ describe.each(backends)("materializeIndexes on $name", (bc) => {
     // A second graph declaring the same physical name with another shape: drift → failed.
     const other = defineNodeIndex(Person, { fields: ["name"], name: names.role });
     const g2 = defineGraph({ id: freshGraphId(`idx2_${bc.name}`), nodes: { Person }, indexes: [other] });
-    const s2 = createStore(g2, store.backend);
+    // materializeIndexes needs an initialized schema (as upstream): this graph gets one first.
+    const [s2] = await createStoreWithSchema(g2, store.backend);
     const drift = await s2.materializeIndexes({ stopOnError: true });
     expect(drift.results.length).toBe(1);
     expect(drift.results[0]!.status).toBe("failed");
@@ -214,7 +215,7 @@ describe.each(backends)("materializeIndexes on $name", (bc) => {
     // A name colliding with a system index fails before any DDL.
     const clash = defineNodeIndex(Person, { fields: ["name"], name: "typegraph_nodes_kind_idx" });
     const g3 = defineGraph({ id: freshGraphId(`idx3_${bc.name}`), nodes: { Person }, indexes: [clash] });
-    const s3 = createStore(g3, store.backend);
+    const [s3] = await createStoreWithSchema(g3, store.backend);
     const r3 = await s3.materializeIndexes();
     expect(r3.results[0]).toMatchObject({ status: "failed" });
     expect(r3.results[0]!.error!.message).toMatch(/system index/);

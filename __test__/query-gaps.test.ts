@@ -3,7 +3,7 @@
 // of unknown type. SQLite and PostgreSQL through the public API.
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ConfigurationError, EndpointError, KindNotFoundError, ValidationError, count, createStore, createStoreWithSchema, defineEdge, defineGraph, defineNode, param, type Store } from "../dist/index.js";
+import { ConfigurationError, EndpointError, KindNotFoundError, UnsupportedPredicateError, ValidationError, count, createStore, field, having, havingGt, max, createStoreWithSchema, defineEdge, defineGraph, defineNode, param, type Store } from "../dist/index.js";
 import { backends, freshGraphId } from "./backends.js";
 
 const Paper = defineNode("Paper", {
@@ -169,5 +169,17 @@ describe.each(backends)("query gaps on $name", (bc) => {
     expect(await q.prepare().execute({ y: 2000 })).toEqual(["p1"]);
     // toSQL() still shows the statement with the slot unbound.
     expect(q.toSQL().params).toContain(null);
+  });
+  it("having() compares aggregates with numbers, strings and booleans; bad operators and values fail early", async () => {
+    const { store } = await seed();
+    const base = () => store.query().from("Paper", "p").traverse("authoredBy", "e").to("Author", "a").groupBy("p", "title");
+    const many = await base().having(havingGt(count("a"), 1)).aggregate({ title: field<string>("p", "title"), n: count("a") }).execute();
+    expect(many).toEqual([{ title: "Attention", n: 2 }]);
+    const byName = await base().having(having(max("a", "name"), "eq", "Vaswani")).aggregate({ title: field<string>("p", "title"), top: max<string>("a", "name") }).execute();
+    expect(byName).toEqual([{ title: "Attention", top: "Vaswani" }]);
+    const none = await base().having(having(max("a", "name"), "lt", "A")).aggregate({ title: field<string>("p", "title") }).execute();
+    expect(none).toEqual([]);
+    expect(() => having(count("a"), "like" as never, 1)).toThrow(UnsupportedPredicateError);
+    expect(() => having(count("a"), "gt", Number.NaN)).toThrow(ValidationError);
   });
 });

@@ -1452,9 +1452,17 @@ export type HavingOp = "gt" | "gte" | "lt" | "lte" | "eq" | "neq";
 export interface HavingSpec {
   readonly agg: AggregateExpr;
   readonly op: HavingOp;
-  readonly value: number;
+  readonly value: number | string | boolean;
 }
-export const having = (agg: AggregateExpr, op: HavingOp, value: number): HavingSpec => ({ agg, op, value });
+export const having = (agg: AggregateExpr, op: HavingOp, value: number | string | boolean): HavingSpec => {
+  if (!["gt", "gte", "lt", "lte", "eq", "neq"].includes(op)) {
+    throw new UnsupportedPredicateError(`Unsupported HAVING operator "${String(op)}"`, { operator: op });
+  }
+  if (!["number", "string", "boolean"].includes(typeof value) || (typeof value === "number" && !Number.isFinite(value))) {
+    throw new ValidationError("A HAVING value must be a finite number, a string or a boolean", { issues: [{ path: "having.value", message: "invalid" }] });
+  }
+  return { agg, op, value };
+};
 export const havingGt = (agg: AggregateExpr, value: number) => having(agg, "gt", value);
 export const havingGte = (agg: AggregateExpr, value: number) => having(agg, "gte", value);
 export const havingLt = (agg: AggregateExpr, value: number) => having(agg, "lt", value);
@@ -1517,7 +1525,7 @@ export class ExecutableAggregateQuery<R = Record<string, unknown>> {
     });
     const slots = new Slots();
     const ast = queryAst(this.#env, { ...this.#state, orderBy: [] }, slots, items);
-    if (having.length > 0) ast.having = having.map((h) => ({ output: h.output, op: h.op, value: slots.add(h.value) }));
+    if (having.length > 0) ast.having = having.map((h) => ({ output: h.output, op: h.op, value: slots.add(h.value), valueType: typeof h.value }));
     const order = [
       ...this.#order.map((o) => ({ output: keys.indexOf(o.key), desc: o.desc })),
       ...this.#state.orderBy.map((o) => ({ alias: o.alias, field: o.field, desc: o.desc })),

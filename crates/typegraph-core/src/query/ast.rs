@@ -219,6 +219,9 @@ pub struct Having {
     pub output: usize,
     pub op: String,
     pub value: Slot,
+    /// JSON type of the compared value (`number` when absent; `string`/`boolean` as upstream allows).
+    #[serde(default)]
+    pub value_type: Option<String>,
 }
 
 /// Keyset bound for cursor pagination: rows strictly after (or before) these values

@@ -944,7 +944,12 @@ impl<'a> Compiler<'a> {
                     let (expr, _) = self.select_expr(&m, s)?;
                     let op = cmp_sym(&h.op)?;
                     sql.push(&format!("{expr} {op} "));
-                    sql.arg(h.value, Conv::Number);
+                    let conv = match h.value_type.as_deref() {
+                        Some("string") => Conv::Text,
+                        Some("boolean") => Conv::Bool,
+                        _ => Conv::Number,
+                    };
+                    sql.arg(h.value, conv);
                 }
             }
         }
