@@ -290,7 +290,7 @@ describe.each(backends)("search on $name", (bc) => {
       id: freshGraphId(`annx_${bc.name}`),
       nodes: { Item },
       edges: {},
-      // A declared index on the filtered prop: the filtered search takes its id set from it.
+      // A declared index on the filtered prop (materialized with the vector index).
       indexes: [defineNodeIndex(Item, { fields: ["group"], name: `idx_annx_group_${bc.name}` })],
     });
     const db = `annx_${graph.id}`;

@@ -944,50 +944,6 @@ async fn candidates<E: Executor>(
         .collect())
 }
 
-/// The ids of [`candidates`] when SQLite answers the `where` from an expression index
-/// (a declared index on the filtered props), without reading the rows' props; `None`
-/// when the plan would scan the kind's rows.
-async fn indexed_candidates<E: Executor>(
-    ex: &mut E,
-    ctx: &Ctx<'_>,
-    kind: &str,
-    w: &Pred,
-) -> Result<Option<HashSet<String>>> {
-    let d = ex.dialect();
-    let mut c = Compiler::new(d, "n");
-    let filter = c.compile(w)?;
-    let sql = format!(
-        "SELECT n.id FROM {} n WHERE n.graph_id = ? AND n.kind = ? AND {filter}",
-        ctx.tables.nodes
-    );
-    let mut params = vec![Value::text(ctx.graph.id()), Value::text(kind)];
-    params.extend(c.params);
-    let plan = ex
-        .query(&format!("EXPLAIN QUERY PLAN {sql}"), &params)
-        .await?;
-    let indexed = !plan.is_empty()
-        && plan.iter().all(|r| {
-            r.last().and_then(Value::as_str).is_some_and(|t| {
-                !t.starts_with("SCAN") && (t.contains("<expr>") || !t.contains(" n "))
-            })
-        })
-        && plan.iter().any(|r| {
-            r.last()
-                .and_then(Value::as_str)
-                .is_some_and(|t| t.contains("<expr>"))
-        });
-    if !indexed {
-        return Ok(None);
-    }
-    Ok(Some(
-        ex.query(&sql, &params)
-            .await?
-            .into_iter()
-            .filter_map(|r| opt_str(&r, 0).map(String::from))
-            .collect(),
-    ))
-}
-
 /// Upstream's auto-derived vector index name: `tg_vec_<kind>_<field>_<metric>`.
 pub fn vector_index_name(kind: &str, f: &EmbeddingField) -> String {
     let clean = |v: &str| -> String {
@@ -1408,19 +1364,15 @@ async fn vector_kind<E: Executor>(
     }
     // SQLite: engine-side exact search; SQL over vec0 while this connection has
     // uncommitted writes to the table.
-    // A `where` a declared index answers gives its id set cheaply: the graph walk (or an
-    // exact scan when it admits few rows) then checks set membership. Otherwise over-fetch
-    // neighbours and test the `where` on their rows.
-    let mut allowed = match w {
-        Some(w) => indexed_candidates(ex, ctx, kind, w).await?,
-        None => None,
-    };
-    if let Some(w) = w.filter(|_| allowed.is_none()) {
+    if let Some(w) = w {
         if let Some(hits) = ann_filtered(ex, ctx, kind, &table, &f, q, n, w, max_dist).await? {
             return Ok(hits);
         }
-        allowed = Some(candidates(ex, ctx, kind, w).await?);
     }
+    let allowed = match w {
+        Some(w) => Some(candidates(ex, ctx, kind, w).await?),
+        None => None,
+    };
     let mut m = n.max(16);
     loop {
         let ranked: Vec<(String, f64)> = {
