@@ -197,4 +197,50 @@ describe.each(backends)("query search predicates on $name", (bc) => {
     const top = await store.query().from("Doc", "d").whereNode("d", (d) => d.embedding.similarTo([1, 0, 0], 2)).select((c) => ({ id: c.d.id })).execute();
     expect(ids(top).sort()).toEqual(["d1", "d6"]);
   });
+
+  it("similarTo approximate: the field's ANN index answers (recall against exact), filters hold, indexType none stays exact", async () => {
+    const dims = 8;
+    const Item = defineNode("Item", { schema: z.object({ group: z.number().int(), v: embedding(dims), w: embedding(dims, { indexType: "none" }) }) });
+    const graph = defineGraph({ id: freshGraphId(`qsa_${bc.name}`), nodes: { Item }, edges: {} });
+    const [store] = await createStoreWithSchema(graph, bc.make(graph.id));
+    open.push(store);
+    let seed = 4242;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const unit = (v: number[]) => {
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const sample = () => unit(Array.from({ length: dims }, rnd));
+    const items = Array.from({ length: 1500 }, (_, i) => {
+      const v = sample();
+      return { id: `i${i}`, props: { group: i % 4, v, w: v } };
+    });
+    await store.nodes.Item.bulkInsert(items);
+    await store.materializeIndexes();
+    const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+    let hit = 0;
+    for (let qi = 0; qi < 10; qi++) {
+      const q = sample();
+      const truth = items.map((it) => ({ id: it.id, s: cos(q, it.props.v), g: it.props.group })).sort((a, b) => b.s - a.s);
+      const approx = await store.query().from("Item", "n").whereNode("n", (n) => n.v.similarTo(q, 10, { approximate: true })).select((c) => ({ id: c.n.id })).execute();
+      expect(approx.length).toBe(10);
+      const top = new Set(truth.slice(0, 10).map((t) => t.id));
+      hit += approx.filter((r) => top.has(r.id)).length;
+      const filtered = await store
+        .query()
+        .from("Item", "n")
+        .whereNode("n", (n) => n.v.similarTo(q, 5, { approximate: true }).and(n.group.eq(1)))
+        .select((c) => ({ id: c.n.id, group: c.n.group }))
+        .execute();
+      expect(filtered.length).toBe(5);
+      expect(filtered.every((r) => r.group === 1)).toBe(true);
+      // indexType "none": approximate asks for nothing, the answer is the exact one.
+      const none = await store.query().from("Item", "n").whereNode("n", (n) => n.w.similarTo(q, 10, { approximate: true })).select((c) => ({ id: c.n.id })).execute();
+      expect(ids(none)).toEqual(truth.slice(0, 10).map((t) => t.id));
+    }
+    expect(hit / 100).toBeGreaterThanOrEqual(0.9);
+    const err = await store.query().from("Item", "n").whereNode("n", (n) => n.v.similarTo(sample(), 3, { metric: "l2", approximate: true })).select((c) => c.n.id).execute().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as ConfigurationError).details).toMatchObject({ nodeKind: "Item", fieldPath: "v", requestedMetric: "l2", declaredMetric: "cosine", indexType: "hnsw" });
+  }, 180_000);
 });

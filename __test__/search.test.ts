@@ -9,6 +9,7 @@ import {
   createStoreWithSchema,
   defineGraph,
   defineNode,
+  defineNodeIndex,
   embedding,
   searchable,
   type Store,
@@ -280,5 +281,76 @@ describe.each(backends)("search on $name", (bc) => {
     await store.nodes.Item.delete("fresh");
     const after = await store.search.vector("Item", { fieldPath: "v", queryEmbedding: q, limit: 1 });
     expect(after[0]!.node.id).not.toBe("fresh");
+  }, MATERIALIZE_TIMEOUT);
+
+  it("HNSW across connections and reopen: other connections' writes are seen, the graph is reused", async () => {
+    const dims = 8;
+    const Item = defineNode("Item", { schema: z.object({ group: z.number().int(), v: embedding(dims) }) });
+    const graph = defineGraph({
+      id: freshGraphId(`annx_${bc.name}`),
+      nodes: { Item },
+      edges: {},
+      // A declared index on the filtered prop (materialized with the vector index).
+      indexes: [defineNodeIndex(Item, { fields: ["group"], name: `idx_annx_group_${bc.name}` })],
+    });
+    const db = `annx_${graph.id}`;
+    const backendA = bc.make(db);
+    const [a] = await createStoreWithSchema(graph, backendA);
+    open.push(a as unknown as Store);
+    let seed = 777;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const unit = (v: number[]) => {
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const sample = () => unit(Array.from({ length: dims }, rnd));
+    const items = Array.from({ length: 1500 }, (_, i) => ({ id: `i${i}`, props: { group: i % 3, v: sample() } }));
+    await a.nodes.Item.bulkInsert(items);
+    await a.materializeIndexes();
+    const near = async (s: typeof a, q: number[], where?: boolean) =>
+      (
+        await s.search.vector("Item", {
+          fieldPath: "v",
+          queryEmbedding: q,
+          limit: 3,
+          efSearch: 200,
+          ...(where ? { where: (n: { group: { eq(x: number): never } }) => n.group.eq(2) } : {}),
+        } as never)
+      ).map((h) => h.node.id);
+    const q1 = sample();
+    const q2 = sample();
+    await near(a, q1); // loads A's graph
+    if (bc.name === "sqlite") {
+      const saved = (await (backendA as unknown as { query(s: string, p: unknown[]): unknown }).query(
+        "SELECT count(*) FROM typegraph_hnsw_graphs WHERE graph_id = ?",
+        [graph.id],
+      )) as unknown[][];
+      expect(Number(saved[0]![0])).toBe(1);
+    }
+    // Another connection writes: a new exact match for q1, i5 moved onto q2, i7 deleted.
+    const [b] = await createStoreWithSchema(graph, bc.make(db));
+    open.push(b as unknown as Store);
+    await b.nodes.Item.create({ group: 2, v: q1 }, { id: "fresh" });
+    await b.nodes.Item.update("i5", { v: q2 });
+    const i7 = items[7]!.props.v;
+    await b.nodes.Item.delete("i7");
+    expect((await near(a, q1))[0]).toBe("fresh");
+    expect((await near(a, q1, true))[0]).toBe("fresh");
+    const current = [...items.filter((it) => it.id !== "i7").map((it) => (it.id === "i5" ? { ...it, props: { ...it.props, v: q2 } } : it)), { id: "fresh", props: { group: 2, v: q1 } }];
+    const exactFiltered = current
+      .filter((it) => it.props.group === 2)
+      .map((it) => ({ id: it.id, s: it.props.v.reduce((t, x, k) => t + x * q2[k]!, 0) }))
+      .sort((x, y) => y.s - x.s);
+    expect(await near(a, q2, true)).toEqual(exactFiltered.slice(0, 3).map((x) => x.id));
+    expect((await near(a, q2))[0]).toBe("i5");
+    expect(await near(a, i7)).not.toContain("i7");
+    // A connection opened afterwards answers the same (from the saved graph on SQLite).
+    const [c] = await createStoreWithSchema(graph, bc.make(db));
+    open.push(c as unknown as Store);
+    expect((await near(c, q1))[0]).toBe("fresh");
+    expect((await near(c, q2))[0]).toBe("i5");
+    expect(await near(c, i7)).not.toContain("i7");
+    // The old vector of i5 is no longer where i5 is found.
+    expect(await near(c, items[5]!.props.v)).not.toContain("i5");
   }, MATERIALIZE_TIMEOUT);
 });

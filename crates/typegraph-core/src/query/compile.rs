@@ -69,6 +69,8 @@ pub struct VectorStep {
     pub embedding: usize,
     pub k: usize,
     pub min_score: Option<usize>,
+    /// `approximate: true`: the field's HNSW graph answers when it has one.
+    pub approximate: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -80,6 +82,7 @@ struct VecSpec {
     embedding: Slot,
     k: Slot,
     min_score: Option<Slot>,
+    approximate: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -1816,7 +1819,9 @@ impl<'a> Compiler<'a> {
                                 json!({ "nodeKind": kind, "fieldPath": name, "requestedMetric": m.as_str(), "declaredMetric": ef.metric.as_str(), "indexType": ef.index_type }),
                             ));
                         }
+                        let approximate = approximate && ef.index_type != "none";
                         spec.vector = Some(VecSpec {
+                            approximate,
                             alias: w.alias.clone(),
                             kind,
                             field: ef,
@@ -1976,6 +1981,7 @@ impl<'a> Compiler<'a> {
                         embedding: v.embedding.index,
                         k: v.k.index,
                         min_score: v.min_score.map(|s| s.index),
+                        approximate: v.approximate,
                     });
                     sql.push("tg_vs(node_id, dist, rnk) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), CAST(key AS INTEGER) + 1 FROM json_each(");
                     sql.param(Src::TopK);

@@ -163,6 +163,7 @@ async fn vector_top_k<E: Executor>(
         k,
         max_dist,
         &allowed,
+        step.approximate,
     )
     .await?;
     let list: Vec<Json> = top.into_iter().map(|(id, d)| json!([id, d])).collect();

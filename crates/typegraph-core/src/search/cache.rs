@@ -46,12 +46,36 @@ pub struct SqliteSearch {
     /// (transaction depth, table, op) not yet committed.
     journal: Vec<(u32, String, Op)>,
     pub data_version: Option<i64>,
+    /// Slots with an ANN graph set aside when another connection committed: reconciled
+    /// with the table on next load instead of rebuilding the graph (see [`Slot::adopt`]).
+    pub stale: HashMap<String, Slot>,
+}
+
+/// An ANN graph and the rows it was built over, to be reconciled with a fresh read of the
+/// table: `ids[r]` is row `r`'s node id (`None` for a retired row), `hashes[r]` a hash of
+/// its (normalised) vector, `data` the rows themselves when known.
+pub struct AnnBase {
+    pub ids: Vec<Option<String>>,
+    pub hashes: Vec<u64>,
+    pub data: Option<Vec<f32>>,
+    pub ann: Hnsw,
+}
+
+/// A 64-bit hash of a row's bits (a change of any bit changes it with near certainty).
+pub fn row_hash(v: &[f32]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ (v.len() as u64);
+    for x in v {
+        h = (h ^ x.to_bits() as u64).wrapping_mul(0x0100_0000_01b3);
+        h ^= h >> 29;
+    }
+    h
 }
 
 impl SqliteSearch {
     /// Drops every loaded slot (reloaded on next search).
     pub fn invalidate(&mut self) {
         self.slots.clear();
+        self.stale.clear();
         self.journal.clear();
         self.data_version = None;
     }
@@ -215,6 +239,97 @@ impl Slot {
         self.qmeta.pop();
         self.data.truncate(last * self.dims);
         self.q8.truncate(last * self.dims);
+    }
+
+    /// The slot's ANN graph with its rows, for [`Slot::adopt`]; `None` without a graph.
+    pub fn into_base(self) -> Option<AnnBase> {
+        let ann = self.ann?;
+        let d = self.dims;
+        let hashes = (0..self.ids.len())
+            .map(|i| row_hash(&self.data[i * d..(i + 1) * d]))
+            .collect();
+        let ids = self
+            .ids
+            .into_iter()
+            .zip(&self.dead)
+            .map(|(id, dead)| (!dead).then_some(id))
+            .collect();
+        Some(AnnBase {
+            ids,
+            hashes,
+            data: Some(self.data),
+            ann,
+        })
+    }
+
+    /// The slot `fresh` (just read from the table, no graph) indexed by `base`'s graph:
+    /// rows of `base` whose id still has the same vector stay live in place; rows whose id
+    /// is gone or whose vector changed are retired (kept as connectors); every other fresh
+    /// row is inserted into the graph. The answer is the table's content whatever `base`
+    /// holds. Returns the slot and how many rows changed; `None` when `base` does not fit.
+    pub fn adopt(fresh: &Slot, base: AnnBase) -> Option<(Slot, usize)> {
+        let d = fresh.dims;
+        let n = base.ids.len();
+        if base.ann.len() != n
+            || base.hashes.len() != n
+            || base.data.as_ref().is_some_and(|x| x.len() != n * d)
+        {
+            return None;
+        }
+        let mut slot = Slot::new(d, fresh.metric);
+        slot.ann_params = Some(base.ann.params());
+        let mut placed = vec![false; fresh.ids.len()];
+        let mut changed = 0usize;
+        slot.data.reserve(n * d);
+        for r in 0..n {
+            let at = base.ids[r]
+                .as_ref()
+                .and_then(|id| fresh.pos.get(id).copied());
+            let live = at.filter(|&j| {
+                !placed[j] && row_hash(&fresh.data[j * d..(j + 1) * d]) == base.hashes[r]
+            });
+            let row: &[f32] = match (live, &base.data, at) {
+                (Some(j), _, _) => &fresh.data[j * d..(j + 1) * d],
+                (None, Some(old), _) => &old[r * d..(r + 1) * d],
+                (None, None, Some(j)) => &fresh.data[j * d..(j + 1) * d],
+                (None, None, None) => &[],
+            };
+            if row.is_empty() {
+                slot.data.extend(std::iter::repeat_n(0f32, d));
+            } else {
+                slot.data.extend_from_slice(row);
+            }
+            let meta = quantize(&slot.data[r * d..(r + 1) * d], &mut slot.q8);
+            slot.qmeta.push(meta);
+            match live {
+                Some(j) => {
+                    placed[j] = true;
+                    let id = fresh.ids[j].clone();
+                    slot.pos.insert(id.clone(), r);
+                    slot.ids.push(id);
+                    slot.dead.push(false);
+                }
+                None => {
+                    if base.ids[r].is_some() {
+                        changed += 1;
+                    }
+                    slot.ids.push(String::new());
+                    slot.dead.push(true);
+                    slot.dead_count += 1;
+                }
+            }
+        }
+        slot.ann = Some(base.ann);
+        for (j, done) in placed.iter().enumerate() {
+            if !done {
+                changed += 1;
+                slot.push(fresh.ids[j].clone(), &fresh.data[j * d..(j + 1) * d]);
+            }
+        }
+        if slot.dead_count > 1024 && slot.dead_count * 4 > slot.ids.len() {
+            slot.compact();
+        }
+        Some((slot, changed))
     }
 
     /// Drops dead rows and rebuilds the ANN graph over the live ones.
@@ -645,6 +760,55 @@ mod tests {
         let top = slot.top(&[1.0, 0.0], 5, None, None);
         assert_eq!(top.len(), 1);
         assert!(top[0].1.abs() < 1e-6);
+    }
+
+    #[test]
+    fn adopt_reconciles_a_graph_with_the_table() {
+        let dims = 6;
+        let mut seed = 11u64;
+        let mut r = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            ((seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+        };
+        let mut vecs: Vec<Vec<f32>> = (0..1200)
+            .map(|_| (0..dims).map(|_| r()).collect())
+            .collect();
+        let mut old = Slot::new(dims, Metric::L2);
+        for (i, v) in vecs.iter().enumerate() {
+            old.upsert(format!("r{i}"), v);
+        }
+        old.build_ann(8, 40);
+        // The table moves on: r3 changes, r4 goes, "new" arrives.
+        vecs[3] = (0..dims).map(|_| r()).collect();
+        let mut fresh = Slot::new(dims, Metric::L2);
+        for (i, v) in vecs.iter().enumerate() {
+            if i != 4 {
+                fresh.upsert(format!("r{i}"), v);
+            }
+        }
+        let newv: Vec<f32> = (0..dims).map(|_| r()).collect();
+        fresh.upsert("new".into(), &newv);
+        let base = old.into_base().expect("graph");
+        let (slot, changed) = Slot::adopt(&fresh, base).expect("fits");
+        // r3 retired + re-inserted, r4 retired, "new" inserted.
+        assert_eq!(changed, 4);
+        assert_eq!(slot.live(), fresh.live());
+        assert!(slot.ann.is_some());
+        let hit = |q: &[f32]| {
+            let top = slot.ann_top(q, 1, 50, None).expect("graph");
+            slot.ids[top[0].0].clone()
+        };
+        assert_eq!(hit(&newv), "new");
+        assert_eq!(hit(&vecs[3]), "r3");
+        assert_ne!(hit(&vecs[4]), "r4");
+        assert_eq!(hit(&vecs[10]), "r10");
+        // A graph over other rows does not fit.
+        let mut other = Slot::new(dims, Metric::L2);
+        other.upsert("x".into(), &newv);
+        other.build_ann(8, 40);
+        let mut base = other.into_base().expect("graph");
+        base.hashes.pop();
+        assert!(Slot::adopt(&fresh, base).is_none());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! SQLite vector search runs in the engine over the in-memory slots of
 //! [`super::cache`] (exact, brute force); PostgreSQL uses pgvector in SQL.
 
-use super::cache::{Slot, SqliteSearch};
+use super::cache::{row_hash, AnnBase, Slot, SqliteSearch};
+use super::hnsw::Hnsw;
 use super::{ensure_vector_table, unsupported, EmbeddingField, Metric};
 use crate::atomic;
 use crate::dialect::{quote_ident, Dialect, NODE_COLS};
@@ -965,9 +966,9 @@ pub fn vector_index_name(kind: &str, f: &EmbeddingField) -> String {
 }
 
 /// Below this many live rows a slot is searched exactly even when it has an ANN graph.
-const ANN_MIN_ROWS: usize = 1000;
+pub(crate) const ANN_MIN_ROWS: usize = 1000;
 /// The HNSW frontier when the caller gives no `efSearch`.
-const DEFAULT_EF_SEARCH: usize = 100;
+pub(crate) const DEFAULT_EF_SEARCH: usize = 100;
 
 /// Loads (or reloads after another connection committed) a slot from its vec0 table.
 /// `ann`: the HNSW parameters and status key when the field declares an HNSW index; the
@@ -984,13 +985,66 @@ pub(crate) fn ensure_slot(
         .prepare_cached("PRAGMA data_version")?
         .query_row([], |r| r.get(0))?;
     if search.data_version != Some(v) {
-        search.slots.clear();
+        // Another connection committed: graphs are kept aside and reconciled on load.
+        for (t, slot) in search.slots.drain() {
+            if slot.ann.is_some() {
+                search.stale.insert(t, slot);
+            }
+        }
         search.data_version = Some(v);
     }
     if search.slots.contains_key(table) {
         return Ok(());
     }
     let mut slot = Slot::new(f.dimensions, f.metric);
+    read_rows(conn, table, graph, f, &mut slot)?;
+    if let Some((status, key)) = ann {
+        let recorded: bool = conn
+            .query_row(
+                &format!("SELECT EXISTS (SELECT 1 FROM {status} WHERE index_name = ?1 AND materialized_at IS NOT NULL)"),
+                [key],
+                |r| r.get(0),
+            )
+            .unwrap_or(false);
+        let stale = search.stale.remove(table);
+        if recorded {
+            let params = (
+                f.m.unwrap_or(16) as usize,
+                f.ef_construction.unwrap_or(64) as usize,
+            );
+            // The graph this connection had, else the one saved beside the table; either
+            // is reconciled row by row with what the table holds now.
+            let base = stale
+                .and_then(Slot::into_base)
+                .or_else(|| load_ann(conn, table, graph, f))
+                .filter(|b| b.ann.params() == Hnsw::new(params.0, params.1).params());
+            match base.and_then(|b| Slot::adopt(&slot, b)) {
+                Some((s, changed)) => {
+                    // Small drifts are cheap to reconcile again; save once they add up.
+                    if changed > 256 || changed * 100 > s.ids.len() {
+                        save_ann(conn, table, graph, &s);
+                    }
+                    slot = s;
+                }
+                None => {
+                    slot.build_ann(params.0, params.1);
+                    save_ann(conn, table, graph, &slot);
+                }
+            }
+        }
+    }
+    search.slots.insert(table.to_string(), slot);
+    Ok(())
+}
+
+/// Reads a vector table's rows of `graph` into `slot` (normalised for cosine).
+fn read_rows(
+    conn: &rusqlite::Connection,
+    table: &str,
+    graph: &str,
+    f: &EmbeddingField,
+    slot: &mut Slot,
+) -> Result<()> {
     let mut stmt = conn.prepare(&format!(
         "SELECT node_id, embedding FROM {} WHERE graph_id = ?",
         quote_ident(table)
@@ -1011,23 +1065,89 @@ pub(crate) fn ensure_slot(
         }
         slot.upsert(id, &buf);
     }
-    if let Some((status, key)) = ann {
-        let recorded: bool = conn
-            .query_row(
-                &format!("SELECT EXISTS (SELECT 1 FROM {status} WHERE index_name = ?1 AND materialized_at IS NOT NULL)"),
-                [key],
-                |r| r.get(0),
-            )
-            .unwrap_or(false);
-        if recorded {
-            slot.build_ann(
-                f.m.unwrap_or(16) as usize,
-                f.ef_construction.unwrap_or(64) as usize,
-            );
-        }
-    }
-    search.slots.insert(table.to_string(), slot);
     Ok(())
+}
+
+/// Our own side table holding saved HNSW graphs (upstream ignores it): one row per
+/// (vector table, graph), with the row ids and vector hashes the graph was built over.
+const ANN_TABLE: &str = "typegraph_hnsw_graphs";
+
+/// A saved graph of `table` for `graph`, when one exists and fits the field.
+fn load_ann(
+    conn: &rusqlite::Connection,
+    table: &str,
+    graph: &str,
+    f: &EmbeddingField,
+) -> Option<AnnBase> {
+    let row = conn
+        .query_row(
+            &format!("SELECT dims, metric, ids, hashes, graph FROM {ANN_TABLE} WHERE vector_table = ?1 AND graph_id = ?2"),
+            [table, graph],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                ))
+            },
+        )
+        .ok()?;
+    let (dims, metric, ids, hashes, blob) = row;
+    if dims as usize != f.dimensions || metric != f.metric.as_str() {
+        return None;
+    }
+    let ids: Vec<Option<String>> = serde_json::from_str(&ids).ok()?;
+    if hashes.len() != ids.len() * 8 {
+        return None;
+    }
+    let hashes = hashes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect();
+    Some(AnnBase {
+        ids,
+        hashes,
+        data: None,
+        ann: Hnsw::from_bytes(&blob)?,
+    })
+}
+
+/// Saves a slot's graph beside its table (best effort, outside transactions only: a
+/// search never writes into the caller's transaction; a read-only or busy database just
+/// means the next open reconciles from further back or rebuilds).
+fn save_ann(conn: &rusqlite::Connection, table: &str, graph: &str, slot: &Slot) {
+    let Some(ann) = slot.ann.as_ref() else {
+        return;
+    };
+    if !conn.is_autocommit() {
+        return;
+    }
+    let d = slot.dims;
+    let ids: Vec<Option<&str>> = (0..slot.ids.len())
+        .map(|i| (!slot.dead[i]).then_some(slot.ids[i].as_str()))
+        .collect();
+    let mut hashes = Vec::with_capacity(ids.len() * 8);
+    for i in 0..slot.ids.len() {
+        hashes.extend_from_slice(&row_hash(&slot.data[i * d..(i + 1) * d]).to_le_bytes());
+    }
+    let ids = serde_json::to_string(&ids).unwrap_or_default();
+    // Never wait on another connection's write lock from a search: skip the save instead.
+    let busy: i64 = conn
+        .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+        .unwrap_or(0);
+    let _ = conn.busy_timeout(std::time::Duration::ZERO);
+    let _ = conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {ANN_TABLE} (vector_table TEXT NOT NULL, graph_id TEXT NOT NULL, \
+         dims INTEGER NOT NULL, metric TEXT NOT NULL, ids TEXT NOT NULL, hashes BLOB NOT NULL, \
+         graph BLOB NOT NULL, saved_at TEXT NOT NULL, PRIMARY KEY (vector_table, graph_id))"
+    ));
+    let _ = conn.execute(
+        &format!("INSERT OR REPLACE INTO {ANN_TABLE} (vector_table, graph_id, dims, metric, ids, hashes, graph, saved_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        rusqlite::params![table, graph, d as i64, slot.metric.as_str(), ids, hashes, ann.to_bytes(), now_iso()],
+    );
+    let _ = conn.busy_timeout(std::time::Duration::from_millis(busy.max(0) as u64));
 }
 
 /// The status table and key of a field's HNSW index, when it declares one.
@@ -1060,6 +1180,7 @@ pub fn build_ann<E: Executor>(
         f.m.unwrap_or(16) as usize,
         f.ef_construction.unwrap_or(64) as usize,
     );
+    save_ann(&db.conn, table, ctx.graph.id(), slot);
     Ok(())
 }
 

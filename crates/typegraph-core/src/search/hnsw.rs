@@ -262,6 +262,107 @@ impl Hnsw {
         let found = self.search_layer(rows, q, &[Cand(d, ep)], ef.max(k), 0, Some(keep));
         found.into_iter().take(k).map(|c| (c.1, c.0)).collect()
     }
+
+    /// `(m, ef_construction)` the graph was built with.
+    pub fn params(&self) -> (usize, usize) {
+        (self.m, self.ef_construction)
+    }
+
+    /// The graph as bytes (little-endian u32 words after a magic and the build state),
+    /// read back by [`Hnsw::from_bytes`]; node order is the slot's row order.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32 + self.links.len() * (self.m0 + 4) * 4);
+        out.extend_from_slice(b"TGH1");
+        let w = |out: &mut Vec<u8>, x: u32| out.extend_from_slice(&x.to_le_bytes());
+        w(&mut out, self.m as u32);
+        w(&mut out, self.ef_construction as u32);
+        w(&mut out, self.entry.unwrap_or(u32::MAX));
+        w(&mut out, self.max_level as u32);
+        out.extend_from_slice(&self.rng.to_le_bytes());
+        w(&mut out, self.links.len() as u32);
+        for node in &self.links {
+            w(&mut out, node.len() as u32);
+            for level in node {
+                w(&mut out, level.len() as u32);
+                for &n in level {
+                    w(&mut out, n);
+                }
+            }
+        }
+        out
+    }
+
+    /// A graph written by [`Hnsw::to_bytes`]; `None` when the bytes are not one
+    /// (truncated, foreign, or links pointing past the node count).
+    pub fn from_bytes(b: &[u8]) -> Option<Hnsw> {
+        let mut at = 4usize;
+        if b.get(..4)? != b"TGH1" {
+            return None;
+        }
+        let mut r = || -> Option<u32> {
+            let v = u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?);
+            at += 4;
+            Some(v)
+        };
+        let m = r()? as usize;
+        let ef_construction = r()? as usize;
+        let entry = r()?;
+        let max_level = r()? as usize;
+        let lo = r()? as u64;
+        let hi = r()? as u64;
+        let n = r()? as usize;
+        let mut links = Vec::with_capacity(n.min(1 << 24));
+        for _ in 0..n {
+            let levels = r()? as usize;
+            if levels == 0 || levels > 17 {
+                return None;
+            }
+            let mut node = Vec::with_capacity(levels);
+            for _ in 0..levels {
+                let c = r()? as usize;
+                if c > 1024 {
+                    return None;
+                }
+                let mut level = Vec::with_capacity(c);
+                for _ in 0..c {
+                    let x = r()?;
+                    if x as usize >= n {
+                        return None;
+                    }
+                    level.push(x);
+                }
+                node.push(level);
+            }
+            links.push(node);
+        }
+        // Every link at level l must point at a node that has level l.
+        for node in &links {
+            for (l, level) in node.iter().enumerate() {
+                if level.iter().any(|&x| links[x as usize].len() <= l) {
+                    return None;
+                }
+            }
+        }
+        let entry = if entry == u32::MAX {
+            None
+        } else if (entry as usize) < n && links[entry as usize].len() == max_level + 1 {
+            Some(entry)
+        } else {
+            return None;
+        };
+        if entry.is_none() != (n == 0) {
+            return None;
+        }
+        let mut h = Hnsw::new(m, ef_construction);
+        if h.m != m || h.ef_construction != ef_construction {
+            return None;
+        }
+        h.links = links;
+        h.entry = entry;
+        h.max_level = max_level;
+        h.rng = lo | (hi << 32);
+        Some(h)
+    }
 }
 
 #[cfg(test)]
@@ -317,6 +418,30 @@ mod tests {
         }
         let recall = hit as f64 / 1000.0;
         assert!(recall >= 0.95, "recall@10 = {recall}");
+    }
+
+    #[test]
+    fn bytes_round_trip_gives_the_same_answers() {
+        let (n, dims) = (600, 12);
+        let data = dataset(n, dims, 7);
+        let rows = Rows {
+            data: &data,
+            dims,
+            metric: Metric::L2,
+        };
+        let mut h = Hnsw::new(8, 40);
+        for i in 0..n as u32 {
+            h.insert(&rows, i);
+        }
+        let back = Hnsw::from_bytes(&h.to_bytes()).expect("round trip");
+        assert_eq!(back.to_bytes(), h.to_bytes());
+        let q = &data[..dims];
+        assert_eq!(
+            back.search(&rows, q, 10, 50, &|_| true),
+            h.search(&rows, q, 10, 50, &|_| true)
+        );
+        assert!(Hnsw::from_bytes(&h.to_bytes()[..100]).is_none());
+        assert!(Hnsw::from_bytes(b"nope").is_none());
     }
 
     #[test]

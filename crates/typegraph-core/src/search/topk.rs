@@ -25,6 +25,7 @@ pub async fn top_k<E: Executor>(
     k: usize,
     max_dist: Option<f64>,
     allowed: &HashSet<String>,
+    approximate: bool,
 ) -> Result<Vec<(String, f64)>> {
     if metric == Metric::InnerProduct {
         return Err(Error::new(
@@ -51,6 +52,26 @@ pub async fn top_k<E: Executor>(
         )?;
         let slot = &search.slots[&table];
         let keep = |i: usize| allowed.contains(&slot.ids[i]);
+        let live = slot.live();
+        // `approximate: true` walks the HNSW graph when the field has one (built by
+        // `materializeIndexes()`); a filter admitting few rows, a small table or a walk
+        // that comes up short of the rows that exist is answered exactly.
+        if approximate
+            && slot.ann.is_some()
+            && live > super::facade::ANN_MIN_ROWS
+            && allowed.len() * 8 >= live
+        {
+            let ef = super::facade::DEFAULT_EF_SEARCH.max(k);
+            if let Some(hits) = slot.ann_top(query, k, ef, Some(&keep)) {
+                if hits.len() >= k.min(allowed.len()) {
+                    return Ok(hits
+                        .into_iter()
+                        .filter(|h| max_dist.is_none_or(|x| f64::from(h.1) <= x))
+                        .map(|(i, d)| (slot.ids[i].clone(), d as f64))
+                        .collect());
+                }
+            }
+        }
         return Ok(slot
             .top(query, k, max_dist.map(|x| x as f32), Some(&keep))
             .into_iter()
