@@ -616,8 +616,20 @@ async function handleOf(env: QueryEnv): Promise<number> {
 // Plan ids the engine handed out, per backend and graph handle, by shape.
 const planIds = new WeakMap<GraphBackend, Map<string, number>>();
 
-async function runQuery(env: QueryEnv, shape: string, params: unknown[]): Promise<unknown> {
-  const handle = await handleOf(env);
+/** The engine's plan id for one compiled shape on one backend and graph handle (the last one used). */
+interface PlanMemo {
+  backend: GraphBackend;
+  handle: number;
+  plan: number;
+}
+
+async function runQuery(env: QueryEnv, shape: string, params: unknown[], memo?: { plan?: PlanMemo }): Promise<unknown> {
+  const handle = typeof env.handle === "number" ? env.handle : await handleOf(env);
+  const m = memo?.plan;
+  if (m !== undefined && m.backend === env.backend && m.handle === handle) {
+    // Repeated runs of one compiled query skip the by-shape lookup (a hash of the whole shape text).
+    return env.backend.call(handle, "query", { plan: m.plan, params }, env.tx);
+  }
   let ids = planIds.get(env.backend);
   if (!ids) planIds.set(env.backend, (ids = new Map()));
   const key = `${handle}\u0000${shape}`;
@@ -628,6 +640,7 @@ async function runQuery(env: QueryEnv, shape: string, params: unknown[]): Promis
     if (ids.size > 4096) ids.clear();
     ids.set(key, plan);
   }
+  if (memo) memo.plan = { backend: env.backend, handle, plan };
   return env.backend.call(handle, "query", { plan, params }, env.tx);
 }
 
@@ -1106,6 +1119,8 @@ interface Compiled {
   shape: string;
   slots: Slots;
   proj: Projection;
+  /** The engine's plan id, memoized after the first run. */
+  plan?: PlanMemo;
 }
 
 export class ExecutableQuery<R = unknown> {
@@ -1191,7 +1206,12 @@ export class ExecutableQuery<R = unknown> {
         parameterNames: [...c.slots.params.keys()],
       });
     }
-    return runQuery(this.#env, c.shape, bindParams(c.slots, bindings));
+    return runQuery(this.#env, c.shape, bindParams(c.slots, bindings), c);
+  }
+
+  /** @internal Runs an already compiled rows query (prepared queries keep theirs). */
+  async executeCompiled(c: Compiled, bindings: Record<string, unknown> | undefined): Promise<readonly R[]> {
+    return this.materialize((await this.#run(c, bindings)) as unknown[][], c.proj);
   }
 
   async execute(): Promise<readonly R[]> {
@@ -1337,17 +1357,19 @@ export class ExecutableQuery<R = unknown> {
 
 export class PreparedQuery<R = unknown> {
   readonly #q: ExecutableQuery<R>;
+  readonly #c: Compiled;
   readonly parameterNames: readonly string[];
 
   /** @internal */
   constructor(q: ExecutableQuery<R>) {
     this.#q = q;
     const c = q.compile();
+    this.#c = c;
     this.parameterNames = Object.freeze([...c.slots.params.keys()]);
   }
 
   execute(bindings: Record<string, unknown> = {}): Promise<readonly R[]> {
-    return this.#q.executeWith(bindings);
+    return this.#q.executeCompiled(this.#c, bindings);
   }
 }
 
