@@ -132,6 +132,14 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
     let id = a.id.clone().unwrap_or_else(generate_id);
     let now = now_iso();
     let (vf, vt) = validity_window(a.valid_from.as_deref(), a.valid_to.as_deref(), &now)?;
+    if spec.cardinality == Cardinality::Many {
+        // Fast path: one statement, atomic on its own — the row goes in only when both
+        // endpoints are live, the id is free and (fenced store) the schema version is current.
+        // No row back falls through to the transactional path, which names the failure.
+        if let Some(row) = insert_if_endpoints_live(ex, ctx, &a, &id, &vf, &vt, &now).await? {
+            return row_json(Some(&row), EDGE_PROPS);
+        }
+    }
     let row = atomic!(ex, {
         check_endpoints_live(ex, ctx, &a.kind, &a.from, &a.to).await?;
         check_cardinality(
@@ -188,6 +196,62 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
         .ok_or_else(|| Error::invariant("insert returned no row"))
     })?;
     row_json(Some(&row), EDGE_PROPS)
+}
+
+/// The single-statement insert behind `create`'s fast path; `None` when an endpoint is
+/// missing or deleted, the id is taken, or the fence moved on.
+async fn insert_if_endpoints_live<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: &CreateArgs,
+    id: &str,
+    vf: &Option<String>,
+    vt: &Option<String>,
+    now: &str,
+) -> Result<Option<Row>> {
+    let d = ex.dialect();
+    let guard = crate::ops::evolve::fast_path_guard(
+        d,
+        ctx.tables,
+        ctx.graph.id(),
+        ctx.graph.schema_version(),
+    );
+    let nodes = &ctx.tables.nodes;
+    let live = format!(
+        "EXISTS (SELECT 1 FROM {nodes} WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL)"
+    );
+    let sql = d.finish(format!(
+        "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {live} AND {live}{} \
+         ON CONFLICT (graph_id, id) DO NOTHING RETURNING {EDGE_COLS}",
+        ctx.tables.edges,
+        guard.as_ref().map(|g| g.0.as_str()).unwrap_or("")
+    ));
+    let mut params = vec![
+        Value::text(ctx.graph.id()),
+        Value::text(id),
+        Value::text(&a.kind),
+        Value::text(&a.from.kind),
+        Value::text(&a.from.id),
+        Value::text(&a.to.kind),
+        Value::text(&a.to.id),
+        Value::Json(Some(a.props.get().to_string())),
+        Value::Ts(vf.clone()),
+        Value::Ts(vt.clone()),
+        Value::Ts(Some(now.to_string())),
+        Value::Ts(Some(now.to_string())),
+    ];
+    for r in [&a.from, &a.to] {
+        params.extend([
+            Value::text(ctx.graph.id()),
+            Value::text(&r.kind),
+            Value::text(&r.id),
+        ]);
+    }
+    if let Some((_, p)) = guard {
+        params.extend(p);
+    }
+    Ok(ex.query(&sql, &params).await?.pop())
 }
 
 pub(crate) async fn check_cardinality<E: Executor>(
