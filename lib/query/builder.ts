@@ -585,7 +585,8 @@ function project(env: QueryEnv, state: State, needs: Map<string, AliasNeed> | un
     const shape = shapeOf(env, info);
     for (const s of system) items.push({ alias, col: s });
     for (const m of meta) items.push({ alias, col: m });
-    for (const p of props) items.push({ alias, col: "prop", path: [p] });
+    // A number field says so: the engine can then read it from a matching expression index.
+    for (const p of props) items.push({ alias, col: "prop", path: [p], ...(valueTypeOf(shape[p]) === "number" ? { valueType: "number" } : {}) });
     decode.push((row, ctx) => {
       const id = row[at];
       if (id === null) return void (ctx[alias] = undefined);

@@ -1201,6 +1201,21 @@ impl<'a> Compiler<'a> {
             (_, "updatedAt") => "updated_at",
             (_, "deletedAt") => "deleted_at",
             (_, "props") => return Ok((format!("{t}.props"), true)),
+            (_, "prop")
+                if self.dialect == Dialect::Sqlite
+                    && s.value_type.as_deref() == Some("number")
+                    && !s.path.is_empty() =>
+            {
+                // A number field as the scalar `json_extract` yields: the same expression a
+                // declared index stores, so an index scan hands the value over without
+                // parsing the row's JSON. A JSON null or a missing key (NULL) falls back to
+                // the `->` form, which tells the two apart.
+                let path = sqlite_path(&s.path).replace('\'', "''");
+                return Ok((
+                    format!("COALESCE(json_extract({t}.props, '{path}'), {t}.props -> '{path}')"),
+                    true,
+                ));
+            }
             (_, "prop") => return Ok((self.json_expr(info, &s.path), true)),
             (_, other) => return Err(validation(format!("Unknown select column \"{other}\""))),
         };
