@@ -23,6 +23,15 @@ pub trait Executor: Send {
         sql: &str,
         params: &[Value],
     ) -> impl Future<Output = Result<Vec<Row>>> + Send;
+    /// Like [`Executor::query`], with the planner told to keep the joins in the order written
+    /// (PostgreSQL's `join_collapse_limit = 1` for this statement; elsewhere a plain query).
+    fn query_in_written_order(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        self.query(sql, params)
+    }
     /// Runs a script of `;`-separated statements without parameters (DDL).
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
     /// Opens a transaction, or a savepoint when one is already open.

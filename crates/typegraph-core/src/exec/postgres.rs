@@ -134,6 +134,42 @@ impl Executor for PgExec<'_> {
             rows.iter().map(decode_row).collect()
         }
     }
+    fn query_in_written_order(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        async move {
+            // SET LOCAL lasts to the end of the transaction: a statement outside one gets its
+            // own; inside the caller's, the setting is put back after the statement.
+            let outer = *self.depth == 0;
+            let set = if outer {
+                "BEGIN; SET LOCAL join_collapse_limit = 1"
+            } else {
+                "SET LOCAL join_collapse_limit = 1"
+            };
+            sqlx::raw_sql(set)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(|e| db_err(sql, e))?;
+            let out = self.query(sql, params).await;
+            let end = match (outer, out.is_ok()) {
+                (true, true) => "COMMIT",
+                (true, false) => {
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await;
+                    return out;
+                }
+                (false, true) => "SET LOCAL join_collapse_limit TO DEFAULT",
+                // The caller's transaction is aborted; its rollback undoes the setting.
+                (false, false) => return out,
+            };
+            sqlx::raw_sql(end)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(|e| db_err(end, e))?;
+            out
+        }
+    }
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {
         async move {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))

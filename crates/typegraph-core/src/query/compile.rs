@@ -148,6 +148,11 @@ pub struct Plan {
     pub prop_cols: Vec<bool>,
     pub mode: Mode,
     pub vector: Option<VectorStep>,
+    /// PostgreSQL: run with the join order as written (`join_collapse_limit = 1`). Set for
+    /// multi-hop traversals walking out from a filtered start alias, where the planner's
+    /// exhaustive join search (seven relations for three hops, every one joinable with every
+    /// other through `graph_id`) costs tens of milliseconds for a plan the written order gives.
+    pub ordered_joins: bool,
 }
 
 pub fn validation(msg: impl Into<String>) -> Error {
@@ -245,6 +250,9 @@ impl<'a> Compiler<'a> {
             json_cols,
             mode,
             vector: self.vector_step.take(),
+            ordered_joins: self.dialect == Dialect::Postgres
+                && q.hops.len() >= 2
+                && q.wheres.iter().any(|w| w.alias == q.start.alias),
         })
     }
 

@@ -115,7 +115,11 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: RunArgs) -> Result<S
         None => None,
     };
     let params = bind_srcs(&plan.params, &a.params, ex.dialect(), top.as_deref())?;
-    let rows = ex.query(&plan.sql, &params).await?;
+    let rows = if plan.ordered_joins {
+        ex.query_in_written_order(&plan.sql, &params).await?
+    } else {
+        ex.query(&plan.sql, &params).await?
+    };
     render(&plan, &rows)
 }
 

@@ -331,6 +331,13 @@ async fn fulltext_kind<E: Executor>(
     if d == Dialect::Sqlite && w.is_none() {
         return fulltext_ranked_sqlite(ex, ctx, kind, q, n).await;
     }
+    if d == Dialect::Postgres && w.is_none() {
+        if let Some(lang) = q.language {
+            if let Some(hits) = fulltext_ranked_pg(ex, ctx, kind, q, lang, n).await? {
+                return Ok(hits);
+            }
+        }
+    }
     let now = now_iso();
     let ft = &ctx.tables.fulltext;
     let nodes = &ctx.tables.nodes;
@@ -435,6 +442,97 @@ async fn fulltext_kind<E: Executor>(
             }
         })
         .collect())
+}
+
+/// PostgreSQL without a `where`, with a constant language: rank the documents alone (the GIN
+/// match, `ts_rank_cd` and a top-`n` sort over the side table), then join only those `n` to
+/// their nodes for the live filter and the row. Ranking and ordering are the full query's, so
+/// when all `n` ranked documents belong to live nodes they are its answer; otherwise (ended
+/// nodes among them, or fewer matches than `n`) `None` sends the caller to the joined form.
+async fn fulltext_ranked_pg<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    q: &FtQuery<'_>,
+    lang: &str,
+    n: usize,
+) -> Result<Option<Vec<Hit>>> {
+    let func = match q.mode {
+        "phrase" => "phraseto_tsquery",
+        "plain" => "plainto_tsquery",
+        "raw" => "to_tsquery",
+        _ => "websearch_to_tsquery",
+    };
+    let now = now_iso();
+    let ft = &ctx.tables.fulltext;
+    let nodes = &ctx.tables.nodes;
+    let ncols = node_cols("n");
+    let (filter, fparams) = node_filter(Dialect::Postgres, None, &now)?;
+    let tsq = format!("{func}(CAST(? AS regconfig), ?)");
+    // Parameters in text order: the CTE's, the snippet's, the live filter's, the limit.
+    let mut params: Vec<Value> = Vec::new();
+    params.extend([Value::text(lang), Value::text(q.query)]);
+    params.extend([Value::text(lang), Value::text(q.query)]);
+    params.push(Value::text(ctx.graph.id()));
+    params.push(Value::text(kind));
+    let min = if let Some(s) = q.min_score {
+        params.extend([Value::text(lang), Value::text(q.query), Value::Real(s)]);
+        format!(" AND ts_rank_cd(ft.tsv, {tsq})::float8 >= ?")
+    } else {
+        String::new()
+    };
+    params.push(Value::Int(n as i64));
+    let snip = if q.snippets {
+        params.extend([Value::text(lang), Value::text(lang), Value::text(q.query)]);
+        format!("ts_headline(CAST(? AS regconfig), t.content, {tsq}, 'StartSel=<mark>,StopSel=</mark>,MaxFragments=1,MinWords=5,MaxWords=30,ShortWord=3')")
+    } else {
+        "NULL::text".into()
+    };
+    params.extend(fparams);
+    params.push(Value::Int(n as i64));
+    // `tg_ranked` counts the ranked page, so a short answer tells "fewer matches" (complete)
+    // from "ended nodes among the best" (needs the joined form).
+    let sql = Dialect::Postgres.finish(format!(
+        "WITH t AS MATERIALIZED (SELECT ft.graph_id, ft.node_kind, ft.node_id, ft.content, \
+         ts_rank_cd(ft.tsv, {tsq})::float8 AS score FROM {ft} ft \
+         WHERE ft.tsv @@ {tsq} AND ft.graph_id = ? AND ft.node_kind = ?{min} \
+         ORDER BY score DESC, ft.node_id COLLATE \"C\" LIMIT ?) \
+         SELECT {ncols}, (SELECT COUNT(*) FROM t) AS tg_ranked, t.score, {snip} FROM t \
+         JOIN {nodes} n ON n.graph_id = t.graph_id AND n.kind = t.node_kind AND n.id = t.node_id \
+         WHERE TRUE{filter} ORDER BY t.score DESC, t.node_id COLLATE \"C\" LIMIT ?"
+    ));
+    let rows = ex.query(&sql, &params).await?;
+    let ranked = rows
+        .first()
+        .and_then(|r| r.get(r.len().checked_sub(3)?))
+        .and_then(|v| match v {
+            Value::Int(i) => Some(*i as usize),
+            _ => None,
+        });
+    // No row says nothing about how many were ranked: the joined form decides.
+    if rows.len() < n && ranked.is_none_or(|c| c >= n) {
+        return Ok(None);
+    }
+    Ok(Some(
+        rows.into_iter()
+            .map(|mut r| {
+                let snippet = r.pop().and_then(|v| v.as_str().map(String::from));
+                let score = match r.pop() {
+                    Some(Value::Real(f)) => f,
+                    Some(Value::Int(i)) => i as f64,
+                    _ => 0.0,
+                };
+                r.pop();
+                Hit {
+                    kind: opt_str(&r, 0).unwrap_or(kind).to_string(),
+                    id: opt_str(&r, 1).unwrap_or_default().to_string(),
+                    score,
+                    snippet,
+                    row: r,
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// SQLite without a `where`: rank in FTS5 alone, then hydrate the page by primary key,
