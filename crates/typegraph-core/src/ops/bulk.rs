@@ -398,6 +398,21 @@ pub async fn upsert_nodes<E: Executor>(
             "UPDATE {} SET props = ?, updated_at = ?, version = version + 1, deleted_at = NULL, valid_from = ?, valid_to = ? WHERE graph_id = ? AND kind = ? AND id = ?",
             ctx.tables.nodes
         ));
+        let updates = if ex.dialect() == Dialect::Postgres && spec.unique.is_empty() {
+            // One UNNEST statement per state and chunk instead of a round trip per row.
+            update_nodes_pg(ex, ctx, &a, &ids, &updates, &now).await?;
+            for &(i, tomb) in &updates {
+                let entry = (ids[i].as_str(), a.items[i].props.get());
+                if tomb {
+                    revived.push(entry);
+                } else {
+                    resynced.push(entry);
+                }
+            }
+            Vec::new()
+        } else {
+            updates
+        };
         for (i, tomb) in updates {
             let it = &a.items[i];
             let props = Value::Json(Some(it.props.get().to_string()));
@@ -452,6 +467,78 @@ pub async fn upsert_nodes<E: Executor>(
     let found = existing_nodes(ex, ctx, &a.kind, &ids).await?;
     let ordered: Vec<Row> = ids.iter().filter_map(|id| found.get(id).cloned()).collect();
     rows_json(&ordered, NODE_PROPS)
+}
+
+/// The update half of `bulkUpsertById` on PostgreSQL: live rows and tombstones each in
+/// `UPDATE … FROM UNNEST` statements of up to [`PG_CHUNK`] rows.
+async fn update_nodes_pg<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: &BulkNodesArgs,
+    ids: &[String],
+    updates: &[(usize, bool)],
+    now: &str,
+) -> Result<()> {
+    let live: Vec<usize> = updates.iter().filter(|u| !u.1).map(|u| u.0).collect();
+    let mut tombs: Vec<(usize, Option<String>, Option<String>)> = Vec::new();
+    for &(i, tomb) in updates {
+        if tomb {
+            let it = &a.items[i];
+            let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), now)
+                .map_err(|e| with_index(e, i))?;
+            tombs.push((i, vf, vt));
+        }
+    }
+    let t = &ctx.tables.nodes;
+    let head = [
+        Value::text(ctx.graph.id()),
+        Value::text(&a.kind),
+        Value::Text(now.to_string()),
+    ];
+    let live_sql = format!(
+        "UPDATE {t} AS n SET props = u.props::jsonb, updated_at = $3::timestamptz, version = n.version + 1 \
+         FROM UNNEST($4::text[], $5::text[]) AS u(id, props) \
+         WHERE n.graph_id = $1 AND n.kind = $2 AND n.id = u.id"
+    );
+    for chunk in live.chunks(PG_CHUNK) {
+        let mut params = head.to_vec();
+        params.push(Value::TextList(
+            chunk.iter().map(|&i| ids[i].clone()).collect(),
+        ));
+        params.push(Value::TextList(
+            chunk
+                .iter()
+                .map(|&i| a.items[i].props.get().to_string())
+                .collect(),
+        ));
+        ex.execute(&live_sql, &params).await?;
+    }
+    let back_sql = format!(
+        "UPDATE {t} AS n SET props = u.props::jsonb, updated_at = $3::timestamptz, version = n.version + 1, \
+         deleted_at = NULL, valid_from = u.vf::timestamptz, valid_to = u.vt::timestamptz \
+         FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[]) AS u(id, props, vf, vt) \
+         WHERE n.graph_id = $1 AND n.kind = $2 AND n.id = u.id"
+    );
+    for chunk in tombs.chunks(PG_CHUNK) {
+        let mut params = head.to_vec();
+        params.push(Value::TextList(
+            chunk.iter().map(|r| ids[r.0].clone()).collect(),
+        ));
+        params.push(Value::TextList(
+            chunk
+                .iter()
+                .map(|r| a.items[r.0].props.get().to_string())
+                .collect(),
+        ));
+        params.push(Value::NullableTextList(
+            chunk.iter().map(|r| r.1.clone()).collect(),
+        ));
+        params.push(Value::NullableTextList(
+            chunk.iter().map(|r| r.2.clone()).collect(),
+        ));
+        ex.execute(&back_sql, &params).await?;
+    }
+    Ok(())
 }
 
 /// `bulkDelete` (soft) of nodes: missing ids are ignored; onDelete applies per node.
