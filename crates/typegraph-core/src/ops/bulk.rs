@@ -589,6 +589,7 @@ fn qualified(cols: &str, t: &str) -> String {
         .join(", ")
 }
 
+
 /// `bulkDelete` (soft) of nodes: missing ids are ignored; onDelete applies per node.
 pub async fn delete_nodes<E: Executor>(
     ex: &mut E,
