@@ -238,6 +238,25 @@ export class NodeConstraintNotFoundError extends TypeGraphError {
   }
 }
 
+export interface NodeIndexNotFoundErrorDetails {
+  indexName: string;
+  kind: string;
+}
+
+/** `bulkFindByIndex` named an index the kind does not declare. */
+export class NodeIndexNotFoundError extends TypeGraphError {
+  declare readonly details: Readonly<NodeIndexNotFoundErrorDetails>;
+  constructor(indexName: string, kind: string, options: Cause = {}) {
+    super(`Index not found: "${indexName}" on node kind "${kind}"`, "INDEX_NOT_FOUND", {
+      category: "user",
+      details: { indexName, kind },
+      suggestion: `Declare "${indexName}" with defineNodeIndex for ${kind} and list it in defineGraph({ indexes }).`,
+      cause: options.cause,
+    });
+    this.name = "NodeIndexNotFoundError";
+  }
+}
+
 export class MigrationError extends TypeGraphError {
   constructor(message: string, details: Details, options: Cause = {}) {
     super(message, "MIGRATION_ERROR", {
@@ -647,6 +666,8 @@ export function convertError(error: unknown): unknown {
       return new TransactionClosedError({ cause });
     case "CONSTRAINT_NOT_FOUND":
       return new NodeConstraintNotFoundError(String(d.constraintName), String(d.kind), { cause });
+    case "INDEX_NOT_FOUND":
+      return new NodeIndexNotFoundError(String(d.indexName), String(d.kind), { cause });
     case "MIGRATION_ERROR":
       return new MigrationError(p.message, d, { cause });
     case "STALE_SCHEMA_VERSION":

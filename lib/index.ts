@@ -66,6 +66,7 @@ export {
   type SystemIndexTable,
 } from "./indexes.js";
 export type { MaterializeIndexesEntry, MaterializeIndexesOptions, MaterializeIndexesResult } from "./store.js";
+export type { NodeBulkFindByIndexOptions } from "./find-by-index.js";
 export {
   subClassOf,
   broader,

@@ -26,6 +26,7 @@ import type { SchemaIntrospection } from "./evolve.js";
 import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
 import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
+import { planIndexProbe, type NodeBulkFindByIndexOptions } from "./find-by-index.js";
 import { generateIndexDDL, indexSignature, systemIndexNames, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
 
 export interface NodeMeta {
@@ -393,6 +394,23 @@ export class NodeCollection<N extends NodeType = NodeType> {
     if (items.length === 0) return [];
     const hits = await this.#holders(constraint, items.map((i) => i.props));
     return hits.map((h) => (h && h[1] ? (toNode(h[0]) as Node<N>) : undefined));
+  }
+
+  /**
+   * The live nodes sharing each item's key under a declared node index: one array per item, in
+   * input order, each ordered by node id. Only the index's `fields` form the key; a missing field
+   * matches a stored NULL; the index's `where` applies. One engine call for the whole batch.
+   */
+  async bulkFindByIndex(
+    indexName: string,
+    items: readonly { props: Partial<z.input<N["schema"]>> }[],
+    options?: NodeBulkFindByIndexOptions,
+  ): Promise<readonly Node<N>[][]> {
+    if (items.length === 0) return [];
+    const plan = planIndexProbe(this.#graph, this.#kind, indexName, items, options);
+    const buckets = (await run(this.#r, "findByIndex", plan.args)) as NodeRow[][];
+    const nodes = buckets.map((rows) => rows.map((r) => toNode(r) as Node<N>));
+    return plan.inputGroup.map((g) => [...nodes[g]!]);
   }
 
   /**

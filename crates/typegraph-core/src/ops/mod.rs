@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod claims;
 pub mod edges;
 pub mod evolve;
+pub mod find_index;
 pub mod indexes;
 pub mod load;
 pub mod nodes;
@@ -190,6 +191,7 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "bulkCreateEdges" => bulk::create_edges(ex, ctx, parse(args)?).await,
         "bulkDeleteEdges" => bulk::delete_edges(ex, ctx, parse(args)?).await,
         "findByConstraint" => uniques::find_by_constraint(ex, ctx, parse(args)?).await,
+        "findByIndex" => find_index::find_by_index(ex, ctx, parse(args)?).await,
         "constraintKeys" => uniques::constraint_keys(ctx, parse(args)?),
         "query" => crate::query::run(ex, ctx, parse(args)?).await,
         "compileQuery" => crate::query::to_sql(ex, ctx, parse(args)?).await,
