@@ -45,7 +45,60 @@ pub async fn find_by_index<E: Executor>(
     a: FindByIndexArgs,
 ) -> Result<String> {
     ctx.graph.node(&a.kind)?;
-    let d = ex.dialect();
+    if a.probes.is_empty() {
+        return Ok("[]".into());
+    }
+    let (sql, params) = compile(ex.dialect(), &ctx.tables.nodes, ctx.graph.id(), &a)?;
+    let rows = ex.query(&sql, &params).await?;
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); a.probes.len()];
+
+    // Rows come ordered by (group, id): each group's rows are contiguous.
+    let mut json_rows: Vec<String> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let g = match r.first() {
+            Some(Value::Int(i)) => *i as usize,
+            Some(Value::Real(f)) => *f as usize,
+            Some(Value::Text(s)) => s.parse().unwrap_or(usize::MAX),
+            _ => usize::MAX,
+        };
+        let Some(bucket) = out.get_mut(g) else {
+            return Err(Error::invariant(
+                "bulkFindByIndex: probe group out of range",
+            ));
+        };
+        let mut s = String::with_capacity(192);
+        push_row(&mut s, &r[1..].to_vec(), 2)?;
+        bucket.push(json_rows.len());
+        json_rows.push(s);
+    }
+    let mut text = String::with_capacity(
+        json_rows.iter().map(|s| s.len() + 1).sum::<usize>() + out.len() * 3 + 2,
+    );
+    text.push('[');
+    for (i, bucket) in out.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push('[');
+        for (j, &r) in bucket.iter().enumerate() {
+            if j > 0 {
+                text.push(',');
+            }
+            text.push_str(&json_rows[r]);
+        }
+        text.push(']');
+    }
+    text.push(']');
+    Ok(text)
+}
+
+/// The statement and its parameters (placeholders already in the dialect's form).
+pub fn compile(
+    d: Dialect,
+    nodes: &str,
+    graph_id: &str,
+    a: &FindByIndexArgs,
+) -> Result<(String, Vec<Value>)> {
     if a.fields.is_empty() {
         return Err(Error::new(crate::error::Code::Configuration,
             format!(
@@ -81,10 +134,6 @@ pub async fn find_by_index<E: Executor>(
         .zip(&types)
         .map(|(p, t)| key_expr(d, &parse_pointer(p), *t))
         .collect();
-    let mut out: Vec<Vec<usize>> = vec![Vec::new(); a.probes.len()];
-    if a.probes.is_empty() {
-        return Ok("[]".into());
-    }
 
     // Probe tuples grouped by which fields they leave NULL: one arm per pattern.
     let mut patterns: BTreeMap<Vec<bool>, Vec<usize>> = BTreeMap::new();
@@ -156,7 +205,7 @@ pub async fn find_by_index<E: Executor>(
                 from.push_str(&format!(
                     "(SELECT {} FROM json_each(?)) AS tg_probe CROSS JOIN {}",
                     cols.join(", "),
-                    ctx.tables.nodes
+                    nodes
                 ));
                 params.push(Value::Text(Json::Array(rows).to_string()));
             }
@@ -185,11 +234,11 @@ pub async fn find_by_index<E: Executor>(
                     "unnest({}) AS tg_probe({}) CROSS JOIN {}",
                     arrays.join(", "),
                     names.join(", "),
-                    ctx.tables.nodes
+                    nodes
                 ));
             }
         }
-        params.push(Value::text(ctx.graph.id()));
+        params.push(Value::text(graph_id));
         params.push(Value::text(&a.kind));
         if let Some(w) = &where_sql {
             conds.push(w.clone());
@@ -212,46 +261,7 @@ pub async fn find_by_index<E: Executor>(
             format!("SELECT tg_probe_g, {NODE_COLS} FROM ({union}) AS tg_m ORDER BY tg_probe_g, id")
         }
     };
-    let rows = ex.query(&d.finish(sql), &params).await?;
-
-    // Rows come ordered by (group, id): each group's rows are contiguous.
-    let mut json_rows: Vec<String> = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let g = match r.first() {
-            Some(Value::Int(i)) => *i as usize,
-            Some(Value::Real(f)) => *f as usize,
-            Some(Value::Text(s)) => s.parse().unwrap_or(usize::MAX),
-            _ => usize::MAX,
-        };
-        let Some(bucket) = out.get_mut(g) else {
-            return Err(Error::invariant(
-                "bulkFindByIndex: probe group out of range",
-            ));
-        };
-        let mut s = String::with_capacity(192);
-        push_row(&mut s, &r[1..].to_vec(), 2)?;
-        bucket.push(json_rows.len());
-        json_rows.push(s);
-    }
-    let mut text = String::with_capacity(
-        json_rows.iter().map(|s| s.len() + 1).sum::<usize>() + out.len() * 3 + 2,
-    );
-    text.push('[');
-    for (i, bucket) in out.iter().enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        text.push('[');
-        for (j, &r) in bucket.iter().enumerate() {
-            if j > 0 {
-                text.push(',');
-            }
-            text.push_str(&json_rows[r]);
-        }
-        text.push(']');
-    }
-    text.push(']');
-    Ok(text)
+    Ok((d.finish(sql), params))
 }
 
 /// A probe value as the SQLite key expression reads it (`json_extract` of the same JSON).
@@ -481,5 +491,97 @@ fn literal_sql(d: Dialect, l: &Json) -> Result<String> {
             Json::String(s) => s.clone(),
             other => other.to_string(),
         })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::run_ready;
+    use crate::exec::sqlite::{SqliteConn, SqliteExec};
+
+    fn args(
+        fields: &[&str],
+        types: &[&str],
+        r#where: Option<Json>,
+        probes: Json,
+    ) -> FindByIndexArgs {
+        serde_json::from_value(json!({
+            "kind": "Person",
+            "index": "i",
+            "fields": fields,
+            "fieldValueTypes": types,
+            "where": r#where,
+            "probes": probes,
+        }))
+        .unwrap()
+    }
+
+    /// The key expressions are the index's own: SQLite probes the expression index
+    /// (plain and partial) instead of scanning the kind.
+    #[test]
+    fn sqlite_probes_use_the_declared_expression_index() {
+        let mut db = SqliteConn::open(":memory:").unwrap();
+        let mut ex = SqliteExec { db: &mut db };
+        let tables = crate::dialect::Tables::default();
+        run_ready(crate::ops::schema::bootstrap(&mut ex, &tables)).unwrap();
+        // As lib/indexes.ts generates them.
+        run_ready(ex.batch(
+            "CREATE INDEX IF NOT EXISTS \"by_tenant_name\" ON \"typegraph_nodes\" (\"graph_id\", \"kind\", (json_extract(\"props\", '$.\"tenant\"')), (json_extract(\"props\", '$.\"name\"')));\
+             CREATE INDEX IF NOT EXISTS \"active_by_name\" ON \"typegraph_nodes\" (\"graph_id\", \"kind\", (json_extract(\"props\", '$.\"name\"'))) WHERE json_extract(\"props\", '$.\"active\"') = 1;",
+        ))
+        .unwrap();
+        let plan = |ex: &mut SqliteExec<'_>, a: &FindByIndexArgs| -> String {
+            let (sql, params) = compile(Dialect::Sqlite, &tables.nodes, "g", a).unwrap();
+            let rows = run_ready(ex.query(&format!("EXPLAIN QUERY PLAN {sql}"), &params)).unwrap();
+            rows.iter()
+                .filter_map(|r| r.last().and_then(Value::as_str).map(String::from))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let pair = args(
+            &["/tenant", "/name"],
+            &["string", "string"],
+            None,
+            json!([["t1", "Ana"], [null, "Bo"]]),
+        );
+        let p = plan(&mut ex, &pair);
+        assert!(p.contains("USING INDEX by_tenant_name"), "{p}");
+        let active = args(
+            &["/name"],
+            &["string"],
+            Some(json!({ "__type": "index_where_comparison", "op": "eq",
+                "left": { "__type": "index_operand_prop", "field": "active", "valueType": "boolean" },
+                "right": { "__type": "index_where_literal", "value": true, "valueType": "boolean" } })),
+            json!([["Ana"]]),
+        );
+        let p = plan(&mut ex, &active);
+        assert!(p.contains("USING INDEX active_by_name"), "{p}");
+    }
+
+    #[test]
+    fn key_and_where_sql_follow_the_index_ddl() {
+        let segs = parse_pointer("/info/a~1b");
+        assert_eq!(segs, vec!["info".to_string(), "a/b".to_string()]);
+        assert_eq!(
+            key_expr(Dialect::Postgres, &segs, Some("number")),
+            "(\"props\" #>> ARRAY['info', 'a/b'])::numeric"
+        );
+        assert_eq!(
+            key_expr(Dialect::Sqlite, &parse_pointer("/tags/0"), None),
+            "json_extract(\"props\", '$.\"tags\"[0]')"
+        );
+        let w = json!({ "__type": "index_where_and", "predicates": [
+            { "__type": "index_where_null_check", "op": "isNull", "operand": { "__type": "index_operand_system", "column": "deleted_at" } },
+            { "__type": "index_where_comparison", "op": "in",
+              "left": { "__type": "index_operand_prop", "field": "tier", "valueType": "string" },
+              "right": [{ "__type": "index_where_literal", "value": "o'k", "valueType": "string" }] }
+        ]});
+        assert_eq!(
+            where_sql(Dialect::Postgres, &w).unwrap(),
+            "(\"deleted_at\" IS NULL AND \"props\" #>> ARRAY['tier'] IN ('o''k'))"
+        );
+        let bad = json!({ "__type": "index_where_null_check", "op": "isNull", "operand": { "__type": "index_operand_system", "column": "props; DROP" } });
+        assert!(where_sql(Dialect::Sqlite, &bad).is_err());
     }
 }
