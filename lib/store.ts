@@ -27,6 +27,7 @@ import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
 import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
 import { planIndexProbe, type NodeBulkFindByIndexOptions } from "./find-by-index.js";
+import { systemIndexEntries, type MaterializeSystemIndexesOptions } from "./system-indexes.js";
 import { generateIndexDDL, indexSignature, systemIndexNames, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
 
 export interface NodeMeta {
@@ -1092,6 +1093,39 @@ export class Store<G extends GraphDef = GraphDef> {
     };
   }
 
+  /**
+   * Builds TypeGraph's own indexes on its base relations (`SYSTEM_INDEX_DECLARATIONS`) where they
+   * are missing, e.g. after a bulk load dropped them or on a database created by an older
+   * version. Same status rows, drift signatures and PostgreSQL protocol as `materializeIndexes`;
+   * an index that exists without a status row is `alreadyMaterialized` with nothing written, a
+   * relation missing from the database is `skipped`.
+   */
+  async materializeSystemIndexes(options: MaterializeSystemIndexesOptions = {}): Promise<MaterializeIndexesResult> {
+    const handle = await this.#handle;
+    const active = (await this.#backend.call(handle, "getActiveSchema", {})) as { version: number } | null;
+    if (active === null) {
+      throw new ConfigurationError(`Cannot materialize indexes on graph "${this.#graph.id}": no schema has been initialized. Call createStoreWithSchema first.`, {
+        code: "MATERIALIZE_BEFORE_INITIALIZE",
+      });
+    }
+    const raw = (await this.#backend.call(handle, "materializeIndexes", {
+      schemaVersion: active.version,
+      stopOnError: options.stopOnError ?? false,
+      refreshStatistics: options.refreshStatistics ?? true,
+      entries: systemIndexEntries(this.#backend.dialect),
+    })) as { indexName: string; entity: "system"; kind: string; status: MaterializeIndexesEntry["status"]; error?: string; reason?: string }[];
+    return {
+      results: raw.map((r) => ({
+        indexName: r.indexName,
+        entity: r.entity,
+        kind: r.kind,
+        status: r.status,
+        ...(r.error === undefined ? {} : { error: new Error(r.error) }),
+        ...(r.reason === undefined ? {} : { reason: r.reason }),
+      })),
+    };
+  }
+
   /** The active schema version row of this graph, or undefined. */
   async getActiveSchema(): Promise<{ version: number; hash: string; doc: SerializedSchema } | undefined> {
     const active = await this.#backend.call(await this.#handle, "getActiveSchema", {});
@@ -1137,7 +1171,7 @@ export interface MaterializeIndexesOptions {
 }
 export interface MaterializeIndexesEntry {
   indexName: string;
-  entity: "node" | "edge" | "vector";
+  entity: "node" | "edge" | "vector" | "system";
   kind: string;
   status: "created" | "alreadyMaterialized" | "failed" | "skipped";
   error?: Error;

@@ -69,6 +69,10 @@ pub enum Action {
         #[serde(default)]
         lists: Option<u32>,
     },
+    /// One of TypeGraph's own btree indexes (`materializeSystemIndexes`): its DDL and table.
+    /// The physical index is authoritative: present without a status row settles as
+    /// `alreadyMaterialized`, absent is built even under a recorded success.
+    System { sql: String, table: String },
     /// Recognised but not acted on here (reported as is).
     Skip { reason: String },
     /// Refused before any I/O (reported as failed, nothing recorded).
@@ -76,6 +80,7 @@ pub enum Action {
 }
 
 struct Existing {
+    entity: String,
     signature: String,
     materialized: bool,
     graph_id: String,
@@ -107,19 +112,26 @@ pub async fn materialize<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: Args) -> Res
     } else {
         Default::default()
     };
+    let system = system_state(ex, &a.entries).await?;
     let mut out = Vec::new();
     let mut created = false;
     for e in &a.entries {
-        let r = one(
-            ex,
-            ctx,
-            &status,
-            &a,
-            e,
-            existing.get(&e.status_key),
-            &invalid,
-        )
-        .await?;
+        let r = match system_settle(e, existing.get(&e.status_key), &system) {
+            Some(r) => r,
+            None => {
+                one(
+                    ex,
+                    ctx,
+                    &status,
+                    &a,
+                    e,
+                    existing.get(&e.status_key),
+                    &invalid,
+                    &system,
+                )
+                .await?
+            }
+        };
         let failed = r["status"] == "failed";
         created |= r["status"] == "created";
         out.push(r);
@@ -141,7 +153,7 @@ async fn load_status<E: Executor>(
 ) -> Result<HashMap<String, Existing>> {
     let d = ex.dialect();
     let sql = d.finish(format!(
-        "SELECT index_name, signature, materialized_at, graph_id, schema_version FROM {status} WHERE {}",
+        "SELECT index_name, signature, materialized_at, graph_id, schema_version, entity FROM {status} WHERE {}",
         d.in_list("index_name")
     ));
     let rows = ex.query(&sql, &[Value::TextList(keys.to_vec())]).await?;
@@ -152,6 +164,7 @@ async fn load_status<E: Executor>(
             Some((
                 s(0)?,
                 Existing {
+                    entity: s(5).unwrap_or_default(),
                     signature: s(1).unwrap_or_default(),
                     materialized: r.get(2).is_some_and(|v| !v.is_null()),
                     graph_id: s(3).unwrap_or_default(),
@@ -172,7 +185,7 @@ async fn invalid_indexes<E: Executor>(
 ) -> Result<std::collections::HashSet<String>> {
     let names: Vec<String> = entries
         .iter()
-        .filter(|e| matches!(e.action, Action::Ddl { .. }))
+        .filter(|e| matches!(e.action, Action::Ddl { .. } | Action::System { .. }))
         .map(|e| e.name.clone())
         .collect();
     if names.is_empty() {
@@ -211,10 +224,10 @@ async fn settle<E: Executor>(
             Some(result(e, "alreadyMaterialized", None))
         });
     }
-    let label = if e.entity == "vector" {
-        "Vector index"
-    } else {
-        "Index"
+    let label = match e.entity.as_str() {
+        "vector" => "Vector index",
+        "system" => "System index",
+        _ => "Index",
     };
     let msg = format!(
         "{label} \"{}\" already materialized with a different signature (recorded by graph \"{}\" at version {}). Drop the index manually and retry, or rename the new declaration.",
@@ -280,6 +293,7 @@ async fn one<E: Executor>(
     e: &Entry,
     existing: Option<&Existing>,
     invalid: &std::collections::HashSet<String>,
+    system: &SystemState,
 ) -> Result<Json> {
     match &e.action {
         Action::Skip { reason } => {
@@ -288,7 +302,8 @@ async fn one<E: Executor>(
         Action::Fail { error } => return Ok(result(e, "failed", Some(("error", error.clone())))),
         _ => {}
     }
-    let rebuild = invalid.contains(&e.name);
+    let rebuild = invalid.contains(&e.name)
+        || (matches!(e.action, Action::System { .. }) && !system.indexes.contains(&e.name));
     if let Some(r) = settle(ex, ctx, status, a, e, existing, rebuild).await? {
         return Ok(r);
     }
@@ -338,7 +353,7 @@ async fn build_locked<E: Executor>(
     e: &Entry,
 ) -> Result<Json> {
     let fresh = load_status(ex, status, std::slice::from_ref(&e.status_key)).await?;
-    let rebuild = if matches!(e.action, Action::Ddl { .. }) {
+    let rebuild = if matches!(e.action, Action::Ddl { .. } | Action::System { .. }) {
         let inv = invalid_indexes(ex, std::slice::from_ref(e)).await?;
         if !inv.is_empty() {
             ex.batch(&format!(
@@ -347,7 +362,12 @@ async fn build_locked<E: Executor>(
             ))
             .await?;
         }
-        !inv.is_empty()
+        let absent = matches!(e.action, Action::System { .. })
+            && !system_state(ex, std::slice::from_ref(e))
+                .await?
+                .indexes
+                .contains(&e.name);
+        !inv.is_empty() || absent
     } else {
         false
     };
@@ -388,6 +408,7 @@ async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, e: &Entry) -> Result<()> {
             }
             ex.batch(sql).await
         }
+        Action::System { sql, .. } => ex.batch(sql).await,
         Action::Vector {
             field,
             index_type,
@@ -451,4 +472,93 @@ async fn ensure_trigram<E: Executor>(ex: &mut E) -> Result<()> {
         Ok(()) => Ok(()),
         Err(_) => ex.batch(DDL).await,
     }
+}
+
+/// Which system-index tables exist and which of their indexes exist (valid) right now.
+#[derive(Default)]
+pub struct SystemState {
+    tables: std::collections::HashSet<String>,
+    indexes: std::collections::HashSet<String>,
+}
+
+async fn system_state<E: Executor>(ex: &mut E, entries: &[Entry]) -> Result<SystemState> {
+    let mut tables = Vec::new();
+    let mut names = Vec::new();
+    for e in entries {
+        if let Action::System { table, .. } = &e.action {
+            if !tables.contains(table) {
+                tables.push(table.clone());
+            }
+            names.push(e.name.clone());
+        }
+    }
+    if names.is_empty() {
+        return Ok(SystemState::default());
+    }
+    let d = ex.dialect();
+    let (t_sql, i_sql) = match d {
+        Dialect::Sqlite => (
+            format!(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND {}",
+                d.in_list("name")
+            ),
+            format!(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND {}",
+                d.in_list("name")
+            ),
+        ),
+        // Resolved through the search path as the DDL resolves them: an index counts only
+        // when it sits on the table this connection's statements reach.
+        Dialect::Postgres => (
+            "SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(quote_ident(t)) IS NOT NULL"
+                .to_string(),
+            "SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE c.relname = ANY($1) AND i.indisvalid AND i.indrelid IN \
+             (SELECT to_regclass(quote_ident(t)) FROM unnest($2::text[]) AS t)"
+                .to_string(),
+        ),
+    };
+    let set = |rows: Vec<crate::value::Row>| {
+        rows.into_iter()
+            .filter_map(|r| r.first().and_then(Value::as_str).map(String::from))
+            .collect::<std::collections::HashSet<_>>()
+    };
+    Ok(SystemState {
+        tables: set(ex.query(&t_sql, &[Value::TextList(tables.clone())]).await?),
+        indexes: set(match d {
+            Dialect::Sqlite => ex.query(&i_sql, &[Value::TextList(names)]).await?,
+            Dialect::Postgres => {
+                ex.query(
+                    &i_sql,
+                    &[Value::TextList(names), Value::TextList(tables.clone())],
+                )
+                .await?
+            }
+        }),
+    })
+}
+
+/// A system index settled without a claim or DDL: its table is missing (`skipped`), its name
+/// is recorded by a declared index (`failed`, nothing written), or it exists with no status
+/// row (`alreadyMaterialized`, nothing written — bootstrap creates these without rows).
+fn system_settle(e: &Entry, existing: Option<&Existing>, s: &SystemState) -> Option<Json> {
+    let Action::System { table, .. } = &e.action else {
+        return None;
+    };
+    if !s.tables.contains(table) {
+        let reason = format!("Relation \"{table}\" does not exist in this database");
+        return Some(result(e, "skipped", Some(("reason", reason))));
+    }
+    if let Some(x) = existing.filter(|x| x.entity != "system") {
+        let msg = format!(
+            "System index name \"{}\" is already recorded by a {} index declaration (graph \"{}\"). \
+             Rename the declared index: \"typegraph_\"-prefixed names are TypeGraph's system indexes.",
+            e.name, x.entity, x.graph_id
+        );
+        return Some(result(e, "failed", Some(("error", msg))));
+    }
+    if existing.is_none() && s.indexes.contains(&e.name) {
+        return Some(result(e, "alreadyMaterialized", None));
+    }
+    None
 }
