@@ -61,14 +61,24 @@ pub enum Src {
 /// statement admits, and binds the top-k into the query as one parameter.
 #[derive(Debug)]
 pub struct VectorStep {
+    /// `(kind, id)` of every candidate the query's other predicates admit.
     pub cand_sql: String,
     pub cand_params: Vec<Src>,
-    pub kind: String,
-    pub field: crate::search::EmbeddingField,
-    pub metric: crate::search::Metric,
+    /// One entry per kind of the alias that declares the field (several under
+    /// `includeSubClasses`); the top-k is merged over them by distance.
+    pub kinds: Vec<VecKind>,
     pub embedding: usize,
     pub k: usize,
     pub min_score: Option<usize>,
+}
+
+/// One kind's part of a `similarTo()`: its field declaration, the metric it is ranked
+/// under (the predicate's, else the kind's declared one) and whether its HNSW graph answers.
+#[derive(Clone, Debug)]
+pub struct VecKind {
+    pub kind: String,
+    pub field: crate::search::EmbeddingField,
+    pub metric: crate::search::Metric,
     /// `approximate: true`: the field's HNSW graph answers when it has one.
     pub approximate: bool,
 }
@@ -76,13 +86,10 @@ pub struct VectorStep {
 #[derive(Clone, Debug)]
 struct VecSpec {
     alias: String,
-    kind: String,
-    field: crate::search::EmbeddingField,
-    metric: crate::search::Metric,
+    kinds: Vec<VecKind>,
     embedding: Slot,
     k: Slot,
     min_score: Option<Slot>,
-    approximate: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -592,7 +599,9 @@ impl<'a> Compiler<'a> {
         if let Some(sp) = &search {
             if let Some(v) = &sp.vector {
                 let t = &Self::alias(m, &v.alias)?.table;
-                sql.push(&format!(" AND tg_vs.node_id = {t}.id"));
+                sql.push(&format!(
+                    " AND tg_vs.node_id = {t}.id AND tg_vs.node_kind = {t}.kind"
+                ));
             }
             if let Some(f) = &sp.fulltext {
                 let t = &Self::alias(m, &f.alias)?.table;
@@ -1813,42 +1822,41 @@ impl<'a> Compiler<'a> {
                                 })
                             })
                             .collect();
-                        let (kind, ef) = match declaring.as_slice() {
-                            [one] => one.clone(),
-                            [] => {
-                                return Err(unsupported(
-                                    format!("similarTo(): \"{name}\" is not an embedding() field of alias \"{}\"", w.alias),
-                                    json!({ "alias": w.alias, "field": name }),
-                                ))
-                            }
-                            _ => {
-                                return Err(unsupported(
-                                    "similarTo() over several kinds (includeSubClasses) is not supported; search each kind",
-                                    json!({ "alias": w.alias, "field": name }),
-                                ))
-                            }
-                        };
-                        let m = match &metric {
-                            Some(m) => parse_metric(m)?,
-                            None => ef.metric,
-                        };
-                        if approximate && m != ef.metric && ef.index_type != "none" {
-                            return Err(Error::new(
-                                Code::Configuration,
-                                format!(
-                                    "similarTo(): approximate retrieval under metric \"{}\" is impossible — the {} index of {kind}.{name} is built for \"{}\". Omit metric (or pass \"{}\"), or drop approximate to scan exactly.",
-                                    m.as_str(), ef.index_type, ef.metric.as_str(), ef.metric.as_str()
-                                ),
-                                json!({ "nodeKind": kind, "fieldPath": name, "requestedMetric": m.as_str(), "declaredMetric": ef.metric.as_str(), "indexType": ef.index_type }),
+                        if declaring.is_empty() {
+                            return Err(unsupported(
+                                format!("similarTo(): \"{name}\" is not an embedding() field of alias \"{}\"", w.alias),
+                                json!({ "alias": w.alias, "field": name }),
                             ));
                         }
-                        let approximate = approximate && ef.index_type != "none";
+                        let requested = match &metric {
+                            Some(m) => Some(parse_metric(m)?),
+                            None => None,
+                        };
+                        let mut vkinds = Vec::with_capacity(declaring.len());
+                        for (kind, ef) in declaring {
+                            // Per kind, as upstream: the predicate's metric, else the kind's own.
+                            let m = requested.unwrap_or(ef.metric);
+                            if approximate && m != ef.metric && ef.index_type != "none" {
+                                return Err(Error::new(
+                                    Code::Configuration,
+                                    format!(
+                                        "similarTo(): approximate retrieval under metric \"{}\" is impossible — the {} index of {kind}.{name} is built for \"{}\". Omit metric (or pass \"{}\"), or drop approximate to scan exactly.",
+                                        m.as_str(), ef.index_type, ef.metric.as_str(), ef.metric.as_str()
+                                    ),
+                                    json!({ "nodeKind": kind, "fieldPath": name, "requestedMetric": m.as_str(), "declaredMetric": ef.metric.as_str(), "indexType": ef.index_type }),
+                                ));
+                            }
+                            let approximate = approximate && ef.index_type != "none";
+                            vkinds.push(VecKind {
+                                kind,
+                                field: ef,
+                                metric: m,
+                                approximate,
+                            });
+                        }
                         spec.vector = Some(VecSpec {
-                            approximate,
                             alias: w.alias.clone(),
-                            kind,
-                            field: ef,
-                            metric: m,
+                            kinds: vkinds,
                             embedding,
                             k,
                             min_score,
@@ -1988,69 +1996,82 @@ impl<'a> Compiler<'a> {
                 Dialect::Sqlite => {
                     let mut cand = Sql::default();
                     cand.push(&format!(
-                        "SELECT tg_c.id FROM {} tg_c WHERE tg_c.graph_id = ",
+                        "SELECT tg_c.kind, tg_c.id FROM {} tg_c WHERE tg_c.graph_id = ",
                         self.tables.nodes
                     ));
                     cand.konst(Value::text(self.graph.id()));
-                    cand.push(" AND tg_c.kind = ");
-                    cand.konst(Value::text(&v.kind));
+                    cand.push(" AND ");
+                    let kinds: Vec<String> = v.kinds.iter().map(|k| k.kind.clone()).collect();
+                    self.kinds_in("tg_c.kind", &kinds, &mut cand);
                     self.candidate_filter(q, m, &v.alias, &mut cand)?;
                     self.vector_step = Some(VectorStep {
                         cand_sql: self.dialect.finish(cand.text),
                         cand_params: cand.params,
-                        kind: v.kind.clone(),
-                        field: v.field.clone(),
-                        metric: v.metric,
+                        kinds: v.kinds.clone(),
                         embedding: v.embedding.index,
                         k: v.k.index,
                         min_score: v.min_score.map(|s| s.index),
-                        approximate: v.approximate,
                     });
-                    sql.push("tg_vs(node_id, dist, rnk) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), CAST(key AS INTEGER) + 1 FROM json_each(");
+                    sql.push("tg_vs(node_id, dist, rnk, node_kind) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), CAST(key AS INTEGER) + 1, json_extract(value, '$[2]') FROM json_each(");
                     sql.param(Src::TopK);
                     sql.push("))");
                 }
                 Dialect::Postgres => {
                     use crate::search::Metric;
-                    let op = match v.metric {
-                        Metric::Cosine => "<=>",
-                        Metric::L2 => "<->",
-                        Metric::InnerProduct => "<#>",
-                    };
-                    let vt = crate::dialect::quote_ident(&crate::search::vector_table(
-                        self.graph.id(),
-                        &v.kind,
-                        &v.field.field,
-                    ));
-                    let dims = v.field.dimensions;
-                    sql.push(&format!("tg_vs AS (SELECT node_id, dist, ROW_NUMBER() OVER (ORDER BY dist, node_id) AS rnk FROM (SELECT tg_c.id AS node_id, (tg_v.embedding {op} CAST("));
-                    sql.arg(v.embedding, Conv::Vector(dims));
-                    sql.push(&format!(
-                        " AS vector))::float8 AS dist FROM {vt} tg_v JOIN {} tg_c ON tg_c.graph_id = tg_v.graph_id AND tg_c.kind = ",
-                        self.tables.nodes
-                    ));
-                    sql.konst(Value::text(&v.kind));
-                    sql.push(" AND tg_c.id = tg_v.node_id WHERE tg_v.graph_id = ");
-                    sql.konst(Value::text(self.graph.id()));
-                    self.candidate_filter(q, m, &v.alias, sql)?;
-                    if let Some(ms) = v.min_score {
-                        sql.push(&format!(" AND (tg_v.embedding {op} CAST("));
+                    // One ranked branch per declaring kind (its own table, metric and
+                    // dimensions), merged by distance.
+                    sql.push("tg_vs AS (SELECT node_id, node_kind, dist, ROW_NUMBER() OVER (ORDER BY dist, node_id) AS rnk FROM (");
+                    let many = v.kinds.len() > 1;
+                    for (bi, vk) in v.kinds.iter().enumerate() {
+                        if bi > 0 {
+                            sql.push(" UNION ALL ");
+                        }
+                        let op = match vk.metric {
+                            Metric::Cosine => "<=>",
+                            Metric::L2 => "<->",
+                            Metric::InnerProduct => "<#>",
+                        };
+                        let vt = crate::dialect::quote_ident(&crate::search::vector_table(
+                            self.graph.id(),
+                            &vk.kind,
+                            &vk.field.field,
+                        ));
+                        let dims = vk.field.dimensions;
+                        sql.push(if many { "(" } else { "" });
+                        sql.push(&format!("SELECT tg_c.id AS node_id, tg_c.kind AS node_kind, (tg_v.embedding {op} CAST("));
                         sql.arg(v.embedding, Conv::Vector(dims));
-                        sql.push(" AS vector)) <= ");
-                        match v.metric {
-                            Metric::Cosine => {
-                                sql.push("1 - ");
-                                sql.arg(ms, Conv::Number);
-                            }
-                            Metric::L2 => sql.arg(ms, Conv::Number),
-                            Metric::InnerProduct => {
-                                sql.push("-");
-                                sql.arg(ms, Conv::Number);
+                        sql.push(&format!(
+                            " AS vector))::float8 AS dist FROM {vt} tg_v JOIN {} tg_c ON tg_c.graph_id = tg_v.graph_id AND tg_c.kind = ",
+                            self.tables.nodes
+                        ));
+                        sql.konst(Value::text(&vk.kind));
+                        sql.push(" AND tg_c.id = tg_v.node_id WHERE tg_v.graph_id = ");
+                        sql.konst(Value::text(self.graph.id()));
+                        self.candidate_filter(q, m, &v.alias, sql)?;
+                        if let Some(ms) = v.min_score {
+                            sql.push(&format!(" AND (tg_v.embedding {op} CAST("));
+                            sql.arg(v.embedding, Conv::Vector(dims));
+                            sql.push(" AS vector)) <= ");
+                            match vk.metric {
+                                Metric::Cosine => {
+                                    sql.push("1 - ");
+                                    sql.arg(ms, Conv::Number);
+                                }
+                                Metric::L2 => sql.arg(ms, Conv::Number),
+                                Metric::InnerProduct => {
+                                    sql.push("-");
+                                    sql.arg(ms, Conv::Number);
+                                }
                             }
                         }
+                        sql.push(" ORDER BY dist, node_id LIMIT ");
+                        sql.arg(v.k, Conv::Int);
+                        sql.push(if many { ")" } else { "" });
                     }
-                    sql.push(" ORDER BY 2, 1 LIMIT ");
-                    sql.arg(v.k, Conv::Int);
+                    if many {
+                        sql.push(" ORDER BY dist, node_id LIMIT ");
+                        sql.arg(v.k, Conv::Int);
+                    }
                     sql.push(") tg_vsi)");
                 }
             }

@@ -124,7 +124,8 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: RunArgs) -> Result<S
 }
 
 /// SQLite `similarTo()`: candidates by the query's other predicates, ranked by the
-/// engine's vectors; `[[id, distance], …]` nearest first.
+/// engine's vectors; `[[id, distance, kind], …]` nearest first, merged over the kinds
+/// that declare the field (several under `includeSubClasses`).
 async fn vector_top_k<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
@@ -132,45 +133,63 @@ async fn vector_top_k<E: Executor>(
     args: &[Json],
 ) -> Result<String> {
     let arg = |i: usize| args.get(i).ok_or_else(|| bad_param(i, "bound"));
-    let query = embedding_arg(arg(step.embedding)?, step.embedding, step.field.dimensions)?;
     let k = arg(step.k)?
         .as_u64()
         .filter(|k| *k >= 1)
         .ok_or_else(|| bad_param(step.k, "a positive integer k"))? as usize;
-    let max_dist = match step.min_score {
-        Some(i) => {
-            let s = arg(i)?
+    let min_score = match step.min_score {
+        Some(i) => Some(
+            arg(i)?
                 .as_f64()
                 .filter(|f| f.is_finite())
-                .ok_or_else(|| bad_param(i, "a finite minScore"))?;
-            Some(step.metric.max_distance(s))
-        }
+                .ok_or_else(|| bad_param(i, "a finite minScore"))?,
+        ),
         None => None,
     };
     let cparams = bind_srcs(&step.cand_params, args, ex.dialect(), None)?;
-    let allowed: std::collections::HashSet<String> = ex
-        .query(&step.cand_sql, &cparams)
-        .await?
+    let mut allowed: std::collections::HashMap<String, std::collections::HashSet<String>> =
+        Default::default();
+    for mut r in ex.query(&step.cand_sql, &cparams).await? {
+        let id = match r.pop() {
+            Some(Value::Text(t)) => t,
+            _ => continue,
+        };
+        if let Some(Value::Text(kind)) = r.pop() {
+            allowed.entry(kind).or_default().insert(id);
+        }
+    }
+    let empty = std::collections::HashSet::new();
+    let mut merged: Vec<(String, f64, &str)> = Vec::new();
+    for vk in &step.kinds {
+        let query = embedding_arg(arg(step.embedding)?, step.embedding, vk.field.dimensions)?;
+        let max_dist = min_score.map(|s| vk.metric.max_distance(s));
+        let ids = allowed.get(&vk.kind).unwrap_or(&empty);
+        if ids.is_empty() && step.kinds.len() > 1 {
+            continue;
+        }
+        let top = crate::search::topk::top_k(
+            ex,
+            ctx,
+            &vk.kind,
+            &vk.field,
+            &query,
+            vk.metric,
+            k,
+            max_dist,
+            ids,
+            vk.approximate,
+        )
+        .await?;
+        merged.extend(top.into_iter().map(|(id, d)| (id, d, vk.kind.as_str())));
+    }
+    if step.kinds.len() > 1 {
+        merged.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        merged.truncate(k);
+    }
+    let list: Vec<Json> = merged
         .into_iter()
-        .filter_map(|mut r| match r.pop() {
-            Some(Value::Text(t)) => Some(t),
-            _ => None,
-        })
+        .map(|(id, d, kind)| json!([id, d, kind]))
         .collect();
-    let top = crate::search::topk::top_k(
-        ex,
-        ctx,
-        &step.kind,
-        &step.field,
-        &query,
-        step.metric,
-        k,
-        max_dist,
-        &allowed,
-        step.approximate,
-    )
-    .await?;
-    let list: Vec<Json> = top.into_iter().map(|(id, d)| json!([id, d])).collect();
     Ok(Json::Array(list).to_string())
 }
 
