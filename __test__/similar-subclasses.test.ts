@@ -42,7 +42,7 @@ describe.each(backends)("similarTo over includeSubClasses on $name", (bc) => {
     return store;
   }
 
-  const pairs = (rows: { id: string; kind: string }[]) => rows.map((r) => `${r.kind}/${r.id}`);
+  const pairs = (rows: readonly { id: string; kind: string }[]) => rows.map((r) => `${r.kind}/${r.id}`);
 
   it("ranks every declaring kind and merges the k nearest by distance", async () => {
     const store = await seeded();
