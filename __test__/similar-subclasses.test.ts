@@ -1,14 +1,14 @@
 // similarTo() over an alias with includeSubClasses, on both backends: every kind of the alias
 // that declares the embedding field is ranked (its own vector table and metric) and the top-k
 // is merged by distance; kinds without the field are left out; nodes of different kinds that
-// share an id stay apart.
+// share an id stay apart (also under $fulltext.matches and fuseWith).
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ConfigurationError, createStoreWithSchema, defineGraph, defineNode, embedding, subClassOf, type Store } from "../dist/index.js";
+import { ConfigurationError, createStoreWithSchema, defineGraph, defineNode, embedding, searchable, subClassOf, type Store } from "../dist/index.js";
 import { backends, freshGraphId } from "./backends.js";
 
-const Doc = defineNode("Doc", { schema: z.object({ title: z.string(), tenant: z.string(), emb: embedding(3).optional() }) });
-const Memo = defineNode("Memo", { schema: z.object({ title: z.string(), tenant: z.string(), emb: embedding(3).optional() }) });
+const Doc = defineNode("Doc", { schema: z.object({ title: searchable(), tenant: z.string(), emb: embedding(3).optional() }) });
+const Memo = defineNode("Memo", { schema: z.object({ title: searchable(), tenant: z.string(), emb: embedding(3).optional() }) });
 const Tag = defineNode("Tag", { schema: z.object({ title: z.string(), tenant: z.string() }) });
 
 function graphFor(id: string) {
@@ -98,6 +98,26 @@ describe.each(backends)("similarTo over includeSubClasses on $name", (bc) => {
       .whereNode("d", (d) => d.emb.similarTo([0, 0, 1], 2))
       .count();
     expect(n).toBe(2);
+  });
+
+  it("fuses with $fulltext.matches over the same kinds, keeping same-id nodes of different kinds apart", async () => {
+    const store = await seeded();
+    const text = await store
+      .query()
+      .from("Doc", "d", { includeSubClasses: true })
+      .whereNode("d", (d) => d.$fulltext.matches("memo", 10))
+      .select((c) => ({ id: c.d.id, kind: c.d.kind }))
+      .execute();
+    // The Doc "d2" does not mention memo: only the Memo "d2" matches.
+    expect(pairs(text).sort()).toEqual(["Memo/d2", "Memo/m1", "Memo/m2", "Memo/m3"]);
+    const fused = await store
+      .query()
+      .from("Doc", "d", { includeSubClasses: true })
+      .whereNode("d", (d) => d.$fulltext.matches("memo", 10).and(d.emb.similarTo([1, 0, 0], 10)))
+      .fuseWith({ k: 1, weights: { vector: 10, fulltext: 0.1 } })
+      .select((c) => ({ id: c.d.id, kind: c.d.kind }))
+      .execute();
+    expect(pairs(fused)).toEqual(["Memo/d2", "Memo/m1", "Memo/m2"]);
   });
 
   it("keeps upstream's refusal of approximate retrieval under another metric, per kind", async () => {

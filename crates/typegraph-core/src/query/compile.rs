@@ -605,7 +605,9 @@ impl<'a> Compiler<'a> {
             }
             if let Some(f) = &sp.fulltext {
                 let t = &Self::alias(m, &f.alias)?.table;
-                sql.push(&format!(" AND tg_ft.node_id = {t}.id"));
+                sql.push(&format!(
+                    " AND tg_ft.node_id = {t}.id AND tg_ft.node_kind = {t}.kind"
+                ));
             }
         }
         Ok(())
@@ -2085,7 +2087,7 @@ impl<'a> Compiler<'a> {
             match self.dialect {
                 Dialect::Sqlite => {
                     sql.push(&format!(
-                        "tg_ft AS (SELECT node_id, score, ROW_NUMBER() OVER (ORDER BY score DESC, node_id) AS rnk FROM (SELECT {ft}.node_id AS node_id, -bm25({ft}) AS score FROM {ft} CROSS JOIN {nodes} tg_c ON tg_c.graph_id = {ft}.graph_id AND tg_c.kind = {ft}.node_kind AND tg_c.id = {ft}.node_id WHERE {ft} MATCH "
+                        "tg_ft AS (SELECT node_id, node_kind, score, ROW_NUMBER() OVER (ORDER BY score DESC, node_id) AS rnk FROM (SELECT {ft}.node_id AS node_id, {ft}.node_kind AS node_kind, -bm25({ft}) AS score FROM {ft} CROSS JOIN {nodes} tg_c ON tg_c.graph_id = {ft}.graph_id AND tg_c.kind = {ft}.node_kind AND tg_c.id = {ft}.node_id WHERE {ft} MATCH "
                     ));
                     sql.arg(f.query, Conv::Fts5(f.mode.clone()));
                     sql.push(&format!(" AND {ft}.graph_id = "));
@@ -2120,7 +2122,7 @@ impl<'a> Compiler<'a> {
                         sql.push(")");
                         let _ = c;
                     };
-                    sql.push("tg_ft AS (SELECT node_id, score, ROW_NUMBER() OVER (ORDER BY score DESC, node_id) AS rnk FROM (SELECT ft.node_id AS node_id, ts_rank_cd(ft.tsv, ");
+                    sql.push("tg_ft AS (SELECT node_id, node_kind, score, ROW_NUMBER() OVER (ORDER BY score DESC, node_id) AS rnk FROM (SELECT ft.node_id AS node_id, ft.node_kind AS node_kind, ts_rank_cd(ft.tsv, ");
                     tsq(self, sql);
                     sql.push(&format!(
                         ")::float8 AS score FROM {ft} ft JOIN {nodes} tg_c ON tg_c.graph_id = ft.graph_id AND tg_c.kind = ft.node_kind AND tg_c.id = ft.node_id WHERE ft.tsv @@ "
