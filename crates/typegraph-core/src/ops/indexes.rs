@@ -285,6 +285,7 @@ async fn record<E: Executor>(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn one<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
