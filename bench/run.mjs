@@ -67,41 +67,39 @@ const lanes = [
   },
 ];
 if (process.env.DATABASE_URL) {
-  // A private schema gives bulkLoad the empty tables its deferred index build needs.
-  const loadSchema = "tg_bench_load";
-  const inSchema = `${process.env.DATABASE_URL}${process.env.DATABASE_URL.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${loadSchema},public`)}`;
-  const dropSchema = async () => {
+  // Every PostgreSQL lane (and the floor) runs in its own fresh private schema, dropped afterwards:
+  // lanes and floor meet equal, empty tables, never the rows other runs left in `public`.
+  const inSchema = (schema) =>
+    `${process.env.DATABASE_URL}${process.env.DATABASE_URL.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema},public`)}`;
+  const dropSchema = async (schema) => {
     const admin = createPostgresBackend(process.env.DATABASE_URL);
-    await admin.exec(`DROP SCHEMA IF EXISTS ${loadSchema} CASCADE`);
+    await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.close();
   };
-  lanes.push({
-    name: "typegraph-native postgres bulkLoad (deferred indexes, fresh schema)",
+  {
+    // pgvector lives in `public`: a lane's schema must never become its home (it is dropped).
+    const admin = createPostgresBackend(process.env.DATABASE_URL);
+    await admin.exec("CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public");
+    await admin.close();
+  }
+  const schemaLane = (name, schema, extra = {}) => ({
+    name,
     dialect: "postgres",
-    deferIndexes: true,
+    ...extra,
     async open() {
-      await dropSchema();
+      await dropSchema(schema);
       const admin = createPostgresBackend(process.env.DATABASE_URL);
-      await admin.exec(`CREATE SCHEMA ${loadSchema}`);
+      await admin.exec(`CREATE SCHEMA ${schema}`);
       await admin.close();
-      const backend = createPostgresBackend(inSchema);
+      const backend = createPostgresBackend(inSchema(schema));
       const [store] = await createStoreWithSchema(graph, backend, storeOptions);
       await store.materializeIndexes();
       return store;
     },
-    cleanup: dropSchema,
+    cleanup: () => dropSchema(schema),
   });
-  lanes.push({
-    name: "typegraph-native postgres",
-    dialect: "postgres",
-    async open() {
-      const backend = createPostgresBackend(process.env.DATABASE_URL);
-      await backend.exec(`DELETE FROM typegraph_edges WHERE graph_id = 'bench'; DELETE FROM typegraph_nodes WHERE graph_id = 'bench'; DELETE FROM typegraph_schema_versions WHERE graph_id = 'bench';`).catch(() => undefined);
-      const [store] = await createStoreWithSchema(graph, backend, storeOptions);
-      await store.materializeIndexes();
-      return store;
-    },
-  });
+  lanes.push(schemaLane("typegraph-native postgres bulkLoad (deferred indexes, fresh schema)", "tg_bench_load", { deferIndexes: true }));
+  lanes.push(schemaLane("typegraph-native postgres", "tg_bench_store"));
 }
 
 const activeLanes = pick("TG_BENCH_LANES", lanes, (l, p) => l.name.includes(p));
@@ -161,6 +159,7 @@ if (dialects.has("sqlite")) {
 
 if (process.env.DATABASE_URL && dialects.has("postgres")) {
   results.lanes["floor postgres (plain SQL from Rust)"] = JSON.parse(
+    // The floor creates, uses and drops its own schema (tg_bench_floor), as the lanes do.
     execFileSync(floorBin, [process.env.DATABASE_URL, datasetFile, personCityAgeIndexSql("postgres")], { encoding: "utf8" }),
   );
 }

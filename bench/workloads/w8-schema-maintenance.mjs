@@ -111,10 +111,21 @@ export async function runLanes({ scratch = mkdtempSync(join(tmpdir(), "tg-w8-"))
     await backend.close();
   }
   if (process.env.DATABASE_URL) {
-    const backend = createPostgresBackend(process.env.DATABASE_URL);
-    // A fresh graph id per run: schema history is append-only.
-    out["W8 maintenance: typegraph-native postgres"] = { [name]: await run({ backend, graphId: `bench_w8_${Date.now().toString(36)}` }) };
-    await backend.close();
+    // Its own fresh schema, dropped afterwards: like upstream, materializeRemovals leaves the
+    // physical indexes of removed kinds in place, so W8 must not leave them in `public`.
+    const schema = "tg_bench_w8";
+    const admin = createPostgresBackend(process.env.DATABASE_URL);
+    await admin.exec(`CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public; DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+    const url = process.env.DATABASE_URL;
+    const backend = createPostgresBackend(`${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema},public`)}`);
+    try {
+      // A fresh graph id per run: schema history is append-only.
+      out["W8 maintenance: typegraph-native postgres"] = { [name]: await run({ backend, graphId: `bench_w8_${Date.now().toString(36)}` }) };
+    } finally {
+      await backend.close();
+      await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.close();
+    }
   }
   return out;
 }

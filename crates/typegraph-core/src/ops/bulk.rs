@@ -300,7 +300,18 @@ pub async fn create_nodes<E: Executor>(
                 }
             }
         }
-        if !spec.unique.is_empty() {
+        if !spec.unique.is_empty() && ex.dialect() == Dialect::Postgres {
+            let claimants: Vec<_> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| super::uniques_batch::Claimant {
+                    index: i,
+                    id: &r.id,
+                    props: &r.props,
+                })
+                .collect();
+            super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
+        } else if !spec.unique.is_empty() {
             for (i, r) in rows.iter().enumerate() {
                 uniques::claim(ex, ctx, &a.kind, &r.id, &r.props)
                     .await
@@ -393,7 +404,17 @@ pub async fn upsert_nodes<E: Executor>(
                     .map_err(|e| with_index(e, *i))?;
             }
         }
-        if !spec.unique.is_empty() {
+        if !spec.unique.is_empty() && ex.dialect() == Dialect::Postgres {
+            let claimants: Vec<_> = creates
+                .iter()
+                .map(|(i, r)| super::uniques_batch::Claimant {
+                    index: *i,
+                    id: &r.id,
+                    props: &r.props,
+                })
+                .collect();
+            super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
+        } else if !spec.unique.is_empty() {
             for (i, r) in &creates {
                 uniques::claim(ex, ctx, &a.kind, &r.id, &r.props)
                     .await
@@ -446,7 +467,18 @@ pub async fn upsert_nodes<E: Executor>(
                 .await?,
             );
         }
-        if !spec.unique.is_empty() {
+        if !spec.unique.is_empty() && ex.dialect() == Dialect::Postgres {
+            let claimants: Vec<_> = live
+                .iter()
+                .chain(&tombs)
+                .map(|&i| super::uniques_batch::Claimant {
+                    index: i,
+                    id: &ids[i],
+                    props: a.items[i].props.get(),
+                })
+                .collect();
+            super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
+        } else if !spec.unique.is_empty() {
             for &i in live.iter().chain(&tombs) {
                 uniques::claim(ex, ctx, &a.kind, &ids[i], a.items[i].props.get())
                     .await
@@ -588,7 +620,6 @@ fn qualified(cols: &str, t: &str) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
 
 /// `bulkDelete` (soft) of nodes: missing ids are ignored; onDelete applies per node.
 pub async fn delete_nodes<E: Executor>(

@@ -12,6 +12,7 @@ pub mod nodes;
 pub mod rows;
 pub mod schema;
 pub mod uniques;
+pub mod uniques_batch;
 
 use crate::dialect::Tables;
 use crate::error::{Error, Result};
