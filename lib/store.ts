@@ -218,7 +218,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
   }
 
   async getById(id: string, options?: TemporalArg): Promise<Node<N> | undefined> {
-    const row = await run(this.#r, "getNode", { kind: this.#kind, id, ...temporal(options) });
+    const row = await run(this.#r, "getNode", options === undefined ? { kind: this.#kind, id } : { kind: this.#kind, id, ...temporal(options) });
     return row === null ? undefined : (toNode(row as NodeRow) as Node<N>);
   }
 

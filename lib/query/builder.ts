@@ -561,21 +561,27 @@ function project(env: QueryEnv, state: State, needs: Map<string, AliasNeed> | un
       continue;
     }
     const edge = info.entity === "edge";
-    const metaKeys: readonly string[] = edge ? EDGE_META : NODE_META;
     if (n.full) {
       const cols = edge ? ["id", "kind", "fromId", "toId", "props", ...EDGE_META] : ["id", "kind", "props", ...NODE_META];
       for (const c of cols) items.push({ alias, col: c });
-      decode.push((row, ctx) => {
-        const id = row[at];
-        if (id === null) return void (ctx[alias] = undefined);
-        const meta: Record<string, unknown> = {};
-        const base = edge ? at + 5 : at + 3;
-        metaKeys.forEach((k, i) => (meta[k] = u(row[base + i])));
-        const props = (row[edge ? at + 4 : at + 2] ?? {}) as Record<string, unknown>;
-        ctx[alias] = edge
-          ? { id, kind: row[at + 1], fromId: row[at + 2], toId: row[at + 3], meta, ...props }
-          : { kind: row[at + 1], id, meta, ...props };
-      });
+      // Meta as one object literal per row (one shape, no per-row closure).
+      decode.push(
+        edge
+          ? (row, ctx) => {
+              const id = row[at];
+              if (id === null) return void (ctx[alias] = undefined);
+              const b = at + 5;
+              const meta = { validFrom: u(row[b]), validTo: u(row[b + 1]), createdAt: u(row[b + 2]), updatedAt: u(row[b + 3]), deletedAt: u(row[b + 4]) };
+              ctx[alias] = { id, kind: row[at + 1], fromId: row[at + 2], toId: row[at + 3], meta, ...(row[at + 4] as Record<string, unknown> | null) };
+            }
+          : (row, ctx) => {
+              const id = row[at];
+              if (id === null) return void (ctx[alias] = undefined);
+              const b = at + 3;
+              const meta = { version: u(row[b]), validFrom: u(row[b + 1]), validTo: u(row[b + 2]), createdAt: u(row[b + 3]), updatedAt: u(row[b + 4]), deletedAt: u(row[b + 5]) };
+              ctx[alias] = { kind: row[at + 1], id, meta, ...(row[at + 2] as Record<string, unknown> | null) };
+            },
+      );
       continue;
     }
     // Partial: id always (it tells a missed optional join from a hit).

@@ -37,7 +37,8 @@ fn main() {
     let _ = std::fs::remove_file(path);
     let mut conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+        // The engine's connection settings (page cache size included).
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -64000; PRAGMA temp_store = MEMORY;",
     )
     .unwrap();
     conn.execute_batch(&Dialect::Sqlite.ddl(&Tables::default()))
@@ -109,6 +110,45 @@ fn main() {
         }
     }
 
+    // W2 prepared id query and W3 1-hop: the SQL the engine compiles for the bench's prepared
+    // queries (current-read filters included, every selected column read), from a cached statement.
+    let mut prepared_reads = Vec::new();
+    {
+        let mut st = conn
+            .prepare_cached("SELECT q0n0.id, q0n0.kind, q0n0.props, q0n0.version, q0n0.valid_from, q0n0.valid_to, q0n0.created_at, q0n0.updated_at, q0n0.deleted_at FROM typegraph_nodes q0n0 WHERE q0n0.graph_id = 'bench' AND q0n0.kind = 'Person' AND q0n0.deleted_at IS NULL AND (q0n0.valid_from IS NULL OR q0n0.valid_from <= ?1) AND (q0n0.valid_to IS NULL OR q0n0.valid_to > ?1) AND q0n0.id = ?2")
+            .unwrap();
+        for i in 0..2200usize {
+            let id = people[(i * 7919) % people.len()]["id"].as_str().unwrap();
+            let t = Instant::now();
+            let row = st
+                .query_row(rusqlite::params![now_iso(), id], read_all)
+                .unwrap();
+            let el = t.elapsed().as_nanos();
+            assert_eq!(row.len(), 9);
+            if i >= 200 {
+                prepared_reads.push(el);
+            }
+        }
+    }
+    let mut one_hop = Vec::new();
+    {
+        let mut st = conn
+            .prepare_cached("SELECT q0e1.id, COALESCE(json_extract(q0e1.props, '$.\"since\"'), q0e1.props -> '$.\"since\"'), q0n1.id, q0n1.props -> '$.\"name\"' FROM typegraph_nodes q0n0 CROSS JOIN typegraph_edges q0e1 ON q0e1.graph_id = q0n0.graph_id AND q0e1.from_id = q0n0.id AND q0e1.from_kind = q0n0.kind AND q0e1.kind = 'knows' AND q0e1.deleted_at IS NULL AND (q0e1.valid_from IS NULL OR q0e1.valid_from <= ?1) AND (q0e1.valid_to IS NULL OR q0e1.valid_to > ?1) CROSS JOIN typegraph_nodes q0n1 ON q0n1.graph_id = q0e1.graph_id AND q0n1.id = q0e1.to_id AND q0n1.kind = q0e1.to_kind AND q0n1.kind = 'Person' AND q0n1.deleted_at IS NULL AND (q0n1.valid_from IS NULL OR q0n1.valid_from <= ?1) AND (q0n1.valid_to IS NULL OR q0n1.valid_to > ?1) WHERE q0n0.graph_id = 'bench' AND q0n0.kind = 'Person' AND q0n0.deleted_at IS NULL AND (q0n0.valid_from IS NULL OR q0n0.valid_from <= ?1) AND (q0n0.valid_to IS NULL OR q0n0.valid_to > ?1) AND q0n0.id = ?2")
+            .unwrap();
+        // As the bench: 200 runs from different people, no warm-up.
+        for r in 0..200usize {
+            let id = people[(r * 977) % people.len()]["id"].as_str().unwrap();
+            let t = Instant::now();
+            let rows: Vec<Vec<rusqlite::types::Value>> = st
+                .query_map(rusqlite::params![now_iso(), id], read_all)
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            one_hop.push(t.elapsed().as_nanos());
+            assert!(rows.iter().all(|r| r.len() == 4));
+        }
+    }
+
     // W6 single autocommit writes
     let mut creates = Vec::new();
     {
@@ -131,10 +171,16 @@ fn main() {
             "edgesPerSec": (edges.len() as f64 / edge_s).round(),
             "rowsPerSec": ((people.len() + edges.len()) as f64 / (node_s + edge_s)).round(),
         },
-        "W2 point reads": { "getById": summarize(reads) },
+        "W2 point reads": { "getById": summarize(reads), "preparedIdQuery": summarize(prepared_reads) },
+        "W3 traversals": { "oneHop": summarize(one_hop) },
         "W6 single writes": { "create": summarize(creates) },
     });
     println!("{out}");
+}
+
+/// Every column of a row, owned (what the engine copies out of each row).
+fn read_all(r: &rusqlite::Row<'_>) -> rusqlite::Result<Vec<rusqlite::types::Value>> {
+    (0..r.as_ref().column_count()).map(|i| r.get(i)).collect()
 }
 
 /// The same workloads on PostgreSQL: one UNNEST insert per 5,000 rows (the fastest plain-SQL

@@ -70,6 +70,26 @@ impl SqliteConn {
         Ok(out)
     }
 
+    /// Runs a query and hands each row to `f` (column count, row) to read its values borrowed,
+    /// without owned copies; reads that render straight to JSON text use this instead of
+    /// [`Executor::query`].
+    pub fn for_each_row(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(usize, &rusqlite::Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| db_err(sql, e))?;
+        let n = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter().map(Bind)))
+            .map_err(|e| db_err(sql, e))?;
+        while let Some(r) = rows.next().map_err(|e| db_err(sql, e))? {
+            f(n, r)?;
+        }
+        Ok(())
+    }
+
     /// Transaction control through the statement cache (no re-parse per write).
     fn control(&mut self, sql: &str) -> Result<()> {
         self.conn

@@ -87,7 +87,11 @@ pub struct UpdateArgs {
 }
 
 pub(crate) fn select_one<E: Executor>(ex: &E, ctx: &Ctx<'_>) -> String {
-    ex.dialect().finish(format!(
+    select_one_sql(ex.dialect(), ctx)
+}
+
+fn select_one_sql(dialect: crate::Dialect, ctx: &Ctx<'_>) -> String {
+    dialect.finish(format!(
         "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND id = ?",
         ctx.tables.nodes
     ))
@@ -278,6 +282,34 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
 pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<String> {
     ctx.graph.node(&a.kind)?;
     let now = now_iso();
+    if let Some(db) = ex.sqlite_conn() {
+        // SQLite: the row is checked and rendered while borrowed from the statement.
+        let sql = select_one_sql(crate::Dialect::Sqlite, ctx);
+        let temporal = a.temporal();
+        let mut out = None;
+        db.for_each_row(
+            &sql,
+            &[
+                Value::text(ctx.graph.id()),
+                Value::text(&a.kind),
+                Value::text(&a.id),
+            ],
+            |n, r| {
+                if temporal.admits(
+                    super::rows::sqlite_opt_str(r, DELETED_AT)?,
+                    super::rows::sqlite_opt_str(r, VALID_FROM)?,
+                    super::rows::sqlite_opt_str(r, VALID_TO)?,
+                    &now,
+                )? {
+                    let mut s = String::with_capacity(512);
+                    super::rows::push_sqlite_row(&mut s, n, r, NODE_PROPS)?;
+                    out = Some(s);
+                }
+                Ok(())
+            },
+        )?;
+        return Ok(out.unwrap_or_else(|| "null".into()));
+    }
     let row = fetch(ex, ctx, &a.kind, &a.id).await?;
     let row = match row {
         Some(r)

@@ -35,6 +35,52 @@ pub fn push_row(out: &mut String, row: &Row, json_col: usize) -> Result<()> {
     Ok(())
 }
 
+/// Writes a SQLite row read borrowed from its statement as a JSON array (the text [`push_row`]
+/// gives for the same row); `json_col` is the props column, spliced as stored.
+pub fn push_sqlite_row(
+    out: &mut String,
+    n: usize,
+    row: &rusqlite::Row<'_>,
+    json_col: usize,
+) -> Result<()> {
+    use rusqlite::types::ValueRef;
+    use std::fmt::Write;
+    out.push('[');
+    for i in 0..n {
+        if i > 0 {
+            out.push(',');
+        }
+        match row.get_ref(i)? {
+            ValueRef::Null => out.push_str("null"),
+            ValueRef::Integer(v) => {
+                let _ = write!(out, "{v}");
+            }
+            ValueRef::Real(f) => {
+                let _ = write!(out, "{f}");
+            }
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                let s = String::from_utf8_lossy(t);
+                if i == json_col {
+                    out.push_str(&s);
+                } else {
+                    push_json_str(out, &s);
+                }
+            }
+        }
+    }
+    out.push(']');
+    Ok(())
+}
+
+/// An optional text column of a borrowed SQLite row.
+pub fn sqlite_opt_str<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<Option<&'r str>> {
+    use rusqlite::types::ValueRef;
+    Ok(match row.get_ref(i)? {
+        ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+        _ => None,
+    })
+}
+
 /// Node rows carry props at index 2, edge rows at index 6.
 pub const NODE_PROPS: usize = 2;
 pub const EDGE_PROPS: usize = 6;

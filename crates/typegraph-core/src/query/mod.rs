@@ -115,6 +115,11 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: RunArgs) -> Result<S
         None => None,
     };
     let params = bind_srcs(&plan.params, &a.params, ex.dialect(), top.as_deref())?;
+    if plan.mode == Mode::Rows {
+        if let Some(db) = ex.sqlite_conn() {
+            return render_sqlite(db, &plan, &params);
+        }
+    }
     let rows = if plan.ordered_joins {
         ex.query_in_written_order(&plan.sql, &params).await?
     } else {
@@ -444,6 +449,57 @@ fn push_value(out: &mut String, v: &Value) {
         Value::TextList(l) => out.push_str(&serde_json::to_string(l).unwrap_or_default()),
         Value::NullableTextList(l) => out.push_str(&serde_json::to_string(l).unwrap_or_default()),
     }
+}
+
+/// SQLite rows straight to JSON text, read borrowed from the statement (no owned row copies);
+/// the same text [`render`] gives for `Mode::Rows`.
+fn render_sqlite(
+    db: &mut crate::exec::sqlite::SqliteConn,
+    plan: &Plan,
+    params: &[Value],
+) -> Result<String> {
+    use rusqlite::types::ValueRef;
+    use std::fmt::Write;
+    let mut out = String::with_capacity(256);
+    out.push('[');
+    let mut first = true;
+    db.for_each_row(&plan.sql, params, |n, r| {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push('[');
+        for i in 0..n {
+            if i > 0 {
+                out.push(',');
+            }
+            match r.get_ref(i)? {
+                ValueRef::Null => out.push_str("null"),
+                ValueRef::Integer(v) => {
+                    let _ = write!(out, "{v}");
+                }
+                ValueRef::Real(f) if f.is_finite() => {
+                    let _ = write!(out, "{f}");
+                }
+                ValueRef::Real(_) => out.push_str("null"),
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    let s = String::from_utf8_lossy(t);
+                    if plan.prop_cols.get(i).copied().unwrap_or(false) && s == "null" {
+                        // A stored JSON null in a single-prop column: kept apart from a missing key.
+                        out.push_str(r#"{"$null":1}"#)
+                    } else if plan.json_cols.get(i).copied().unwrap_or(false) {
+                        out.push_str(&s)
+                    } else {
+                        push_json_str(&mut out, &s)
+                    }
+                }
+            }
+        }
+        out.push(']');
+        Ok(())
+    })?;
+    out.push(']');
+    Ok(out)
 }
 
 /// Result rows → JSON text; JSON columns are spliced verbatim.
