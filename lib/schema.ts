@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { canonicalGraphExtension, type ExtendedGraphDef } from "./extension/compile.js";
 import type { GraphExtension } from "./extension/types.js";
-import { serializeIndexDeclaration } from "./indexes.js";
+import { parsePointer, serializeIndexDeclaration } from "./indexes.js";
 import { getEmbeddingInfo, getSearchableMetadata, unwrap, type GraphDef } from "./core.js";
 import { closuresOf, namedRelations, serializedClosures, serializedMetaEdges, validateOntology } from "./ontology.js";
 
@@ -141,6 +141,7 @@ export function engineGraph(graph: GraphDef, options: { traversalExpansion?: str
         collation: u.collation ?? "binary",
       })),
       ...searchSpec(reg.type.schema),
+      ...indexPathsSpec(graph, kind),
     };
   }
   const edges: Record<string, unknown> = {};
@@ -163,6 +164,16 @@ export function engineGraph(graph: GraphDef, options: { traversalExpansion?: str
     ...(options.traversalExpansion ? { traversalExpansion: options.traversalExpansion } : {}),
     defaultOnDelete: "restrict",
   });
+}
+
+/** Prop paths of the kind's declared plain indexes (scope graphAndKind, no where, btree), for index-only aggregates. */
+function indexPathsSpec(graph: GraphDef, kind: string): { indexPaths?: string[][][] } {
+  const paths: string[][][] = [];
+  for (const ix of graph.indexes ?? []) {
+    if (ix.entity !== "node" || ix.kind !== kind || ix.scope !== "graphAndKind" || ix.where !== undefined || ix.method !== undefined) continue;
+    paths.push([...ix.fields, ...ix.coveringFields].map((p) => parsePointer(p)));
+  }
+  return paths.length > 0 ? { indexPaths: paths } : {};
 }
 
 /** Per-kind `searchable()` and `embedding()` fields, as the engine keeps them in step. */

@@ -59,6 +59,11 @@ pub struct NodeSpec {
     /// `embedding()` fields, mirrored into per-field vector tables.
     #[serde(default)]
     pub embeddings: Vec<crate::search::EmbeddingField>,
+    /// Prop paths (keys and covering fields) of each declared index on this kind with
+    /// scope `graphAndKind`, no `where` and the default method: what an aggregate over
+    /// the kind can read without its table rows.
+    #[serde(default)]
+    pub index_paths: Vec<Vec<Vec<String>>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

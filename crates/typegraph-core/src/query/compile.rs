@@ -10,6 +10,8 @@ use crate::value::Value;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
+mod live;
+
 /// Implicit and explicit caps on recursive traversal depth (upstream's).
 pub const MAX_RECURSIVE_DEPTH: u32 = 10;
 pub const MAX_EXPLICIT_RECURSIVE_DEPTH: u32 = 1000;
@@ -203,6 +205,8 @@ pub struct Compiler<'a> {
     /// Search predicates of the outermost select.
     search: Option<SearchSpec>,
     vector_step: Option<VectorStep>,
+    /// The outermost select reads visibility by rowid (`live.rs`).
+    rowid_live: bool,
 }
 
 impl<'a> Compiler<'a> {
@@ -217,6 +221,7 @@ impl<'a> Compiler<'a> {
             scalar_select: false,
             search: None,
             vector_step: None,
+            rowid_live: false,
         }
     }
 
@@ -594,7 +599,11 @@ impl<'a> Compiler<'a> {
         self.graph_filter(&n0, sql);
         let kinds = self.kinds(&q.start.kind)?;
         self.kind_filter(&n0, &kinds, sql);
-        self.temporal_filter(q, &n0, sql)?;
+        if self.rowid_live && self.depth == 0 {
+            self.rowid_visibility_filter(q, &n0, sql)?;
+        } else {
+            self.temporal_filter(q, &n0, sql)?;
+        }
         self.alias_preds(q, m, &q.start.alias, sql)?;
         if let Some(sp) = &search {
             if let Some(v) = &sp.vector {
@@ -884,6 +893,9 @@ impl<'a> Compiler<'a> {
         let m = m.clone();
         // The one column of an IN subquery compares as a scalar, not as JSON.
         let scalar = std::mem::take(&mut self.scalar_select);
+        if self.depth == 0 {
+            self.rowid_live = self.rowid_visibility(q);
+        }
         self.recursive_cte(q, &m, sql)?;
         let search = if self.depth == 0 {
             self.search.clone()
@@ -1194,6 +1206,10 @@ impl<'a> Compiler<'a> {
                 _ => format!("{t}.id"),
             };
             let expr = match agg.as_str() {
+                // The start alias of a rowid-visibility aggregate is never NULL.
+                "count" if self.rowid_live && self.depth == 0 && target == format!("{t}.id") => {
+                    "COUNT(*)".to_string()
+                }
                 "count" => format!("COUNT({target})"),
                 "countDistinct" => format!("COUNT(DISTINCT {target})"),
                 "sum" => self.float(format!("SUM({target})")),

@@ -297,3 +297,45 @@ fn search_predicates_lift_into_ctes_with_upstreams_restrictions() {
         );
     }
 }
+
+#[test]
+fn index_covered_aggregate_reads_visibility_by_rowid() {
+    let g = Graph::from_json(
+        r#"{"graphId":"g","nodes":{"Person":{"indexPaths":[[["city"],["age"]]]},"Company":{}},"edges":{}}"#,
+    )
+    .unwrap();
+    let grouped = r#"{"start":{"alias":"p","kind":{"kind":"Person"}},
+      "select":[{"alias":"p","col":"prop","path":["city"],"valueType":"string"},{"alias":"p","col":"id","agg":"count"}],
+      "groupBy":[{"alias":"p","field":{"path":["city"],"valueType":"string"}}]}"#;
+    let p = plan(&g, Dialect::Sqlite, grouped).unwrap();
+    assert!(
+        p.sql.contains("rowid NOT IN") && p.sql.contains("COUNT(*)"),
+        "{}",
+        p.sql
+    );
+    assert!(!p.sql.contains("q0n0.valid_to"), "{}", p.sql);
+    // PostgreSQL keeps the row filter; so does a field the index does not hold, a filtered
+    // query and a kind without a declared index.
+    assert!(!plan(&g, Dialect::Postgres, grouped)
+        .unwrap()
+        .sql
+        .contains("rowid"));
+    let other_field = grouped.replace(r#"["city"]"#, r#"["name"]"#);
+    assert!(!plan(&g, Dialect::Sqlite, &other_field)
+        .unwrap()
+        .sql
+        .contains("rowid"));
+    let filtered = grouped.replace(
+        r#""groupBy""#,
+        r#""where":[{"alias":"p","pred":{"type":"cmp","field":{"path":["age"],"valueType":"number"},"op":"gt","value":{"$":0}}}],"groupBy""#,
+    );
+    assert!(!plan(&g, Dialect::Sqlite, &filtered)
+        .unwrap()
+        .sql
+        .contains("rowid"));
+    let company = grouped.replace(r#""kind":"Person""#, r#""kind":"Company""#);
+    assert!(!plan(&g, Dialect::Sqlite, &company)
+        .unwrap()
+        .sql
+        .contains("rowid"));
+}
