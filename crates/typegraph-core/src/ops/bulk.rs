@@ -19,31 +19,6 @@ use std::collections::{HashMap, HashSet};
 
 /// Rows per statement on PostgreSQL (each column is one array parameter).
 const PG_CHUNK: usize = 5000;
-/// Rows per multi-row INSERT on SQLite.
-const SQLITE_GROUP: usize = 64;
-
-/// `head` followed by `rows` value tuples; `tuple` gets the numbered placeholders of one row
-/// (numbering starts after the three shared parameters).
-fn multi_row_sql(
-    head: &str,
-    rows: usize,
-    per_row: usize,
-    tuple: impl Fn(&[usize]) -> String,
-) -> String {
-    let mut sql = String::with_capacity(head.len() + rows * (per_row * 6 + 16));
-    sql.push_str(head);
-    let mut p = Vec::with_capacity(per_row);
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        p.clear();
-        p.extend((0..per_row).map(|k| 4 + r * per_row + k));
-        sql.push_str(&tuple(&p));
-    }
-    sql
-}
-
 /// Ids per lookup statement.
 const LOOKUP_CHUNK: usize = 5000;
 
@@ -102,6 +77,31 @@ pub struct BulkEdgesArgs {
 pub struct BulkIdsArgs {
     pub kind: String,
     pub ids: Vec<String>,
+}
+
+/// One SQLite result row as the executor reads it (text, numbers, NULL).
+fn read_row(r: &rusqlite::Row<'_>, n: usize) -> rusqlite::Result<Row> {
+    use rusqlite::types::ValueRef;
+    let mut row = Vec::with_capacity(n);
+    for i in 0..n {
+        row.push(match r.get_ref(i)? {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(v) => Value::Int(v),
+            ValueRef::Real(v) => Value::Real(v),
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                Value::Text(String::from_utf8_lossy(t).into_owned())
+            }
+        });
+    }
+    Ok(row)
+}
+
+fn update_err(e: rusqlite::Error) -> Error {
+    Error::database("update", e.to_string())
+}
+
+fn insert_err(e: rusqlite::Error) -> Error {
+    Error::database("insert", e.to_string())
 }
 
 fn with_index(mut e: Error, index: usize) -> Error {
@@ -189,37 +189,29 @@ async fn insert_nodes<E: Executor>(
     };
     match ex.dialect() {
         Dialect::Sqlite => {
-            // Multi-row statements: ?1 graph, ?2 kind, ?3 now, then four values per row.
-            let head = format!(
-                "INSERT INTO {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) VALUES ",
+            // One cached single-row statement, parameters bound in place (no per-row copies).
+            // A multi-row VALUES statement inside a transaction keeps a statement journal
+            // (it may fail half-way), which costs more than it saves in statement steps.
+            let sql = format!(
+                "INSERT INTO {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?7){tail}",
                 ctx.tables.nodes
             );
-            for group in rows.chunks(SQLITE_GROUP) {
-                let mut sql = multi_row_sql(&head, group.len(), 4, |p| {
-                    format!(
-                        "(?1, ?2, ?{}, ?{}, 1, ?{}, ?{}, ?3, ?3)",
-                        p[0], p[1], p[2], p[3]
-                    )
-                });
-                sql.push_str(&tail);
-                let mut params = Vec::with_capacity(3 + group.len() * 4);
-                params.extend([
-                    Value::text(g),
-                    Value::text(kind),
-                    Value::Ts(Some(now.into())),
-                ]);
-                for r in group {
-                    params.extend([
-                        Value::text(&r.id),
-                        Value::Json(Some(r.props.clone())),
-                        Value::Ts(r.valid_from.clone()),
-                        Value::Ts(r.valid_to.clone()),
-                    ]);
-                }
+            let db = ex
+                .sqlite_conn()
+                .ok_or_else(|| Error::invariant("sqlite executor"))?;
+            let mut st = db.conn.prepare_cached(&sql).map_err(insert_err)?;
+            let n = st.column_count();
+            for r in rows {
+                let params =
+                    rusqlite::params![g, kind, r.id, r.props, r.valid_from, r.valid_to, now];
                 if returning {
-                    out.extend(ex.query(&sql, &params).await?);
+                    out.push(
+                        st.query_row(params, |row| read_row(row, n))
+                            .map_err(insert_err)?,
+                    );
                 } else {
-                    ex.execute(&sql, &params).await?;
+                    st.execute(params).map_err(insert_err)?;
                 }
             }
         }
@@ -558,31 +550,32 @@ async fn update_live_nodes<E: Executor>(
     let mut n = 0u64;
     match ex.dialect() {
         Dialect::Sqlite => {
-            let head = format!(
-                "UPDATE {t} SET props = v.column2, updated_at = ?3, version = version + 1 \
-                 FROM (VALUES "
-            );
-            for group in rows.chunks(SQLITE_GROUP) {
-                let mut sql =
-                    multi_row_sql(&head, group.len(), 2, |p| format!("(?{}, ?{})", p[0], p[1]));
-                sql.push_str(&format!(
-                    ") AS v WHERE {t}.graph_id = ?1 AND {t}.kind = ?2 AND {t}.id = v.column1 AND {t}.deleted_at IS NULL{tail}"
-                ));
-                let mut params = Vec::with_capacity(3 + group.len() * 2);
-                params.extend([
-                    Value::text(g),
-                    Value::text(kind),
-                    Value::Ts(Some(now.into())),
-                ]);
-                for (id, props) in group {
-                    params.extend([Value::text(*id), Value::Json(Some((*props).to_string()))]);
-                }
+            // One cached single-row statement per row (no statement journal, parameters bound
+            // in place); rows were sorted by id by the caller.
+            let sql = format!(
+                "UPDATE {t} SET props = ?1, updated_at = ?2, version = version + 1 \
+                 WHERE graph_id = ?3 AND kind = ?4 AND id = ?5 AND deleted_at IS NULL{}",
                 if returning {
-                    let got = ex.query(&sql, &params).await?;
-                    n += got.len() as u64;
-                    out.extend(got);
+                    format!(" RETURNING {NODE_COLS}")
                 } else {
-                    n += ex.execute(&sql, &params).await?;
+                    String::new()
+                }
+            );
+            let db = ex
+                .sqlite_conn()
+                .ok_or_else(|| Error::invariant("sqlite executor"))?;
+            let mut st = db.conn.prepare_cached(&sql).map_err(update_err)?;
+            let cols = st.column_count();
+            for (id, props) in rows {
+                let params = rusqlite::params![props, now, g, kind, id];
+                if returning {
+                    let mut got = st.query(params).map_err(update_err)?;
+                    while let Some(row) = got.next().map_err(update_err)? {
+                        out.push(read_row(row, cols).map_err(update_err)?);
+                        n += 1;
+                    }
+                } else {
+                    n += st.execute(params).map_err(update_err)? as u64;
                 }
             }
         }
@@ -820,39 +813,31 @@ pub async fn create_edges<E: Executor>(
         let g = ctx.graph.id();
         match ex.dialect() {
             Dialect::Sqlite => {
-                // Multi-row statements: ?1 graph, ?2 kind, ?3 now, then eight values per row.
-                let head = format!(
-                    "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) VALUES ",
+                // One cached single-row statement, parameters bound in place (see insert_nodes).
+                let sql = format!(
+                    "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
                     ctx.tables.edges
                 );
-                let idx: Vec<usize> = (0..rows.len()).collect();
-                for group in idx.chunks(SQLITE_GROUP) {
-                    let sql = multi_row_sql(&head, group.len(), 8, |p| {
-                        format!(
-                            "(?1, ?{}, ?2, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?3, ?3)",
-                            p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
-                        )
-                    });
-                    let mut params = Vec::with_capacity(3 + group.len() * 8);
-                    params.extend([
-                        Value::text(g),
-                        Value::text(&a.kind),
-                        Value::Ts(Some(now.clone())),
-                    ]);
-                    for &i in group {
-                        let it = &a.items[i];
-                        params.extend([
-                            Value::text(&rows[i].0),
-                            Value::text(&it.from.kind),
-                            Value::text(&it.from.id),
-                            Value::text(&it.to.kind),
-                            Value::text(&it.to.id),
-                            Value::Json(Some(it.props.get().to_string())),
-                            Value::Ts(rows[i].1.clone()),
-                            Value::Ts(rows[i].2.clone()),
-                        ]);
-                    }
-                    ex.execute(&sql, &params).await?;
+                let db = ex
+                    .sqlite_conn()
+                    .ok_or_else(|| Error::invariant("sqlite executor"))?;
+                let mut st = db.conn.prepare_cached(&sql).map_err(insert_err)?;
+                for (it, r) in a.items.iter().zip(&rows) {
+                    st.execute(rusqlite::params![
+                        g,
+                        r.0,
+                        a.kind,
+                        it.from.kind,
+                        it.from.id,
+                        it.to.kind,
+                        it.to.id,
+                        it.props.get(),
+                        r.1,
+                        r.2,
+                        now
+                    ])
+                    .map_err(insert_err)?;
                 }
             }
             Dialect::Postgres => {
