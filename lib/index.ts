@@ -115,6 +115,53 @@ export {
   type GraphExtensionVersion,
 } from "./extension/index.js";
 
+export type {
+  NodeKinds,
+  EdgeKinds,
+  GetNodeType,
+  GetEdgeType,
+  AllNodeTypes,
+  AllEdgeTypes,
+  AnyEdgeType,
+  EdgeTypeWithEndpoints,
+  NodeProps,
+  EdgeProps,
+  DefineNodeOptions,
+  DefineEdgeOptions,
+  KindEntity,
+  IndexEntity,
+  NullCheckOp,
+} from "./type-helpers.js";
+export type {
+  IfExistsMode,
+  GetOrCreateAction,
+  NodeGetOrCreateByConstraintOptions,
+  NodeGetOrCreateByConstraintResult,
+  EdgeFindByEndpointsOptions,
+  EdgeGetOrCreateByEndpointsOptions,
+  EdgeGetOrCreateByEndpointsResult,
+  DynamicNodeCollection,
+  DynamicEdgeCollection,
+  TypedEdgeCollection,
+  AnyNode,
+  AnyEdge,
+} from "./collection-types.js";
+export type { StoreOptions } from "./store.js";
+export {
+  jsonPointer,
+  parseJsonPointer,
+  normalizeJsonPointer,
+  joinJsonPointers,
+  type JsonPointer,
+  type JsonPointerSegment,
+  type JsonPointerSegments,
+  type JsonPointerFor,
+  type JsonPointerSegmentsFor,
+  type JsonPointerInput,
+  type ResolveJsonPointer,
+  type ResolveJsonPointerSegments,
+} from "./json-pointer.js";
+
 export { nanoidLikeId as generateId };
 import { randomBytes } from "node:crypto";
 const ALPHABET = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
