@@ -47,6 +47,12 @@ import {
   type ResolveJsonPointerSegments,
   type Store,
   type StoreOptions,
+  type QueryOptions,
+  type InitialQueryBuilder,
+  type QueryBuilder,
+  type TemporalOptions,
+  type UniquenessErrorDetails,
+  type KindNotFoundErrorDetails,
   type TypedEdgeCollection,
 } from "../dist/index.js";
 import type * as coreEntry from "../dist/core-entry.js";
@@ -97,6 +103,18 @@ describe("collection option and result types", () => {
 
   it("store options are what createStore takes", () => {
     expectTypeOf<Same<NonNullable<Parameters<typeof createStore>[2]>, StoreOptions>>().toEqualTypeOf<true>();
+  });
+
+  it("read coordinate and the initial query builder", () => {
+    expectTypeOf<QueryOptions>().toEqualTypeOf<TemporalOptions>();
+    expectTypeOf<Extract<Parameters<P["getById"]>[1], object>>().toEqualTypeOf<QueryOptions>();
+    expectTypeOf<InitialQueryBuilder<G>>().toEqualTypeOf<QueryBuilder<G>>();
+    expectTypeOf(store.query()).toEqualTypeOf<InitialQueryBuilder<G>>();
+  });
+
+  it("error details types", () => {
+    expectTypeOf<UniquenessErrorDetails["fields"]>().toEqualTypeOf<readonly string[]>();
+    expectTypeOf<KindNotFoundErrorDetails["entity"]>().toEqualTypeOf<KindNotFoundError["entity"]>();
   });
 
   it("row unions of a graph", () => {

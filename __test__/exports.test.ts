@@ -4,6 +4,25 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import * as root from "../dist/index.js";
 import {
+  CardinalityError,
+  DisjointError,
+  EdgeNotFoundError,
+  EndpointError,
+  EndpointNotFoundError,
+  KindNotFoundError,
+  NodeNotFoundError,
+  RestrictedDeleteError,
+  UniquenessError,
+  disjointWith,
+  type CardinalityErrorDetails,
+  type DisjointErrorDetails,
+  type EdgeNotFoundErrorDetails,
+  type EndpointErrorDetails,
+  type EndpointNotFoundErrorDetails,
+  type KindNotFoundErrorDetails,
+  type NodeNotFoundErrorDetails,
+  type RestrictedDeleteErrorDetails,
+  type UniquenessErrorDetails,
   MAX_JSON_POINTER_DEPTH,
   createStoreWithSchema,
   defineEdge,
@@ -105,5 +124,73 @@ describe.each(backends)("JSON pointers through the query builder on $name", (bc)
     expect(await titles(deep, 2)).toEqual(["two"]);
     expect(await titles(normalizeJsonPointer<{ "a/b": { "x~y": number } }>(["a/b", "x~y"]), 1)).toEqual(["one"]);
     expect(await titles(jsonPointer(["plain"]), "p")).toEqual(["two"]);
+  });
+});
+
+const Person = defineNode("Person", { schema: z.object({ name: z.string(), email: z.string() }) });
+const Robot = defineNode("Robot", { schema: z.object({ name: z.string() }) });
+const Team = defineNode("Team", { schema: z.object({ name: z.string() }) });
+const leads = defineEdge("leads");
+const errorsGraph = (id: string) =>
+  defineGraph({
+    id,
+    nodes: { Person: { type: Person, unique: [{ name: "person_email", fields: ["email"] }] }, Robot, Team },
+    edges: { leads: { type: leads, from: [Person], to: [Team], cardinality: "one" } },
+    ontology: [disjointWith(Person, Robot)],
+  });
+
+/** The error `fn` rejects with, checked to be an instance of `cls`. */
+async function caught<T>(cls: abstract new (...args: never[]) => T, fn: () => unknown): Promise<T> {
+  try {
+    await fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(cls);
+    return error as T;
+  }
+  throw new Error(`expected ${cls.name}`);
+}
+
+describe.each(backends)("error details types describe error.details on $name", (bc) => {
+  const open: Store<ReturnType<typeof errorsGraph>>[] = [];
+  afterEach(async () => {
+    while (open.length) await open.pop()!.close();
+  });
+
+  it("each error carries exactly the keys its details type names", async () => {
+    const graph = errorsGraph(freshGraphId(`expe_${bc.name}`));
+    const [store] = await createStoreWithSchema(graph, bc.make(graph.id));
+    open.push(store);
+    const ann = await store.nodes.Person.create({ name: "Ann", email: "ann@x" }, { id: "ann" });
+    const red = await store.nodes.Team.create({ name: "Red" }, { id: "red" });
+    const blue = await store.nodes.Team.create({ name: "Blue" }, { id: "blue" });
+    const edge = await store.edges.leads.create(ann, red);
+
+    const notFound = await caught(NodeNotFoundError, () => store.nodes.Person.update("nobody", { name: "x" }));
+    expect(notFound.details).toEqual({ kind: "Person", id: "nobody" } satisfies NodeNotFoundErrorDetails);
+
+    const edgeMissing = await caught(EdgeNotFoundError, () => store.edges.leads.update("no-edge", {}));
+    expect(edgeMissing.details).toEqual({ kind: "leads", id: "no-edge" } satisfies EdgeNotFoundErrorDetails);
+
+    const kind = await caught(KindNotFoundError, () => store.getNodeCollectionOrThrow("Ghost"));
+    expect(kind.details).toEqual({ kindName: "Ghost", entity: "node", graphId: graph.id } satisfies KindNotFoundErrorDetails);
+
+    const wrongEnd = await caught(EndpointError, () => store.edges.leads.create({ kind: "Team", id: "blue" }, red));
+    expect(wrongEnd.details).toEqual({ edgeKind: "leads", endpoint: "from", actualKind: "Team", expectedKinds: ["Person"] } satisfies EndpointErrorDetails);
+
+    const missingEnd = await caught(EndpointNotFoundError, () => store.edges.leads.create({ kind: "Person", id: "ghost" }, blue));
+    expect(missingEnd.details).toEqual({ edgeKind: "leads", endpoint: "from", nodeKind: "Person", nodeId: "ghost" } satisfies EndpointNotFoundErrorDetails);
+
+    const card = await caught(CardinalityError, () => store.edges.leads.create(ann, blue));
+    expect(card.details).toEqual({ edgeKind: "leads", fromKind: "Person", fromId: "ann", cardinality: "one", existingCount: 1 } satisfies CardinalityErrorDetails);
+
+    const dup = await caught(UniquenessError, () => store.nodes.Person.create({ name: "Ann 2", email: "ann@x" }, { id: "ann2" }));
+    expect(dup.details).toEqual({ constraintName: "person_email", kind: "Person", existingId: "ann", newId: "ann2", fields: ["email"] } satisfies UniquenessErrorDetails);
+
+    const disjoint = await caught(DisjointError, () => store.nodes.Robot.create({ name: "R" }, { id: "ann" }));
+    expect(disjoint.details).toEqual({ nodeId: "ann", attemptedKind: "Robot", conflictingKind: "Person" } satisfies DisjointErrorDetails);
+
+    const restricted = await caught(RestrictedDeleteError, () => store.nodes.Team.delete("red"));
+    expect(restricted.details).toEqual({ nodeKind: "Team", nodeId: "red", edgeCount: 1, edgeKinds: ["leads"] } satisfies RestrictedDeleteErrorDetails);
+    expect(await store.edges.leads.getById(edge.id)).toBeDefined();
   });
 });

@@ -3,7 +3,7 @@
 // checks them against the method signatures in both directions.
 import type { z } from "zod";
 import type { EdgeRegistration, GraphDef, NodeType } from "./core.js";
-import type { Edge, EdgeCollection, Node, NodeCollection } from "./store.js";
+import type { Edge, EdgeCollection, Node, NodeCollection, Store, TemporalOptions } from "./store.js";
 import type { AnyEdgeType, EdgeKinds, GetEdgeType, GetNodeType, NodeKinds } from "./type-helpers.js";
 
 /** What a get-or-create does when the record already exists (default `"return"`). */
@@ -47,3 +47,9 @@ export type AnyNode<G extends GraphDef> = { [K in NodeKinds<G>]: Node<GetNodeTyp
 
 /** Union of the edge rows of every kind of a graph. */
 export type AnyEdge<G extends GraphDef> = { [K in EdgeKinds<G>]: Edge<GetEdgeType<G, K>> }[EdgeKinds<G>];
+
+/** The read coordinate collection reads take (`getById`, `find`, `count`, ...). */
+export type QueryOptions = TemporalOptions;
+
+/** What `store.query()` returns: a builder with no aliases bound yet. */
+export type InitialQueryBuilder<G extends GraphDef> = ReturnType<Store<G>["query"]>;

@@ -145,8 +145,21 @@ export type {
   TypedEdgeCollection,
   AnyNode,
   AnyEdge,
+  QueryOptions,
+  InitialQueryBuilder,
 } from "./collection-types.js";
 export type { StoreOptions } from "./store.js";
+export type {
+  NodeNotFoundErrorDetails,
+  EdgeNotFoundErrorDetails,
+  KindNotFoundErrorDetails,
+  EndpointErrorDetails,
+  EndpointNotFoundErrorDetails,
+  RestrictedDeleteErrorDetails,
+  UniquenessErrorDetails,
+  CardinalityErrorDetails,
+  DisjointErrorDetails,
+} from "./error-details.js";
 export {
   jsonPointer,
   parseJsonPointer,
