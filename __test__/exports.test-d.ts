@@ -184,3 +184,21 @@ describe("JSON pointer types", () => {
     expectTypeOf<NodeIndexDeclaration["fields"][number]>().toEqualTypeOf<JsonPointer>();
   });
 });
+
+describe("schema document section types (./schema)", () => {
+  it("name the parts of SerializedSchema", () => {
+    type S = typeof import("../dist/schema-entry.js");
+    type Doc = import("../dist/schema-entry.js").SerializedSchema;
+    type NodeDef = import("../dist/schema-entry.js").SerializedNodeDef;
+    type EdgeDef = import("../dist/schema-entry.js").SerializedEdgeDef;
+    type Onto = import("../dist/schema-entry.js").SerializedOntology;
+    type Unique = import("../dist/schema-entry.js").SerializedUniqueConstraint;
+    type Js = import("../dist/schema-entry.js").JsonSchema;
+    expectTypeOf<ReturnType<S["serializeSchema"]>>().toEqualTypeOf<Doc>();
+    expectTypeOf<NodeDef["uniqueConstraints"][number]>().toEqualTypeOf<Unique>();
+    expectTypeOf<Unique["scope"]>().toEqualTypeOf<"kind" | "kindWithSubClasses" | undefined>();
+    expectTypeOf<EdgeDef["properties"]>().toEqualTypeOf<Js>();
+    expectTypeOf<Onto["metaEdges"][string]["inference"]>().toEqualTypeOf<import("../dist/index.js").InferenceType>();
+    expectTypeOf<Onto["closures"]["disjointPairs"]>().toEqualTypeOf<readonly string[]>();
+  });
+});

@@ -194,3 +194,36 @@ describe.each(backends)("error details types describe error.details on $name", (
     expect(await store.edges.leads.getById(edge.id)).toBeDefined();
   });
 });
+
+describe.each(backends)("schema document section types on $name", (bc) => {
+  it("the stored document's sections have the keys their types name", async () => {
+    const { getActiveSchema } = await import("../dist/schema-entry.js");
+    type NodeDef = import("../dist/schema-entry.js").SerializedNodeDef;
+    type EdgeDef = import("../dist/schema-entry.js").SerializedEdgeDef;
+    type Ontology = import("../dist/schema-entry.js").SerializedOntology;
+    const graph = errorsGraph(freshGraphId(`exps_${bc.name}`));
+    const [store] = await createStoreWithSchema(graph, bc.make(graph.id));
+    try {
+      const doc = (await getActiveSchema(store.backend, graph.id))!;
+      const person = doc.nodes.Person as NodeDef;
+      expect(Object.keys(person).sort()).toEqual(["kind", "onDelete", "properties", "uniqueConstraints"]);
+      expect(person.uniqueConstraints).toEqual([{ name: "person_email", fields: ["email"] }]);
+      expect(person.properties.type).toBe("object");
+      expect(Object.keys(person.properties.properties ?? {}).sort()).toEqual(["email", "name"]);
+      const lead = doc.edges.leads as EdgeDef;
+      expect(Object.keys(lead).sort()).toEqual(["cardinality", "endpointExistence", "fromKinds", "kind", "properties", "toKinds"]);
+      expect([lead.fromKinds, lead.toKinds, lead.cardinality, lead.endpointExistence]).toEqual([["Person"], ["Team"], "one", "notDeleted"]);
+      const onto = doc.ontology as Ontology;
+      expect(Object.keys(onto).sort()).toEqual(["closures", "metaEdges", "relations"]);
+      expect(onto.relations).toEqual([{ metaEdge: "disjointWith", from: "Person", to: "Robot" }]);
+      expect(Object.keys(onto.metaEdges.disjointWith!).sort()).toEqual(["description", "inference", "name", "reflexive", "symmetric", "transitive"]);
+      expect(Object.keys(onto.closures).sort()).toEqual([
+        "broaderClosure", "disjointPairs", "edgeImplicationsClosure", "edgeImplyingClosure", "edgeInverses", "equivalenceSets",
+        "hasPartClosure", "iriToKind", "narrowerClosure", "partOfClosure", "subClassAncestors", "subClassDescendants",
+      ]);
+      expect(onto.closures.disjointPairs).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
