@@ -202,3 +202,12 @@ describe("schema document section types (./schema)", () => {
     expectTypeOf<Onto["closures"]["disjointPairs"]>().toEqualTypeOf<readonly string[]>();
   });
 });
+
+describe("StoreNotInitializedError", () => {
+  it("types its details", () => {
+    type E = import("../dist/index.js").StoreNotInitializedError;
+    expectTypeOf<E["details"]["reason"]>().toEqualTypeOf<import("../dist/index.js").StoreNotInitializedReason>();
+    expectTypeOf<E["details"]["graphId"]>().toEqualTypeOf<string>();
+    expectTypeOf<E>().toMatchTypeOf<import("../dist/index.js").TypeGraphError>();
+  });
+});

@@ -4,6 +4,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import * as root from "../dist/index.js";
 import {
+  StoreNotInitializedError,
+  TypeGraphError,
+  createStore,
+  embedding,
+  isUserRecoverable,
+  searchable,
+  type StoreNotInitializedErrorDetails,
   CardinalityError,
   DisjointError,
   EdgeNotFoundError,
@@ -222,6 +229,38 @@ describe.each(backends)("schema document section types on $name", (bc) => {
         "hasPartClosure", "iriToKind", "narrowerClosure", "partOfClosure", "subClassAncestors", "subClassDescendants",
       ]);
       expect(onto.closures.disjointPairs).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("StoreNotInitializedError", () => {
+  it("carries upstream's code, category and details", () => {
+    const error = new StoreNotInitializedError("g1", "missing", { details: { logicalName: "fulltext" } });
+    expect(error).toBeInstanceOf(TypeGraphError);
+    expect(error.name).toBe("StoreNotInitializedError");
+    expect(error.code).toBe("STORE_NOT_INITIALIZED");
+    expect(error.category).toBe("user");
+    expect(isUserRecoverable(error)).toBe(true);
+    expect(error.details).toEqual({ logicalName: "fulltext", graphId: "g1", reason: "missing" } satisfies StoreNotInitializedErrorDetails);
+    expect(new StoreNotInitializedError("g1", "stale", { details: { reason: "x", graphId: "y" } }).details).toEqual({ graphId: "g1", reason: "stale" });
+    expect(error.suggestion).toMatch(/createStoreWithSchema/);
+  });
+});
+
+const Note = defineNode("Note", { schema: z.object({ body: searchable(), vec: embedding(3).optional() }) });
+
+describe.each(backends)("createStore without a boot on $name (where upstream throws StoreNotInitializedError)", (bc) => {
+  it("searchable and embedding writes and reads work", async () => {
+    const graph = defineGraph({ id: freshGraphId(`expn_${bc.name}`), nodes: { Note }, edges: {} });
+    const store = createStore(graph, bc.make(graph.id));
+    try {
+      const note = await store.nodes.Note.create({ body: "attached without boot", vec: [1, 0, 0] });
+      const hits = await store.search.fulltext("Note", { query: "attached", limit: 5 });
+      expect(hits.map((h) => h.node.id)).toEqual([note.id]);
+      const near = await store.search.vector("Note", { fieldPath: "vec", queryEmbedding: [1, 0, 0], limit: 1 });
+      expect(near.map((h) => h.node.id)).toEqual([note.id]);
     } finally {
       await store.close();
     }

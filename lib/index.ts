@@ -149,6 +149,11 @@ export type {
   InitialQueryBuilder,
 } from "./collection-types.js";
 export type { StoreOptions } from "./store.js";
+export {
+  StoreNotInitializedError,
+  type StoreNotInitializedReason,
+  type StoreNotInitializedErrorDetails,
+} from "./store-not-initialized.js";
 export type {
   NodeNotFoundErrorDetails,
   EdgeNotFoundErrorDetails,
