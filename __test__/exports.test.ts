@@ -22,6 +22,10 @@ import {
   UniquenessError,
   disjointWith,
   type CardinalityErrorDetails,
+  NodeConstraintNotFoundError,
+  ValidationError,
+  type NodeConstraintNotFoundErrorDetails,
+  type ValidationErrorDetails,
   type DisjointErrorDetails,
   type EdgeNotFoundErrorDetails,
   type EndpointErrorDetails,
@@ -199,6 +203,18 @@ describe.each(backends)("error details types describe error.details on $name", (
     const restricted = await caught(RestrictedDeleteError, () => store.nodes.Team.delete("red"));
     expect(restricted.details).toEqual({ nodeKind: "Team", nodeId: "red", edgeCount: 1, edgeKinds: ["leads"] } satisfies RestrictedDeleteErrorDetails);
     expect(await store.edges.leads.getById(edge.id)).toBeDefined();
+
+    const noConstraint = await caught(NodeConstraintNotFoundError, () => store.nodes.Person.findByConstraint("nope", { email: "x" }));
+    expect(noConstraint.details).toEqual({ constraintName: "nope", kind: "Person" } satisfies NodeConstraintNotFoundErrorDetails);
+
+    const invalid = await caught(ValidationError, () => store.nodes.Person.create({ name: "NoEmail" } as never));
+    const vd = invalid.details as ValidationErrorDetails;
+    expect([vd.entityType, vd.kind, vd.operation, vd.issues.map((i) => i.path)]).toEqual(["node", "Person", "create", ["email"]]);
+    const invalidUpdate = await caught(ValidationError, () => store.nodes.Person.update("ann", { email: 5 } as never));
+    expect((invalidUpdate.details as ValidationErrorDetails).operation).toBe("update");
+    expect((invalidUpdate.details as ValidationErrorDetails).id).toBe("ann");
+    const invalidBulk = await caught(ValidationError, () => store.nodes.Person.bulkCreate([{ props: { name: "a", email: "a@x" } }, { props: { name: "b" } as never }]));
+    expect((invalidBulk.details as ValidationErrorDetails).index).toBe(1);
   });
 });
 

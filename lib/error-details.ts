@@ -1,6 +1,7 @@
 // The `details` each error class carries (upstream's type names). The keys are what the engine
 // and `errors.ts` put there; `__test__/exports.test.ts` provokes each error on every backend and
 // compares `error.details` with these shapes.
+import type { ValidationIssue } from "./errors.js";
 import type { KindEntity } from "./type-helpers.js";
 
 /** `NodeNotFoundError.details` */
@@ -21,3 +22,17 @@ export type UniquenessErrorDetails = Readonly<{ constraintName: string; kind: st
 export type CardinalityErrorDetails = Readonly<{ edgeKind: string; fromKind: string; fromId: string; cardinality: string; existingCount: number }>;
 /** `DisjointError.details` */
 export type DisjointErrorDetails = Readonly<{ nodeId: string; attemptedKind: string; conflictingKind: string }>;
+/** `NodeConstraintNotFoundError.details` */
+export type NodeConstraintNotFoundErrorDetails = Readonly<{ constraintName: string; kind: string }>;
+/**
+ * `ValidationError.details` for props validation: what was validated and each issue. Bulk
+ * writes add the failing item's position as `index`.
+ */
+export type ValidationErrorDetails = Readonly<{
+  entityType?: KindEntity;
+  kind?: string;
+  operation?: "create" | "update" | "delete" | "hardDelete";
+  id?: string;
+  index?: number;
+  issues: readonly ValidationIssue[];
+}>;

@@ -164,6 +164,8 @@ export type {
   UniquenessErrorDetails,
   CardinalityErrorDetails,
   DisjointErrorDetails,
+  NodeConstraintNotFoundErrorDetails,
+  ValidationErrorDetails,
 } from "./error-details.js";
 export {
   jsonPointer,
