@@ -52,7 +52,7 @@ for (const [up, groups] of Object.entries(spec)) {
   const sub = up.replace(/^@nicia-ai\/typegraph/, ".") || ".";
   const entry = sub === "." ? "." : sub;
   const file = entries[entry];
-  const wantValues = [...(groups.functions ?? []), ...(groups.classes ?? []), ...(groups.constants ?? []), ...(groups.valueAndTypeSameName ?? [])];
+  const wantValues = [...new Set([...(groups.functions ?? []), ...(groups.classes ?? []), ...(groups.constants ?? []), ...(groups.valueAndTypeSameName ?? [])])];
   const wantTypes = [...(groups.typesOnly ?? [])];
   if (!file) {
     result[up] = { entry: null, missingValues: wantValues, missingTypes: wantTypes, total: wantValues.length + wantTypes.length };
