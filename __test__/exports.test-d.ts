@@ -198,6 +198,7 @@ describe("schema document section types (./schema)", () => {
     expectTypeOf<NodeDef["uniqueConstraints"][number]>().toEqualTypeOf<Unique>();
     expectTypeOf<Unique["scope"]>().toEqualTypeOf<"kind" | "kindWithSubClasses" | undefined>();
     expectTypeOf<EdgeDef["properties"]>().toEqualTypeOf<Js>();
+    expectTypeOf<EdgeDef["endpointExistence"]>().toEqualTypeOf<import("../dist/core-entry.js").EndpointExistence>();
     expectTypeOf<Onto["metaEdges"][string]["inference"]>().toEqualTypeOf<import("../dist/index.js").InferenceType>();
     expectTypeOf<Onto["closures"]["disjointPairs"]>().toEqualTypeOf<readonly string[]>();
   });

@@ -63,4 +63,5 @@ export type {
   KindEntity,
   IndexEntity,
   NullCheckOp,
+  EndpointExistence,
 } from "./type-helpers.js";

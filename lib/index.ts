@@ -131,6 +131,7 @@ export type {
   KindEntity,
   IndexEntity,
   NullCheckOp,
+  EndpointExistence,
 } from "./type-helpers.js";
 export type {
   IfExistsMode,

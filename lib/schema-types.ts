@@ -4,6 +4,7 @@
 // document is stored, so those fields read back as absent.
 import type { Cardinality, Collation, DeleteBehavior, KindAnnotations, UniquenessScope } from "./core.js";
 import type { InferenceType } from "./ontology.js";
+import type { EndpointExistence } from "./type-helpers.js";
 
 /** A JSON Schema object as `z.toJSONSchema` emits it for a kind's props. */
 export type JsonSchema = Readonly<{
@@ -60,7 +61,7 @@ export type SerializedEdgeDef = Readonly<{
   toKinds: readonly string[];
   properties: JsonSchema;
   cardinality: Cardinality;
-  endpointExistence: "notDeleted" | "currentlyValid" | "ever";
+  endpointExistence: EndpointExistence;
   description: string | undefined;
   annotations?: KindAnnotations;
 }>;

@@ -51,3 +51,8 @@ export type KindEntity = "node" | "edge";
 export type IndexEntity = "node" | "edge" | "vector" | "system";
 /** The null checks a unique constraint's or index's `where` can store. */
 export type NullCheckOp = "isNull" | "isNotNull";
+/**
+ * How an edge's endpoints must exist, as the schema document records it
+ * (`SerializedEdgeDef.endpointExistence`); typegraph-native always writes `"notDeleted"`.
+ */
+export type EndpointExistence = "notDeleted" | "currentlyValid" | "ever";
