@@ -47,3 +47,21 @@ export {
   type GraphDefaults,
 } from "./core.js";
 export { metaEdge, type MetaEdgeOptions } from "./ontology.js";
+export type {
+  NodeKinds,
+  EdgeKinds,
+  GetNodeType,
+  GetEdgeType,
+  AllNodeTypes,
+  AllEdgeTypes,
+  AnyEdgeType,
+  EdgeTypeWithEndpoints,
+  NodeProps,
+  EdgeProps,
+  DefineNodeOptions,
+  DefineEdgeOptions,
+  KindEntity,
+  IndexEntity,
+  NullCheckOp,
+  EndpointExistence,
+} from "./type-helpers.js";

@@ -115,6 +115,74 @@ export {
   type GraphExtensionVersion,
 } from "./extension/index.js";
 
+export type {
+  NodeKinds,
+  EdgeKinds,
+  GetNodeType,
+  GetEdgeType,
+  AllNodeTypes,
+  AllEdgeTypes,
+  AnyEdgeType,
+  EdgeTypeWithEndpoints,
+  NodeProps,
+  EdgeProps,
+  DefineNodeOptions,
+  DefineEdgeOptions,
+  KindEntity,
+  IndexEntity,
+  NullCheckOp,
+  EndpointExistence,
+} from "./type-helpers.js";
+export type {
+  IfExistsMode,
+  GetOrCreateAction,
+  NodeGetOrCreateByConstraintOptions,
+  NodeGetOrCreateByConstraintResult,
+  EdgeFindByEndpointsOptions,
+  EdgeGetOrCreateByEndpointsOptions,
+  EdgeGetOrCreateByEndpointsResult,
+  DynamicNodeCollection,
+  DynamicEdgeCollection,
+  TypedEdgeCollection,
+  AnyNode,
+  AnyEdge,
+  QueryOptions,
+  InitialQueryBuilder,
+} from "./collection-types.js";
+export type { StoreOptions } from "./store.js";
+export {
+  StoreNotInitializedError,
+  type StoreNotInitializedReason,
+  type StoreNotInitializedErrorDetails,
+} from "./store-not-initialized.js";
+export type {
+  NodeNotFoundErrorDetails,
+  EdgeNotFoundErrorDetails,
+  KindNotFoundErrorDetails,
+  EndpointErrorDetails,
+  EndpointNotFoundErrorDetails,
+  RestrictedDeleteErrorDetails,
+  UniquenessErrorDetails,
+  CardinalityErrorDetails,
+  DisjointErrorDetails,
+  NodeConstraintNotFoundErrorDetails,
+  ValidationErrorDetails,
+} from "./error-details.js";
+export {
+  jsonPointer,
+  parseJsonPointer,
+  normalizeJsonPointer,
+  joinJsonPointers,
+  type JsonPointer,
+  type JsonPointerSegment,
+  type JsonPointerSegments,
+  type JsonPointerFor,
+  type JsonPointerSegmentsFor,
+  type JsonPointerInput,
+  type ResolveJsonPointer,
+  type ResolveJsonPointerSegments,
+} from "./json-pointer.js";
+
 export { nanoidLikeId as generateId };
 import { randomBytes } from "node:crypto";
 const ALPHABET = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";

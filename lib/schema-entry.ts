@@ -10,6 +10,16 @@ import { createStoreWithSchema, type MigrationHookContext, type SchemaValidation
 import { computeSchemaDiff, getMigrationActions, type SchemaDiff } from "./schema-diff.js";
 
 export { serializeSchema, type SerializedSchema } from "./schema.js";
+export type {
+  JsonSchema,
+  SerializedUniqueConstraint,
+  SerializedNodeDef,
+  SerializedEdgeDef,
+  SerializedMetaEdge,
+  SerializedOntologyRelation,
+  SerializedClosures,
+  SerializedOntology,
+} from "./schema-types.js";
 export {
   computeSchemaDiff,
   classifySchemaChanges,
