@@ -537,10 +537,6 @@ async fn fulltext_ranked_pg<E: Executor>(
 
 /// SQLite without a `where`: rank in FTS5 alone, then hydrate the page by primary key,
 /// widening the page while ended nodes drop out (soft-deleted ones have no document).
-/// FTS5 orders by `rank` (pinned to `bm25()`) itself and reads the stored columns of the
-/// top rows only; graph and kind are then checked here — filtering them in SQL would read
-/// every matching document's row just to compare two columns. Rows of other graphs or
-/// kinds, and ties at the cut, widen the fetch.
 async fn fulltext_ranked_sqlite<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
@@ -558,50 +554,43 @@ async fn fulltext_ranked_sqlite<E: Executor>(
     } else {
         "NULL".into()
     };
+    let min = if q.min_score.is_some() {
+        format!(" AND -bm25({ft}) >= ?5")
+    } else {
+        String::new()
+    };
     let sql = format!(
-        "SELECT node_id, -rank AS score, graph_id, node_kind, {snip} FROM {ft} \
-         WHERE {ft} MATCH ?1 AND rank MATCH 'bm25()' ORDER BY rank LIMIT ?2"
+        "SELECT node_id, -bm25({ft}) AS score, {snip} FROM {ft} \
+         WHERE {ft} MATCH ?1 AND graph_id = ?2 AND node_kind = ?3{min} ORDER BY score DESC, node_id LIMIT ?4"
     );
-    let graph = ctx.graph.id();
-    // A few rows past the page, so a tie at its last place is seen without widening.
-    let mut m = n + n / 4 + 4;
+    let mut m = n;
     loop {
-        let fetched = ex
-            .query(&sql, &[Value::text(&m_expr), Value::Int(m as i64)])
-            .await?;
-        let score_of = |r: &Row| match r.get(1) {
-            Some(Value::Real(f)) => *f,
-            Some(Value::Int(i)) => *i as f64,
-            _ => 0.0,
-        };
-        let mut exhausted = fetched.len() < m;
-        // Scores beyond the fetch are at most this one.
-        let floor = fetched.last().map(score_of).unwrap_or(f64::NEG_INFINITY);
-        let mut ranked: Vec<(String, f64, Option<String>)> = Vec::new();
-        for r in &fetched {
-            let score = score_of(r);
-            if q.min_score.is_some_and(|x| score < x) {
-                // Ordered by score: nothing further qualifies.
-                exhausted = true;
-                break;
-            }
-            if opt_str(r, 2) != Some(graph) || opt_str(r, 3) != Some(kind) {
-                continue;
-            }
-            if let Some(id) = opt_str(r, 0) {
-                ranked.push((
-                    id.to_string(),
-                    score,
-                    r.get(4).and_then(|v| v.as_str().map(String::from)),
-                ));
-            }
+        let mut params = vec![
+            Value::text(&m_expr),
+            Value::text(ctx.graph.id()),
+            Value::text(kind),
+            Value::Int(m as i64),
+        ];
+        if let Some(s) = q.min_score {
+            params.push(Value::Real(s));
         }
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let ids: Vec<String> = ranked.iter().map(|r| r.0.clone()).collect();
+        let ranked = ex.query(&sql, &params).await?;
+        let exhausted = ranked.len() < m;
+        let ids: Vec<String> = ranked
+            .iter()
+            .filter_map(|r| opt_str(r, 0).map(String::from))
+            .collect();
         let mut rows = hydrate(ex, ctx, kind, &ids, None).await?;
         let hits: Vec<Hit> = ranked
             .into_iter()
-            .filter_map(|(id, score, snippet)| {
+            .filter_map(|r| {
+                let id = opt_str(&r, 0)?.to_string();
+                let score = match r.get(1) {
+                    Some(Value::Real(f)) => *f,
+                    Some(Value::Int(i)) => *i as f64,
+                    _ => 0.0,
+                };
+                let snippet = r.get(2).and_then(|v| v.as_str().map(String::from));
                 rows.remove(&id).map(|row| Hit {
                     kind: kind.to_string(),
                     id,
@@ -611,10 +600,7 @@ async fn fulltext_ranked_sqlite<E: Executor>(
                 })
             })
             .collect();
-        // Complete when the n-th hit scores above the cut (its tie-mates are all in), or
-        // when nothing is left to fetch.
-        let settled = hits.len() >= n && hits[n - 1].score > floor;
-        if settled || exhausted {
+        if hits.len() >= n || exhausted {
             return Ok(hits.into_iter().take(n).collect());
         }
         m *= 4;
