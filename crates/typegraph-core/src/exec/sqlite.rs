@@ -119,7 +119,7 @@ fn db_err(sql: &str, e: rusqlite::Error) -> Error {
     Error::database(&verb, e.to_string())
 }
 
-struct Bind<'a>(&'a Value);
+pub(crate) struct Bind<'a>(pub(crate) &'a Value);
 
 impl rusqlite::ToSql for Bind<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {

@@ -498,6 +498,8 @@ async fn drop_vector_table<E: Executor>(
         crate::dialect::quote_ident(table)
     ))
     .await?;
+    // SQLite: the HNSW graph saved beside the table, and the in-memory copy of its rows.
+    crate::search::facade::forget_ann(ex, table, graph_id).await?;
     let marker = crate::dialect::quote_ident(&tables.physical(
         "contributionMaterializations",
         "typegraph_contribution_materializations",

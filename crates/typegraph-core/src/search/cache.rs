@@ -35,6 +35,9 @@ pub struct Slot {
     qmeta: Vec<[f32; 3]>,
 }
 
+/// A float distance at a graph node costs about this many int8 row passes of the exact scan.
+const WALK_COST: f64 = 3.0;
+
 pub enum Op {
     Upsert(String, Vec<f32>),
     Delete(String),
@@ -170,6 +173,37 @@ impl Slot {
     /// Live rows.
     pub fn live(&self) -> usize {
         self.ids.len() - self.dead_count
+    }
+
+    /// One flag per row: whether its node id is among `ids` (and the row is live), with
+    /// the number of rows set — a filter evaluated once, checked by index in the scans.
+    pub fn admit<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> (Vec<bool>, usize) {
+        let mut bits = vec![false; self.ids.len()];
+        let mut count = 0;
+        for id in ids {
+            if let Some(&i) = self.pos.get(id) {
+                if !bits[i] {
+                    bits[i] = true;
+                    count += 1;
+                }
+            }
+        }
+        (bits, count)
+    }
+
+    /// Whether walking the ANN graph with a filter admitting `admitted` live rows is
+    /// expected to cost less than scanning those rows exactly. The walk computes about
+    /// `ef · 2m` distances per admitted share of the rows it passes (`live / admitted`
+    /// times the unfiltered work); the scan reads `admitted` int8 rows, a few times
+    /// cheaper each than a float distance at a random row.
+    pub fn walk_beats_scan(&self, admitted: usize, ef: usize) -> bool {
+        let Some(ann) = self.ann.as_ref() else {
+            return false;
+        };
+        let live = self.live().max(1) as f64;
+        let a = admitted.max(1) as f64;
+        let walk = ef as f64 * (2 * ann.params().0) as f64 * (live / a);
+        walk * WALK_COST < a
     }
 
     fn rows(&self) -> Rows<'_> {
@@ -424,8 +458,8 @@ impl Slot {
         if m == 0 || n == 0 {
             return Vec::new();
         }
-        let shortlist = if keep.is_none() && n > 4 * m + 64 {
-            Some(self.shortlist(&q, m))
+        let shortlist = if n > 4 * m + 64 {
+            Some(self.shortlist(&q, m, keep))
         } else {
             None
         };
@@ -439,6 +473,10 @@ impl Slot {
             if self.dead_count > 0 && self.dead[i] {
                 continue;
             }
+            // The filter first: a rejected row costs no distance.
+            if shortlist.is_none() && keep.is_some_and(|k| !k(i)) {
+                continue;
+            }
             let row = &self.data[i * d..(i + 1) * d];
             let dist = match self.metric {
                 Metric::Cosine => 1.0 - dot(row, &q),
@@ -447,11 +485,6 @@ impl Slot {
             };
             if heap.len() == m && dist >= heap.peek().map(|t| t.0 .0).unwrap_or(f32::MAX) {
                 continue;
-            }
-            if let Some(k) = keep {
-                if !k(i) {
-                    continue;
-                }
             }
             let dist_cmp = if self.metric == Metric::L2 {
                 dist.sqrt()
@@ -486,11 +519,12 @@ impl Slot {
 }
 
 impl Slot {
-    /// Rows that can be among the `m` nearest live rows, in row order: distances from the
-    /// int8 rows with a per-row error bound (`|exact − approx| ≤ b`); every row whose lower
-    /// bound is within the m-th smallest upper bound is kept, so re-ranking the shortlist
-    /// exactly gives the exact answer.
-    fn shortlist(&self, q: &[f32], m: usize) -> Vec<usize> {
+    /// Rows that can be among the `m` nearest live rows admitted by `keep`, in row order:
+    /// distances from the int8 rows with a per-row error bound (`|exact − approx| ≤ b`);
+    /// every row whose lower bound is within the m-th smallest upper bound is kept, so
+    /// re-ranking the shortlist exactly gives the exact answer. Rows `keep` rejects are
+    /// skipped before any arithmetic.
+    fn shortlist(&self, q: &[f32], m: usize, keep: Option<&dyn Fn(usize) -> bool>) -> Vec<usize> {
         let d = self.dims;
         let mut qq = Vec::with_capacity(d);
         let [sq, _, q_norm2] = quantize(q, &mut qq);
@@ -500,6 +534,9 @@ impl Slot {
         let slack = 1e-4;
         for i in 0..self.ids.len() {
             if self.dead_count > 0 && self.dead[i] {
+                continue;
+            }
+            if keep.is_some_and(|k| !k(i)) {
                 continue;
             }
             let [s, l1, norm2] = self.qmeta[i];
@@ -828,12 +865,46 @@ mod tests {
                 }
                 slot.upsert(format!("r{i}"), &v);
             }
+            let brute = |q: &[f32], keep: &dyn Fn(usize) -> bool| {
+                let mut qn = q.to_vec();
+                if metric == Metric::Cosine {
+                    normalize(&mut qn);
+                }
+                let mut all: Vec<(usize, f32)> = (0..slot.ids.len())
+                    .filter(|&i| keep(i))
+                    .map(|i| {
+                        let row = &slot.data[i * dims..(i + 1) * dims];
+                        let d = match metric {
+                            Metric::Cosine => 1.0 - dot(row, &qn),
+                            Metric::InnerProduct => -dot(row, &qn),
+                            Metric::L2 => l2sq(row, &qn).sqrt(),
+                        };
+                        (i, d)
+                    })
+                    .collect();
+                all.sort_by(|a, b| {
+                    a.1.total_cmp(&b.1)
+                        .then_with(|| slot.ids[a.0].cmp(&slot.ids[b.0]))
+                });
+                all.truncate(10);
+                all.into_iter().map(|x| x.0).collect::<Vec<_>>()
+            };
+            let ids = |v: Vec<(usize, f32)>| v.into_iter().map(|x| x.0).collect::<Vec<_>>();
             for _ in 0..20 {
                 let q: Vec<f32> = (0..dims).map(|_| r()).collect();
-                let fast = slot.top(&q, 10, None, None);
-                let all = |_: usize| true;
-                let full = slot.top(&q, 10, None, Some(&all));
-                assert_eq!(fast, full);
+                assert_eq!(ids(slot.top(&q, 10, None, None)), brute(&q, &|_| true));
+                // A filter admitting one row in 7, as a bitmap built from ids.
+                let (bits, count) = slot.admit(
+                    (0..3000)
+                        .filter(|i| i % 7 == 0)
+                        .map(|i| format!("r{i}"))
+                        .collect::<Vec<_>>()
+                        .iter()
+                        .map(String::as_str),
+                );
+                assert_eq!(count, 429);
+                let keep = |i: usize| bits[i];
+                assert_eq!(ids(slot.top(&q, 10, None, Some(&keep))), brute(&q, &keep));
             }
         }
     }

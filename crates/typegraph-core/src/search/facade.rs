@@ -1248,6 +1248,34 @@ fn save_ann(conn: &rusqlite::Connection, table: &str, graph: &str, slot: &Slot) 
     let _ = conn.busy_timeout(std::time::Duration::from_millis(busy.max(0) as u64));
 }
 
+/// Deletes the HNSW graph saved for `table` in `graph` (the vector table is being dropped)
+/// and forgets the connection's in-memory rows of it. SQLite only; a no-op elsewhere or
+/// when no graph was ever saved. Runs inside the caller's transaction.
+pub async fn forget_ann<E: Executor>(ex: &mut E, table: &str, graph: &str) -> Result<()> {
+    if ex.dialect() != Dialect::Sqlite {
+        return Ok(());
+    }
+    let saved = !ex
+        .query(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+            &[Value::text(ANN_TABLE)],
+        )
+        .await?
+        .is_empty();
+    if saved {
+        ex.execute(
+            &format!("DELETE FROM {ANN_TABLE} WHERE vector_table = ? AND graph_id = ?"),
+            &[Value::text(table), Value::text(graph)],
+        )
+        .await?;
+    }
+    if let Some(db) = ex.sqlite_conn() {
+        db.search.slots.remove(table);
+        db.search.stale.remove(table);
+    }
+    Ok(())
+}
+
 /// The status table and key of a field's HNSW index, when it declares one.
 pub(crate) fn ann_key(ctx: &Ctx<'_>, kind: &str, f: &EmbeddingField) -> Option<(String, String)> {
     (f.index_type == "hnsw").then(|| {
@@ -1282,12 +1310,80 @@ pub fn build_ann<E: Executor>(
     Ok(())
 }
 
-/// A filtered search on a slot with an HNSW graph: over-fetch approximate neighbours and
-/// keep the live ones matching `w`, widening the fetch a few times. `None` when the slot
-/// has no graph (or uncommitted writes), or when the filter is too selective for
-/// over-fetching to fill the page — the caller then answers exactly from the candidates.
+/// Whether SQLite answers `sql` (rowids of a kind's nodes matching a filter) from a covering
+/// index that applies the filter itself — every table access searches a covering index on
+/// more than graph and kind — by its `EXPLAIN QUERY PLAN`. Otherwise evaluating the filter
+/// parses each row's props (embedding included), and checking it only on the rows the
+/// ranking reaches is cheaper.
+/// `Some(Some(index))` when one index does it, `Some(None)` when several do (an OR).
+fn index_answers(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[Value],
+) -> Option<Option<String>> {
+    let Ok(mut stmt) = conn.prepare_cached(&format!("EXPLAIN QUERY PLAN {sql}")) else {
+        return None;
+    };
+    let binds = params.iter().map(crate::exec::sqlite::Bind);
+    let Ok(details) = stmt
+        .query_map(rusqlite::params_from_iter(binds), |r| r.get::<_, String>(3))
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+    else {
+        return None;
+    };
+    let mut used: Vec<String> = Vec::new();
+    for d in &details {
+        if d.starts_with("SCAN") {
+            return None;
+        }
+        if let Some(rest) = d.strip_prefix("SEARCH") {
+            let name = rest
+                .split_once("USING COVERING INDEX ")
+                .or_else(|| rest.split_once("USING INDEX "))
+                .and_then(|(_, r)| r.split_whitespace().next())?;
+            let cons = rest
+                .rfind('(')
+                .map(|i| rest[i + 1..].trim_end_matches(')'))
+                .unwrap_or("");
+            let narrows = cons
+                .split(" AND ")
+                .any(|t| !t.is_empty() && t != "graph_id=?" && t != "kind=?");
+            if !narrows {
+                return None;
+            }
+            used.push(name.to_string());
+        }
+    }
+    match used.len() {
+        0 => None,
+        1 => used.pop().map(Some),
+        _ => Some(None),
+    }
+}
+
+/// How rows along a ranking are checked against an index-answered filter.
+enum Check {
+    /// Seek each row's rowid in the filter's one index (`INDEXED BY`).
+    Index(String),
+    /// The filter's matching rowids, read once (a filter several indexes answer).
+    Set(HashSet<i64>),
+}
+
+/// A filtered vector search on SQLite from the engine's in-memory rows.
+///
+/// A filter a covering index answers is evaluated once, as the set of matching nodes'
+/// rowids (an index scan, no row is read). When it admits few rows, their ids become a
+/// row bitmap and the admitted rows are scanned exactly (int8 pass on admitted rows only)
+/// — or, when many, the HNSW graph is walked counting admitted rows only, whichever is
+/// expected to cost less. When it admits many, the ranking (graph walk, else exact) is
+/// read nearest first and each batch's rowids (primary-key index) are checked against the
+/// set. Any other filter is checked in batches along the ranking by reading the rows,
+/// batch sizes following the share admitted so far, so only as many rows are parsed as the
+/// page needs. `None` when the table has uncommitted writes on this connection, or when
+/// row checks pass a quarter of the table (the caller then evaluates the filter over all
+/// rows).
 #[allow(clippy::too_many_arguments)]
-async fn ann_filtered<E: Executor>(
+async fn vector_filtered_sqlite<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
     kind: &str,
@@ -1298,62 +1394,246 @@ async fn ann_filtered<E: Executor>(
     w: &Pred,
     max_dist: Option<f64>,
 ) -> Result<Option<Vec<Hit>>> {
-    let mut fetch = (n * 8).max(64);
-    loop {
-        let ranked: Vec<(String, f64)> = {
-            let db = ex.sqlite_conn().expect("sqlite executor");
-            if db.search.dirty(table) {
-                return Ok(None);
+    let mut c = Compiler::new(Dialect::Sqlite, "n");
+    let filter = c.compile(w)?;
+    let nodes = &ctx.tables.nodes;
+    let rowid_sql =
+        format!("SELECT n.rowid FROM {nodes} n WHERE n.graph_id = ? AND n.kind = ? AND {filter}");
+    let mut params = vec![Value::text(ctx.graph.id()), Value::text(kind)];
+    params.extend(c.params);
+    let key = ann_key(ctx, kind, f);
+    let max = max_dist.map(|x| x as f32);
+    let ef_asked = q.ef_search.map_or(DEFAULT_EF_SEARCH, |e| e as usize);
+    let m0 = n.max(16);
+    // Some(rowids) when an index answers the filter; bits when it admits few rows.
+    let (rowset, admitted): (Option<Check>, Option<(Vec<bool>, usize)>) = {
+        let db = ex.sqlite_conn().expect("sqlite executor");
+        if db.search.dirty(table) {
+            return Ok(None);
+        }
+        ensure_slot(
+            &mut db.search,
+            &db.conn,
+            table,
+            ctx.graph.id(),
+            f,
+            key.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
+        )?;
+        match index_answers(&db.conn, &rowid_sql, &params) {
+            None => (None, None),
+            Some(index) => {
+                let slot = &db.search.slots[table];
+                let binds = || params.iter().map(crate::exec::sqlite::Bind);
+                // Few admitted rows: their ids (one row read each) for an exact scan of them.
+                // Many: checking the ranking's rows against the index reads fewer rows. The
+                // count stops at the cut, on the index alone.
+                let cut = ((m0 * slot.live().max(1)) as f64).sqrt() as usize + 1;
+                let count: i64 = db
+                    .conn
+                    .prepare_cached(&format!("SELECT count(*) FROM ({rowid_sql} LIMIT {cut})"))?
+                    .query_row(rusqlite::params_from_iter(binds()), |r| r.get(0))?;
+                if (count as usize) < cut {
+                    let id_sql = format!(
+                        "SELECT n.id FROM {nodes} n WHERE n.graph_id = ? AND n.kind = ? AND {filter}"
+                    );
+                    let mut stmt = db.conn.prepare_cached(&id_sql)?;
+                    let ids: Vec<String> = stmt
+                        .query_map(rusqlite::params_from_iter(binds()), |r| {
+                            r.get::<_, String>(0)
+                        })?
+                        .collect::<rusqlite::Result<_>>()?;
+                    (None, Some(slot.admit(ids.iter().map(String::as_str))))
+                } else {
+                    match index {
+                        Some(name) => (Some(Check::Index(name)), None),
+                        None => {
+                            let mut stmt = db.conn.prepare_cached(&rowid_sql)?;
+                            let set: HashSet<i64> = stmt
+                                .query_map(rusqlite::params_from_iter(binds()), |r| {
+                                    r.get::<_, i64>(0)
+                                })?
+                                .collect::<rusqlite::Result<_>>()?;
+                            (Some(Check::Set(set)), None)
+                        }
+                    }
+                }
             }
-            let key = ann_key(ctx, kind, f);
-            ensure_slot(
-                &mut db.search,
-                &db.conn,
-                table,
-                ctx.graph.id(),
-                f,
-                key.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
-            )?;
+        }
+    };
+    if let Some((bits, count)) = admitted {
+        let mut m = m0;
+        loop {
+            let ranked: Vec<(String, f64)> = {
+                let db = ex.sqlite_conn().expect("sqlite executor");
+                let slot = &db.search.slots[table];
+                let keep = |i: usize| bits[i];
+                let ef = ef_asked.max(m);
+                let walk = slot.ann.is_some()
+                    && slot.live() > ANN_MIN_ROWS
+                    && slot.walk_beats_scan(count, ef);
+                let approx = if walk {
+                    // A walk that comes up short of the admitted rows is answered exactly.
+                    slot.ann_top(&q.query, m, ef, Some(&keep))
+                        .filter(|h| h.len() >= m.min(count))
+                } else {
+                    None
+                };
+                let top = match approx {
+                    Some(h) => h
+                        .into_iter()
+                        .filter(|x| max.is_none_or(|c| x.1 <= c))
+                        .collect(),
+                    None => slot.top(&q.query, m, max, Some(&keep)),
+                };
+                top.into_iter()
+                    .map(|(i, dd)| (slot.ids[i].clone(), dd as f64))
+                    .collect()
+            };
+            let exhausted = ranked.len() < m;
+            let ids: Vec<String> = ranked.iter().map(|r| r.0.clone()).collect();
+            // Liveness (validity window, deletion) is checked here, on the few ranked rows.
+            let mut rows = hydrate(ex, ctx, kind, &ids, None).await?;
+            let hits: Vec<Hit> = ranked
+                .into_iter()
+                .filter_map(|(id, dist)| {
+                    rows.remove(&id).map(|row| Hit {
+                        kind: kind.to_string(),
+                        id,
+                        score: q.metric.score(dist),
+                        snippet: None,
+                        row,
+                    })
+                })
+                .collect();
+            if hits.len() >= n || exhausted {
+                return Ok(Some(hits.into_iter().take(n).collect()));
+            }
+            m *= 4;
+        }
+    }
+    // Check the filter along the ranking, nearest first.
+    let mut fetch = (n * 4).max(40);
+    let mut checked: HashSet<String> = HashSet::new();
+    let mut found: Vec<(f64, Hit)> = Vec::new();
+    let rowid_of = format!(
+        "SELECT id, rowid FROM {nodes} WHERE graph_id = ? AND kind = ? AND id IN (SELECT value FROM json_each(?))"
+    );
+    loop {
+        let (ranked, exhausted) = {
+            let db = ex.sqlite_conn().expect("sqlite executor");
             let slot = &db.search.slots[table];
             let live = slot.live();
-            if slot.ann.is_none() || live <= ANN_MIN_ROWS || fetch > live / 4 {
+            if rowset.is_none() && checked.len() > 256 && checked.len() * 4 > live {
                 return Ok(None);
             }
-            let ef = q
-                .ef_search
-                .map_or(DEFAULT_EF_SEARCH, |e| e as usize)
-                .max(fetch);
-            let Some(top) = slot.ann_top(&q.query, fetch, ef, None) else {
-                return Ok(None);
+            let approx = if slot.ann.is_some() && live > ANN_MIN_ROWS && fetch <= 1024 {
+                slot.ann_top(&q.query, fetch, ef_asked.max(fetch), None)
+                    .filter(|h| h.len() >= fetch.min(live))
+            } else {
+                None
             };
-            if top.len() < fetch {
-                // The graph came up short of rows that exist: answer exactly instead.
-                return Ok(None);
-            }
-            top.into_iter()
-                .filter(|h| max_dist.is_none_or(|x| (h.1 as f64) <= x))
-                .map(|(i, dd)| (slot.ids[i].clone(), dd as f64))
-                .collect()
+            let top = match approx {
+                Some(h) => h
+                    .into_iter()
+                    .filter(|x| max.is_none_or(|c| x.1 <= c))
+                    .collect(),
+                None => slot.top(&q.query, fetch, max, None),
+            };
+            let exhausted = top.len() < fetch;
+            let ranked: Vec<(String, f64)> = top
+                .into_iter()
+                .map(|(i, dd)| (&slot.ids[i], dd as f64))
+                .filter(|(id, _)| !checked.contains(id.as_str()))
+                .map(|(id, dd)| (id.clone(), dd))
+                .collect();
+            (ranked, exhausted)
         };
-        // Fewer than fetched only when `minScore` cut the tail: nothing further qualifies.
-        let exhausted = ranked.len() < fetch;
-        let ids: Vec<String> = ranked.iter().map(|r| r.0.clone()).collect();
-        let mut rows = hydrate(ex, ctx, kind, &ids, Some(w)).await?;
-        let hits: Vec<Hit> = ranked
-            .into_iter()
-            .filter_map(|(id, dist)| {
-                rows.remove(&id).map(|row| Hit {
-                    kind: kind.to_string(),
-                    id,
-                    score: q.metric.score(dist),
-                    snippet: None,
-                    row,
-                })
-            })
-            .take(n)
-            .collect();
-        if hits.len() >= n || exhausted {
-            return Ok(Some(hits));
+        let mut at = 0;
+        while at < ranked.len() && found.len() < n {
+            let need = (n - found.len()) as f64;
+            // Share admitted so far, with a prior of one in two before anything is seen.
+            let share =
+                ((found.len() as f64 + 0.5) / (checked.len() as f64 + 1.0)).clamp(0.01, 1.0);
+            let batch = ((need / share * 1.25).ceil() as usize)
+                .max(n - found.len())
+                .min(ranked.len() - at);
+            let part = &ranked[at..at + batch];
+            let ids: Vec<String> = part.iter().map(|r| r.0.clone()).collect();
+            let pass: Vec<String> = match &rowset {
+                Some(check) => {
+                    let db = ex.sqlite_conn().expect("sqlite executor");
+                    let mut stmt = db.conn.prepare_cached(&rowid_of)?;
+                    let list = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+                    let got: Vec<(String, i64)> = stmt
+                        .query_map(rusqlite::params![ctx.graph.id(), kind, list], |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                        })?
+                        .collect::<rusqlite::Result<_>>()?;
+                    let admitted: HashSet<i64> = match check {
+                        Check::Set(set) => got
+                            .iter()
+                            .map(|g| g.1)
+                            .filter(|r| set.contains(r))
+                            .collect(),
+                        Check::Index(name) => {
+                            // The batch's rowids sought in the filter's index: no row is read.
+                            let sql = format!(
+                                "SELECT n.rowid FROM {nodes} n INDEXED BY {} WHERE n.graph_id = ? AND n.kind = ? AND {filter} \
+                                 AND n.rowid IN (SELECT value FROM json_each(?))",
+                                quote_ident(name)
+                            );
+                            let rowids =
+                                serde_json::to_string(&got.iter().map(|g| g.1).collect::<Vec<_>>())
+                                    .unwrap_or_else(|_| "[]".into());
+                            let mut p: Vec<Value> = params.clone();
+                            p.push(Value::text(rowids));
+                            let mut stmt = db.conn.prepare_cached(&sql)?;
+                            let found: HashSet<i64> = stmt
+                                .query_map(
+                                    rusqlite::params_from_iter(
+                                        p.iter().map(crate::exec::sqlite::Bind),
+                                    ),
+                                    |r| r.get::<_, i64>(0),
+                                )?
+                                .collect::<rusqlite::Result<_>>()?;
+                            found
+                        }
+                    };
+                    got.into_iter()
+                        .filter(|(_, r)| admitted.contains(r))
+                        .map(|(id, _)| id)
+                        .collect()
+                }
+                None => ids.clone(),
+            };
+            // With an index-answered filter only admitted ids are read (liveness checked
+            // here); otherwise the rows of the whole batch are read with the filter.
+            let mut rows = if rowset.is_some() {
+                hydrate(ex, ctx, kind, &pass, None).await?
+            } else {
+                hydrate(ex, ctx, kind, &pass, Some(w)).await?
+            };
+            for (id, dist) in part {
+                checked.insert(id.clone());
+                if let Some(row) = rows.remove(id) {
+                    found.push((
+                        *dist,
+                        Hit {
+                            kind: kind.to_string(),
+                            id: id.clone(),
+                            score: q.metric.score(*dist),
+                            snippet: None,
+                            row,
+                        },
+                    ));
+                }
+            }
+            at += batch;
+        }
+        if found.len() >= n || exhausted {
+            // A wider graph walk can surface nearer rows than an earlier one: order again.
+            found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+            return Ok(Some(found.into_iter().take(n).map(|x| x.1).collect()));
         }
         fetch *= 4;
     }
@@ -1463,7 +1743,9 @@ async fn vector_kind<E: Executor>(
     // SQLite: engine-side exact search; SQL over vec0 while this connection has
     // uncommitted writes to the table.
     if let Some(w) = w {
-        if let Some(hits) = ann_filtered(ex, ctx, kind, &table, &f, q, n, w, max_dist).await? {
+        if let Some(hits) =
+            vector_filtered_sqlite(ex, ctx, kind, &table, &f, q, n, w, max_dist).await?
+        {
             return Ok(hits);
         }
     }
@@ -1486,21 +1768,21 @@ async fn vector_kind<E: Executor>(
                     key.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
                 )?;
                 let slot = &db.search.slots[&table];
-                let keep = allowed
+                let bits = allowed
                     .as_ref()
-                    .map(|a| move |i: usize| a.contains(&slot.ids[i]));
+                    .map(|a| slot.admit(a.iter().map(String::as_str)));
+                let keep = bits.as_ref().map(|b| move |i: usize| b.0[i]);
                 let keep_dyn = keep.as_ref().map(|k| k as &dyn Fn(usize) -> bool);
                 let max = max_dist.map(|x| x as f32);
                 let live = slot.live();
+                let admitted = bits.as_ref().map_or(live, |b| b.1);
+                let ef = q.ef_search.map_or(DEFAULT_EF_SEARCH, |e| e as usize).max(m);
                 // A filter admitting few rows is answered exactly: scanning them is cheaper
                 // than walking the graph past everything else.
-                let selective = allowed.as_ref().is_some_and(|a| a.len() * 8 < live);
+                let selective = bits.is_some() && !slot.walk_beats_scan(admitted, ef);
                 let approx = if slot.ann.is_some() && live > ANN_MIN_ROWS && !selective {
-                    let ef = q.ef_search.map_or(DEFAULT_EF_SEARCH, |e| e as usize).max(m);
-                    slot.ann_top(&q.query, m, ef, keep_dyn).map(|hits| {
-                        let admitted = allowed.as_ref().map_or(live, |a| a.len());
-                        (hits, admitted)
-                    })
+                    slot.ann_top(&q.query, m, ef, keep_dyn)
+                        .map(|hits| (hits, admitted))
                 } else {
                     None
                 };

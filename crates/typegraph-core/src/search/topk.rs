@@ -51,19 +51,22 @@ pub async fn top_k<E: Executor>(
             ann.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
         )?;
         let slot = &search.slots[&table];
-        let keep = |i: usize| allowed.contains(&slot.ids[i]);
+        // The candidates as one flag per row: the scans test an index, not a string set.
+        let (bits, admitted) = slot.admit(allowed.iter().map(String::as_str));
+        let keep = |i: usize| bits[i];
         let live = slot.live();
+        let ef = super::facade::DEFAULT_EF_SEARCH.max(k);
         // `approximate: true` walks the HNSW graph when the field has one (built by
-        // `materializeIndexes()`); a filter admitting few rows, a small table or a walk
-        // that comes up short of the rows that exist is answered exactly.
+        // `materializeIndexes()`) and the walk is expected to beat scanning the admitted
+        // rows; a small table or a walk that comes up short of the rows that exist is
+        // answered exactly.
         if approximate
             && slot.ann.is_some()
             && live > super::facade::ANN_MIN_ROWS
-            && allowed.len() * 8 >= live
+            && slot.walk_beats_scan(admitted, ef)
         {
-            let ef = super::facade::DEFAULT_EF_SEARCH.max(k);
             if let Some(hits) = slot.ann_top(query, k, ef, Some(&keep)) {
-                if hits.len() >= k.min(allowed.len()) {
+                if hits.len() >= k.min(admitted) {
                     return Ok(hits
                         .into_iter()
                         .filter(|h| max_dist.is_none_or(|x| f64::from(h.1) <= x))
