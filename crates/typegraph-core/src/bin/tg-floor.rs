@@ -40,7 +40,7 @@ fn main() {
         // The connection settings the store opens file databases with (exec/sqlite.rs): without
         // the larger page cache the floor re-reads index pages from the OS as the tables grow.
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
-         PRAGMA cache_size = -64000; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456;",
+         PRAGMA cache_size = -64000; PRAGMA temp_store = MEMORY;",
     )
     .unwrap();
     conn.execute_batch(&Dialect::Sqlite.ddl(&Tables::default()))
