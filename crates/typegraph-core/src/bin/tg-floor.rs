@@ -220,6 +220,12 @@ async fn postgres_floor(url: &str, data: &Value, index_sql: &str) -> Value {
         (node_u, edge_u)
     };
     let rows = (people.len() + edges.len()) as f64;
+    // Statistics for the reloaded tables, as the store lanes refresh theirs after W1: without
+    // them the planner still sees the truncated tables and scans for every point read.
+    sqlx::raw_sql("ANALYZE typegraph_nodes; ANALYZE typegraph_edges")
+        .execute(&mut c)
+        .await
+        .unwrap();
     let mut reads = Vec::new();
     for i in 0..2200usize {
         let id = people[(i * 7919) % people.len()]["id"].as_str().unwrap();
