@@ -1,0 +1,60 @@
+// Runs upstream TypeGraph's shared backend integration suite against this package's public API
+// (a developer tool: needs an upstream checkout, TG_UPSTREAM, default /tmp/upstream).
+// Upstream's suite imports its own `src`; those imports resolve to shims over our `dist/`.
+// Internal upstream modules we do not provide resolve to stand-ins that throw when used, so a
+// test needing one fails by name instead of taking its whole file down.
+import { defineConfig } from "vitest/config";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const UPSTREAM = process.env.TG_UPSTREAM ?? "/tmp/upstream";
+const PKG = path.join(UPSTREAM, "packages/typegraph");
+const SRC = path.join(PKG, "src");
+const INTEGRATION = path.join(PKG, "tests/backends/integration");
+const shim = (f: string) => path.join(HERE, "shim", f);
+const provided: Record<string, string> = {
+  "": shim("index.ts"), "/index": shim("index.ts"), "/errors": shim("index.ts"), "/store": shim("index.ts"),
+  "/store/store": shim("index.ts"), "/backend/types": shim("index.ts"),
+  "/utils/presence": shim("presence.ts"), "/utils/date": shim("date.ts"),
+};
+
+function standIns(rest: string): string {
+  let src = "";
+  for (const cand of [SRC + rest + ".ts", SRC + rest + "/index.ts"]) {
+    try { src = fs.readFileSync(cand, "utf8"); break; } catch { /* next */ }
+  }
+  const names = new Set<string>();
+  for (const m of src.matchAll(/export\s+(?:async\s+)?(?:function\*?|const|let|class|enum)\s+([A-Za-z_$][\w$]*)/g)) names.add(m[1]!);
+  for (const m of src.matchAll(/export\s*\{([^}]*)\}/g)) {
+    for (const part of m[1]!.split(",")) {
+      const t = part.trim();
+      if (!t || t.startsWith("type ")) continue;
+      names.add(t.split(/\s+as\s+/).pop()!.trim());
+    }
+  }
+  const fail = (n: string) => `() => { throw new Error("upstream-internal ${rest}.${n} is not provided by this package"); }`;
+  return [...names].map((n) => `export const ${n} = new Proxy(function () {}, { get(_, k) { if (k === "then") return undefined; (${fail(n)})(); }, apply: ${fail(n)}, construct: ${fail(n)} });`).join("\n") || "export {};";
+}
+
+export default defineConfig({
+  plugins: [{
+    name: "upstream-suite",
+    enforce: "pre",
+    resolveId(source, importer) {
+      if (source.startsWith("@upstream-integration/")) return path.join(INTEGRATION, source.slice(22) + ".ts");
+      if (!importer || !source.startsWith(".")) return null;
+      const abs = path.resolve(path.dirname(importer), source);
+      if (abs === SRC || abs.startsWith(SRC + "/")) {
+        const rest = abs.slice(SRC.length);
+        return provided[rest] ?? `\0upstream-internal:${rest}`;
+      }
+      return null;
+    },
+    load(id) {
+      return id.startsWith("\0upstream-internal:") ? standIns(id.slice(19)) : null;
+    },
+  }],
+  test: { root: HERE, include: ["t/**/*.test.ts"], testTimeout: 30000, hookTimeout: 30000, pool: "forks" },
+});
