@@ -808,13 +808,13 @@ export interface TransactionContext<G extends GraphDef> {
 export class Store<G extends GraphDef = GraphDef> {
   readonly #graph: G;
   readonly #backend: GraphBackend;
-  readonly #handle: Promise<number> | number;
+  #handle: Promise<number> | number;
   #collections: ReturnType<typeof collections<G>> | undefined;
   #runner: Runner | undefined;
   #search: StoreSearch<G> | undefined;
   readonly #queryDefaults: QueryDefaults;
 
-  readonly #meta: evolution.SchemaMeta;
+  #meta: evolution.SchemaMeta;
 
   readonly #options: StoreOptions;
 
@@ -1124,6 +1124,24 @@ export class Store<G extends GraphDef = GraphDef> {
         ...(r.reason === undefined ? {} : { reason: r.reason }),
       })),
     };
+  }
+
+  /**
+   * Hard-deletes everything this graph stores — nodes, edges, unique claims, fulltext documents,
+   * embeddings, index and removal status rows and the schema versions — in one transaction; other
+   * graphs in the same tables are untouched. The store stays usable: as upstream, it is now a raw,
+   * unversioned store (`introspect().schemaVersion === undefined`); reopen it through
+   * `createStoreWithSchema` when version-fenced writes are required.
+   */
+  async clear(): Promise<void> {
+    const handle = await this.#handle;
+    await this.#backend.call(handle, "clearGraph", {});
+    const raw = await this.#backend.register(engineGraph(this.#graph, this.#queryDefaults));
+    this.#handle = raw;
+    this.#meta = {};
+    this.#runner = { backend: this.#backend, handle: raw, afterBulkCreate: this.#afterBulkCreate };
+    this.#collections = undefined;
+    this.#search = undefined;
   }
 
   /** The active schema version row of this graph, or undefined. */

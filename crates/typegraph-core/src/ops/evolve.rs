@@ -434,7 +434,7 @@ async fn remove_kind_rows<E: Executor>(
 }
 
 /// The graph's materialized vector tables by their markers: `((kind, field), table)`.
-async fn vector_markers<E: Executor>(
+pub(crate) async fn vector_markers<E: Executor>(
     ex: &mut E,
     tables: &Tables,
     graph_id: &str,

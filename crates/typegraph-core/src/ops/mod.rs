@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod claims;
+pub mod clear;
 pub mod edges;
 pub mod evolve;
 pub mod find_index;
@@ -214,6 +215,7 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
             evolve::reclaim_vector_fields(ex, ctx.tables, ctx.graph.id(), parse(args)?).await
         }
         "setActiveSchema" => schema::set_active(ex, ctx.tables, parse(args)?).await,
+        "clearGraph" => clear::clear(ex, ctx).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }
 }
