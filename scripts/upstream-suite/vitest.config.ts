@@ -12,12 +12,19 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const UPSTREAM = process.env.TG_UPSTREAM ?? "/tmp/upstream";
 const PKG = path.join(UPSTREAM, "packages/typegraph");
 const SRC = path.join(PKG, "src");
-const INTEGRATION = path.join(PKG, "tests/backends/integration");
+const TESTS = path.join(PKG, "tests");
+const INTEGRATION = path.join(TESTS, "backends/integration");
+// TG_UPSTREAM_TOP=1: run upstream's top-level tests (tests/*.test.ts) instead of the integration
+// modules; those taking fixtures from ./test-utils get our stand-ins, the rest run as written.
+const TOP = process.env.TG_UPSTREAM_TOP === "1";
+const TEST_UTILS = path.join(HERE, "shim", "test-utils.ts");
 const shim = (f: string) => path.join(HERE, "shim", f);
 const provided: Record<string, string> = {
   "": shim("index.ts"), "/index": shim("index.ts"), "/errors": shim("index.ts"), "/store": shim("index.ts"),
   "/store/store": shim("index.ts"), "/backend/types": shim("index.ts"),
-  "/utils/presence": shim("presence.ts"), "/utils/date": shim("date.ts"),
+  "/utils/presence": shim("presence.ts"),
+  "/backend/sqlite": shim("sqlite-backend.ts"), "/backend/sqlite/index": shim("sqlite-backend.ts"),
+  "/backend/sqlite/local": shim("sqlite-backend.ts"), "/utils/date": shim("date.ts"),
 };
 
 function standIns(rest: string): string {
@@ -42,7 +49,12 @@ export default defineConfig({
   plugins: [{
     name: "upstream-suite",
     enforce: "pre",
-    resolveId(source, importer) {
+    async resolveId(source, importer) {
+      // Bare packages imported by upstream's files resolve from this package (the checkout has no node_modules).
+      if (importer?.startsWith(PKG) && !source.startsWith(".") && !source.startsWith("/") && !source.startsWith("node:") && !source.startsWith("@upstream-integration/") && !source.startsWith("\0")) {
+        return this.resolve(source, path.join(HERE, "harness.ts"), { skipSelf: true });
+      }
+      if (importer && source === "./test-utils" && path.dirname(importer) === TESTS) return TEST_UTILS;
       if (source.startsWith("@upstream-integration/")) return path.join(INTEGRATION, source.slice(22) + ".ts");
       if (!importer || !source.startsWith(".")) return null;
       const abs = path.resolve(path.dirname(importer), source);
@@ -56,5 +68,5 @@ export default defineConfig({
       return id.startsWith("\0upstream-internal:") ? standIns(id.slice(19)) : null;
     },
   }],
-  test: { root: HERE, include: ["t/**/*.test.ts"], testTimeout: 30000, hookTimeout: 30000, pool: "forks" },
+  test: { root: TOP ? TESTS : HERE, include: TOP ? ["*.test.ts"] : ["t/**/*.test.ts"], testTimeout: 30000, hookTimeout: 30000, pool: "forks" },
 });

@@ -1,0 +1,34 @@
+// Our own stand-ins for the few fixtures upstream's top-level public-API tests take from their
+// test-utils module: fresh in-memory SQLite backends and stores booted through the managed factory.
+import { afterAll, expect } from "vitest";
+import { createStore, createStoreWithSchema, type GraphBackend, type GraphDef } from "../../../dist/index.js";
+import { createLocalSqliteBackend } from "../../../dist/sqlite-local.js";
+
+const opened: GraphBackend[] = [];
+afterAll(async () => {
+  for (const b of opened.splice(0)) await b.close().catch(() => undefined);
+});
+
+export function createTestBackend(): GraphBackend {
+  const { backend } = createLocalSqliteBackend();
+  opened.push(backend);
+  return backend;
+}
+export async function createInitializedStore<G extends GraphDef>(graph: G, backend: GraphBackend) {
+  const [store] = await createStoreWithSchema(graph, backend);
+  return store;
+}
+export async function createRawInitializedStore<G extends GraphDef>(graph: G, backend: GraphBackend) {
+  await createInitializedStore(graph, backend);
+  return createStore(graph, backend);
+}
+export const matchingObject = (shape: Record<string, unknown>): unknown => expect.objectContaining(shape);
+export const matchingArray = (items: unknown[]): unknown => expect.arrayContaining(items);
+
+/** The database handle tests pass to `createSqliteBackend(db)`: here, a backend waiting to be picked up. */
+export interface TestDatabase {
+  readonly backend: GraphBackend;
+}
+export function createTestDatabase(): TestDatabase {
+  return { backend: createTestBackend() };
+}
