@@ -455,6 +455,9 @@ const externalRefTables = new WeakMap<object, string>();
 
 /** A typed reference to a row of an application table: `{ table, id }`. */
 export function externalRef<T extends string>(table: T): ExternalRefSchema<T> {
+  if (typeof table !== "string" || table.length === 0) {
+    throw new ConfigurationError("External reference table must be a non-empty string", { table });
+  }
   const schema = z.object({ table: z.literal(table), id: z.string().min(1) });
   externalRefTables.set(schema, table);
   return schema;

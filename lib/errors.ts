@@ -217,12 +217,62 @@ export class BackendDisposedError extends TypeGraphError {
 
 export class TransactionClosedError extends TypeGraphError {
   constructor(options: Cause = {}) {
-    super("A statement was issued on a transaction after its callback returned; it was not run.", "TRANSACTION_CLOSED", {
+    super(
+      "A statement reached a transaction's connection after its transaction boundary returned; the connection was released and the statement was not run.",
+      "TRANSACTION_CLOSED",
+      {
+        category: "user",
+        suggestion:
+          "Await every operation started inside the transaction callback before it returns (Promise.allSettled keeps siblings from being orphaned by one rejection), and don't keep `tx` after it returns.",
+        cause: options.cause,
+      },
+    );
+    this.name = "TransactionClosedError";
+  }
+}
+
+/** `EmbeddingDimensionChangedError.details`: the field whose declared size no longer matches its stored vectors. */
+export type EmbeddingDimensionChangedErrorDetails = Readonly<{
+  kind: string;
+  fieldPath: string;
+  declaredDimensions?: number;
+  storedDimensions?: number;
+}>;
+
+/** An embedding field declared with another dimension than the vectors already stored for it. */
+export class EmbeddingDimensionChangedError extends TypeGraphError {
+  declare readonly details: EmbeddingDimensionChangedErrorDetails;
+  constructor(message: string, details: EmbeddingDimensionChangedErrorDetails, options: Cause = {}) {
+    super(message, "EMBEDDING_DIMENSION_CHANGED", {
       category: "user",
-      suggestion: "Await every operation inside the transaction callback, and don't keep `tx` after it returns.",
+      details,
+      suggestion: `Recreate the storage of ${details.kind}.${details.fieldPath} at the new dimension and re-embed its rows (store.reembedVectorField("${details.kind}", "${details.fieldPath}", { embed })).`,
       cause: options.cause,
     });
-    this.name = "TransactionClosedError";
+    this.name = "EmbeddingDimensionChangedError";
+  }
+}
+
+/** `ContributionUnavailableError.details` */
+export type ContributionUnavailableErrorDetails = Readonly<{
+  graphId: string;
+  logicalName: "fulltext";
+  physicalName: string;
+  state: "physical-storage-missing";
+}>;
+
+/** The fulltext table a graph was initialized with is gone from the database. */
+export class ContributionUnavailableError extends TypeGraphError {
+  declare readonly details: ContributionUnavailableErrorDetails;
+  constructor(graphId: string, physicalName: string, options: Cause = {}) {
+    const fix = 'store.rebuildContribution("fulltext")';
+    super(`The fulltext table "${physicalName}" of graph "${graphId}" disappeared after initialization; recreate and refill it with ${fix}.`, "CONTRIBUTION_UNAVAILABLE", {
+      category: "user",
+      details: { graphId, logicalName: "fulltext", physicalName, state: "physical-storage-missing" },
+      suggestion: `Run ${fix}: it recreates the table and repopulates it from the graph's nodes.`,
+      cause: options.cause,
+    });
+    this.name = "ContributionUnavailableError";
   }
 }
 

@@ -52,6 +52,8 @@ export interface MaterializeRemovalsResult {
 /** Thrown after a committed evolve whose eager index builds failed; `ref.current` already points at the new store. */
 export class EagerMaterializationError extends TypeGraphError {
   readonly result: unknown;
+  /** The whole `materializeIndexes()` result, successes and failures. */
+  readonly materialization: unknown;
   readonly failedIndexNames: readonly string[];
   constructor(result: { results: readonly { indexName?: string; name?: string; status: string }[] }, graphId: string) {
     const failed = result.results.filter((r) => r.status === "failed").map((r) => String(r.indexName ?? r.name ?? ""));
@@ -66,6 +68,7 @@ export class EagerMaterializationError extends TypeGraphError {
     );
     this.name = "EagerMaterializationError";
     this.result = result;
+    this.materialization = result;
     this.failedIndexNames = Object.freeze(failed);
   }
 }

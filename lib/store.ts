@@ -187,6 +187,18 @@ async function atomically<T>(r: Runner, fn: (r: Runner) => Promise<T>): Promise<
   return result;
 }
 
+/**
+ * Collections are handed around as plain method bags upstream (`const { create } = store.nodes.X`
+ * works there): bind each prototype method to the instance so detached calls work here too.
+ */
+function bindMethods(instance: object, proto: object): void {
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    if (name === "constructor") continue;
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    if (d && typeof d.value === "function") Object.defineProperty(instance, name, { value: d.value.bind(instance), writable: true, configurable: true });
+  }
+}
+
 export class NodeCollection<N extends NodeType = NodeType> {
   readonly #r: Runner;
   readonly #type: N;
@@ -199,6 +211,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     this.#kind = kind;
     this.#type = type;
     this.#graph = graph;
+    bindMethods(this, NodeCollection.prototype);
   }
 
   get kind(): N["kind"] {
@@ -289,6 +302,14 @@ export class NodeCollection<N extends NodeType = NodeType> {
       });
       return toNode(row as NodeRow) as Node<N>;
     });
+  }
+
+  /**
+   * `create` for data whose shape is only known at runtime (imports, changesets): the input is an
+   * untyped record, checked by the kind's zod schema as every create is; the result is typed.
+   */
+  createFromRecord(data: Record<string, unknown>, options: { id?: string; validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
+    return this.create(data as z.input<N["schema"]>, options);
   }
 
   async upsertById(id: string, props: z.input<N["schema"]>, options: { validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
@@ -522,6 +543,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     this.#r = runner;
     this.#kind = kind;
     this.#type = type;
+    bindMethods(this, EdgeCollection.prototype);
   }
 
   get kind(): E["kind"] {

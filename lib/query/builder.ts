@@ -128,7 +128,7 @@ function checkAlias(alias: string, state: State): void {
       issues: [{ path: "alias", message: `"${alias}" is a reserved SQL keyword` }],
     });
   }
-  if (alias in state.aliases) {
+  if (Object.prototype.hasOwnProperty.call(state.aliases, alias)) {
     throw new ValidationError(`Alias "${alias}" is already in use`, { issues: [{ path: "alias", message: `"${alias}" is already in use` }] });
   }
 }
@@ -724,10 +724,21 @@ function temporalState(mode: TemporalMode, asOf?: string | Date): State["tempora
   if (mode !== "asOf" && at !== undefined) {
     throw new ValidationError(`temporal("${mode}") does not take an asOf timestamp`, { issues: [{ path: "asOf", message: "only valid with asOf" }] });
   }
-  if (at !== undefined && Number.isNaN(Date.parse(at))) {
-    throw new ValidationError(`Invalid asOf timestamp: ${at}`, { issues: [{ path: "asOf", message: "not an ISO-8601 instant" }] });
+  if (at !== undefined && !isCanonicalInstant(at)) {
+    throw new ValidationError(
+      `Invalid canonical ISO 8601 datetime for "asOf": "${at}". Expected fixed-width UTC: YYYY-MM-DDTHH:mm:ss.sssZ`,
+      { issues: [{ path: "asOf", message: `Expected canonical UTC ISO 8601 (YYYY-MM-DDTHH:mm:ss.sssZ), got: "${at}"` }] },
+      { suggestion: 'Use a fixed-width UTC datetime like "2024-01-15T10:30:00.000Z" (e.g. new Date(value).toISOString()).' },
+    );
   }
   return { mode, ...(at !== undefined ? { asOf: at } : {}) };
+}
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ` that round-trips through Date: the only instants stored bounds compare with as text. */
+function isCanonicalInstant(value: unknown): boolean {
+  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value)) return false;
+  const d = new Date(value);
+  return !Number.isNaN(d.getTime()) && d.toISOString() === value;
 }
 
 function nonNegInt(n: number, what: string): number {
@@ -1198,8 +1209,10 @@ export class ExecutableQuery<R = unknown> {
   materialize(rows: unknown[][], proj: Projection): R[] {
     const fn = this.#fn as (ctx: Record<string, unknown>) => R;
     const out = new Array<R>(rows.length);
+    // An alias named "__proto__" must stay an own key of the row context, never its prototype.
+    const nullProto = Object.prototype.hasOwnProperty.call(this.#state.aliases, "__proto__");
     for (let i = 0; i < rows.length; i++) {
-      const ctx: Record<string, unknown> = {};
+      const ctx: Record<string, unknown> = nullProto ? Object.create(null) : {};
       for (const d of proj.decode) d(rows[i]!, ctx);
       out[i] = fn(ctx);
     }

@@ -66,6 +66,7 @@ impl Temporal {
         c: impl Fn(&str) -> String,
     ) -> Result<(String, Vec<crate::value::Value>)> {
         use crate::value::Value;
+        self.check_coordinate()?;
         match self.temporal_mode.as_deref().unwrap_or("current") {
             "includeTombstones" => Ok(("1=1".into(), vec![])),
             "includeEnded" => Ok((format!("{} IS NULL", c("deleted_at")), vec![])),
@@ -94,14 +95,23 @@ impl Temporal {
 
     fn instant(&self) -> Result<String> {
         let raw = self.as_of.as_deref().ok_or_else(|| {
-            Error::validation("temporalMode \"asOf\" requires an asOf instant", json!({}))
-        })?;
-        crate::util::canonical_instant(raw).ok_or_else(|| {
             Error::validation(
-                format!("Invalid asOf instant: {raw}"),
-                json!({ "asOf": raw }),
+                "Temporal mode \"asOf\" requires a timestamp",
+                json!({ "issues": [{ "path": "asOf", "message": "Timestamp is required for asOf mode" }] }),
             )
-        })
+        })?;
+        strict_instant(raw, "asOf")
+    }
+
+    /// An `asOf` instant is only meaningful in `asOf` mode (as upstream, never silently dropped).
+    fn check_coordinate(&self) -> Result<()> {
+        match (self.temporal_mode.as_deref().unwrap_or("current"), &self.as_of) {
+            ("asOf", _) | (_, None) => Ok(()),
+            (mode, Some(_)) => Err(Error::validation(
+                format!("Temporal mode \"{mode}\" does not take an asOf timestamp; use temporalMode \"asOf\" to pin an instant"),
+                json!({ "issues": [{ "path": "asOf", "message": "asOf is only valid with temporalMode \"asOf\"" }] }),
+            )),
+        }
     }
 
     /// The same filter applied to one fetched row (deleted_at, valid_from, valid_to).
@@ -112,6 +122,7 @@ impl Temporal {
         valid_to: Option<&str>,
         now: &str,
     ) -> Result<bool> {
+        self.check_coordinate()?;
         match self.temporal_mode.as_deref().unwrap_or("current") {
             "includeTombstones" => Ok(true),
             "includeEnded" => Ok(deleted_at.is_none()),
@@ -143,7 +154,15 @@ macro_rules! temporal_args {
         }
     )*};
 }
-temporal_args!(nodes::IdArgs, nodes::IdsArgs, nodes::FindArgs, edges::IdArgs, edges::IdsArgs, edges::FindArgs, edges::BetweenArgs);
+temporal_args!(
+    nodes::IdArgs,
+    nodes::IdsArgs,
+    nodes::FindArgs,
+    edges::IdArgs,
+    edges::IdsArgs,
+    edges::FindArgs,
+    edges::BetweenArgs
+);
 
 /// Runs the named operation with JSON arguments; returns JSON text. Writes of a
 /// store registered with a schema version run behind the schema fence.
@@ -223,6 +242,18 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
 fn parse<T: for<'de> Deserialize<'de>>(args: &str) -> Result<T> {
     serde_json::from_str(args)
         .map_err(|e| Error::validation(format!("Malformed operation arguments: {e}"), json!({})))
+}
+
+/// A write's or read's instant, held to upstream's contract: canonical fixed-width UTC
+/// (`YYYY-MM-DDTHH:mm:ss.sssZ`), so stored bounds compare chronologically as text.
+pub fn strict_instant(raw: &str, field: &str) -> Result<String> {
+    match crate::util::canonical_instant(raw) {
+        Some(c) if c == raw => Ok(c),
+        _ => Err(Error::validation(
+            format!("Invalid canonical ISO 8601 datetime for \"{field}\": \"{raw}\". Expected fixed-width UTC: YYYY-MM-DDTHH:mm:ss.sssZ"),
+            json!({ "issues": [{ "path": field, "message": format!("Expected canonical UTC ISO 8601 (YYYY-MM-DDTHH:mm:ss.sssZ), got: \"{raw}\"") }] }),
+        )),
+    }
 }
 
 /// Validity window checks shared by node and edge writes: canonical instants, `validTo >= validFrom`.
