@@ -24,6 +24,7 @@ import type { GraphExtension } from "./extension/types.js";
 import * as evolution from "./store-evolve.js";
 import type { SchemaIntrospection } from "./evolve.js";
 import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
+import { checkUpdateWhere, runUpdateWhere, type UpdateWhereParams, type UpdateWhereResult } from "./update-where.js";
 import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
 import { planIndexProbe, type NodeBulkFindByIndexOptions } from "./find-by-index.js";
@@ -216,6 +217,30 @@ export class NodeCollection<N extends NodeType = NodeType> {
 
   get kind(): N["kind"] {
     return this.#kind;
+  }
+
+  /**
+   * Updates every current, live node the selector picks (`where`, `exists` relationship
+   * predicates, or the explicit `all: true`) with a shallow `patch`, in one transaction; each
+   * complete after-image is validated and any invalid one rolls the whole update back.
+   */
+  async updateWhere(params: UpdateWhereParams<z.input<N["schema"]>>): Promise<UpdateWhereResult> {
+    const graph = this.#graph;
+    if (!graph) throw new ValidationError(`updateWhere is not available on ${this.#kind} here`, { issues: [{ path: "updateWhere", message: "no graph" }] });
+    checkUpdateWhere(graph, this.#kind, params as UpdateWhereParams);
+    return atomically(this.#r, (r) =>
+      runUpdateWhere(
+        {
+          backend: r.backend,
+          handle: r.handle,
+          tx: r.tx!,
+          graph,
+          kind: this.#kind,
+          validate: (props, id, index) => validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation: "update", id }, index) as Record<string, unknown>,
+        },
+        params as UpdateWhereParams,
+      ),
+    );
   }
 
   async create(props: z.input<N["schema"]>, options: { id?: string; validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
