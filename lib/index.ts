@@ -192,3 +192,5 @@ function nanoidLikeId(): string {
   for (const b of bytes) id += ALPHABET[b & 63];
   return id;
 }
+export { createVerifiedStore, createAdapterStore, createAdapterStoreWithSchema, createVerifiedAdapterStore } from "./verified-store.js";
+export type { ReconciledSchema } from "./store.js";

@@ -133,6 +133,11 @@ async function activeRow(backend: GraphBackend, graphId: string): Promise<Active
   return row ?? undefined;
 }
 
+/** @internal The active schema row (version, hash, document), or undefined before the first commit. */
+export function readActiveSchemaRow(backend: GraphBackend, graphId: string): Promise<ActiveRow | undefined> {
+  return activeRow(backend, graphId);
+}
+
 /** The active schema document of a graph, or undefined before its first commit. */
 export async function getActiveSchema(backend: GraphBackend, graphId: string): Promise<SerializedSchema | undefined> {
   return (await activeRow(backend, graphId))?.doc;

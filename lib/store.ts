@@ -1191,6 +1191,23 @@ export class Store<G extends GraphDef = GraphDef> {
     this.#search = undefined;
   }
 
+  /**
+   * The reconciled schema this managed store was built on — the graph with its runtime-committed
+   * kinds folded in, and the committed version — as an opaque snapshot to cache and hand to
+   * `createStore(graph, backend, { reconciled })`; undefined on a raw store.
+   */
+  get reconciledSchema(): ReconciledSchema<G> | undefined {
+    if (this.#meta.version === undefined) return undefined;
+    return Object.freeze({ graph: this.#graph, version: this.#meta.version, ...(this.#meta.hash !== undefined ? { hash: this.#meta.hash } : {}) });
+  }
+
+  /** The same store (same schema snapshot and options) on another connection, without re-verifying. */
+  withBackend(backend: GraphBackend): Store<G> {
+    const handle =
+      this.#meta.version === undefined ? backend.register(engineGraph(this.#graph, this.#queryDefaults)) : evolution.registerManaged(backend, this.#graph, this.#meta.version);
+    return new Store(this.#graph, backend, handle, this.#meta, this.#options);
+  }
+
   /** The active schema version row of this graph, or undefined. */
   async getActiveSchema(): Promise<{ version: number; hash: string; doc: SerializedSchema } | undefined> {
     const active = await this.#backend.call(await this.#handle, "getActiveSchema", {});
@@ -1322,8 +1339,24 @@ export interface StoreOptions {
   [option: string]: unknown;
 }
 
-/** A store over existing tables: no DDL, no schema checks. */
+/** A verified store's schema snapshot: the reconciled graph and the committed version it reflects. */
+export interface ReconciledSchema<G extends GraphDef = GraphDef> {
+  readonly graph: G;
+  readonly version: number;
+  readonly hash?: string;
+}
+
+/** A store over existing tables: no DDL, no schema checks (managed when given a `reconciled` snapshot). */
 export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend, options: StoreOptions = {}): Store<G> {
+  const reconciled = options.reconciled as ReconciledSchema<G> | undefined;
+  if (reconciled !== undefined) {
+    // A managed store from a verified snapshot: no database reads, writes fenced on its version.
+    if (reconciled === null || typeof reconciled !== "object" || reconciled.graph?.id !== graph.id || typeof reconciled.version !== "number") {
+      throw new ConfigurationError(`The reconciled schema given to createStore does not belong to graph "${graph.id}"`, { graphId: graph.id });
+    }
+    const handle = evolution.registerManaged(backend, reconciled.graph, reconciled.version);
+    return new Store(reconciled.graph, backend, handle, { version: reconciled.version, ...(reconciled.hash !== undefined ? { hash: reconciled.hash } : {}) }, options);
+  }
   // SQLite answers synchronously: a database evolved at runtime opens with its extension kinds.
   const effective = evolution.persistedGraphSync(graph, backend);
   const handle = backend.register(engineGraph(effective, options.queryDefaults ?? {}));

@@ -24,7 +24,9 @@ const provided: Record<string, string> = {
   "/store/store": shim("index.ts"), "/backend/types": shim("index.ts"),
   "/utils/presence": shim("presence.ts"),
   "/backend/sqlite": shim("sqlite-backend.ts"), "/backend/sqlite/index": shim("sqlite-backend.ts"),
-  "/backend/sqlite/local": shim("sqlite-backend.ts"), "/utils/date": shim("date.ts"),
+  "/backend/sqlite/local": shim("sqlite-backend.ts"),
+  "/graph-extension": path.join(HERE, "../../dist/extension/index.js"),
+  "/graph-extension/index": path.join(HERE, "../../dist/extension/index.js"), "/utils/date": shim("date.ts"),
 };
 
 function standIns(rest: string): string {
