@@ -237,11 +237,14 @@ type Slot = { $: number };
 
 class Slots {
   values: unknown[] = [];
-  params = new Map<string, { indexes: number[]; list: boolean }>();
-  add(v: unknown, list = false): Slot {
+  params = new Map<string, { indexes: number[]; list: boolean; elementType?: string; stringOp?: boolean }>();
+  /** `use`: what a bound value must be — the element type of an in()/notIn() list, or a string-operator pattern. */
+  add(v: unknown, list = false, use?: { elementType?: string; stringOp?: boolean }): Slot {
     const i = this.values.length;
     if (v instanceof ParameterRef) {
       const p = this.params.get(v.name) ?? { indexes: [], list };
+      if (use?.elementType !== undefined && p.elementType === undefined) p.elementType = use.elementType;
+      if (use?.stringOp) p.stringOp = true;
       if (p.list !== list) {
         throw new ConfigurationError(`Parameter "${v.name}" used both as an in()/notIn() list and as a scalar value`, {
           conflictingParameters: [v.name],
@@ -343,7 +346,7 @@ function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: Quer
       const out: Record<string, unknown> = { type: "cmp", field, op: p.op };
       if (p.op === "in" || p.op === "notIn") {
         if (value instanceof ParameterRef) {
-          out.value = slots.add(value, true);
+          out.value = slots.add(value, true, { elementType: field.valueType });
           out.listType = field.valueType;
         } else {
           const list = value as unknown[];
@@ -351,13 +354,13 @@ function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: Quer
             throw new UnsupportedPredicateError("param() cannot be an element of a literal list; bind the whole list with in(param(name))", {});
           }
           const types = new Set(list.map(jsType));
-          if (types.size > 1) throw new UnsupportedPredicateError(`Mixed value types in ${p.op}() list`, { operator: p.op });
+          if (types.size > 1) throw new UnsupportedPredicateError("Mixed literal value types are not supported in predicates", { operator: p.op, valueTypes: [...types] });
           out.listType = types.size === 1 ? [...types][0] : field.valueType;
           out.value = slots.add(list);
         }
         return out;
       }
-      if (value !== undefined) out.value = slots.add(value);
+      if (value !== undefined) out.value = slots.add(value, false, STRING_OPS.has(p.op) ? { stringOp: true } : undefined);
       if (p.value2 !== undefined) out.value2 = slots.add(p.value2);
       return out;
     }
@@ -661,6 +664,43 @@ function compileSync(env: QueryEnv, shape: string, params: unknown[]): { sql: st
   return JSON.parse(backend.compileQuery(env.handle, JSON.stringify({ shape, params }))) as { sql: string; params: unknown[] };
 }
 
+const STRING_OPS = new Set(["contains", "startsWith", "endsWith", "like", "ilike"]);
+
+/** What a bound value's type reads as in an error message. */
+function bindingTypeName(v: unknown): string {
+  return v instanceof Date ? "date" : typeof v;
+}
+
+/** One scalar binding (or one element of a list binding): no null, no NaN/Infinity, only the types a comparison can bind. */
+function checkBindingValue(name: string, v: unknown, stringOp: boolean): void {
+  if (v === null) throw new ConfigurationError("Parameter value must not be null (use undefined-based patterns instead)", { parameterName: name, valueType: "null" });
+  if (stringOp) {
+    if (typeof v !== "string") throw new ConfigurationError(`Parameter "${name}" must be a string for string operations`, { parameterName: name, actualType: typeof v });
+    return;
+  }
+  if (typeof v === "number") {
+    // JSON would carry NaN/±Infinity as null, which binds SQL NULL and silently matches nothing.
+    if (!Number.isFinite(v)) throw new ConfigurationError(`Parameter "${name}" must be a finite number, got ${String(v)}`, { parameterName: name, actualType: "number" });
+    return;
+  }
+  if (v instanceof Date || typeof v === "string" || typeof v === "boolean") return;
+  throw new ConfigurationError(`Unsupported parameter value type: ${typeof v}`, { parameterName: name, actualType: typeof v });
+}
+
+/** Whether a list element fits the field it is compared with (dates may come as Date or stored ISO text). */
+function fitsElementType(v: unknown, type: string | undefined): boolean {
+  switch (type) {
+    case "string":
+    case "number":
+    case "boolean":
+      return typeof v === type;
+    case "date":
+      return v instanceof Date || typeof v === "string";
+    default:
+      return true;
+  }
+}
+
 function bindParams(template: Slots, bindings: Record<string, unknown> | undefined): unknown[] {
   const values = template.values.slice();
   const given = bindings ?? {};
@@ -672,7 +712,18 @@ function bindParams(template: Slots, bindings: Record<string, unknown> | undefin
     const v = Object.prototype.hasOwnProperty.call(given, name) ? given[name] : undefined;
     if (v === undefined) throw new ConfigurationError(`Missing binding for parameter "${name}"`, { parameterName: name });
     if (v === null) throw new ConfigurationError("Parameter value must not be null (use undefined-based patterns instead)", { parameterName: name, valueType: "null" });
-    if (p.list && !Array.isArray(v)) throw new ConfigurationError(`Parameter "${name}" must be an array for in()/notIn()`, { parameterName: name });
+    if (p.list && !Array.isArray(v)) throw new ConfigurationError(`Parameter "${name}" must be an array for in()/notIn()`, { parameterName: name, actualType: typeof v });
+    if (p.list) {
+      for (const x of v as unknown[]) {
+        checkBindingValue(name, x, false);
+        if (!fitsElementType(x, p.elementType)) {
+          throw new ConfigurationError(`Parameter "${name}" is compared with a ${p.elementType} field, so every element must be a ${p.elementType}; got ${bindingTypeName(x)}`, {
+            parameterName: name,
+            valueType: p.elementType,
+          });
+        }
+      }
+    } else checkBindingValue(name, v, p.stringOp === true);
     const bound = Array.isArray(v) ? v.map((x) => (x instanceof Date ? x.toISOString() : x)) : v instanceof Date ? v.toISOString() : v;
     if (!p.list && typeof bound === "object") throw new ConfigurationError(`Unsupported parameter value type: object`, { parameterName: name, actualType: "object" });
     for (const i of p.indexes) values[i] = bound;
@@ -1384,12 +1435,13 @@ export class PreparedQuery<R = unknown> {
 
 export class UnionableQuery<R = unknown> {
   readonly #left: ExecutableQuery<R>;
-  readonly #ops: { op: string; query: ExecutableQuery<R> }[];
+  /** Each link of the left-deep chain; `limit`/`offset` bound that link's result when a later link follows. */
+  readonly #ops: { op: string; query: ExecutableQuery<R>; limit?: number; offset?: number }[];
   readonly #limit: number | undefined;
   readonly #offset: number | undefined;
 
   /** @internal */
-  constructor(left: ExecutableQuery<R>, ops: { op: string; query: ExecutableQuery<R> }[], limit?: number, offset?: number) {
+  constructor(left: ExecutableQuery<R>, ops: { op: string; query: ExecutableQuery<R>; limit?: number; offset?: number }[], limit?: number, offset?: number) {
     this.#left = left;
     this.#ops = ops;
     this.#limit = limit;
@@ -1397,16 +1449,22 @@ export class UnionableQuery<R = unknown> {
   }
 
   union(q: ExecutableQuery<R>): UnionableQuery<R> {
-    return new UnionableQuery(this.#left, [...this.#ops, { op: "union", query: q }], this.#limit, this.#offset);
+    return new UnionableQuery(this.#left, [...this.#chain(), { op: "union", query: q }]);
   }
   unionAll(q: ExecutableQuery<R>): UnionableQuery<R> {
-    return new UnionableQuery(this.#left, [...this.#ops, { op: "unionAll", query: q }], this.#limit, this.#offset);
+    return new UnionableQuery(this.#left, [...this.#chain(), { op: "unionAll", query: q }]);
   }
   intersect(q: ExecutableQuery<R>): UnionableQuery<R> {
-    return new UnionableQuery(this.#left, [...this.#ops, { op: "intersect", query: q }], this.#limit, this.#offset);
+    return new UnionableQuery(this.#left, [...this.#chain(), { op: "intersect", query: q }]);
   }
   except(q: ExecutableQuery<R>): UnionableQuery<R> {
-    return new UnionableQuery(this.#left, [...this.#ops, { op: "except", query: q }], this.#limit, this.#offset);
+    return new UnionableQuery(this.#left, [...this.#chain(), { op: "except", query: q }]);
+  }
+  /** The links so far, this query's own limit/offset kept on its last link (it becomes a nested operand). */
+  #chain(): { op: string; query: ExecutableQuery<R>; limit?: number; offset?: number }[] {
+    if (this.#limit === undefined && this.#offset === undefined) return this.#ops;
+    const last = this.#ops[this.#ops.length - 1]!;
+    return [...this.#ops.slice(0, -1), { ...last, ...(this.#limit !== undefined ? { limit: this.#limit } : {}), ...(this.#offset !== undefined ? { offset: this.#offset } : {}) }];
   }
   limit(n: number): UnionableQuery<R> {
     return new UnionableQuery(this.#left, this.#ops, nonNegInt(n, "limit"), this.#offset);
@@ -1427,12 +1485,12 @@ export class UnionableQuery<R = unknown> {
       return ast;
     };
     const root = build(this.#left, proj.items);
-    root.setOps = this.#ops.map(({ op, query }) => {
+    root.setOps = this.#ops.map(({ op, query, limit, offset }) => {
       const p = query.projection();
       if (p.items.length !== proj.items.length || p.items.some((it, i) => it.col !== proj.items[i]!.col)) {
         throw new ValidationError("Set operation operands must select the same shape", { issues: [{ path: "select", message: "shapes differ" }] });
       }
-      return { op, query: build(query, p.items) };
+      return { op, query: build(query, p.items), ...(limit !== undefined ? { limit: slots.add(limit) } : {}), ...(offset !== undefined ? { offset: slots.add(offset) } : {}) };
     });
     if (this.#limit !== undefined) root.setLimit = slots.add(this.#limit);
     if (this.#offset !== undefined) root.setOffset = slots.add(this.#offset);
@@ -1510,6 +1568,10 @@ function aggItem(env: QueryEnv, state: State, a0: AggregateExpr | FieldRefValue)
   return { alias: a.alias, col: "prop", path, valueType: ref.valueType, ...(fn ? { agg: fn } : {}) };
 }
 
+function isAggregateOutput(a: AggregateExpr | FieldRefValue): boolean {
+  return !isFieldRefValue(a) && a.__agg !== "field";
+}
+
 export class ExecutableAggregateQuery<R = Record<string, unknown>> {
   readonly #env: QueryEnv;
   readonly #state: State;
@@ -1573,7 +1635,8 @@ export class ExecutableAggregateQuery<R = Record<string, unknown>> {
     const rows = (await runQuery(this.#env, c.shape, c.values)) as unknown[][];
     return rows.map((r) => {
       const o: Record<string, unknown> = {};
-      c.keys.forEach((k, i) => (o[k] = fromProp(r[i])));
+      // An aggregate over no rows (sum/avg/min/max) is SQL NULL and reads as null; a group key reads like a prop.
+      c.keys.forEach((k, i) => (o[k] = r[i] === null && isAggregateOutput(this.#fields[k]!) ? null : fromProp(r[i])));
       return o as R;
     });
   }
