@@ -80,6 +80,7 @@ describe.each(backends)("query conformance on $name", (bc) => {
         .execute();
       const south = rows.find((r) => r.site === "south")!;
       expect(south.total).toBeNull();
+      expect(south.spare).toBeUndefined();
       const north = rows.find((r) => r.site === "north")!;
       expect(north.total).toBe(14);
     });
@@ -184,6 +185,65 @@ describe.each(backends)("query conformance on $name", (bc) => {
       expect(rows).toEqual(["south-1"]);
       const minus = await site(store, "north").unionAll(site(store, "east")).except(site(store, "north")).execute();
       expect(minus).toEqual(["east_1"]);
+    });
+  });
+
+  describe("select callbacks that branch on row values", () => {
+    // The trace takes one branch; rows taking the other read a column the traced projection lacks.
+    const pick = (c: { g: { label: string; site: string; reading?: number } }) => (c.g.label === "east_1" ? c.g.reading : c.g.site);
+
+    it("every way of running the query answers with the column the branch needs", async () => {
+      const store = await fresh();
+      await gauges(store);
+      const q = () => store.query().from("Gauge", "g").orderBy("g", "label", "asc").select(pick);
+      const expected = [7, "north", "north", "south"];
+      expect(await q().execute()).toEqual(expected);
+      expect(await q().limit(1).first()).toBe(7);
+      expect((await q().paginate({ first: 3 })).data).toEqual(expected.slice(0, 3));
+      const streamed: unknown[] = [];
+      for await (const v of q().stream({ batchSize: 2 })) streamed.push(v);
+      expect(streamed).toEqual(expected);
+      const prepared = store.query().from("Gauge", "g").whereNode("g", (g) => g.label.in(param("labels"))).orderBy("g", "label", "asc").select(pick).prepare();
+      expect(await prepared.execute({ labels: ["east_1", "south-1"] })).toEqual([7, "south"]);
+      expect(await prepared.execute({ labels: ["north-1", "east_1"] })).toEqual([7, "north"]);
+      const union = await store
+        .query()
+        .from("Gauge", "g")
+        .whereNode("g", (g) => g.site.eq("east"))
+        .select(pick)
+        .union(store.query().from("Gauge", "g").whereNode("g", (g) => g.site.eq("south")).select(pick))
+        .execute();
+      expect(union.toSorted()).toEqual([7, "south"].toSorted());
+    });
+
+    it("query hooks see each submitted statement, the retry with whole aliases included", async () => {
+      const graph = makeGraph(freshGraphId(`cqh_${bc.name}`));
+      const starts: { operationId: string; sql: string; params: readonly unknown[]; graphId: string }[] = [];
+      const ends: { operationId: string; rowCount: number; durationMs: number }[] = [];
+      const [store] = await createStoreWithSchema(graph, bc.make(graph.id), {
+        hooks: {
+          onQueryStart: (ctx) => void starts.push(ctx),
+          onQueryEnd: (ctx, r) => void ends.push({ operationId: ctx.operationId, ...r }),
+        },
+      });
+      open.push(store);
+      await gauges(store);
+      expect(starts).toHaveLength(0); // writes are not query-builder statements
+      const sites = await store.query().from("Gauge", "g").whereNode("g", (g) => g.site.eq("north")).select((c) => c.g.label).execute();
+      expect(sites).toHaveLength(2);
+      expect(starts).toHaveLength(1);
+      expect(starts[0]!.sql).toMatch(/SELECT/i);
+      expect(starts[0]!.params).toContain("north");
+      expect(starts[0]!.graphId).toBe(graph.id);
+      expect(ends).toEqual([{ operationId: starts[0]!.operationId, rowCount: 2, durationMs: expect.any(Number) }]);
+
+      await store.query().from("Gauge", "g").orderBy("g", "label", "asc").select(pick).execute();
+      expect(starts).toHaveLength(3);
+      expect(starts[1]!.operationId).not.toBe(starts[2]!.operationId);
+      expect(starts[1]!.sql).not.toBe(starts[2]!.sql);
+      expect(ends.slice(1).map((e) => e.rowCount)).toEqual([4, 4]);
+      expect(await store.query().from("Gauge", "g").count()).toBe(4);
+      expect(ends[3]!.rowCount).toBe(1);
     });
   });
 

@@ -115,6 +115,7 @@ export type {
   VectorSearchFrontierTuning,
   DeleteFulltextParams,
 } from "./backend.js";
+export type { StoreHooks, HookContext, QueryHookContext } from "./hooks.js";
 export {
   defineGraphExtension,
   validateGraphExtension,

@@ -11,6 +11,7 @@ import { ConfigurationError, EndpointError, KindNotFoundError, UnsupportedPredic
 import { FieldAccessor, ParameterRef, Predicate, fulltextAccessor, type FieldRefAst, type PredicateAst } from "../predicates.js";
 import { valueTypeOf } from "../schema.js";
 import { closuresOf } from "../ontology.js";
+import { withQueryHooks, type StoreHooks } from "../hooks.js";
 import type {
   EdgeAccessor,
   EdgeAliasEntry,
@@ -51,6 +52,8 @@ export interface QueryEnv {
   readonly tx?: TxToken;
   /** The store's `queryDefaults.traversalExpansion` (default `"inverse"`). */
   readonly traversalExpansion?: TraversalExpansion;
+  /** The store's query hooks, when any is set. */
+  readonly hooks?: StoreHooks;
 }
 
 type Entity = "node" | "edge" | "depth" | "path";
@@ -547,6 +550,24 @@ function fromProp(v: unknown): unknown {
   return v;
 }
 
+/** Thrown (internally) when a select callback reads a column its partial projection did not fetch. */
+class ProjectionMiss extends Error {}
+const MISS = new ProjectionMiss("select() read a column its traced projection did not fetch");
+
+/** A prototype whose listed keys throw MISS when read (own properties of a row object shadow it). */
+function missingColumns(keys: readonly string[]): object {
+  const proto: Record<string, unknown> = {};
+  for (const k of keys) {
+    Object.defineProperty(proto, k, {
+      enumerable: false,
+      get() {
+        throw MISS;
+      },
+    });
+  }
+  return proto;
+}
+
 function project(env: QueryEnv, state: State, needs: Map<string, AliasNeed> | undefined): Projection {
   const items: SelectItem[] = [];
   const decode: Decoder[] = [];
@@ -596,14 +617,20 @@ function project(env: QueryEnv, state: State, needs: Map<string, AliasNeed> | un
     for (const m of meta) items.push({ alias, col: m });
     // A number field says so: the engine can then read it from a matching expression index.
     for (const p of props) items.push({ alias, col: "prop", path: [p], ...(valueTypeOf(shape[p]) === "number" ? { valueType: "number" } : {}) });
+    // Reading a column the trace did not see (a branch the select took only for some rows)
+    // hits a getter on the prototype, and the query runs again with whole aliases.
+    const allSystem = edge ? ["id", "kind", "fromId", "toId"] : ["id", "kind"];
+    const allMeta: readonly string[] = edge ? EDGE_META : NODE_META;
+    const proto = missingColumns([...Object.keys(shape), ...allSystem, ...(meta.length > 0 ? [] : ["meta"])].filter((k) => !system.includes(k) && !props.includes(k)));
+    const metaProto = missingColumns(allMeta.filter((k) => !meta.includes(k)));
     decode.push((row, ctx) => {
       const id = row[at];
       if (id === null) return void (ctx[alias] = undefined);
-      const o: Record<string, unknown> = {};
+      const o: Record<string, unknown> = Object.create(proto);
       let i = at;
       for (const s of system) o[s] = row[i++];
       if (meta.length > 0) {
-        const m: Record<string, unknown> = {};
+        const m: Record<string, unknown> = Object.create(metaProto);
         for (const k of meta) m[k] = u(row[i++]);
         o.meta = m;
       }
@@ -634,6 +661,14 @@ interface PlanMemo {
 }
 
 async function runQuery(env: QueryEnv, shape: string, params: unknown[], memo?: { plan?: PlanMemo }): Promise<unknown> {
+  if (env.hooks !== undefined) {
+    const hooks = env.hooks;
+    return withQueryHooks(hooks, env.graph.id, () => compileSync(env, shape, params), () => runStatement(env, shape, params, memo));
+  }
+  return runStatement(env, shape, params, memo);
+}
+
+async function runStatement(env: QueryEnv, shape: string, params: unknown[], memo?: { plan?: PlanMemo }): Promise<unknown> {
   const handle = typeof env.handle === "number" ? env.handle : await handleOf(env);
   const m = memo?.plan;
   if (m !== undefined && m.backend === env.backend && m.handle === handle) {
@@ -1245,14 +1280,25 @@ export class ExecutableQuery<R = unknown> {
     return c;
   }
 
-  /** @internal rows → results */
+  /** @internal From now on, fetch whole aliases (the traced projection missed a column some row needed). */
+  widenProjection(): void {
+    this.#proj = project(this.#env, this.#state, undefined);
+    this.#compiled.clear();
+  }
+
+  /** @internal rows → results; throws MISS (after widening) when the select reads an unfetched column. */
   materialize(rows: unknown[][], proj: Projection): R[] {
     const fn = this.#fn as (ctx: Record<string, unknown>) => R;
     const out = new Array<R>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const ctx: Record<string, unknown> = {};
       for (const d of proj.decode) d(rows[i]!, ctx);
-      out[i] = fn(ctx);
+      try {
+        out[i] = fn(ctx);
+      } catch (error) {
+        if (error === MISS) this.widenProjection();
+        throw error;
+      }
     }
     return out;
   }
@@ -1273,20 +1319,38 @@ export class ExecutableQuery<R = unknown> {
   }
 
   async execute(): Promise<readonly R[]> {
-    const c = this.compile();
-    return this.materialize((await this.#run(c)) as unknown[][], c.proj);
+    try {
+      const c = this.compile();
+      return this.materialize((await this.#run(c)) as unknown[][], c.proj);
+    } catch (error) {
+      if (error !== MISS) throw error;
+      const c = this.compile();
+      return this.materialize((await this.#run(c)) as unknown[][], c.proj);
+    }
   }
 
   /** @internal */
   async executeWith(bindings: Record<string, unknown> | undefined): Promise<readonly R[]> {
-    const c = this.compile();
-    return this.materialize((await this.#run(c, bindings ?? {})) as unknown[][], c.proj);
+    try {
+      const c = this.compile();
+      return this.materialize((await this.#run(c, bindings ?? {})) as unknown[][], c.proj);
+    } catch (error) {
+      if (error !== MISS) throw error;
+      const c = this.compile();
+      return this.materialize((await this.#run(c, bindings ?? {})) as unknown[][], c.proj);
+    }
   }
 
   async first(): Promise<R | undefined> {
-    const c = this.compile("first");
-    const rows = (await this.#run(c)) as unknown[][];
-    return rows.length === 0 ? undefined : this.materialize(rows, c.proj)[0];
+    for (let attempt = 0; ; attempt++) {
+      const c = this.compile("first");
+      const rows = (await this.#run(c)) as unknown[][];
+      try {
+        return rows.length === 0 ? undefined : this.materialize(rows, c.proj)[0];
+      } catch (error) {
+        if (error !== MISS || attempt > 0) throw error;
+      }
+    }
   }
 
   async count(): Promise<number> {
@@ -1347,6 +1411,15 @@ export class ExecutableQuery<R = unknown> {
   }
 
   async paginate(options: PaginateOptions): Promise<PaginatedResult<R>> {
+    try {
+      return await this.#paginate(options);
+    } catch (error) {
+      if (error !== MISS) throw error;
+      return this.#paginate(options);
+    }
+  }
+
+  async #paginate(options: PaginateOptions): Promise<PaginatedResult<R>> {
     const order = this.#totalOrder();
     const backward = options.last !== undefined || options.before !== undefined;
     if (backward && (options.first !== undefined || options.after !== undefined)) {
@@ -1415,7 +1488,7 @@ export class ExecutableQuery<R = unknown> {
 
 export class PreparedQuery<R = unknown> {
   readonly #q: ExecutableQuery<R>;
-  readonly #c: Compiled;
+  #c: Compiled;
   readonly parameterNames: readonly string[];
 
   /** @internal */
@@ -1426,8 +1499,15 @@ export class PreparedQuery<R = unknown> {
     this.parameterNames = Object.freeze([...c.slots.params.keys()]);
   }
 
-  execute(bindings: Record<string, unknown> = {}): Promise<readonly R[]> {
-    return this.#q.executeCompiled(this.#c, bindings);
+  async execute(bindings: Record<string, unknown> = {}): Promise<readonly R[]> {
+    try {
+      return await this.#q.executeCompiled(this.#c, bindings);
+    } catch (error) {
+      if (error !== MISS) throw error;
+      // The query now fetches whole aliases; later executions keep that plan.
+      this.#c = this.#q.compile();
+      return this.#q.executeCompiled(this.#c, bindings);
+    }
   }
 }
 
@@ -1498,12 +1578,20 @@ export class UnionableQuery<R = unknown> {
   }
 
   async execute(): Promise<readonly R[]> {
-    const c = this.#compile();
-    if (c.params.length > 0) {
-      throw new ConfigurationError("Query contains param() references. Use .prepare().execute({...}) instead of .execute().", { parameterNames: c.params });
+    for (let attempt = 0; ; attempt++) {
+      const c = this.#compile();
+      if (c.params.length > 0) {
+        throw new ConfigurationError("Query contains param() references. Use .prepare().execute({...}) instead of .execute().", { parameterNames: c.params });
+      }
+      const rows = (await runQuery(this.#left.env, c.shape, c.values)) as unknown[][];
+      try {
+        return this.#left.materialize(rows, c.proj);
+      } catch (error) {
+        if (error !== MISS || attempt > 0) throw error;
+        // Every operand selects the same shape: widen them all.
+        for (const { query } of this.#ops) query.widenProjection();
+      }
     }
-    const rows = (await runQuery(this.#left.env, c.shape, c.values)) as unknown[][];
-    return this.#left.materialize(rows, c.proj);
   }
 
   toSQL(): { sql: string; params: readonly unknown[] } {
