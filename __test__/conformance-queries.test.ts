@@ -107,8 +107,8 @@ describe.each(backends)("query conformance on $name", (bc) => {
   describe("list-valued and scalar parameter bindings", () => {
     it("refuses a param() inside a literal in()/notIn() list when the predicate is built", async () => {
       const store = await fresh();
-      expect(() => store.query().from("Gauge", "g").whereNode("g", (g) => g.label.in(["north-1", param("x")]))).toThrow(UnsupportedPredicateError);
-      expect(() => store.query().from("Gauge", "g").whereNode("g", (g) => g.label.notIn([param("y")]))).toThrow(/param\("y"\) is not supported as an element of the notIn\(\) list/);
+      expect(() => store.query().from("Gauge", "g").whereNode("g", (g) => g.label.in(["north-1", param("x")] as never))).toThrow(UnsupportedPredicateError);
+      expect(() => store.query().from("Gauge", "g").whereNode("g", (g) => g.label.notIn([param("y")] as never))).toThrow(/param\("y"\) is not supported as an element of the notIn\(\) list/);
     });
 
     it("checks a list binding before any SQL runs: an array, no null, the field's type, finite numbers", async () => {
@@ -125,7 +125,7 @@ describe.each(backends)("query conformance on $name", (bc) => {
       for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
         await expect(byReading.execute({ values: [4, bad] })).rejects.toThrow(/must be a finite number/);
       }
-      expect((await byReading.execute({ values: [4] })).toSorted()).toEqual(["east_1", "north-2"]);
+      expect([...(await byReading.execute({ values: [4] }))].sort()).toEqual(["east_1", "north-2"]);
 
       // The same laundering on a scalar binding, and a string operator bound to a non-string.
       const eq = store.query().from("Gauge", "g").whereNode("g", (g) => g.reading.gte(param("at"))).select((c) => c.g.label).prepare();
@@ -140,7 +140,7 @@ describe.each(backends)("query conformance on $name", (bc) => {
         store
           .query()
           .from("Gauge", "g")
-          .whereNode("g", (g) => g.reading.in([4, "x"]))
+          .whereNode("g", (g) => g.reading.in([4, "x"] as never))
           .select((c) => c.g.label)
           .execute(),
       ).rejects.toThrow(/Mixed literal value types are not supported in predicates/);
@@ -213,7 +213,7 @@ describe.each(backends)("query conformance on $name", (bc) => {
         .select(pick)
         .union(store.query().from("Gauge", "g").whereNode("g", (g) => g.site.eq("south")).select(pick))
         .execute();
-      expect(union.toSorted()).toEqual([7, "south"].toSorted());
+      expect([...union].map(String).sort()).toEqual(["7", "south"]);
     });
 
     it("query hooks see each submitted statement, the retry with whole aliases included", async () => {
