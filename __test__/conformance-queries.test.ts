@@ -245,6 +245,33 @@ describe.each(backends)("query conformance on $name", (bc) => {
       expect(await store.query().from("Gauge", "g").count()).toBe(4);
       expect(ends[3]!.rowCount).toBe(1);
     });
+
+    it("onError sees a statement the database refuses, and the caller still gets the error", async () => {
+      const graph = makeGraph(freshGraphId(`cqe_${bc.name}`));
+      const failed: { sql: string; message: string }[] = [];
+      const ended: number[] = [];
+      const [store] = await createStoreWithSchema(graph, bc.make(graph.id), {
+        hooks: {
+          onQueryEnd: (_ctx, r) => void ended.push(r.rowCount),
+          onError: (ctx, error) => void failed.push({ sql: "sql" in ctx ? String(ctx.sql) : "", message: error.message }),
+        },
+      });
+      open.push(store);
+      await gauges(store);
+      // A LIKE pattern ending in its escape character: PostgreSQL refuses it when the statement
+      // runs; SQLite's LIKE matches nothing.
+      const run = store.query().from("Gauge", "g").whereNode("g", (g) => g.label.like("north\\")).select((c) => c.g.label).execute();
+      if (bc.name === "postgres") {
+        await expect(run).rejects.toThrow();
+        expect(failed).toHaveLength(1);
+        expect(failed[0]!.sql).toMatch(/LIKE/);
+        expect(ended).toEqual([]);
+      } else {
+        expect(await run).toEqual([]);
+        expect(failed).toEqual([]);
+        expect(ended).toEqual([0]);
+      }
+    });
   });
 
   describe("search capabilities and fulltext upkeep", () => {
