@@ -11,12 +11,89 @@ export interface TxToken {
   open: boolean;
 }
 
+/** How a filtered approximate vector search bounds recall (see `VectorCapabilities`). */
+export type FilteredApproximateSearchMode = "filter-pushdown" | "iterative-scan" | "post-filter";
+export interface FilteredApproximateSearch {
+  readonly mode: FilteredApproximateSearchMode;
+  /** `true` when a filtered search returns `limit` rows whenever that many match. */
+  readonly guaranteesFullPage: boolean;
+}
+/** Whether `efSearch` can widen the ANN frontier of one search. */
+export type VectorSearchFrontierTuning =
+  | { readonly tunable: true; readonly parameter: string; readonly indexType: "hnsw" | "ivfflat" | "none"; readonly requiresTransactionScope: boolean }
+  | { readonly tunable: false; readonly reason: string };
+export interface VectorCapabilities {
+  readonly supported: boolean;
+  readonly metrics: readonly ("cosine" | "l2" | "inner_product")[];
+  readonly indexTypes: readonly ("hnsw" | "ivfflat" | "none")[];
+  readonly maxDimensions: number;
+  readonly filteredApproximateSearch: FilteredApproximateSearch;
+  readonly searchFrontierTuning: VectorSearchFrontierTuning;
+}
+export interface FulltextCapabilities {
+  readonly supported: boolean;
+  /** Tokenizers (SQLite FTS5) or text search configurations (PostgreSQL) this backend understands. */
+  readonly languages: readonly string[];
+  readonly phraseQueries: boolean;
+  readonly prefixQueries: boolean;
+  readonly highlighting: boolean;
+}
+
 export interface BackendCapabilities {
   readonly transactions: boolean;
   readonly returning: boolean;
   readonly windowFunctions: boolean;
   readonly maxBindParameters: number;
+  readonly vector?: VectorCapabilities;
+  readonly fulltext?: FulltextCapabilities;
 }
+
+/** `backend.deleteFulltext(...)`: one node's fulltext document. */
+export interface DeleteFulltextParams {
+  readonly graphId: string;
+  readonly nodeKind: string;
+  readonly nodeId: string;
+}
+
+// What the engine's search side tables do on each dialect (facts of this package, not of upstream's strategies).
+const SQLITE_SEARCH = {
+  // FTS5 with the `porter unicode61 remove_diacritics 2` tokenizer, fixed when the table is created;
+  // every query mode incl. phrases and `foo*` prefixes (raw), snippets by FTS5 snippet().
+  fulltext: Object.freeze({ supported: true, languages: Object.freeze(["porter", "unicode61"]), phraseQueries: true, prefixQueries: true, highlighting: true }),
+  vector: Object.freeze({
+    supported: true,
+    // vec0 tables take cosine and l2 only.
+    metrics: Object.freeze(["cosine", "l2"] as const),
+    indexTypes: Object.freeze(["hnsw", "none"] as const),
+    // sqlite-vec's vec0 column limit.
+    maxDimensions: 8192,
+    // The `where` is applied while ranking (row bitmap / index check), widening until the page is full.
+    filteredApproximateSearch: Object.freeze({ mode: "filter-pushdown", guaranteesFullPage: true } as const),
+    // The engine's own HNSW graph takes a per-search frontier.
+    searchFrontierTuning: Object.freeze({ tunable: true, parameter: "efSearch", indexType: "hnsw", requiresTransactionScope: false } as const),
+  }),
+};
+const POSTGRES_SEARCH = {
+  // tsvector with any installed text search configuration; these ship with every PostgreSQL.
+  fulltext: Object.freeze({
+    supported: true,
+    languages: Object.freeze(["simple", "english", "french", "german", "italian", "portuguese", "russian", "spanish", "swedish"]),
+    phraseQueries: true,
+    prefixQueries: true,
+    highlighting: true,
+  }),
+  vector: Object.freeze({
+    supported: true,
+    metrics: Object.freeze(["cosine", "l2", "inner_product"] as const),
+    indexTypes: Object.freeze(["hnsw", "ivfflat", "none"] as const),
+    // pgvector's `vector` type limit.
+    maxDimensions: 16000,
+    // The filter joins the index scan's candidates (no iterative scan is switched on): a page can come back short.
+    filteredApproximateSearch: Object.freeze({ mode: "post-filter", guaranteesFullPage: false } as const),
+    // `SET LOCAL hnsw.ef_search` inside the search's own transaction.
+    searchFrontierTuning: Object.freeze({ tunable: true, parameter: "hnsw.ef_search", indexType: "hnsw", requiresTransactionScope: true } as const),
+  }),
+};
 
 /** The backend contract the store uses; create one with a backend factory. */
 export interface GraphBackend {
@@ -27,7 +104,19 @@ export interface GraphBackend {
   /** @internal */ bootstrap(): Promise<void>;
   /** @internal */ begin(): Promise<TxToken>;
   /** @internal */ end(tx: TxToken, commit: boolean): Promise<void>;
+  /** Drops one node's fulltext document (the node stays); `store.search.rebuildFulltext()` restores it. */
+  deleteFulltext?(params: DeleteFulltextParams): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The engine handle of the most recent registration of `graphId` among a backend's registered definitions. */
+function handleOfGraph<H>(registered: Map<string, H>, graphId: string): H {
+  let found: H | undefined;
+  for (const [json, handle] of registered) if ((JSON.parse(json) as { graphId?: unknown }).graphId === graphId) found = handle;
+  if (found === undefined) {
+    throw new ConfigurationError(`No store of graph "${graphId}" was created on this backend`, { graphId });
+  }
+  return found;
 }
 
 function parse(text: string): unknown {
@@ -41,6 +130,7 @@ export class SqliteBackend implements GraphBackend {
     returning: true,
     windowFunctions: true,
     maxBindParameters: 32766,
+    ...SQLITE_SEARCH,
   });
   #native: NativeSqlite | undefined;
   #tx: TxToken | undefined;
@@ -69,6 +159,10 @@ export class SqliteBackend implements GraphBackend {
     }
   }
   #registered = new Map<string, number>();
+
+  async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
+    await this.call(handleOfGraph(this.#registered, params.graphId), "deleteFulltext", { kind: params.nodeKind, ids: [params.nodeId] });
+  }
 
   /** Synchronous core of `call`, used where no await may separate a read from its write. */
   callSync(graph: number, op: string, args: unknown, tx?: TxToken): unknown {
@@ -176,6 +270,7 @@ export class PostgresBackend implements GraphBackend {
     returning: true,
     windowFunctions: true,
     maxBindParameters: 65533,
+    ...POSTGRES_SEARCH,
   });
   #native: Promise<NativePostgres> | undefined;
   #ready: NativePostgres | undefined;
@@ -217,6 +312,10 @@ export class PostgresBackend implements GraphBackend {
     return pending;
   }
   #registeredJson = new Map<string, Promise<number>>();
+
+  async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
+    await this.call(await handleOfGraph(this.#registeredJson, params.graphId), "deleteFulltext", { kind: params.nodeKind, ids: [params.nodeId] });
+  }
   #registrations = new WeakMap<Promise<number>, { graphJson: string; handle?: number }>();
 
   async call(graph: number, op: string, args: unknown, tx?: TxToken): Promise<unknown> {

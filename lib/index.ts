@@ -105,7 +105,17 @@ export {
 } from "./store-evolve.js";
 export type { SchemaIntrospection, KindIntrospection, EdgeIntrospection, OntologyIntrospection, UniqueIntrospection } from "./evolve.js";
 export { getActiveSchema, getCommittedSchemaVersion, isSchemaInitialized } from "./schema-entry.js";
-export type { GraphBackend, BackendCapabilities } from "./backend.js";
+export type {
+  GraphBackend,
+  BackendCapabilities,
+  VectorCapabilities,
+  FulltextCapabilities,
+  FilteredApproximateSearch,
+  FilteredApproximateSearchMode,
+  VectorSearchFrontierTuning,
+  DeleteFulltextParams,
+} from "./backend.js";
+export type { StoreHooks, HookContext, QueryHookContext } from "./hooks.js";
 export {
   defineGraphExtension,
   validateGraphExtension,

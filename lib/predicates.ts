@@ -114,6 +114,21 @@ function pointerSegments(pointer: string | readonly (string | number)[]): string
   return segs;
 }
 
+/** The operand of in()/notIn(): a whole-list param(), or literals (a param() among them is refused here, when the predicate is built). */
+function listOperand(op: "in" | "notIn", values: readonly unknown[] | ParameterRef): unknown {
+  if (values instanceof ParameterRef) return values;
+  for (const v of values) {
+    if (v instanceof ParameterRef) {
+      throw new UnsupportedPredicateError(
+        `param("${v.name}") is not supported as an element of the ${op}() list`,
+        { parameterName: v.name },
+        { suggestion: `Pass the list as one parameter: .${op}(param("${v.name}")), bound to an array at execute().` },
+      );
+    }
+  }
+  return values.map(toJsonValue);
+}
+
 export class FieldAccessor {
   /** @internal */ readonly ref: FieldRefAst;
   /** @internal */ readonly schema: unknown;
@@ -131,8 +146,8 @@ export class FieldAccessor {
   lt(v: unknown) { return this.#cmp("lt", v); }
   lte(v: unknown) { return this.#cmp("lte", v); }
   between(lo: unknown, hi: unknown) { return this.#cmp("between", lo, hi); }
-  in(values: readonly unknown[] | ParameterRef) { return this.#cmp("in", values instanceof ParameterRef ? values : values.map(toJsonValue)); }
-  notIn(values: readonly unknown[] | ParameterRef) { return this.#cmp("notIn", values instanceof ParameterRef ? values : values.map(toJsonValue)); }
+  in(values: readonly unknown[] | ParameterRef) { return this.#cmp("in", listOperand("in", values)); }
+  notIn(values: readonly unknown[] | ParameterRef) { return this.#cmp("notIn", listOperand("notIn", values)); }
   isNull() { return this.#cmp("isNull"); }
   isNotNull() { return this.#cmp("isNotNull"); }
   contains(v: unknown) { return this.#cmp("contains", v); }

@@ -25,6 +25,7 @@ import * as evolution from "./store-evolve.js";
 import type { SchemaIntrospection } from "./evolve.js";
 import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
 import { checkUpdateWhere, runUpdateWhere, type UpdateWhereParams, type UpdateWhereResult } from "./update-where.js";
+import type { StoreHooks } from "./hooks.js";
 import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
 import { planIndexProbe, type NodeBulkFindByIndexOptions } from "./find-by-index.js";
@@ -1053,7 +1054,14 @@ export class Store<G extends GraphDef = GraphDef> {
   /** A fluent query over this graph; each query runs as one SQL statement. */
   query(): QueryBuilder<G> {
     const expansion = this.#queryDefaults.traversalExpansion;
-    return createQueryBuilder<G>({ graph: this.#graph, backend: this.#backend, handle: this.#handle, ...(expansion ? { traversalExpansion: expansion } : {}) });
+    const hooks = this.#options.hooks;
+    return createQueryBuilder<G>({
+      graph: this.#graph,
+      backend: this.#backend,
+      handle: this.#handle,
+      ...(expansion ? { traversalExpansion: expansion } : {}),
+      ...(hooks && (hooks.onQueryStart || hooks.onQueryEnd || hooks.onError) ? { hooks } : {}),
+    });
   }
 
   /**
@@ -1336,6 +1344,8 @@ export interface StoreOptions {
   autoRefreshStatistics?: false | number;
   /** Query-builder defaults for this store. */
   queryDefaults?: QueryDefaults;
+  /** Observability: the query hooks fire once per SQL statement the query builder submits. */
+  hooks?: StoreHooks;
   [option: string]: unknown;
 }
 

@@ -11,6 +11,7 @@ import { ConfigurationError, EndpointError, KindNotFoundError, UnsupportedPredic
 import { FieldAccessor, ParameterRef, Predicate, fulltextAccessor, type FieldRefAst, type PredicateAst } from "../predicates.js";
 import { valueTypeOf } from "../schema.js";
 import { closuresOf } from "../ontology.js";
+import { withQueryHooks, type StoreHooks } from "../hooks.js";
 import type {
   EdgeAccessor,
   EdgeAliasEntry,
@@ -51,6 +52,8 @@ export interface QueryEnv {
   readonly tx?: TxToken;
   /** The store's `queryDefaults.traversalExpansion` (default `"inverse"`). */
   readonly traversalExpansion?: TraversalExpansion;
+  /** The store's query hooks, when any is set. */
+  readonly hooks?: StoreHooks;
 }
 
 type Entity = "node" | "edge" | "depth" | "path";
@@ -237,11 +240,14 @@ type Slot = { $: number };
 
 class Slots {
   values: unknown[] = [];
-  params = new Map<string, { indexes: number[]; list: boolean }>();
-  add(v: unknown, list = false): Slot {
+  params = new Map<string, { indexes: number[]; list: boolean; elementType?: string; stringOp?: boolean }>();
+  /** `use`: what a bound value must be — the element type of an in()/notIn() list, or a string-operator pattern. */
+  add(v: unknown, list = false, use?: { elementType?: string; stringOp?: boolean }): Slot {
     const i = this.values.length;
     if (v instanceof ParameterRef) {
       const p = this.params.get(v.name) ?? { indexes: [], list };
+      if (use?.elementType !== undefined && p.elementType === undefined) p.elementType = use.elementType;
+      if (use?.stringOp) p.stringOp = true;
       if (p.list !== list) {
         throw new ConfigurationError(`Parameter "${v.name}" used both as an in()/notIn() list and as a scalar value`, {
           conflictingParameters: [v.name],
@@ -343,7 +349,7 @@ function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: Quer
       const out: Record<string, unknown> = { type: "cmp", field, op: p.op };
       if (p.op === "in" || p.op === "notIn") {
         if (value instanceof ParameterRef) {
-          out.value = slots.add(value, true);
+          out.value = slots.add(value, true, { elementType: field.valueType });
           out.listType = field.valueType;
         } else {
           const list = value as unknown[];
@@ -351,13 +357,13 @@ function predAst(p: PredicateAst | SubqueryPredicateAst, slots: Slots, env: Quer
             throw new UnsupportedPredicateError("param() cannot be an element of a literal list; bind the whole list with in(param(name))", {});
           }
           const types = new Set(list.map(jsType));
-          if (types.size > 1) throw new UnsupportedPredicateError(`Mixed value types in ${p.op}() list`, { operator: p.op });
+          if (types.size > 1) throw new UnsupportedPredicateError("Mixed literal value types are not supported in predicates", { operator: p.op, valueTypes: [...types] });
           out.listType = types.size === 1 ? [...types][0] : field.valueType;
           out.value = slots.add(list);
         }
         return out;
       }
-      if (value !== undefined) out.value = slots.add(value);
+      if (value !== undefined) out.value = slots.add(value, false, STRING_OPS.has(p.op) ? { stringOp: true } : undefined);
       if (p.value2 !== undefined) out.value2 = slots.add(p.value2);
       return out;
     }
@@ -544,6 +550,24 @@ function fromProp(v: unknown): unknown {
   return v;
 }
 
+/** Thrown (internally) when a select callback reads a column its partial projection did not fetch. */
+class ProjectionMiss extends Error {}
+const MISS = new ProjectionMiss("select() read a column its traced projection did not fetch");
+
+/** A prototype whose listed keys throw MISS when read (own properties of a row object shadow it). */
+function missingColumns(keys: readonly string[]): object {
+  const proto: Record<string, unknown> = {};
+  for (const k of keys) {
+    Object.defineProperty(proto, k, {
+      enumerable: false,
+      get() {
+        throw MISS;
+      },
+    });
+  }
+  return proto;
+}
+
 function project(env: QueryEnv, state: State, needs: Map<string, AliasNeed> | undefined): Projection {
   const items: SelectItem[] = [];
   const decode: Decoder[] = [];
@@ -593,14 +617,20 @@ function project(env: QueryEnv, state: State, needs: Map<string, AliasNeed> | un
     for (const m of meta) items.push({ alias, col: m });
     // A number field says so: the engine can then read it from a matching expression index.
     for (const p of props) items.push({ alias, col: "prop", path: [p], ...(valueTypeOf(shape[p]) === "number" ? { valueType: "number" } : {}) });
+    // Reading a column the trace did not see (a branch the select took only for some rows)
+    // hits a getter on the prototype, and the query runs again with whole aliases.
+    const allSystem = edge ? ["id", "kind", "fromId", "toId"] : ["id", "kind"];
+    const allMeta: readonly string[] = edge ? EDGE_META : NODE_META;
+    const proto = missingColumns([...Object.keys(shape), ...allSystem, ...(meta.length > 0 ? [] : ["meta"])].filter((k) => !system.includes(k) && !props.includes(k)));
+    const metaProto = missingColumns(allMeta.filter((k) => !meta.includes(k)));
     decode.push((row, ctx) => {
       const id = row[at];
       if (id === null) return void (ctx[alias] = undefined);
-      const o: Record<string, unknown> = {};
+      const o: Record<string, unknown> = Object.create(proto);
       let i = at;
       for (const s of system) o[s] = row[i++];
       if (meta.length > 0) {
-        const m: Record<string, unknown> = {};
+        const m: Record<string, unknown> = Object.create(metaProto);
         for (const k of meta) m[k] = u(row[i++]);
         o.meta = m;
       }
@@ -631,6 +661,14 @@ interface PlanMemo {
 }
 
 async function runQuery(env: QueryEnv, shape: string, params: unknown[], memo?: { plan?: PlanMemo }): Promise<unknown> {
+  if (env.hooks !== undefined) {
+    const hooks = env.hooks;
+    return withQueryHooks(hooks, env.graph.id, () => compileSync(env, shape, params), () => runStatement(env, shape, params, memo));
+  }
+  return runStatement(env, shape, params, memo);
+}
+
+async function runStatement(env: QueryEnv, shape: string, params: unknown[], memo?: { plan?: PlanMemo }): Promise<unknown> {
   const handle = typeof env.handle === "number" ? env.handle : await handleOf(env);
   const m = memo?.plan;
   if (m !== undefined && m.backend === env.backend && m.handle === handle) {
@@ -661,6 +699,43 @@ function compileSync(env: QueryEnv, shape: string, params: unknown[]): { sql: st
   return JSON.parse(backend.compileQuery(env.handle, JSON.stringify({ shape, params }))) as { sql: string; params: unknown[] };
 }
 
+const STRING_OPS = new Set(["contains", "startsWith", "endsWith", "like", "ilike"]);
+
+/** What a bound value's type reads as in an error message. */
+function bindingTypeName(v: unknown): string {
+  return v instanceof Date ? "date" : typeof v;
+}
+
+/** One scalar binding (or one element of a list binding): no null, no NaN/Infinity, only the types a comparison can bind. */
+function checkBindingValue(name: string, v: unknown, stringOp: boolean): void {
+  if (v === null) throw new ConfigurationError("Parameter value must not be null (use undefined-based patterns instead)", { parameterName: name, valueType: "null" });
+  if (stringOp) {
+    if (typeof v !== "string") throw new ConfigurationError(`Parameter "${name}" must be a string for string operations`, { parameterName: name, actualType: typeof v });
+    return;
+  }
+  if (typeof v === "number") {
+    // JSON would carry NaN/±Infinity as null, which binds SQL NULL and silently matches nothing.
+    if (!Number.isFinite(v)) throw new ConfigurationError(`Parameter "${name}" must be a finite number, got ${String(v)}`, { parameterName: name, actualType: "number" });
+    return;
+  }
+  if (v instanceof Date || typeof v === "string" || typeof v === "boolean") return;
+  throw new ConfigurationError(`Unsupported parameter value type: ${typeof v}`, { parameterName: name, actualType: typeof v });
+}
+
+/** Whether a list element fits the field it is compared with (dates may come as Date or stored ISO text). */
+function fitsElementType(v: unknown, type: string | undefined): boolean {
+  switch (type) {
+    case "string":
+    case "number":
+    case "boolean":
+      return typeof v === type;
+    case "date":
+      return v instanceof Date || typeof v === "string";
+    default:
+      return true;
+  }
+}
+
 function bindParams(template: Slots, bindings: Record<string, unknown> | undefined): unknown[] {
   const values = template.values.slice();
   const given = bindings ?? {};
@@ -672,7 +747,18 @@ function bindParams(template: Slots, bindings: Record<string, unknown> | undefin
     const v = Object.prototype.hasOwnProperty.call(given, name) ? given[name] : undefined;
     if (v === undefined) throw new ConfigurationError(`Missing binding for parameter "${name}"`, { parameterName: name });
     if (v === null) throw new ConfigurationError("Parameter value must not be null (use undefined-based patterns instead)", { parameterName: name, valueType: "null" });
-    if (p.list && !Array.isArray(v)) throw new ConfigurationError(`Parameter "${name}" must be an array for in()/notIn()`, { parameterName: name });
+    if (p.list && !Array.isArray(v)) throw new ConfigurationError(`Parameter "${name}" must be an array for in()/notIn()`, { parameterName: name, actualType: typeof v });
+    if (p.list) {
+      for (const x of v as unknown[]) {
+        checkBindingValue(name, x, false);
+        if (!fitsElementType(x, p.elementType)) {
+          throw new ConfigurationError(`Parameter "${name}" is compared with a ${p.elementType} field, so every element must be a ${p.elementType}; got ${bindingTypeName(x)}`, {
+            parameterName: name,
+            valueType: p.elementType,
+          });
+        }
+      }
+    } else checkBindingValue(name, v, p.stringOp === true);
     const bound = Array.isArray(v) ? v.map((x) => (x instanceof Date ? x.toISOString() : x)) : v instanceof Date ? v.toISOString() : v;
     if (!p.list && typeof bound === "object") throw new ConfigurationError(`Unsupported parameter value type: object`, { parameterName: name, actualType: "object" });
     for (const i of p.indexes) values[i] = bound;
@@ -1205,7 +1291,13 @@ export class ExecutableQuery<R = unknown> {
     return c;
   }
 
-  /** @internal rows → results */
+  /** @internal From now on, fetch whole aliases (the traced projection missed a column some row needed). */
+  widenProjection(): void {
+    this.#proj = project(this.#env, this.#state, undefined);
+    this.#compiled.clear();
+  }
+
+  /** @internal rows → results; throws MISS (after widening) when the select reads an unfetched column. */
   materialize(rows: unknown[][], proj: Projection): R[] {
     const fn = this.#fn as (ctx: Record<string, unknown>) => R;
     const out = new Array<R>(rows.length);
@@ -1214,7 +1306,12 @@ export class ExecutableQuery<R = unknown> {
     for (let i = 0; i < rows.length; i++) {
       const ctx: Record<string, unknown> = nullProto ? Object.create(null) : {};
       for (const d of proj.decode) d(rows[i]!, ctx);
-      out[i] = fn(ctx);
+      try {
+        out[i] = fn(ctx);
+      } catch (error) {
+        if (error === MISS) this.widenProjection();
+        throw error;
+      }
     }
     return out;
   }
@@ -1235,20 +1332,38 @@ export class ExecutableQuery<R = unknown> {
   }
 
   async execute(): Promise<readonly R[]> {
-    const c = this.compile();
-    return this.materialize((await this.#run(c)) as unknown[][], c.proj);
+    try {
+      const c = this.compile();
+      return this.materialize((await this.#run(c)) as unknown[][], c.proj);
+    } catch (error) {
+      if (error !== MISS) throw error;
+      const c = this.compile();
+      return this.materialize((await this.#run(c)) as unknown[][], c.proj);
+    }
   }
 
   /** @internal */
   async executeWith(bindings: Record<string, unknown> | undefined): Promise<readonly R[]> {
-    const c = this.compile();
-    return this.materialize((await this.#run(c, bindings ?? {})) as unknown[][], c.proj);
+    try {
+      const c = this.compile();
+      return this.materialize((await this.#run(c, bindings ?? {})) as unknown[][], c.proj);
+    } catch (error) {
+      if (error !== MISS) throw error;
+      const c = this.compile();
+      return this.materialize((await this.#run(c, bindings ?? {})) as unknown[][], c.proj);
+    }
   }
 
   async first(): Promise<R | undefined> {
-    const c = this.compile("first");
-    const rows = (await this.#run(c)) as unknown[][];
-    return rows.length === 0 ? undefined : this.materialize(rows, c.proj)[0];
+    for (let attempt = 0; ; attempt++) {
+      const c = this.compile("first");
+      const rows = (await this.#run(c)) as unknown[][];
+      try {
+        return rows.length === 0 ? undefined : this.materialize(rows, c.proj)[0];
+      } catch (error) {
+        if (error !== MISS || attempt > 0) throw error;
+      }
+    }
   }
 
   async count(): Promise<number> {
@@ -1309,6 +1424,15 @@ export class ExecutableQuery<R = unknown> {
   }
 
   async paginate(options: PaginateOptions): Promise<PaginatedResult<R>> {
+    try {
+      return await this.#paginate(options);
+    } catch (error) {
+      if (error !== MISS) throw error;
+      return this.#paginate(options);
+    }
+  }
+
+  async #paginate(options: PaginateOptions): Promise<PaginatedResult<R>> {
     const order = this.#totalOrder();
     const backward = options.last !== undefined || options.before !== undefined;
     if (backward && (options.first !== undefined || options.after !== undefined)) {
@@ -1377,7 +1501,7 @@ export class ExecutableQuery<R = unknown> {
 
 export class PreparedQuery<R = unknown> {
   readonly #q: ExecutableQuery<R>;
-  readonly #c: Compiled;
+  #c: Compiled;
   readonly parameterNames: readonly string[];
 
   /** @internal */
@@ -1388,8 +1512,15 @@ export class PreparedQuery<R = unknown> {
     this.parameterNames = Object.freeze([...c.slots.params.keys()]);
   }
 
-  execute(bindings: Record<string, unknown> = {}): Promise<readonly R[]> {
-    return this.#q.executeCompiled(this.#c, bindings);
+  async execute(bindings: Record<string, unknown> = {}): Promise<readonly R[]> {
+    try {
+      return await this.#q.executeCompiled(this.#c, bindings);
+    } catch (error) {
+      if (error !== MISS) throw error;
+      // The query now fetches whole aliases; later executions keep that plan.
+      this.#c = this.#q.compile();
+      return this.#q.executeCompiled(this.#c, bindings);
+    }
   }
 }
 
@@ -1397,12 +1528,13 @@ export class PreparedQuery<R = unknown> {
 
 export class UnionableQuery<R = unknown> {
   readonly #left: ExecutableQuery<R>;
-  readonly #ops: { op: string; query: ExecutableQuery<R> }[];
+  /** Each link of the left-deep chain; `limit`/`offset` bound that link's result when a later link follows. */
+  readonly #ops: { op: string; query: ExecutableQuery<R>; limit?: number; offset?: number }[];
   readonly #limit: number | undefined;
   readonly #offset: number | undefined;
 
   /** @internal */
-  constructor(left: ExecutableQuery<R>, ops: { op: string; query: ExecutableQuery<R> }[], limit?: number, offset?: number) {
+  constructor(left: ExecutableQuery<R>, ops: { op: string; query: ExecutableQuery<R>; limit?: number; offset?: number }[], limit?: number, offset?: number) {
     this.#left = left;
     this.#ops = ops;
     this.#limit = limit;
@@ -1410,16 +1542,22 @@ export class UnionableQuery<R = unknown> {
   }
 
   union(q: ExecutableQuery<R>): UnionableQuery<R> {
-    return new UnionableQuery(this.#left, [...this.#ops, { op: "union", query: q }], this.#limit, this.#offset);
+    return new UnionableQuery(this.#left, [...this.#chain(), { op: "union", query: q }]);
   }
   unionAll(q: ExecutableQuery<R>): UnionableQuery<R> {
-    return new UnionableQuery(this.#left, [...this.#ops, { op: "unionAll", query: q }], this.#limit, this.#offset);
+    return new UnionableQuery(this.#left, [...this.#chain(), { op: "unionAll", query: q }]);
   }
   intersect(q: ExecutableQuery<R>): UnionableQuery<R> {
-    return new UnionableQuery(this.#left, [...this.#ops, { op: "intersect", query: q }], this.#limit, this.#offset);
+    return new UnionableQuery(this.#left, [...this.#chain(), { op: "intersect", query: q }]);
   }
   except(q: ExecutableQuery<R>): UnionableQuery<R> {
-    return new UnionableQuery(this.#left, [...this.#ops, { op: "except", query: q }], this.#limit, this.#offset);
+    return new UnionableQuery(this.#left, [...this.#chain(), { op: "except", query: q }]);
+  }
+  /** The links so far, this query's own limit/offset kept on its last link (it becomes a nested operand). */
+  #chain(): { op: string; query: ExecutableQuery<R>; limit?: number; offset?: number }[] {
+    if (this.#limit === undefined && this.#offset === undefined) return this.#ops;
+    const last = this.#ops[this.#ops.length - 1]!;
+    return [...this.#ops.slice(0, -1), { ...last, ...(this.#limit !== undefined ? { limit: this.#limit } : {}), ...(this.#offset !== undefined ? { offset: this.#offset } : {}) }];
   }
   limit(n: number): UnionableQuery<R> {
     return new UnionableQuery(this.#left, this.#ops, nonNegInt(n, "limit"), this.#offset);
@@ -1440,12 +1578,12 @@ export class UnionableQuery<R = unknown> {
       return ast;
     };
     const root = build(this.#left, proj.items);
-    root.setOps = this.#ops.map(({ op, query }) => {
+    root.setOps = this.#ops.map(({ op, query, limit, offset }) => {
       const p = query.projection();
       if (p.items.length !== proj.items.length || p.items.some((it, i) => it.col !== proj.items[i]!.col)) {
         throw new ValidationError("Set operation operands must select the same shape", { issues: [{ path: "select", message: "shapes differ" }] });
       }
-      return { op, query: build(query, p.items) };
+      return { op, query: build(query, p.items), ...(limit !== undefined ? { limit: slots.add(limit) } : {}), ...(offset !== undefined ? { offset: slots.add(offset) } : {}) };
     });
     if (this.#limit !== undefined) root.setLimit = slots.add(this.#limit);
     if (this.#offset !== undefined) root.setOffset = slots.add(this.#offset);
@@ -1453,12 +1591,20 @@ export class UnionableQuery<R = unknown> {
   }
 
   async execute(): Promise<readonly R[]> {
-    const c = this.#compile();
-    if (c.params.length > 0) {
-      throw new ConfigurationError("Query contains param() references. Use .prepare().execute({...}) instead of .execute().", { parameterNames: c.params });
+    for (let attempt = 0; ; attempt++) {
+      const c = this.#compile();
+      if (c.params.length > 0) {
+        throw new ConfigurationError("Query contains param() references. Use .prepare().execute({...}) instead of .execute().", { parameterNames: c.params });
+      }
+      const rows = (await runQuery(this.#left.env, c.shape, c.values)) as unknown[][];
+      try {
+        return this.#left.materialize(rows, c.proj);
+      } catch (error) {
+        if (error !== MISS || attempt > 0) throw error;
+        // Every operand selects the same shape: widen them all.
+        for (const { query } of this.#ops) query.widenProjection();
+      }
     }
-    const rows = (await runQuery(this.#left.env, c.shape, c.values)) as unknown[][];
-    return this.#left.materialize(rows, c.proj);
   }
 
   toSQL(): { sql: string; params: readonly unknown[] } {
@@ -1521,6 +1667,10 @@ function aggItem(env: QueryEnv, state: State, a0: AggregateExpr | FieldRefValue)
   if (path.length === 1 && (path[0] === "id" || path[0] === "kind")) return { alias: a.alias, col: path[0], ...(fn ? { agg: fn } : {}) };
   const ref = path.length === 1 ? fieldRefFor(env, info, a.alias, path[0]!) : { path, valueType: "unknown" };
   return { alias: a.alias, col: "prop", path, valueType: ref.valueType, ...(fn ? { agg: fn } : {}) };
+}
+
+function isAggregateOutput(a: AggregateExpr | FieldRefValue): boolean {
+  return !isFieldRefValue(a) && a.__agg !== "field";
 }
 
 export class ExecutableAggregateQuery<R = Record<string, unknown>> {
@@ -1586,7 +1736,8 @@ export class ExecutableAggregateQuery<R = Record<string, unknown>> {
     const rows = (await runQuery(this.#env, c.shape, c.values)) as unknown[][];
     return rows.map((r) => {
       const o: Record<string, unknown> = {};
-      c.keys.forEach((k, i) => (o[k] = fromProp(r[i])));
+      // An aggregate over no rows (sum/avg/min/max) is SQL NULL and reads as null; a group key reads like a prop.
+      c.keys.forEach((k, i) => (o[k] = r[i] === null && isAggregateOutput(this.#fields[k]!) ? null : fromProp(r[i])));
       return o as R;
     });
   }

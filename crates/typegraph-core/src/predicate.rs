@@ -248,7 +248,6 @@ impl<'a> Compiler<'a> {
                 self.params.push(Value::Text(pattern));
                 match op {
                     "like" => self.dialect.like(&e),
-                    "ilike" => self.dialect.ilike(&e, false),
                     _ => self.dialect.ilike(&e, true),
                 }
             }

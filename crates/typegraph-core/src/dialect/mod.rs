@@ -136,9 +136,10 @@ impl Dialect {
         }
     }
 
-    /// LIKE as the database defines it (case-sensitive on PostgreSQL; SQLite folds ASCII case).
+    /// LIKE as the database defines it (case-sensitive on PostgreSQL; SQLite folds ASCII case),
+    /// with `\` as the escape character on both.
     pub fn like(self, expr: &str) -> String {
-        format!("{expr} LIKE ?")
+        format!("{expr} LIKE ? ESCAPE '\\'")
     }
 
     /// The schema DDL: every core table and index, idempotent.

@@ -221,6 +221,7 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "searchVector" => crate::search::facade::vector(ex, ctx, parse(args)?).await,
         "searchHybrid" => crate::search::facade::hybrid(ex, ctx, parse(args)?).await,
         "rebuildFulltext" => crate::search::facade::rebuild_fulltext(ex, ctx, parse(args)?).await,
+        "deleteFulltext" => crate::search::delete_fulltext_rows(ex, ctx, parse(args)?).await,
         "provisionSearch" => crate::search::provision(ex, ctx).await,
         "getActiveSchema" => schema::get_active(ex, ctx.tables, ctx.graph.id()).await,
         "commitSchema" => schema::commit(ex, ctx.tables, parse(args)?).await,

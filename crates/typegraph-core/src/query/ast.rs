@@ -250,6 +250,12 @@ pub struct SetOp {
     /// `union`, `unionAll`, `intersect`, `except`.
     pub op: String,
     pub query: Query,
+    /// Limit/offset of the chain up to and including this operation, when a later
+    /// operation takes it as its (nested) left operand.
+    #[serde(default)]
+    pub limit: Option<Slot>,
+    #[serde(default)]
+    pub offset: Option<Slot>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

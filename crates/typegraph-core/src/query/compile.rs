@@ -273,6 +273,13 @@ impl<'a> Compiler<'a> {
         if q.set_ops.is_empty() {
             return self.select(q, sql);
         }
+        // Left-deep, as the builder chains them: `a.union(b).intersect(c)` is (a ∪ b) ∩ c on both
+        // dialects (PostgreSQL would otherwise bind INTERSECT tighter than UNION), and an earlier
+        // link's own limit/offset applies to that link's result only.
+        let n = q.set_ops.len();
+        for _ in 1..n {
+            sql.push("SELECT * FROM (");
+        }
         sql.push("SELECT * FROM (");
         let cols = self.select(q, sql)?;
         sql.push(") tg_s0");
@@ -293,6 +300,10 @@ impl<'a> Compiler<'a> {
                 ));
             }
             sql.push(&format!(") tg_s{}", i + 1));
+            if i + 1 < n {
+                self.limit_offset(op.limit, op.offset, sql);
+                sql.push(&format!(") tg_c{}", i + 1));
+            }
         }
         self.limit_offset(q.set_limit, q.set_offset, sql);
         Ok(cols)
@@ -1681,17 +1692,20 @@ impl<'a> Compiler<'a> {
             ("string" | "unknown", "contains" | "startsWith" | "endsWith" | "like" | "ilike") => {
                 let e = self.value_expr(info, f)?;
                 let v = Self::need(value, op)?;
-                let (kind, escaped) = match op {
-                    "contains" => (0, true),
-                    "startsWith" => (1, true),
-                    "endsWith" => (2, true),
-                    _ => (3, false),
+                let kind = match op {
+                    "contains" => 0,
+                    "startsWith" => 1,
+                    "endsWith" => 2,
+                    _ => 3,
                 };
-                let esc = if escaped { " ESCAPE '\\'" } else { "" };
+                // Backslash escapes on both dialects (PostgreSQL's default; SQLite has none unless declared),
+                // for raw like/ilike patterns as for the escaped contains/startsWith/endsWith ones.
+                let esc = " ESCAPE '\\'";
                 match (d, op) {
                     (_, "like") => {
                         sql.push(&format!("{e} LIKE "));
                         sql.arg(v, Conv::Like(kind));
+                        sql.push(esc);
                     }
                     (Dialect::Sqlite, _) => {
                         sql.push(&format!("LOWER({e}) LIKE LOWER("));
@@ -1722,6 +1736,28 @@ fn has_search(p: &Pred) -> bool {
     }
 }
 
+fn has_fulltext(p: &Pred) -> bool {
+    match p {
+        Pred::Fulltext { .. } => true,
+        Pred::And { preds } | Pred::Or { preds } => preds.iter().any(has_fulltext),
+        Pred::Not { pred } => has_fulltext(pred),
+        _ => false,
+    }
+}
+
+/// A search predicate under OR/NOT: a validation error, as upstream refuses it (by predicate kind).
+fn misplaced_search(p: &Pred) -> Error {
+    let what = if has_fulltext(p) {
+        "Fulltext match predicates (.matches())"
+    } else {
+        "Vector similarity predicates"
+    };
+    Error::validation(
+        format!("{what} cannot be nested under OR or NOT; combine them with other filters through AND instead."),
+        json!({ "issues": [{ "path": "where", "message": "a search predicate is allowed at the top level of whereNode() or inside AND groups only" }] }),
+    )
+}
+
 /// Removes the search predicates of an AND tree into `found`; the rest stays.
 fn strip_search(p: &Pred, found: &mut Vec<Pred>) -> Result<Option<Pred>> {
     match p {
@@ -1742,10 +1778,7 @@ fn strip_search(p: &Pred, found: &mut Vec<Pred>) -> Result<Option<Pred>> {
                 Some(Pred::And { preds: rest })
             })
         }
-        Pred::Or { .. } | Pred::Not { .. } if has_search(p) => Err(unsupported(
-            "similarTo() and $fulltext.matches() cannot appear under OR or NOT",
-            json!({}),
-        )),
+        Pred::Or { .. } | Pred::Not { .. } if has_search(p) => Err(misplaced_search(p)),
         _ => Ok(Some(p.clone())),
     }
 }

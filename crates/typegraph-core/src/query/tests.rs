@@ -280,9 +280,12 @@ fn search_predicates_lift_into_ctes_with_upstreams_restrictions() {
         );
         assert_eq!(p.vector.is_some(), d == Dialect::Sqlite);
         let or = format!(r#"{{"type":"or","preds":[{sim},{ft}]}}"#);
-        assert_eq!(
-            plan(&g, d, &q(&or, "")).unwrap_err().code,
-            crate::Code::UnsupportedPredicate
+        let e = plan(&g, d, &q(&or, "")).unwrap_err();
+        assert_eq!(e.code, crate::Code::Validation);
+        assert!(
+            e.message.contains("cannot be nested under OR or NOT"),
+            "{}",
+            e.message
         );
         let two = format!(r#"{{"type":"and","preds":[{ft},{ft}]}}"#);
         assert_eq!(

@@ -666,6 +666,31 @@ async fn insert_vectors<E: Executor>(
     Ok(())
 }
 
+#[derive(Debug, Deserialize)]
+pub struct DeleteFulltextArgs {
+    pub kind: String,
+    pub ids: Vec<String>,
+}
+
+/// `backend.deleteFulltext`: drops nodes' fulltext documents and nothing else (the nodes stay;
+/// `rebuildFulltext` restores the documents). A kind without searchable fields has none.
+pub async fn delete_fulltext_rows<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: DeleteFulltextArgs,
+) -> Result<String> {
+    if ctx
+        .graph
+        .spec
+        .nodes
+        .get(&a.kind)
+        .is_some_and(|s| !s.searchable.is_empty())
+    {
+        delete_fulltext(ex, ctx, &a.kind, &a.ids).await?;
+    }
+    Ok("null".into())
+}
+
 /// Removes nodes' fulltext documents and vectors (soft and hard delete).
 pub async fn remove_nodes<E: Executor>(
     ex: &mut E,
