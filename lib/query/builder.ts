@@ -1219,6 +1219,8 @@ function finishHop(
 
 // ---- executable query ------------------------------------------------------
 
+type SyncCall = (graph: number, op: string, args: unknown, tx?: TxToken) => unknown;
+
 interface Compiled {
   shape: string;
   slots: Slots;
@@ -1327,8 +1329,21 @@ export class ExecutableQuery<R = unknown> {
   }
 
   /** @internal Runs an already compiled rows query (prepared queries keep theirs). */
-  async executeCompiled(c: Compiled, bindings: Record<string, unknown> | undefined): Promise<readonly R[]> {
-    return this.materialize((await this.#run(c, bindings)) as unknown[][], c.proj);
+  executeCompiled(c: Compiled, bindings: Record<string, unknown> | undefined): Promise<readonly R[]> {
+    // A repeated run on a synchronous backend (SQLite) with its plan id known: one native call,
+    // no promise chain in between (errors still reject the returned promise).
+    const m = c.plan;
+    const env = this.#env;
+    const sync = (env.backend as { callSync?: SyncCall }).callSync;
+    if (m !== undefined && sync !== undefined && m.backend === env.backend && m.handle === env.handle && bindings !== undefined) {
+      try {
+        const rows = sync.call(env.backend, m.handle, "query", { plan: m.plan, params: bindParams(c.slots, bindings) }, env.tx && env.tx.open ? env.tx : undefined);
+        return Promise.resolve(this.materialize(rows as unknown[][], c.proj));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#run(c, bindings).then((rows) => this.materialize(rows as unknown[][], c.proj));
   }
 
   async execute(): Promise<readonly R[]> {

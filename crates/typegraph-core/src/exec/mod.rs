@@ -32,6 +32,26 @@ pub trait Executor: Send {
     ) -> impl Future<Output = Result<Vec<Row>>> + Send {
         self.query(sql, params)
     }
+    /// A compiled builder query: `ordered` as [`Executor::query_in_written_order`]; `anchored`
+    /// says the statement starts from one bound id, so a plan made without the values is as
+    /// good as one made with them (PostgreSQL then keeps it as a named statement, joins or not,
+    /// and stops planning it per execution). Elsewhere a plain query.
+    fn query_compiled(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        ordered: bool,
+        anchored: bool,
+    ) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        let _ = anchored;
+        async move {
+            if ordered {
+                self.query_in_written_order(sql, params).await
+            } else {
+                self.query(sql, params).await
+            }
+        }
+    }
     /// Runs a script of `;`-separated statements without parameters (DDL).
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
     /// Opens a transaction, or a savepoint when one is already open.

@@ -119,6 +119,57 @@ fn bound_with_long_list(params: &[Value]) -> bool {
     })
 }
 
+impl PgExec<'_> {
+    /// One statement's rows; `named` keeps it as a named prepared statement (unless bound with
+    /// a long list), otherwise it is planned per execution.
+    async fn fetch(&mut self, sql: &str, params: &[Value], named: bool) -> Result<Vec<Row>> {
+        let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?
+            .persistent(named && !bound_with_long_list(params));
+        let rows = q
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(|e| db_err(sql, e))?;
+        rows.iter().map(decode_row).collect()
+    }
+
+    /// [`PgExec::fetch`] with the joins kept in the order written (`join_collapse_limit = 1`).
+    async fn fetch_ordered(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        named: bool,
+    ) -> Result<Vec<Row>> {
+        // SET LOCAL lasts to the end of the transaction: a statement outside one gets its
+        // own; inside the caller's, the setting is put back after the statement.
+        let outer = *self.depth == 0;
+        let set = if outer {
+            "BEGIN; SET LOCAL join_collapse_limit = 1"
+        } else {
+            "SET LOCAL join_collapse_limit = 1"
+        };
+        sqlx::raw_sql(set)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(|e| db_err(sql, e))?;
+        let out = self.fetch(sql, params, named).await;
+        let end = match (outer, out.is_ok()) {
+            (true, true) => "COMMIT",
+            (true, false) => {
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await;
+                return out;
+            }
+            (false, true) => "SET LOCAL join_collapse_limit TO DEFAULT",
+            // The caller's transaction is aborted; its rollback undoes the setting.
+            (false, false) => return out,
+        };
+        sqlx::raw_sql(end)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(|e| db_err(end, e))?;
+        out
+    }
+}
+
 impl Executor for PgExec<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
@@ -139,50 +190,29 @@ impl Executor for PgExec<'_> {
         sql: &str,
         params: &[Value],
     ) -> impl Future<Output = Result<Vec<Row>>> + Send {
-        async move {
-            let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?
-                .persistent(keep_prepared(sql) && !bound_with_long_list(params));
-            let rows = q
-                .fetch_all(&mut *self.conn)
-                .await
-                .map_err(|e| db_err(sql, e))?;
-            rows.iter().map(decode_row).collect()
-        }
+        self.fetch(sql, params, keep_prepared(sql))
     }
     fn query_in_written_order(
         &mut self,
         sql: &str,
         params: &[Value],
     ) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        self.fetch_ordered(sql, params, keep_prepared(sql))
+    }
+    fn query_compiled(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        ordered: bool,
+        anchored: bool,
+    ) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        let named = anchored || keep_prepared(sql);
         async move {
-            // SET LOCAL lasts to the end of the transaction: a statement outside one gets its
-            // own; inside the caller's, the setting is put back after the statement.
-            let outer = *self.depth == 0;
-            let set = if outer {
-                "BEGIN; SET LOCAL join_collapse_limit = 1"
+            if ordered {
+                self.fetch_ordered(sql, params, named).await
             } else {
-                "SET LOCAL join_collapse_limit = 1"
-            };
-            sqlx::raw_sql(set)
-                .execute(&mut *self.conn)
-                .await
-                .map_err(|e| db_err(sql, e))?;
-            let out = self.query(sql, params).await;
-            let end = match (outer, out.is_ok()) {
-                (true, true) => "COMMIT",
-                (true, false) => {
-                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await;
-                    return out;
-                }
-                (false, true) => "SET LOCAL join_collapse_limit TO DEFAULT",
-                // The caller's transaction is aborted; its rollback undoes the setting.
-                (false, false) => return out,
-            };
-            sqlx::raw_sql(end)
-                .execute(&mut *self.conn)
-                .await
-                .map_err(|e| db_err(end, e))?;
-            out
+                self.fetch(sql, params, named).await
+            }
         }
     }
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {

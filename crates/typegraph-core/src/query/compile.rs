@@ -11,6 +11,7 @@ use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
 mod live;
+pub use live::{LiveGuard, LIVE_KIND_CAP, LIVE_ROW_COST};
 
 /// Implicit and explicit caps on recursive traversal depth (upstream's).
 pub const MAX_RECURSIVE_DEPTH: u32 = 10;
@@ -24,6 +25,8 @@ pub enum Conv {
     /// Text (numbers and booleans rendered as JSON text).
     Text,
     Number,
+    /// A number as its shortest decimal text, for `CAST(? AS numeric)` (PostgreSQL).
+    NumericText,
     Bool,
     Int,
     /// An ISO-8601 instant, canonicalised.
@@ -162,6 +165,13 @@ pub struct Plan {
     /// exhaustive join search (seven relations for three hops, every one joinable with every
     /// other through `graph_id`) costs tens of milliseconds for a plan the written order gives.
     pub ordered_joins: bool,
+    /// The statement starts from one node pinned by `id = ?` (no recursion, set operations or
+    /// search steps): a plan made without the bound values is the plan made with them, so
+    /// PostgreSQL keeps it as a named statement instead of planning it per execution.
+    pub anchored: bool,
+    /// SQLite aggregates in the rowid visibility form (`compile/live.rs`): the check that
+    /// picks between it and the plain per-row form at execution.
+    pub live_guard: Option<Box<LiveGuard>>,
 }
 
 pub fn validation(msg: impl Into<String>) -> Error {
@@ -207,6 +217,10 @@ pub struct Compiler<'a> {
     vector_step: Option<VectorStep>,
     /// The outermost select reads visibility by rowid (`live.rs`).
     rowid_live: bool,
+    /// Never use the rowid form (the plain alternative of a plan that does).
+    plain_live: bool,
+    /// The start kind of a top-level select that used the rowid form.
+    rowid_kind: Option<String>,
 }
 
 impl<'a> Compiler<'a> {
@@ -222,6 +236,8 @@ impl<'a> Compiler<'a> {
             search: None,
             vector_step: None,
             rowid_live: false,
+            plain_live: false,
+            rowid_kind: None,
         }
     }
 
@@ -232,6 +248,8 @@ impl<'a> Compiler<'a> {
             "exists" => Mode::Exists,
             other => return Err(validation(format!("Unknown query mode \"{other}\""))),
         };
+        // Aggregates over set operations always read visibility per row.
+        self.plain_live |= !q.set_ops.is_empty();
         let lifted = self.lift_search(q)?;
         let q = lifted.as_ref().unwrap_or(q);
         let mut sql = Sql::default();
@@ -265,6 +283,11 @@ impl<'a> Compiler<'a> {
             ordered_joins: self.dialect == Dialect::Postgres
                 && q.hops.len() >= 2
                 && q.wheres.iter().any(|w| w.alias == q.start.alias),
+            anchored: anchored_on_id(q),
+            live_guard: match self.rowid_kind.take() {
+                Some(kind) => Some(Box::new(self.live_guard(q, kind)?)),
+                None => None,
+            },
         })
     }
 
@@ -905,7 +928,10 @@ impl<'a> Compiler<'a> {
         // The one column of an IN subquery compares as a scalar, not as JSON.
         let scalar = std::mem::take(&mut self.scalar_select);
         if self.depth == 0 {
-            self.rowid_live = self.rowid_visibility(q);
+            self.rowid_live = !self.plain_live && self.rowid_visibility(q);
+            if self.rowid_live {
+                self.rowid_kind = Some(q.start.kind.kind.clone());
+            }
         }
         self.recursive_cte(q, &m, sql)?;
         let search = if self.depth == 0 {
@@ -1634,7 +1660,7 @@ impl<'a> Compiler<'a> {
                 }
                 let e = self.value_expr(info, f)?;
                 sql.push(&format!("{e} {} ", cmp_sym(op)?));
-                sql.arg(Self::need(value, op)?, scalar_conv());
+                push_scalar(sql, Self::need(value, op)?, scalar_conv());
                 Ok(())
             }
             (_, "between") => {
@@ -1643,9 +1669,9 @@ impl<'a> Compiler<'a> {
                 }
                 let e = self.value_expr(info, f)?;
                 sql.push(&format!("{e} BETWEEN "));
-                sql.arg(Self::need(value, op)?, scalar_conv());
+                push_scalar(sql, Self::need(value, op)?, scalar_conv());
                 sql.push(" AND ");
-                sql.arg(Self::need(value2, op)?, scalar_conv());
+                push_scalar(sql, Self::need(value2, op)?, scalar_conv());
                 Ok(())
             }
             (_, "in" | "notIn") => {
@@ -1722,6 +1748,54 @@ impl<'a> Compiler<'a> {
             }
             _ => Err(wrong_type()),
         }
+    }
+}
+
+/// Whether `q` starts from one node pinned by an `id` equality its start alias's filters
+/// require (a top-level conjunct), with no recursive hop, set operation or search step.
+fn anchored_on_id(q: &Query) -> bool {
+    fn pins(p: &Pred) -> bool {
+        match p {
+            Pred::And { preds } => preds.iter().any(pins),
+            Pred::Cmp {
+                field,
+                op,
+                value: Some(_),
+                r#ref: None,
+                ..
+            } => op == "eq" && field.system.as_deref() == Some("id"),
+            _ => false,
+        }
+    }
+    fn searches(p: &Pred) -> bool {
+        match p {
+            Pred::Similar { .. } | Pred::Fulltext { .. } => true,
+            Pred::And { preds } | Pred::Or { preds } => preds.iter().any(searches),
+            Pred::Not { pred } => searches(pred),
+            _ => false,
+        }
+    }
+    q.set_ops.is_empty()
+        && q.fusion.is_none()
+        && q.hops.iter().all(|h| h.recursive.is_none())
+        && !q.wheres.iter().any(|w| searches(&w.pred))
+        && q.wheres
+            .iter()
+            .any(|w| w.alias == q.start.alias && pins(&w.pred))
+}
+
+/// A compared value. PostgreSQL numbers are cast to `numeric` in the statement: bound as
+/// `float8` against a `(…)::numeric` field, the field side would be cast to `float8` instead,
+/// which no expression index on `(…)::numeric` serves (a declared index then went unused).
+/// The value is bound as its shortest decimal text, so the comparison stays exact.
+fn push_scalar(sql: &mut Sql, slot: Slot, conv: Conv) {
+    if matches!(conv, Conv::Number) {
+        // As decimal text: a `float8` → `numeric` cast keeps only 15 significant digits.
+        sql.push("CAST(");
+        sql.arg(slot, Conv::NumericText);
+        sql.push(" AS numeric)");
+    } else {
+        sql.arg(slot, conv);
     }
 }
 

@@ -110,6 +110,10 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: RunArgs) -> Result<S
             .plans
             .get_or_compile(ctx, ex.dialect(), &a.shape)?,
     };
+    let plan = match &plan.live_guard {
+        Some(g) if !rowid_form_pays(ex, g).await? => g.plain.clone(),
+        _ => plan,
+    };
     let top = match &plan.vector {
         Some(step) => Some(vector_top_k(ex, ctx, step, &a.params).await?),
         None => None,
@@ -120,12 +124,33 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: RunArgs) -> Result<S
             return render_sqlite(db, &plan, &params);
         }
     }
-    let rows = if plan.ordered_joins {
-        ex.query_in_written_order(&plan.sql, &params).await?
-    } else {
-        ex.query(&plan.sql, &params).await?
-    };
+    let rows = ex
+        .query_compiled(&plan.sql, &params, plan.ordered_joins, plan.anchored)
+        .await?;
     render(&plan, &rows)
+}
+
+/// Whether the rowid visibility form of an aggregate costs less than reading the kind's rows
+/// (see [`compile::LiveGuard`]): true unless the kind is small and the graph much larger.
+async fn rowid_form_pays<E: Executor>(ex: &mut E, g: &compile::LiveGuard) -> Result<bool> {
+    use compile::{LIVE_KIND_CAP, LIVE_ROW_COST};
+    let count = |rows: Vec<Row>| {
+        rows.first()
+            .and_then(|r| r.first())
+            .and_then(|v| v.as_i64())
+    };
+    let id = Value::text(&g.graph_id);
+    let k = count(
+        ex.query(&g.kind_sql, &[id.clone(), Value::text(&g.kind)])
+            .await?,
+    )
+    .unwrap_or(0);
+    if k >= LIVE_KIND_CAP {
+        return Ok(true);
+    }
+    let bound = k * LIVE_ROW_COST;
+    let n = count(ex.query(&g.graph_sql, &[id, Value::Int(bound + 1)]).await?).unwrap_or(0);
+    Ok(n <= bound)
 }
 
 /// SQLite `similarTo()`: candidates by the query's other predicates, ranked by the
@@ -298,6 +323,22 @@ fn convert(v: &Json, conv: &Conv, i: usize, dialect: crate::Dialect) -> Result<V
             Json::Null => Value::Null,
             Json::Number(n) => Value::Real(n.as_f64().unwrap_or(f64::NAN)),
             Json::String(s) => Value::Real(s.parse().map_err(|_| bad_param(i, "a number"))?),
+            _ => return Err(bad_param(i, "a number")),
+        },
+        Conv::NumericText => match v {
+            Json::Null => Value::Null,
+            Json::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Value::Text(i.to_string()),
+                (None, Some(f)) if f.is_finite() => Value::Text(Json::from(f).to_string()),
+                _ => Value::Text(n.to_string()),
+            },
+            Json::String(s) => {
+                let f: f64 = s.parse().map_err(|_| bad_param(i, "a number"))?;
+                if !f.is_finite() {
+                    return Err(bad_param(i, "a finite number"));
+                }
+                Value::Text(Json::from(f).to_string())
+            }
             _ => return Err(bad_param(i, "a number")),
         },
         Conv::Int => match v {
@@ -483,7 +524,11 @@ fn render_sqlite(
                 }
                 ValueRef::Real(_) => out.push_str("null"),
                 ValueRef::Text(t) | ValueRef::Blob(t) => {
-                    let s = String::from_utf8_lossy(t);
+                    // Stored text is UTF-8; the lossy pass (a slower scan) only when it is not.
+                    let s = match std::str::from_utf8(t) {
+                        Ok(s) => std::borrow::Cow::Borrowed(s),
+                        Err(_) => String::from_utf8_lossy(t),
+                    };
                     if plan.prop_cols.get(i).copied().unwrap_or(false) && s == "null" {
                         // A stored JSON null in a single-prop column: kept apart from a missing key.
                         out.push_str(r#"{"$null":1}"#)

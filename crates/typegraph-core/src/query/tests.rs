@@ -342,3 +342,106 @@ fn index_covered_aggregate_reads_visibility_by_rowid() {
         .sql
         .contains("rowid"));
 }
+
+#[test]
+fn rowid_visibility_falls_back_for_a_small_kind_in_a_large_graph() {
+    let g = Graph::from_json(
+        r#"{"graphId":"g","nodes":{"Person":{"indexPaths":[[["city"]]]},"Company":{}},"edges":{}}"#,
+    )
+    .unwrap();
+    let t = Tables::default();
+    let ctx = Ctx {
+        graph: &g,
+        tables: &t,
+    };
+    let mut db = SqliteConn::open(":memory:").unwrap();
+    let mut ex = SqliteExec { db: &mut db };
+    run_ready(crate::ops::schema::bootstrap(&mut ex, &t)).unwrap();
+    let call = |ex: &mut SqliteExec<'_>, op: &str, args: String| {
+        run_ready(dispatch(ex, &ctx, op, &args)).unwrap()
+    };
+    let grouped = r#"{"start":{"alias":"p","kind":{"kind":"Person"}},
+      "select":[{"alias":"p","col":"prop","path":["city"],"valueType":"string"},{"alias":"p","col":"id","agg":"count"}],
+      "groupBy":[{"alias":"p","field":{"path":["city"],"valueType":"string"}}],
+      "orderBy":[{"alias":"p","field":{"path":["city"],"valueType":"string"}}]}"#;
+    let p = plan(&g, Dialect::Sqlite, grouped).unwrap();
+    let guard = p
+        .live_guard
+        .as_ref()
+        .expect("a rowid-form plan carries its guard");
+    assert!(p.sql.contains("rowid NOT IN"), "{}", p.sql);
+    assert!(!guard.plain.sql.contains("rowid"), "{}", guard.plain.sql);
+    assert!(
+        guard.plain.sql.contains("q0n0.valid_to"),
+        "{}",
+        guard.plain.sql
+    );
+    // PostgreSQL plans have no guard.
+    assert!(plan(&g, Dialect::Postgres, grouped)
+        .unwrap()
+        .live_guard
+        .is_none());
+
+    // Three people (one deleted), then 60 companies: the kind is small next to its graph.
+    for (i, city) in ["Lisbon", "Lisbon", "Porto"].iter().enumerate() {
+        call(
+            &mut ex,
+            "createNode",
+            json!({ "kind": "Person", "id": format!("p{i}"), "props": { "city": city } })
+                .to_string(),
+        );
+    }
+    call(
+        &mut ex,
+        "deleteNode",
+        json!({ "kind": "Person", "id": "p2" }).to_string(),
+    );
+    let decide = |ex: &mut SqliteExec<'_>| run_ready(rowid_form_pays(ex, guard)).unwrap();
+    assert!(
+        decide(&mut ex),
+        "a graph of only this kind takes the rowid form"
+    );
+    for i in 0..60 {
+        call(
+            &mut ex,
+            "createNode",
+            json!({ "kind": "Company", "id": format!("c{i}"), "props": {} }).to_string(),
+        );
+    }
+    assert!(!decide(&mut ex), "3 rows of 63: the per-row form");
+    // Either way the answer is the visible rows only.
+    let q = json!({ "shape": grouped, "params": [] }).to_string();
+    assert_eq!(call(&mut ex, "query", q.clone()), r#"[["Lisbon",2]]"#);
+    for i in 3..40 {
+        call(
+            &mut ex,
+            "createNode",
+            json!({ "kind": "Person", "id": format!("p{i}"), "props": { "city": "Porto" } })
+                .to_string(),
+        );
+    }
+    assert!(decide(&mut ex), "40 rows of 100: the rowid form");
+    assert_eq!(call(&mut ex, "query", q), r#"[["Lisbon",2],["Porto",37]]"#);
+}
+
+#[test]
+fn traversals_from_a_bound_id_are_anchored() {
+    let g = graph();
+    let by_id = ONE_HOP.replace(
+        r#""field":{"path":["name"],"valueType":"string"},"op":"eq""#,
+        r#""field":{"system":"id"},"op":"eq""#,
+    );
+    assert!(plan(&g, Dialect::Postgres, &by_id).unwrap().anchored);
+    // An id among other conjuncts still pins the start.
+    let and = by_id.replace(
+        r#""pred":{"type":"cmp","field":{"system":"id"},"op":"eq","value":{"$":0}}"#,
+        r#""pred":{"type":"and","preds":[{"type":"cmp","field":{"path":["name"],"valueType":"string"},"op":"neq","value":{"$":0}},{"type":"cmp","field":{"system":"id"},"op":"eq","value":{"$":0}}]}"#,
+    );
+    assert!(plan(&g, Dialect::Postgres, &and).unwrap().anchored);
+    // A name, an id under OR, or an id of another alias do not.
+    assert!(!plan(&g, Dialect::Postgres, ONE_HOP).unwrap().anchored);
+    let or = and.replace(r#""type":"and""#, r#""type":"or""#);
+    assert!(!plan(&g, Dialect::Postgres, &or).unwrap().anchored);
+    let other = by_id.replace(r#""where":[{"alias":"p""#, r#""where":[{"alias":"c""#);
+    assert!(!plan(&g, Dialect::Postgres, &other).unwrap().anchored);
+}

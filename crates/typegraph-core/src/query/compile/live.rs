@@ -12,6 +12,31 @@
 
 use super::*;
 
+/// How many rows of the kind the check counts at most: a kind with at least this many rows
+/// always takes the rowid form.
+pub const LIVE_KIND_CAP: i64 = 2048;
+/// The rowid form pays for a scan of the graph's entries in `valid_idx` (the "ended" set has
+/// no seekable bound); the per-row form pays one table-row lookup per row of the kind, about
+/// this many times an index entry.
+pub const LIVE_ROW_COST: i64 = 16;
+
+/// Picks between the rowid and the per-row visibility forms of an aggregate at execution:
+/// the rowid form unless the kind is small and the graph many times larger (a small kind in
+/// a large graph, where collecting the hidden rows of the whole graph costs more than
+/// reading the kind's rows). The counts are bounded: at most [`LIVE_KIND_CAP`] entries of
+/// the kind and `LIVE_ROW_COST` × that of the graph, never more than the per-row form reads.
+#[derive(Clone, Debug)]
+pub struct LiveGuard {
+    /// `SELECT count(*)` of the kind's rows, up to the cap (parameters: graph id, kind).
+    pub kind_sql: String,
+    /// `SELECT count(*)` of the graph's rows up to a bound (parameters: graph id, limit).
+    pub graph_sql: String,
+    pub graph_id: String,
+    pub kind: String,
+    /// The same query with visibility read per row.
+    pub plain: std::sync::Arc<Plan>,
+}
+
 impl<'a> Compiler<'a> {
     /// Whether the outermost select `q` is an aggregate over the start alias alone whose
     /// every field comes from one declared index of its kind (so the rowid form of the
@@ -72,6 +97,24 @@ impl<'a> Compiler<'a> {
         spec.index_paths
             .iter()
             .any(|ix| paths.iter().all(|p| ix.iter().any(|c| c.as_slice() == *p)))
+    }
+
+    /// The guard of a plan whose top-level select took the rowid form (start kind `kind`).
+    pub(super) fn live_guard(&self, q: &Query, kind: String) -> Result<LiveGuard> {
+        let mut plain = Compiler::new(self.graph, self.tables, self.dialect);
+        plain.plain_live = true;
+        let nodes = &self.tables.nodes;
+        Ok(LiveGuard {
+            kind_sql: format!(
+                "SELECT count(*) FROM (SELECT 1 FROM {nodes} WHERE graph_id = ?1 AND kind = ?2 LIMIT {LIVE_KIND_CAP})"
+            ),
+            graph_sql: format!(
+                "SELECT count(*) FROM (SELECT 1 FROM {nodes} WHERE graph_id = ?1 LIMIT ?2)"
+            ),
+            graph_id: self.graph.id().to_string(),
+            kind,
+            plain: std::sync::Arc::new(plain.plan(q)?),
+        })
     }
 
     /// The rowid form of `temporal_filter` for the node alias `t`:
