@@ -11,6 +11,7 @@ import {
   NodeNotFoundError,
   EdgeNotFoundError,
   StaleVersionError,
+  TypeGraphError,
   UniquenessError,
   UnsupportedPredicateError,
   ValidationError,
@@ -264,15 +265,12 @@ export class NodeCollection<N extends NodeType = NodeType> {
     patch: Partial<z.input<N["schema"]>>,
     options: { validTo?: string | Date; clearValidTo?: boolean } = {},
   ): Promise<Node<N>> {
-    if (options.validTo !== undefined && options.clearValidTo) {
-      throw new ValidationError("validTo and clearValidTo cannot be combined", {
-        entityType: "node",
-        kind: this.#kind,
-        id,
-        operation: "update",
-        issues: [{ path: "clearValidTo", message: "validTo and clearValidTo cannot be combined" }],
-      });
-    }
+    checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
+    return this.#update(id, patch, options);
+  }
+
+  /** The in-place update behind `update` and the live branch of `upsertById`. */
+  async #update(id: string, patch: Partial<z.input<N["schema"]>>, options: UpsertWindowOptions): Promise<Node<N>> {
     return withRetry(async () => {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
       if (current === null) throw new NodeNotFoundError(this.#kind, id);
@@ -284,17 +282,21 @@ export class NodeCollection<N extends NodeType = NodeType> {
         id,
         props: data,
         expectedVersion: current[3],
-        validTo: instant(options.validTo),
-        clearValidTo: options.clearValidTo ?? false,
+        ...windowArgs(options),
       });
       return toNode(row as NodeRow) as Node<N>;
     });
   }
 
-  async upsertById(id: string, props: z.input<N["schema"]>, options: { validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
+  /**
+   * Creates the node, merges into the live one (a stated `validFrom` must be the one it holds,
+   * unless `onImmutableLowerBound: "preserve"`), or resurrects a tombstone with a fresh window.
+   */
+  async upsertById(id: string, props: z.input<N["schema"]>, options: UpsertWindowOptions = {}): Promise<Node<N>> {
+    checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
     return withRetry(async () => {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
-      if (current !== null && current[8] === null) return this.update(id, props as Partial<z.input<N["schema"]>>, { validTo: options.validTo });
+      if (current !== null && current[8] === null) return this.#update(id, props as Partial<z.input<N["schema"]>>, options);
       // Missing: create. Tombstone: merge over its props and resurrect with a fresh window.
       const merged = current === null ? props : { ...current[2], ...props };
       const data = validate(this.#type.schema, merged, { entityType: "node", kind: this.#kind, operation: "create" });
@@ -341,37 +343,58 @@ export class NodeCollection<N extends NodeType = NodeType> {
     await bulkCreated(this.#r, items.length);
   }
 
-  /** Creates missing ids, merges into live ones, resurrects tombstones; repeated ids fold in order. */
-  async bulkUpsertById(items: readonly (BulkNodeItem<N> & { id: string })[]): Promise<Node<N>[]> {
+  /**
+   * Creates missing ids, merges into live ones, resurrects tombstones. Equivalent to the items
+   * applied one by one as `upsertById`: a repeated id is created by its first copy and updated
+   * by each later one (each position returns the row as of its own item); atomic.
+   */
+  async bulkUpsertById(items: readonly BulkNodeUpsertItem<N>[]): Promise<Node<N>[]> {
     if (items.length === 0) return [];
-    const order: string[] = [];
-    const folded = new Map<string, { props: Record<string, unknown>; index: number; validFrom?: string | Date; validTo?: string | Date }>();
-    items.forEach((item, index) => {
-      const prev = folded.get(item.id);
-      if (!prev) order.push(item.id);
-      folded.set(item.id, { props: { ...(prev?.props ?? {}), ...(item.props as Record<string, unknown>) }, index, validFrom: item.validFrom, validTo: item.validTo });
+    items.forEach((item, index) =>
+      checkWindowOptions(item, { entityType: "node", kind: this.#kind, id: item.id, operation: "update" }, index),
+    );
+    const rounds = upsertRounds(items.map((i) => i.id));
+    if (rounds.length === 1) return this.#upsertRound(this.#r, items, rounds[0]!);
+    const out: Node<N>[] = new Array(items.length);
+    await atomically(this.#r, async (r) => {
+      for (const positions of rounds) {
+        const rows = await this.#upsertRound(r, items, positions);
+        positions.forEach((p, j) => (out[p] = rows[j]!));
+      }
     });
+    return out;
+  }
+
+  /** One set-based `bulkUpsertById` call for items of distinct ids (their positions in `items`). */
+  async #upsertRound(r: Runner, items: readonly BulkNodeUpsertItem<N>[], positions: readonly number[]): Promise<Node<N>[]> {
+    const ids = positions.map((p) => items[p]!.id);
     // Each item carries the version it was merged over: a row changed in between is merged again.
     const rows = await withRetry(async () => {
-      const current = (await run(this.#r, "getNodes", { kind: this.#kind, ids: order, temporalMode: "includeTombstones" })) as (NodeRow | null)[];
-      const merged = order.map((id, i) => {
-        const f = folded.get(id)!;
+      const current = (await run(r, "getNodes", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (NodeRow | null)[];
+      const merged = positions.map((p, i) => {
+        const item = items[p]!;
         const base = current[i];
-        const props = base ? { ...base[2], ...f.props } : f.props;
+        const props = base ? { ...base[2], ...(item.props as Record<string, unknown>) } : item.props;
         const operation = base && base[8] === null ? "update" : "create";
         return {
-          id,
-          props: validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id } : {}) }, f.index),
-          validFrom: instant(f.validFrom),
-          validTo: instant(f.validTo),
+          id: item.id,
+          props: validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id: item.id } : {}) }, p),
+          validFrom: instant(item.validFrom),
+          validTo: instant(item.validTo),
+          clearValidTo: item.clearValidTo === true,
+          preserveValidFrom: item.onImmutableLowerBound === "preserve",
           fenced: true,
           expectedVersion: base ? base[3] : null,
         };
       });
-      return (await run(this.#r, "bulkUpsertNodes", { kind: this.#kind, items: merged, returning: true })) as NodeRow[];
+      try {
+        return (await run(r, "bulkUpsertNodes", { kind: this.#kind, items: merged, returning: true })) as NodeRow[];
+      } catch (error) {
+        throw reindexed(error, positions);
+      }
     });
-    const byId = new Map(rows.map((r) => [r[1], toNode(r) as Node<N>]));
-    return items.map((item) => byId.get(item.id)!);
+    const byId = new Map(rows.map((row) => [row[1], toNode(row) as Node<N>]));
+    return ids.map((id) => byId.get(id)!);
   }
 
   /** Soft-deletes many nodes atomically; missing ids are ignored. */
@@ -503,6 +526,94 @@ function validateAt<S extends z.ZodType>(
   }
 }
 
+/** Window options of the upsert and update-by-endpoints paths. */
+export interface UpsertWindowOptions {
+  validFrom?: string | Date;
+  validTo?: string | Date;
+  clearValidTo?: boolean;
+  /** `"refuse"` (default): a `validFrom` a live row does not hold is refused; `"preserve"`: it only applies to creates and resurrections. */
+  onImmutableLowerBound?: "refuse" | "preserve";
+}
+
+export type BulkNodeUpsertItem<N extends NodeType = NodeType> = BulkNodeItem<N> & {
+  id: string;
+  clearValidTo?: boolean;
+  onImmutableLowerBound?: "refuse" | "preserve";
+};
+
+export type EndpointWriteOptions<E extends EdgeType = EdgeType> = UpsertWindowOptions & {
+  matchOn?: readonly (keyof z.output<E["schema"]> & string)[];
+  ifExists?: "return" | "update";
+};
+
+export type BulkEdgeUpsertItem<E extends EdgeType = EdgeType> = BulkEdgeItem<E> & {
+  id: string;
+  clearValidTo?: boolean;
+  onImmutableLowerBound?: "refuse" | "preserve";
+};
+
+/** `validTo` and `clearValidTo` are exclusive; a malformed policy is refused. */
+function checkWindowOptions(
+  options: UpsertWindowOptions,
+  ctx: { entityType: "node" | "edge"; kind: string; id?: string; operation: string },
+  index?: number,
+): void {
+  const at = index === undefined ? "" : ` (item ${index})`;
+  const where = index === undefined ? {} : { index };
+  if (options.validTo !== undefined && options.clearValidTo === true) {
+    throw new ValidationError(`validTo and clearValidTo cannot be combined${at}`, {
+      ...ctx,
+      ...where,
+      issues: [{ path: "clearValidTo", message: "validTo and clearValidTo cannot be combined" }],
+    });
+  }
+  const policy = options.onImmutableLowerBound;
+  if (policy !== undefined && policy !== "refuse" && policy !== "preserve") {
+    throw new ValidationError(`onImmutableLowerBound must be "refuse" or "preserve"${at}`, {
+      ...ctx,
+      ...where,
+      issues: [{ path: "onImmutableLowerBound", message: 'Expected "refuse" or "preserve"' }],
+    });
+  }
+}
+
+/** The engine arguments of a window update. */
+function windowArgs(options: UpsertWindowOptions) {
+  return {
+    validFrom: instant(options.validFrom),
+    preserveValidFrom: options.onImmutableLowerBound === "preserve",
+    validTo: instant(options.validTo),
+    clearValidTo: options.clearValidTo === true,
+  };
+}
+
+/**
+ * Positions of a `bulkUpsertById` batch in rounds of distinct ids: round k holds each id's
+ * (k+1)-th copy, so applying the rounds in order equals applying the items one by one.
+ * A batch without repeats is one round.
+ */
+function upsertRounds(ids: readonly string[]): number[][] {
+  const seen = new Map<string, number>();
+  const rounds: number[][] = [];
+  ids.forEach((id, position) => {
+    const k = seen.get(id) ?? 0;
+    seen.set(id, k + 1);
+    (rounds[k] ??= []).push(position);
+  });
+  return rounds;
+}
+
+/** An engine error about item `j` of a round, renumbered to that item's position in the batch. */
+function reindexed(error: unknown, positions: readonly number[]): unknown {
+  if (!(error instanceof TypeGraphError)) return error;
+  const j = error.details.index;
+  if (typeof j !== "number" || positions[j] === undefined || positions[j] === j) return error;
+  const position = positions[j]!;
+  (error as { details: Readonly<Record<string, unknown>> }).details = Object.freeze({ ...error.details, index: position });
+  error.message = error.message.replace(`(item ${j})`, `(item ${position})`);
+  return error;
+}
+
 function matches(row: EdgeRow, matchOn: readonly string[], props: Record<string, unknown>): boolean {
   const stored = row[6] ?? {};
   return matchOn.every((f) => JSON.stringify(stored[f]) === JSON.stringify(props[f]));
@@ -594,17 +705,28 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   }
 
   async update(id: string, patch: Partial<z.input<E["schema"]>>, options: { validTo?: string | Date; clearValidTo?: boolean } = {}): Promise<Edge<E>> {
+    checkWindowOptions(options, { entityType: "edge", kind: this.#kind, id, operation: "update" });
+    return this.#update(this.#r, id, patch, options);
+  }
+
+  /** The in-place update behind `update`, upserts and update-by-endpoints. */
+  async #update(r: Runner, id: string, patch: Partial<z.input<E["schema"]>>, options: UpsertWindowOptions): Promise<Edge<E>> {
     return withRetry(async () => {
-      const current = (await run(this.#r, "getEdge", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as EdgeRow | null;
-      if (current === null || current[11] !== null) throw new EdgeNotFoundError(this.#kind, id);
+      const current = (await run(r, "getEdge", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as EdgeRow | null;
+      if (current === null) {
+        // Not of this kind here: the engine tells an edge of another kind (EDGE_IDENTITY_MISMATCH)
+        // from a missing one; the impossible expected stamp keeps it from writing.
+        await run(r, "updateEdge", { kind: this.#kind, id, props: {}, expectedUpdatedAt: "" });
+        throw new EdgeNotFoundError(this.#kind, id);
+      }
+      if (current[11] !== null) throw new EdgeNotFoundError(this.#kind, id);
       const data = validate(this.#type.schema, { ...(current[6] ?? {}), ...patch }, { entityType: "edge", kind: this.#kind, operation: "update", id });
-      const row = await run(this.#r, "updateEdge", {
+      const row = await run(r, "updateEdge", {
         kind: this.#kind,
         id,
         props: data,
         expectedUpdatedAt: current[10],
-        validTo: instant(options.validTo),
-        clearValidTo: options.clearValidTo ?? false,
+        ...windowArgs(options),
       });
       return toEdge(row as EdgeRow) as Edge<E>;
     });
@@ -669,22 +791,62 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   }
 
   /**
-   * Finds the edge identified by its endpoints (plus `matchOn` props) or creates it; `ifExists: "update"`
-   * merges the props into it; a soft-deleted match is resurrected (keeping its validFrom).
+   * Finds the edge identified by its endpoints (plus `matchOn` props) or creates it; `ifExists:
+   * "update"` merges the props into it (and applies `validTo` / `clearValidTo`; a stated
+   * `validFrom` must be the one it holds unless `onImmutableLowerBound: "preserve"`); a
+   * soft-deleted match is resurrected (a stated `validFrom` gives it a complete new window).
    */
   async getOrCreateByEndpoints(
     from: NodeRef,
     to: NodeRef,
     props: z.input<E["schema"]>,
-    options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; ifExists?: "return" | "update" } = {},
+    options: EndpointWriteOptions<E> = {},
   ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }> {
-    const matchOn = options.matchOn ?? [];
+    const matchOn = this.#matchOn(options.matchOn);
+    checkWindowOptions(options, { entityType: "edge", kind: this.#kind, operation: "update" });
+    return this.#getOrCreate(this.#r, from, to, props, matchOn, options);
+  }
+
+  /** `matchOn` names fields of this edge's schema (own keys only: never `toString` & co.). */
+  #matchOn(matchOn: readonly string[] | undefined): readonly string[] {
+    const fields = matchOn ?? [];
+    const shape = (this.#type.schema as unknown as { shape?: Record<string, unknown> }).shape ?? {};
+    for (const field of fields) {
+      if (typeof field !== "string" || !Object.prototype.hasOwnProperty.call(shape, field)) {
+        throw new ValidationError(`matchOn names "${String(field)}", which is not a field of edge ${this.#kind}`, {
+          entityType: "edge",
+          kind: this.#kind,
+          operation: "create",
+          issues: [{ path: String(field), message: `"${String(field)}" is not a field of ${this.#kind}` }],
+        });
+      }
+    }
+    return fields;
+  }
+
+  async #getOrCreate(
+    r: Runner,
+    from: NodeRef,
+    to: NodeRef,
+    props: z.input<E["schema"]>,
+    matchOn: readonly string[],
+    options: EndpointWriteOptions<E>,
+  ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }> {
     const data = validate(this.#type.schema, props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" });
-    const rows = await this.#between(from, to, true);
-    const candidates = rows.filter((r) => matches(r, matchOn, data as Record<string, unknown>));
-    const live = candidates.find((r) => r[11] === null);
+    const rows = (await run(r, "findEdgesBetween", { kind: this.#kind, from: refOf(from), to: refOf(to), includeDeleted: true })) as EdgeRow[];
+    const candidates = rows.filter((row) => matches(row, matchOn, data as Record<string, unknown>));
+    const live = candidates.find((row) => row[11] === null);
     if (live) {
-      if (options.ifExists === "update") return { edge: await this.update(live[0], props as Partial<z.input<E["schema"]>>), action: "updated" };
+      if (options.ifExists === "update") {
+        return { edge: await this.#update(r, live[0], props as Partial<z.input<E["schema"]>>, options), action: "updated" };
+      }
+      if (options.clearValidTo === true) {
+        throw new ConfigurationError(
+          `clearValidTo on ${this.#kind} found a live edge: it applies to a live match only with ifExists: "update"`,
+          { code: "CLEAR_VALID_TO_REQUIRES_UPDATE", kind: this.#kind, id: live[0] },
+          { suggestion: 'Pass ifExists: "update" to reopen the found edge, or drop clearValidTo.' },
+        );
+      }
       return { edge: toEdge(live) as Edge<E>, action: "found" };
     }
     const tomb = candidates.at(-1);
@@ -695,23 +857,39 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
         operation: "update",
         id: tomb[0],
       });
-      const row = await run(this.#r, "resurrectEdge", { kind: this.#kind, id: tomb[0], props: merged });
+      const row = await run(r, "resurrectEdge", {
+        kind: this.#kind,
+        id: tomb[0],
+        props: merged,
+        validFrom: instant(options.validFrom),
+        validTo: instant(options.validTo),
+        clearValidTo: options.clearValidTo === true,
+      });
       return { edge: toEdge(row as EdgeRow) as Edge<E>, action: "resurrected" };
     }
-    return { edge: await this.create(from, to, props), action: "created" };
+    const row = await run(r, "createEdge", {
+      kind: this.#kind,
+      from: refOf(from),
+      to: refOf(to),
+      props: data,
+      validFrom: instant(options.validFrom),
+      validTo: instant(options.validTo),
+    });
+    return { edge: toEdge(row as EdgeRow) as Edge<E>, action: "created" };
   }
 
   async bulkGetOrCreateByEndpoints(
-    items: readonly { from: NodeRef; to: NodeRef; props?: z.input<E["schema"]> }[],
+    items: readonly ({ from: NodeRef; to: NodeRef; props?: z.input<E["schema"]> } & UpsertWindowOptions)[],
     options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; ifExists?: "return" | "update" } = {},
   ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[]> {
     if (items.length === 0) return [];
     // One transaction; an item repeating an earlier item's endpoints and `matchOn` values resolves
-    // to the edge that earlier item produced, with action "found" (as upstream).
-    const matchOn = options.matchOn ?? [];
+    // to the edge that earlier item produced, with action "found" (as upstream). Window options
+    // and the lower-bound policy are per item.
+    const matchOn = this.#matchOn(options.matchOn);
+    items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, operation: "update" }, index));
     const data = items.map((item, index) => validateAt(this.#type.schema, item.props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" }, index) as Record<string, unknown>);
     return atomically(this.#r, async (r) => {
-      const c = new EdgeCollection<E>(r, this.#kind, this.#type);
       const first = new Map<string, number>();
       const out: { edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[] = [];
       for (const [index, item] of items.entries()) {
@@ -722,18 +900,46 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
           continue;
         }
         first.set(key, index);
-        out.push(await c.getOrCreateByEndpoints(item.from, item.to, (item.props ?? {}) as z.input<E["schema"]>, options));
+        out.push(
+          await this.#getOrCreate(r, item.from, item.to, (item.props ?? {}) as z.input<E["schema"]>, matchOn, {
+            ifExists: options.ifExists,
+            validFrom: item.validFrom,
+            validTo: item.validTo,
+            clearValidTo: item.clearValidTo,
+            onImmutableLowerBound: item.onImmutableLowerBound,
+          }),
+        );
       }
       return out;
     });
   }
 
-  /** Creates missing ids, merges into live edges, resurrects tombstones; endpoints of an existing id must match. */
-  async bulkUpsertById(items: readonly (BulkEdgeItem<E> & { id: string })[]): Promise<Edge<E>[]> {
+  /**
+   * Creates missing ids, merges into live edges, resurrects tombstones; endpoints of an existing
+   * id must match. Equivalent to the items applied one by one: a repeated id is created by its
+   * first copy and updated by each later one; atomic.
+   */
+  async bulkUpsertById(items: readonly BulkEdgeUpsertItem<E>[]): Promise<Edge<E>[]> {
     if (items.length === 0) return [];
-    const ids = items.map((i) => i.id);
-    const current = (await run(this.#r, "getEdges", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (EdgeRow | null)[];
-    const merged = items.map((item, index) => {
+    items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, id: item.id, operation: "update" }, index));
+    const rounds = upsertRounds(items.map((i) => i.id));
+    if (rounds.length === 1) return this.#upsertRound(this.#r, items, rounds[0]!);
+    const out: Edge<E>[] = new Array(items.length);
+    await atomically(this.#r, async (r) => {
+      for (const positions of rounds) {
+        const rows = await this.#upsertRound(r, items, positions);
+        positions.forEach((p, j) => (out[p] = rows[j]!));
+      }
+    });
+    return out;
+  }
+
+  /** One `bulkUpsertById` engine call for items of distinct ids (their positions in `items`). */
+  async #upsertRound(r: Runner, items: readonly BulkEdgeUpsertItem<E>[], positions: readonly number[]): Promise<Edge<E>[]> {
+    const ids = positions.map((p) => items[p]!.id);
+    const current = (await run(r, "getEdges", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (EdgeRow | null)[];
+    const merged = positions.map((p, index) => {
+      const item = items[p]!;
       const base = current[index];
       const operation = base && base[11] === null ? "update" : "create";
       return {
@@ -745,13 +951,19 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
           kind: this.#kind,
           operation,
           ...(operation === "update" ? { id: item.id } : {}),
-        }, index),
+        }, p),
         validFrom: instant(item.validFrom),
         validTo: instant(item.validTo),
+        clearValidTo: item.clearValidTo === true,
+        preserveValidFrom: item.onImmutableLowerBound === "preserve",
       };
     });
-    const rows = (await run(this.#r, "bulkUpsertEdges", { kind: this.#kind, items: merged, returning: true })) as (EdgeRow | null)[];
-    return rows.map((r) => toEdge(r!) as Edge<E>);
+    try {
+      const rows = (await run(r, "bulkUpsertEdges", { kind: this.#kind, items: merged, returning: true })) as (EdgeRow | null)[];
+      return rows.map((row) => toEdge(row!) as Edge<E>);
+    } catch (error) {
+      throw reindexed(error, positions);
+    }
   }
 
   async hardDelete(id: string): Promise<void> {

@@ -234,7 +234,7 @@ pub fn validity_window(
             None => Ok(None),
             Some(s) => crate::util::canonical_instant(s).map(Some).ok_or_else(|| {
                 Error::validation(
-                    format!("Invalid {field}: expected an ISO-8601 instant"),
+                    format!("Invalid canonical ISO 8601 datetime for \"{field}\": {s:?} is not an ISO-8601 instant"),
                     json!({ "issues": [{ "path": field, "message": "Invalid ISO-8601 instant" }] }),
                 )
             }),
@@ -250,11 +250,98 @@ pub fn validity_window(
     };
     if let (Some(f), Some(t)) = (&from, &vt) {
         if t < f {
-            return Err(Error::validation(
-                "validTo must not be earlier than validFrom",
-                json!({ "issues": [{ "path": "validTo", "message": "validTo must not be earlier than validFrom", "code": "INVERTED_VALIDITY_WINDOW" }] }),
-            ));
+            return Err(inverted_window(f, t));
         }
     }
     Ok((from, vt))
+}
+
+fn inverted_window(from: &str, to: &str) -> Error {
+    Error::validation(
+        format!("Inverted validity window: validTo {to} is earlier than validFrom {from}"),
+        json!({ "issues": [{ "path": "validTo", "message": "validTo must not be earlier than validFrom", "code": "INVERTED_VALIDITY_WINDOW" }] }),
+    )
+}
+
+/// What an in-place update of a live row asks of its validity window.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowUpdate {
+    /// A lower bound the caller states: the live row must already hold it (it is history),
+    /// unless `preserve_valid_from` says it only applies to creates and resurrections.
+    #[serde(default)]
+    pub valid_from: Option<String>,
+    #[serde(default)]
+    pub preserve_valid_from: bool,
+    #[serde(default)]
+    pub valid_to: Option<String>,
+    #[serde(default)]
+    pub clear_valid_to: bool,
+}
+
+impl WindowUpdate {
+    /// Anything beyond "keep the stored window".
+    pub fn is_set(&self) -> bool {
+        self.valid_from.is_some() || self.valid_to.is_some() || self.clear_valid_to
+    }
+
+    /// The `valid_to` a live row keeps after this update; `stored_*` are its current bounds.
+    /// A stated `validFrom` other than the stored one is refused (IMMUTABLE_VALIDITY_LOWER_BOUND)
+    /// unless preserved; a `validTo` before the kept lower bound is an inverted window.
+    pub fn live_valid_to(
+        &self,
+        stored_from: Option<&str>,
+        stored_to: Option<&str>,
+        now: &str,
+    ) -> Result<Option<String>> {
+        if self.valid_to.is_some() && self.clear_valid_to {
+            return Err(Error::validation(
+                "validTo and clearValidTo cannot be combined",
+                json!({ "issues": [{ "path": "clearValidTo", "message": "validTo and clearValidTo cannot be combined" }] }),
+            ));
+        }
+        if let Some(stated) = &self.valid_from {
+            let (stated, _) = validity_window(Some(stated), None, now)?;
+            let stated = stated.unwrap_or_default();
+            let stored = stored_from.and_then(crate::util::canonical_instant);
+            if !self.preserve_valid_from && stored.as_deref() != Some(stated.as_str()) {
+                let held = stored.unwrap_or_else(|| "no lower bound".into());
+                return Err(Error::validation(
+                    format!(
+                        "validFrom {stated} cannot be applied to a live row whose lower bound is {held}; omit validFrom or restate the stored bound"
+                    ),
+                    json!({ "issues": [{ "path": "validFrom", "message": format!("The live row holds validFrom {held}"), "code": "IMMUTABLE_VALIDITY_LOWER_BOUND" }] }),
+                ));
+            }
+        }
+        if self.clear_valid_to {
+            return Ok(None);
+        }
+        match &self.valid_to {
+            Some(t) => Ok(validity_window(stored_from, Some(t), now)?.1),
+            None => Ok(stored_to.map(String::from)),
+        }
+    }
+
+    /// The window a resurrected row gets: a stated `validFrom` asserts the complete window
+    /// (an omitted `validTo` reopens it); otherwise the stored lower bound stays and only the
+    /// end follows `validTo` / `clearValidTo`.
+    pub fn revived_window(
+        &self,
+        stored_from: Option<&str>,
+        stored_to: Option<&str>,
+        now: &str,
+    ) -> Result<(Option<String>, Option<String>)> {
+        if self.valid_from.is_some() {
+            return validity_window(self.valid_from.as_deref(), self.valid_to.as_deref(), now);
+        }
+        let to = if self.clear_valid_to {
+            None
+        } else if let Some(t) = &self.valid_to {
+            validity_window(stored_from, Some(t), now)?.1
+        } else {
+            stored_to.map(String::from)
+        };
+        Ok((stored_from.map(String::from), to))
+    }
 }
