@@ -162,6 +162,8 @@ interface Runner {
   readonly tx?: TxToken;
   /** Root (autocommit) runners only: told the row count of each committed bulk create. */
   readonly afterBulkCreate?: (rows: number) => Promise<void>;
+  /** `coalesceUnchangedUpserts`: an upsert that changes nothing writes nothing. */
+  readonly coalesce?: boolean;
 }
 
 /** Calls the runner's post-bulk hook (autocommit only; never inside a transaction). */
@@ -179,7 +181,7 @@ async function atomically<T>(r: Runner, fn: (r: Runner) => Promise<T>): Promise<
   const token = await r.backend.begin();
   let result: T;
   try {
-    result = await fn({ backend: r.backend, handle: r.handle, tx: token });
+    result = await fn({ backend: r.backend, handle: r.handle, tx: token, coalesce: r.coalesce });
   } catch (error) {
     await r.backend.end(token, false);
     throw error;
@@ -296,7 +298,13 @@ export class NodeCollection<N extends NodeType = NodeType> {
     checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
     return withRetry(async () => {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
-      if (current !== null && current[8] === null) return this.#update(id, props as Partial<z.input<N["schema"]>>, options);
+      if (current !== null && current[8] === null) {
+        if (this.#r.coalesce) {
+          const data = validate(this.#type.schema, { ...current[2], ...props }, { entityType: "node", kind: this.#kind, operation: "update", id });
+          if (unchanged(current[2], current[4], current[5], data, options)) return toNode(current) as Node<N>;
+        }
+        return this.#update(id, props as Partial<z.input<N["schema"]>>, options);
+      }
       // Missing: create. Tombstone: merge over its props and resurrect with a fresh window.
       const merged = current === null ? props : { ...current[2], ...props };
       const data = validate(this.#type.schema, merged, { entityType: "node", kind: this.#kind, operation: "create" });
@@ -309,6 +317,11 @@ export class NodeCollection<N extends NodeType = NodeType> {
       });
       return toNode(row as NodeRow) as Node<N>;
     });
+  }
+
+  /** `upsertById` for untyped data (checked by the kind's schema at runtime). */
+  upsertByIdFromRecord(id: string, data: Record<string, unknown>, options: UpsertWindowOptions = {}): Promise<Node<N>> {
+    return this.upsertById(id, data as z.input<N["schema"]>, options);
   }
 
   async delete(id: string): Promise<void> {
@@ -354,47 +367,70 @@ export class NodeCollection<N extends NodeType = NodeType> {
       checkWindowOptions(item, { entityType: "node", kind: this.#kind, id: item.id, operation: "update" }, index),
     );
     const rounds = upsertRounds(items.map((i) => i.id));
-    if (rounds.length === 1) return this.#upsertRound(this.#r, items, rounds[0]!);
+    if (rounds.length === 1) return this.#upsertRound(this.#r, items, rounds[0]!, new Map());
     const out: Node<N>[] = new Array(items.length);
+    // The last result per id: a later copy that changes nothing resolves to that same object.
+    const last = new Map<string, Node<N>>();
     await atomically(this.#r, async (r) => {
       for (const positions of rounds) {
-        const rows = await this.#upsertRound(r, items, positions);
-        positions.forEach((p, j) => (out[p] = rows[j]!));
+        const rows = await this.#upsertRound(r, items, positions, last);
+        positions.forEach((p, j) => {
+          out[p] = rows[j]!;
+          last.set(items[p]!.id, rows[j]!);
+        });
       }
     });
     return out;
   }
 
   /** One set-based `bulkUpsertById` call for items of distinct ids (their positions in `items`). */
-  async #upsertRound(r: Runner, items: readonly BulkNodeUpsertItem<N>[], positions: readonly number[]): Promise<Node<N>[]> {
+  async #upsertRound(
+    r: Runner,
+    items: readonly BulkNodeUpsertItem<N>[],
+    positions: readonly number[],
+    last: ReadonlyMap<string, Node<N>>,
+  ): Promise<Node<N>[]> {
     const ids = positions.map((p) => items[p]!.id);
     // Each item carries the version it was merged over: a row changed in between is merged again.
-    const rows = await withRetry(async () => {
+    return withRetry(async () => {
       const current = (await run(r, "getNodes", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (NodeRow | null)[];
-      const merged = positions.map((p, i) => {
+      const out: (Node<N> | undefined)[] = new Array(positions.length);
+      const written: number[] = [];
+      const merged = [];
+      for (const [i, p] of positions.entries()) {
         const item = items[p]!;
         const base = current[i];
         const props = base ? { ...base[2], ...(item.props as Record<string, unknown>) } : item.props;
         const operation = base && base[8] === null ? "update" : "create";
-        return {
+        const data = validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id: item.id } : {}) }, p);
+        if (r.coalesce && base && base[8] === null && unchanged(base[2], base[4], base[5], data, item)) {
+          out[i] = last.get(item.id) ?? (toNode(base) as Node<N>);
+          continue;
+        }
+        written.push(i);
+        merged.push({
           id: item.id,
-          props: validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id: item.id } : {}) }, p),
+          props: data,
           validFrom: instant(item.validFrom),
           validTo: instant(item.validTo),
           clearValidTo: item.clearValidTo === true,
           preserveValidFrom: item.onImmutableLowerBound === "preserve",
           fenced: true,
           expectedVersion: base ? base[3] : null,
-        };
-      });
-      try {
-        return (await run(r, "bulkUpsertNodes", { kind: this.#kind, items: merged, returning: true })) as NodeRow[];
-      } catch (error) {
-        throw reindexed(error, positions);
+        });
       }
+      if (merged.length > 0) {
+        let rows: NodeRow[];
+        try {
+          rows = (await run(r, "bulkUpsertNodes", { kind: this.#kind, items: merged, returning: true })) as NodeRow[];
+        } catch (error) {
+          throw reindexed(error, written.map((i) => positions[i]!));
+        }
+        const byId = new Map(rows.map((row) => [row[1], toNode(row) as Node<N>]));
+        for (const i of written) out[i] = byId.get(ids[i]!)!;
+      }
+      return out as Node<N>[];
     });
-    const byId = new Map(rows.map((row) => [row[1], toNode(row) as Node<N>]));
-    return ids.map((id) => byId.get(id)!);
   }
 
   /** Soft-deletes many nodes atomically; missing ids are ignored. */
@@ -575,6 +611,53 @@ function checkWindowOptions(
       issues: [{ path: "onImmutableLowerBound", message: 'Expected "refuse" or "preserve"' }],
     });
   }
+}
+
+/** JSON text with object keys sorted: equal for values equal regardless of key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** The canonical form of an instant, or undefined when it is not one (the engine then reports it). */
+function canonicalInstant(value: string | Date | null | undefined): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+  if (!ISO_INSTANT.test(value)) return undefined;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+/**
+ * `coalesceUnchangedUpserts`: whether an upsert of the validated `data` with `options` over a
+ * live row (its props and window) would change nothing. A stated bound that is malformed, or a
+ * lower bound the row does not hold (without "preserve"), is never coalesced: the write path
+ * reports it.
+ */
+function unchanged(
+  stored: Record<string, unknown>,
+  storedFrom: string | null,
+  storedTo: string | null,
+  data: unknown,
+  options: UpsertWindowOptions,
+): boolean {
+  if (canonicalJson(stored) !== canonicalJson(data)) return false;
+  if (options.validFrom !== undefined) {
+    const stated = canonicalInstant(options.validFrom);
+    if (stated === undefined) return false;
+    if (options.onImmutableLowerBound !== "preserve" && stated !== canonicalInstant(storedFrom)) return false;
+  }
+  if (options.clearValidTo === true) return storedTo === null;
+  if (options.validTo !== undefined) {
+    const stated = canonicalInstant(options.validTo);
+    return stated !== undefined && storedTo !== null && stated === canonicalInstant(storedTo);
+  }
+  return true;
 }
 
 /** The engine arguments of a window update. */
@@ -838,6 +921,10 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     const live = candidates.find((row) => row[11] === null);
     if (live) {
       if (options.ifExists === "update") {
+        if (r.coalesce) {
+          const merged = validate(this.#type.schema, { ...(live[6] ?? {}), ...(props as object) }, { entityType: "edge", kind: this.#kind, operation: "update", id: live[0] });
+          if (unchanged(live[6] ?? {}, live[7], live[8], merged, options)) return { edge: toEdge(live) as Edge<E>, action: "found" };
+        }
         return { edge: await this.#update(r, live[0], props as Partial<z.input<E["schema"]>>, options), action: "updated" };
       }
       if (options.clearValidTo === true) {
@@ -923,47 +1010,78 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     if (items.length === 0) return [];
     items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, id: item.id, operation: "update" }, index));
     const rounds = upsertRounds(items.map((i) => i.id));
-    if (rounds.length === 1) return this.#upsertRound(this.#r, items, rounds[0]!);
+    if (rounds.length === 1) return this.#upsertRound(this.#r, items, rounds[0]!, new Map());
     const out: Edge<E>[] = new Array(items.length);
+    const last = new Map<string, Edge<E>>();
     await atomically(this.#r, async (r) => {
       for (const positions of rounds) {
-        const rows = await this.#upsertRound(r, items, positions);
-        positions.forEach((p, j) => (out[p] = rows[j]!));
+        const rows = await this.#upsertRound(r, items, positions, last);
+        positions.forEach((p, j) => {
+          out[p] = rows[j]!;
+          last.set(items[p]!.id, rows[j]!);
+        });
       }
     });
     return out;
   }
 
   /** One `bulkUpsertById` engine call for items of distinct ids (their positions in `items`). */
-  async #upsertRound(r: Runner, items: readonly BulkEdgeUpsertItem<E>[], positions: readonly number[]): Promise<Edge<E>[]> {
+  async #upsertRound(
+    r: Runner,
+    items: readonly BulkEdgeUpsertItem<E>[],
+    positions: readonly number[],
+    last: ReadonlyMap<string, Edge<E>>,
+  ): Promise<Edge<E>[]> {
     const ids = positions.map((p) => items[p]!.id);
     const current = (await run(r, "getEdges", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (EdgeRow | null)[];
-    const merged = positions.map((p, index) => {
+    const out: (Edge<E> | undefined)[] = new Array(positions.length);
+    const written: number[] = [];
+    const merged = [];
+    for (const [index, p] of positions.entries()) {
       const item = items[p]!;
       const base = current[index];
       const operation = base && base[11] === null ? "update" : "create";
-      return {
+      const data = validateAt(this.#type.schema, { ...(base?.[6] ?? {}), ...((item.props ?? {}) as object) }, {
+        entityType: "edge",
+        kind: this.#kind,
+        operation,
+        ...(operation === "update" ? { id: item.id } : {}),
+      }, p);
+      if (
+        r.coalesce &&
+        base &&
+        base[11] === null &&
+        base[2] === item.from.kind &&
+        base[3] === item.from.id &&
+        base[4] === item.to.kind &&
+        base[5] === item.to.id &&
+        unchanged(base[6] ?? {}, base[7], base[8], data, item)
+      ) {
+        out[index] = last.get(item.id) ?? (toEdge(base) as Edge<E>);
+        continue;
+      }
+      written.push(index);
+      merged.push({
         id: item.id,
         from: refOf(item.from),
         to: refOf(item.to),
-        props: validateAt(this.#type.schema, { ...(base?.[6] ?? {}), ...((item.props ?? {}) as object) }, {
-          entityType: "edge",
-          kind: this.#kind,
-          operation,
-          ...(operation === "update" ? { id: item.id } : {}),
-        }, p),
+        props: data,
         validFrom: instant(item.validFrom),
         validTo: instant(item.validTo),
         clearValidTo: item.clearValidTo === true,
         preserveValidFrom: item.onImmutableLowerBound === "preserve",
-      };
-    });
-    try {
-      const rows = (await run(r, "bulkUpsertEdges", { kind: this.#kind, items: merged, returning: true })) as (EdgeRow | null)[];
-      return rows.map((row) => toEdge(row!) as Edge<E>);
-    } catch (error) {
-      throw reindexed(error, positions);
+      });
     }
+    if (merged.length > 0) {
+      let rows: (EdgeRow | null)[];
+      try {
+        rows = (await run(r, "bulkUpsertEdges", { kind: this.#kind, items: merged, returning: true })) as (EdgeRow | null)[];
+      } catch (error) {
+        throw reindexed(error, written.map((i) => positions[i]!));
+      }
+      written.forEach((i, j) => (out[i] = toEdge(rows[j]!) as Edge<E>));
+    }
+    return out as Edge<E>[];
   }
 
   async hardDelete(id: string): Promise<void> {
@@ -1030,6 +1148,10 @@ export class Store<G extends GraphDef = GraphDef> {
 
   readonly #options: StoreOptions;
 
+  get #coalesce(): boolean {
+    return this.#options.coalesceUnchangedUpserts === true;
+  }
+
   /** @internal */
   constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, meta: evolution.SchemaMeta = {}, options: StoreOptions = {}) {
     this.#graph = graph;
@@ -1038,7 +1160,7 @@ export class Store<G extends GraphDef = GraphDef> {
     this.#meta = meta;
     this.#options = options;
     this.#queryDefaults = options.queryDefaults ?? {};
-    if (typeof handle === "number") this.#runner = { backend, handle, afterBulkCreate: this.#afterBulkCreate };
+    if (typeof handle === "number") this.#runner = { backend, handle, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce };
   }
 
   /** @internal What the schema-evolution verbs need of this store. */
@@ -1157,8 +1279,9 @@ export class Store<G extends GraphDef = GraphDef> {
       } as GraphBackend,
       handle: -1,
       afterBulkCreate: this.#afterBulkCreate,
+      coalesce: this.#coalesce,
     };
-    void handle.then((h) => (this.#runner = { backend, handle: h, afterBulkCreate: this.#afterBulkCreate }), () => undefined);
+    void handle.then((h) => (this.#runner = { backend, handle: h, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce }), () => undefined);
     return lazy;
   }
 
@@ -1195,7 +1318,7 @@ export class Store<G extends GraphDef = GraphDef> {
   async transaction<T>(fn: (tx: TransactionContext<G>) => Promise<T> | T): Promise<T> {
     const handle = await this.#handle;
     const token = await this.#backend.begin();
-    const c = collections(this.#graph, { backend: this.#backend, handle, tx: token });
+    const c = collections(this.#graph, { backend: this.#backend, handle, tx: token, coalesce: this.#coalesce });
     const tx: TransactionContext<G> = {
       nodes: c.nodes,
       edges: c.edges,
@@ -1466,6 +1589,12 @@ export interface StoreOptions {
   autoRefreshStatistics?: false | number;
   /** Query-builder defaults for this store. */
   queryDefaults?: QueryDefaults;
+  /**
+   * An upsert (`upsertById`, `bulkUpsertById` per item, endpoint get-or-create with
+   * `ifExists: "update"`) whose validated props and stated window equal the live row's writes
+   * nothing and returns the stored row. Default off.
+   */
+  coalesceUnchangedUpserts?: boolean;
   [option: string]: unknown;
 }
 
