@@ -367,19 +367,25 @@ export class NodeCollection<N extends NodeType = NodeType> {
       checkWindowOptions(item, { entityType: "node", kind: this.#kind, id: item.id, operation: "update" }, index),
     );
     const rounds = upsertRounds(items.map((i) => i.id));
-    if (rounds.length === 1) return this.#upsertRound(this.#r, items, rounds[0]!, new Map());
-    const out: Node<N>[] = new Array(items.length);
-    // The last result per id: a later copy that changes nothing resolves to that same object.
-    const last = new Map<string, Node<N>>();
-    await atomically(this.#r, async (r) => {
-      for (const positions of rounds) {
-        const rows = await this.#upsertRound(r, items, positions, last);
-        positions.forEach((p, j) => {
-          out[p] = rows[j]!;
-          last.set(items[p]!.id, rows[j]!);
-        });
-      }
-    });
+    const writes = { count: 0 };
+    let out: Node<N>[];
+    if (rounds.length === 1) {
+      out = await this.#upsertRound(this.#r, items, rounds[0]!, new Map(), writes);
+    } else {
+      out = new Array(items.length);
+      // The last result per id: a later copy that changes nothing resolves to that same object.
+      const last = new Map<string, Node<N>>();
+      await atomically(this.#r, async (r) => {
+        for (const positions of rounds) {
+          const rows = await this.#upsertRound(r, items, positions, last, writes);
+          positions.forEach((p, j) => {
+            out[p] = rows[j]!;
+            last.set(items[p]!.id, rows[j]!);
+          });
+        }
+      });
+    }
+    await bulkCreated(this.#r, writes.count);
     return out;
   }
 
@@ -389,6 +395,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     items: readonly BulkNodeUpsertItem<N>[],
     positions: readonly number[],
     last: ReadonlyMap<string, Node<N>>,
+    writes: { count: number },
   ): Promise<Node<N>[]> {
     const ids = positions.map((p) => items[p]!.id);
     // Each item carries the version it was merged over: a row changed in between is merged again.
@@ -428,6 +435,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
         }
         const byId = new Map(rows.map((row) => [row[1], toNode(row) as Node<N>]));
         for (const i of written) out[i] = byId.get(ids[i]!)!;
+        writes.count += merged.length;
       }
       return out as Node<N>[];
     });
@@ -622,15 +630,14 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
-
-/** The canonical form of an instant, or undefined when it is not one (the engine then reports it). */
+/** An instant in its stored (fixed-width UTC) form, or undefined when it is not in that form (the write path then reports it). */
 function canonicalInstant(value: string | Date | null | undefined): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
-  if (!ISO_INSTANT.test(value)) return undefined;
   const t = Date.parse(value);
-  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+  if (Number.isNaN(t)) return undefined;
+  const canonical = new Date(t).toISOString();
+  return canonical === value ? canonical : undefined;
 }
 
 /**
@@ -1010,18 +1017,24 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     if (items.length === 0) return [];
     items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, id: item.id, operation: "update" }, index));
     const rounds = upsertRounds(items.map((i) => i.id));
-    if (rounds.length === 1) return this.#upsertRound(this.#r, items, rounds[0]!, new Map());
-    const out: Edge<E>[] = new Array(items.length);
-    const last = new Map<string, Edge<E>>();
-    await atomically(this.#r, async (r) => {
-      for (const positions of rounds) {
-        const rows = await this.#upsertRound(r, items, positions, last);
-        positions.forEach((p, j) => {
-          out[p] = rows[j]!;
-          last.set(items[p]!.id, rows[j]!);
-        });
-      }
-    });
+    const writes = { count: 0 };
+    let out: Edge<E>[];
+    if (rounds.length === 1) {
+      out = await this.#upsertRound(this.#r, items, rounds[0]!, new Map(), writes);
+    } else {
+      out = new Array(items.length);
+      const last = new Map<string, Edge<E>>();
+      await atomically(this.#r, async (r) => {
+        for (const positions of rounds) {
+          const rows = await this.#upsertRound(r, items, positions, last, writes);
+          positions.forEach((p, j) => {
+            out[p] = rows[j]!;
+            last.set(items[p]!.id, rows[j]!);
+          });
+        }
+      });
+    }
+    await bulkCreated(this.#r, writes.count);
     return out;
   }
 
@@ -1031,6 +1044,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     items: readonly BulkEdgeUpsertItem<E>[],
     positions: readonly number[],
     last: ReadonlyMap<string, Edge<E>>,
+    writes: { count: number },
   ): Promise<Edge<E>[]> {
     const ids = positions.map((p) => items[p]!.id);
     const current = (await run(r, "getEdges", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (EdgeRow | null)[];
@@ -1080,6 +1094,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
         throw reindexed(error, written.map((i) => positions[i]!));
       }
       written.forEach((i, j) => (out[i] = toEdge(rows[j]!) as Edge<E>));
+      writes.count += merged.length;
     }
     return out as Edge<E>[];
   }
@@ -1582,7 +1597,7 @@ export interface QueryDefaults {
 
 export interface StoreOptions {
   /**
-   * Row count at which one autocommit `bulkCreate`/`bulkInsert` refreshes planner statistics
+   * Row count at which one autocommit `bulkCreate`/`bulkInsert`/`bulkUpsertById` (rows it wrote) refreshes planner statistics
    * (ANALYZE) after it commits; `false` never does. Default 1,000. Writes inside
    * `store.transaction()` never refresh: call `store.refreshStatistics()` after a loop of batches.
    */

@@ -232,12 +232,16 @@ pub fn validity_window(
     let canon = |v: Option<&str>, field: &str| -> Result<Option<String>> {
         match v {
             None => Ok(None),
-            Some(s) => crate::util::canonical_instant(s).map(Some).ok_or_else(|| {
-                Error::validation(
-                    format!("Invalid canonical ISO 8601 datetime for \"{field}\": {s:?} is not an ISO-8601 instant"),
-                    json!({ "issues": [{ "path": field, "message": "Invalid ISO-8601 instant" }] }),
-                )
-            }),
+            // Stored bounds are compared as text: only the fixed-width UTC form is accepted.
+            Some(s) => crate::util::canonical_instant(s)
+                .filter(|c| c == s)
+                .map(Some)
+                .ok_or_else(|| {
+                    Error::validation(
+                        format!("Invalid canonical ISO 8601 datetime for \"{field}\": {s:?} (expected fixed-width UTC like 2024-01-15T10:30:00.000Z)"),
+                        json!({ "issues": [{ "path": field, "message": "Expected a fixed-width UTC ISO-8601 instant (YYYY-MM-DDTHH:mm:ss.sssZ)" }] }),
+                    )
+                }),
         }
     };
     let vf = canon(valid_from, "validFrom")?;
@@ -308,7 +312,7 @@ impl WindowUpdate {
                 let held = stored.unwrap_or_else(|| "no lower bound".into());
                 return Err(Error::validation(
                     format!(
-                        "validFrom {stated} cannot be applied to a live row whose lower bound is {held}; omit validFrom or restate the stored bound"
+                        "Unappliable validFrom {stated}: the live row's lower bound is {held}; omit validFrom or restate the stored bound"
                     ),
                     json!({ "issues": [{ "path": "validFrom", "message": format!("The live row holds validFrom {held}"), "code": "IMMUTABLE_VALIDITY_LOWER_BOUND" }] }),
                 ));
