@@ -419,7 +419,11 @@ pub async fn upsert_nodes<E: Executor>(
                 }
                 Some((true, _)) => tombs.push(i),
                 // A live row whose window moves is updated on its own (rare), after the set.
-                Some((false, _)) if it.window().is_set() => windowed.push(i),
+                Some((false, _))
+                    if super::window_stated(&it.valid_from, &it.valid_to, it.clear_valid_to) =>
+                {
+                    windowed.push(i)
+                }
                 Some((false, _)) => live.push(i),
             }
         }
@@ -726,7 +730,8 @@ fn taken_in_batch(kind: &str, id: &str, rows: usize) -> Error {
         if let serde_json::Value::Object(m) = &mut e.details {
             m.remove("id");
         }
-        e.message = format!("Edge already exists: one of the {rows} {kind} ids of this batch is taken");
+        e.message =
+            format!("Edge already exists: one of the {rows} {kind} ids of this batch is taken");
     }
     e
 }
@@ -897,10 +902,7 @@ pub async fn create_edges<E: Executor>(
             {
                 let id = opt_str(r, 0).unwrap_or_default().to_string();
                 let i = rows.iter().position(|x| x.0 == id).unwrap_or(0);
-                return Err(with_index(
-                    taken_in_batch(&a.kind, &id, rows.len()),
-                    i,
-                ));
+                return Err(with_index(taken_in_batch(&a.kind, &id, rows.len()), i));
             }
         }
         let g = ctx.graph.id();
@@ -1018,7 +1020,9 @@ pub async fn delete_edges<E: Executor>(
             {
                 let id = opt_str(r, 0).unwrap_or_default();
                 let actual = opt_str(r, 1).unwrap_or_default();
-                return Err(super::edges::identity_mismatch(&a.kind, id, actual, "delete"));
+                return Err(super::edges::identity_mismatch(
+                    &a.kind, id, actual, "delete",
+                ));
             }
         }
         for chunk in a.ids.chunks(LOOKUP_CHUNK) {

@@ -666,16 +666,7 @@ pub async fn resurrect<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ResurrectArgs)
         )?;
         if opt_str(&existing, DELETED_AT).is_some() {
             check_endpoints_live(ex, ctx, &a.kind, &from, &to).await?;
-            check_cardinality(
-                ex,
-                ctx,
-                &a.kind,
-                spec.cardinality,
-                &from,
-                &to,
-                vt.is_some(),
-            )
-            .await?;
+            check_cardinality(ex, ctx, &a.kind, spec.cardinality, &from, &to, vt.is_some()).await?;
             super::claims::claim_edges(
                 ex,
                 ctx,

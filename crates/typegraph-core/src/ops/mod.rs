@@ -142,7 +142,15 @@ macro_rules! temporal_args {
         }
     )*};
 }
-temporal_args!(nodes::IdArgs, nodes::IdsArgs, nodes::FindArgs, edges::IdArgs, edges::IdsArgs, edges::FindArgs, edges::BetweenArgs);
+temporal_args!(
+    nodes::IdArgs,
+    nodes::IdsArgs,
+    nodes::FindArgs,
+    edges::IdArgs,
+    edges::IdsArgs,
+    edges::FindArgs,
+    edges::BetweenArgs
+);
 
 /// Runs the named operation with JSON arguments; returns JSON text. Writes of a
 /// store registered with a schema version run behind the schema fence.
@@ -267,6 +275,11 @@ fn inverted_window(from: &str, to: &str) -> Error {
     )
 }
 
+/// Whether a write states anything about a row's window (without building a [`WindowUpdate`]).
+pub fn window_stated(valid_from: &Option<String>, valid_to: &Option<String>, clear: bool) -> bool {
+    valid_from.is_some() || valid_to.is_some() || clear
+}
+
 /// What an in-place update of a live row asks of its validity window.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -286,7 +299,7 @@ pub struct WindowUpdate {
 impl WindowUpdate {
     /// Anything beyond "keep the stored window".
     pub fn is_set(&self) -> bool {
-        self.valid_from.is_some() || self.valid_to.is_some() || self.clear_valid_to
+        window_stated(&self.valid_from, &self.valid_to, self.clear_valid_to)
     }
 
     /// The `valid_to` a live row keeps after this update; `stored_*` are its current bounds.

@@ -436,7 +436,10 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
     let spec = ctx.graph.node(&a.kind)?;
     let now = now_iso();
     let search = crate::search::has_fields(ctx, &a.kind);
-    if spec.unique.is_empty() && !a.window().is_set() && !search {
+    if spec.unique.is_empty()
+        && !super::window_stated(&a.valid_from, &a.valid_to, a.clear_valid_to)
+        && !search
+    {
         // Fast path: one conditional statement; no row back means missing, deleted or stale,
         // which the transactional path below tells apart.
         let d = ex.dialect();
