@@ -362,3 +362,110 @@ impl WindowUpdate {
         Ok((stored_from.map(String::from), to))
     }
 }
+
+#[cfg(test)]
+mod window_tests {
+    use super::WindowUpdate;
+
+    const NOW: &str = "2030-01-01T00:00:00.000Z";
+    const HELD: &str = "2010-05-01T00:00:00.000Z";
+
+    fn code(e: &crate::error::Error) -> String {
+        e.details["issues"][0]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    #[test]
+    fn live_rows_keep_their_lower_bound() {
+        let keep = WindowUpdate::default();
+        assert_eq!(
+            keep.live_valid_to(Some(HELD), Some(NOW), NOW)
+                .unwrap()
+                .as_deref(),
+            Some(NOW)
+        );
+        let restate = WindowUpdate {
+            valid_from: Some(HELD.into()),
+            ..Default::default()
+        };
+        assert_eq!(restate.live_valid_to(Some(HELD), None, NOW).unwrap(), None);
+        let other = WindowUpdate {
+            valid_from: Some("2012-01-01T00:00:00.000Z".into()),
+            ..Default::default()
+        };
+        let e = other.live_valid_to(Some(HELD), None, NOW).unwrap_err();
+        assert_eq!(code(&e), "IMMUTABLE_VALIDITY_LOWER_BOUND");
+        let preserved = WindowUpdate {
+            preserve_valid_from: true,
+            valid_to: Some("2011-01-01T00:00:00.000Z".into()),
+            ..other.clone()
+        };
+        assert_eq!(
+            preserved
+                .live_valid_to(Some(HELD), None, NOW)
+                .unwrap()
+                .as_deref(),
+            Some("2011-01-01T00:00:00.000Z")
+        );
+        let inverted = WindowUpdate {
+            valid_to: Some("2009-01-01T00:00:00.000Z".into()),
+            ..preserved
+        };
+        assert_eq!(
+            code(&inverted.live_valid_to(Some(HELD), None, NOW).unwrap_err()),
+            "INVERTED_VALIDITY_WINDOW"
+        );
+        let clear = WindowUpdate {
+            clear_valid_to: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            clear.live_valid_to(Some(HELD), Some(NOW), NOW).unwrap(),
+            None
+        );
+        let both = WindowUpdate {
+            clear_valid_to: true,
+            valid_to: Some(NOW.into()),
+            ..Default::default()
+        };
+        assert!(both.live_valid_to(Some(HELD), None, NOW).is_err());
+        let loose = WindowUpdate {
+            valid_from: Some("2010-05-01T00:00:00Z".into()),
+            ..Default::default()
+        };
+        assert!(loose
+            .live_valid_to(Some(HELD), None, NOW)
+            .unwrap_err()
+            .message
+            .contains("Invalid canonical ISO 8601 datetime"));
+    }
+
+    #[test]
+    fn resurrection_windows() {
+        let stated = WindowUpdate {
+            valid_from: Some("2020-01-01T00:00:00.000Z".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            stated
+                .revived_window(Some(HELD), Some("2015-01-01T00:00:00.000Z"), NOW)
+                .unwrap(),
+            (Some("2020-01-01T00:00:00.000Z".into()), None)
+        );
+        let none = WindowUpdate::default();
+        assert_eq!(
+            none.revived_window(Some(HELD), Some(NOW), NOW).unwrap(),
+            (Some(HELD.into()), Some(NOW.into()))
+        );
+        let clear = WindowUpdate {
+            clear_valid_to: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            clear.revived_window(Some(HELD), Some(NOW), NOW).unwrap(),
+            (Some(HELD.into()), None)
+        );
+    }
+}
