@@ -11,6 +11,7 @@ import {
   NodeNotFoundError,
   EdgeNotFoundError,
   StaleVersionError,
+  TypeGraphError,
   UniquenessError,
   UnsupportedPredicateError,
   ValidationError,
@@ -163,6 +164,8 @@ interface Runner {
   readonly tx?: TxToken;
   /** Root (autocommit) runners only: told the row count of each committed bulk create. */
   readonly afterBulkCreate?: (rows: number) => Promise<void>;
+  /** `coalesceUnchangedUpserts`: an upsert that changes nothing writes nothing. */
+  readonly coalesce?: boolean;
 }
 
 /** Calls the runner's post-bulk hook (autocommit only; never inside a transaction). */
@@ -180,7 +183,7 @@ async function atomically<T>(r: Runner, fn: (r: Runner) => Promise<T>): Promise<
   const token = await r.backend.begin();
   let result: T;
   try {
-    result = await fn({ backend: r.backend, handle: r.handle, tx: token });
+    result = await fn({ backend: r.backend, handle: r.handle, tx: token, coalesce: r.coalesce });
   } catch (error) {
     await r.backend.end(token, false);
     throw error;
@@ -303,15 +306,12 @@ export class NodeCollection<N extends NodeType = NodeType> {
     patch: Partial<z.input<N["schema"]>>,
     options: { validTo?: string | Date; clearValidTo?: boolean } = {},
   ): Promise<Node<N>> {
-    if (options.validTo !== undefined && options.clearValidTo) {
-      throw new ValidationError("validTo and clearValidTo cannot be combined", {
-        entityType: "node",
-        kind: this.#kind,
-        id,
-        operation: "update",
-        issues: [{ path: "clearValidTo", message: "validTo and clearValidTo cannot be combined" }],
-      });
-    }
+    checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
+    return this.#update(id, patch, options);
+  }
+
+  /** The in-place update behind `update` and the live branch of `upsertById`. */
+  async #update(id: string, patch: Partial<z.input<N["schema"]>>, options: UpsertWindowOptions): Promise<Node<N>> {
     return withRetry(async () => {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
       if (current === null) throw new NodeNotFoundError(this.#kind, id);
@@ -323,8 +323,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
         id,
         props: data,
         expectedVersion: current[3],
-        validTo: instant(options.validTo),
-        clearValidTo: options.clearValidTo ?? false,
+        ...windowArgs(options),
       });
       return toNode(row as NodeRow) as Node<N>;
     });
@@ -338,10 +337,21 @@ export class NodeCollection<N extends NodeType = NodeType> {
     return this.create(data as z.input<N["schema"]>, options);
   }
 
-  async upsertById(id: string, props: z.input<N["schema"]>, options: { validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
+  /**
+   * Creates the node, merges into the live one (a stated `validFrom` must be the one it holds,
+   * unless `onImmutableLowerBound: "preserve"`), or resurrects a tombstone with a fresh window.
+   */
+  async upsertById(id: string, props: z.input<N["schema"]>, options: UpsertWindowOptions = {}): Promise<Node<N>> {
+    checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
     return withRetry(async () => {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
-      if (current !== null && current[8] === null) return this.update(id, props as Partial<z.input<N["schema"]>>, { validTo: options.validTo });
+      if (current !== null && current[8] === null) {
+        if (this.#r.coalesce) {
+          const data = validate(this.#type.schema, { ...current[2], ...props }, { entityType: "node", kind: this.#kind, operation: "update", id });
+          if (unchanged(current[2], current[4], current[5], data, options)) return toNode(current) as Node<N>;
+        }
+        return this.#update(id, props as Partial<z.input<N["schema"]>>, options);
+      }
       // Missing: create. Tombstone: merge over its props and resurrect with a fresh window.
       const merged = current === null ? props : { ...current[2], ...props };
       const data = validate(this.#type.schema, merged, { entityType: "node", kind: this.#kind, operation: "create" });
@@ -354,6 +364,11 @@ export class NodeCollection<N extends NodeType = NodeType> {
       });
       return toNode(row as NodeRow) as Node<N>;
     });
+  }
+
+  /** `upsertById` for untyped data (checked by the kind's schema at runtime). */
+  upsertByIdFromRecord(id: string, data: Record<string, unknown>, options: UpsertWindowOptions = {}): Promise<Node<N>> {
+    return this.upsertById(id, data as z.input<N["schema"]>, options);
   }
 
   async delete(id: string): Promise<void> {
@@ -388,37 +403,89 @@ export class NodeCollection<N extends NodeType = NodeType> {
     await bulkCreated(this.#r, items.length);
   }
 
-  /** Creates missing ids, merges into live ones, resurrects tombstones; repeated ids fold in order. */
-  async bulkUpsertById(items: readonly (BulkNodeItem<N> & { id: string })[]): Promise<Node<N>[]> {
+  /**
+   * Creates missing ids, merges into live ones, resurrects tombstones. Equivalent to the items
+   * applied one by one as `upsertById`: a repeated id is created by its first copy and updated
+   * by each later one (each position returns the row as of its own item); atomic.
+   */
+  async bulkUpsertById(items: readonly BulkNodeUpsertItem<N>[]): Promise<Node<N>[]> {
     if (items.length === 0) return [];
-    const order: string[] = [];
-    const folded = new Map<string, { props: Record<string, unknown>; index: number; validFrom?: string | Date; validTo?: string | Date }>();
-    items.forEach((item, index) => {
-      const prev = folded.get(item.id);
-      if (!prev) order.push(item.id);
-      folded.set(item.id, { props: { ...(prev?.props ?? {}), ...(item.props as Record<string, unknown>) }, index, validFrom: item.validFrom, validTo: item.validTo });
-    });
+    items.forEach((item, index) =>
+      checkWindowOptions(item, { entityType: "node", kind: this.#kind, id: item.id, operation: "update" }, index),
+    );
+    const rounds = upsertRounds(items.map((i) => i.id));
+    const writes = { count: 0 };
+    let out: Node<N>[];
+    if (rounds.length === 1) {
+      out = await this.#upsertRound(this.#r, items, rounds[0]!, new Map(), writes);
+    } else {
+      out = new Array(items.length);
+      // The last result per id: a later copy that changes nothing resolves to that same object.
+      const last = new Map<string, Node<N>>();
+      await atomically(this.#r, async (r) => {
+        for (const positions of rounds) {
+          const rows = await this.#upsertRound(r, items, positions, last, writes);
+          positions.forEach((p, j) => {
+            out[p] = rows[j]!;
+            last.set(items[p]!.id, rows[j]!);
+          });
+        }
+      });
+    }
+    await bulkCreated(this.#r, writes.count);
+    return out;
+  }
+
+  /** One set-based `bulkUpsertById` call for items of distinct ids (their positions in `items`). */
+  async #upsertRound(
+    r: Runner,
+    items: readonly BulkNodeUpsertItem<N>[],
+    positions: readonly number[],
+    last: ReadonlyMap<string, Node<N>>,
+    writes: { count: number },
+  ): Promise<Node<N>[]> {
+    const ids = positions.map((p) => items[p]!.id);
     // Each item carries the version it was merged over: a row changed in between is merged again.
-    const rows = await withRetry(async () => {
-      const current = (await run(this.#r, "getNodes", { kind: this.#kind, ids: order, temporalMode: "includeTombstones" })) as (NodeRow | null)[];
-      const merged = order.map((id, i) => {
-        const f = folded.get(id)!;
+    return withRetry(async () => {
+      const current = (await run(r, "getNodes", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (NodeRow | null)[];
+      const out: (Node<N> | undefined)[] = new Array(positions.length);
+      const written: number[] = [];
+      const merged = [];
+      for (const [i, p] of positions.entries()) {
+        const item = items[p]!;
         const base = current[i];
-        const props = base ? { ...base[2], ...f.props } : f.props;
+        const props = base ? { ...base[2], ...(item.props as Record<string, unknown>) } : item.props;
         const operation = base && base[8] === null ? "update" : "create";
-        return {
-          id,
-          props: validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id } : {}) }, f.index),
-          validFrom: instant(f.validFrom),
-          validTo: instant(f.validTo),
+        const data = validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id: item.id } : {}) }, p);
+        if (r.coalesce && base && base[8] === null && unchanged(base[2], base[4], base[5], data, item)) {
+          out[i] = last.get(item.id) ?? (toNode(base) as Node<N>);
+          continue;
+        }
+        written.push(i);
+        merged.push({
+          id: item.id,
+          props: data,
+          validFrom: instant(item.validFrom),
+          validTo: instant(item.validTo),
+          clearValidTo: item.clearValidTo === true,
+          preserveValidFrom: item.onImmutableLowerBound === "preserve",
           fenced: true,
           expectedVersion: base ? base[3] : null,
-        };
-      });
-      return (await run(this.#r, "bulkUpsertNodes", { kind: this.#kind, items: merged, returning: true })) as NodeRow[];
+        });
+      }
+      if (merged.length > 0) {
+        let rows: NodeRow[];
+        try {
+          rows = (await run(r, "bulkUpsertNodes", { kind: this.#kind, items: merged, returning: true })) as NodeRow[];
+        } catch (error) {
+          throw reindexed(error, written.map((i) => positions[i]!));
+        }
+        const byId = new Map(rows.map((row) => [row[1], toNode(row) as Node<N>]));
+        for (const i of written) out[i] = byId.get(ids[i]!)!;
+        writes.count += merged.length;
+      }
+      return out as Node<N>[];
     });
-    const byId = new Map(rows.map((r) => [r[1], toNode(r) as Node<N>]));
-    return items.map((item) => byId.get(item.id)!);
   }
 
   /** Soft-deletes many nodes atomically; missing ids are ignored. */
@@ -550,6 +617,140 @@ function validateAt<S extends z.ZodType>(
   }
 }
 
+/** Window options of the upsert and update-by-endpoints paths. */
+export interface UpsertWindowOptions {
+  validFrom?: string | Date;
+  validTo?: string | Date;
+  clearValidTo?: boolean;
+  /** `"refuse"` (default): a `validFrom` a live row does not hold is refused; `"preserve"`: it only applies to creates and resurrections. */
+  onImmutableLowerBound?: "refuse" | "preserve";
+}
+
+export type BulkNodeUpsertItem<N extends NodeType = NodeType> = BulkNodeItem<N> & {
+  id: string;
+  clearValidTo?: boolean;
+  onImmutableLowerBound?: "refuse" | "preserve";
+};
+
+export type EndpointWriteOptions<E extends EdgeType = EdgeType> = UpsertWindowOptions & {
+  matchOn?: readonly (keyof z.output<E["schema"]> & string)[];
+  ifExists?: "return" | "update";
+};
+
+export type BulkEdgeUpsertItem<E extends EdgeType = EdgeType> = BulkEdgeItem<E> & {
+  id: string;
+  clearValidTo?: boolean;
+  onImmutableLowerBound?: "refuse" | "preserve";
+};
+
+/** `validTo` and `clearValidTo` are exclusive; a malformed policy is refused. */
+function checkWindowOptions(
+  options: UpsertWindowOptions,
+  ctx: { entityType: "node" | "edge"; kind: string; id?: string; operation: string },
+  index?: number,
+): void {
+  const at = index === undefined ? "" : ` (item ${index})`;
+  const where = index === undefined ? {} : { index };
+  if (options.validTo !== undefined && options.clearValidTo === true) {
+    throw new ValidationError(`validTo and clearValidTo cannot be combined${at}`, {
+      ...ctx,
+      ...where,
+      issues: [{ path: "clearValidTo", message: "validTo and clearValidTo cannot be combined" }],
+    });
+  }
+  const policy = options.onImmutableLowerBound;
+  if (policy !== undefined && policy !== "refuse" && policy !== "preserve") {
+    throw new ValidationError(`onImmutableLowerBound must be "refuse" or "preserve"${at}`, {
+      ...ctx,
+      ...where,
+      issues: [{ path: "onImmutableLowerBound", message: 'Expected "refuse" or "preserve"' }],
+    });
+  }
+}
+
+/** JSON text with object keys sorted: equal for values equal regardless of key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** An instant in its stored (fixed-width UTC) form, or undefined when it is not in that form (the write path then reports it). */
+function canonicalInstant(value: string | Date | null | undefined): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) return undefined;
+  const canonical = new Date(t).toISOString();
+  return canonical === value ? canonical : undefined;
+}
+
+/**
+ * `coalesceUnchangedUpserts`: whether an upsert of the validated `data` with `options` over a
+ * live row (its props and window) would change nothing. A stated bound that is malformed, or a
+ * lower bound the row does not hold (without "preserve"), is never coalesced: the write path
+ * reports it.
+ */
+function unchanged(
+  stored: Record<string, unknown>,
+  storedFrom: string | null,
+  storedTo: string | null,
+  data: unknown,
+  options: UpsertWindowOptions,
+): boolean {
+  if (canonicalJson(stored) !== canonicalJson(data)) return false;
+  if (options.validFrom !== undefined) {
+    const stated = canonicalInstant(options.validFrom);
+    if (stated === undefined) return false;
+    if (options.onImmutableLowerBound !== "preserve" && stated !== canonicalInstant(storedFrom)) return false;
+  }
+  if (options.clearValidTo === true) return storedTo === null;
+  if (options.validTo !== undefined) {
+    const stated = canonicalInstant(options.validTo);
+    return stated !== undefined && storedTo !== null && stated === canonicalInstant(storedTo);
+  }
+  return true;
+}
+
+/** The engine arguments of a window update. */
+function windowArgs(options: UpsertWindowOptions) {
+  return {
+    validFrom: instant(options.validFrom),
+    preserveValidFrom: options.onImmutableLowerBound === "preserve",
+    validTo: instant(options.validTo),
+    clearValidTo: options.clearValidTo === true,
+  };
+}
+
+/**
+ * Positions of a `bulkUpsertById` batch in rounds of distinct ids: round k holds each id's
+ * (k+1)-th copy, so applying the rounds in order equals applying the items one by one.
+ * A batch without repeats is one round.
+ */
+function upsertRounds(ids: readonly string[]): number[][] {
+  const seen = new Map<string, number>();
+  const rounds: number[][] = [];
+  ids.forEach((id, position) => {
+    const k = seen.get(id) ?? 0;
+    seen.set(id, k + 1);
+    (rounds[k] ??= []).push(position);
+  });
+  return rounds;
+}
+
+/** An engine error about item `j` of a round, renumbered to that item's position in the batch. */
+function reindexed(error: unknown, positions: readonly number[]): unknown {
+  if (!(error instanceof TypeGraphError)) return error;
+  const j = error.details.index;
+  if (typeof j !== "number" || positions[j] === undefined || positions[j] === j) return error;
+  const position = positions[j]!;
+  (error as { details: Readonly<Record<string, unknown>> }).details = Object.freeze({ ...error.details, index: position });
+  error.message = error.message.replace(`(item ${j})`, `(item ${position})`);
+  return error;
+}
+
 function matches(row: EdgeRow, matchOn: readonly string[], props: Record<string, unknown>): boolean {
   const stored = row[6] ?? {};
   return matchOn.every((f) => JSON.stringify(stored[f]) === JSON.stringify(props[f]));
@@ -642,17 +843,28 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   }
 
   async update(id: string, patch: Partial<z.input<E["schema"]>>, options: { validTo?: string | Date; clearValidTo?: boolean } = {}): Promise<Edge<E>> {
+    checkWindowOptions(options, { entityType: "edge", kind: this.#kind, id, operation: "update" });
+    return this.#update(this.#r, id, patch, options);
+  }
+
+  /** The in-place update behind `update`, upserts and update-by-endpoints. */
+  async #update(r: Runner, id: string, patch: Partial<z.input<E["schema"]>>, options: UpsertWindowOptions): Promise<Edge<E>> {
     return withRetry(async () => {
-      const current = (await run(this.#r, "getEdge", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as EdgeRow | null;
-      if (current === null || current[11] !== null) throw new EdgeNotFoundError(this.#kind, id);
+      const current = (await run(r, "getEdge", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as EdgeRow | null;
+      if (current === null) {
+        // Not of this kind here: the engine tells an edge of another kind (EDGE_IDENTITY_MISMATCH)
+        // from a missing one; the impossible expected stamp keeps it from writing.
+        await run(r, "updateEdge", { kind: this.#kind, id, props: {}, expectedUpdatedAt: "" });
+        throw new EdgeNotFoundError(this.#kind, id);
+      }
+      if (current[11] !== null) throw new EdgeNotFoundError(this.#kind, id);
       const data = validate(this.#type.schema, { ...(current[6] ?? {}), ...patch }, { entityType: "edge", kind: this.#kind, operation: "update", id });
-      const row = await run(this.#r, "updateEdge", {
+      const row = await run(r, "updateEdge", {
         kind: this.#kind,
         id,
         props: data,
         expectedUpdatedAt: current[10],
-        validTo: instant(options.validTo),
-        clearValidTo: options.clearValidTo ?? false,
+        ...windowArgs(options),
       });
       return toEdge(row as EdgeRow) as Edge<E>;
     });
@@ -717,22 +929,66 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   }
 
   /**
-   * Finds the edge identified by its endpoints (plus `matchOn` props) or creates it; `ifExists: "update"`
-   * merges the props into it; a soft-deleted match is resurrected (keeping its validFrom).
+   * Finds the edge identified by its endpoints (plus `matchOn` props) or creates it; `ifExists:
+   * "update"` merges the props into it (and applies `validTo` / `clearValidTo`; a stated
+   * `validFrom` must be the one it holds unless `onImmutableLowerBound: "preserve"`); a
+   * soft-deleted match is resurrected (a stated `validFrom` gives it a complete new window).
    */
   async getOrCreateByEndpoints(
     from: NodeRef,
     to: NodeRef,
     props: z.input<E["schema"]>,
-    options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; ifExists?: "return" | "update" } = {},
+    options: EndpointWriteOptions<E> = {},
   ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }> {
-    const matchOn = options.matchOn ?? [];
+    const matchOn = this.#matchOn(options.matchOn);
+    checkWindowOptions(options, { entityType: "edge", kind: this.#kind, operation: "update" });
+    return this.#getOrCreate(this.#r, from, to, props, matchOn, options);
+  }
+
+  /** `matchOn` names fields of this edge's schema (own keys only: never `toString` & co.). */
+  #matchOn(matchOn: readonly string[] | undefined): readonly string[] {
+    const fields = matchOn ?? [];
+    const shape = (this.#type.schema as unknown as { shape?: Record<string, unknown> }).shape ?? {};
+    for (const field of fields) {
+      if (typeof field !== "string" || !Object.prototype.hasOwnProperty.call(shape, field)) {
+        throw new ValidationError(`matchOn names "${String(field)}", which is not a field of edge ${this.#kind}`, {
+          entityType: "edge",
+          kind: this.#kind,
+          operation: "create",
+          issues: [{ path: String(field), message: `"${String(field)}" is not a field of ${this.#kind}` }],
+        });
+      }
+    }
+    return fields;
+  }
+
+  async #getOrCreate(
+    r: Runner,
+    from: NodeRef,
+    to: NodeRef,
+    props: z.input<E["schema"]>,
+    matchOn: readonly string[],
+    options: EndpointWriteOptions<E>,
+  ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }> {
     const data = validate(this.#type.schema, props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" });
-    const rows = await this.#between(from, to, true);
-    const candidates = rows.filter((r) => matches(r, matchOn, data as Record<string, unknown>));
-    const live = candidates.find((r) => r[11] === null);
+    const rows = (await run(r, "findEdgesBetween", { kind: this.#kind, from: refOf(from), to: refOf(to), includeDeleted: true })) as EdgeRow[];
+    const candidates = rows.filter((row) => matches(row, matchOn, data as Record<string, unknown>));
+    const live = candidates.find((row) => row[11] === null);
     if (live) {
-      if (options.ifExists === "update") return { edge: await this.update(live[0], props as Partial<z.input<E["schema"]>>), action: "updated" };
+      if (options.ifExists === "update") {
+        if (r.coalesce) {
+          const merged = validate(this.#type.schema, { ...(live[6] ?? {}), ...(props as object) }, { entityType: "edge", kind: this.#kind, operation: "update", id: live[0] });
+          if (unchanged(live[6] ?? {}, live[7], live[8], merged, options)) return { edge: toEdge(live) as Edge<E>, action: "found" };
+        }
+        return { edge: await this.#update(r, live[0], props as Partial<z.input<E["schema"]>>, options), action: "updated" };
+      }
+      if (options.clearValidTo === true) {
+        throw new ConfigurationError(
+          `clearValidTo on ${this.#kind} found a live edge: it applies to a live match only with ifExists: "update"`,
+          { code: "CLEAR_VALID_TO_REQUIRES_UPDATE", kind: this.#kind, id: live[0] },
+          { suggestion: 'Pass ifExists: "update" to reopen the found edge, or drop clearValidTo.' },
+        );
+      }
       return { edge: toEdge(live) as Edge<E>, action: "found" };
     }
     const tomb = candidates.at(-1);
@@ -743,23 +999,39 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
         operation: "update",
         id: tomb[0],
       });
-      const row = await run(this.#r, "resurrectEdge", { kind: this.#kind, id: tomb[0], props: merged });
+      const row = await run(r, "resurrectEdge", {
+        kind: this.#kind,
+        id: tomb[0],
+        props: merged,
+        validFrom: instant(options.validFrom),
+        validTo: instant(options.validTo),
+        clearValidTo: options.clearValidTo === true,
+      });
       return { edge: toEdge(row as EdgeRow) as Edge<E>, action: "resurrected" };
     }
-    return { edge: await this.create(from, to, props), action: "created" };
+    const row = await run(r, "createEdge", {
+      kind: this.#kind,
+      from: refOf(from),
+      to: refOf(to),
+      props: data,
+      validFrom: instant(options.validFrom),
+      validTo: instant(options.validTo),
+    });
+    return { edge: toEdge(row as EdgeRow) as Edge<E>, action: "created" };
   }
 
   async bulkGetOrCreateByEndpoints(
-    items: readonly { from: NodeRef; to: NodeRef; props?: z.input<E["schema"]> }[],
+    items: readonly ({ from: NodeRef; to: NodeRef; props?: z.input<E["schema"]> } & UpsertWindowOptions)[],
     options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; ifExists?: "return" | "update" } = {},
   ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[]> {
     if (items.length === 0) return [];
     // One transaction; an item repeating an earlier item's endpoints and `matchOn` values resolves
-    // to the edge that earlier item produced, with action "found" (as upstream).
-    const matchOn = options.matchOn ?? [];
+    // to the edge that earlier item produced, with action "found" (as upstream). Window options
+    // and the lower-bound policy are per item.
+    const matchOn = this.#matchOn(options.matchOn);
+    items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, operation: "update" }, index));
     const data = items.map((item, index) => validateAt(this.#type.schema, item.props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" }, index) as Record<string, unknown>);
     return atomically(this.#r, async (r) => {
-      const c = new EdgeCollection<E>(r, this.#kind, this.#type);
       const first = new Map<string, number>();
       const out: { edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[] = [];
       for (const [index, item] of items.entries()) {
@@ -770,36 +1042,109 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
           continue;
         }
         first.set(key, index);
-        out.push(await c.getOrCreateByEndpoints(item.from, item.to, (item.props ?? {}) as z.input<E["schema"]>, options));
+        out.push(
+          await this.#getOrCreate(r, item.from, item.to, (item.props ?? {}) as z.input<E["schema"]>, matchOn, {
+            ifExists: options.ifExists,
+            validFrom: item.validFrom,
+            validTo: item.validTo,
+            clearValidTo: item.clearValidTo,
+            onImmutableLowerBound: item.onImmutableLowerBound,
+          }),
+        );
       }
       return out;
     });
   }
 
-  /** Creates missing ids, merges into live edges, resurrects tombstones; endpoints of an existing id must match. */
-  async bulkUpsertById(items: readonly (BulkEdgeItem<E> & { id: string })[]): Promise<Edge<E>[]> {
+  /**
+   * Creates missing ids, merges into live edges, resurrects tombstones; endpoints of an existing
+   * id must match. Equivalent to the items applied one by one: a repeated id is created by its
+   * first copy and updated by each later one; atomic.
+   */
+  async bulkUpsertById(items: readonly BulkEdgeUpsertItem<E>[]): Promise<Edge<E>[]> {
     if (items.length === 0) return [];
-    const ids = items.map((i) => i.id);
-    const current = (await run(this.#r, "getEdges", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (EdgeRow | null)[];
-    const merged = items.map((item, index) => {
+    items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, id: item.id, operation: "update" }, index));
+    const rounds = upsertRounds(items.map((i) => i.id));
+    const writes = { count: 0 };
+    let out: Edge<E>[];
+    if (rounds.length === 1) {
+      out = await this.#upsertRound(this.#r, items, rounds[0]!, new Map(), writes);
+    } else {
+      out = new Array(items.length);
+      const last = new Map<string, Edge<E>>();
+      await atomically(this.#r, async (r) => {
+        for (const positions of rounds) {
+          const rows = await this.#upsertRound(r, items, positions, last, writes);
+          positions.forEach((p, j) => {
+            out[p] = rows[j]!;
+            last.set(items[p]!.id, rows[j]!);
+          });
+        }
+      });
+    }
+    await bulkCreated(this.#r, writes.count);
+    return out;
+  }
+
+  /** One `bulkUpsertById` engine call for items of distinct ids (their positions in `items`). */
+  async #upsertRound(
+    r: Runner,
+    items: readonly BulkEdgeUpsertItem<E>[],
+    positions: readonly number[],
+    last: ReadonlyMap<string, Edge<E>>,
+    writes: { count: number },
+  ): Promise<Edge<E>[]> {
+    const ids = positions.map((p) => items[p]!.id);
+    const current = (await run(r, "getEdges", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (EdgeRow | null)[];
+    const out: (Edge<E> | undefined)[] = new Array(positions.length);
+    const written: number[] = [];
+    const merged = [];
+    for (const [index, p] of positions.entries()) {
+      const item = items[p]!;
       const base = current[index];
       const operation = base && base[11] === null ? "update" : "create";
-      return {
+      const data = validateAt(this.#type.schema, { ...(base?.[6] ?? {}), ...((item.props ?? {}) as object) }, {
+        entityType: "edge",
+        kind: this.#kind,
+        operation,
+        ...(operation === "update" ? { id: item.id } : {}),
+      }, p);
+      if (
+        r.coalesce &&
+        base &&
+        base[11] === null &&
+        base[2] === item.from.kind &&
+        base[3] === item.from.id &&
+        base[4] === item.to.kind &&
+        base[5] === item.to.id &&
+        unchanged(base[6] ?? {}, base[7], base[8], data, item)
+      ) {
+        out[index] = last.get(item.id) ?? (toEdge(base) as Edge<E>);
+        continue;
+      }
+      written.push(index);
+      merged.push({
         id: item.id,
         from: refOf(item.from),
         to: refOf(item.to),
-        props: validateAt(this.#type.schema, { ...(base?.[6] ?? {}), ...((item.props ?? {}) as object) }, {
-          entityType: "edge",
-          kind: this.#kind,
-          operation,
-          ...(operation === "update" ? { id: item.id } : {}),
-        }, index),
+        props: data,
         validFrom: instant(item.validFrom),
         validTo: instant(item.validTo),
-      };
-    });
-    const rows = (await run(this.#r, "bulkUpsertEdges", { kind: this.#kind, items: merged, returning: true })) as (EdgeRow | null)[];
-    return rows.map((r) => toEdge(r!) as Edge<E>);
+        clearValidTo: item.clearValidTo === true,
+        preserveValidFrom: item.onImmutableLowerBound === "preserve",
+      });
+    }
+    if (merged.length > 0) {
+      let rows: (EdgeRow | null)[];
+      try {
+        rows = (await run(r, "bulkUpsertEdges", { kind: this.#kind, items: merged, returning: true })) as (EdgeRow | null)[];
+      } catch (error) {
+        throw reindexed(error, written.map((i) => positions[i]!));
+      }
+      written.forEach((i, j) => (out[i] = toEdge(rows[j]!) as Edge<E>));
+      writes.count += merged.length;
+    }
+    return out as Edge<E>[];
   }
 
   async hardDelete(id: string): Promise<void> {
@@ -866,6 +1211,10 @@ export class Store<G extends GraphDef = GraphDef> {
 
   readonly #options: StoreOptions;
 
+  get #coalesce(): boolean {
+    return this.#options.coalesceUnchangedUpserts === true;
+  }
+
   /** @internal */
   constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, meta: evolution.SchemaMeta = {}, options: StoreOptions = {}) {
     this.#graph = graph;
@@ -874,7 +1223,7 @@ export class Store<G extends GraphDef = GraphDef> {
     this.#meta = meta;
     this.#options = options;
     this.#queryDefaults = options.queryDefaults ?? {};
-    if (typeof handle === "number") this.#runner = { backend, handle, afterBulkCreate: this.#afterBulkCreate };
+    if (typeof handle === "number") this.#runner = { backend, handle, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce };
   }
 
   /** @internal What the schema-evolution verbs need of this store. */
@@ -993,8 +1342,9 @@ export class Store<G extends GraphDef = GraphDef> {
       } as GraphBackend,
       handle: -1,
       afterBulkCreate: this.#afterBulkCreate,
+      coalesce: this.#coalesce,
     };
-    void handle.then((h) => (this.#runner = { backend, handle: h, afterBulkCreate: this.#afterBulkCreate }), () => undefined);
+    void handle.then((h) => (this.#runner = { backend, handle: h, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce }), () => undefined);
     return lazy;
   }
 
@@ -1031,7 +1381,7 @@ export class Store<G extends GraphDef = GraphDef> {
   async transaction<T>(fn: (tx: TransactionContext<G>) => Promise<T> | T): Promise<T> {
     const handle = await this.#handle;
     const token = await this.#backend.begin();
-    const c = collections(this.#graph, { backend: this.#backend, handle, tx: token });
+    const c = collections(this.#graph, { backend: this.#backend, handle, tx: token, coalesce: this.#coalesce });
     const tx: TransactionContext<G> = {
       nodes: c.nodes,
       edges: c.edges,
@@ -1194,7 +1544,7 @@ export class Store<G extends GraphDef = GraphDef> {
     const raw = await this.#backend.register(engineGraph(this.#graph, this.#queryDefaults));
     this.#handle = raw;
     this.#meta = {};
-    this.#runner = { backend: this.#backend, handle: raw, afterBulkCreate: this.#afterBulkCreate };
+    this.#runner = { backend: this.#backend, handle: raw, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce };
     this.#collections = undefined;
     this.#search = undefined;
   }
@@ -1337,7 +1687,7 @@ export interface QueryDefaults {
 
 export interface StoreOptions {
   /**
-   * Row count at which one autocommit `bulkCreate`/`bulkInsert` refreshes planner statistics
+   * Row count at which one autocommit `bulkCreate`/`bulkInsert`/`bulkUpsertById` (rows it wrote) refreshes planner statistics
    * (ANALYZE) after it commits; `false` never does. Default 1,000. Writes inside
    * `store.transaction()` never refresh: call `store.refreshStatistics()` after a loop of batches.
    */
@@ -1346,6 +1696,12 @@ export interface StoreOptions {
   queryDefaults?: QueryDefaults;
   /** Observability: the query hooks fire once per SQL statement the query builder submits. */
   hooks?: StoreHooks;
+  /**
+   * An upsert (`upsertById`, `bulkUpsertById` per item, endpoint get-or-create with
+   * `ifExists: "update"`) whose validated props and stated window equal the live row's writes
+   * nothing and returns the stored row. Default off.
+   */
+  coalesceUnchangedUpserts?: boolean;
   [option: string]: unknown;
 }
 

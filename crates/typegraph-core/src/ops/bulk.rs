@@ -38,6 +38,23 @@ pub struct NodeItem {
     pub expected_version: Option<i64>,
     #[serde(default)]
     pub fenced: bool,
+    /// `bulkUpsertById`: reopen the window of a live row (or revive a tombstone open).
+    #[serde(default)]
+    pub clear_valid_to: bool,
+    /// `bulkUpsertById`: a stated `validFrom` applies to creates and resurrections only.
+    #[serde(default)]
+    pub preserve_valid_from: bool,
+}
+
+impl NodeItem {
+    fn window(&self) -> super::WindowUpdate {
+        super::WindowUpdate {
+            valid_from: self.valid_from.clone(),
+            preserve_valid_from: self.preserve_valid_from,
+            valid_to: self.valid_to.clone(),
+            clear_valid_to: self.clear_valid_to,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -61,6 +78,21 @@ pub struct EdgeItem {
     pub valid_from: Option<String>,
     #[serde(default)]
     pub valid_to: Option<String>,
+    #[serde(default)]
+    pub clear_valid_to: bool,
+    #[serde(default)]
+    pub preserve_valid_from: bool,
+}
+
+impl EdgeItem {
+    fn window(&self) -> super::WindowUpdate {
+        super::WindowUpdate {
+            valid_from: self.valid_from.clone(),
+            preserve_valid_from: self.preserve_valid_from,
+            valid_to: self.valid_to.clone(),
+            clear_valid_to: self.clear_valid_to,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -352,6 +384,7 @@ pub async fn upsert_nodes<E: Executor>(
         let existing = node_versions(ex, ctx, &a.kind, &ids).await?;
         let mut creates = Vec::new();
         let mut live = Vec::new();
+        let mut windowed = Vec::new();
         let mut tombs = Vec::new();
         for (i, it) in a.items.iter().enumerate() {
             let state = existing.get(&ids[i]).copied();
@@ -385,6 +418,12 @@ pub async fn upsert_nodes<E: Executor>(
                     ));
                 }
                 Some((true, _)) => tombs.push(i),
+                // A live row whose window moves is updated on its own (rare), after the set.
+                Some((false, _))
+                    if super::window_stated(&it.valid_from, &it.valid_to, it.clear_valid_to) =>
+                {
+                    windowed.push(i)
+                }
                 Some((false, _)) => live.push(i),
             }
         }
@@ -434,6 +473,42 @@ pub async fn upsert_nodes<E: Executor>(
                 json!({ "kind": a.kind, "retry": true }),
             ));
         }
+        let windowed_sql = ex.dialect().finish(format!(
+            "UPDATE {} SET props = ?, updated_at = ?, version = version + 1, valid_to = ? \
+             WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL RETURNING {NODE_COLS}",
+            ctx.tables.nodes
+        ));
+        for &i in &windowed {
+            let it = &a.items[i];
+            let stored = super::nodes::fetch(ex, ctx, &a.kind, &ids[i])
+                .await?
+                .ok_or_else(|| with_index(super::nodes::not_found(&a.kind, &ids[i]), i))?;
+            let vt = it
+                .window()
+                .live_valid_to(opt_str(&stored, 4), opt_str(&stored, 5), &now)
+                .map_err(|e| with_index(e, i))?;
+            let got = ex
+                .query(
+                    &windowed_sql,
+                    &[
+                        Value::Json(Some(it.props.get().to_string())),
+                        Value::Ts(Some(now.clone())),
+                        Value::Ts(vt),
+                        Value::text(ctx.graph.id()),
+                        Value::text(&a.kind),
+                        Value::text(&ids[i]),
+                    ],
+                )
+                .await?;
+            if got.is_empty() {
+                return Err(Error::new(
+                    Code::StaleVersion,
+                    format!("Nodes of {} changed while the upsert was running", a.kind),
+                    json!({ "kind": a.kind, "retry": true }),
+                ));
+            }
+            written.extend(got);
+        }
         // Tombstones (rare): resurrected one by one with a fresh validity window.
         let resurrect_sql = ex.dialect().finish(format!(
             "UPDATE {} SET props = ?, updated_at = ?, version = version + 1, deleted_at = NULL, valid_from = ?, valid_to = ? WHERE graph_id = ? AND kind = ? AND id = ? RETURNING {NODE_COLS}",
@@ -462,6 +537,7 @@ pub async fn upsert_nodes<E: Executor>(
         if !spec.unique.is_empty() && ex.dialect() == Dialect::Postgres {
             let claimants: Vec<_> = live
                 .iter()
+                .chain(&windowed)
                 .chain(&tombs)
                 .map(|&i| super::uniques_batch::Claimant {
                     index: i,
@@ -471,7 +547,7 @@ pub async fn upsert_nodes<E: Executor>(
                 .collect();
             super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
         } else if !spec.unique.is_empty() {
-            for &i in live.iter().chain(&tombs) {
+            for &i in live.iter().chain(&windowed).chain(&tombs) {
                 uniques::claim(ex, ctx, &a.kind, &ids[i], a.items[i].props.get())
                     .await
                     .map_err(|e| with_index(e, i))?;
@@ -483,6 +559,11 @@ pub async fn upsert_nodes<E: Executor>(
             .collect();
         crate::search::sync_nodes(ex, ctx, &a.kind, &revived, true).await?;
         crate::search::sync_nodes(ex, ctx, &a.kind, &live_rows, false).await?;
+        let moved: Vec<(&str, &str)> = windowed
+            .iter()
+            .map(|&i| (ids[i].as_str(), a.items[i].props.get()))
+            .collect();
+        crate::search::sync_nodes(ex, ctx, &a.kind, &moved, false).await?;
         Ok::<Vec<Row>, Error>(written)
     })?;
     if !returning {
@@ -639,6 +720,20 @@ pub async fn delete_nodes<E: Executor>(
         Ok::<(), Error>(())
     })?;
     Ok("null".into())
+}
+
+/// A bulk edge create of several rows refused for a taken id: reported as the batch's
+/// refusal (the failing item by `index`), not as one stored row; one row reports its id.
+fn taken_in_batch(kind: &str, id: &str, rows: usize) -> Error {
+    let mut e = already_exists("edge", kind, id);
+    if rows > 1 {
+        if let serde_json::Value::Object(m) = &mut e.details {
+            m.remove("id");
+        }
+        e.message =
+            format!("Edge already exists: one of the {rows} {kind} ids of this batch is taken");
+    }
+    e
 }
 
 /// `bulkCreate` / `bulkInsert` of edges with set-based endpoint checks.
@@ -807,7 +902,7 @@ pub async fn create_edges<E: Executor>(
             {
                 let id = opt_str(r, 0).unwrap_or_default().to_string();
                 let i = rows.iter().position(|x| x.0 == id).unwrap_or(0);
-                return Err(with_index(already_exists("edge", &a.kind, &id), i));
+                return Err(with_index(taken_in_batch(&a.kind, &id, rows.len()), i));
             }
         }
         let g = ctx.graph.id();
@@ -905,6 +1000,32 @@ pub async fn delete_edges<E: Executor>(
     let now = now_iso();
     atomic!(ex, {
         for chunk in a.ids.chunks(LOOKUP_CHUNK) {
+            // An id held by an edge of another kind is refused, and the whole batch with it.
+            let sql = ex.dialect().finish(format!(
+                "SELECT id, kind FROM {} WHERE graph_id = ? AND {} AND kind <> ?",
+                ctx.tables.edges,
+                ex.dialect().in_list("id")
+            ));
+            if let Some(r) = ex
+                .query(
+                    &sql,
+                    &[
+                        Value::text(ctx.graph.id()),
+                        Value::TextList(chunk.to_vec()),
+                        Value::text(&a.kind),
+                    ],
+                )
+                .await?
+                .first()
+            {
+                let id = opt_str(r, 0).unwrap_or_default();
+                let actual = opt_str(r, 1).unwrap_or_default();
+                return Err(super::edges::identity_mismatch(
+                    &a.kind, id, actual, "delete",
+                ));
+            }
+        }
+        for chunk in a.ids.chunks(LOOKUP_CHUNK) {
             let sql = ex.dialect().finish(format!(
                 "UPDATE {} SET deleted_at = ? WHERE graph_id = ? AND {} = ? AND {} IS NULL AND {}",
                 ctx.tables.edges,
@@ -967,8 +1088,9 @@ pub async fn upsert_edges<E: Executor>(
             "UPDATE {} SET props = ?, updated_at = ? WHERE graph_id = ? AND id = ?",
             ctx.tables.edges
         ));
-        let sql_back = ex.dialect().finish(format!(
-            "UPDATE {} SET props = ?, updated_at = ?, deleted_at = NULL WHERE graph_id = ? AND id = ?",
+        // Resurrections and live rows whose window moves also write the window.
+        let sql_window = ex.dialect().finish(format!(
+            "UPDATE {} SET props = ?, updated_at = ?, deleted_at = NULL, valid_from = ?, valid_to = ? WHERE graph_id = ? AND id = ?",
             ctx.tables.edges
         ));
         let mut updates = Vec::new();
@@ -996,6 +1118,45 @@ pub async fn upsert_edges<E: Executor>(
                         ));
                     }
                     let tomb = opt_str(r, 11).is_some();
+                    let (stored_from, stored_to) = (opt_str(r, 7), opt_str(r, 8));
+                    let window = it.window();
+                    let moved = if tomb {
+                        Some(
+                            window
+                                .revived_window(stored_from, stored_to, &now)
+                                .map_err(|e| with_index(e, i))?,
+                        )
+                    } else if window.is_set() {
+                        let vt = window
+                            .live_valid_to(stored_from, stored_to, &now)
+                            .map_err(|e| with_index(e, i))?;
+                        Some((stored_from.map(String::from), vt))
+                    } else {
+                        None
+                    };
+                    let ended = moved
+                        .as_ref()
+                        .map(|w| w.1.is_some())
+                        .unwrap_or(stored_to.is_some());
+                    if !tomb
+                        && spec.cardinality == Cardinality::OneActive
+                        && !ended
+                        && stored_to.is_some()
+                    {
+                        // Reopening an ended oneActive edge: it joins the active population.
+                        super::edges::check_cardinality(
+                            ex,
+                            ctx,
+                            &kind,
+                            spec.cardinality,
+                            &it.from,
+                            &it.to,
+                            false,
+                        )
+                        .await
+                        .map_err(|e| with_index(e, i))?;
+                        revived.push((i, it.from.clone(), it.to.clone(), false));
+                    }
                     if tomb {
                         super::edges::check_endpoints_live(ex, ctx, &kind, &it.from, &it.to)
                             .await
@@ -1007,30 +1168,31 @@ pub async fn upsert_edges<E: Executor>(
                             spec.cardinality,
                             &it.from,
                             &it.to,
-                            opt_str(r, 8).is_some(),
+                            ended,
                         )
                         .await
                         .map_err(|e| with_index(e, i))?;
                     }
                     if tomb {
-                        revived.push((i, it.from.clone(), it.to.clone(), opt_str(r, 8).is_some()));
+                        revived.push((i, it.from.clone(), it.to.clone(), ended));
                     }
-                    updates.push((i, tomb, it.props.get().to_string()));
+                    updates.push((i, moved, it.props.get().to_string()));
                 }
             }
         }
-        for (i, tomb, props) in updates {
-            let sql = if tomb { &sql_back } else { &sql_live };
-            ex.execute(
-                sql,
-                &[
-                    Value::Json(Some(props)),
-                    Value::Ts(Some(now.clone())),
-                    Value::text(ctx.graph.id()),
-                    Value::text(&ids[i]),
-                ],
-            )
-            .await?;
+        for (i, moved, props) in updates {
+            let mut params = vec![Value::Json(Some(props)), Value::Ts(Some(now.clone()))];
+            let sql = match moved {
+                Some((vf, vt)) => {
+                    params.push(Value::Ts(vf));
+                    params.push(Value::Ts(vt));
+                    &sql_window
+                }
+                None => &sql_live,
+            };
+            params.push(Value::text(ctx.graph.id()));
+            params.push(Value::text(&ids[i]));
+            ex.execute(sql, &params).await?;
         }
         let claims: Vec<super::claims::EdgeClaim<'_>> = revived
             .iter()
@@ -1061,6 +1223,9 @@ pub async fn upsert_edges<E: Executor>(
                 if let Some(j) = e.details.get("index").and_then(|v| v.as_u64()) {
                     let orig = index.get(j as usize).copied().unwrap_or(0);
                     e.details["index"] = json!(orig);
+                    e.message = e
+                        .message
+                        .replace(&format!("(item {j})"), &format!("(item {orig})"));
                 }
                 e
             })?;

@@ -95,6 +95,22 @@ pub struct UpdateArgs {
     pub valid_to: Option<String>,
     #[serde(default)]
     pub clear_valid_to: bool,
+    /// Upsert paths: a stated lower bound (must match the live row's unless preserved).
+    #[serde(default)]
+    pub valid_from: Option<String>,
+    #[serde(default)]
+    pub preserve_valid_from: bool,
+}
+
+impl UpdateArgs {
+    fn window(&self) -> super::WindowUpdate {
+        super::WindowUpdate {
+            valid_from: self.valid_from.clone(),
+            preserve_valid_from: self.preserve_valid_from,
+            valid_to: self.valid_to.clone(),
+            clear_valid_to: self.clear_valid_to,
+        }
+    }
 }
 
 async fn fetch<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, id: &str) -> Result<Option<Row>> {
@@ -116,7 +132,7 @@ fn not_found(kind: &str, id: &str) -> Error {
     )
 }
 
-fn identity_mismatch(kind: &str, id: &str, actual: &str, operation: &str) -> Error {
+pub(crate) fn identity_mismatch(kind: &str, id: &str, actual: &str, operation: &str) -> Error {
     Error::validation(
         format!("Edge {id} is a \"{actual}\" edge, not \"{kind}\""),
         json!({
@@ -424,13 +440,11 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
                 ));
             }
         }
-        let valid_to = if a.clear_valid_to {
-            None
-        } else if let Some(t) = &a.valid_to {
-            validity_window(opt_str(&existing, VALID_FROM), Some(t), &now)?.1
-        } else {
-            opt_str(&existing, VALID_TO).map(String::from)
-        };
+        let valid_to = a.window().live_valid_to(
+            opt_str(&existing, VALID_FROM),
+            opt_str(&existing, VALID_TO),
+            &now,
+        )?;
         // Reopening an ended `oneActive` edge makes it join the active population again:
         // it must pass the same probe and claim the same fence as a new active edge.
         if spec.cardinality == Cardinality::OneActive
@@ -610,9 +624,16 @@ pub struct ResurrectArgs {
     pub kind: String,
     pub id: String,
     pub props: Box<RawValue>,
+    #[serde(default)]
+    pub valid_from: Option<String>,
+    #[serde(default)]
+    pub valid_to: Option<String>,
+    #[serde(default)]
+    pub clear_valid_to: bool,
 }
 
-/// Brings a soft-deleted edge back with new props; its stored `valid_from` is retained.
+/// Brings a soft-deleted edge back with new props. Without a stated window its stored
+/// `valid_from` / `valid_to` are retained; a stated `validFrom` asserts the complete window.
 pub async fn resurrect<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ResurrectArgs) -> Result<String> {
     let spec = ctx.graph.edge(&a.kind)?;
     let now = now_iso();
@@ -632,18 +653,20 @@ pub async fn resurrect<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ResurrectArgs)
             kind: opt_str(&existing, 4).unwrap_or_default().into(),
             id: opt_str(&existing, 5).unwrap_or_default().into(),
         };
+        let window = super::WindowUpdate {
+            valid_from: a.valid_from.clone(),
+            preserve_valid_from: false,
+            valid_to: a.valid_to.clone(),
+            clear_valid_to: a.clear_valid_to,
+        };
+        let (vf, vt) = window.revived_window(
+            opt_str(&existing, VALID_FROM),
+            opt_str(&existing, VALID_TO),
+            &now,
+        )?;
         if opt_str(&existing, DELETED_AT).is_some() {
             check_endpoints_live(ex, ctx, &a.kind, &from, &to).await?;
-            check_cardinality(
-                ex,
-                ctx,
-                &a.kind,
-                spec.cardinality,
-                &from,
-                &to,
-                opt_str(&existing, VALID_TO).is_some(),
-            )
-            .await?;
+            check_cardinality(ex, ctx, &a.kind, spec.cardinality, &from, &to, vt.is_some()).await?;
             super::claims::claim_edges(
                 ex,
                 ctx,
@@ -653,14 +676,14 @@ pub async fn resurrect<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ResurrectArgs)
                     edge_id: &a.id,
                     from: &from,
                     to: &to,
-                    born_ended: opt_str(&existing, VALID_TO).is_some(),
+                    born_ended: vt.is_some(),
                     index: None,
                 }],
             )
             .await?;
         }
         let sql = ex.dialect().finish(format!(
-            "UPDATE {} SET props = ?, updated_at = ?, deleted_at = NULL WHERE graph_id = ? AND id = ? RETURNING {EDGE_COLS}",
+            "UPDATE {} SET props = ?, updated_at = ?, deleted_at = NULL, valid_from = ?, valid_to = ? WHERE graph_id = ? AND id = ? RETURNING {EDGE_COLS}",
             ctx.tables.edges
         ));
         ex.query(
@@ -668,6 +691,8 @@ pub async fn resurrect<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ResurrectArgs)
             &[
                 Value::Json(Some(a.props.get().to_string())),
                 Value::Ts(Some(now.clone())),
+                Value::Ts(vf),
+                Value::Ts(vt),
                 Value::text(ctx.graph.id()),
                 Value::text(&a.id),
             ],

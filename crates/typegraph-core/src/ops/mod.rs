@@ -266,12 +266,16 @@ pub fn validity_window(
     let canon = |v: Option<&str>, field: &str| -> Result<Option<String>> {
         match v {
             None => Ok(None),
-            Some(s) => crate::util::canonical_instant(s).map(Some).ok_or_else(|| {
-                Error::validation(
-                    format!("Invalid {field}: expected an ISO-8601 instant"),
-                    json!({ "issues": [{ "path": field, "message": "Invalid ISO-8601 instant" }] }),
-                )
-            }),
+            // Stored bounds are compared as text: only the fixed-width UTC form is accepted.
+            Some(s) => crate::util::canonical_instant(s)
+                .filter(|c| c == s)
+                .map(Some)
+                .ok_or_else(|| {
+                    Error::validation(
+                        format!("Invalid canonical ISO 8601 datetime for \"{field}\": {s:?} (expected fixed-width UTC like 2024-01-15T10:30:00.000Z)"),
+                        json!({ "issues": [{ "path": field, "message": "Expected a fixed-width UTC ISO-8601 instant (YYYY-MM-DDTHH:mm:ss.sssZ)" }] }),
+                    )
+                }),
         }
     };
     let vf = canon(valid_from, "validFrom")?;
@@ -284,11 +288,210 @@ pub fn validity_window(
     };
     if let (Some(f), Some(t)) = (&from, &vt) {
         if t < f {
-            return Err(Error::validation(
-                "validTo must not be earlier than validFrom",
-                json!({ "issues": [{ "path": "validTo", "message": "validTo must not be earlier than validFrom", "code": "INVERTED_VALIDITY_WINDOW" }] }),
-            ));
+            return Err(inverted_window(f, t));
         }
     }
     Ok((from, vt))
+}
+
+fn inverted_window(from: &str, to: &str) -> Error {
+    Error::validation(
+        format!("Inverted validity window: validTo {to} is earlier than validFrom {from}"),
+        json!({ "issues": [{ "path": "validTo", "message": "validTo must not be earlier than validFrom", "code": "INVERTED_VALIDITY_WINDOW" }] }),
+    )
+}
+
+/// Whether a write states anything about a row's window (without building a [`WindowUpdate`]).
+pub fn window_stated(valid_from: &Option<String>, valid_to: &Option<String>, clear: bool) -> bool {
+    valid_from.is_some() || valid_to.is_some() || clear
+}
+
+/// What an in-place update of a live row asks of its validity window.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowUpdate {
+    /// A lower bound the caller states: the live row must already hold it (it is history),
+    /// unless `preserve_valid_from` says it only applies to creates and resurrections.
+    #[serde(default)]
+    pub valid_from: Option<String>,
+    #[serde(default)]
+    pub preserve_valid_from: bool,
+    #[serde(default)]
+    pub valid_to: Option<String>,
+    #[serde(default)]
+    pub clear_valid_to: bool,
+}
+
+impl WindowUpdate {
+    /// Anything beyond "keep the stored window".
+    pub fn is_set(&self) -> bool {
+        window_stated(&self.valid_from, &self.valid_to, self.clear_valid_to)
+    }
+
+    /// The `valid_to` a live row keeps after this update; `stored_*` are its current bounds.
+    /// A stated `validFrom` other than the stored one is refused (IMMUTABLE_VALIDITY_LOWER_BOUND)
+    /// unless preserved; a `validTo` before the kept lower bound is an inverted window.
+    pub fn live_valid_to(
+        &self,
+        stored_from: Option<&str>,
+        stored_to: Option<&str>,
+        now: &str,
+    ) -> Result<Option<String>> {
+        if self.valid_to.is_some() && self.clear_valid_to {
+            return Err(Error::validation(
+                "validTo and clearValidTo cannot be combined",
+                json!({ "issues": [{ "path": "clearValidTo", "message": "validTo and clearValidTo cannot be combined" }] }),
+            ));
+        }
+        if let Some(stated) = &self.valid_from {
+            let (stated, _) = validity_window(Some(stated), None, now)?;
+            let stated = stated.unwrap_or_default();
+            let stored = stored_from.and_then(crate::util::canonical_instant);
+            if !self.preserve_valid_from && stored.as_deref() != Some(stated.as_str()) {
+                let held = stored.unwrap_or_else(|| "no lower bound".into());
+                return Err(Error::validation(
+                    format!(
+                        "Unappliable validFrom {stated}: the live row's lower bound is {held}; omit validFrom or restate the stored bound"
+                    ),
+                    json!({ "issues": [{ "path": "validFrom", "message": format!("The live row holds validFrom {held}"), "code": "IMMUTABLE_VALIDITY_LOWER_BOUND" }] }),
+                ));
+            }
+        }
+        if self.clear_valid_to {
+            return Ok(None);
+        }
+        match &self.valid_to {
+            Some(t) => Ok(validity_window(stored_from, Some(t), now)?.1),
+            None => Ok(stored_to.map(String::from)),
+        }
+    }
+
+    /// The window a resurrected row gets: a stated `validFrom` asserts the complete window
+    /// (an omitted `validTo` reopens it); otherwise the stored lower bound stays and only the
+    /// end follows `validTo` / `clearValidTo`.
+    pub fn revived_window(
+        &self,
+        stored_from: Option<&str>,
+        stored_to: Option<&str>,
+        now: &str,
+    ) -> Result<(Option<String>, Option<String>)> {
+        if self.valid_from.is_some() {
+            return validity_window(self.valid_from.as_deref(), self.valid_to.as_deref(), now);
+        }
+        let to = if self.clear_valid_to {
+            None
+        } else if let Some(t) = &self.valid_to {
+            validity_window(stored_from, Some(t), now)?.1
+        } else {
+            stored_to.map(String::from)
+        };
+        Ok((stored_from.map(String::from), to))
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::WindowUpdate;
+
+    const NOW: &str = "2030-01-01T00:00:00.000Z";
+    const HELD: &str = "2010-05-01T00:00:00.000Z";
+
+    fn code(e: &crate::error::Error) -> String {
+        e.details["issues"][0]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    #[test]
+    fn live_rows_keep_their_lower_bound() {
+        let keep = WindowUpdate::default();
+        assert_eq!(
+            keep.live_valid_to(Some(HELD), Some(NOW), NOW)
+                .unwrap()
+                .as_deref(),
+            Some(NOW)
+        );
+        let restate = WindowUpdate {
+            valid_from: Some(HELD.into()),
+            ..Default::default()
+        };
+        assert_eq!(restate.live_valid_to(Some(HELD), None, NOW).unwrap(), None);
+        let other = WindowUpdate {
+            valid_from: Some("2012-01-01T00:00:00.000Z".into()),
+            ..Default::default()
+        };
+        let e = other.live_valid_to(Some(HELD), None, NOW).unwrap_err();
+        assert_eq!(code(&e), "IMMUTABLE_VALIDITY_LOWER_BOUND");
+        let preserved = WindowUpdate {
+            preserve_valid_from: true,
+            valid_to: Some("2011-01-01T00:00:00.000Z".into()),
+            ..other.clone()
+        };
+        assert_eq!(
+            preserved
+                .live_valid_to(Some(HELD), None, NOW)
+                .unwrap()
+                .as_deref(),
+            Some("2011-01-01T00:00:00.000Z")
+        );
+        let inverted = WindowUpdate {
+            valid_to: Some("2009-01-01T00:00:00.000Z".into()),
+            ..preserved
+        };
+        assert_eq!(
+            code(&inverted.live_valid_to(Some(HELD), None, NOW).unwrap_err()),
+            "INVERTED_VALIDITY_WINDOW"
+        );
+        let clear = WindowUpdate {
+            clear_valid_to: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            clear.live_valid_to(Some(HELD), Some(NOW), NOW).unwrap(),
+            None
+        );
+        let both = WindowUpdate {
+            clear_valid_to: true,
+            valid_to: Some(NOW.into()),
+            ..Default::default()
+        };
+        assert!(both.live_valid_to(Some(HELD), None, NOW).is_err());
+        let loose = WindowUpdate {
+            valid_from: Some("2010-05-01T00:00:00Z".into()),
+            ..Default::default()
+        };
+        assert!(loose
+            .live_valid_to(Some(HELD), None, NOW)
+            .unwrap_err()
+            .message
+            .contains("Invalid canonical ISO 8601 datetime"));
+    }
+
+    #[test]
+    fn resurrection_windows() {
+        let stated = WindowUpdate {
+            valid_from: Some("2020-01-01T00:00:00.000Z".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            stated
+                .revived_window(Some(HELD), Some("2015-01-01T00:00:00.000Z"), NOW)
+                .unwrap(),
+            (Some("2020-01-01T00:00:00.000Z".into()), None)
+        );
+        let none = WindowUpdate::default();
+        assert_eq!(
+            none.revived_window(Some(HELD), Some(NOW), NOW).unwrap(),
+            (Some(HELD.into()), Some(NOW.into()))
+        );
+        let clear = WindowUpdate {
+            clear_valid_to: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            clear.revived_window(Some(HELD), Some(NOW), NOW).unwrap(),
+            (Some(HELD.into()), None)
+        );
+    }
 }

@@ -84,6 +84,22 @@ pub struct UpdateArgs {
     pub valid_to: Option<String>,
     #[serde(default)]
     pub clear_valid_to: bool,
+    /// Upsert paths: a stated lower bound (must match the live row's unless preserved).
+    #[serde(default)]
+    pub valid_from: Option<String>,
+    #[serde(default)]
+    pub preserve_valid_from: bool,
+}
+
+impl UpdateArgs {
+    fn window(&self) -> super::WindowUpdate {
+        super::WindowUpdate {
+            valid_from: self.valid_from.clone(),
+            preserve_valid_from: self.preserve_valid_from,
+            valid_to: self.valid_to.clone(),
+            clear_valid_to: self.clear_valid_to,
+        }
+    }
 }
 
 pub(crate) fn select_one<E: Executor>(ex: &E, ctx: &Ctx<'_>) -> String {
@@ -420,7 +436,10 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
     let spec = ctx.graph.node(&a.kind)?;
     let now = now_iso();
     let search = crate::search::has_fields(ctx, &a.kind);
-    if spec.unique.is_empty() && a.valid_to.is_none() && !a.clear_valid_to && !search {
+    if spec.unique.is_empty()
+        && !super::window_stated(&a.valid_from, &a.valid_to, a.clear_valid_to)
+        && !search
+    {
         // Fast path: one conditional statement; no row back means missing, deleted or stale,
         // which the transactional path below tells apart.
         let d = ex.dialect();
@@ -468,14 +487,11 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
                 ));
             }
         }
-        let valid_to = if a.clear_valid_to {
-            None
-        } else if let Some(t) = &a.valid_to {
-            let (_, vt) = validity_window(opt_str(&existing, VALID_FROM), Some(t), &now)?;
-            vt
-        } else {
-            opt_str(&existing, VALID_TO).map(String::from)
-        };
+        let valid_to = a.window().live_valid_to(
+            opt_str(&existing, VALID_FROM),
+            opt_str(&existing, VALID_TO),
+            &now,
+        )?;
         let sql = ex.dialect().finish(format!(
             "UPDATE {} SET props = ?, updated_at = ?, version = version + 1, valid_to = ? \
              WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL RETURNING {NODE_COLS}",
