@@ -672,21 +672,26 @@ async fn fulltext_ranked_sqlite_rowids<E: Executor>(
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         let complete = ranked.len();
         if complete >= n || exhausted {
-            let ids: Vec<String> = ranked.iter().map(|r| r.1.clone()).collect();
-            let mut live = hydrate(ex, ctx, kind, &ids, None).await?;
-            let hits: Vec<Hit> = ranked
-                .into_iter()
-                .filter_map(|(score, id)| {
-                    live.remove(&id).map(|row| Hit {
-                        kind: kind.to_string(),
-                        id,
-                        score,
-                        snippet: None,
-                        row,
-                    })
-                })
-                .take(n)
-                .collect();
+            // Hydrate only as many as the page needs; more when ended nodes drop out.
+            let mut hits: Vec<Hit> = Vec::with_capacity(n);
+            let mut at = 0;
+            while hits.len() < n && at < ranked.len() {
+                let upto = (at + (n - hits.len())).min(ranked.len());
+                let ids: Vec<String> = ranked[at..upto].iter().map(|r| r.1.clone()).collect();
+                let mut live = hydrate(ex, ctx, kind, &ids, None).await?;
+                for (score, id) in &ranked[at..upto] {
+                    if let Some(row) = live.remove(id) {
+                        hits.push(Hit {
+                            kind: kind.to_string(),
+                            id: id.clone(),
+                            score: *score,
+                            snippet: None,
+                            row,
+                        });
+                    }
+                }
+                at = upto;
+            }
             if hits.len() >= n || exhausted {
                 return Ok(Some(hits));
             }
