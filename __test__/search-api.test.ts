@@ -147,7 +147,7 @@ describe.each(backends)("search options on $name", (bc) => {
 
   it("vector under includeSubClasses refuses kinds declaring different metrics", async () => {
     const store = await seeded(true);
-    await store.nodes.Sketch.create({ title: "sketch", tenant: "a", emb: [1, 0, 0] }, { id: "s1" });
+    await store.nodes.Sketch!.create({ title: "sketch", tenant: "a", emb: [1, 0, 0] }, { id: "s1" });
     const err = await store.search
       .vector("Article", { fieldPath: "emb", queryEmbedding: [1, 0, 0], limit: 3, includeSubClasses: true })
       .catch((e: unknown) => e);

@@ -550,11 +550,6 @@ async fn fulltext_ranked_sqlite<E: Executor>(
     if m_expr.trim().is_empty() {
         return Ok(Vec::new());
     }
-    if !q.snippets {
-        if let Some(hits) = fulltext_ranked_sqlite_rowids(ex, ctx, kind, q, &m_expr, n).await? {
-            return Ok(hits);
-        }
-    }
     let ft = &ctx.tables.fulltext;
     let snip = if q.snippets {
         format!("snippet({ft}, -1, '<mark>', '</mark>', '…', 20)")
@@ -611,96 +606,6 @@ async fn fulltext_ranked_sqlite<E: Executor>(
             return Ok(hits.into_iter().take(n).collect());
         }
         m *= 4;
-    }
-}
-
-/// SQLite without a `where` or snippets: FTS5 ranks the matches on its index alone (rowid
-/// and `bm25()`; no stored column is read per match — reading `graph_id`/`node_kind` of
-/// every match was most of a common word's cost), then only the best rows' graph, kind and
-/// id are read, other graphs' and kinds' rows dropped, ties at the cut completed so the
-/// order is exactly `score DESC, node_id`, and the page hydrated (ended nodes drop out).
-/// The scores are the same as with the filter in SQL: FTS5's bm25 statistics cover the
-/// whole table either way. `None` when other graphs' or kinds' rows crowd the ranking (the
-/// caller then filters in SQL).
-async fn fulltext_ranked_sqlite_rowids<E: Executor>(
-    ex: &mut E,
-    ctx: &Ctx<'_>,
-    kind: &str,
-    q: &FtQuery<'_>,
-    m_expr: &str,
-    n: usize,
-) -> Result<Option<Vec<Hit>>> {
-    let ft = &ctx.tables.fulltext;
-    let min = if q.min_score.is_some() {
-        format!(" AND -bm25({ft}) >= ?3")
-    } else {
-        String::new()
-    };
-    let sql = format!(
-        "SELECT f.graph_id, f.node_kind, f.node_id, t.score FROM \
-         (SELECT rowid, -bm25({ft}) AS score FROM {ft} WHERE {ft} MATCH ?1{min} ORDER BY score DESC LIMIT ?2) t \
-         CROSS JOIN {ft} f ON f.rowid = t.rowid"
-    );
-    let graph = ctx.graph.id();
-    let mut lim = 2 * n + 8;
-    loop {
-        let mut params = vec![Value::text(m_expr), Value::Int(lim as i64)];
-        if let Some(s) = q.min_score {
-            params.push(Value::Real(s));
-        }
-        let rows = ex.query(&sql, &params).await?;
-        let exhausted = rows.len() < lim;
-        let score = |r: &Row| match r.get(3) {
-            Some(Value::Real(f)) => *f,
-            Some(Value::Int(i)) => *i as f64,
-            _ => 0.0,
-        };
-        // Rows scoring the same as the last one fetched may continue past the limit: only
-        // rows scoring above it are complete (all of them, once the matches are exhausted).
-        let floor = if exhausted {
-            f64::NEG_INFINITY
-        } else {
-            rows.iter().map(score).fold(f64::INFINITY, f64::min)
-        };
-        let mut ranked: Vec<(f64, String)> = rows
-            .iter()
-            .filter(|r| {
-                opt_str(r, 0) == Some(graph) && opt_str(r, 1) == Some(kind) && score(r) > floor
-            })
-            .filter_map(|r| opt_str(r, 2).map(|id| (score(r), id.to_string())))
-            .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        let complete = ranked.len();
-        if complete >= n || exhausted {
-            // Hydrate only as many as the page needs; more when ended nodes drop out.
-            let mut hits: Vec<Hit> = Vec::with_capacity(n);
-            let mut at = 0;
-            while hits.len() < n && at < ranked.len() {
-                let upto = (at + (n - hits.len())).min(ranked.len());
-                let ids: Vec<String> = ranked[at..upto].iter().map(|r| r.1.clone()).collect();
-                let mut live = hydrate(ex, ctx, kind, &ids, None).await?;
-                for (score, id) in &ranked[at..upto] {
-                    if let Some(row) = live.remove(id) {
-                        hits.push(Hit {
-                            kind: kind.to_string(),
-                            id: id.clone(),
-                            score: *score,
-                            snippet: None,
-                            row,
-                        });
-                    }
-                }
-                at = upto;
-            }
-            if hits.len() >= n || exhausted {
-                return Ok(Some(hits));
-            }
-        }
-        // Mostly other graphs' or kinds' rows (or ended nodes) at the top: filter in SQL.
-        if lim >= 4096 && complete * 8 < lim {
-            return Ok(None);
-        }
-        lim *= 4;
     }
 }
 
