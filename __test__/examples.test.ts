@@ -38,6 +38,10 @@ describe("examples", () => {
     expect(runExample("seed-000-embedding-worker.mjs")).toMatch(/^ok batches=3 top=vector search/m);
   });
 
+  it.runIf(Boolean(process.env.DATABASE_URL))("seed 000: embedding worker on PostgreSQL", () => {
+    expect(runExample("seed-000-embedding-worker.mjs", ["postgres"])).toMatch(/^ok batches=3 top=vector search/m);
+  });
+
   it.runIf(Boolean(process.env.DATABASE_URL))("seed 000: Drizzle + pg Pool on PostgreSQL, one transaction", () => {
     expect(runExample("seed-000-postgres.mjs")).toContain("ok 1");
   });

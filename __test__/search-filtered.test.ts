@@ -98,4 +98,84 @@ describe.each(backends)("filtered vector search on $name", (bc) => {
     expect(bounded.every((h) => h.score >= 0.5 - 1e-6)).toBe(true);
     expect(bounded.length).toBeGreaterThanOrEqual(Math.floor(Math.min(50, expected) * 0.9));
   }, 240_000);
+
+  it("query builder similarTo with plain predicates: exact and approximate, minScore, temporal modes, deleted and ended rows", async () => {
+    const Item = defineNode("Item", { schema: z.object({ group: z.number().int(), tag: z.string(), v: embedding(dims) }) });
+    const graph = defineGraph({
+      id: freshGraphId(`sfq_${bc.name}`),
+      nodes: { Item },
+      edges: {},
+      indexes: [defineNodeIndex(Item, { fields: ["group"], name: "idx_sfq_group" })],
+    });
+    const [store] = await createStoreWithSchema(graph, bc.make(graph.id));
+    open.push(store);
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const unit = (v: number[]) => {
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const sample = () => unit(Array.from({ length: dims }, rnd));
+    const items = Array.from({ length: 1500 }, (_, i) => ({ id: `q${i}`, props: { group: i % 5, tag: `t${i % 30}`, v: sample() } }));
+    await store.nodes.Item.bulkInsert(items);
+    const deleted = new Set(items.filter((_, i) => i % 50 === 1).map((it) => it.id));
+    for (const id of deleted) await store.nodes.Item.delete(id);
+    // Ended nodes: hidden from current reads, back under includeEnded; a future one only asOf later.
+    const ended = Array.from({ length: 40 }, (_, i) => ({ id: `e${i}`, props: { group: i % 5, tag: `t${i % 30}`, v: sample() } }));
+    for (const it of ended) await store.nodes.Item.create(it.props, { id: it.id, validTo: "2001-01-01T00:00:00.000Z" });
+    items.push(...ended);
+    const cos = (a: number[], b: number[]) => a.reduce((t, x, i) => t + x * b[i]!, 0);
+    const endedIds = new Set(ended.map((it) => it.id));
+    const truth = (q: number[], admit: (p: (typeof items)[number]["props"], id: string) => boolean, k: number, minScore = -2) =>
+      items
+        .filter((it) => !deleted.has(it.id) && admit(it.props, it.id))
+        .map((it) => ({ id: it.id, s: cos(q, it.props.v) }))
+        .filter((x) => x.s >= minScore)
+        .sort((a, b) => b.s - a.s || (a.id < b.id ? -1 : 1))
+        .slice(0, k)
+        .map((x) => x.id);
+    const run = (q: number[], where: (n: any) => any, opts: { approximate?: boolean; minScore?: number } = {}, temporal?: "includeEnded") => {
+      let b = store.query().from("Item", "n");
+      if (temporal) b = b.temporal(temporal);
+      return b
+        .whereNode("n", (n) => where(n).and(n.v.similarTo(q, 10, opts)))
+        .select((c) => ({ id: c.n.id }))
+        .execute()
+        .then((rows) => rows.map((r) => r.id));
+    };
+    const filters = [
+      { name: "indexed", where: (n: any) => n.group.eq(2), admit: (p: any) => p.group === 2 },
+      { name: "indexed, many", where: (n: any) => n.group.neq(4), admit: (p: any) => p.group !== 4 },
+      { name: "row-checked", where: (n: any) => n.tag.startsWith("t1"), admit: (p: any) => p.tag.startsWith("t1") },
+      { name: "or / not", where: (n: any) => n.group.eq(1).or(n.tag.eq("t3")).and(n.tag.neq("t6").not().not()), admit: (p: any) => (p.group === 1 || p.tag === "t3") && p.tag !== "t6" },
+    ];
+    const queries = Array.from({ length: 4 }, sample);
+    const current = (p: any, id: string) => !endedIds.has(id);
+    for (const phase of ["before", "after"]) {
+      if (phase === "after") await store.materializeIndexes();
+      for (const f of filters) {
+        for (const q of queries) {
+          // Exact: the same rows, in the same order, as brute force over the live rows.
+          expect(await run(q, f.where), `${phase} ${f.name}`).toEqual(truth(q, (p, id) => f.admit(p) && current(p, id), 10));
+          expect(await run(q, f.where, {}, "includeEnded"), `${phase} ${f.name} includeEnded`).toEqual(truth(q, (p) => f.admit(p), 10));
+          const want = truth(q, (p, id) => f.admit(p) && current(p, id), 10, 0.2);
+          expect(await run(q, f.where, { minScore: 0.2 }), `${phase} ${f.name} minScore`).toEqual(want);
+          // Approximate: every row admitted and live, nearly all of the exact answer.
+          const approx = await run(q, f.where, { approximate: true });
+          const exact = new Set(truth(q, (p, id) => f.admit(p) && current(p, id), 10));
+          expect(approx.length, `${phase} ${f.name} approximate`).toBe(10);
+          expect(approx.filter((id) => exact.has(id)).length).toBeGreaterThanOrEqual(8);
+          const byId = new Map(items.map((it) => [it.id, it.props]));
+          expect(approx.every((id) => f.admit(byId.get(id)) && !deleted.has(id) && !endedIds.has(id))).toBe(true);
+        }
+      }
+    }
+    // A write after the index build is found at once; a deleted row is gone at once.
+    const q0 = queries[0]!;
+    await store.nodes.Item.create({ group: 2, tag: "fresh", v: q0 }, { id: "fresh" });
+    expect((await run(q0, (n) => n.group.eq(2), { approximate: true }))[0]).toBe("fresh");
+    expect((await run(q0, (n) => n.tag.eq("fresh")))[0]).toBe("fresh");
+    await store.nodes.Item.delete("fresh");
+    expect(await run(q0, (n) => n.group.eq(2), { approximate: true })).not.toContain("fresh");
+  }, 240_000);
 });

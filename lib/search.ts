@@ -4,7 +4,7 @@
 
 import type { z } from "zod";
 import type { GraphDef, NodeType } from "./core.js";
-import { KindNotFoundError } from "./errors.js";
+import { KindNotFoundError, ValidationError } from "./errors.js";
 import { entityAccessor, type FieldAccessor, type Predicate } from "./predicates.js";
 import type { Node } from "./store.js";
 
@@ -150,6 +150,24 @@ function positiveInt(v: unknown, label: string): void {
     throw new RangeError(`${label} must be a positive integer, got: ${String(v)}`);
   }
 }
+/** `minScore` must be a finite number (JSON would turn NaN into "no threshold"). */
+function finiteOk(v: unknown, label: string): void {
+  if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v))) {
+    throw new RangeError(`${label} must be a finite number, got: ${String(v)}`);
+  }
+}
+/** `efSearch`: a positive integer up to 1000 (pgvector's `hnsw.ef_search` range). */
+function efSearchOk(v: unknown, label: string): void {
+  if (v === undefined) return;
+  positiveInt(v, label);
+  if ((v as number) > 1000) throw new RangeError(`${label} must be at most 1000, got: ${String(v)}`);
+}
+function rebuildIntOk(v: unknown, path: string, min: number): void {
+  if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min)) {
+    const what = min > 0 ? "a positive integer" : "a non-negative integer";
+    throw new ValidationError(`${path} must be ${what}, got: ${String(v)}`, { issues: [{ path, message: `Must be ${what}.` }] });
+  }
+}
 function offsetOk(v: unknown, label: string): void {
   if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < 0)) {
     throw new RangeError(`${label} must be a non-negative integer, got: ${String(v)}`);
@@ -185,6 +203,7 @@ export class StoreSearch<G extends GraphDef = GraphDef> {
     const where = this.#where(kind, options.where);
     positiveInt(options.limit, "fulltextSearch.limit");
     offsetOk(options.offset, "fulltextSearch.offset");
+    finiteOk(options.minScore, "fulltextSearch.minScore");
     const raw = (await this.#call("searchFulltext", {
       kind,
       query: options.query,
@@ -209,7 +228,8 @@ export class StoreSearch<G extends GraphDef = GraphDef> {
     const where = this.#where(kind, options.where);
     positiveInt(options.limit, "vectorSearch.limit");
     offsetOk(options.offset, "vectorSearch.offset");
-    if (options.efSearch !== undefined) positiveInt(options.efSearch, "vectorSearch.efSearch");
+    efSearchOk(options.efSearch, "vectorSearch.efSearch");
+    finiteOk(options.minScore, "vectorSearch.minScore");
     this.#embedding(options.queryEmbedding, "vectorSearch");
     const raw = (await this.#call("searchVector", {
       kind,
@@ -231,7 +251,9 @@ export class StoreSearch<G extends GraphDef = GraphDef> {
     const where = this.#where(kind, options.where);
     positiveInt(options.limit, "hybridSearch.limit");
     offsetOk(options.offset, "hybridSearch.offset");
-    if (options.vector.efSearch !== undefined) positiveInt(options.vector.efSearch, "hybridSearch.vector.efSearch");
+    efSearchOk(options.vector.efSearch, "hybridSearch.vector.efSearch");
+    finiteOk(options.vector.minScore, "hybridSearch.vector.minScore");
+    finiteOk(options.fulltext.minScore, "hybridSearch.fulltext.minScore");
     this.#embedding(options.vector.queryEmbedding, "hybridSearch.vector");
     const raw = (await this.#call("searchHybrid", {
       kind,
@@ -258,7 +280,8 @@ export class StoreSearch<G extends GraphDef = GraphDef> {
   /** Rewrites the fulltext documents of one kind (or all kinds) from the stored props. */
   async rebuildFulltext(kind?: Kinds<G>, options: RebuildFulltextOptions = {}): Promise<RebuildFulltextResult> {
     if (kind !== undefined && !this.#graph.nodes[kind]) throw new KindNotFoundError(kind, "node", { graphId: this.#graph.id });
-    if (options.pageSize !== undefined) positiveInt(options.pageSize, "rebuildFulltext.pageSize");
-    return (await this.#call("rebuildFulltext", { kind, pageSize: options.pageSize })) as RebuildFulltextResult;
+    rebuildIntOk(options.pageSize, "pageSize", 1);
+    rebuildIntOk(options.maxSkippedIds, "maxSkippedIds", 0);
+    return (await this.#call("rebuildFulltext", { kind, pageSize: options.pageSize, maxSkippedIds: options.maxSkippedIds })) as RebuildFulltextResult;
   }
 }

@@ -2,7 +2,8 @@
 // ground truth), then `store.materializeIndexes()` builds the engine's HNSW graph and the same
 // queries run approximately: latency next to recall@10 against the exact answers, unfiltered
 // and with a `where` on a prop served by a declared index (1 in 10 documents; also 1 in 2 and
-// 1 in 100), plus the 1-in-10 filter in a form no index answers and through the query builder.
+// 1 in 100), plus the 1-in-10 filter in a form no index answers and through the query builder
+// (approximate and exact).
 //
 //   node bench/workloads/w7-ann.mjs      (standalone; prints JSON)
 // Part of `npm run bench`; set BENCH_SKIP_ANN=1 to leave it out.
@@ -114,6 +115,16 @@ export async function runLane({ scratch = mkdtempSync(join(tmpdir(), "tg-w7ann-"
       .execute(),
   );
   out.filteredTop10_query = filteredRow(viaQuery, truth);
+  // The same through the query builder without approximate: the exact filtered answer.
+  const viaQueryExact = await measure(fq, (q) =>
+    store
+      .query()
+      .from("Doc", "d")
+      .whereNode("d", (d) => d.embedding.similarTo(q, 10).and(d.category.eq("c3")))
+      .select((c) => ({ node: { id: c.d.id } }))
+      .execute(),
+  );
+  out.filteredTop10_queryExact = filteredRow(viaQueryExact, truth);
   // Another connection commits one document: the first search after it, then steady state.
   const [other] = await createStoreWithSchema(annGraph, createLocalSqliteBackend({ path: join(scratch, "w7-ann.db") }).backend);
   await other.nodes.Doc.create({ category: "c0", half: "h0", part: "p00", embedding: queries[0] }, { id: "w7ann_extra" });

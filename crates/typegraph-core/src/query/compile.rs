@@ -75,6 +75,11 @@ pub struct VectorStep {
     pub embedding: usize,
     pub k: usize,
     pub min_score: Option<usize>,
+    /// One kind whose other predicates are plain comparisons on the alias: those
+    /// predicates over the node table as `n`, without the temporal test (`1=1` for none).
+    /// The engine's filtered ranking then answers (`search::topk::filtered_top_k`),
+    /// reading only the ranked rows (or the filter's index) instead of every candidate.
+    pub filter: Option<(String, Vec<Src>)>,
 }
 
 /// One kind's part of a `similarTo()`: its field declaration, the metric it is ranked
@@ -115,6 +120,13 @@ struct SearchSpec {
     fulltext: Option<FtSpec>,
     /// RRF: k, vector weight, fulltext weight.
     fusion: (f64, f64, f64),
+}
+
+impl SearchSpec {
+    /// Both predicates on one alias: the hybrid candidates are the union of both sides.
+    fn union(&self) -> bool {
+        matches!((&self.vector, &self.fulltext), (Some(v), Some(f)) if v.alias == f.alias)
+    }
 }
 
 /// SQL text plus its parameter sources in placeholder order.
@@ -622,11 +634,18 @@ impl<'a> Compiler<'a> {
             None
         };
         if let Some(sp) = &search {
-            if sp.vector.is_some() {
-                sql.push(", tg_vs");
-            }
-            if sp.fulltext.is_some() {
-                sql.push(", tg_ft");
+            if sp.union() {
+                // Hybrid on one alias (upstream's shape): a node found by either side ranks,
+                // the side that did not find it adds nothing to its fused score.
+                sql.push(", tg_hc LEFT JOIN tg_vs ON tg_vs.node_id = tg_hc.node_id AND tg_vs.node_kind = tg_hc.node_kind \
+                          LEFT JOIN tg_ft ON tg_ft.node_id = tg_hc.node_id AND tg_ft.node_kind = tg_hc.node_kind");
+            } else {
+                if sp.vector.is_some() {
+                    sql.push(", tg_vs");
+                }
+                if sp.fulltext.is_some() {
+                    sql.push(", tg_ft");
+                }
             }
         }
         sql.push(" WHERE ");
@@ -640,6 +659,13 @@ impl<'a> Compiler<'a> {
         }
         self.alias_preds(q, m, &q.start.alias, sql)?;
         if let Some(sp) = &search {
+            if let (true, Some(v)) = (sp.union(), &sp.vector) {
+                let t = &Self::alias(m, &v.alias)?.table;
+                sql.push(&format!(
+                    " AND tg_hc.node_id = {t}.id AND tg_hc.node_kind = {t}.kind"
+                ));
+                return Ok(());
+            }
             if let Some(v) = &sp.vector {
                 let t = &Self::alias(m, &v.alias)?.table;
                 sql.push(&format!(
@@ -2076,6 +2102,10 @@ impl<'a> Compiler<'a> {
     /// ORDER BY of the search relevance (best first, ties by id).
     fn relevance(sp: &SearchSpec) -> String {
         match (&sp.vector, &sp.fulltext) {
+            (Some(_), Some(_)) if sp.union() => {
+                let (k, wv, wf) = sp.fusion;
+                format!("(COALESCE({wv:?} / ({k:?} + tg_vs.rnk), 0) + COALESCE({wf:?} / ({k:?} + tg_ft.rnk), 0)) DESC, tg_hc.node_id")
+            }
             (Some(_), Some(_)) => {
                 let (k, wv, wf) = sp.fusion;
                 format!("({wv:?} / ({k:?} + tg_vs.rnk) + {wf:?} / ({k:?} + tg_ft.rnk)) DESC, tg_vs.node_id")
@@ -2108,6 +2138,51 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
+    /// The alias's predicates over the node table as `n`, without the temporal test, when
+    /// every one is a plain comparison on the alias's own fields (`1=1` when there are none).
+    fn plain_filter(
+        &mut self,
+        q: &Query,
+        m: &HashMap<String, AliasInfo>,
+        alias: &str,
+    ) -> Result<Option<(String, Vec<Src>)>> {
+        fn plain(p: &Pred) -> bool {
+            match p {
+                Pred::And { preds } | Pred::Or { preds } => preds.iter().all(plain),
+                Pred::Not { pred } => plain(pred),
+                Pred::Cmp { r#ref, .. } => r#ref.is_none(),
+                _ => false,
+            }
+        }
+        let mine: Vec<&Pred> = q
+            .wheres
+            .iter()
+            .filter(|w| w.alias == alias)
+            .map(|w| &w.pred)
+            .collect();
+        if !mine.iter().all(|p| plain(p)) {
+            return Ok(None);
+        }
+        let info = AliasInfo {
+            table: "n".into(),
+            entity: Entity::Node,
+            hop: Self::alias(m, alias)?.hop,
+        };
+        let mut sql = Sql::default();
+        if mine.is_empty() {
+            sql.push("1=1");
+        }
+        for (i, p) in mine.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(" AND ");
+            }
+            sql.push("(");
+            self.pred(p, &info, &mut sql)?;
+            sql.push(")");
+        }
+        Ok(Some((self.dialect.finish(sql.text), sql.params)))
+    }
+
     fn search_ctes(
         &mut self,
         q: &Query,
@@ -2129,6 +2204,11 @@ impl<'a> Compiler<'a> {
                     let kinds: Vec<String> = v.kinds.iter().map(|k| k.kind.clone()).collect();
                     self.kinds_in("tg_c.kind", &kinds, &mut cand);
                     self.candidate_filter(q, m, &v.alias, &mut cand)?;
+                    let filter = if v.kinds.len() == 1 {
+                        self.plain_filter(q, m, &v.alias)?
+                    } else {
+                        None
+                    };
                     self.vector_step = Some(VectorStep {
                         cand_sql: self.dialect.finish(cand.text),
                         cand_params: cand.params,
@@ -2136,6 +2216,7 @@ impl<'a> Compiler<'a> {
                         embedding: v.embedding.index,
                         k: v.k.index,
                         min_score: v.min_score.map(|s| s.index),
+                        filter,
                     });
                     sql.push("tg_vs(node_id, dist, rnk, node_kind) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), CAST(key AS INTEGER) + 1, json_extract(value, '$[2]') FROM json_each(");
                     sql.param(Src::TopK);
@@ -2270,6 +2351,9 @@ impl<'a> Compiler<'a> {
                 None => sql.konst(Value::Int(50)),
             }
             sql.push(") tg_fti)");
+        }
+        if sp.union() {
+            sql.push(", tg_hc AS (SELECT node_id, node_kind FROM tg_vs UNION SELECT node_id, node_kind FROM tg_ft)");
         }
         sql.push(" ");
         Ok(())

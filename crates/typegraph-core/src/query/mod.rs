@@ -177,6 +177,33 @@ async fn vector_top_k<E: Executor>(
         None => None,
     };
     let cparams = bind_srcs(&step.cand_params, args, ex.dialect(), None)?;
+    // One kind and plain predicates: the engine's filtered ranking reads only the ranked
+    // rows (or the filter's index), not every candidate's row.
+    if let (Some((fsql, fsrcs)), [vk]) = (&step.filter, step.kinds.as_slice()) {
+        let query = embedding_arg(arg(step.embedding)?, step.embedding, vk.field.dimensions)?;
+        let max_dist = min_score.map(|s| vk.metric.max_distance(s));
+        let fparams = bind_srcs(fsrcs, args, ex.dialect(), None)?;
+        let top = crate::search::topk::filtered_top_k(
+            ex,
+            ctx,
+            vk,
+            &query,
+            k,
+            max_dist,
+            fsql,
+            fparams,
+            &step.cand_sql,
+            &cparams,
+        )
+        .await?;
+        if let Some(top) = top {
+            let list: Vec<Json> = top
+                .into_iter()
+                .map(|(id, d)| json!([id, d, vk.kind]))
+                .collect();
+            return Ok(Json::Array(list).to_string());
+        }
+    }
     let mut allowed: std::collections::HashMap<String, std::collections::HashSet<String>> =
         Default::default();
     for mut r in ex.query(&step.cand_sql, &cparams).await? {

@@ -138,6 +138,8 @@ pub struct RebuildArgs {
     pub kind: Option<String>,
     #[serde(default)]
     pub page_size: Option<i64>,
+    #[serde(default)]
+    pub max_skipped_ids: Option<i64>,
 }
 
 /// One ranked, hydrated source row.
@@ -892,6 +894,22 @@ fn vector_query<'a, E: Executor>(
         ));
     };
     let f = embedding_field(ctx, first, field).expect("declared");
+    // Scores of different metrics cannot merge into one ranking (upstream refuses too).
+    let mut metrics: Vec<&str> = declaring
+        .iter()
+        .filter_map(|k| embedding_field(ctx, k, field))
+        .map(|e| e.metric.as_str())
+        .collect();
+    metrics.dedup();
+    if metrics.len() > 1 {
+        metrics.sort_unstable();
+        metrics.dedup();
+        return Err(Error::new(
+            Code::Configuration,
+            format!("{op}: kinds expanded from \"{kind}\" declare different metrics for \"{field}\" ({}). One ranking across kinds needs one declared metric; search the kinds separately.", metrics.join(", ")),
+            json!({ "capability": "vector", "graphId": ctx.graph.id() }),
+        ));
+    }
     if let Some(m) = metric {
         if m != f.metric {
             return Err(Error::new(
@@ -929,6 +947,13 @@ fn vector_query<'a, E: Executor>(
         }
     }
     if let Some(ef) = ef_search {
+        if ex.dialect() == Dialect::Postgres && f.index_type == "ivfflat" {
+            return Err(Error::new(
+                Code::Configuration,
+                format!("{op}: efSearch tunes HNSW indexes only; the field \"{field}\" is declared with indexType \"ivfflat\". Drop efSearch."),
+                json!({ "capability": "vector", "indexType": "ivfflat" }),
+            ));
+        }
         if ex.dialect() == Dialect::Sqlite && f.index_type != "hnsw" {
             return Err(unsupported(
                 op,
@@ -1369,19 +1394,8 @@ enum Check {
     Set(HashSet<i64>),
 }
 
-/// A filtered vector search on SQLite from the engine's in-memory rows.
-///
-/// A filter a covering index answers is evaluated once, as the set of matching nodes'
-/// rowids (an index scan, no row is read). When it admits few rows, their ids become a
-/// row bitmap and the admitted rows are scanned exactly (int8 pass on admitted rows only)
-/// — or, when many, the HNSW graph is walked counting admitted rows only, whichever is
-/// expected to cost less. When it admits many, the ranking (graph walk, else exact) is
-/// read nearest first and each batch's rowids (primary-key index) are checked against the
-/// set. Any other filter is checked in batches along the ranking by reading the rows,
-/// batch sizes following the share admitted so far, so only as many rows are parsed as the
-/// page needs. `None` when the table has uncommitted writes on this connection, or when
-/// row checks pass a quarter of the table (the caller then evaluates the filter over all
-/// rows).
+/// A filtered vector search on SQLite from the engine's in-memory rows: [`filtered_rank`]
+/// with the `where` compiled for the node table, hits hydrated while they are checked.
 #[allow(clippy::too_many_arguments)]
 async fn vector_filtered_sqlite<E: Executor>(
     ex: &mut E,
@@ -1396,14 +1410,144 @@ async fn vector_filtered_sqlite<E: Executor>(
 ) -> Result<Option<Vec<Hit>>> {
     let mut c = Compiler::new(Dialect::Sqlite, "n");
     let filter = c.compile(w)?;
+    let mut check = RowCheck::Hydrate {
+        w,
+        rows: HashMap::new(),
+    };
+    let spec = FilteredRank {
+        kind,
+        table,
+        field: f,
+        query: &q.query,
+        ef_search: q.ef_search,
+        approximate: true,
+        filter: &filter,
+        filter_params: c.params,
+        max_dist,
+    };
+    let Some(ranked) = filtered_rank(ex, ctx, &spec, n, &mut check).await? else {
+        return Ok(None);
+    };
+    let RowCheck::Hydrate { mut rows, .. } = check else {
+        unreachable!("built above")
+    };
+    Ok(Some(
+        ranked
+            .into_iter()
+            .filter_map(|(id, dist)| {
+                rows.remove(&id).map(|row| Hit {
+                    kind: kind.to_string(),
+                    id,
+                    score: q.metric.score(dist),
+                    snippet: None,
+                    row,
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// What [`filtered_rank`] ranks: one kind's vectors, a filter on its node rows (SQL over
+/// the alias `n`, without the liveness test) and the query.
+pub(crate) struct FilteredRank<'a> {
+    pub kind: &'a str,
+    pub table: &'a str,
+    pub field: &'a EmbeddingField,
+    pub query: &'a [f32],
+    pub ef_search: Option<i64>,
+    /// Whether the HNSW graph may answer (the facade always; `similarTo` when asked).
+    pub approximate: bool,
+    pub filter: &'a str,
+    pub filter_params: Vec<Value>,
+    pub max_dist: Option<f64>,
+}
+
+/// How [`filtered_rank`] confirms ranked rows: liveness always, the filter when asked.
+pub(crate) enum RowCheck<'a> {
+    /// The facade: read the rows (live, and matching `w` when asked) and keep them for the hits.
+    Hydrate {
+        w: &'a Pred,
+        rows: HashMap<String, Row>,
+    },
+    /// The query builder: its candidate statement (its temporal mode and the alias's
+    /// predicates; the node id in column 1), ending in `IN (SELECT value FROM json_each(?))`.
+    Ids { sql: String, params: Vec<Value> },
+}
+
+impl RowCheck<'_> {
+    async fn admit<E: Executor>(
+        &mut self,
+        ex: &mut E,
+        ctx: &Ctx<'_>,
+        kind: &str,
+        ids: &[String],
+        with_filter: bool,
+    ) -> Result<HashSet<String>> {
+        match self {
+            RowCheck::Hydrate { w, rows } => {
+                let got = hydrate(ex, ctx, kind, ids, with_filter.then_some(*w)).await?;
+                let keys = got.keys().cloned().collect();
+                rows.extend(got);
+                Ok(keys)
+            }
+            RowCheck::Ids { sql, params } => {
+                if ids.is_empty() {
+                    return Ok(HashSet::new());
+                }
+                let mut p = params.clone();
+                p.push(Value::text(
+                    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()),
+                ));
+                Ok(ex
+                    .query(sql, &p)
+                    .await?
+                    .into_iter()
+                    .filter_map(|r| opt_str(&r, 1).map(String::from))
+                    .collect())
+            }
+        }
+    }
+}
+
+/// A filtered vector search on SQLite from the engine's in-memory rows.
+///
+/// A filter a covering index answers is evaluated once, as the set of matching nodes'
+/// rowids (an index scan, no row is read). When it admits few rows, their ids become a
+/// row bitmap and the admitted rows are scanned exactly (int8 pass on admitted rows only)
+/// — or, when many, the HNSW graph is walked counting admitted rows only, whichever is
+/// expected to cost less. When it admits many, the ranking (graph walk, else exact) is
+/// read nearest first and each batch's rowids (primary-key index) are checked against the
+/// set. Any other filter is checked in batches along the ranking by reading the rows,
+/// batch sizes following the share admitted so far, so only as many rows are parsed as the
+/// page needs. `None` when the table has uncommitted writes on this connection, or when
+/// row checks pass a quarter of the table (the caller then evaluates the filter over all
+/// rows).
+pub(crate) async fn filtered_rank<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    spec: &FilteredRank<'_>,
+    n: usize,
+    check: &mut RowCheck<'_>,
+) -> Result<Option<Vec<(String, f64)>>> {
+    let FilteredRank {
+        kind,
+        table,
+        field: f,
+        query,
+        ef_search,
+        approximate,
+        filter,
+        max_dist,
+        ..
+    } = *spec;
     let nodes = &ctx.tables.nodes;
     let rowid_sql =
         format!("SELECT n.rowid FROM {nodes} n WHERE n.graph_id = ? AND n.kind = ? AND {filter}");
     let mut params = vec![Value::text(ctx.graph.id()), Value::text(kind)];
-    params.extend(c.params);
+    params.extend(spec.filter_params.iter().cloned());
     let key = ann_key(ctx, kind, f);
     let max = max_dist.map(|x| x as f32);
-    let ef_asked = q.ef_search.map_or(DEFAULT_EF_SEARCH, |e| e as usize);
+    let ef_asked = ef_search.map_or(DEFAULT_EF_SEARCH, |e| e as usize);
     let m0 = n.max(16);
     // Some(rowids) when an index answers the filter; bits when it admits few rows.
     let (rowset, admitted): (Option<Check>, Option<(Vec<bool>, usize)>) = {
@@ -1468,12 +1612,13 @@ async fn vector_filtered_sqlite<E: Executor>(
                 let slot = &db.search.slots[table];
                 let keep = |i: usize| bits[i];
                 let ef = ef_asked.max(m);
-                let walk = slot.ann.is_some()
+                let walk = approximate
+                    && slot.ann.is_some()
                     && slot.live() > ANN_MIN_ROWS
                     && slot.walk_beats_scan(count, ef);
                 let approx = if walk {
                     // A walk that comes up short of the admitted rows is answered exactly.
-                    slot.ann_top(&q.query, m, ef, Some(&keep))
+                    slot.ann_top(query, m, ef, Some(&keep))
                         .filter(|h| h.len() >= m.min(count))
                 } else {
                     None
@@ -1483,7 +1628,7 @@ async fn vector_filtered_sqlite<E: Executor>(
                         .into_iter()
                         .filter(|x| max.is_none_or(|c| x.1 <= c))
                         .collect(),
-                    None => slot.top(&q.query, m, max, Some(&keep)),
+                    None => slot.top(query, m, max, Some(&keep)),
                 };
                 top.into_iter()
                     .map(|(i, dd)| (slot.ids[i].clone(), dd as f64))
@@ -1492,18 +1637,10 @@ async fn vector_filtered_sqlite<E: Executor>(
             let exhausted = ranked.len() < m;
             let ids: Vec<String> = ranked.iter().map(|r| r.0.clone()).collect();
             // Liveness (validity window, deletion) is checked here, on the few ranked rows.
-            let mut rows = hydrate(ex, ctx, kind, &ids, None).await?;
-            let hits: Vec<Hit> = ranked
+            let live = check.admit(ex, ctx, kind, &ids, false).await?;
+            let hits: Vec<(String, f64)> = ranked
                 .into_iter()
-                .filter_map(|(id, dist)| {
-                    rows.remove(&id).map(|row| Hit {
-                        kind: kind.to_string(),
-                        id,
-                        score: q.metric.score(dist),
-                        snippet: None,
-                        row,
-                    })
-                })
+                .filter(|(id, _)| live.contains(id))
                 .collect();
             if hits.len() >= n || exhausted {
                 return Ok(Some(hits.into_iter().take(n).collect()));
@@ -1514,7 +1651,7 @@ async fn vector_filtered_sqlite<E: Executor>(
     // Check the filter along the ranking, nearest first.
     let mut fetch = (n * 4).max(40);
     let mut checked: HashSet<String> = HashSet::new();
-    let mut found: Vec<(f64, Hit)> = Vec::new();
+    let mut found: Vec<(String, f64)> = Vec::new();
     let rowid_of = format!(
         "SELECT id, rowid FROM {nodes} WHERE graph_id = ? AND kind = ? AND id IN (SELECT value FROM json_each(?))"
     );
@@ -1526,18 +1663,19 @@ async fn vector_filtered_sqlite<E: Executor>(
             if rowset.is_none() && checked.len() > 256 && checked.len() * 4 > live {
                 return Ok(None);
             }
-            let approx = if slot.ann.is_some() && live > ANN_MIN_ROWS && fetch <= 1024 {
-                slot.ann_top(&q.query, fetch, ef_asked.max(fetch), None)
-                    .filter(|h| h.len() >= fetch.min(live))
-            } else {
-                None
-            };
+            let approx =
+                if approximate && slot.ann.is_some() && live > ANN_MIN_ROWS && fetch <= 1024 {
+                    slot.ann_top(query, fetch, ef_asked.max(fetch), None)
+                        .filter(|h| h.len() >= fetch.min(live))
+                } else {
+                    None
+                };
             let top = match approx {
                 Some(h) => h
                     .into_iter()
                     .filter(|x| max.is_none_or(|c| x.1 <= c))
                     .collect(),
-                None => slot.top(&q.query, fetch, max, None),
+                None => slot.top(query, fetch, max, None),
             };
             let exhausted = top.len() < fetch;
             let ranked: Vec<(String, f64)> = top
@@ -1608,32 +1746,20 @@ async fn vector_filtered_sqlite<E: Executor>(
             };
             // With an index-answered filter only admitted ids are read (liveness checked
             // here); otherwise the rows of the whole batch are read with the filter.
-            let mut rows = if rowset.is_some() {
-                hydrate(ex, ctx, kind, &pass, None).await?
-            } else {
-                hydrate(ex, ctx, kind, &pass, Some(w)).await?
-            };
+            let ok = check.admit(ex, ctx, kind, &pass, rowset.is_none()).await?;
             for (id, dist) in part {
                 checked.insert(id.clone());
-                if let Some(row) = rows.remove(id) {
-                    found.push((
-                        *dist,
-                        Hit {
-                            kind: kind.to_string(),
-                            id: id.clone(),
-                            score: q.metric.score(*dist),
-                            snippet: None,
-                            row,
-                        },
-                    ));
+                if ok.contains(id) {
+                    found.push((id.clone(), *dist));
                 }
             }
             at += batch;
         }
         if found.len() >= n || exhausted {
             // A wider graph walk can surface nearer rows than an earlier one: order again.
-            found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-            return Ok(Some(found.into_iter().take(n).map(|x| x.1).collect()));
+            found.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+            found.truncate(n);
+            return Ok(Some(found));
         }
         fetch *= 4;
     }
@@ -2042,9 +2168,21 @@ pub async fn rebuild_fulltext<E: Executor>(
         Some(p) => positive(p, "pageSize")?,
         None => 500,
     };
+    let max_skipped = match a.max_skipped_ids {
+        Some(m) if m < 0 => {
+            return Err(Error::validation(
+                format!("maxSkippedIds must be a non-negative integer, got: {m}"),
+                json!({ "issues": [{ "path": "maxSkippedIds", "message": "Must be a non-negative integer." }] }),
+            ))
+        }
+        Some(m) => m as usize,
+        None => 10_000,
+    };
     let d = ex.dialect();
     let g = ctx.graph.id().to_string();
     let (mut processed, mut upserted, mut cleared) = (0usize, 0usize, 0usize);
+    let mut skipped = 0usize;
+    let mut skipped_ids: Vec<String> = Vec::new();
     let mut rebuilt = Vec::new();
     atomic!(ex, {
         for kind in &kinds {
@@ -2061,8 +2199,10 @@ pub async fn rebuild_fulltext<E: Executor>(
             rebuilt.push(kind.clone());
             let mut after = String::new();
             loop {
+                // Soft-deleted rows too (as upstream): they are counted and their documents
+                // stay cleared.
                 let sql = d.finish(format!(
-                    "SELECT id, props FROM {} WHERE graph_id = ? AND kind = ? AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+                    "SELECT id, props, deleted_at IS NOT NULL FROM {} WHERE graph_id = ? AND kind = ? AND id > ? ORDER BY id LIMIT ?",
                     ctx.tables.nodes
                 ));
                 let rows = ex
@@ -2079,20 +2219,43 @@ pub async fn rebuild_fulltext<E: Executor>(
                 if rows.is_empty() {
                     break;
                 }
-                let items: Vec<(String, String)> = rows
+                let items: Vec<(String, Option<String>, bool)> = rows
                     .iter()
                     .map(|r| {
+                        let deleted = match r.get(2) {
+                            Some(Value::Bool(b)) => *b,
+                            Some(Value::Int(i)) => *i != 0,
+                            _ => false,
+                        };
                         (
                             opt_str(r, 0).unwrap_or_default().to_string(),
-                            opt_str(r, 1).unwrap_or("{}").to_string(),
+                            opt_str(r, 1).map(String::from),
+                            deleted,
                         )
                     })
                     .collect();
                 processed += items.len();
                 let lang = &spec.searchable[0].language;
                 let mut docs = Vec::new();
-                for (id, props) in &items {
-                    let parsed = serde_json::from_str(props).unwrap_or_default();
+                for (id, props, deleted) in &items {
+                    if *deleted {
+                        cleared += 1;
+                        continue;
+                    }
+                    // Props that are not a JSON object are skipped and reported, as upstream.
+                    let parsed = props.as_deref().and_then(|p| {
+                        serde_json::from_str::<
+                            std::collections::BTreeMap<String, &serde_json::value::RawValue>,
+                        >(p)
+                        .ok()
+                    });
+                    let Some(parsed) = parsed else {
+                        skipped += 1;
+                        if skipped_ids.len() < max_skipped {
+                            skipped_ids.push(id.clone());
+                        }
+                        continue;
+                    };
                     match super::document(&spec.searchable, &parsed) {
                         Some(doc) => docs.push((id.clone(), doc)),
                         None => cleared += 1,
@@ -2110,7 +2273,7 @@ pub async fn rebuild_fulltext<E: Executor>(
     })?;
     Ok(json!({
         "kinds": rebuilt, "processed": processed, "upserted": upserted, "cleared": cleared,
-        "skipped": 0, "skippedIds": [], "skippedTruncated": false
+        "skipped": skipped, "skippedTruncated": skipped > skipped_ids.len(), "skippedIds": skipped_ids
     })
     .to_string())
 }

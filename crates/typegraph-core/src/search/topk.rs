@@ -116,3 +116,52 @@ pub async fn top_k<E: Executor>(
     }
     Ok(out)
 }
+
+/// `similarTo()` over one kind whose other predicates are plain comparisons (`filter`, SQL
+/// over the node table as `n` without the temporal test): the facade's filtered ranking
+/// ([`super::facade::filtered_rank`]) — an index-answered filter as a row bitmap or an
+/// in-index rowid check, any other filter checked along the ranking — with ranked rows
+/// confirmed by the query's candidate statement (`cand_sql`: its temporal mode and the
+/// predicates). `None` when that path does not apply (another metric than the declared
+/// one, uncommitted writes to the table, most rows rejected): the caller then reads the
+/// candidates.
+#[allow(clippy::too_many_arguments)]
+pub async fn filtered_top_k<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    vk: &crate::query::compile::VecKind,
+    query: &[f32],
+    k: usize,
+    max_dist: Option<f64>,
+    filter: &str,
+    filter_params: Vec<crate::value::Value>,
+    cand_sql: &str,
+    cand_params: &[crate::value::Value],
+) -> Result<Option<Vec<(String, f64)>>> {
+    if vk.metric != vk.field.metric
+        || vk.metric == Metric::InnerProduct
+        || ex.sqlite_conn().is_none()
+    {
+        return Ok(None);
+    }
+    let table = ensure_vector_table(ex, ctx, &vk.kind, &vk.field).await?;
+    if ex.sqlite_conn().is_some_and(|db| db.search.dirty(&table)) {
+        return Ok(None);
+    }
+    let spec = super::facade::FilteredRank {
+        kind: &vk.kind,
+        table: &table,
+        field: &vk.field,
+        query,
+        ef_search: None,
+        approximate: vk.approximate,
+        filter,
+        filter_params,
+        max_dist,
+    };
+    let mut check = super::facade::RowCheck::Ids {
+        sql: format!("{cand_sql} AND tg_c.id IN (SELECT value FROM json_each(?))"),
+        params: cand_params.to_vec(),
+    };
+    super::facade::filtered_rank(ex, ctx, &spec, k, &mut check).await
+}
