@@ -2,7 +2,7 @@
 // engine in one crossing per call.
 
 import type { z } from "zod";
-import type { GraphBackend, TxToken } from "./backend.js";
+import { SqliteBackend, type GraphBackend, type TxToken } from "./backend.js";
 import type { EdgeId, EdgeType, GraphDef, NodeId, NodeType, TemporalMode } from "./core.js";
 import {
   ConfigurationError,
@@ -272,6 +272,16 @@ export class NodeCollection<N extends NodeType = NodeType> {
         operation: "update",
         issues: [{ path: "clearValidTo", message: "validTo and clearValidTo cannot be combined" }],
       });
+    }
+    const args = { kind: this.#kind, id, validTo: instant(options.validTo), clearValidTo: options.clearValidTo ?? false };
+    const withMerge = this.#r.backend instanceof SqliteBackend ? this.#r.backend : undefined;
+    if (withMerge) {
+      // One call: the engine reads the row and calls back for the merge and zod validation.
+      const row = withMerge.updateNodeWith(this.#r.handle, args, this.#r.tx, (current) => {
+        const data = validate(this.#type.schema, { ...current[2], ...patch }, { entityType: "node", kind: this.#kind, operation: "update", id });
+        return data;
+      });
+      return toNode(row as NodeRow) as Node<N>;
     }
     return withRetry(async () => {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
