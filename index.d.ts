@@ -44,6 +44,12 @@ export declare class NativeSqlite {
   register(graphJson: string, tableNamesJson?: string | undefined | null): number
   /** Runs one engine operation: JSON arguments in, JSON text out. */
   call(graph: number, op: string, args: string): string
+  /**
+   * `update` of a node in one call: the engine reads the row and calls `merge` with it (JSON
+   * text); `merge` returns the validated props as JSON text, or null to abort (the caller then
+   * throws the error it kept). Runs on the calling thread like every SQLite call.
+   */
+  updateNodeWith(graph: number, args: string, merge: (arg: string) => string | null): string
   /** Compiles a query AST to `{ sql, params }` without running it (`toSQL()`). */
   compileQuery(graph: number, args: string): string
   /** Opens a transaction (`BEGIN IMMEDIATE`) held across calls until commit/rollback. */

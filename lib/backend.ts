@@ -185,6 +185,39 @@ export class SqliteBackend implements GraphBackend {
     return this.callSync(graph, op, args, tx && tx.open ? tx : undefined);
   }
 
+  /** @internal `updateNode` in one call: `merge` gets the current row and returns the validated
+   *  props; an error it throws is rethrown here unchanged (the engine writes nothing). */
+  updateNodeWith(graph: number, args: unknown, tx: TxToken | undefined, merge: (row: [unknown, unknown, Record<string, unknown>, ...unknown[]]) => unknown): unknown {
+    const native = this.#handle();
+    this.#checkTx(tx && tx.open ? tx : undefined);
+    let failure: { error: unknown } | undefined;
+    const step = (rowJson: string): string | null => {
+      try {
+        return JSON.stringify(merge(JSON.parse(rowJson)));
+      } catch (error) {
+        failure = { error };
+        return null;
+      }
+    };
+    let out: string;
+    try {
+      out = native.updateNodeWith(graph, JSON.stringify(args), step);
+    } catch (error) {
+      if (failure) throw failure.error;
+      throw convertError(error);
+    }
+    return parse(out);
+  }
+
+  #checkTx(tx: TxToken | undefined): void {
+    if (this.#tx && (tx === undefined || tx !== this.#tx)) {
+      throw new ConfigurationError(
+        "The root store was used inside store.transaction(); use the `tx` argument for work inside the transaction.",
+        { backend: "sqlite", capability: "concurrentRootAccess" },
+      );
+    }
+  }
+
   async bootstrap(): Promise<void> {
     try {
       this.#handle().bootstrap();

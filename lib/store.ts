@@ -2,7 +2,7 @@
 // engine in one crossing per call.
 
 import type { z } from "zod";
-import type { GraphBackend, TxToken } from "./backend.js";
+import { SqliteBackend, type GraphBackend, type TxToken } from "./backend.js";
 import type { EdgeId, EdgeType, GraphDef, NodeId, NodeType, TemporalMode } from "./core.js";
 import {
   ConfigurationError,
@@ -312,6 +312,14 @@ export class NodeCollection<N extends NodeType = NodeType> {
 
   /** The in-place update behind `update` and the live branch of `upsertById`. */
   async #update(id: string, patch: Partial<z.input<N["schema"]>>, options: UpsertWindowOptions): Promise<Node<N>> {
+    const withMerge = this.#r.backend instanceof SqliteBackend ? this.#r.backend : undefined;
+    if (withMerge) {
+      // One call: the engine reads the row and calls back for the merge and zod validation.
+      const row = withMerge.updateNodeWith(this.#r.handle, { kind: this.#kind, id, ...windowArgs(options) }, this.#r.tx, (current) =>
+        validate(this.#type.schema, { ...current[2], ...patch }, { entityType: "node", kind: this.#kind, operation: "update", id }),
+      );
+      return toNode(row as NodeRow) as Node<N>;
+    }
     return withRetry(async () => {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
       if (current === null) throw new NodeNotFoundError(this.#kind, id);

@@ -26,7 +26,14 @@ pub struct NativePostgres {
     graphs: Mutex<Vec<Arc<(Graph, Tables)>>>,
     txs: Mutex<HashMap<u32, Arc<tokio::sync::Mutex<TxConn>>>>,
     next_tx: AtomicU32,
+    /// Connections a call or transaction finished with cleanly, kept checked out of the pool and
+    /// reused by the next call. Handing one back to sqlx's pool costs a Sync round trip (its
+    /// release test) per call; a connection whose call failed goes back through the pool instead.
+    idle: Mutex<Vec<PoolConnection<Postgres>>>,
 }
+
+/// How many cleanly finished connections are kept for reuse (the rest go back to the pool).
+const IDLE_KEPT: usize = 4;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -53,6 +60,7 @@ impl NativePostgres {
             graphs: Mutex::new(Vec::new()),
             txs: Mutex::new(HashMap::new()),
             next_tx: AtomicU32::new(1),
+            idle: Mutex::new(Vec::new()),
         })
     }
 
@@ -117,9 +125,11 @@ impl NativePostgres {
                     conn: &mut conn,
                     depth: &mut depth,
                 };
-                ops::dispatch(&mut ex, &ctx, &op, &args)
-                    .await
-                    .map_err(to_napi)
+                let out = ops::dispatch(&mut ex, &ctx, &op, &args).await;
+                if out.is_ok() && depth == 0 {
+                    self.keep(conn);
+                }
+                out.map_err(to_napi)
             }
         }
     }
@@ -225,6 +235,8 @@ impl NativePostgres {
     pub async fn close(&self) -> napi::Result<()> {
         let pool = lock(&self.pool).take();
         lock(&self.txs).clear();
+        // Kept connections count as checked out: the pool's close waits for them.
+        drop(std::mem::take(&mut *lock(&self.idle)));
         if let Some(p) = pool {
             p.close().await;
         }
@@ -235,7 +247,21 @@ impl NativePostgres {
 impl NativePostgres {
     async fn acquire(&self) -> napi::Result<PoolConnection<Postgres>> {
         let pool = lock(&self.pool).clone().ok_or_else(disposed)?;
+        if let Some(conn) = lock(&self.idle).pop() {
+            return Ok(conn);
+        }
         pool.acquire().await.map_err(|e| to_napi(e.into()))
+    }
+
+    /// Keeps a connection whose work finished cleanly (no transaction left open) for the next call.
+    fn keep(&self, conn: PoolConnection<Postgres>) {
+        if lock(&self.pool).is_none() {
+            return;
+        }
+        let mut idle = lock(&self.idle);
+        if idle.len() < IDLE_KEPT {
+            idle.push(conn);
+        }
     }
 
     fn tx(&self, id: u32) -> napi::Result<Arc<tokio::sync::Mutex<TxConn>>> {
@@ -253,14 +279,24 @@ impl NativePostgres {
         let Some(t) = t else {
             return Err(self.tx(tx).err().unwrap_or_else(disposed));
         };
-        let mut t = t.lock().await;
-        let TxConn { conn, depth } = &mut *t;
+        let mut guard = t.lock().await;
+        let TxConn { conn, depth } = &mut *guard;
         let mut ex = PgExec { conn, depth };
         let r = if commit {
             ex.commit().await
         } else {
             ex.rollback().await
         };
+        drop(guard);
+        if r.is_ok() {
+            // Ended cleanly and no call still holds it: the connection serves the next call.
+            if let Ok(m) = Arc::try_unwrap(t) {
+                let done = m.into_inner();
+                if done.depth == 0 {
+                    self.keep(done.conn);
+                }
+            }
+        }
         r.map_err(to_napi)
     }
 }

@@ -1,6 +1,7 @@
 //! The SQLite handle: one connection, driven on the calling thread.
 
 use crate::error::{disposed, to_napi};
+use napi::bindgen_prelude::Function;
 use napi_derive::napi;
 use std::sync::{Arc, Mutex};
 use typegraph_core::exec::sqlite::{SqliteConn, SqliteExec};
@@ -63,6 +64,37 @@ impl NativeSqlite {
             tables: &entry.1,
         };
         self.with(|ex| run_ready(ops::dispatch(ex, &ctx, &op, &args)))
+    }
+
+    /// `update` of a node in one call: the engine reads the row and calls `merge` with it (JSON
+    /// text); `merge` returns the validated props as JSON text, or null to abort (the caller then
+    /// throws the error it kept). Runs on the calling thread like every SQLite call.
+    #[napi(catch_unwind)]
+    pub fn update_node_with(
+        &self,
+        graph: u32,
+        args: String,
+        merge: Function<String, Option<String>>,
+    ) -> napi::Result<String> {
+        let entry = lock(&self.graphs)
+            .get(graph as usize)
+            .cloned()
+            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
+        let ctx = Ctx {
+            graph: &entry.0,
+            tables: &entry.1,
+        };
+        let mut step = |row: &str| -> typegraph_core::Result<String> {
+            match merge.call(row.to_string()) {
+                Ok(Some(props)) => Ok(props),
+                _ => Err(typegraph_core::Error::new(
+                    typegraph_core::Code::Validation,
+                    "update aborted by its merge step",
+                    serde_json::json!({ "aborted": true }),
+                )),
+            }
+        };
+        self.with(|ex| run_ready(ops::patch::update_node_with(ex, &ctx, &args, &mut step)))
     }
 
     /// Compiles a query AST to `{ sql, params }` without running it (`toSQL()`).
@@ -133,7 +165,19 @@ impl NativeSqlite {
         &self,
         f: impl FnOnce(&mut SqliteExec<'_>) -> typegraph_core::Result<T>,
     ) -> napi::Result<T> {
-        let mut guard = lock(&self.conn);
+        // Every call comes from the JS thread, so a held lock means re-entry (a merge step of
+        // `update_node_with` calling back into this connection): refused instead of deadlocking.
+        let mut guard = match self.conn.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                return Err(to_napi(typegraph_core::Error::new(
+                    typegraph_core::Code::Configuration,
+                    "The SQLite connection is busy with the call that is validating an update; store calls cannot be made from inside a schema's validation",
+                    serde_json::json!({ "code": "REENTRANT_CALL" }),
+                )))
+            }
+        };
         let db = guard.as_mut().ok_or_else(disposed)?;
         let mut ex = SqliteExec { db };
         f(&mut ex).map_err(to_napi)

@@ -236,12 +236,19 @@ async fn insert_if_endpoints_live<E: Executor>(
     let live = format!(
         "EXISTS (SELECT 1 FROM {nodes} WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL)"
     );
+    // SQLite keeps the row as bound: it is rendered from the values, not read back (see nodes::create).
+    let sqlite = d == crate::Dialect::Sqlite;
     let sql = d.finish(format!(
         "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
          SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {live} AND {live}{} \
-         ON CONFLICT (graph_id, id) DO NOTHING RETURNING {EDGE_COLS}",
+         ON CONFLICT (graph_id, id) DO NOTHING{}",
         ctx.tables.edges,
-        guard.as_ref().map(|g| g.0.as_str()).unwrap_or("")
+        guard.as_ref().map(|g| g.0.as_str()).unwrap_or(""),
+        if sqlite {
+            String::new()
+        } else {
+            format!(" RETURNING {EDGE_COLS}")
+        }
     ));
     let mut params = vec![
         Value::text(ctx.graph.id()),
@@ -267,7 +274,17 @@ async fn insert_if_endpoints_live<E: Executor>(
     if let Some((_, p)) = guard {
         params.extend(p);
     }
-    Ok(ex.query(&sql, &params).await?.pop())
+    if !sqlite {
+        return Ok(ex.query(&sql, &params).await?.pop());
+    }
+    if ex.execute(&sql, &params).await? != 1 {
+        return Ok(None);
+    }
+    // The bound values after graph_id are EDGE_COLS in order up to updated_at; deleted_at is NULL.
+    params.truncate(12);
+    let mut row: Row = params.into_iter().skip(1).collect();
+    row.push(Value::Null);
+    Ok(Some(row))
 }
 
 pub(crate) async fn check_cardinality<E: Executor>(

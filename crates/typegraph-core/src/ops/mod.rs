@@ -10,6 +10,7 @@ pub mod find_index;
 pub mod indexes;
 pub mod load;
 pub mod nodes;
+pub mod patch;
 pub mod rows;
 pub mod schema;
 pub mod uniques;

@@ -206,13 +206,22 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
             ctx.graph.id(),
             ctx.graph.schema_version(),
         );
+        // SQLite stores the row exactly as bound (props text verbatim), so the row is rendered
+        // from the values instead of read back (RETURNING costs the statement a result pass);
+        // PostgreSQL normalizes props (jsonb) and returns the row.
+        let sqlite = d == crate::Dialect::Sqlite;
         let sql = d.finish(format!(
             "INSERT INTO {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) \
-             {} ON CONFLICT (graph_id, kind, id) DO NOTHING RETURNING {NODE_COLS}",
+             {} ON CONFLICT (graph_id, kind, id) DO NOTHING{}",
             ctx.tables.nodes,
             match &guard {
                 None => "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)".to_string(),
                 Some((g, _)) => format!("SELECT ?, ?, ?, ?, 1, ?, ?, ?, ? WHERE 1 = 1{g}"),
+            },
+            if sqlite {
+                String::new()
+            } else {
+                format!(" RETURNING {NODE_COLS}")
             }
         ));
         let mut params = vec![
@@ -228,8 +237,18 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
         if let Some((_, p)) = guard {
             params.extend(p);
         }
-        let inserted = ex.query(&sql, &params).await?.pop();
-        if let Some(row) = inserted {
+        if sqlite {
+            if ex.execute(&sql, &params).await? == 1 {
+                // NODE_COLS from the bound values: kind, id, props, version 1, window, stamps, deleted_at NULL.
+                params.truncate(8);
+                let mut it = params.into_iter().skip(1);
+                let mut row: Row = it.by_ref().take(3).collect();
+                row.push(Value::Int(1));
+                row.extend(it);
+                row.push(Value::Null);
+                return row_json(Some(&row), NODE_PROPS);
+            }
+        } else if let Some(row) = ex.query(&sql, &params).await?.pop() {
             return row_json(Some(&row), NODE_PROPS);
         }
     }

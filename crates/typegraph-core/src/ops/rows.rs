@@ -59,7 +59,12 @@ pub fn push_sqlite_row(
                 let _ = write!(out, "{f}");
             }
             ValueRef::Text(t) | ValueRef::Blob(t) => {
-                let s = String::from_utf8_lossy(t);
+                // Valid UTF-8 (always, for text SQLite stored from us) takes the std validator's
+                // word-at-a-time path; only invalid bytes pay for the lossy scan.
+                let s = match std::str::from_utf8(t) {
+                    Ok(s) => std::borrow::Cow::Borrowed(s),
+                    Err(_) => String::from_utf8_lossy(t),
+                };
                 if i == json_col {
                     out.push_str(&s);
                 } else {

@@ -1,0 +1,106 @@
+//! `update` of a node as one call from the binding (SQLite): the engine reads the row, hands it
+//! to the caller's merge-and-validate step (zod, in TypeScript, called back on the same thread),
+//! and writes the validated props with the same guarded statement as `updateNode`. The read and
+//! the write are two statements, as before, but one crossing; a writer that changed the row in
+//! between is caught by the version guard and the read-merge-write runs again.
+
+use super::rows::{opt_str, row_json, NODE_PROPS};
+use super::{evolve, nodes, Ctx};
+use crate::error::{Code, Error, Result};
+use crate::exec::Executor;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+const VERSION: usize = 3;
+const DELETED_AT: usize = 8;
+/// Rounds of read-merge-write before a lost race is reported (as the TypeScript retry loop).
+const ATTEMPTS: usize = 9;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchArgs {
+    pub kind: String,
+    pub id: String,
+    #[serde(default)]
+    pub valid_to: Option<String>,
+    #[serde(default)]
+    pub clear_valid_to: bool,
+    /// Upsert paths: a stated lower bound (must match the live row's unless preserved).
+    #[serde(default)]
+    pub valid_from: Option<String>,
+    #[serde(default)]
+    pub preserve_valid_from: bool,
+}
+
+/// The caller's step: the current row (JSON text, as `getNode` renders it) in, the validated
+/// props (JSON text) out. An `Err` aborts the update with that error.
+pub type Merge<'m> = dyn FnMut(&str) -> Result<String> + 'm;
+
+/// Runs `updateNode` for `args` (JSON) with props from `merge`; fenced like a dispatched write.
+pub async fn update_node_with<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    args: &str,
+    merge: &mut Merge<'_>,
+) -> Result<String> {
+    let a: PatchArgs = serde_json::from_str(args).map_err(|e| {
+        Error::validation(
+            format!("Malformed operation arguments: {e}"),
+            serde_json::json!({}),
+        )
+    })?;
+    ctx.graph.node(&a.kind)?;
+    match ctx.graph.schema_version() {
+        Some(v) => {
+            let mut fenced = evolve::Fenced::new(ex, ctx.tables, ctx.graph.id(), v);
+            run(&mut fenced, ctx, &a, merge).await
+        }
+        None => run(ex, ctx, &a, merge).await,
+    }
+}
+
+async fn run<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: &PatchArgs,
+    merge: &mut Merge<'_>,
+) -> Result<String> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let current = nodes::fetch(ex, ctx, &a.kind, &a.id).await?;
+        let current = match current {
+            Some(r) => r,
+            None => return Err(nodes::not_found(&a.kind, &a.id)),
+        };
+        // The merge sees tombstones too (validation errors come first, as before); a deleted
+        // row is then not found.
+        let props = merge(&row_json(Some(&current), NODE_PROPS)?)?;
+        if opt_str(&current, DELETED_AT).is_some() {
+            return Err(nodes::not_found(&a.kind, &a.id));
+        }
+        let props = RawValue::from_string(props).map_err(|e| {
+            Error::validation(format!("Invalid props JSON: {e}"), serde_json::json!({}))
+        })?;
+        let args = nodes::UpdateArgs {
+            kind: a.kind.clone(),
+            id: a.id.clone(),
+            props,
+            expected_version: current.get(VERSION).and_then(|v| v.as_i64()),
+            valid_to: a.valid_to.clone(),
+            clear_valid_to: a.clear_valid_to,
+            valid_from: a.valid_from.clone(),
+            preserve_valid_from: a.preserve_valid_from,
+        };
+        match nodes::update(ex, ctx, args).await {
+            Err(e)
+                if attempt < ATTEMPTS
+                    && e.code == Code::StaleVersion
+                    && e.details.get("retry") == Some(&serde_json::Value::Bool(true)) =>
+            {
+                continue
+            }
+            other => return other,
+        }
+    }
+}
