@@ -116,15 +116,7 @@ mod tests {
 
     #[test]
     fn json_strings_escape_like_serde() {
-        for t in [
-            "plain",
-            "q\"uote",
-            "back\\slash",
-            "nl\nx\ty\r",
-            "\u{1}ctl",
-            "ünï😀",
-            "",
-        ] {
+        for t in ["plain", "q\"uote", "back\\slash", "nl\nx\ty\r", "\u{1}ctl", "ünï😀", ""] {
             let mut out = String::new();
             push_json_str(&mut out, t);
             assert_eq!(serde_json::from_str::<String>(&out).unwrap(), t);
@@ -140,6 +132,16 @@ mod tests {
     }
 
     #[test]
+    fn batch_ids_are_nanoid_shaped_across_refills() {
+        let mut batch = IdBatch::new();
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| batch.next_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(ids
+            .iter()
+            .all(|id| id.len() == 21 && id.bytes().all(|b| ALPHABET.contains(&b))));
+    }
+
+    #[test]
     fn instants_are_canonical() {
         let n = now_iso();
         assert_eq!(n.len(), 24);
@@ -152,10 +154,7 @@ mod tests {
         let d = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z")
             .unwrap()
             .with_timezone(&chrono::Utc);
-        assert_eq!(
-            format_instant(&d),
-            d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-        );
+        assert_eq!(format_instant(&d), d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
     }
 
     #[test]
