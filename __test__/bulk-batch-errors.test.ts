@@ -41,6 +41,21 @@ describe.each(backends)("bulk batch errors on $name", (bc) => {
     expect(await store.edges.knows.count()).toBe(6009);
   });
 
+  it("inside a transaction a refused batch leaves the transaction's earlier writes usable", async () => {
+    const store = await setup();
+    await store.nodes.Person.bulkInsert(people(100));
+    await store.edges.knows.bulkInsert(ring(5));
+    await store.transaction(async (tx) => {
+      await tx.edges.knows.bulkInsert(ring(5, 5));
+      const batch = ring(10, 10);
+      batch[6] = { ...batch[6]!, id: "k2" };
+      const err = await tx.edges.knows.bulkInsert(batch).catch((e: unknown) => e);
+      expect((err as ValidationError).details).toMatchObject({ index: 6, id: "k2" });
+      await tx.edges.knows.bulkInsert(ring(10, 10));
+    });
+    expect(await store.edges.knows.count()).toBe(20);
+  });
+
   it("a node id already stored (also soft-deleted) is named on a kind without unique constraints", async () => {
     const store = await setup();
     await store.nodes.Company.bulkInsert([

@@ -998,38 +998,9 @@ pub async fn create_edges<E: Executor>(
                 .collect();
             super::claims::claim_edges(ex, ctx, &a.kind, spec.cardinality, &claims).await?;
         }
-        // Explicit ids already stored: on SQLite the insert itself reports them (a primary-key
-        // conflict, mapped to the item below); PostgreSQL looks them up first.
-        if ex.dialect() == Dialect::Postgres {
-            let explicit: Vec<String> = a
-                .items
-                .iter()
-                .zip(&rows)
-                .filter(|(it, _)| it.id.is_some())
-                .map(|(_, r)| r.0.clone())
-                .collect();
-            let mut explicit = explicit;
-            explicit.sort_unstable();
-            for chunk in explicit.chunks(LOOKUP_CHUNK) {
-                let sql = ex.dialect().finish(format!(
-                    "SELECT id FROM {} WHERE graph_id = ? AND {}",
-                    ctx.tables.edges,
-                    ex.dialect().in_list("id")
-                ));
-                if let Some(r) = ex
-                    .query(
-                        &sql,
-                        &[Value::text(ctx.graph.id()), Value::TextList(chunk.to_vec())],
-                    )
-                    .await?
-                    .first()
-                {
-                    let id = opt_str(r, 0).unwrap_or_default().to_string();
-                    let i = rows.iter().position(|x| x.0 == id).unwrap_or(0);
-                    return Err(with_index(already_exists("edge", &a.kind, &id), i));
-                }
-            }
-        }
+        // Explicit ids already stored are reported by the insert itself: on SQLite as a
+        // primary-key conflict (mapped to the item), on PostgreSQL as the first input row the
+        // conflict-skipping insert did not write (the call then fails and rolls back whole).
         let g = ctx.graph.id();
         match ex.dialect() {
             Dialect::Sqlite => {
@@ -1067,10 +1038,14 @@ pub async fn create_edges<E: Executor>(
                 }
             }
             Dialect::Postgres => {
+                // The insert runs to completion whatever the outer query reads (a data-modifying
+                // CTE); the outer query names the first input id it skipped, if any.
                 let sql = format!(
-                    "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
+                    "WITH ins AS (INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
                      SELECT $1, t.id, $2, t.fk, t.fi, t.tk, t.ti, t.props::jsonb, t.vf::timestamptz, t.vt::timestamptz, $3::timestamptz, $3::timestamptz \
-                     FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS t(id, fk, fi, tk, ti, props, vf, vt)",
+                     FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS t(id, fk, fi, tk, ti, props, vf, vt) \
+                     ON CONFLICT (graph_id, id) DO NOTHING RETURNING id) \
+                     SELECT u.id FROM UNNEST($4::text[]) WITH ORDINALITY AS u(id, n) WHERE u.id NOT IN (SELECT id FROM ins) ORDER BY u.n LIMIT 1",
                     ctx.tables.edges
                 );
                 let idx: Vec<usize> = (0..rows.len()).collect();
@@ -1078,27 +1053,36 @@ pub async fn create_edges<E: Executor>(
                     let col = |f: &dyn Fn(usize) -> String| {
                         Value::TextList(chunk.iter().map(|&i| f(i)).collect())
                     };
-                    ex.execute(
-                        &sql,
-                        &[
-                            Value::text(g),
-                            Value::text(&a.kind),
-                            Value::Text(now.clone()),
-                            col(&|i| rows[i].0.clone()),
-                            col(&|i| a.items[i].from.kind.clone()),
-                            col(&|i| a.items[i].from.id.clone()),
-                            col(&|i| a.items[i].to.kind.clone()),
-                            col(&|i| a.items[i].to.id.clone()),
-                            col(&|i| a.items[i].props.get().to_string()),
-                            Value::NullableTextList(
-                                chunk.iter().map(|&i| rows[i].1.clone()).collect(),
-                            ),
-                            Value::NullableTextList(
-                                chunk.iter().map(|&i| rows[i].2.clone()).collect(),
-                            ),
-                        ],
-                    )
-                    .await?;
+                    let skipped = ex
+                        .query(
+                            &sql,
+                            &[
+                                Value::text(g),
+                                Value::text(&a.kind),
+                                Value::Text(now.clone()),
+                                col(&|i| rows[i].0.clone()),
+                                col(&|i| a.items[i].from.kind.clone()),
+                                col(&|i| a.items[i].from.id.clone()),
+                                col(&|i| a.items[i].to.kind.clone()),
+                                col(&|i| a.items[i].to.id.clone()),
+                                col(&|i| a.items[i].props.get().to_string()),
+                                Value::NullableTextList(
+                                    chunk.iter().map(|&i| rows[i].1.clone()).collect(),
+                                ),
+                                Value::NullableTextList(
+                                    chunk.iter().map(|&i| rows[i].2.clone()).collect(),
+                                ),
+                            ],
+                        )
+                        .await?;
+                    if let Some(id) = skipped.first().and_then(|r| opt_str(r, 0)) {
+                        let i = chunk
+                            .iter()
+                            .copied()
+                            .find(|&i| rows[i].0 == id)
+                            .unwrap_or(chunk[0]);
+                        return Err(with_index(already_exists("edge", &a.kind, id), i));
+                    }
                 }
             }
         }
