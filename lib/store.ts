@@ -387,19 +387,27 @@ export class NodeCollection<N extends NodeType = NodeType> {
     await run(this.#r, "hardDeleteNode", { kind: this.#kind, id });
   }
 
-  #bulkItems(items: readonly BulkNodeItem<N>[], operation: "create" | "update") {
-    return items.map((item, index) => ({
-      id: item.id,
-      props: validateAt(this.#type.schema, item.props, { entityType: "node", kind: this.#kind, operation }, index),
-      validFrom: instant(item.validFrom),
-      validTo: instant(item.validTo),
-    }));
+  /** A create batch as columns (one array per field): serialises and parses far cheaper than one object per item. */
+  #bulkColumns(items: readonly BulkNodeItem<N>[]) {
+    const ids: (string | null)[] = [];
+    const props: unknown[] = [];
+    let validFrom: (string | null)[] | undefined;
+    let validTo: (string | null)[] | undefined;
+    const ctx = { entityType: "node", kind: this.#kind, operation: "create" } as const;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      ids.push(item.id ?? null);
+      props.push(validateAt(this.#type.schema, item.props, ctx, i));
+      if (item.validFrom !== undefined) (validFrom ??= new Array<string | null>(items.length).fill(null))[i] = instant(item.validFrom)!;
+      if (item.validTo !== undefined) (validTo ??= new Array<string | null>(items.length).fill(null))[i] = instant(item.validTo)!;
+    }
+    return { ids, props, ...(validFrom ? { validFrom } : {}), ...(validTo ? { validTo } : {}) };
   }
 
   /** Creates many nodes atomically in one call; returns them in input order. */
   async bulkCreate(items: readonly BulkNodeItem<N>[]): Promise<Node<N>[]> {
     if (items.length === 0) return [];
-    const rows = (await run(this.#r, "bulkCreateNodes", { kind: this.#kind, items: this.#bulkItems(items, "create"), returning: true })) as NodeRow[];
+    const rows = (await run(this.#r, "bulkCreateNodes", { kind: this.#kind, ...this.#bulkColumns(items), returning: true })) as NodeRow[];
     await bulkCreated(this.#r, items.length);
     return rows.map((r) => toNode(r) as Node<N>);
   }
@@ -407,7 +415,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
   /** The fast path: like bulkCreate, without reading the rows back. */
   async bulkInsert(items: readonly BulkNodeItem<N>[]): Promise<void> {
     if (items.length === 0) return;
-    await run(this.#r, "bulkCreateNodes", { kind: this.#kind, items: this.#bulkItems(items, "create"), returning: false });
+    await run(this.#r, "bulkCreateNodes", { kind: this.#kind, ...this.#bulkColumns(items), returning: false });
     await bulkCreated(this.#r, items.length);
   }
 
@@ -882,21 +890,35 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     await run(this.#r, "deleteEdge", { kind: this.#kind, id });
   }
 
-  #bulkItems(items: readonly BulkEdgeItem<E>[]) {
-    return items.map((item, index) => ({
-      id: item.id,
-      from: refOf(item.from),
-      to: refOf(item.to),
-      props: validateAt(this.#type.schema, item.props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" }, index),
-      validFrom: instant(item.validFrom),
-      validTo: instant(item.validTo),
-    }));
+  /** A create batch as columns (one array per field): serialises and parses far cheaper than one object per item. */
+  #bulkColumns(items: readonly BulkEdgeItem<E>[]) {
+    const ids: (string | null)[] = [];
+    const fromKind: string[] = [];
+    const fromId: string[] = [];
+    const toKind: string[] = [];
+    const toId: string[] = [];
+    const props: unknown[] = [];
+    let validFrom: (string | null)[] | undefined;
+    let validTo: (string | null)[] | undefined;
+    const ctx = { entityType: "edge", kind: this.#kind, operation: "create" } as const;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      ids.push(item.id ?? null);
+      fromKind.push(item.from.kind);
+      fromId.push(item.from.id);
+      toKind.push(item.to.kind);
+      toId.push(item.to.id);
+      props.push(validateAt(this.#type.schema, item.props ?? {}, ctx, i));
+      if (item.validFrom !== undefined) (validFrom ??= new Array<string | null>(items.length).fill(null))[i] = instant(item.validFrom)!;
+      if (item.validTo !== undefined) (validTo ??= new Array<string | null>(items.length).fill(null))[i] = instant(item.validTo)!;
+    }
+    return { ids, fromKind, fromId, toKind, toId, props, ...(validFrom ? { validFrom } : {}), ...(validTo ? { validTo } : {}) };
   }
 
   /** Creates many edges atomically (endpoints checked in batch); returns them in input order. */
   async bulkCreate(items: readonly BulkEdgeItem<E>[]): Promise<Edge<E>[]> {
     if (items.length === 0) return [];
-    const rows = (await run(this.#r, "bulkCreateEdges", { kind: this.#kind, items: this.#bulkItems(items), returning: true })) as (EdgeRow | null)[];
+    const rows = (await run(this.#r, "bulkCreateEdges", { kind: this.#kind, ...this.#bulkColumns(items), returning: true })) as (EdgeRow | null)[];
     await bulkCreated(this.#r, items.length);
     return rows.map((r) => toEdge(r!) as Edge<E>);
   }
@@ -904,7 +926,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   /** The fast path: like bulkCreate, without reading the rows back. */
   async bulkInsert(items: readonly BulkEdgeItem<E>[]): Promise<void> {
     if (items.length === 0) return;
-    await run(this.#r, "bulkCreateEdges", { kind: this.#kind, items: this.#bulkItems(items), returning: false });
+    await run(this.#r, "bulkCreateEdges", { kind: this.#kind, ...this.#bulkColumns(items), returning: false });
     await bulkCreated(this.#r, items.length);
   }
 

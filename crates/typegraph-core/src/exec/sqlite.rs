@@ -189,7 +189,12 @@ impl Executor for SqliteExec<'_> {
         ready(r)
     }
     fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
-        let r = self.db.control(&rollback_sql(self.db.depth));
+        // A nested rollback is two statements (ROLLBACK TO + RELEASE); a prepared statement
+        // holds one, so each runs on its own (a joined string failed to prepare and left the
+        // savepoint's writes in the enclosing transaction).
+        let r = rollback_sql(self.db.depth)
+            .split("; ")
+            .try_for_each(|sql| self.db.control(sql));
         self.db.search.on_rollback(self.db.depth, r.is_ok());
         self.db.depth = self.db.depth.saturating_sub(1);
         ready(r)

@@ -11,7 +11,7 @@ use crate::dialect::{Dialect, NODE_COLS};
 use crate::error::{Code, Error, Result};
 use crate::exec::Executor;
 use crate::graph::Cardinality;
-use crate::util::{generate_id, now_iso};
+use crate::util::{now_iso, IdBatch};
 use crate::value::{Row, Value};
 use serde::Deserialize;
 use serde_json::{json, value::RawValue};
@@ -58,12 +58,85 @@ impl NodeItem {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "BulkNodesWire")]
 pub struct BulkNodesArgs {
     pub kind: String,
     pub items: Vec<NodeItem>,
     #[serde(default)]
     pub returning: bool,
+}
+
+/// A node batch as it crosses the boundary: `items` (one object per item), or the same fields
+/// as columns (`ids`, `props`, optional `validFrom`/`validTo`), which serialise and parse in a
+/// fraction of the time for large batches.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkNodesWire {
+    kind: String,
+    #[serde(default)]
+    items: Option<Vec<NodeItem>>,
+    #[serde(default)]
+    ids: Option<Vec<Option<String>>>,
+    #[serde(default)]
+    props: Option<Vec<Box<RawValue>>>,
+    #[serde(default)]
+    valid_from: Option<Vec<Option<String>>>,
+    #[serde(default)]
+    valid_to: Option<Vec<Option<String>>>,
+    #[serde(default)]
+    returning: bool,
+}
+
+/// Length check of one optional column against the batch.
+fn column<T>(
+    name: &str,
+    col: Option<Vec<T>>,
+    n: usize,
+) -> std::result::Result<Vec<Option<T>>, String> {
+    match col {
+        None => Ok((0..n).map(|_| None).collect()),
+        Some(v) if v.len() == n => Ok(v.into_iter().map(Some).collect()),
+        Some(v) => Err(format!(
+            "column {name} has {} entries for {n} items",
+            v.len()
+        )),
+    }
+}
+
+impl TryFrom<BulkNodesWire> for BulkNodesArgs {
+    type Error = String;
+    fn try_from(w: BulkNodesWire) -> std::result::Result<Self, String> {
+        let items = match (w.items, w.props) {
+            (Some(items), None) => items,
+            (None, Some(props)) => {
+                let n = props.len();
+                let ids = column("ids", w.ids, n)?;
+                let vf = column("validFrom", w.valid_from, n)?;
+                let vt = column("validTo", w.valid_to, n)?;
+                props
+                    .into_iter()
+                    .zip(ids)
+                    .zip(vf.into_iter().zip(vt))
+                    .map(|((props, id), (vf, vt))| NodeItem {
+                        id: id.flatten(),
+                        props,
+                        valid_from: vf.flatten(),
+                        valid_to: vt.flatten(),
+                        expected_version: None,
+                        fenced: false,
+                        clear_valid_to: false,
+                        preserve_valid_from: false,
+                    })
+                    .collect()
+            }
+            _ => return Err("a node batch needs either items or props columns".into()),
+        };
+        Ok(BulkNodesArgs {
+            kind: w.kind,
+            items,
+            returning: w.returning,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -96,12 +169,94 @@ impl EdgeItem {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "BulkEdgesWire")]
 pub struct BulkEdgesArgs {
     pub kind: String,
     pub items: Vec<EdgeItem>,
     #[serde(default)]
     pub returning: bool,
+}
+
+/// An edge batch as it crosses the boundary: `items`, or columns (`ids`, `fromKind`, `fromId`,
+/// `toKind`, `toId`, `props`, optional `validFrom`/`validTo`) — see [`BulkNodesWire`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkEdgesWire {
+    kind: String,
+    #[serde(default)]
+    items: Option<Vec<EdgeItem>>,
+    #[serde(default)]
+    ids: Option<Vec<Option<String>>>,
+    #[serde(default)]
+    from_kind: Option<Vec<String>>,
+    #[serde(default)]
+    from_id: Option<Vec<String>>,
+    #[serde(default)]
+    to_kind: Option<Vec<String>>,
+    #[serde(default)]
+    to_id: Option<Vec<String>>,
+    #[serde(default)]
+    props: Option<Vec<Box<RawValue>>>,
+    #[serde(default)]
+    valid_from: Option<Vec<Option<String>>>,
+    #[serde(default)]
+    valid_to: Option<Vec<Option<String>>>,
+    #[serde(default)]
+    returning: bool,
+}
+
+impl TryFrom<BulkEdgesWire> for BulkEdgesArgs {
+    type Error = String;
+    fn try_from(w: BulkEdgesWire) -> std::result::Result<Self, String> {
+        let items = match (w.items, w.props) {
+            (Some(items), None) => items,
+            (None, Some(props)) => {
+                let n = props.len();
+                let need = |name: &str, col: Option<Vec<String>>| match col {
+                    Some(v) if v.len() == n => Ok(v),
+                    _ => Err(format!(
+                        "column {name} is missing or does not have {n} entries"
+                    )),
+                };
+                let (fk, fi) = (need("fromKind", w.from_kind)?, need("fromId", w.from_id)?);
+                let (tk, ti) = (need("toKind", w.to_kind)?, need("toId", w.to_id)?);
+                let ids = column("ids", w.ids, n)?;
+                let vf = column("validFrom", w.valid_from, n)?;
+                let vt = column("validTo", w.valid_to, n)?;
+                let mut items = Vec::with_capacity(n);
+                let mut cols = (
+                    fk.into_iter(),
+                    fi.into_iter(),
+                    tk.into_iter(),
+                    ti.into_iter(),
+                );
+                for (((props, id), vf), vt) in props.into_iter().zip(ids).zip(vf).zip(vt) {
+                    let (Some(fk), Some(fi), Some(tk), Some(ti)) =
+                        (cols.0.next(), cols.1.next(), cols.2.next(), cols.3.next())
+                    else {
+                        unreachable!("column lengths were checked")
+                    };
+                    items.push(EdgeItem {
+                        id: id.flatten(),
+                        from: NodeRef { kind: fk, id: fi },
+                        to: NodeRef { kind: tk, id: ti },
+                        props,
+                        valid_from: vf.flatten(),
+                        valid_to: vt.flatten(),
+                        clear_valid_to: false,
+                        preserve_valid_from: false,
+                    });
+                }
+                items
+            }
+            _ => return Err("an edge batch needs either items or props columns".into()),
+        };
+        Ok(BulkEdgesArgs {
+            kind: w.kind,
+            items,
+            returning: w.returning,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -134,6 +289,11 @@ fn update_err(e: rusqlite::Error) -> Error {
 
 fn insert_err(e: rusqlite::Error) -> Error {
     Error::database("insert", e.to_string())
+}
+
+/// A row refused because its primary key is taken (the statement wrote nothing).
+fn is_primary_key_conflict(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 fn with_index(mut e: Error, index: usize) -> Error {
@@ -211,6 +371,7 @@ async fn insert_nodes<E: Executor>(
     rows: &[NodeInsert],
     now: &str,
     returning: bool,
+    item_at: impl Fn(usize) -> usize,
 ) -> Result<Vec<Row>> {
     let g = ctx.graph.id();
     let mut out = Vec::new();
@@ -234,16 +395,23 @@ async fn insert_nodes<E: Executor>(
                 .ok_or_else(|| Error::invariant("sqlite executor"))?;
             let mut st = db.conn.prepare_cached(&sql).map_err(insert_err)?;
             let n = st.column_count();
-            for r in rows {
+            for (j, r) in rows.iter().enumerate() {
                 let params =
                     rusqlite::params![g, kind, r.id, r.props, r.valid_from, r.valid_to, now];
+                let failed = |e: rusqlite::Error| {
+                    if is_primary_key_conflict(&e) {
+                        with_index(already_exists("node", kind, &r.id), item_at(j))
+                    } else {
+                        insert_err(e)
+                    }
+                };
                 if returning {
                     out.push(
                         st.query_row(params, |row| read_row(row, n))
-                            .map_err(insert_err)?,
+                            .map_err(failed)?,
                     );
                 } else {
-                    st.execute(params).map_err(insert_err)?;
+                    st.execute(params).map_err(failed)?;
                 }
             }
         }
@@ -285,10 +453,14 @@ pub async fn create_nodes<E: Executor>(
     let now = now_iso();
     let mut rows = Vec::with_capacity(a.items.len());
     let mut seen = HashSet::with_capacity(a.items.len());
+    let mut ids = IdBatch::new();
     for (i, it) in a.items.iter().enumerate() {
         let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now)
             .map_err(|e| with_index(e, i))?;
-        let id = it.id.clone().unwrap_or_else(generate_id);
+        let id = match &it.id {
+            Some(id) => id.clone(),
+            None => ids.next_id(),
+        };
         if !seen.insert(id.clone()) {
             return Err(with_index(already_exists("node", &a.kind, &id), i));
         }
@@ -307,7 +479,13 @@ pub async fn create_nodes<E: Executor>(
         .map(|(_, r)| r.id.clone())
         .collect();
     let written = atomic!(ex, {
-        if !explicit.is_empty() {
+        // Explicit ids already stored (live or not): looked up first where other checks come
+        // before the insert (unique claims, disjointness) or on PostgreSQL; otherwise the SQLite
+        // insert reports them itself (a primary-key conflict, mapped to the item).
+        let precheck = ex.dialect() == Dialect::Postgres
+            || !spec.unique.is_empty()
+            || !ctx.graph.disjoint_with(&a.kind).is_empty();
+        if !explicit.is_empty() && precheck {
             let existing = node_states(ex, ctx, &a.kind, &explicit).await?;
             if let Some((i, r)) = rows
                 .iter()
@@ -316,6 +494,8 @@ pub async fn create_nodes<E: Executor>(
             {
                 return Err(with_index(already_exists("node", &a.kind, &r.id), i));
             }
+        }
+        if !explicit.is_empty() {
             if !ctx.graph.disjoint_with(&a.kind).is_empty() {
                 for (i, r) in rows.iter().enumerate() {
                     super::nodes::check_disjoint(ex, ctx, &a.kind, &r.id)
@@ -342,7 +522,7 @@ pub async fn create_nodes<E: Executor>(
                     .map_err(|e| with_index(e, i))?;
             }
         }
-        let written = insert_nodes(ex, ctx, &a.kind, &rows, &now, a.returning).await?;
+        let written = insert_nodes(ex, ctx, &a.kind, &rows, &now, a.returning, |i| i).await?;
         let synced: Vec<(&str, &str)> = rows
             .iter()
             .map(|r| (r.id.as_str(), r.props.as_str()))
@@ -452,8 +632,12 @@ pub async fn upsert_nodes<E: Executor>(
                     .map_err(|e| with_index(e, *i))?;
             }
         }
+        let created_at: Vec<usize> = creates.iter().map(|(i, _)| *i).collect();
         let inserts: Vec<NodeInsert> = creates.into_iter().map(|(_, r)| r).collect();
-        let mut written = insert_nodes(ex, ctx, &a.kind, &inserts, &now, returning).await?;
+        let mut written = insert_nodes(ex, ctx, &a.kind, &inserts, &now, returning, |j| {
+            created_at[j]
+        })
+        .await?;
         let synced: Vec<(&str, &str)> = inserts
             .iter()
             .map(|r| (r.id.as_str(), r.props.as_str()))
@@ -736,6 +920,65 @@ fn taken_in_batch(kind: &str, id: &str, rows: usize) -> Error {
     e
 }
 
+/// The endpoints among `by_kind` (kind → distinct ids) that are missing or soft-deleted. Each
+/// chunk is first counted (no rows cross back when every endpoint is live, the usual case);
+/// only a chunk whose count falls short is read to name the endpoints it lacks.
+async fn dead_endpoints<'a, E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    by_kind: &HashMap<&'a str, HashSet<&'a str>>,
+) -> Result<HashSet<(&'a str, &'a str)>> {
+    let mut dead = HashSet::new();
+    // Liveness is read, not filtered: a `deleted_at` term lets SQLite prefer a
+    // (graph_id, kind, deleted_at) index scan over primary-key probes.
+    let count_sql = ex.dialect().finish(format!(
+        "SELECT count(*) - count(deleted_at) FROM {} WHERE graph_id = ? AND kind = ? AND {}",
+        ctx.tables.nodes,
+        ex.dialect().in_list("id")
+    ));
+    let rows_sql = ex.dialect().finish(format!(
+        "SELECT id, deleted_at FROM {} WHERE graph_id = ? AND kind = ? AND {}",
+        ctx.tables.nodes,
+        ex.dialect().in_list("id")
+    ));
+    for (kind, ids) in by_kind {
+        // Probed in key order: neighbouring keys share B-tree pages (about half the cost of random order).
+        let mut ids: Vec<&str> = ids.iter().copied().collect();
+        ids.sort_unstable();
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let params = [
+                Value::text(ctx.graph.id()),
+                Value::text(*kind),
+                Value::TextList(chunk.iter().map(|s| s.to_string()).collect()),
+            ];
+            let live = ex
+                .query(&count_sql, &params)
+                .await?
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            if live as usize == chunk.len() {
+                continue;
+            }
+            let found: HashSet<String> = ex
+                .query(&rows_sql, &params)
+                .await?
+                .iter()
+                .filter(|r| opt_str(r, 1).is_none())
+                .filter_map(|r| opt_str(r, 0).map(str::to_string))
+                .collect();
+            dead.extend(
+                chunk
+                    .iter()
+                    .filter(|id| !found.contains(**id))
+                    .map(|id| (*kind, *id)),
+            );
+        }
+    }
+    Ok(dead)
+}
+
 /// `bulkCreate` / `bulkInsert` of edges with set-based endpoint checks.
 pub async fn create_edges<E: Executor>(
     ex: &mut E,
@@ -750,10 +993,14 @@ pub async fn create_edges<E: Executor>(
     }
     let mut rows = Vec::with_capacity(a.items.len());
     let mut seen = HashSet::with_capacity(a.items.len());
+    let mut ids = IdBatch::new();
     for (i, it) in a.items.iter().enumerate() {
         let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now)
             .map_err(|e| with_index(e, i))?;
-        let id = it.id.clone().unwrap_or_else(generate_id);
+        let id = match &it.id {
+            Some(id) => id.clone(),
+            None => ids.next_id(),
+        };
         if !seen.insert(id.clone()) {
             return Err(with_index(already_exists("edge", &a.kind, &id), i));
         }
@@ -772,50 +1019,23 @@ pub async fn create_edges<E: Executor>(
                 .or_default()
                 .insert(it.to.id.as_str());
         }
-        let mut live: HashSet<(String, String)> = HashSet::new();
-        for (kind, ids) in &by_kind {
-            // Probed in key order: neighbouring keys share B-tree pages (about half the cost of random order).
-            let mut ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-            ids.sort_unstable();
-            for chunk in ids.chunks(LOOKUP_CHUNK) {
-                // Liveness is checked here rather than in SQL: a `deleted_at` term lets SQLite
-                // prefer a (graph_id, kind, deleted_at) index scan over primary-key probes.
-                let sql = ex.dialect().finish(format!(
-                    "SELECT id, deleted_at FROM {} WHERE graph_id = ? AND kind = ? AND {}",
-                    ctx.tables.nodes,
-                    ex.dialect().in_list("id")
-                ));
-                for r in ex
-                    .query(
-                        &sql,
-                        &[
-                            Value::text(ctx.graph.id()),
-                            Value::text(*kind),
-                            Value::TextList(chunk.to_vec()),
-                        ],
-                    )
-                    .await?
-                {
-                    if let (Some(id), None) = (opt_str(&r, 0), opt_str(&r, 1)) {
-                        live.insert((kind.to_string(), id.to_string()));
-                    }
-                }
-            }
-        }
-        for (i, it) in a.items.iter().enumerate() {
-            for (end, r) in [("from", &it.from), ("to", &it.to)] {
-                if !live.contains(&(r.kind.clone(), r.id.clone())) {
-                    return Err(with_index(
-                        Error::new(
-                            Code::EndpointNotFound,
-                            format!(
-                                "Endpoint node not found for edge \"{}\": {}/{} ({end})",
-                                a.kind, r.kind, r.id
+        let dead = dead_endpoints(ex, ctx, &by_kind).await?;
+        if !dead.is_empty() {
+            for (i, it) in a.items.iter().enumerate() {
+                for (end, r) in [("from", &it.from), ("to", &it.to)] {
+                    if dead.contains(&(r.kind.as_str(), r.id.as_str())) {
+                        return Err(with_index(
+                            Error::new(
+                                Code::EndpointNotFound,
+                                format!(
+                                    "Endpoint node not found for edge \"{}\": {}/{} ({end})",
+                                    a.kind, r.kind, r.id
+                                ),
+                                json!({ "edgeKind": a.kind, "endpoint": end, "nodeKind": r.kind, "nodeId": r.id }),
                             ),
-                            json!({ "edgeKind": a.kind, "endpoint": end, "nodeKind": r.kind, "nodeId": r.id }),
-                        ),
-                        i,
-                    ));
+                            i,
+                        ));
+                    }
                 }
             }
         }
@@ -877,34 +1097,9 @@ pub async fn create_edges<E: Executor>(
                 .collect();
             super::claims::claim_edges(ex, ctx, &a.kind, spec.cardinality, &claims).await?;
         }
-        let explicit: Vec<String> = a
-            .items
-            .iter()
-            .zip(&rows)
-            .filter(|(it, _)| it.id.is_some())
-            .map(|(_, r)| r.0.clone())
-            .collect();
-        let mut explicit = explicit;
-        explicit.sort_unstable();
-        for chunk in explicit.chunks(LOOKUP_CHUNK) {
-            let sql = ex.dialect().finish(format!(
-                "SELECT id FROM {} WHERE graph_id = ? AND {}",
-                ctx.tables.edges,
-                ex.dialect().in_list("id")
-            ));
-            if let Some(r) = ex
-                .query(
-                    &sql,
-                    &[Value::text(ctx.graph.id()), Value::TextList(chunk.to_vec())],
-                )
-                .await?
-                .first()
-            {
-                let id = opt_str(r, 0).unwrap_or_default().to_string();
-                let i = rows.iter().position(|x| x.0 == id).unwrap_or(0);
-                return Err(with_index(taken_in_batch(&a.kind, &id, rows.len()), i));
-            }
-        }
+        // Explicit ids already stored are reported by the insert itself: on SQLite as a
+        // primary-key conflict (mapped to the item), on PostgreSQL as the first input row the
+        // conflict-skipping insert did not write (the call then fails and rolls back whole).
         let g = ctx.graph.id();
         match ex.dialect() {
             Dialect::Sqlite => {
@@ -918,7 +1113,7 @@ pub async fn create_edges<E: Executor>(
                     .sqlite_conn()
                     .ok_or_else(|| Error::invariant("sqlite executor"))?;
                 let mut st = db.conn.prepare_cached(&sql).map_err(insert_err)?;
-                for (it, r) in a.items.iter().zip(&rows) {
+                for (i, (it, r)) in a.items.iter().zip(&rows).enumerate() {
                     st.execute(rusqlite::params![
                         g,
                         r.0,
@@ -932,14 +1127,24 @@ pub async fn create_edges<E: Executor>(
                         r.2,
                         now
                     ])
-                    .map_err(insert_err)?;
+                    .map_err(|e| {
+                        if is_primary_key_conflict(&e) {
+                            with_index(taken_in_batch(&a.kind, &r.0, rows.len()), i)
+                        } else {
+                            insert_err(e)
+                        }
+                    })?;
                 }
             }
             Dialect::Postgres => {
+                // The insert runs to completion whatever the outer query reads (a data-modifying
+                // CTE); the outer query names the first input id it skipped, if any.
                 let sql = format!(
-                    "INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
+                    "WITH ins AS (INSERT INTO {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) \
                      SELECT $1, t.id, $2, t.fk, t.fi, t.tk, t.ti, t.props::jsonb, t.vf::timestamptz, t.vt::timestamptz, $3::timestamptz, $3::timestamptz \
-                     FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS t(id, fk, fi, tk, ti, props, vf, vt)",
+                     FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS t(id, fk, fi, tk, ti, props, vf, vt) \
+                     ON CONFLICT (graph_id, id) DO NOTHING RETURNING id) \
+                     SELECT u.id FROM UNNEST($4::text[]) WITH ORDINALITY AS u(id, n) WHERE u.id NOT IN (SELECT id FROM ins) ORDER BY u.n LIMIT 1",
                     ctx.tables.edges
                 );
                 let idx: Vec<usize> = (0..rows.len()).collect();
@@ -947,27 +1152,36 @@ pub async fn create_edges<E: Executor>(
                     let col = |f: &dyn Fn(usize) -> String| {
                         Value::TextList(chunk.iter().map(|&i| f(i)).collect())
                     };
-                    ex.execute(
-                        &sql,
-                        &[
-                            Value::text(g),
-                            Value::text(&a.kind),
-                            Value::Text(now.clone()),
-                            col(&|i| rows[i].0.clone()),
-                            col(&|i| a.items[i].from.kind.clone()),
-                            col(&|i| a.items[i].from.id.clone()),
-                            col(&|i| a.items[i].to.kind.clone()),
-                            col(&|i| a.items[i].to.id.clone()),
-                            col(&|i| a.items[i].props.get().to_string()),
-                            Value::NullableTextList(
-                                chunk.iter().map(|&i| rows[i].1.clone()).collect(),
-                            ),
-                            Value::NullableTextList(
-                                chunk.iter().map(|&i| rows[i].2.clone()).collect(),
-                            ),
-                        ],
-                    )
-                    .await?;
+                    let skipped = ex
+                        .query(
+                            &sql,
+                            &[
+                                Value::text(g),
+                                Value::text(&a.kind),
+                                Value::Text(now.clone()),
+                                col(&|i| rows[i].0.clone()),
+                                col(&|i| a.items[i].from.kind.clone()),
+                                col(&|i| a.items[i].from.id.clone()),
+                                col(&|i| a.items[i].to.kind.clone()),
+                                col(&|i| a.items[i].to.id.clone()),
+                                col(&|i| a.items[i].props.get().to_string()),
+                                Value::NullableTextList(
+                                    chunk.iter().map(|&i| rows[i].1.clone()).collect(),
+                                ),
+                                Value::NullableTextList(
+                                    chunk.iter().map(|&i| rows[i].2.clone()).collect(),
+                                ),
+                            ],
+                        )
+                        .await?;
+                    if let Some(id) = skipped.first().and_then(|r| opt_str(r, 0)) {
+                        let i = chunk
+                            .iter()
+                            .copied()
+                            .find(|&i| rows[i].0 == id)
+                            .unwrap_or(chunk[0]);
+                        return Err(with_index(taken_in_batch(&a.kind, id, rows.len()), i));
+                    }
                 }
             }
         }
