@@ -90,7 +90,7 @@ describe.each(backends)("coalesceUnchangedUpserts on $name", (bc) => {
       const made = await store.nodes.Sensor.upsertById("s-4", { label: "south", reading: 5 });
       const error = await store.nodes.Sensor.upsertById("s-4", { label: "south", reading: 6 }, { validFrom: "2001-01-01T00:00:00.000Z" }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);
-      expect((error as ValidationError).details.issues.map((i: { code?: string }) => i.code)).toContain(IMMUTABLE_VALIDITY_LOWER_BOUND_CODE);
+      expect(((error as ValidationError).details.issues as { code?: string }[]).map((i) => i.code)).toContain(IMMUTABLE_VALIDITY_LOWER_BOUND_CODE);
       const stored = await store.nodes.Sensor.getById("s-4");
       expect(stored!.meta.version).toBe(1);
       expect(stored!.reading).toBe(5);
@@ -193,7 +193,7 @@ describe.each(backends)("coalesceUnchangedUpserts on $name", (bc) => {
     const error = await store.edges.feeds
       .getOrCreateByEndpoints(a!, b!, { rate: 7 }, { ifExists: "update", validFrom: "2002-02-02T00:00:00.000Z" })
       .catch((e: unknown) => e);
-    expect((error as ValidationError).details.issues.map((i: { code?: string }) => i.code)).toContain(IMMUTABLE_VALIDITY_LOWER_BOUND_CODE);
+    expect(((error as ValidationError).details.issues as { code?: string }[]).map((i) => i.code)).toContain(IMMUTABLE_VALIDITY_LOWER_BOUND_CODE);
     await store.edges.feeds.delete(made.edge.id);
     const revived = await store.edges.feeds.getOrCreateByEndpoints(a!, b!, { rate: 7 }, { ifExists: "update" });
     expect(revived.action).toBe("resurrected");

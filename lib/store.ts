@@ -625,12 +625,12 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
    * The edges of many source endpoints in one read: index i of the answer holds what
    * `findFrom(froms[i])` returns (an empty array when none; a repeated input gets its own copy).
    */
-  bulkFindFrom(froms: readonly NodeRef[], options?: EdgeBulkFindEndpointOptions): Promise<Edge<E>[][]> {
+  bulkFindFrom(froms: readonly NodeRef[], options?: EdgeBulkFindEndpointOptions): Promise<readonly Edge<E>[][]> {
     return this.#bulkFind("from", froms, options);
   }
 
   /** The edges of many target endpoints in one read, grouped per input like `bulkFindFrom`. */
-  bulkFindTo(tos: readonly NodeRef[], options?: EdgeBulkFindEndpointOptions): Promise<Edge<E>[][]> {
+  bulkFindTo(tos: readonly NodeRef[], options?: EdgeBulkFindEndpointOptions): Promise<readonly Edge<E>[][]> {
     return this.#bulkFind("to", tos, options);
   }
 
