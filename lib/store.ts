@@ -36,7 +36,6 @@ import {
   type EdgeBulkFindEndpointOptions,
 } from "./edge-sets.js";
 import type { EdgeKinds } from "./type-helpers.js";
-import { assertLowerBoundHeld, sameProps, windowHeld } from "./coalesce.js";
 import { systemIndexEntries, type MaterializeSystemIndexesOptions } from "./system-indexes.js";
 import { generateIndexDDL, indexSignature, systemIndexNames, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
 
@@ -171,8 +170,6 @@ interface Runner {
   readonly tx?: TxToken;
   /** Root (autocommit) runners only: told the row count of each committed bulk create. */
   readonly afterBulkCreate?: (rows: number) => Promise<void>;
-  /** The store's `coalesceUnchangedUpserts`: an unchanged upsert of a live row writes nothing. */
-  readonly coalesce?: boolean;
 }
 
 /** Calls the runner's post-bulk hook (autocommit only; never inside a transaction). */
@@ -190,7 +187,7 @@ async function atomically<T>(r: Runner, fn: (r: Runner) => Promise<T>): Promise<
   const token = await r.backend.begin();
   let result: T;
   try {
-    result = await fn({ backend: r.backend, handle: r.handle, tx: token, coalesce: r.coalesce });
+    result = await fn({ backend: r.backend, handle: r.handle, tx: token });
   } catch (error) {
     await r.backend.end(token, false);
     throw error;
@@ -306,14 +303,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
   async upsertById(id: string, props: z.input<N["schema"]>, options: { validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
     return withRetry(async () => {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
-      if (current !== null && current[8] === null) {
-        assertLowerBoundHeld("node", this.#kind, id, options.validFrom, current[4]);
-        if (this.#r.coalesce && windowHeld(options, current[4], current[5])) {
-          const data = validate(this.#type.schema, { ...current[2], ...props }, { entityType: "node", kind: this.#kind, operation: "update", id });
-          if (sameProps(data, current[2])) return toNode(current) as Node<N>;
-        }
-        return this.update(id, props as Partial<z.input<N["schema"]>>, { validTo: options.validTo });
-      }
+      if (current !== null && current[8] === null) return this.update(id, props as Partial<z.input<N["schema"]>>, { validTo: options.validTo });
       // Missing: create. Tombstone: merge over its props and resurrect with a fresh window.
       const merged = current === null ? props : { ...current[2], ...props };
       const data = validate(this.#type.schema, merged, { entityType: "node", kind: this.#kind, operation: "create" });
@@ -326,11 +316,6 @@ export class NodeCollection<N extends NodeType = NodeType> {
       });
       return toNode(row as NodeRow) as Node<N>;
     });
-  }
-
-  /** `upsertById` for untyped data (a record from elsewhere); the props are validated at runtime. */
-  upsertByIdFromRecord(id: string, data: Record<string, unknown>, options: { validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
-    return this.upsertById(id, data as z.input<N["schema"]>, options);
   }
 
   async delete(id: string): Promise<void> {
@@ -376,7 +361,6 @@ export class NodeCollection<N extends NodeType = NodeType> {
       folded.set(item.id, { props: { ...(prev?.props ?? {}), ...(item.props as Record<string, unknown>) }, index, validFrom: item.validFrom, validTo: item.validTo });
     });
     // Each item carries the version it was merged over: a row changed in between is merged again.
-    let written = 0;
     const rows = await withRetry(async () => {
       const current = (await run(this.#r, "getNodes", { kind: this.#kind, ids: order, temporalMode: "includeTombstones" })) as (NodeRow | null)[];
       const merged = order.map((id, i) => {
@@ -393,20 +377,8 @@ export class NodeCollection<N extends NodeType = NodeType> {
           expectedVersion: base ? base[3] : null,
         };
       });
-      // coalesceUnchangedUpserts: a live row the item leaves as it is answers as stored, unwritten.
-      const unchanged = (i: number) => {
-        const base = current[i];
-        const f = folded.get(order[i]!)!;
-        return !!this.#r.coalesce && !!base && base[8] === null && windowHeld(f, base[4], base[5]) && sameProps(merged[i]!.props, base[2]);
-      };
-      const kept = this.#r.coalesce ? merged.filter((_, i) => !unchanged(i)) : merged;
-      const stored = this.#r.coalesce ? current.filter((_, i) => unchanged(i)) as NodeRow[] : [];
-      written = kept.length;
-      if (kept.length === 0) return stored;
-      return [...((await run(this.#r, "bulkUpsertNodes", { kind: this.#kind, items: kept, returning: true })) as NodeRow[]), ...stored];
+      return (await run(this.#r, "bulkUpsertNodes", { kind: this.#kind, items: merged, returning: true })) as NodeRow[];
     });
-    // Only rows actually written count toward the statistics refresh.
-    await bulkCreated(this.#r, written);
     const byId = new Map(rows.map((r) => [r[1], toNode(r) as Node<N>]));
     return items.map((item) => byId.get(item.id)!);
   }
@@ -733,12 +705,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     from: NodeRef,
     to: NodeRef,
     props: z.input<E["schema"]>,
-    options: {
-      matchOn?: readonly (keyof z.output<E["schema"]> & string)[];
-      ifExists?: "return" | "update";
-      validFrom?: string | Date;
-      validTo?: string | Date;
-    } = {},
+    options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; ifExists?: "return" | "update" } = {},
   ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }> {
     const matchOn = options.matchOn ?? [];
     const data = validate(this.#type.schema, props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" });
@@ -746,15 +713,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     const candidates = rows.filter((r) => matches(r, matchOn, data as Record<string, unknown>));
     const live = candidates.find((r) => r[11] === null);
     if (live) {
-      if (options.ifExists === "update") {
-        assertLowerBoundHeld("edge", this.#kind, live[0], options.validFrom, live[7]);
-        // coalesceUnchangedUpserts: a match the update would leave as it is is "found", unwritten.
-        if (this.#r.coalesce && windowHeld(options, live[7], live[8])) {
-          const merged = validate(this.#type.schema, { ...(live[6] ?? {}), ...(props as object) }, { entityType: "edge", kind: this.#kind, operation: "update", id: live[0] });
-          if (sameProps(merged, live[6])) return { edge: toEdge(live) as Edge<E>, action: "found" };
-        }
-        return { edge: await this.update(live[0], props as Partial<z.input<E["schema"]>>, { validTo: options.validTo }), action: "updated" };
-      }
+      if (options.ifExists === "update") return { edge: await this.update(live[0], props as Partial<z.input<E["schema"]>>), action: "updated" };
       return { edge: toEdge(live) as Edge<E>, action: "found" };
     }
     const tomb = candidates.at(-1);
@@ -768,7 +727,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
       const row = await run(this.#r, "resurrectEdge", { kind: this.#kind, id: tomb[0], props: merged });
       return { edge: toEdge(row as EdgeRow) as Edge<E>, action: "resurrected" };
     }
-    return { edge: await this.create(from, to, props, { validFrom: options.validFrom, validTo: options.validTo }), action: "created" };
+    return { edge: await this.create(from, to, props), action: "created" };
   }
 
   async bulkGetOrCreateByEndpoints(
@@ -820,20 +779,8 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
         validTo: instant(item.validTo),
       };
     });
-    // coalesceUnchangedUpserts: an item restating a live edge (same endpoints, props and window)
-    // answers with the stored edge, unwritten. An id repeated in the batch is always written.
-    const repeated = new Set(ids.filter((id, i) => ids.indexOf(id) !== i));
-    const unchanged = merged.map((m, i) => {
-      const base = current[i];
-      if (!this.#r.coalesce || !base || base[11] !== null || repeated.has(m.id)) return false;
-      const sameEnds = base[2] === m.from.kind && base[3] === m.from.id && base[4] === m.to.kind && base[5] === m.to.id;
-      return sameEnds && windowHeld(items[i]!, base[7], base[8]) && sameProps(m.props, base[6]);
-    });
-    const kept = merged.filter((_, i) => !unchanged[i]);
-    const written = kept.length === 0 ? [] : ((await run(this.#r, "bulkUpsertEdges", { kind: this.#kind, items: kept, returning: true })) as (EdgeRow | null)[]);
-    await bulkCreated(this.#r, kept.length);
-    let next = 0;
-    return merged.map((_, i) => toEdge(unchanged[i] ? current[i]! : written[next++]!) as Edge<E>);
+    const rows = (await run(this.#r, "bulkUpsertEdges", { kind: this.#kind, items: merged, returning: true })) as (EdgeRow | null)[];
+    return rows.map((r) => toEdge(r!) as Edge<E>);
   }
 
   async hardDelete(id: string): Promise<void> {
@@ -900,10 +847,6 @@ export class Store<G extends GraphDef = GraphDef> {
 
   readonly #options: StoreOptions;
 
-  get #coalesce(): boolean {
-    return this.#options.coalesceUnchangedUpserts === true;
-  }
-
   /** @internal */
   constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, meta: evolution.SchemaMeta = {}, options: StoreOptions = {}) {
     this.#graph = graph;
@@ -912,7 +855,7 @@ export class Store<G extends GraphDef = GraphDef> {
     this.#meta = meta;
     this.#options = options;
     this.#queryDefaults = options.queryDefaults ?? {};
-    if (typeof handle === "number") this.#runner = { backend, handle, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce };
+    if (typeof handle === "number") this.#runner = { backend, handle, afterBulkCreate: this.#afterBulkCreate };
   }
 
   /** @internal What the schema-evolution verbs need of this store. */
@@ -1031,9 +974,8 @@ export class Store<G extends GraphDef = GraphDef> {
       } as GraphBackend,
       handle: -1,
       afterBulkCreate: this.#afterBulkCreate,
-      coalesce: this.#coalesce,
     };
-    void handle.then((h) => (this.#runner = { backend, handle: h, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce }), () => undefined);
+    void handle.then((h) => (this.#runner = { backend, handle: h, afterBulkCreate: this.#afterBulkCreate }), () => undefined);
     return lazy;
   }
 
@@ -1087,7 +1029,7 @@ export class Store<G extends GraphDef = GraphDef> {
   async transaction<T>(fn: (tx: TransactionContext<G>) => Promise<T> | T): Promise<T> {
     const handle = await this.#handle;
     const token = await this.#backend.begin();
-    const c = collections(this.#graph, { backend: this.#backend, handle, tx: token, coalesce: this.#coalesce });
+    const c = collections(this.#graph, { backend: this.#backend, handle, tx: token });
     const tx: TransactionContext<G> = {
       nodes: c.nodes,
       edges: c.edges,
@@ -1356,12 +1298,6 @@ export interface StoreOptions {
    * `store.transaction()` never refresh: call `store.refreshStatistics()` after a loop of batches.
    */
   autoRefreshStatistics?: false | number;
-  /**
-   * An `upsertById` / `bulkUpsertById` item / endpoint get-or-create `ifExists: "update"` whose
-   * validated props and stated window equal the live row's writes nothing and answers with the
-   * stored row (version and `updatedAt` unchanged; get-or-create reports `"found"`). Default off.
-   */
-  coalesceUnchangedUpserts?: boolean;
   /** Query-builder defaults for this store. */
   queryDefaults?: QueryDefaults;
   [option: string]: unknown;
