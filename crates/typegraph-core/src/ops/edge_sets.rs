@@ -13,7 +13,7 @@
 //! The result has one bucket per INPUT position: a repeated endpoint gets its own copy of
 //! the bucket, an endpoint without edges an empty one.
 
-use super::rows::{push_row, EDGE_PROPS};
+use super::rows::{push_row, push_sqlite_row, EDGE_PROPS};
 use super::{Ctx, Temporal};
 use crate::dialect::{Dialect, EDGE_COLS};
 use crate::error::{Error, Result};
@@ -132,36 +132,51 @@ pub async fn find_by_endpoint_set<E: Executor>(
         "{endpoints} {} AS tg_e WHERE tg_e.graph_id = ? AND tg_e.{kind_col} = tg_ep.tg_ek AND tg_e.{id_col} = tg_ep.tg_eid AND {kinds} AND {filter}",
         ctx.tables.edges
     );
+    // The edge columns first, the endpoint ordinal last (rendered rows stop before it).
     let order = "tg_g, created_at DESC, id DESC";
     let sql = match a.limit_per_endpoint {
-        None => format!("SELECT tg_g, {EDGE_COLS} FROM {from} ORDER BY {order}"),
+        None => format!("SELECT {EDGE_COLS}, tg_g FROM {from} ORDER BY {order}"),
         Some(l) => {
             params.push(Value::Int(l));
             format!(
-                "SELECT tg_g, {EDGE_COLS} FROM (SELECT tg_g, {EDGE_COLS}, ROW_NUMBER() OVER (PARTITION BY tg_g ORDER BY created_at DESC, id DESC) AS tg_rank FROM {from}) AS tg_r \
+                "SELECT {EDGE_COLS}, tg_g FROM (SELECT tg_g, {EDGE_COLS}, ROW_NUMBER() OVER (PARTITION BY tg_g ORDER BY created_at DESC, id DESC) AS tg_rank FROM {from}) AS tg_r \
                  WHERE tg_rank <= ? ORDER BY {order}"
             )
         }
     };
-    let rows = ex.query(&d.finish(sql), &params).await?;
+    let sql = d.finish(sql);
 
     // Render each distinct endpoint's bucket once; repeated inputs repeat its text.
     let mut buckets: Vec<String> = vec![String::new(); distinct.len()];
-    for mut row in rows {
-        let g = row
-            .first()
-            .and_then(Value::as_i64)
+    let bucket_of = |buckets: &mut Vec<String>, g: Option<i64>| -> Result<usize> {
+        let g = g
             .ok_or_else(|| Error::invariant("endpoint-set row without its endpoint ordinal"))?
             - base;
-        let bucket = usize::try_from(g)
+        let i = usize::try_from(g)
             .ok()
-            .and_then(|g| buckets.get_mut(g))
+            .filter(|i| *i < buckets.len())
             .ok_or_else(|| Error::invariant("endpoint-set row with an unknown endpoint ordinal"))?;
-        row.remove(0);
-        if !bucket.is_empty() {
-            bucket.push(',');
+        if !buckets[i].is_empty() {
+            buckets[i].push(',');
         }
-        push_row(bucket, &row, EDGE_PROPS)?;
+        Ok(i)
+    };
+    if let Some(db) = ex.sqlite_conn() {
+        // SQLite: rows are rendered while borrowed from the statement.
+        db.for_each_row(&sql, &params, |n, r| {
+            let g = match r.get_ref(n - 1)? {
+                rusqlite::types::ValueRef::Integer(v) => Some(v),
+                _ => None,
+            };
+            let i = bucket_of(&mut buckets, g)?;
+            push_sqlite_row(&mut buckets[i], n - 1, r, EDGE_PROPS)
+        })?;
+    } else {
+        for mut row in ex.query(&sql, &params).await? {
+            let g = row.pop().as_ref().and_then(Value::as_i64);
+            let i = bucket_of(&mut buckets, g)?;
+            push_row(&mut buckets[i], &row, EDGE_PROPS)?;
+        }
     }
     let mut out =
         String::with_capacity(buckets.iter().map(String::len).sum::<usize>() + group.len() * 3 + 2);
