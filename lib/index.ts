@@ -67,6 +67,15 @@ export {
 } from "./indexes.js";
 export type { MaterializeIndexesEntry, MaterializeIndexesOptions, MaterializeIndexesResult } from "./store.js";
 export type { NodeBulkFindByIndexOptions } from "./find-by-index.js";
+export type {
+  BulkEdgeSourceGroup,
+  BulkFindEdgesFromParams,
+  BulkFindEdgesFromResult,
+  EdgeBulkFindEndpointOptions,
+  EdgeBulkFindOptions,
+  GraphEdgeForKinds,
+  GraphNodeReference,
+} from "./edge-sets.js";
 export type { MaterializeSystemIndexesOptions } from "./system-indexes.js";
 export {
   subClassOf,

@@ -30,6 +30,15 @@ import type { StoreHooks } from "./hooks.js";
 import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
 import { planIndexProbe, type NodeBulkFindByIndexOptions } from "./find-by-index.js";
+import {
+  checkLimitPerInput,
+  endpointSetArgs,
+  resolveSources,
+  type BulkFindEdgesFromParams,
+  type BulkFindEdgesFromResult,
+  type EdgeBulkFindEndpointOptions,
+} from "./edge-sets.js";
+import type { EdgeKinds } from "./type-helpers.js";
 import { systemIndexEntries, type MaterializeSystemIndexesOptions } from "./system-indexes.js";
 import { generateIndexDDL, indexSignature, systemIndexNames, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
 
@@ -849,6 +858,26 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     return this.find({ to }, temporalOptions);
   }
 
+  /**
+   * The edges of many source endpoints in one read: index i of the answer holds what
+   * `findFrom(froms[i])` returns (an empty array when none; a repeated input gets its own copy).
+   */
+  bulkFindFrom(froms: readonly NodeRef[], options?: EdgeBulkFindEndpointOptions): Promise<readonly Edge<E>[][]> {
+    return this.#bulkFind("from", froms, options);
+  }
+
+  /** The edges of many target endpoints in one read, grouped per input like `bulkFindFrom`. */
+  bulkFindTo(tos: readonly NodeRef[], options?: EdgeBulkFindEndpointOptions): Promise<readonly Edge<E>[][]> {
+    return this.#bulkFind("to", tos, options);
+  }
+
+  async #bulkFind(side: "from" | "to", refs: readonly NodeRef[], options: EdgeBulkFindEndpointOptions | undefined): Promise<Edge<E>[][]> {
+    if (refs.length === 0) return [];
+    checkLimitPerInput(this.#kind, options?.limitPerInput);
+    const buckets = (await run(this.#r, "findEdgesByEndpointSet", endpointSetArgs(side, [this.#kind], refs, options))) as EdgeRow[][];
+    return buckets.map((rows) => rows.map((r) => toEdge(r) as Edge<E>));
+  }
+
   async count(filter: { from?: NodeRef; to?: NodeRef } = {}, temporalOptions?: TemporalArg): Promise<number> {
     return (await run(this.#r, "countEdges", {
       kind: this.#kind,
@@ -1388,6 +1417,23 @@ export class Store<G extends GraphDef = GraphDef> {
   /** Fulltext, vector and hybrid search (`store.search.fulltext(kind, …)`, …). */
   get search(): StoreSearch<G> {
     return (this.#search ??= new StoreSearch(this.#graph, (op, args) => run(this.#rootRunner(), op, args), (row) => toNode(row as NodeRow)));
+  }
+
+  /**
+   * The outgoing edges of the selected kinds for sources of several node kinds, in one read:
+   * one entry per source id in group and id order (empty `edges` when none; repeats kept).
+   */
+  async bulkFindEdgesFrom<const K extends EdgeKinds<G>>(
+    params: BulkFindEdgesFromParams<G, K>,
+    options?: EdgeBulkFindEndpointOptions,
+  ): Promise<readonly BulkFindEdgesFromResult<G, K>[]> {
+    const sources = resolveSources(this.#graph, params.sources, params.edgeKinds);
+    if (sources.length === 0 || params.edgeKinds.length === 0) {
+      return sources.map((source) => ({ source, edges: [] }) as unknown as BulkFindEdgesFromResult<G, K>);
+    }
+    checkLimitPerInput(params.edgeKinds.join(","), options?.limitPerInput);
+    const buckets = (await run(this.#rootRunner(), "findEdgesByEndpointSet", endpointSetArgs("from", params.edgeKinds, sources, options))) as EdgeRow[][];
+    return sources.map((source, i) => ({ source, edges: buckets[i]!.map(toEdge) }) as unknown as BulkFindEdgesFromResult<G, K>);
   }
 
   getNodeCollection(kind: string): NodeCollection | undefined {

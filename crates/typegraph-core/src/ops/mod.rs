@@ -4,6 +4,7 @@
 pub mod bulk;
 pub mod claims;
 pub mod clear;
+pub mod edge_sets;
 pub mod edges;
 pub mod evolve;
 pub mod find_index;
@@ -200,6 +201,7 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "updateEdge" => edges::update(ex, ctx, parse(args)?).await,
         "deleteEdge" => edges::delete(ex, ctx, parse(args)?, false).await,
         "hardDeleteEdge" => edges::delete(ex, ctx, parse(args)?, true).await,
+        "findEdgesByEndpointSet" => edge_sets::find_by_endpoint_set(ex, ctx, parse(args)?).await,
         "findEdgesBetween" => edges::find_between(ex, ctx, parse(args)?).await,
         "resurrectEdge" => edges::resurrect(ex, ctx, parse(args)?).await,
         "bulkUpsertEdges" => bulk::upsert_edges(ex, ctx, parse(args)?).await,
