@@ -53,7 +53,7 @@ describe.each(backends)("single calls on $name", (bc) => {
     expect(a.meta.deletedAt).toBeUndefined();
     expect(await store.nodes.Person.getById(a.id)).toEqual(a);
 
-    const ended = await store.nodes.Person.create({ name: "Ended" }, { id: "p-ended", validFrom: "2020-01-01T00:00:00Z", validTo: "2021-01-01T00:00:00.000Z" });
+    const ended = await store.nodes.Person.create({ name: "Ended" }, { id: "p-ended", validFrom: "2020-01-01T00:00:00.000Z", validTo: "2021-01-01T00:00:00.000Z" });
     expect(ended.meta.validFrom).toBe("2020-01-01T00:00:00.000Z");
     expect(ended.meta.validTo).toBe("2021-01-01T00:00:00.000Z");
     expect(await store.nodes.Person.getById("p-ended", "includeEnded")).toEqual(ended);

@@ -204,15 +204,16 @@ describe.each(backends)("upsert semantics on $name", (bc) => {
       const store = await setup();
       const [a, b] = await store.nodes.Crew.bulkCreate([{ props: { handle: "a" } }, { props: { handle: "b" } }]);
       const edge = await store.edges.salutes.create(a!, b!, { note: "keep" }, { id: "x1" });
-      const cases: [Promise<unknown>, string][] = [
-        [store.edges.servesOn.update("x1", { post: "p" }), "update"],
-        [store.edges.servesOn.delete("x1"), "delete"],
-        [store.edges.servesOn.hardDelete("x1"), "hardDelete"],
-        [store.edges.servesOn.bulkUpsertById([{ id: "x1", from: a!, to: b! as never, props: { post: "p" } }]), "update"],
-        [store.edges.servesOn.bulkDelete(["x1"]), "delete"],
+      // Each call starts only when its turn comes: no refusal is left pending unobserved.
+      const cases: [() => Promise<unknown>, string][] = [
+        [() => store.edges.servesOn.update("x1", { post: "p" }), "update"],
+        [() => store.edges.servesOn.delete("x1"), "delete"],
+        [() => store.edges.servesOn.hardDelete("x1"), "hardDelete"],
+        [() => store.edges.servesOn.bulkUpsertById([{ id: "x1", from: a!, to: b! as never, props: { post: "p" } }]), "update"],
+        [() => store.edges.servesOn.bulkDelete(["x1"]), "delete"],
       ];
-      for (const [p, operation] of cases) {
-        const error = await refusal(p);
+      for (const [call, operation] of cases) {
+        const error = await refusal(call());
         expect(error.details.operation).toBe(operation);
         expect(codes(error)).toContain(EDGE_IDENTITY_MISMATCH_CODE);
       }
