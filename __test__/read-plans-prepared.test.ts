@@ -214,7 +214,7 @@ describe.each(backends)("prepared and indexed read shapes on $name", (bc) => {
       const q = mode === undefined ? from : mode === "asOf" ? from.temporal("asOf", IN_PAST) : from.temporal(mode);
       return q.groupBy("t", "label").aggregate({ label: field("t", "label"), n: count("t") });
     };
-    const sorted = (rows: readonly { label: string; n: number }[]) => rows.map((r) => `${r.label}:${Number(r.n)}`).sort();
+    const sorted = (rows: readonly { label: unknown; n: number }[]) => rows.map((r) => `${String(r.label)}:${Number(r.n)}`).sort();
     // While tags are most of the graph, and again once they are a small part of it.
     expect(sorted(await byLabel().execute())).toEqual(["blue:1", "red:2"]);
     await store.nodes.Person.bulkInsert(Array.from({ length: 200 }, (_, i) => ({ id: `p${i}`, props: { name: `p${i}`, city: "X", age: i } })));

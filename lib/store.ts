@@ -237,7 +237,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
    * predicates, or the explicit `all: true`) with a shallow `patch`, in one transaction; each
    * complete after-image is validated and any invalid one rolls the whole update back.
    */
-  async updateWhere(params: UpdateWhereParams<z.input<N["schema"]>>): Promise<UpdateWhereResult> {
+  async updateWhere(params: UpdateWhereParams<z.input<N["schema"]>, Record<keyof z.output<N["schema"]> | "id" | "kind", FieldAccessor>>): Promise<UpdateWhereResult> {
     const graph = this.#graph;
     if (!graph) throw new ValidationError(`updateWhere is not available on ${this.#kind} here`, { issues: [{ path: "updateWhere", message: "no graph" }] });
     checkUpdateWhere(graph, this.#kind, params as UpdateWhereParams);

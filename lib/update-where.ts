@@ -20,10 +20,12 @@ export interface UpdateWhereExists {
   readonly whereRelated?: (node: never) => Predicate;
 }
 
-export interface UpdateWhereParams<P = Record<string, unknown>> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface UpdateWhereParams<P = Record<string, unknown>, A = any> {
   /** Shallow patch: values replace top-level props, `null` is kept, `undefined` removes an optional prop. */
   readonly patch: Partial<P>;
-  readonly where?: (node: never) => Predicate;
+  /** The node's accessor, as in `whereNode` / `find({ where })`. */
+  readonly where?: (node: A) => Predicate;
   readonly exists?: readonly UpdateWhereExists[];
   /** The explicit acknowledgement of a whole-kind update. */
   readonly all?: true;
