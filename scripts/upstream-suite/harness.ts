@@ -20,11 +20,16 @@ export function lanes(register: (ctx: any) => void): void {
     describe(lane, () => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       let store: any, backend: any;
+      // Every backend a test opens is closed after it (PostgreSQL pools hold server connections).
+      const opened: { close(): Promise<void> }[] = [];
       const make = () => {
         counter += 1;
-        return lane === "sqlite"
-          ? createLocalSqliteBackend({ path: join(dir, `db${process.pid}_${counter}.db`) }).backend
-          : createPostgresBackend(process.env.DATABASE_URL!);
+        const b =
+          lane === "sqlite"
+            ? createLocalSqliteBackend({ path: join(dir, `db${process.pid}_${counter}.db`) }).backend
+            : createPostgresBackend(process.env.DATABASE_URL!);
+        opened.push(b);
+        return b;
       };
       // PostgreSQL lanes share one database: each store gets a graph id of its own.
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -43,7 +48,9 @@ export function lanes(register: (ctx: any) => void): void {
         backend = make();
         [store] = await createStoreWithSchema(own(integrationTestGraph), backend);
       });
-      afterEach(() => {});
+      afterEach(async () => {
+        for (const b of opened.splice(0)) await b.close().catch(() => undefined);
+      });
       register(ctx);
     });
   }
