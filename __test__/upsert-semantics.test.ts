@@ -384,11 +384,15 @@ describe.each(backends)("upsert semantics on $name", (bc) => {
       const crew = await store.nodes.Crew.create({ handle: "oak" });
       const ship = await store.nodes.Ship.create({ hull: "Lyra" });
       await store.edges.servesOn.create(crew, ship, { post: "deck" }, { validTo: FAR });
-      for (const p of [
-        store.edges.servesOn.getOrCreateByEndpoints(crew, ship, { post: "deck" }, { clearValidTo: true }),
-        store.edges.servesOn.bulkGetOrCreateByEndpoints([{ from: crew, to: ship, props: { post: "deck" }, clearValidTo: true }]),
+      // One call at a time: each refusal is awaited before the next call starts.
+      for (const call of [
+        () => store.edges.servesOn.getOrCreateByEndpoints(crew, ship, { post: "deck" }, { clearValidTo: true }),
+        () =>
+          store.edges.servesOn.bulkGetOrCreateByEndpoints([
+            { from: crew, to: ship, props: { post: "deck" }, clearValidTo: true },
+          ]),
       ]) {
-        const error = await p.then(
+        const error = await (call() as Promise<unknown>).then(
           () => undefined,
           (e: unknown) => e,
         );
