@@ -293,6 +293,7 @@ export class SqliteBackend implements GraphBackend {
   async close(): Promise<void> {
     this.#native?.close();
     this.#native = undefined;
+    this.#registered.clear();
   }
 }
 
@@ -429,6 +430,7 @@ export class PostgresBackend implements GraphBackend {
     this.#closed = true;
     const native = this.#native;
     this.#native = undefined;
+    this.#registeredJson.clear();
     if (native) await (await native.catch(() => undefined))?.close();
   }
 }

@@ -64,6 +64,7 @@ export function endpointSetArgs(
   edgeKinds: readonly string[],
   endpoints: readonly { kind: string; id: string }[],
   options: EdgeBulkFindEndpointOptions | undefined,
+  fallback?: TemporalMode,
 ): Record<string, unknown> {
   const asOf = options?.asOf instanceof Date ? options.asOf.toISOString() : options?.asOf;
   return {
@@ -71,7 +72,7 @@ export function endpointSetArgs(
     edgeKinds,
     endpoints: endpoints.map((e) => [e.kind, e.id]),
     limitPerEndpoint: options?.limitPerInput,
-    temporalMode: options?.temporalMode ?? (asOf !== undefined ? "asOf" : undefined),
+    temporalMode: options?.temporalMode ?? (asOf !== undefined ? "asOf" : fallback === "current" ? undefined : fallback),
     asOf,
   };
 }

@@ -124,7 +124,7 @@ export type {
   VectorSearchFrontierTuning,
   DeleteFulltextParams,
 } from "./backend.js";
-export type { StoreHooks, HookContext, QueryHookContext } from "./hooks.js";
+export type { StoreHooks, HookContext, QueryHookContext, OperationHookContext, BulkOperationHookContext } from "./hooks.js";
 export {
   defineGraphExtension,
   validateGraphExtension,

@@ -26,7 +26,8 @@ import * as evolution from "./store-evolve.js";
 import type { SchemaIntrospection } from "./evolve.js";
 import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
 import { checkUpdateWhere, runUpdateWhere, type UpdateWhereParams, type UpdateWhereResult } from "./update-where.js";
-import type { StoreHooks } from "./hooks.js";
+import { OperationHooks, freshEntityId, type StoreHooks } from "./hooks.js";
+import { storedProps } from "./stored-dates.js";
 import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
 import { planIndexProbe, type NodeBulkFindByIndexOptions } from "./find-by-index.js";
@@ -97,11 +98,12 @@ function toEdge(r: EdgeRow): Edge {
   } as Edge;
 }
 
-function temporal(arg: TemporalArg): { temporalMode?: string; asOf?: string } {
-  if (arg === undefined) return {};
+/** A read's temporal arguments; `fallback` is the graph's `defaults.temporalMode` (absent when "current"). */
+function temporal(arg: TemporalArg, fallback?: TemporalMode): { temporalMode?: string; asOf?: string } {
+  if (arg === undefined) return fallback === undefined ? {} : { temporalMode: fallback };
   if (typeof arg === "string") return { temporalMode: arg };
   const asOf = arg.asOf instanceof Date ? arg.asOf.toISOString() : arg.asOf;
-  return { temporalMode: arg.temporalMode ?? (asOf ? "asOf" : undefined), asOf };
+  return { temporalMode: arg.temporalMode ?? (asOf ? "asOf" : fallback), asOf };
 }
 
 function instant(v: string | Date | undefined): string | undefined {
@@ -175,6 +177,15 @@ interface Runner {
   readonly afterBulkCreate?: (rows: number) => Promise<void>;
   /** `coalesceUnchangedUpserts`: an upsert that changes nothing writes nothing. */
   readonly coalesce?: boolean;
+  /** The graph's `defaults.temporalMode` for collection reads, when it is not "current". */
+  readonly temporalDefault?: TemporalMode;
+  /** The store's operation hooks, when any is set (buffered until commit inside a transaction). */
+  readonly ops?: OperationHooks;
+}
+
+/** Runs a single-entity write under the runner's operation hooks (directly when there are none). */
+function hooked<T>(r: Runner, operation: "create" | "update" | "delete", entity: "node" | "edge", kind: string, id: string, fn: () => Promise<T>): Promise<T> {
+  return r.ops ? r.ops.run(operation, entity, kind, id, fn) : fn();
 }
 
 /** Calls the runner's post-bulk hook (autocommit only; never inside a transaction). */
@@ -192,7 +203,7 @@ async function atomically<T>(r: Runner, fn: (r: Runner) => Promise<T>): Promise<
   const token = await r.backend.begin();
   let result: T;
   try {
-    result = await fn({ backend: r.backend, handle: r.handle, tx: token, coalesce: r.coalesce });
+    result = await fn({ backend: r.backend, handle: r.handle, tx: token, coalesce: r.coalesce, ...(r.temporalDefault ? { temporalDefault: r.temporalDefault } : {}) });
   } catch (error) {
     await r.backend.end(token, false);
     throw error;
@@ -241,6 +252,14 @@ export class NodeCollection<N extends NodeType = NodeType> {
     const graph = this.#graph;
     if (!graph) throw new ValidationError(`updateWhere is not available on ${this.#kind} here`, { issues: [{ path: "updateWhere", message: "no graph" }] });
     checkUpdateWhere(graph, this.#kind, params as UpdateWhereParams);
+    if (this.#r.ops) {
+      const ops = this.#r.ops;
+      return ops.runBulk(this.#kind, () => this.#updateWhere(graph, params as UpdateWhereParams));
+    }
+    return this.#updateWhere(graph, params as UpdateWhereParams);
+  }
+
+  #updateWhere(graph: GraphDef, params: UpdateWhereParams): Promise<UpdateWhereResult> {
     return atomically(this.#r, (r) =>
       runUpdateWhere(
         {
@@ -250,6 +269,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
           graph,
           kind: this.#kind,
           validate: (props, id, index) => validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation: "update", id }, index) as Record<string, unknown>,
+          stored: (props) => storedProps(this.#type.schema, props),
         },
         params as UpdateWhereParams,
       ),
@@ -257,6 +277,14 @@ export class NodeCollection<N extends NodeType = NodeType> {
   }
 
   async create(props: z.input<N["schema"]>, options: { id?: string; validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
+    if (this.#r.ops) {
+      const id = options.id ?? freshEntityId();
+      return hooked(this.#r, "create", "node", this.#kind, id, () => this.#create(props, { ...options, id }));
+    }
+    return this.#create(props, options);
+  }
+
+  async #create(props: z.input<N["schema"]>, options: { id?: string; validFrom?: string | Date; validTo?: string | Date }): Promise<Node<N>> {
     const data = validate(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation: "create" });
     const row = await run(this.#r, "createNode", {
       kind: this.#kind,
@@ -269,13 +297,13 @@ export class NodeCollection<N extends NodeType = NodeType> {
   }
 
   async getById(id: string, options?: TemporalArg): Promise<Node<N> | undefined> {
-    const row = await run(this.#r, "getNode", options === undefined ? { kind: this.#kind, id } : { kind: this.#kind, id, ...temporal(options) });
+    const row = await run(this.#r, "getNode", options === undefined && this.#r.temporalDefault === undefined ? { kind: this.#kind, id } : { kind: this.#kind, id, ...temporal(options, this.#r.temporalDefault) });
     return row === null ? undefined : (toNode(row as NodeRow) as Node<N>);
   }
 
   async getByIds(ids: readonly string[], options?: TemporalArg): Promise<(Node<N> | undefined)[]> {
     if (ids.length === 0) return [];
-    const rows = (await run(this.#r, "getNodes", { kind: this.#kind, ids, ...temporal(options) })) as (NodeRow | null)[];
+    const rows = (await run(this.#r, "getNodes", { kind: this.#kind, ids, ...temporal(options, this.#r.temporalDefault) })) as (NodeRow | null)[];
     return rows.map((r) => (r === null ? undefined : (toNode(r) as Node<N>)));
   }
 
@@ -288,7 +316,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
       : undefined;
     if (where && this.#graph) {
       // As upstream: a filtered find is a query (same compiler, same row order).
-      const t = temporal(temporalOptions);
+      const t = temporal(temporalOptions, this.#r.temporalDefault);
       let q = createQueryBuilder<GraphDef>({ graph: this.#graph, backend: this.#r.backend, handle: this.#r.handle, ...(this.#r.tx ? { tx: this.#r.tx } : {}) }).from(this.#kind, "_n");
       if (t.temporalMode !== undefined || t.asOf !== undefined) q = q.temporal((t.temporalMode ?? "asOf") as TemporalMode, t.asOf);
       let e = q.whereNode("_n", () => new PredicateClass(where)).select((ctx) => (ctx as Record<string, unknown>)._n);
@@ -301,13 +329,13 @@ export class NodeCollection<N extends NodeType = NodeType> {
       where,
       limit: options.limit,
       offset: options.offset,
-      ...temporal(temporalOptions),
+      ...temporal(temporalOptions, this.#r.temporalDefault),
     })) as NodeRow[];
     return rows.map((r) => toNode(r) as Node<N>);
   }
 
   async count(options?: TemporalArg): Promise<number> {
-    return (await run(this.#r, "countNodes", { kind: this.#kind, ...temporal(options) })) as number;
+    return (await run(this.#r, "countNodes", { kind: this.#kind, ...temporal(options, this.#r.temporalDefault) })) as number;
   }
 
   async update(
@@ -321,18 +349,23 @@ export class NodeCollection<N extends NodeType = NodeType> {
 
   /** The in-place update behind `update` and the live branch of `upsertById`. */
   async #update(id: string, patch: Partial<z.input<N["schema"]>>, options: UpsertWindowOptions): Promise<Node<N>> {
+    if (this.#r.ops) return hooked(this.#r, "update", "node", this.#kind, id, () => this.#updateRow(id, patch, options));
+    return this.#updateRow(id, patch, options);
+  }
+
+  async #updateRow(id: string, patch: Partial<z.input<N["schema"]>>, options: UpsertWindowOptions): Promise<Node<N>> {
     const withMerge = this.#r.backend instanceof SqliteBackend ? this.#r.backend : undefined;
     if (withMerge) {
       // One call: the engine reads the row and calls back for the merge and zod validation.
       const row = withMerge.updateNodeWith(this.#r.handle, { kind: this.#kind, id, ...windowArgs(options) }, this.#r.tx, (current) =>
-        validate(this.#type.schema, { ...current[2], ...patch }, { entityType: "node", kind: this.#kind, operation: "update", id }),
+        validate(this.#type.schema, { ...storedProps(this.#type.schema, current[2]), ...patch }, { entityType: "node", kind: this.#kind, operation: "update", id }),
       );
       return toNode(row as NodeRow) as Node<N>;
     }
     return withRetry(async () => {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
       if (current === null) throw new NodeNotFoundError(this.#kind, id);
-      const merged = { ...current[2], ...patch };
+      const merged = { ...storedProps(this.#type.schema, current[2]), ...patch };
       const data = validate(this.#type.schema, merged, { entityType: "node", kind: this.#kind, operation: "update", id });
       if (current[8] !== null) throw new NodeNotFoundError(this.#kind, id);
       const row = await run(this.#r, "updateNode", {
@@ -364,22 +397,24 @@ export class NodeCollection<N extends NodeType = NodeType> {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
       if (current !== null && current[8] === null) {
         if (this.#r.coalesce) {
-          const data = validate(this.#type.schema, { ...current[2], ...props }, { entityType: "node", kind: this.#kind, operation: "update", id });
+          const data = validate(this.#type.schema, { ...storedProps(this.#type.schema, current[2]), ...props }, { entityType: "node", kind: this.#kind, operation: "update", id });
           if (unchanged(current[2], current[4], current[5], data, options)) return toNode(current) as Node<N>;
         }
         return this.#update(id, props as Partial<z.input<N["schema"]>>, options);
       }
       // Missing: create. Tombstone: merge over its props and resurrect with a fresh window.
-      const merged = current === null ? props : { ...current[2], ...props };
-      const data = validate(this.#type.schema, merged, { entityType: "node", kind: this.#kind, operation: "create" });
-      const row = await run(this.#r, "createNode", {
-        kind: this.#kind,
-        id,
-        props: data,
-        validFrom: instant(options.validFrom),
-        validTo: instant(options.validTo),
+      return hooked(this.#r, current === null ? "create" : "update", "node", this.#kind, id, async () => {
+        const merged = current === null ? props : { ...storedProps(this.#type.schema, current[2]), ...props };
+        const data = validate(this.#type.schema, merged, { entityType: "node", kind: this.#kind, operation: "create" });
+        const row = await run(this.#r, "createNode", {
+          kind: this.#kind,
+          id,
+          props: data,
+          validFrom: instant(options.validFrom),
+          validTo: instant(options.validTo),
+        });
+        return toNode(row as NodeRow) as Node<N>;
       });
-      return toNode(row as NodeRow) as Node<N>;
     });
   }
 
@@ -389,10 +424,21 @@ export class NodeCollection<N extends NodeType = NodeType> {
   }
 
   async delete(id: string): Promise<void> {
+    if (this.#r.ops) {
+      // As upstream: deleting an absent or already deleted node is a no-op that reports nothing.
+      const gate = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
+      if (gate === null || gate[8] !== null) return;
+      return hooked(this.#r, "delete", "node", this.#kind, id, async () => void (await run(this.#r, "deleteNode", { kind: this.#kind, id })));
+    }
     await run(this.#r, "deleteNode", { kind: this.#kind, id });
   }
 
   async hardDelete(id: string): Promise<void> {
+    if (this.#r.ops) {
+      const gate = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
+      if (gate === null) return;
+      return hooked(this.#r, "delete", "node", this.#kind, id, async () => void (await run(this.#r, "hardDeleteNode", { kind: this.#kind, id })));
+    }
     await run(this.#r, "hardDeleteNode", { kind: this.#kind, id });
   }
 
@@ -479,7 +525,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
       for (const [i, p] of positions.entries()) {
         const item = items[p]!;
         const base = current[i];
-        const props = base ? { ...base[2], ...(item.props as Record<string, unknown>) } : item.props;
+        const props = base ? { ...storedProps(this.#type.schema, base[2]), ...(item.props as Record<string, unknown>) } : item.props;
         const operation = base && base[8] === null ? "update" : "create";
         const data = validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id: item.id } : {}) }, p);
         if (r.coalesce && base && base[8] === null && unchanged(base[2], base[4], base[5], data, item)) {
@@ -808,6 +854,14 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     props?: z.input<E["schema"]>,
     options: { id?: string; validFrom?: string | Date; validTo?: string | Date } = {},
   ): Promise<Edge<E>> {
+    if (this.#r.ops) {
+      const id = options.id ?? freshEntityId();
+      return hooked(this.#r, "create", "edge", this.#kind, id, () => this.#create(from, to, props, { ...options, id }));
+    }
+    return this.#create(from, to, props, options);
+  }
+
+  async #create(from: NodeRef, to: NodeRef, props: z.input<E["schema"]> | undefined, options: { id?: string; validFrom?: string | Date; validTo?: string | Date }): Promise<Edge<E>> {
     const data = validate(this.#type.schema, props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" });
     const row = await run(this.#r, "createEdge", {
       kind: this.#kind,
@@ -822,13 +876,13 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   }
 
   async getById(id: string, options?: TemporalArg): Promise<Edge<E> | undefined> {
-    const row = await run(this.#r, "getEdge", { kind: this.#kind, id, ...temporal(options) });
+    const row = await run(this.#r, "getEdge", { kind: this.#kind, id, ...temporal(options, this.#r.temporalDefault) });
     return row === null ? undefined : (toEdge(row as EdgeRow) as Edge<E>);
   }
 
   async getByIds(ids: readonly string[], options?: TemporalArg): Promise<(Edge<E> | undefined)[]> {
     if (ids.length === 0) return [];
-    const rows = (await run(this.#r, "getEdges", { kind: this.#kind, ids, ...temporal(options) })) as (EdgeRow | null)[];
+    const rows = (await run(this.#r, "getEdges", { kind: this.#kind, ids, ...temporal(options, this.#r.temporalDefault) })) as (EdgeRow | null)[];
     return rows.map((r) => (r === null ? undefined : (toEdge(r) as Edge<E>)));
   }
 
@@ -845,7 +899,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
       to: options.to && refOf(options.to),
       limit: options.limit,
       offset: options.offset,
-      ...temporal(temporalOptions),
+      ...temporal(temporalOptions, this.#r.temporalDefault),
     })) as EdgeRow[];
     return rows.map((r) => toEdge(r) as Edge<E>);
   }
@@ -874,7 +928,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   async #bulkFind(side: "from" | "to", refs: readonly NodeRef[], options: EdgeBulkFindEndpointOptions | undefined): Promise<Edge<E>[][]> {
     if (refs.length === 0) return [];
     checkLimitPerInput(this.#kind, options?.limitPerInput);
-    const buckets = (await run(this.#r, "findEdgesByEndpointSet", endpointSetArgs(side, [this.#kind], refs, options))) as EdgeRow[][];
+    const buckets = (await run(this.#r, "findEdgesByEndpointSet", endpointSetArgs(side, [this.#kind], refs, options, this.#r.temporalDefault))) as EdgeRow[][];
     return buckets.map((rows) => rows.map((r) => toEdge(r) as Edge<E>));
   }
 
@@ -883,7 +937,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
       kind: this.#kind,
       from: filter.from && refOf(filter.from),
       to: filter.to && refOf(filter.to),
-      ...temporal(temporalOptions),
+      ...temporal(temporalOptions, this.#r.temporalDefault),
     })) as number;
   }
 
@@ -894,6 +948,11 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
 
   /** The in-place update behind `update`, upserts and update-by-endpoints. */
   async #update(r: Runner, id: string, patch: Partial<z.input<E["schema"]>>, options: UpsertWindowOptions): Promise<Edge<E>> {
+    if (r.ops) return hooked(r, "update", "edge", this.#kind, id, () => this.#updateRow(r, id, patch, options));
+    return this.#updateRow(r, id, patch, options);
+  }
+
+  async #updateRow(r: Runner, id: string, patch: Partial<z.input<E["schema"]>>, options: UpsertWindowOptions): Promise<Edge<E>> {
     return withRetry(async () => {
       const current = (await run(r, "getEdge", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as EdgeRow | null;
       if (current === null) {
@@ -903,7 +962,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
         throw new EdgeNotFoundError(this.#kind, id);
       }
       if (current[11] !== null) throw new EdgeNotFoundError(this.#kind, id);
-      const data = validate(this.#type.schema, { ...(current[6] ?? {}), ...patch }, { entityType: "edge", kind: this.#kind, operation: "update", id });
+      const data = validate(this.#type.schema, { ...storedProps(this.#type.schema, current[6] ?? {}), ...patch }, { entityType: "edge", kind: this.#kind, operation: "update", id });
       const row = await run(r, "updateEdge", {
         kind: this.#kind,
         id,
@@ -916,6 +975,11 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   }
 
   async delete(id: string): Promise<void> {
+    if (this.#r.ops) {
+      const gate = (await run(this.#r, "getEdge", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as EdgeRow | null;
+      if (gate === null || gate[11] !== null) return;
+      return hooked(this.#r, "delete", "edge", this.#kind, id, async () => void (await run(this.#r, "deleteEdge", { kind: this.#kind, id })));
+    }
     await run(this.#r, "deleteEdge", { kind: this.#kind, id });
   }
 
@@ -971,7 +1035,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
       from: refOf(from),
       to: refOf(to),
       includeDeleted,
-      ...temporal(temporalOptions),
+      ...temporal(temporalOptions, this.#r.temporalDefault),
     })) as EdgeRow[];
   }
 
@@ -1036,7 +1100,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     if (live) {
       if (options.ifExists === "update") {
         if (r.coalesce) {
-          const merged = validate(this.#type.schema, { ...(live[6] ?? {}), ...(props as object) }, { entityType: "edge", kind: this.#kind, operation: "update", id: live[0] });
+          const merged = validate(this.#type.schema, { ...storedProps(this.#type.schema, live[6] ?? {}), ...(props as object) }, { entityType: "edge", kind: this.#kind, operation: "update", id: live[0] });
           if (unchanged(live[6] ?? {}, live[7], live[8], merged, options)) return { edge: toEdge(live) as Edge<E>, action: "found" };
         }
         return { edge: await this.#update(r, live[0], props as Partial<z.input<E["schema"]>>, options), action: "updated" };
@@ -1052,30 +1116,34 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     }
     const tomb = candidates.at(-1);
     if (tomb) {
-      const merged = validate(this.#type.schema, { ...(tomb[6] ?? {}), ...(props as object) }, {
+      const merged = validate(this.#type.schema, { ...storedProps(this.#type.schema, tomb[6] ?? {}), ...(props as object) }, {
         entityType: "edge",
         kind: this.#kind,
         operation: "update",
         id: tomb[0],
       });
-      const row = await run(r, "resurrectEdge", {
-        kind: this.#kind,
-        id: tomb[0],
-        props: merged,
-        validFrom: instant(options.validFrom),
-        validTo: instant(options.validTo),
-        clearValidTo: options.clearValidTo === true,
-      });
+      const row = await hooked(r, "update", "edge", this.#kind, tomb[0], () =>
+        run(r, "resurrectEdge", {
+          kind: this.#kind,
+          id: tomb[0],
+          props: merged,
+          validFrom: instant(options.validFrom),
+          validTo: instant(options.validTo),
+          clearValidTo: options.clearValidTo === true,
+        }),
+      );
       return { edge: toEdge(row as EdgeRow) as Edge<E>, action: "resurrected" };
     }
-    const row = await run(r, "createEdge", {
+    const id = r.ops ? freshEntityId() : undefined;
+    const row = await hooked(r, "create", "edge", this.#kind, id ?? "", () => run(r, "createEdge", {
       kind: this.#kind,
+      ...(id === undefined ? {} : { id }),
       from: refOf(from),
       to: refOf(to),
       props: data,
       validFrom: instant(options.validFrom),
       validTo: instant(options.validTo),
-    });
+    }));
     return { edge: toEdge(row as EdgeRow) as Edge<E>, action: "created" };
   }
 
@@ -1162,7 +1230,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
       const item = items[p]!;
       const base = current[index];
       const operation = base && base[11] === null ? "update" : "create";
-      const data = validateAt(this.#type.schema, { ...(base?.[6] ?? {}), ...((item.props ?? {}) as object) }, {
+      const data = validateAt(this.#type.schema, { ...storedProps(this.#type.schema, base?.[6] ?? {}), ...((item.props ?? {}) as object) }, {
         entityType: "edge",
         kind: this.#kind,
         operation,
@@ -1207,6 +1275,11 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   }
 
   async hardDelete(id: string): Promise<void> {
+    if (this.#r.ops) {
+      const gate = (await run(this.#r, "getEdge", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as EdgeRow | null;
+      if (gate === null) return;
+      return hooked(this.#r, "delete", "edge", this.#kind, id, async () => void (await run(this.#r, "hardDeleteEdge", { kind: this.#kind, id })));
+    }
     await run(this.#r, "hardDeleteEdge", { kind: this.#kind, id });
   }
 }
@@ -1214,7 +1287,9 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
 export type GraphNodeCollections<G extends GraphDef> = { [K in keyof G["nodes"]]: NodeCollection<G["nodes"][K]["type"]> };
 export type GraphEdgeCollections<G extends GraphDef> = { [K in keyof G["edges"]]: EdgeCollection<G["edges"][K]["type"]> };
 
-function collections<G extends GraphDef>(graph: G, runner: Runner) {
+function collections<G extends GraphDef>(graph: G, base: Runner) {
+  const mode = graph.defaults?.temporalMode;
+  const runner: Runner = mode !== undefined && mode !== "current" ? { ...base, temporalDefault: mode } : base;
   const nodeCache = new Map<string, NodeCollection>();
   const edgeCache = new Map<string, EdgeCollection>();
   const nodes = new Proxy({} as GraphNodeCollections<G>, {
@@ -1255,6 +1330,8 @@ export interface TransactionContext<G extends GraphDef> {
   getEdgeCollection(kind: string): EdgeCollection | undefined;
   /** Search inside the transaction: sees its uncommitted writes. */
   readonly search: StoreSearch<G>;
+  /** A query builder bound to the transaction: its statements see the transaction's uncommitted writes. */
+  query(): QueryBuilder<G>;
 }
 
 export class Store<G extends GraphDef = GraphDef> {
@@ -1269,6 +1346,8 @@ export class Store<G extends GraphDef = GraphDef> {
   #meta: evolution.SchemaMeta;
 
   readonly #options: StoreOptions;
+  /** Immediate operation hooks of the root collections (undefined without any operation hook). */
+  readonly #ops: OperationHooks | undefined;
 
   get #coalesce(): boolean {
     return this.#options.coalesceUnchangedUpserts === true;
@@ -1282,7 +1361,8 @@ export class Store<G extends GraphDef = GraphDef> {
     this.#meta = meta;
     this.#options = options;
     this.#queryDefaults = options.queryDefaults ?? {};
-    if (typeof handle === "number") this.#runner = { backend, handle, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce };
+    this.#ops = OperationHooks.wanted(options.hooks) ? new OperationHooks(options.hooks, graph.id, false) : undefined;
+    if (typeof handle === "number") this.#runner = { backend, handle, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce, ops: this.#ops };
   }
 
   /** @internal What the schema-evolution verbs need of this store. */
@@ -1392,18 +1472,22 @@ export class Store<G extends GraphDef = GraphDef> {
     // PostgreSQL registers asynchronously; calls wait for the handle.
     const backend = this.#backend;
     const handle = this.#handle as Promise<number>;
+    const call = async (_h: number, op: string, args: unknown, tx?: TxToken) => backend.call(await handle, op, args, tx);
     const lazy: Runner = {
-      backend: {
-        ...backend,
-        dialect: backend.dialect,
-        capabilities: backend.capabilities,
-        call: async (_h: number, op: string, args: unknown, tx?: TxToken) => backend.call(await handle, op, args, tx),
-      } as GraphBackend,
+      // Every other member is the backend's own, bound to it (its methods use private fields).
+      backend: new Proxy(backend, {
+        get(target, key) {
+          if (key === "call") return call;
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      }),
       handle: -1,
       afterBulkCreate: this.#afterBulkCreate,
       coalesce: this.#coalesce,
+      ops: this.#ops,
     };
-    void handle.then((h) => (this.#runner = { backend, handle: h, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce }), () => undefined);
+    void handle.then((h) => (this.#runner = { backend, handle: h, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce, ops: this.#ops }), () => undefined);
     return lazy;
   }
 
@@ -1432,7 +1516,7 @@ export class Store<G extends GraphDef = GraphDef> {
       return sources.map((source) => ({ source, edges: [] }) as unknown as BulkFindEdgesFromResult<G, K>);
     }
     checkLimitPerInput(params.edgeKinds.join(","), options?.limitPerInput);
-    const buckets = (await run(this.#rootRunner(), "findEdgesByEndpointSet", endpointSetArgs("from", params.edgeKinds, sources, options))) as EdgeRow[][];
+    const buckets = (await run(this.#rootRunner(), "findEdgesByEndpointSet", endpointSetArgs("from", params.edgeKinds, sources, options, this.#graph.defaults?.temporalMode))) as EdgeRow[][];
     return sources.map((source, i) => ({ source, edges: buckets[i]!.map(toEdge) }) as unknown as BulkFindEdgesFromResult<G, K>);
   }
 
@@ -1457,34 +1541,52 @@ export class Store<G extends GraphDef = GraphDef> {
   async transaction<T>(fn: (tx: TransactionContext<G>) => Promise<T> | T): Promise<T> {
     const handle = await this.#handle;
     const token = await this.#backend.begin();
-    const c = collections(this.#graph, { backend: this.#backend, handle, tx: token, coalesce: this.#coalesce });
+    const hooks = this.#options.hooks;
+    const ops = OperationHooks.wanted(hooks) ? new OperationHooks(hooks, this.#graph.id, true) : undefined;
+    const c = collections(this.#graph, { backend: this.#backend, handle, tx: token, coalesce: this.#coalesce, ...(ops ? { ops } : {}) });
     const tx: TransactionContext<G> = {
       nodes: c.nodes,
       edges: c.edges,
       getNodeCollection: (kind: string) => (Object.prototype.hasOwnProperty.call(this.#graph.nodes, kind) ? (c.nodes as Record<string, NodeCollection>)[kind] : undefined),
       getEdgeCollection: (kind: string) => (Object.prototype.hasOwnProperty.call(this.#graph.edges, kind) ? (c.edges as Record<string, EdgeCollection>)[kind] : undefined),
       search: new StoreSearch(this.#graph, (op, args) => this.#backend.call(handle, op, args, token), (row) => toNode(row as NodeRow)),
+      query: () => this.#queryBuilder(handle, token),
     };
     Object.defineProperty(tx, TX_TOKEN, { value: token, enumerable: false });
     let result: T;
     try {
       result = await fn(tx);
     } catch (error) {
-      await this.#backend.end(token, false);
+      try {
+        await this.#backend.end(token, false);
+      } finally {
+        ops?.settle(error);
+      }
       throw error;
     }
-    await this.#backend.end(token, true);
+    try {
+      await this.#backend.end(token, true);
+    } catch (error) {
+      ops?.settle(error);
+      throw error;
+    }
+    ops?.settle();
     return result;
   }
 
   /** A fluent query over this graph; each query runs as one SQL statement. */
   query(): QueryBuilder<G> {
+    return this.#queryBuilder(this.#handle);
+  }
+
+  #queryBuilder(handle: Promise<number> | number, tx?: TxToken): QueryBuilder<G> {
     const expansion = this.#queryDefaults.traversalExpansion;
     const hooks = this.#options.hooks;
     return createQueryBuilder<G>({
       graph: this.#graph,
       backend: this.#backend,
-      handle: this.#handle,
+      handle,
+      ...(tx ? { tx } : {}),
       ...(expansion ? { traversalExpansion: expansion } : {}),
       ...(hooks && (hooks.onQueryStart || hooks.onQueryEnd || hooks.onError) ? { hooks } : {}),
     });
@@ -1620,7 +1722,7 @@ export class Store<G extends GraphDef = GraphDef> {
     const raw = await this.#backend.register(engineGraph(this.#graph, this.#queryDefaults));
     this.#handle = raw;
     this.#meta = {};
-    this.#runner = { backend: this.#backend, handle: raw, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce };
+    this.#runner = { backend: this.#backend, handle: raw, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce, ops: this.#ops };
     this.#collections = undefined;
     this.#search = undefined;
   }

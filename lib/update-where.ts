@@ -44,6 +44,8 @@ export interface UpdateWhereHost {
   readonly kind: string;
   /** Validates one complete after-image (throws ValidationError naming the row). */
   validate(props: Record<string, unknown>, id: string, index: number): Record<string, unknown>;
+  /** The stored props of a selected row as the kind's schema reads them (date fields as Dates). */
+  stored(props: Record<string, unknown>): Record<string, unknown>;
 }
 
 type Row = { id: string; meta: { version: number } } & Record<string, unknown>;
@@ -101,8 +103,9 @@ export async function runUpdateWhere(host: UpdateWhereHost, params: UpdateWhereP
   const rows = (await q.select((c: Loose) => c._n).execute()) as Row[];
   if (rows.length === 0) return { affectedCount: 0 };
   const items = rows.map((row, index) => {
-    const props: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(row)) if (k !== "id" && k !== "kind" && k !== "meta") props[k] = v;
+    const read: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(row)) if (k !== "id" && k !== "kind" && k !== "meta") read[k] = v;
+    const props = { ...host.stored(read) };
     for (const [k, v] of Object.entries(params.patch)) {
       if (v === undefined) delete props[k];
       else props[k] = v;

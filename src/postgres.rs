@@ -235,6 +235,8 @@ impl NativePostgres {
     pub async fn close(&self) -> napi::Result<()> {
         let pool = lock(&self.pool).take();
         lock(&self.txs).clear();
+        // The registered graph definitions go with the pool (calls after close are refused).
+        lock(&self.graphs).clear();
         // Kept connections count as checked out: the pool's close waits for them.
         drop(std::mem::take(&mut *lock(&self.idle)));
         if let Some(p) = pool {

@@ -157,6 +157,8 @@ impl NativeSqlite {
     #[napi]
     pub fn close(&self) {
         lock(&self.conn).take();
+        // The registered graph definitions go with the connection (calls after close are refused).
+        lock(&self.graphs).clear();
     }
 }
 

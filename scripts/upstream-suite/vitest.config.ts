@@ -37,7 +37,8 @@ function standIns(rest: string): string {
   const names = new Set<string>();
   for (const m of src.matchAll(/export\s+(?:async\s+)?(?:function\*?|const|let|class|enum)\s+([A-Za-z_$][\w$]*)/g)) names.add(m[1]!);
   for (const m of src.matchAll(/export\s*\{([^}]*)\}/g)) {
-    for (const part of m[1]!.split(",")) {
+    // Comments inside the braces ("// Zod schemas") are not names.
+    for (const part of m[1]!.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/[^\n]*/g, "").split(",")) {
       const t = part.trim();
       if (!t || t.startsWith("type ")) continue;
       names.add(t.split(/\s+as\s+/).pop()!.trim());
