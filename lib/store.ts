@@ -737,6 +737,20 @@ function checkWindowOptions(
       issues: [{ path: "onImmutableLowerBound", message: 'Expected "refuse" or "preserve"' }],
     });
   }
+  // Stated bounds are checked before any branch is chosen (a found row must not hide a malformed
+  // bound); the message is the same for a single call and a batch item (the index is in details).
+  for (const field of ["validFrom", "validTo"] as const) {
+    const value = options[field];
+    if (value === undefined) continue;
+    const text = value instanceof Date ? (Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString()) : value;
+    if (typeof text !== "string" || canonicalInstant(text) === undefined) {
+      throw new ValidationError(`Invalid canonical ISO 8601 datetime for "${field}": "${String(text)}". Expected fixed-width UTC: YYYY-MM-DDTHH:mm:ss.sssZ`, {
+        ...ctx,
+        ...where,
+        issues: [{ path: field, message: `Expected canonical UTC ISO 8601 (YYYY-MM-DDTHH:mm:ss.sssZ), got: "${String(text)}"` }],
+      });
+    }
+  }
 }
 
 /** JSON text with object keys sorted: equal for values equal regardless of key order. */

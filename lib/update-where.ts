@@ -87,7 +87,7 @@ export async function runUpdateWhere(host: UpdateWhereHost, params: UpdateWhereP
   const env = { graph: host.graph, backend: host.backend, handle: host.handle, tx: host.tx };
   const builder = (): Loose => createQueryBuilder<GraphDef>(env);
   let q: Loose = builder().from(host.kind, "_n");
-  if (params.where) q = q.whereNode("_n", params.where);
+  if (params.where) q = q.whereNode("_n", collectionPredicate(params.where as (accessor: Loose) => unknown));
   for (const e of params.exists ?? []) {
     // One EXISTS per entry, correlated on the updated node's id, each evaluated on its own.
     let hop: Loose = builder()
@@ -114,4 +114,32 @@ export async function runUpdateWhere(host: UpdateWhereHost, params: UpdateWhereP
   });
   await host.backend.call(host.handle, "bulkUpsertNodes", { kind: host.kind, items, returning: false }, host.tx);
   return { affectedCount: rows.length };
+}
+
+const FIELD_KINDS = ["string", "number", "boolean", "date", "array", "object", "embedding"];
+
+/**
+ * The accessor a collection predicate sees: the kind's fields by name, plus `field(name)` for
+ * runtime names (as a dynamic collection offers) — also when the kind declares a field named
+ * `field`, which then reads both ways (`a.field.eq(…)` and `a.field("field")`).
+ */
+function collectionPredicate(where: (accessor: Loose) => unknown): (typed: Loose) => unknown {
+  return (typed: Loose) => {
+    const byName = (name: string): Loose => {
+      const acc = typed[name];
+      for (const method of FIELD_KINDS) {
+        if (!(method in acc)) Object.defineProperty(acc, method, { value: () => acc });
+      }
+      return acc;
+    };
+    const fieldMember = new Proxy(byName, {
+      get(target, key, receiver) {
+        if (Reflect.has(target, key)) return Reflect.get(target, key, receiver);
+        const own = typed.field;
+        const value = own[key];
+        return typeof value === "function" ? value.bind(own) : value;
+      },
+    });
+    return where(new Proxy({}, { get: (_t, key) => (key === "field" ? fieldMember : typed[key]) }));
+  };
 }
