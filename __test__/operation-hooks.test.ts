@@ -98,6 +98,34 @@ describe.each(backends)("operation hooks on $name", (bc) => {
     expect(events).toEqual(["bulk-start updateWhere Kite", "bulk-end updateWhere Kite 1"]);
   });
 
+  it("refused options and refused props of a coalescing upsert are reported as failed operations", async () => {
+    const seen: string[] = [];
+    const graph = defineGraph({ id: freshGraphId(`ophooks2_${bc.name}`), nodes: { Kite: { type: Kite } }, edges: { tethered: { type: tethered, from: [Kite], to: [Kite] } } });
+    const backend = bc.make(graph.id);
+    open.push(backend);
+    const store = createStore(graph, backend, {
+      coalesceUnchangedUpserts: true,
+      hooks: {
+        onOperationStart: (ctx) => seen.push(`start ${ctx.operationId}`),
+        onError: (ctx, error) => seen.push(`error ${ctx.operationId} ${error.name}`),
+      },
+    });
+    const a = await store.nodes.Kite.create({ colour: "gold", span: 1 }, { id: "k-gold" });
+    const b = await store.nodes.Kite.create({ colour: "jade", span: 1 });
+    const e = await store.edges.tethered.create(a, b, { line: 3 });
+    for (const attempt of [
+      () => store.nodes.Kite.update("k-gold", {}, { validTo: "2040-01-01T00:00:00.000Z", clearValidTo: true }),
+      () => store.edges.tethered.update(e.id, {}, { validTo: "2040-01-01T00:00:00.000Z", clearValidTo: true }),
+      () => store.nodes.Kite.upsertByIdFromRecord("k-gold", { colour: 7 }),
+    ]) {
+      seen.length = 0;
+      await expect(attempt()).rejects.toBeInstanceOf(ValidationError);
+      expect(seen).toHaveLength(2);
+      const id = seen[0]!.slice("start ".length);
+      expect(seen[1]).toBe(`error ${id} ValidationError`);
+    }
+  });
+
   it("inside a transaction, ends wait for the commit; a rollback turns them into errors", async () => {
     const { store, events } = hookedStore();
     await store.transaction(async (tx) => {

@@ -343,6 +343,13 @@ export class NodeCollection<N extends NodeType = NodeType> {
     patch: Partial<z.input<N["schema"]>>,
     options: { validTo?: string | Date; clearValidTo?: boolean } = {},
   ): Promise<Node<N>> {
+    if (this.#r.ops) {
+      // A refused option is an operation that failed: reported through the hooks like any other.
+      return hooked(this.#r, "update", "node", this.#kind, id, async () => {
+        checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
+        return this.#updateRow(id, patch, options);
+      });
+    }
     checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
     return this.#update(id, patch, options);
   }
@@ -397,8 +404,14 @@ export class NodeCollection<N extends NodeType = NodeType> {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
       if (current !== null && current[8] === null) {
         if (this.#r.coalesce) {
-          const data = validate(this.#type.schema, { ...storedProps(this.#type.schema, current[2]), ...props }, { entityType: "node", kind: this.#kind, operation: "update", id });
-          if (unchanged(current[2], current[4], current[5], data, options)) return toNode(current) as Node<N>;
+          // Props the schema refuses are left to the write path, which reports them (hooks included).
+          let data: unknown;
+          try {
+            data = validate(this.#type.schema, { ...storedProps(this.#type.schema, current[2]), ...props }, { entityType: "node", kind: this.#kind, operation: "update", id });
+          } catch {
+            data = undefined;
+          }
+          if (data !== undefined && unchanged(current[2], current[4], current[5], data, options)) return toNode(current) as Node<N>;
         }
         return this.#update(id, props as Partial<z.input<N["schema"]>>, options);
       }
@@ -956,6 +969,12 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   }
 
   async update(id: string, patch: Partial<z.input<E["schema"]>>, options: { validTo?: string | Date; clearValidTo?: boolean } = {}): Promise<Edge<E>> {
+    if (this.#r.ops) {
+      return hooked(this.#r, "update", "edge", this.#kind, id, async () => {
+        checkWindowOptions(options, { entityType: "edge", kind: this.#kind, id, operation: "update" });
+        return this.#updateRow(this.#r, id, patch, options);
+      });
+    }
     checkWindowOptions(options, { entityType: "edge", kind: this.#kind, id, operation: "update" });
     return this.#update(this.#r, id, patch, options);
   }
