@@ -12,7 +12,7 @@ describe.each(backends)("store open/close cycles on $name", (bc) => {
   it("many stores opened and closed in turn keep working, and closed ones refuse calls", async () => {
     const db = freshGraphId(`cycle_${bc.name}`);
     const rounds = bc.name === "sqlite" ? 120 : 25;
-    let last: ReturnType<typeof createStore> | undefined;
+    let readClosed: (() => Promise<unknown>) | undefined;
     for (let i = 0; i < rounds; i++) {
       // Every round registers a distinct definition (its own graph id) and the shared one.
       const own = defineGraph({ id: `${db}_r${i}`, nodes: { Ticket: { type: Ticket } }, edges: {} });
@@ -24,9 +24,9 @@ describe.each(backends)("store open/close cycles on $name", (bc) => {
       await store.nodes.Ticket.create({ seat: `s-${i}`, row: i }, { id: `t-${i}` });
       expect(await store.nodes.Ticket.count()).toBe(i + 1);
       await store.close();
-      last = store;
+      readClosed = () => store.nodes.Ticket.getById("t-0");
     }
-    await expect(last!.nodes.Ticket.getById("t-0")).rejects.toBeInstanceOf(BackendDisposedError);
+    await expect(readClosed!()).rejects.toBeInstanceOf(BackendDisposedError);
     const graph = defineGraph({ id: db, nodes: { Ticket: { type: Ticket } }, edges: {} });
     const backend = bc.make(db);
     try {
