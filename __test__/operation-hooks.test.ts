@@ -131,6 +131,10 @@ describe.each(backends)("operation hooks on $name", (bc) => {
     await store.transaction(async (tx) => {
       await tx.nodes.Kite.create({ colour: "teal", span: 1 }, { id: "k-teal" });
       await tx.nodes.Kite.update("k-teal", { span: 2 });
+      // Batch forms report nothing, inside a transaction as outside.
+      const [x, y] = await tx.nodes.Kite.bulkCreate([{ props: { colour: "x", span: 1 } }, { props: { colour: "y", span: 1 } }]);
+      await tx.edges.tethered.bulkGetOrCreateByEndpoints([{ from: x!, to: y!, props: { line: 1 } }]);
+      await tx.nodes.Kite.bulkUpsertById([{ id: "k-teal", props: { colour: "teal", span: 3 } }]);
       expect(events).toEqual(["start create node Kite", "start update node Kite"]);
     });
     expect(events).toEqual(["start create node Kite", "start update node Kite", "end create node Kite", "end update node Kite"]);

@@ -197,9 +197,15 @@ function run(r: Runner, op: string, args: unknown): Promise<unknown> {
   return r.backend.call(r.handle, op, args, r.tx);
 }
 
+function withoutOps(r: Runner): Runner {
+  const { ops: _ops, ...rest } = r;
+  return rest;
+}
+
 /** Runs `fn` in one transaction: the caller's when there is one, else a fresh one. */
 async function atomically<T>(r: Runner, fn: (r: Runner) => Promise<T>): Promise<T> {
-  if (r.tx && r.tx.open) return fn(r);
+  // Batch work reports no per-item operation hooks (as upstream), inside a transaction too.
+  if (r.tx && r.tx.open) return fn(r.ops ? withoutOps(r) : r);
   const token = await r.backend.begin();
   let result: T;
   try {
