@@ -58,6 +58,37 @@ describe.each(backends)("bounds and field names on $name", (bc) => {
     expect((await store.nodes.Buoy.getById("b-east"))?.lit).toBe(true);
   });
 
+  it("an inverted stated pair is refused with its code before any branch is taken", async () => {
+    const store = harbour();
+    const early = "2020-01-01T00:00:00.000Z";
+    const late = "2024-01-01T00:00:00.000Z";
+    const codes = async (call: Promise<unknown>) => {
+      const e = await call.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(e).toBeInstanceOf(ValidationError);
+      return ((e as ValidationError).details as { issues: { code?: string }[] }).issues.map((i) => i.code);
+    };
+    const a = await store.nodes.Buoy.create({ field: "a", lit: true }, { id: "b-a", validFrom: early });
+    const b = await store.nodes.Buoy.create({ field: "b", lit: true }, { id: "b-b" });
+    const e = await store.edges.chained.create(a, b, { metres: 1 }, { id: "c-ab" });
+    expect(await codes(store.nodes.Buoy.upsertById("b-a", { field: "a", lit: false }, { validFrom: late, validTo: early }))).toContain("INVERTED_VALIDITY_WINDOW");
+    expect(await codes(store.nodes.Buoy.bulkUpsertById([{ id: "b-new", props: { field: "n", lit: true }, validFrom: late, validTo: early }]))).toContain("INVERTED_VALIDITY_WINDOW");
+    expect(await codes(store.edges.chained.bulkUpsertById([{ id: e.id, from: a, to: b, props: { metres: 2 }, validFrom: new Date(late), validTo: new Date(early) }]))).toContain(
+      "INVERTED_VALIDITY_WINDOW",
+    );
+    expect(await codes(store.edges.chained.getOrCreateByEndpoints(a, b, { metres: 1 }, { validFrom: late, validTo: early }))).toContain("INVERTED_VALIDITY_WINDOW");
+    expect(await codes(store.edges.chained.bulkGetOrCreateByEndpoints([{ from: a, to: b, props: { metres: 1 }, validFrom: late, validTo: early }]))).toContain(
+      "INVERTED_VALIDITY_WINDOW",
+    );
+    // A zero-width window is ordered.
+    const zero = await store.nodes.Buoy.upsertById("b-zero", { field: "z", lit: true }, { validFrom: early, validTo: early });
+    expect([zero.meta.validFrom, zero.meta.validTo]).toEqual([early, early]);
+    expect(await store.nodes.Buoy.getById("b-new")).toBeUndefined();
+    expect((await store.edges.chained.getById(e.id))?.metres).toBe(1);
+  });
+
   it("updateWhere reads a field named field as a property and by name", async () => {
     const store = harbour();
     const west = await store.nodes.Buoy.create({ field: "west", lit: false });

@@ -15,6 +15,7 @@ import {
   UniquenessError,
   UnsupportedPredicateError,
   ValidationError,
+  INVERTED_VALIDITY_WINDOW_CODE,
   type ValidationIssue,
 } from "./errors.js";
 import { entityAccessor, Predicate as PredicateClass, type FieldAccessor, type Predicate } from "./predicates.js";
@@ -769,6 +770,17 @@ function checkWindowOptions(
         issues: [{ path: field, message: `Expected canonical UTC ISO 8601 (YYYY-MM-DDTHH:mm:ss.sssZ), got: "${String(text)}"` }],
       });
     }
+  }
+  // A stated pair must be ordered, whichever branch (create, update, found) the write then takes.
+  // Under "preserve" a live row keeps its own lower bound: the engine judges the kept window.
+  const from = options.validFrom === undefined || policy === "preserve" ? undefined : instant(options.validFrom);
+  const to = options.validTo === undefined ? undefined : instant(options.validTo);
+  if (from !== undefined && to !== undefined && to < from) {
+    throw new ValidationError(`Inverted validity window: validTo ${to} is earlier than validFrom ${from}`, {
+      ...ctx,
+      ...where,
+      issues: [{ path: "validTo", message: "validTo must not be earlier than validFrom", code: INVERTED_VALIDITY_WINDOW_CODE }],
+    });
   }
 }
 

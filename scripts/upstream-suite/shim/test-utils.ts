@@ -1,7 +1,7 @@
 // Our own stand-ins for the few fixtures upstream's top-level public-API tests take from their
 // test-utils module: fresh in-memory SQLite backends and stores booted through the managed factory.
 import { afterAll, expect } from "vitest";
-import { createStore, createStoreWithSchema, type GraphBackend, type GraphDef } from "../../../dist/index.js";
+import { INVERTED_VALIDITY_WINDOW_CODE, ValidationError, createStore, createStoreWithSchema, type GraphBackend, type GraphDef } from "../../../dist/index.js";
 import { createLocalSqliteBackend } from "../../../dist/sqlite-local.js";
 
 const opened: GraphBackend[] = [];
@@ -31,4 +31,15 @@ export interface TestDatabase {
 }
 export function createTestDatabase(): TestDatabase {
   return { backend: createTestBackend() };
+}
+
+/** The call is refused with a ValidationError one of whose issues names the inverted-window code. */
+export async function expectInvertedWindowRefusal(call: Promise<unknown>): Promise<void> {
+  const outcome = await call.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(outcome).toBeInstanceOf(ValidationError);
+  const issues = ((outcome as ValidationError).details as { issues?: { code?: string }[] }).issues ?? [];
+  expect(issues.map((i) => i.code)).toContain(INVERTED_VALIDITY_WINDOW_CODE);
 }
