@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
+  ConfigurationError,
   UniquenessError,
   ValidationError,
   createStoreWithSchema,
@@ -88,7 +89,9 @@ describe.each(backends)("updateWhere on $name", (bc) => {
 
   it("needs a selector; all: true updates the whole kind and undefined removes an optional prop", async () => {
     const { store } = await seeded();
-    await expect(store.nodes.Worker.updateWhere({ patch: { age: 1 } })).rejects.toThrow(/explicit all: true/);
+    const refused = store.nodes.Worker.updateWhere({ patch: { age: 1 } });
+    await expect(refused).rejects.toThrow(/explicit all: true/);
+    await expect(refused).rejects.toBeInstanceOf(ConfigurationError);
     await expect(store.nodes.Worker.updateWhere({ patch: { age: 1 }, exists: [{ edgeKind: "nope", relatedKind: "Firm" }] })).rejects.toBeInstanceOf(ValidationError);
     const result = await store.nodes.Worker.updateWhere({ patch: { age: undefined }, all: true });
     expect(result.affectedCount).toBe(3);

@@ -5,7 +5,7 @@
 // claims, fulltext and vectors move with them. Any invalid after-image rolls the whole update back.
 import type { GraphBackend, TxToken } from "./backend.js";
 import type { GraphDef } from "./core.js";
-import { ValidationError } from "./errors.js";
+import { ConfigurationError, ValidationError } from "./errors.js";
 import type { Predicate } from "./predicates.js";
 import { createQueryBuilder, exists, fieldRef } from "./query/builder.js";
 import type { TraversalDirection } from "./query/types.js";
@@ -57,8 +57,10 @@ export function checkUpdateWhere(graph: GraphDef, kind: string, params: UpdateWh
   }
   const selectors = (params.where ? 1 : 0) + (params.exists?.length ?? 0);
   if (selectors === 0 && params.all !== true) {
-    throw new ValidationError(`updateWhere on ${kind} needs a selector: a where predicate, an exists entry, or the explicit all: true`, {
-      issues: [{ path: "where", message: "no selector given; pass where, exists, or explicit all: true" }],
+    // A configuration mistake upstream too: the call names no rows to update.
+    throw new ConfigurationError(`store.nodes.${kind}.updateWhere() needs a selector: a where predicate, an exists entry, or the explicit all: true`, {
+      kind,
+      operation: "updateWhere",
     });
   }
   if (params.all !== undefined && params.all !== true) {
