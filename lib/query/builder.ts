@@ -241,6 +241,8 @@ type Slot = { $: number };
 class Slots {
   values: unknown[] = [];
   params = new Map<string, { indexes: number[]; list: boolean; elementType?: string; stringOp?: boolean }>();
+  /** `params` as an array for binding (taken at the first bind, dropped when a parameter is added). */
+  paramList?: [string, { indexes: number[]; list: boolean; elementType?: string; stringOp?: boolean }][];
   /** `use`: what a bound value must be — the element type of an in()/notIn() list, or a string-operator pattern. */
   add(v: unknown, list = false, use?: { elementType?: string; stringOp?: boolean }): Slot {
     const i = this.values.length;
@@ -255,6 +257,7 @@ class Slots {
       }
       p.indexes.push(i);
       this.params.set(v.name, p);
+      this.paramList = undefined;
       this.values.push(undefined);
     } else {
       this.values.push(v instanceof Date ? v.toISOString() : v);
@@ -751,7 +754,9 @@ function bindParams(template: Slots, bindings: Record<string, unknown> | undefin
   if (unexpected.length > 0) {
     throw new ConfigurationError(`Unexpected bindings provided: ${unexpected.map((n) => `"${n}"`).join(", ")}`, { unexpectedBindings: unexpected });
   }
-  for (const [name, p] of template.params) {
+  const list = (template.paramList ??= [...template.params]);
+  for (let k = 0; k < list.length; k++) {
+    const [name, p] = list[k]!;
     const v = Object.prototype.hasOwnProperty.call(given, name) ? given[name] : undefined;
     if (v === undefined) throw new ConfigurationError(`Missing binding for parameter "${name}"`, { parameterName: name });
     if (v === null) throw new ConfigurationError("Parameter value must not be null (use undefined-based patterns instead)", { parameterName: name, valueType: "null" });
@@ -769,7 +774,7 @@ function bindParams(template: Slots, bindings: Record<string, unknown> | undefin
     } else checkBindingValue(name, v, p.stringOp === true);
     const bound = Array.isArray(v) ? v.map((x) => (x instanceof Date ? x.toISOString() : x)) : v instanceof Date ? v.toISOString() : v;
     if (!p.list && typeof bound === "object") throw new ConfigurationError(`Unsupported parameter value type: object`, { parameterName: name, actualType: "object" });
-    for (const i of p.indexes) values[i] = bound;
+    for (let j = 0; j < p.indexes.length; j++) values[p.indexes[j]!] = bound;
   }
   return values;
 }
