@@ -45,6 +45,11 @@ export declare class NativeSqlite {
   /** Runs one engine operation: JSON arguments in, JSON text out. */
   call(graph: number, op: string, args: string): string
   /**
+   * Runs a plan `prepareQuery` registered with a JSON array of parameters (the prepared
+   * query's repeated run: no argument object, no operation name to dispatch).
+   */
+  queryPlan(graph: number, plan: number, paramsJson: string): string
+  /**
    * `update` of a node in one call: the engine reads the row and calls `merge` with it (JSON
    * text); `merge` returns the validated props as JSON text, or null to abort (the caller then
    * throws the error it kept). Runs on the calling thread like every SQLite call.

@@ -185,6 +185,17 @@ export class SqliteBackend implements GraphBackend {
     return this.callSync(graph, op, args, tx && tx.open ? tx : undefined);
   }
 
+  /** @internal A registered query plan (`prepareQuery`'s id) run synchronously with its parameters. */
+  queryPlanSync(graph: number, plan: number, params: unknown[], tx?: TxToken): unknown {
+    const native = this.#handle();
+    this.#checkTx(tx);
+    try {
+      return parse(native.queryPlan(graph, plan, JSON.stringify(params)));
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
   /** @internal `updateNode` in one call: `merge` gets the current row and returns the validated
    *  props; an error it throws is rethrown here unchanged (the engine writes nothing). */
   updateNodeWith(graph: number, args: unknown, tx: TxToken | undefined, merge: (row: [unknown, unknown, Record<string, unknown>, ...unknown[]]) => unknown): unknown {

@@ -303,9 +303,18 @@ export class NodeCollection<N extends NodeType = NodeType> {
     return toNode(row as NodeRow) as Node<N>;
   }
 
-  async getById(id: string, options?: TemporalArg): Promise<Node<N> | undefined> {
-    const row = await run(this.#r, "getNode", options === undefined && this.#r.temporalDefault === undefined ? { kind: this.#kind, id } : { kind: this.#kind, id, ...temporal(options, this.#r.temporalDefault) });
-    return row === null ? undefined : (toNode(row as NodeRow) as Node<N>);
+  getById(id: string, options?: TemporalArg): Promise<Node<N> | undefined> {
+    const r = this.#r;
+    const sync = (r.backend as { callSync?: (graph: number, op: string, args: unknown, tx?: TxToken) => unknown }).callSync;
+    try {
+      // A synchronous backend (SQLite) answers in the call itself: one settled promise, no chain.
+      const args = options === undefined && r.temporalDefault === undefined ? { kind: this.#kind, id } : { kind: this.#kind, id, ...temporal(options, r.temporalDefault) };
+      if (sync === undefined) return run(r, "getNode", args).then((row) => (row === null ? undefined : (toNode(row as NodeRow) as Node<N>)));
+      const row = sync.call(r.backend, r.handle, "getNode", args, r.tx && r.tx.open ? r.tx : undefined);
+      return Promise.resolve(row === null ? undefined : (toNode(row as NodeRow) as Node<N>));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async getByIds(ids: readonly string[], options?: TemporalArg): Promise<(Node<N> | undefined)[]> {

@@ -66,6 +66,28 @@ impl NativeSqlite {
         self.with(|ex| run_ready(ops::dispatch(ex, &ctx, &op, &args)))
     }
 
+    /// Runs a plan `prepareQuery` registered with a JSON array of parameters (the prepared
+    /// query's repeated run: no argument object, no operation name to dispatch).
+    #[napi(catch_unwind)]
+    pub fn query_plan(&self, graph: u32, plan: u32, params_json: String) -> napi::Result<String> {
+        let entry = lock(&self.graphs)
+            .get(graph as usize)
+            .cloned()
+            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
+        let ctx = Ctx {
+            graph: &entry.0,
+            tables: &entry.1,
+        };
+        self.with(|ex| {
+            run_ready(typegraph_core::query::run_prepared(
+                ex,
+                &ctx,
+                plan as usize,
+                &params_json,
+            ))
+        })
+    }
+
     /// `update` of a node in one call: the engine reads the row and calls `merge` with it (JSON
     /// text); `merge` returns the validated props as JSON text, or null to abort (the caller then
     /// throws the error it kept). Runs on the calling thread like every SQLite call.

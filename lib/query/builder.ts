@@ -241,6 +241,8 @@ type Slot = { $: number };
 class Slots {
   values: unknown[] = [];
   params = new Map<string, { indexes: number[]; list: boolean; elementType?: string; stringOp?: boolean }>();
+  /** `params` as an array for binding (taken at the first bind, dropped when a parameter is added). */
+  paramList?: [string, { indexes: number[]; list: boolean; elementType?: string; stringOp?: boolean }][];
   /** `use`: what a bound value must be — the element type of an in()/notIn() list, or a string-operator pattern. */
   add(v: unknown, list = false, use?: { elementType?: string; stringOp?: boolean }): Slot {
     const i = this.values.length;
@@ -255,6 +257,7 @@ class Slots {
       }
       p.indexes.push(i);
       this.params.set(v.name, p);
+      this.paramList = undefined;
       this.values.push(undefined);
     } else {
       this.values.push(v instanceof Date ? v.toISOString() : v);
@@ -739,11 +742,21 @@ function fitsElementType(v: unknown, type: string | undefined): boolean {
 function bindParams(template: Slots, bindings: Record<string, unknown> | undefined): unknown[] {
   const values = template.values.slice();
   const given = bindings ?? {};
-  const unexpected = Object.keys(given).filter((k) => !template.params.has(k));
+  // The common case (every key a parameter) allocates nothing; the list is built only to report.
+  let stray = false;
+  for (const k in given) {
+    if (Object.prototype.hasOwnProperty.call(given, k) && !template.params.has(k)) {
+      stray = true;
+      break;
+    }
+  }
+  const unexpected = stray ? Object.keys(given).filter((k) => !template.params.has(k)) : [];
   if (unexpected.length > 0) {
     throw new ConfigurationError(`Unexpected bindings provided: ${unexpected.map((n) => `"${n}"`).join(", ")}`, { unexpectedBindings: unexpected });
   }
-  for (const [name, p] of template.params) {
+  const list = (template.paramList ??= [...template.params]);
+  for (let k = 0; k < list.length; k++) {
+    const [name, p] = list[k]!;
     const v = Object.prototype.hasOwnProperty.call(given, name) ? given[name] : undefined;
     if (v === undefined) throw new ConfigurationError(`Missing binding for parameter "${name}"`, { parameterName: name });
     if (v === null) throw new ConfigurationError("Parameter value must not be null (use undefined-based patterns instead)", { parameterName: name, valueType: "null" });
@@ -761,7 +774,7 @@ function bindParams(template: Slots, bindings: Record<string, unknown> | undefin
     } else checkBindingValue(name, v, p.stringOp === true);
     const bound = Array.isArray(v) ? v.map((x) => (x instanceof Date ? x.toISOString() : x)) : v instanceof Date ? v.toISOString() : v;
     if (!p.list && typeof bound === "object") throw new ConfigurationError(`Unsupported parameter value type: object`, { parameterName: name, actualType: "object" });
-    for (const i of p.indexes) values[i] = bound;
+    for (let j = 0; j < p.indexes.length; j++) values[p.indexes[j]!] = bound;
   }
   return values;
 }
@@ -1332,18 +1345,31 @@ export class ExecutableQuery<R = unknown> {
   executeCompiled(c: Compiled, bindings: Record<string, unknown> | undefined): Promise<readonly R[]> {
     // A repeated run on a synchronous backend (SQLite) with its plan id known: one native call,
     // no promise chain in between (errors still reject the returned promise).
-    const m = c.plan;
-    const env = this.#env;
-    const sync = (env.backend as { callSync?: SyncCall }).callSync;
-    if (m !== undefined && sync !== undefined && m.backend === env.backend && m.handle === env.handle && bindings !== undefined) {
+    if (this.canRunSync(c, bindings)) {
       try {
-        const rows = sync.call(env.backend, m.handle, "query", { plan: m.plan, params: bindParams(c.slots, bindings) }, env.tx && env.tx.open ? env.tx : undefined);
-        return Promise.resolve(this.materialize(rows as unknown[][], c.proj));
+        return Promise.resolve(this.runSync(c, bindings!));
       } catch (error) {
         return Promise.reject(error);
       }
     }
     return this.#run(c, bindings).then((rows) => this.materialize(rows as unknown[][], c.proj));
+  }
+
+  /** @internal Whether `runSync` can serve `c` (SQLite, plan id known, no query hooks). */
+  canRunSync(c: Compiled, bindings: Record<string, unknown> | undefined): boolean {
+    const m = c.plan;
+    const env = this.#env;
+    return m !== undefined && bindings !== undefined && m.backend === env.backend && m.handle === env.handle && env.hooks === undefined && (env.backend as { callSync?: SyncCall }).callSync !== undefined;
+  }
+
+  /** @internal One synchronous run of a compiled query whose plan id is known (throws, MISS included). */
+  runSync(c: Compiled, bindings: Record<string, unknown>): R[] {
+    const env = this.#env;
+    const backend = env.backend as GraphBackend & { callSync: SyncCall; queryPlanSync?: (graph: number, plan: number, params: unknown[], tx?: TxToken) => unknown };
+    const tx = env.tx && env.tx.open ? env.tx : undefined;
+    const params = bindParams(c.slots, bindings);
+    const rows = backend.queryPlanSync !== undefined ? backend.queryPlanSync(c.plan!.handle, c.plan!.plan, params, tx) : backend.callSync(c.plan!.handle, "query", { plan: c.plan!.plan, params }, tx);
+    return this.materialize(rows as unknown[][], c.proj);
   }
 
   async execute(): Promise<readonly R[]> {
@@ -1527,7 +1553,21 @@ export class PreparedQuery<R = unknown> {
     this.parameterNames = Object.freeze([...c.slots.params.keys()]);
   }
 
-  async execute(bindings: Record<string, unknown> = {}): Promise<readonly R[]> {
+  execute(bindings: Record<string, unknown> = {}): Promise<readonly R[]> {
+    const q = this.#q;
+    if (q.canRunSync(this.#c, bindings)) {
+      // SQLite with the plan id known: the whole run is synchronous, one settled promise.
+      try {
+        return Promise.resolve(q.runSync(this.#c, bindings));
+      } catch (error) {
+        if (error !== MISS) return Promise.reject(error);
+      }
+      this.#c = q.compile();
+    }
+    return this.#executeAsync(bindings);
+  }
+
+  async #executeAsync(bindings: Record<string, unknown>): Promise<readonly R[]> {
     try {
       return await this.#q.executeCompiled(this.#c, bindings);
     } catch (error) {

@@ -11,7 +11,7 @@ use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
 mod live;
-pub use live::{LiveGuard, LIVE_KIND_CAP, LIVE_ROW_COST};
+pub use live::{LiveGuard, LIVE_KIND_CAP, LIVE_REUSE, LIVE_ROW_COST};
 
 /// Implicit and explicit caps on recursive traversal depth (upstream's).
 pub const MAX_RECURSIVE_DEPTH: u32 = 10;

@@ -110,15 +110,37 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: RunArgs) -> Result<S
             .plans
             .get_or_compile(ctx, ex.dialect(), &a.shape)?,
     };
+    run_plan(ex, ctx, plan, &a.params).await
+}
+
+/// `query` of a plan `prepareQuery` registered, parameters given as a JSON array (the
+/// bindings' own crossing: no argument object, no operation name).
+pub async fn run_prepared<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    plan: usize,
+    params_json: &str,
+) -> Result<String> {
+    let params: Vec<Json> = serde_json::from_str(params_json)
+        .map_err(|e| Error::validation(format!("Malformed query parameters: {e}"), json!({})))?;
+    run_plan(ex, ctx, ctx.graph.plans.prepared(plan)?, &params).await
+}
+
+async fn run_plan<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    plan: Arc<Plan>,
+    args: &[Json],
+) -> Result<String> {
     let plan = match &plan.live_guard {
-        Some(g) if !rowid_form_pays(ex, g).await? => g.plain.clone(),
+        Some(g) if !live_decision(ex, g).await? => g.plain.clone(),
         _ => plan,
     };
     let top = match &plan.vector {
-        Some(step) => Some(vector_top_k(ex, ctx, step, &a.params).await?),
+        Some(step) => Some(vector_top_k(ex, ctx, step, args).await?),
         None => None,
     };
-    let params = bind_srcs(&plan.params, &a.params, ex.dialect(), top.as_deref())?;
+    let params = bind_srcs(&plan.params, args, ex.dialect(), top.as_deref())?;
     if plan.mode == Mode::Rows {
         if let Some(db) = ex.sqlite_conn() {
             return render_sqlite(db, &plan, &params);
@@ -128,6 +150,20 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: RunArgs) -> Result<S
         .query_compiled(&plan.sql, &params, plan.ordered_joins, plan.anchored)
         .await?;
     render(&plan, &rows)
+}
+
+/// [`rowid_form_pays`], reused while the connection has written nothing since it was taken
+/// (see [`compile::LiveGuard::reuse`]).
+async fn live_decision<E: Executor>(ex: &mut E, g: &compile::LiveGuard) -> Result<bool> {
+    let changes = ex.sqlite_conn().map(|c| c.conn.total_changes());
+    if let Some(rowid) = changes.and_then(|c| g.reuse(c)) {
+        return Ok(rowid);
+    }
+    let rowid = rowid_form_pays(ex, g).await?;
+    if let Some(c) = changes {
+        g.remember(rowid, c);
+    }
+    Ok(rowid)
 }
 
 /// Whether the rowid visibility form of an aggregate costs less than reading the kind's rows

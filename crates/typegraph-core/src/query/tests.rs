@@ -396,7 +396,12 @@ fn rowid_visibility_falls_back_for_a_small_kind_in_a_large_graph() {
         "deleteNode",
         json!({ "kind": "Person", "id": "p2" }).to_string(),
     );
-    let decide = |ex: &mut SqliteExec<'_>| run_ready(rowid_form_pays(ex, guard)).unwrap();
+    // Decided through the memo: every call below follows writes, so each one counts again.
+    let decide = |ex: &mut SqliteExec<'_>| {
+        let memo = run_ready(live_decision(ex, guard)).unwrap();
+        assert_eq!(memo, run_ready(rowid_form_pays(ex, guard)).unwrap());
+        memo
+    };
     assert!(
         decide(&mut ex),
         "a graph of only this kind takes the rowid form"
@@ -409,6 +414,21 @@ fn rowid_visibility_falls_back_for_a_small_kind_in_a_large_graph() {
         );
     }
     assert!(!decide(&mut ex), "3 rows of 63: the per-row form");
+    // No write since: the decision is reused, at most LIVE_REUSE times.
+    let changes = ex.db.conn.total_changes();
+    for _ in 0..crate::query::compile::LIVE_REUSE {
+        assert_eq!(guard.reuse(changes), Some(false));
+    }
+    assert_eq!(
+        guard.reuse(changes),
+        None,
+        "counted again after LIVE_REUSE runs"
+    );
+    assert_eq!(
+        guard.reuse(changes + 1),
+        None,
+        "counted again after a write"
+    );
     // Either way the answer is the visible rows only.
     let q = json!({ "shape": grouped, "params": [] }).to_string();
     assert_eq!(call(&mut ex, "query", q.clone()), r#"[["Lisbon",2]]"#);

@@ -19,6 +19,21 @@ pub const LIVE_KIND_CAP: i64 = 2048;
 /// no seekable bound); the per-row form pays one table-row lookup per row of the kind, about
 /// this many times an index entry.
 pub const LIVE_ROW_COST: i64 = 16;
+/// How many executions reuse a guard's decision while this connection writes nothing (the
+/// counts are taken again after that, for writes other connections made meanwhile). Either
+/// form gives the same rows, so a decision that has gone stale costs time, never an answer.
+pub const LIVE_REUSE: u32 = 64;
+
+/// A guard's last decision and when it was taken.
+#[derive(Clone, Copy, Debug)]
+pub struct LiveMemo {
+    /// Whether the rowid form pays.
+    pub rowid: bool,
+    /// The connection's total change count when the decision was taken.
+    pub changes: u64,
+    /// Executions that reused it since.
+    pub uses: u32,
+}
 
 /// Picks between the rowid and the per-row visibility forms of an aggregate at execution:
 /// the rowid form unless the kind is small and the graph many times larger (a small kind in
@@ -35,6 +50,31 @@ pub struct LiveGuard {
     pub kind: String,
     /// The same query with visibility read per row.
     pub plain: std::sync::Arc<Plan>,
+    /// The last decision, reused until this connection writes or [`LIVE_REUSE`] runs pass
+    /// (the two counts cost about as much as a small aggregate itself).
+    pub memo: std::sync::Arc<std::sync::Mutex<Option<LiveMemo>>>,
+}
+
+impl LiveGuard {
+    /// The memoized decision when it still holds at `changes`, counting this use.
+    pub fn reuse(&self, changes: u64) -> Option<bool> {
+        let mut m = self.memo.lock().unwrap_or_else(|p| p.into_inner());
+        match m.as_mut() {
+            Some(d) if d.changes == changes && d.uses < LIVE_REUSE => {
+                d.uses += 1;
+                Some(d.rowid)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn remember(&self, rowid: bool, changes: u64) {
+        *self.memo.lock().unwrap_or_else(|p| p.into_inner()) = Some(LiveMemo {
+            rowid,
+            changes,
+            uses: 0,
+        });
+    }
 }
 
 impl<'a> Compiler<'a> {
@@ -114,6 +154,7 @@ impl<'a> Compiler<'a> {
             graph_id: self.graph.id().to_string(),
             kind,
             plain: std::sync::Arc::new(plain.plan(q)?),
+            memo: Default::default(),
         })
     }
 
