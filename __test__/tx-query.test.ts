@@ -71,3 +71,26 @@ describe.each(backends)("tx.query on $name", (bc) => {
     expect(await store.query().from("Jar", "j").select((c) => c.j.spice).execute()).toEqual([]);
   });
 });
+
+describe.each(backends)("query.executeOn(tx) on $name", (bc) => {
+  const open: GraphBackend[] = [];
+  afterEach(async () => {
+    while (open.length) await open.pop()!.close();
+  });
+
+  it("runs a query built on the store inside the transaction context it is given", async () => {
+    const graph = defineGraph({ id: freshGraphId(`txon_${bc.name}`), nodes: { Jar: { type: Jar } }, edges: {} });
+    const backend = bc.make(graph.id);
+    open.push(backend);
+    const store = createStore(graph, backend);
+    await store.nodes.Jar.create({ spice: "anise", grams: 10 }, { id: "j-anise" });
+    const heavy = store.query().from("Jar", "j").whereNode("j", (j) => j.grams.gte(40)).orderBy("j", "spice", "asc").select((c) => c.j.spice);
+    expect(await heavy.execute()).toEqual([]);
+    await store.transaction(async (tx) => {
+      await tx.nodes.Jar.create({ spice: "sumac", grams: 60 }, { id: "j-sumac" });
+      expect(await heavy.executeOn(tx)).toEqual(["sumac"]);
+    });
+    expect(await heavy.execute()).toEqual(["sumac"]);
+    await expect(heavy.executeOn({} as never)).rejects.toBeInstanceOf(TypeError);
+  });
+});

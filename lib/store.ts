@@ -1613,6 +1613,8 @@ export class Store<G extends GraphDef = GraphDef> {
       query: () => this.#queryBuilder(handle, token),
     };
     Object.defineProperty(tx, TX_TOKEN, { value: token, enumerable: false });
+    // `query.executeOn(tx)` runs a query built elsewhere inside this transaction.
+    Object.defineProperty(tx, Symbol.for("typegraph.txTarget"), { value: { backend: this.#backend, handle, tx: token }, enumerable: false });
     let result: T;
     try {
       result = await fn(tx);

@@ -1416,7 +1416,11 @@ export class ExecutableQuery<R = unknown> {
   }
 
   /** Runs on another backend or inside a transaction (`executeOn(tx)` where tx came from this store). */
-  async executeOn(target: GraphBackend | { backend: GraphBackend; handle: number; tx?: TxToken }): Promise<readonly R[]> {
+  async executeOn(given: GraphBackend | { backend: GraphBackend; handle: number; tx?: TxToken } | object): Promise<readonly R[]> {
+    // A store transaction context carries its own target (backend, handle and transaction).
+    const bound = (given as { [k: symbol]: unknown })[Symbol.for("typegraph.txTarget")] as { backend: GraphBackend; handle: number; tx: TxToken } | undefined;
+    const target = (bound ?? given) as GraphBackend | { backend: GraphBackend; handle: number; tx?: TxToken };
+    if (!("call" in target) && !("backend" in target)) throw new TypeError("executeOn() takes a backend or a transaction context of this store");
     const env: QueryEnv = "call" in target ? { ...this.#env, backend: target } : { ...this.#env, backend: target.backend, handle: target.handle, tx: target.tx };
     return new ExecutableQuery<R>(env, this.#state, this.#fn).execute();
   }
