@@ -129,7 +129,7 @@ describe.each(backends)("search options on $name", (bc) => {
     // A metric other than the declared one: the storage is built for the declared metric.
     await expect(vec({ metric: "l2" })).rejects.toBeInstanceOf(ConfigurationError);
     expect((await vec({ metric: "cosine" })).length).toBe(1);
-    await expect(vec({ minScore: 2 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(vec({ minScore: 2 })).rejects.toBeInstanceOf(RangeError);
     await expect(vec({ minScore: Number.NaN })).rejects.toThrow();
     await expect(vec({ efSearch: 0 })).rejects.toBeInstanceOf(RangeError);
     await expect(vec({ efSearch: 1001 })).rejects.toThrow(/efSearch/);

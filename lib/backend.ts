@@ -119,8 +119,19 @@ function handleOfGraph<H>(registered: Map<string, H>, graphId: string): H {
   return found;
 }
 
+/**
+ * @internal Raw JSON texts a search result carries after its JSON (see `search.ts`): a result
+ * framed as `\0` + JSON + (`\0` + part)* gets its parts under this key.
+ */
+export const RESULT_PARTS: unique symbol = Symbol("typegraph.resultParts");
+
 function parse(text: string): unknown {
-  return JSON.parse(text);
+  if (text.charCodeAt(0) !== 0) return JSON.parse(text);
+  const end = text.indexOf("\0", 1);
+  const value = JSON.parse(end < 0 ? text.slice(1) : text.slice(1, end)) as object;
+  const parts = end < 0 ? [] : text.slice(end + 1).split("\0");
+  Object.defineProperty(value, RESULT_PARTS, { value: parts });
+  return value;
 }
 
 export class SqliteBackend implements GraphBackend {

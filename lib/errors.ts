@@ -730,6 +730,8 @@ export function convertError(error: unknown): unknown {
       return new UnsupportedBackendCapabilityError(String(d.operation), String(d.capability), d, { cause, message: p.message });
     case "DATABASE_OPERATION_ERROR":
       return new DatabaseOperationError(p.message, d, { cause });
+    case "RANGE_ERROR":
+      return new RangeError(p.message, { cause });
     case "GRAPH_EXTENSION_INVALID":
       return new GraphExtensionValidationError((d.issues as GraphExtensionIssue[] | undefined) ?? [], cause);
     case "KIND_COLLISION":

@@ -4,6 +4,7 @@
 
 import type { z } from "zod";
 import type { GraphDef, NodeType } from "./core.js";
+import { RESULT_PARTS } from "./backend.js";
 import { KindNotFoundError, ValidationError } from "./errors.js";
 import { entityAccessor, type FieldAccessor, type Predicate } from "./predicates.js";
 import type { Node } from "./store.js";
@@ -111,20 +112,28 @@ interface RawHit {
   snippet?: string;
   vector?: { score: number; rank: number };
   fulltext?: { score: number; rank: number; snippet?: string };
-  /** Embedding fields sent as JSON text, parsed on first read (see `withLazyFields`). */
-  lazy?: Record<string, string>;
+  /** Embedding fields sent as raw JSON text after the result: field → index of its part
+   *  (see `withLazyFields`). */
+  lazy?: Record<string, number>;
+}
+
+/** The raw JSON texts a search result carries after its JSON (embedding values). */
+function partsOf(raw: unknown): readonly string[] {
+  return (raw as { [RESULT_PARTS]?: string[] })[RESULT_PARTS] ?? [];
 }
 
 /**
- * A hit's embedding values arrive as JSON text and become the node's property through a
- * getter that parses them on first read (then caches; assignment replaces it with a plain
- * value). Search callers rarely read the vectors, and parsing thousands of numbers per hit
- * was most of a search's cost. The property keeps its place and stays enumerable, so
- * spreading, `JSON.stringify` and equality checks see the same node.
+ * A hit's embedding values arrive as raw JSON text (a part of the result, never escaped or
+ * copied into the result's JSON) and become the node's property through a getter that
+ * parses them on first read (then caches; assignment replaces it with a plain value).
+ * Search callers rarely read the vectors, and parsing thousands of numbers per hit was most
+ * of a search's cost. The property keeps its place and stays enumerable, so spreading,
+ * `JSON.stringify` and equality checks see the same node.
  */
-function withLazyFields(node: Node, lazy: Record<string, string> | undefined): Node {
+function withLazyFields(node: Node, lazy: Record<string, number> | undefined, parts: readonly string[]): Node {
   if (!lazy) return node;
-  for (const [key, text] of Object.entries(lazy)) {
+  for (const [key, index] of Object.entries(lazy)) {
+    let text: string | undefined = parts[index];
     let parsed: unknown;
     let done = false;
     Object.defineProperty(node, key, {
@@ -132,8 +141,9 @@ function withLazyFields(node: Node, lazy: Record<string, string> | undefined): N
       configurable: true,
       get() {
         if (!done) {
-          parsed = JSON.parse(text);
+          parsed = JSON.parse(text as string);
           done = true;
+          text = undefined;
         }
         return parsed;
       },
@@ -216,8 +226,9 @@ export class StoreSearch<G extends GraphDef = GraphDef> {
       where,
       includeSubClasses: options.includeSubClasses === true,
     })) as RawHit[];
+    const parts = partsOf(raw);
     return raw.map((h) => {
-      const hit: FulltextSearchHit = { node: withLazyFields(this.#toNode(h.row), h.lazy), score: h.score, rank: h.rank };
+      const hit: FulltextSearchHit = { node: withLazyFields(this.#toNode(h.row), h.lazy, parts), score: h.score, rank: h.rank };
       if (h.snippet !== undefined) hit.snippet = h.snippet;
       return hit as FulltextSearchHit<TypeOf<G, K>>;
     });
@@ -243,7 +254,8 @@ export class StoreSearch<G extends GraphDef = GraphDef> {
       where,
       includeSubClasses: options.includeSubClasses === true,
     })) as RawHit[];
-    return raw.map((h) => ({ node: withLazyFields(this.#toNode(h.row), h.lazy), score: h.score, rank: h.rank }) as VectorSearchHit<TypeOf<G, K>>);
+    const parts = partsOf(raw);
+    return raw.map((h) => ({ node: withLazyFields(this.#toNode(h.row), h.lazy, parts), score: h.score, rank: h.rank }) as VectorSearchHit<TypeOf<G, K>>);
   }
 
   /** Vector and fulltext results fused with reciprocal rank fusion; each hit carries its sub-hits. */
@@ -265,8 +277,9 @@ export class StoreSearch<G extends GraphDef = GraphDef> {
       where,
       includeSubClasses: options.includeSubClasses === true,
     })) as RawHit[];
+    const parts = partsOf(raw);
     return raw.map((h) => {
-      const node = withLazyFields(this.#toNode(h.row), h.lazy);
+      const node = withLazyFields(this.#toNode(h.row), h.lazy, parts);
       const hit: HybridSearchHit = { node, score: h.score, rank: h.rank };
       if (h.vector) hit.vector = { node, score: h.vector.score, rank: h.vector.rank };
       if (h.fulltext) {

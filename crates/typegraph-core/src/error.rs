@@ -29,6 +29,8 @@ pub enum Code {
     UnsupportedPredicate,
     CompilerInvariant,
     UnsupportedBackendCapability,
+    /// A numeric argument outside its range: a JavaScript `RangeError` (no TypeGraph class).
+    Range,
 }
 
 impl Code {
@@ -55,6 +57,7 @@ impl Code {
             Code::UnsupportedPredicate => "UNSUPPORTED_PREDICATE",
             Code::CompilerInvariant => "COMPILER_INVARIANT_ERROR",
             Code::UnsupportedBackendCapability => "UNSUPPORTED_BACKEND_CAPABILITY",
+            Code::Range => "RANGE_ERROR",
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::exec::col_str;
 use crate::util::push_json_str;
 use crate::value::{Row, Value};
 
-fn push_value(out: &mut String, v: &Value) {
+pub(crate) fn push_value(out: &mut String, v: &Value) {
     match v {
         Value::Null | Value::Ts(None) | Value::Json(None) => out.push_str("null"),
         Value::Int(i) => out.push_str(&i.to_string()),

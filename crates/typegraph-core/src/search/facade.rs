@@ -11,7 +11,7 @@ use crate::atomic;
 use crate::dialect::{quote_ident, Dialect, NODE_COLS};
 use crate::error::{Code, Error, Result};
 use crate::exec::Executor;
-use crate::ops::rows::{opt_str, push_row, NODE_PROPS};
+use crate::ops::rows::{opt_str, push_row, push_value, NODE_PROPS};
 use crate::ops::{Ctx, Temporal};
 use crate::predicate::{Compiler, Pred};
 use crate::util::{now_iso, push_json_str};
@@ -186,8 +186,12 @@ fn kinds_of(ctx: &Ctx<'_>, kind: &str, sub: bool) -> Result<Vec<String>> {
         .unwrap_or_else(|| vec![kind.to_string()]))
 }
 
-fn node_cols(alias: &str) -> String {
-    NODE_COLS
+/// The columns of a thin hit (kind, id): enough to rank, fuse and check liveness; the
+/// final page is read whole afterwards (see [`hydrate_page`]).
+const THIN_COLS: &str = "kind, id";
+
+fn node_cols_of(alias: &str, thin: bool) -> String {
+    (if thin { THIN_COLS } else { NODE_COLS })
         .split(", ")
         .map(|c| format!("{alias}.{c}"))
         .collect::<Vec<_>>()
@@ -309,12 +313,17 @@ struct FtQuery<'a> {
     snippets: bool,
 }
 
+/// A per-query `language` on SQLite: fts5's tokenizer is fixed when the table is created, so
+/// the override cannot be honoured — a `ConfigurationError`, as upstream raises.
 fn check_fulltext_options<E: Executor>(ex: &E, language: Option<&str>, op: &str) -> Result<()> {
     if ex.dialect() == Dialect::Sqlite && language.is_some() {
-        return Err(unsupported(
-            op,
-            "fulltext.languageOverride",
-            "The SQLite fts5 tokenizer is fixed when the table is created; drop the language option.",
+        return Err(Error::new(
+            Code::Configuration,
+            format!(
+                "{op}: the SQLite fulltext strategy \"fts5\" cannot apply a per-query `language` \
+                 (its tokenizer is set when the table is created). Drop the language option."
+            ),
+            json!({ "backend": "sqlite", "strategy": "fts5", "capability": "fulltext.languageOverride" }),
         ));
     }
     Ok(())
@@ -328,14 +337,15 @@ async fn fulltext_kind<E: Executor>(
     q: &FtQuery<'_>,
     n: usize,
     w: Option<&Pred>,
+    thin: bool,
 ) -> Result<Vec<Hit>> {
     let d = ex.dialect();
     if d == Dialect::Sqlite && w.is_none() {
-        return fulltext_ranked_sqlite(ex, ctx, kind, q, n).await;
+        return fulltext_ranked_sqlite(ex, ctx, kind, q, n, thin).await;
     }
     if d == Dialect::Postgres && w.is_none() {
         if let Some(lang) = q.language {
-            if let Some(hits) = fulltext_ranked_pg(ex, ctx, kind, q, lang, n).await? {
+            if let Some(hits) = fulltext_ranked_pg(ex, ctx, kind, q, lang, n, thin).await? {
                 return Ok(hits);
             }
         }
@@ -343,7 +353,7 @@ async fn fulltext_kind<E: Executor>(
     let now = now_iso();
     let ft = &ctx.tables.fulltext;
     let nodes = &ctx.tables.nodes;
-    let ncols = node_cols("n");
+    let ncols = node_cols_of("n", thin);
     let (filter, fparams) = node_filter(d, w, &now)?;
     let mut params: Vec<Value> = Vec::new();
     let sql = match d {
@@ -458,6 +468,7 @@ async fn fulltext_ranked_pg<E: Executor>(
     q: &FtQuery<'_>,
     lang: &str,
     n: usize,
+    thin: bool,
 ) -> Result<Option<Vec<Hit>>> {
     let func = match q.mode {
         "phrase" => "phraseto_tsquery",
@@ -468,7 +479,7 @@ async fn fulltext_ranked_pg<E: Executor>(
     let now = now_iso();
     let ft = &ctx.tables.fulltext;
     let nodes = &ctx.tables.nodes;
-    let ncols = node_cols("n");
+    let ncols = node_cols_of("n", thin);
     let (filter, fparams) = node_filter(Dialect::Postgres, None, &now)?;
     let tsq = format!("{func}(CAST(? AS regconfig), ?)");
     // Parameters in text order: the CTE's, the snippet's, the live filter's, the limit.
@@ -545,6 +556,7 @@ async fn fulltext_ranked_sqlite<E: Executor>(
     kind: &str,
     q: &FtQuery<'_>,
     n: usize,
+    thin: bool,
 ) -> Result<Vec<Hit>> {
     let m_expr = fts5_query(q.query, q.mode);
     if m_expr.trim().is_empty() {
@@ -567,6 +579,31 @@ async fn fulltext_ranked_sqlite<E: Executor>(
     );
     let mut m = n;
     loop {
+        if !q.snippets {
+            let (ranked, exhausted) = {
+                let db = ex.sqlite_conn().expect("sqlite executor");
+                fts5_ranked_ids(&db.conn, ctx, kind, &m_expr, q.min_score, m)?
+            };
+            let ids: Vec<String> = ranked.iter().map(|r| r.0.clone()).collect();
+            let mut rows = hydrate(ex, ctx, kind, &ids, None, thin).await?;
+            let hits: Vec<Hit> = ranked
+                .into_iter()
+                .filter_map(|(id, score)| {
+                    rows.remove(&id).map(|row| Hit {
+                        kind: kind.to_string(),
+                        id,
+                        score,
+                        snippet: None,
+                        row,
+                    })
+                })
+                .collect();
+            if hits.len() >= n || exhausted {
+                return Ok(hits.into_iter().take(n).collect());
+            }
+            m *= 4;
+            continue;
+        }
         let mut params = vec![
             Value::text(&m_expr),
             Value::text(ctx.graph.id()),
@@ -582,7 +619,7 @@ async fn fulltext_ranked_sqlite<E: Executor>(
             .iter()
             .filter_map(|r| opt_str(r, 0).map(String::from))
             .collect();
-        let mut rows = hydrate(ex, ctx, kind, &ids, None).await?;
+        let mut rows = hydrate(ex, ctx, kind, &ids, None, thin).await?;
         let hits: Vec<Hit> = ranked
             .into_iter()
             .filter_map(|r| {
@@ -609,6 +646,78 @@ async fn fulltext_ranked_sqlite<E: Executor>(
     }
 }
 
+/// The first `want` documents of `kind` matching `m_expr`, by (score desc, node id): the same
+/// order as `ORDER BY -bm25 DESC, node_id`, without reading a document row per match. FTS5
+/// scores every match alone (bm25 needs only the index and the document sizes); the ranked
+/// rowids' (graph, kind, node id) are then read from the table's content store score group
+/// by score group, only as far as the page needs — a tie at the page's edge is broken by
+/// node id, so its whole group is read. Also whether no further match exists.
+fn fts5_ranked_ids(
+    conn: &rusqlite::Connection,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    m_expr: &str,
+    min_score: Option<f64>,
+    want: usize,
+) -> Result<(Vec<(String, f64)>, bool)> {
+    let ft = &ctx.tables.fulltext;
+    let content = quote_ident(&format!(
+        "{}_content",
+        ctx.tables.physical("fulltext", "typegraph_node_fulltext")
+    ));
+    let mut all: Vec<(i64, f64)> = {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT rowid, -bm25({ft}) FROM {ft} WHERE {ft} MATCH ?1"
+        ))?;
+        let rows = stmt.query_map([m_expr], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    if let Some(min) = min_score {
+        all.retain(|x| x.1 >= min);
+    }
+    all.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut look = conn.prepare_cached(&format!(
+        "SELECT id, c0, c1, c2 FROM {content} WHERE id IN (SELECT value FROM json_each(?1))"
+    ))?;
+    let graph = ctx.graph.id();
+    let mut out: Vec<(String, f64)> = Vec::new();
+    let mut i = 0;
+    while i < all.len() && out.len() < want {
+        // Enough rows to fill the page if all are this graph's and kind's, to a group's end.
+        let mut j = (i + (want - out.len())).min(all.len());
+        while j < all.len() && all[j].1 == all[j - 1].1 {
+            j += 1;
+        }
+        let mut list = String::from("[");
+        for (x, (rowid, _)) in all[i..j].iter().enumerate() {
+            if x > 0 {
+                list.push(',');
+            }
+            list.push_str(&rowid.to_string());
+        }
+        list.push(']');
+        let mut ids: HashMap<i64, String> = HashMap::new();
+        let mut rows = look.query([list])?;
+        while let Some(r) = rows.next()? {
+            let ours = r.get_ref(1)?.as_str().ok() == Some(graph)
+                && r.get_ref(2)?.as_str().ok() == Some(kind);
+            if let (true, Ok(id)) = (ours, r.get_ref(3)?.as_str()) {
+                ids.insert(r.get(0)?, id.to_string());
+            }
+        }
+        let mut got: Vec<(String, f64)> = all[i..j]
+            .iter()
+            .filter_map(|(rowid, score)| ids.remove(rowid).map(|id| (id, *score)))
+            .collect();
+        got.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out.extend(got);
+        i = j;
+    }
+    let exhausted = i >= all.len() && out.len() <= want;
+    out.truncate(want);
+    Ok((out, exhausted))
+}
+
 fn cmp_desc(a: &Hit, b: &Hit) -> std::cmp::Ordering {
     b.score
         .total_cmp(&a.score)
@@ -623,6 +732,7 @@ async fn fulltext_source<E: Executor>(
     q: &FtQuery<'_>,
     n: usize,
     w: Option<&Pred>,
+    thin: bool,
 ) -> Result<Vec<Hit>> {
     let mut all = Vec::new();
     for k in kinds {
@@ -636,7 +746,7 @@ async fn fulltext_source<E: Executor>(
                 .map(|f| f.language.clone());
             qk.language = lang_default.as_deref();
         }
-        all.extend(fulltext_kind(ex, ctx, k, &qk, n, w).await?);
+        all.extend(fulltext_kind(ex, ctx, k, &qk, n, w, thin).await?);
     }
     if kinds.len() > 1 {
         all.sort_by(cmp_desc);
@@ -658,7 +768,16 @@ pub async fn fulltext<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FulltextArgs) -
         min_score: a.min_score,
         snippets: a.include_snippets,
     };
-    let hits = fulltext_source(ex, ctx, &kinds, &q, limit + offset, a.r#where.as_ref()).await?;
+    let hits = fulltext_source(
+        ex,
+        ctx,
+        &kinds,
+        &q,
+        limit + offset,
+        a.r#where.as_ref(),
+        false,
+    )
+    .await?;
     Ok(hits_json(
         ctx,
         hits.into_iter().skip(offset).take(limit),
@@ -672,6 +791,11 @@ fn hits_json(
     extra: impl Fn(&Hit) -> Option<String>,
 ) -> String {
     let mut out = String::from("[");
+    // Embedding values travel after the JSON, as raw text: `\0` + JSON + (`\0` + part)*.
+    // A hit's `lazy` maps each such field to its part's index; the TypeScript layer parses a
+    // part only when the field is read. JSON text never holds a raw NUL, nor does a number.
+    let mut parts = String::new();
+    let mut part_count = 0usize;
     for (i, h) in hits.enumerate() {
         if i > 0 {
             out.push(',');
@@ -688,7 +812,7 @@ fn hits_json(
             let _ = push_row(&mut out, &h.row, NODE_PROPS);
             None
         } else {
-            push_row_lazy(&mut out, &h.row, fields)
+            push_row_lazy(&mut out, &h.row, fields, &mut parts, &mut part_count)
         };
         out.push_str(",\"score\":");
         out.push_str(&num(h.score));
@@ -708,7 +832,14 @@ fn hits_json(
         out.push('}');
     }
     out.push(']');
-    out
+    if part_count == 0 {
+        return out;
+    }
+    let mut framed = String::with_capacity(out.len() + parts.len() + 1);
+    framed.push('\0');
+    framed.push_str(&out);
+    framed.push_str(&parts);
+    framed
 }
 
 /// Top-level entries of a JSON object text, in document order: (raw key with its quotes,
@@ -755,6 +886,15 @@ fn object_entries(text: &str) -> Option<Vec<(&str, &str)>> {
         }
         let vstart = skip_ws(i + 1);
         let mut j = vstart;
+        // A flat array (numbers: an embedding) ends at the first `]` when no `[` or string
+        // comes before it: found with one SIMD scan instead of byte by byte.
+        if b.get(j) == Some(&b'[') {
+            if let Some(k) = memchr::memchr3(b']', b'[', b'"', &b[j + 1..]) {
+                if b[j + 1 + k] == b']' {
+                    j += k + 2;
+                }
+            }
+        }
         let mut depth = 0i32;
         while j < b.len() {
             match b[j] {
@@ -793,10 +933,17 @@ fn key_is(raw: &str, fields: &[EmbeddingField]) -> bool {
     }
 }
 
-/// A node row whose embedding values travel as JSON text beside it (`lazy`), parsed by the
-/// TypeScript layer only when read: a search hit's vectors are thousands of numbers that
-/// callers rarely look at. The field keeps its place in the props object (value `0`).
-fn push_row_lazy(out: &mut String, row: &Row, fields: &[EmbeddingField]) -> Option<String> {
+/// A node row whose embedding values travel as raw JSON text after the result (`parts`,
+/// each preceded by `\0`), parsed by the TypeScript layer only when read: a search hit's
+/// vectors are thousands of numbers that callers rarely look at. The field keeps its place in
+/// the props object (value `0`); the returned `lazy` object maps it to its part's index.
+fn push_row_lazy(
+    out: &mut String,
+    row: &Row,
+    fields: &[EmbeddingField],
+    parts: &mut String,
+    part_count: &mut usize,
+) -> Option<String> {
     let props = row.get(NODE_PROPS).and_then(Value::as_str);
     let entries = props.and_then(object_entries);
     let Some(entries) =
@@ -806,41 +953,41 @@ fn push_row_lazy(out: &mut String, row: &Row, fields: &[EmbeddingField]) -> Opti
         return None;
     };
     let mut lazy = String::from("{");
-    let mut text = String::with_capacity(props.map_or(0, str::len));
-    text.push('{');
-    for (i, (k, v)) in entries.iter().enumerate() {
-        if i > 0 {
-            text.push(',');
+    out.push('[');
+    for (c, v) in row.iter().enumerate() {
+        if c > 0 {
+            out.push(',');
         }
-        text.push_str(k);
-        text.push(':');
-        if *v != "null" && key_is(k, fields) {
-            text.push('0');
-            if lazy.len() > 1 {
-                lazy.push(',');
+        if c != NODE_PROPS {
+            push_value(out, v);
+            continue;
+        }
+        out.push('{');
+        for (i, (k, v)) in entries.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
             }
-            lazy.push_str(k);
-            lazy.push(':');
-            push_json_str(&mut lazy, v);
-        } else {
-            text.push_str(v);
-        }
-    }
-    text.push('}');
-    lazy.push('}');
-    let mut text = Some(text);
-    let swapped: Row = row
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            if i == NODE_PROPS {
-                Value::Json(text.take())
+            out.push_str(k);
+            out.push(':');
+            if *v != "null" && key_is(k, fields) {
+                out.push('0');
+                if lazy.len() > 1 {
+                    lazy.push(',');
+                }
+                lazy.push_str(k);
+                lazy.push(':');
+                lazy.push_str(&part_count.to_string());
+                parts.push('\0');
+                parts.push_str(v);
+                *part_count += 1;
             } else {
-                v.clone()
+                out.push_str(v);
             }
-        })
-        .collect();
-    let _ = push_row(out, &swapped, NODE_PROPS);
+        }
+        out.push('}');
+    }
+    out.push(']');
+    lazy.push('}');
     Some(lazy)
 }
 
@@ -919,14 +1066,20 @@ fn vector_query<'a, E: Executor>(
             ));
         }
     }
+    // Upstream's labels for these range checks: `vectorSearch` / `hybridSearch.vector`.
+    let label = match op {
+        "store.search.hybrid.vector" => "hybridSearch.vector",
+        _ => "vectorSearch",
+    };
     if emb.len() != f.dimensions {
-        return Err(Error::validation(
+        return Err(Error::new(
+            Code::Range,
             format!(
-                "{op}: queryEmbedding has {} dimensions, but \"{}\" are declared for this field.",
+                "{label}: queryEmbedding has {} dimensions, but \"{}\" are declared for this field.",
                 emb.len(),
                 f.dimensions
             ),
-            json!({ "issues": [{ "path": "queryEmbedding", "message": "dimension mismatch" }] }),
+            json!({}),
         ));
     }
     if emb.iter().any(|x| !x.is_finite()) {
@@ -936,11 +1089,18 @@ fn vector_query<'a, E: Executor>(
         ));
     }
     if let Some(s) = min_score {
-        if !s.is_finite() || (f.metric == Metric::Cosine && s.abs() > 1.0) {
-            return Err(Error::validation(
+        if !s.is_finite() {
+            return Err(Error::new(
+                Code::Range,
+                format!("{label}.minScore must be a finite number, got: {s}"),
+                json!({}),
+            ));
+        }
+        if f.metric == Metric::Cosine && s.abs() > 1.0 {
+            return Err(Error::new(
+                Code::Range,
                 format!(
-                    "{op}: minScore for the {} metric is out of range, got: {s}",
-                    f.metric.as_str()
+                    "{label}.minScore for the cosine metric must be between -1 and 1, got: {s}"
                 ),
                 json!({}),
             ));
@@ -1009,6 +1169,7 @@ async fn hydrate<E: Executor>(
     kind: &str,
     ids: &[String],
     w: Option<&Pred>,
+    thin: bool,
 ) -> Result<HashMap<String, Row>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -1016,8 +1177,9 @@ async fn hydrate<E: Executor>(
     let d = ex.dialect();
     let now = now_iso();
     let (filter, fparams) = Temporal::default().filter_keyed(d, &now)?;
+    let cols = if thin { THIN_COLS } else { NODE_COLS };
     let mut sql = format!(
-        "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {} AND {filter}",
+        "SELECT {cols} FROM {} WHERE graph_id = ? AND kind = ? AND {} AND {filter}",
         ctx.tables.nodes,
         d.in_list("id")
     );
@@ -1037,6 +1199,32 @@ async fn hydrate<E: Executor>(
     Ok(rows
         .into_iter()
         .filter_map(|r| opt_str(&r, 1).map(String::from).map(|id| (id, r)))
+        .collect())
+}
+
+/// Reads the whole rows of thin hits (one statement per kind), keeping their order. The
+/// hits were checked live when ranked; on SQLite nothing runs in between, so none drops
+/// out — on PostgreSQL a node ended by a concurrent commit since then is left out.
+async fn hydrate_page<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, hits: Vec<Hit>) -> Result<Vec<Hit>> {
+    let mut by_kind: Vec<(&str, Vec<String>)> = Vec::new();
+    for h in &hits {
+        match by_kind.iter_mut().find(|(k, _)| *k == h.kind) {
+            Some((_, ids)) => ids.push(h.id.clone()),
+            None => by_kind.push((&h.kind, vec![h.id.clone()])),
+        }
+    }
+    let mut rows: HashMap<(String, String), Row> = HashMap::new();
+    for (kind, ids) in by_kind {
+        for (id, row) in hydrate(ex, ctx, kind, &ids, None, false).await? {
+            rows.insert((kind.to_string(), id), row);
+        }
+    }
+    Ok(hits
+        .into_iter()
+        .filter_map(|h| {
+            let row = rows.remove(&(h.kind.clone(), h.id.clone()))?;
+            Some(Hit { row, ..h })
+        })
         .collect())
 }
 
@@ -1407,12 +1595,14 @@ async fn vector_filtered_sqlite<E: Executor>(
     n: usize,
     w: &Pred,
     max_dist: Option<f64>,
+    thin: bool,
 ) -> Result<Option<Vec<Hit>>> {
     let mut c = Compiler::new(Dialect::Sqlite, "n");
     let filter = c.compile(w)?;
     let mut check = RowCheck::Hydrate {
         w,
         rows: HashMap::new(),
+        thin,
     };
     let spec = FilteredRank {
         kind,
@@ -1468,6 +1658,8 @@ pub(crate) enum RowCheck<'a> {
     Hydrate {
         w: &'a Pred,
         rows: HashMap<String, Row>,
+        /// Read only (kind, id): the caller reads its final page whole.
+        thin: bool,
     },
     /// The query builder: its candidate statement (its temporal mode and the alias's
     /// predicates; the node id in column 1), ending in `IN (SELECT value FROM json_each(?))`.
@@ -1484,8 +1676,8 @@ impl RowCheck<'_> {
         with_filter: bool,
     ) -> Result<HashSet<String>> {
         match self {
-            RowCheck::Hydrate { w, rows } => {
-                let got = hydrate(ex, ctx, kind, ids, with_filter.then_some(*w)).await?;
+            RowCheck::Hydrate { w, rows, thin } => {
+                let got = hydrate(ex, ctx, kind, ids, with_filter.then_some(*w), *thin).await?;
                 let keys = got.keys().cloned().collect();
                 rows.extend(got);
                 Ok(keys)
@@ -1773,6 +1965,7 @@ async fn vector_kind<E: Executor>(
     q: &VecQuery<'_>,
     n: usize,
     w: Option<&Pred>,
+    thin: bool,
 ) -> Result<Vec<Hit>> {
     let f = embedding_field(ctx, kind, q.field)
         .expect("declaring kind")
@@ -1806,7 +1999,7 @@ async fn vector_kind<E: Executor>(
             "SELECT {}, (v.embedding {op} CAST(? AS vector))::float8 AS dist FROM {} v JOIN {} n \
              ON n.graph_id = v.graph_id AND n.kind = ? AND n.id = v.node_id \
              WHERE v.graph_id = ?{filter}{min} ORDER BY dist LIMIT ?",
-            node_cols("n"),
+            node_cols_of("n", thin),
             quote_ident(&table),
             ctx.tables.nodes
         ));
@@ -1818,7 +2011,7 @@ async fn vector_kind<E: Executor>(
              SELECT {}, t.dist FROM (SELECT v.node_id, (v.embedding {op} q.e)::float8 AS dist FROM {} v, q \
              WHERE v.graph_id = ?{} ORDER BY v.embedding {op} q.e LIMIT ?) t \
              JOIN {} n ON n.graph_id = ? AND n.kind = ? AND n.id = t.node_id{filter} ORDER BY t.dist",
-            node_cols("n"),
+            node_cols_of("n", thin),
             quote_ident(&table),
             if max_dist.is_some() { format!(" AND (v.embedding {op} q.e) <= ?") } else { String::new() },
             ctx.tables.nodes
@@ -1870,7 +2063,7 @@ async fn vector_kind<E: Executor>(
     // uncommitted writes to the table.
     if let Some(w) = w {
         if let Some(hits) =
-            vector_filtered_sqlite(ex, ctx, kind, &table, &f, q, n, w, max_dist).await?
+            vector_filtered_sqlite(ex, ctx, kind, &table, &f, q, n, w, max_dist, thin).await?
         {
             return Ok(hits);
         }
@@ -1956,7 +2149,13 @@ async fn vector_kind<E: Executor>(
         };
         let exhausted = ranked.len() < m;
         let ids: Vec<String> = ranked.iter().map(|r| r.0.clone()).collect();
-        let mut rows = hydrate(ex, ctx, kind, &ids, None).await?;
+        // The first `n` ranked rows are the answer unless some have ended: read the rest
+        // only then (each row carries its whole props, vectors included).
+        let first = n.min(ids.len());
+        let mut rows = hydrate(ex, ctx, kind, &ids[..first], None, thin).await?;
+        if rows.len() < first && first < ids.len() {
+            rows.extend(hydrate(ex, ctx, kind, &ids[first..], None, thin).await?);
+        }
         let hits: Vec<Hit> = ranked
             .into_iter()
             .filter_map(|(id, dist)| {
@@ -1983,10 +2182,11 @@ async fn vector_source<E: Executor>(
     q: &VecQuery<'_>,
     n: usize,
     w: Option<&Pred>,
+    thin: bool,
 ) -> Result<Vec<Hit>> {
     let mut all = Vec::new();
     for k in kinds {
-        all.extend(vector_kind(ex, ctx, k, q, n, w).await?);
+        all.extend(vector_kind(ex, ctx, k, q, n, w, thin).await?);
     }
     if kinds.len() > 1 {
         let desc = q.metric == Metric::Cosine;
@@ -2020,7 +2220,16 @@ pub async fn vector<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: VectorArgs) -> Re
         a.ef_search,
         "store.search.vector",
     )?;
-    let hits = vector_source(ex, ctx, &kinds, &q, limit + offset, a.r#where.as_ref()).await?;
+    let hits = vector_source(
+        ex,
+        ctx,
+        &kinds,
+        &q,
+        limit + offset,
+        a.r#where.as_ref(),
+        false,
+    )
+    .await?;
     Ok(hits_json(
         ctx,
         hits.into_iter().skip(offset).take(limit),
@@ -2078,7 +2287,9 @@ pub async fn hybrid<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: HybridArgs) -> Re
         None => page * 4,
     };
     let w = a.r#where.as_ref();
-    let vhits = vector_source(ex, ctx, &vkinds, &vq, vk, w).await?;
+    // Both halves rank thin hits (kind, id, score: live and filtered, no props read); only
+    // the fused page is read whole below.
+    let vhits = vector_source(ex, ctx, &vkinds, &vq, vk, w, true).await?;
     let fq = FtQuery {
         query: &a.fulltext.query,
         mode,
@@ -2086,7 +2297,7 @@ pub async fn hybrid<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: HybridArgs) -> Re
         min_score: a.fulltext.min_score,
         snippets: a.fulltext.include_snippets,
     };
-    let fhits = fulltext_source(ex, ctx, &all_kinds, &fq, fk, w).await?;
+    let fhits = fulltext_source(ex, ctx, &all_kinds, &fq, fk, w, true).await?;
 
     struct Fused {
         hit: Hit,
@@ -2143,6 +2354,7 @@ pub async fn hybrid<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: HybridArgs) -> Re
         subs.insert((e.hit.kind.clone(), e.hit.id.clone()), parts.join(","));
         hits.push(e.hit);
     }
+    let hits = hydrate_page(ex, ctx, hits).await?;
     Ok(hits_json(ctx, hits.into_iter(), |h| {
         subs.get(&(h.kind.clone(), h.id.clone()))
             .filter(|s| !s.is_empty())
@@ -2297,6 +2509,18 @@ mod tests {
         );
         assert_eq!(object_entries("{}").unwrap(), vec![]);
         assert!(object_entries("[1]").is_none());
+        // Flat arrays (the one-scan path), nested arrays and arrays of objects.
+        let t = r#"{"v":[0.1, -0, 1e-7 ],"w":[[1],[2]],"x":[{}, {}],"y":[],"z":[1,"]"]}"#;
+        assert_eq!(
+            object_entries(t).unwrap(),
+            vec![
+                (r#""v""#, "[0.1, -0, 1e-7 ]"),
+                (r#""w""#, "[[1],[2]]"),
+                (r#""x""#, "[{}, {}]"),
+                (r#""y""#, "[]"),
+                (r#""z""#, r#"[1,"]"]"#),
+            ]
+        );
     }
 
     #[test]
