@@ -1538,6 +1538,8 @@ export class Store<G extends GraphDef = GraphDef> {
       backend: new Proxy(backend, {
         get(target, key) {
           if (key === "call") return call;
+          // No synchronous fast paths before the handle is known.
+          if (key === "callSync" || key === "queryPlanSync") return undefined;
           const value: unknown = Reflect.get(target, key, target);
           return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
