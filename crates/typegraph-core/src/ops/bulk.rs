@@ -635,9 +635,9 @@ pub(crate) async fn upsert_known<E: Executor>(
             }
         }
         live.sort_unstable_by(|x, y| ids[*x].cmp(&ids[*y]));
-        if !ctx.graph.disjoint_with(&a.kind).is_empty() {
+        if !ctx.graph.disjoint_with(a.kind).is_empty() {
             for (i, r) in &creates {
-                super::nodes::check_disjoint(ex, ctx, &a.kind, &r.id)
+                super::nodes::check_disjoint(ex, ctx, a.kind, &r.id)
                     .await
                     .map_err(|e| with_index(e, *i))?;
             }
@@ -651,11 +651,11 @@ pub(crate) async fn upsert_known<E: Executor>(
                     props: &r.props,
                 })
                 .collect();
-            super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
+            super::uniques_batch::claim_all(ex, ctx, a.kind, &claimants, &now).await?;
         }
         let created_at: Vec<usize> = creates.iter().map(|(i, _)| *i).collect();
         let inserts: Vec<NodeInsert> = creates.into_iter().map(|(_, r)| r).collect();
-        let mut written = insert_nodes(ex, ctx, &a.kind, &inserts, &now, returning, |j| {
+        let mut written = insert_nodes(ex, ctx, a.kind, &inserts, &now, returning, |j| {
             created_at[j]
         })
         .await?;
@@ -663,14 +663,14 @@ pub(crate) async fn upsert_known<E: Executor>(
             .iter()
             .map(|r| (r.id.as_str(), r.props.as_str()))
             .collect();
-        crate::search::sync_nodes(ex, ctx, &a.kind, &synced, true).await?;
+        crate::search::sync_nodes(ex, ctx, a.kind, &synced, true).await?;
         // Live rows: set-based updates, a chunk per statement.
         let live_rows: Vec<(&str, &str)> = live
             .iter()
             .map(|&i| (ids[i].as_str(), a.items[i].props.get()))
             .collect();
         let n =
-            update_live_nodes(ex, ctx, &a.kind, &live_rows, &now, returning, &mut written).await?;
+            update_live_nodes(ex, ctx, a.kind, &live_rows, &now, returning, &mut written).await?;
         if n != live_rows.len() as u64 {
             return Err(Error::new(
                 Code::StaleVersion,
@@ -685,9 +685,9 @@ pub(crate) async fn upsert_known<E: Executor>(
         ));
         for &i in &windowed {
             let it = &a.items[i];
-            let stored = super::nodes::fetch(ex, ctx, &a.kind, &ids[i])
+            let stored = super::nodes::fetch(ex, ctx, a.kind, &ids[i])
                 .await?
-                .ok_or_else(|| with_index(super::nodes::not_found(&a.kind, &ids[i]), i))?;
+                .ok_or_else(|| with_index(super::nodes::not_found(a.kind, &ids[i]), i))?;
             let vt = it
                 .window()
                 .live_valid_to(opt_str(&stored, 4), opt_str(&stored, 5), &now)
@@ -750,19 +750,19 @@ pub(crate) async fn upsert_known<E: Executor>(
                     props: a.items[i].props.get(),
                 })
                 .collect();
-            super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
+            super::uniques_batch::claim_all(ex, ctx, a.kind, &claimants, &now).await?;
         }
         let revived: Vec<(&str, &str)> = tombs
             .iter()
             .map(|&i| (ids[i].as_str(), a.items[i].props.get()))
             .collect();
-        crate::search::sync_nodes(ex, ctx, &a.kind, &revived, true).await?;
-        crate::search::sync_nodes(ex, ctx, &a.kind, &live_rows, false).await?;
+        crate::search::sync_nodes(ex, ctx, a.kind, &revived, true).await?;
+        crate::search::sync_nodes(ex, ctx, a.kind, &live_rows, false).await?;
         let moved: Vec<(&str, &str)> = windowed
             .iter()
             .map(|&i| (ids[i].as_str(), a.items[i].props.get()))
             .collect();
-        crate::search::sync_nodes(ex, ctx, &a.kind, &moved, false).await?;
+        crate::search::sync_nodes(ex, ctx, a.kind, &moved, false).await?;
         Ok::<Vec<Row>, Error>(written)
     }
 }
