@@ -55,6 +55,12 @@ export declare class NativeSqlite {
    * throws the error it kept). Runs on the calling thread like every SQLite call.
    */
   updateNodeWith(graph: number, args: string, merge: (arg: string) => string | null): string
+  /**
+   * `bulkUpsertById` of distinct node ids in one call: the engine reads the stored rows and
+   * calls `merge` once with them (JSON text); `merge` returns the merged, validated items as
+   * JSON text, or null to abort (the caller then throws the error it kept).
+   */
+  upsertNodesWith(graph: number, args: string, merge: (arg: string) => string | null): string
   /** Compiles a query AST to `{ sql, params }` without running it (`toSQL()`). */
   compileQuery(graph: number, args: string): string
   /** Opens a transaction (`BEGIN IMMEDIATE`) held across calls until commit/rollback. */

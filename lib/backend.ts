@@ -125,6 +125,11 @@ function handleOfGraph<H>(registered: Map<string, H>, graphId: string): H {
  */
 export const RESULT_PARTS: unique symbol = Symbol("typegraph.resultParts");
 
+/** @internal An error thrown by a merge step called back from the engine, carried unchanged. */
+export class MergeStepError {
+  constructor(readonly cause: unknown) {}
+}
+
 function parse(text: string): unknown {
   if (text.charCodeAt(0) !== 0) return JSON.parse(text);
   const end = text.indexOf("\0", 1);
@@ -226,6 +231,31 @@ export class SqliteBackend implements GraphBackend {
       out = native.updateNodeWith(graph, JSON.stringify(args), step);
     } catch (error) {
       if (failure) throw failure.error;
+      throw convertError(error);
+    }
+    return parse(out);
+  }
+
+  /** @internal `bulkUpsertNodes` of distinct ids in one call: `merge` gets the stored rows
+   *  (aligned with `args.ids`, null where none) and returns `{ items }` to write; an error it
+   *  throws is rethrown wrapped in {@link MergeStepError} (the engine writes nothing). */
+  upsertNodesWith(graph: number, args: { ids: readonly string[] } & Record<string, unknown>, tx: TxToken | undefined, merge: (rows: unknown[]) => unknown): unknown {
+    const native = this.#handle();
+    this.#checkTx(tx && tx.open ? tx : undefined);
+    let failure: { error: unknown } | undefined;
+    const step = (rowsJson: string): string | null => {
+      try {
+        return JSON.stringify(merge(JSON.parse(rowsJson) as unknown[]));
+      } catch (error) {
+        failure = { error };
+        return null;
+      }
+    };
+    let out: string;
+    try {
+      out = native.upsertNodesWith(graph, JSON.stringify(args), step);
+    } catch (error) {
+      if (failure) throw new MergeStepError(failure.error);
       throw convertError(error);
     }
     return parse(out);

@@ -2,7 +2,7 @@
 // engine in one crossing per call.
 
 import type { z } from "zod";
-import { SqliteBackend, type GraphBackend, type TxToken } from "./backend.js";
+import { MergeStepError, SqliteBackend, type GraphBackend, type TxToken } from "./backend.js";
 import type { EdgeId, EdgeType, GraphDef, NodeId, NodeType, TemporalMode } from "./core.js";
 import {
   ConfigurationError,
@@ -377,7 +377,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
   }
 
   async #updateRow(id: string, patch: Partial<z.input<N["schema"]>>, options: UpsertWindowOptions): Promise<Node<N>> {
-    const withMerge = this.#r.backend instanceof SqliteBackend ? this.#r.backend : undefined;
+    const withMerge = this.#r.backend instanceof SqliteBackend && this.#r.handle >= 0 ? this.#r.backend : undefined;
     if (withMerge) {
       // One call: the engine reads the row and calls back for the merge and zod validation.
       const row = withMerge.updateNodeWith(this.#r.handle, { kind: this.#kind, id, ...windowArgs(options) }, this.#r.tx, (current) =>
@@ -545,6 +545,8 @@ export class NodeCollection<N extends NodeType = NodeType> {
     writes: { count: number },
   ): Promise<Node<N>[]> {
     const ids = positions.map((p) => items[p]!.id);
+    // A runner whose handle is still pending (-1) goes the general way.
+    if (r.backend instanceof SqliteBackend && r.handle >= 0) return this.#upsertRoundWith(r.backend, r, items, positions, ids, last, writes);
     // Each item carries the version it was merged over: a row changed in between is merged again.
     return withRetry(async () => {
       const current = (await run(r, "getNodes", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (NodeRow | null)[];
@@ -586,6 +588,64 @@ export class NodeCollection<N extends NodeType = NodeType> {
       }
       return out as Node<N>[];
     });
+  }
+
+  /**
+   * SQLite: one round as one engine call. The engine reads the stored rows inside its
+   * transaction and calls back once for the merge, zod validation and coalescing below; the
+   * writes follow in the same transaction, so no version fence is needed.
+   */
+  #upsertRoundWith(
+    backend: SqliteBackend,
+    r: Runner,
+    items: readonly BulkNodeUpsertItem<N>[],
+    positions: readonly number[],
+    ids: readonly string[],
+    last: ReadonlyMap<string, Node<N>>,
+    writes: { count: number },
+  ): Node<N>[] {
+    const out: (Node<N> | undefined)[] = new Array(positions.length);
+    const written: number[] = [];
+    let rows: NodeRow[];
+    try {
+      rows = backend.upsertNodesWith(r.handle, { kind: this.#kind, ids, returning: true }, r.tx, (current) => {
+        written.length = 0;
+        const merged = [];
+        for (let i = 0; i < positions.length; i++) {
+          const p = positions[i]!;
+          const item = items[p]!;
+          const base = current[i] as NodeRow | null;
+          const live = base !== null && base[8] === null;
+          const props = base ? { ...base[2], ...(item.props as Record<string, unknown>) } : item.props;
+          const data = validateAt(
+            this.#type.schema,
+            props,
+            live ? { entityType: "node", kind: this.#kind, operation: "update", id: item.id } : { entityType: "node", kind: this.#kind, operation: "create" },
+            p,
+          );
+          if (r.coalesce && live && unchanged(base[2], base[4], base[5], data, item)) {
+            out[i] = last.get(item.id) ?? (toNode(base) as Node<N>);
+            continue;
+          }
+          written.push(i);
+          merged.push({
+            id: item.id,
+            props: data,
+            validFrom: instant(item.validFrom),
+            validTo: instant(item.validTo),
+            clearValidTo: item.clearValidTo === true,
+            preserveValidFrom: item.onImmutableLowerBound === "preserve",
+          });
+        }
+        return { items: merged };
+      }) as NodeRow[];
+    } catch (error) {
+      if (error instanceof MergeStepError) throw error.cause;
+      throw reindexed(error, written.map((i) => positions[i]!));
+    }
+    for (let j = 0; j < written.length; j++) out[written[j]!] = toNode(rows[j]!) as Node<N>;
+    writes.count += written.length;
+    return out as Node<N>[];
   }
 
   /** Soft-deletes many nodes atomically; missing ids are ignored. */

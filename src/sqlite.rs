@@ -119,6 +119,41 @@ impl NativeSqlite {
         self.with(|ex| run_ready(ops::patch::update_node_with(ex, &ctx, &args, &mut step)))
     }
 
+    /// `bulkUpsertById` of distinct node ids in one call: the engine reads the stored rows and
+    /// calls `merge` once with them (JSON text); `merge` returns the merged, validated items as
+    /// JSON text, or null to abort (the caller then throws the error it kept).
+    #[napi(catch_unwind)]
+    pub fn upsert_nodes_with(
+        &self,
+        graph: u32,
+        args: String,
+        merge: Function<String, Option<String>>,
+    ) -> napi::Result<String> {
+        let entry = lock(&self.graphs)
+            .get(graph as usize)
+            .cloned()
+            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
+        let ctx = Ctx {
+            graph: &entry.0,
+            tables: &entry.1,
+        };
+        let mut step = |rows: &str| -> typegraph_core::Result<String> {
+            match merge.call(rows.to_string()) {
+                Ok(Some(items)) => Ok(items),
+                _ => Err(typegraph_core::Error::new(
+                    typegraph_core::Code::Validation,
+                    "upsert aborted by its merge step",
+                    serde_json::json!({ "aborted": true }),
+                )),
+            }
+        };
+        self.with(|ex| {
+            run_ready(ops::upsert_with::upsert_nodes_with(
+                ex, &ctx, &args, &mut step,
+            ))
+        })
+    }
+
     /// Compiles a query AST to `{ sql, params }` without running it (`toSQL()`).
     #[napi(catch_unwind)]
     pub fn compile_query(&self, graph: u32, args: String) -> napi::Result<String> {

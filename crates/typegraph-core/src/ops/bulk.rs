@@ -5,7 +5,7 @@
 use super::edges::NodeRef;
 use super::nodes::already_exists;
 use super::rows::{opt_str, rows_json, NODE_PROPS};
-use super::{uniques, validity_window, Ctx};
+use super::{validity_window, Ctx};
 use crate::atomic;
 use crate::dialect::{Dialect, NODE_COLS};
 use crate::error::{Code, Error, Result};
@@ -504,7 +504,7 @@ pub async fn create_nodes<E: Executor>(
                 }
             }
         }
-        if !spec.unique.is_empty() && ex.dialect() == Dialect::Postgres {
+        if !spec.unique.is_empty() {
             let claimants: Vec<_> = rows
                 .iter()
                 .enumerate()
@@ -515,12 +515,6 @@ pub async fn create_nodes<E: Executor>(
                 })
                 .collect();
             super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
-        } else if !spec.unique.is_empty() {
-            for (i, r) in rows.iter().enumerate() {
-                uniques::claim(ex, ctx, &a.kind, &r.id, &r.props)
-                    .await
-                    .map_err(|e| with_index(e, i))?;
-            }
         }
         let written = insert_nodes(ex, ctx, &a.kind, &rows, &now, a.returning, |i| i).await?;
         let synced: Vec<(&str, &str)> = rows
@@ -537,7 +531,10 @@ pub async fn create_nodes<E: Executor>(
 }
 
 /// Rows written with RETURNING, put back in the caller's order (statement order is not promised).
-fn ordered_json<'a>(written: Vec<Row>, ids: impl Iterator<Item = &'a str>) -> Result<String> {
+pub(crate) fn ordered_json<'a>(
+    written: Vec<Row>,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<String> {
     let mut by_id: HashMap<String, Row> = HashMap::with_capacity(written.len());
     for r in written {
         if let Some(id) = opt_str(&r, 1) {
@@ -555,17 +552,13 @@ pub async fn upsert_nodes<E: Executor>(
     ctx: &Ctx<'_>,
     a: BulkNodesArgs,
 ) -> Result<String> {
-    let spec = ctx.graph.node(&a.kind)?;
+    ctx.graph.node(&a.kind)?;
     let now = now_iso();
     let ids = required_ids(a.items.iter().map(|it| &it.id))?;
     let returning = a.returning;
     let written = atomic!(ex, {
         // One light read classifies the batch (id, tombstone, version): no props.
         let existing = node_versions(ex, ctx, &a.kind, &ids).await?;
-        let mut creates = Vec::new();
-        let mut live = Vec::new();
-        let mut windowed = Vec::new();
-        let mut tombs = Vec::new();
         for (i, it) in a.items.iter().enumerate() {
             let state = existing.get(&ids[i]).copied();
             if it.fenced && state.map(|s| s.1) != it.expected_version {
@@ -582,6 +575,40 @@ pub async fn upsert_nodes<E: Executor>(
                     i,
                 ));
             }
+        }
+        upsert_known(ex, ctx, &a.kind, &a.items, &ids, &existing, &now, returning).await
+    })?;
+    if !returning {
+        return Ok("null".into());
+    }
+    ordered_json(written, ids.iter().map(String::as_str))
+}
+
+/// The writes of a `bulkUpsertById` batch whose stored state (`existing`: id → (tombstoned?,
+/// version)) was read inside the caller's transaction: creates, set-based updates of live
+/// rows, window moves and resurrections one by one, unique claims and search mirrors.
+/// Errors name the item's index in `items`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn upsert_known<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    items: &[NodeItem],
+    ids: &[String],
+    existing: &HashMap<String, (bool, i64)>,
+    now: &str,
+    returning: bool,
+) -> Result<Vec<Row>> {
+    let spec = ctx.graph.node(kind)?;
+    let now = now.to_string();
+    let a = KindItems { kind, items };
+    {
+        let mut creates = Vec::new();
+        let mut live = Vec::new();
+        let mut windowed = Vec::new();
+        let mut tombs = Vec::new();
+        for (i, it) in a.items.iter().enumerate() {
+            let state = existing.get(&ids[i]).copied();
             match state {
                 None => {
                     let (vf, vt) =
@@ -608,14 +635,14 @@ pub async fn upsert_nodes<E: Executor>(
             }
         }
         live.sort_unstable_by(|x, y| ids[*x].cmp(&ids[*y]));
-        if !ctx.graph.disjoint_with(&a.kind).is_empty() {
+        if !ctx.graph.disjoint_with(a.kind).is_empty() {
             for (i, r) in &creates {
-                super::nodes::check_disjoint(ex, ctx, &a.kind, &r.id)
+                super::nodes::check_disjoint(ex, ctx, a.kind, &r.id)
                     .await
                     .map_err(|e| with_index(e, *i))?;
             }
         }
-        if !spec.unique.is_empty() && ex.dialect() == Dialect::Postgres {
+        if !spec.unique.is_empty() {
             let claimants: Vec<_> = creates
                 .iter()
                 .map(|(i, r)| super::uniques_batch::Claimant {
@@ -624,17 +651,11 @@ pub async fn upsert_nodes<E: Executor>(
                     props: &r.props,
                 })
                 .collect();
-            super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
-        } else if !spec.unique.is_empty() {
-            for (i, r) in &creates {
-                uniques::claim(ex, ctx, &a.kind, &r.id, &r.props)
-                    .await
-                    .map_err(|e| with_index(e, *i))?;
-            }
+            super::uniques_batch::claim_all(ex, ctx, a.kind, &claimants, &now).await?;
         }
         let created_at: Vec<usize> = creates.iter().map(|(i, _)| *i).collect();
         let inserts: Vec<NodeInsert> = creates.into_iter().map(|(_, r)| r).collect();
-        let mut written = insert_nodes(ex, ctx, &a.kind, &inserts, &now, returning, |j| {
+        let mut written = insert_nodes(ex, ctx, a.kind, &inserts, &now, returning, |j| {
             created_at[j]
         })
         .await?;
@@ -642,14 +663,14 @@ pub async fn upsert_nodes<E: Executor>(
             .iter()
             .map(|r| (r.id.as_str(), r.props.as_str()))
             .collect();
-        crate::search::sync_nodes(ex, ctx, &a.kind, &synced, true).await?;
+        crate::search::sync_nodes(ex, ctx, a.kind, &synced, true).await?;
         // Live rows: set-based updates, a chunk per statement.
         let live_rows: Vec<(&str, &str)> = live
             .iter()
             .map(|&i| (ids[i].as_str(), a.items[i].props.get()))
             .collect();
         let n =
-            update_live_nodes(ex, ctx, &a.kind, &live_rows, &now, returning, &mut written).await?;
+            update_live_nodes(ex, ctx, a.kind, &live_rows, &now, returning, &mut written).await?;
         if n != live_rows.len() as u64 {
             return Err(Error::new(
                 Code::StaleVersion,
@@ -664,9 +685,9 @@ pub async fn upsert_nodes<E: Executor>(
         ));
         for &i in &windowed {
             let it = &a.items[i];
-            let stored = super::nodes::fetch(ex, ctx, &a.kind, &ids[i])
+            let stored = super::nodes::fetch(ex, ctx, a.kind, &ids[i])
                 .await?
-                .ok_or_else(|| with_index(super::nodes::not_found(&a.kind, &ids[i]), i))?;
+                .ok_or_else(|| with_index(super::nodes::not_found(a.kind, &ids[i]), i))?;
             let vt = it
                 .window()
                 .live_valid_to(opt_str(&stored, 4), opt_str(&stored, 5), &now)
@@ -679,7 +700,7 @@ pub async fn upsert_nodes<E: Executor>(
                         Value::Ts(Some(now.clone())),
                         Value::Ts(vt),
                         Value::text(ctx.graph.id()),
-                        Value::text(&a.kind),
+                        Value::text(a.kind),
                         Value::text(&ids[i]),
                     ],
                 )
@@ -711,14 +732,14 @@ pub async fn upsert_nodes<E: Executor>(
                         Value::Ts(vf),
                         Value::Ts(vt),
                         Value::text(ctx.graph.id()),
-                        Value::text(&a.kind),
+                        Value::text(a.kind),
                         Value::text(&ids[i]),
                     ],
                 )
                 .await?,
             );
         }
-        if !spec.unique.is_empty() && ex.dialect() == Dialect::Postgres {
+        if !spec.unique.is_empty() {
             let claimants: Vec<_> = live
                 .iter()
                 .chain(&windowed)
@@ -729,35 +750,43 @@ pub async fn upsert_nodes<E: Executor>(
                     props: a.items[i].props.get(),
                 })
                 .collect();
-            super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
-        } else if !spec.unique.is_empty() {
-            for &i in live.iter().chain(&windowed).chain(&tombs) {
-                uniques::claim(ex, ctx, &a.kind, &ids[i], a.items[i].props.get())
-                    .await
-                    .map_err(|e| with_index(e, i))?;
-            }
+            super::uniques_batch::claim_all(ex, ctx, a.kind, &claimants, &now).await?;
         }
         let revived: Vec<(&str, &str)> = tombs
             .iter()
             .map(|&i| (ids[i].as_str(), a.items[i].props.get()))
             .collect();
-        crate::search::sync_nodes(ex, ctx, &a.kind, &revived, true).await?;
-        crate::search::sync_nodes(ex, ctx, &a.kind, &live_rows, false).await?;
+        crate::search::sync_nodes(ex, ctx, a.kind, &revived, true).await?;
+        crate::search::sync_nodes(ex, ctx, a.kind, &live_rows, false).await?;
         let moved: Vec<(&str, &str)> = windowed
             .iter()
             .map(|&i| (ids[i].as_str(), a.items[i].props.get()))
             .collect();
-        crate::search::sync_nodes(ex, ctx, &a.kind, &moved, false).await?;
+        crate::search::sync_nodes(ex, ctx, a.kind, &moved, false).await?;
         Ok::<Vec<Row>, Error>(written)
-    })?;
-    if !returning {
-        return Ok("null".into());
     }
-    ordered_json(written, ids.iter().map(String::as_str))
+}
+
+/// The kind and items of [`upsert_known`], named as the batch arguments they came from.
+struct KindItems<'a> {
+    kind: &'a str,
+    items: &'a [NodeItem],
+}
+
+/// The states of stored node rows (NODE_COLS): id → (tombstoned?, version).
+pub(crate) fn node_versions_from_rows<'r>(
+    rows: impl Iterator<Item = &'r Row>,
+) -> HashMap<String, (bool, i64)> {
+    rows.filter_map(|r| {
+        let id = opt_str(r, 1)?;
+        let v = r.get(3).and_then(Value::as_i64).unwrap_or(0);
+        Some((id.to_string(), (opt_str(r, 8).is_some(), v)))
+    })
+    .collect()
 }
 
 /// Which of `ids` exist under `kind`: id → (tombstoned?, version).
-async fn node_versions<E: Executor>(
+pub(crate) async fn node_versions<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
     kind: &str,

@@ -16,6 +16,7 @@ pub mod rows;
 pub mod schema;
 pub mod uniques;
 pub mod uniques_batch;
+pub mod upsert_with;
 
 use crate::dialect::Tables;
 use crate::error::{Error, Result};

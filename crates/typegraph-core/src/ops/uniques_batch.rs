@@ -1,12 +1,14 @@
-//! Unique-constraint claims for a whole batch of nodes of one kind on PostgreSQL: per
-//! constraint, one release of the batch's superseded keys, one probe of every key, one
-//! multi-row take-over — instead of three or four statements per node and constraint.
+//! Unique-constraint claims for a whole batch of nodes of one kind: per constraint, one
+//! release of the batch's superseded keys, one probe of every key, one multi-row take-over —
+//! instead of three or four statements per node and constraint. PostgreSQL binds the lists as
+//! arrays (UNNEST / ANY), SQLite as JSON arrays read through `json_each`.
 //!
 //! The outcome is that of claiming node by node in slice order ([`super::uniques::claim`]):
 //! a key a batch node gives up is free for a node after it in the slice, not before it.
 
 use super::uniques::{key_for, scope_kinds};
 use super::Ctx;
+use crate::dialect::Dialect;
 use crate::error::{Code, Error, Result};
 use crate::exec::Executor;
 use crate::graph::UniqueConstraint;
@@ -35,7 +37,7 @@ fn refused(c: &UniqueConstraint, holder_kind: &str, holder: &str, id: &str, inde
 }
 
 /// Claims every constraint key of `nodes` (all of `kind`, ids distinct) or refuses the call
-/// with a `UniquenessError` naming the failing item; PostgreSQL only.
+/// with a `UniquenessError` naming the failing item.
 pub async fn claim_all<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
@@ -54,6 +56,7 @@ pub async fn claim_all<E: Executor>(
     let g = ctx.graph.id();
     let t = &ctx.tables.uniques;
     let position: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+    let sqlite = ex.dialect() == Dialect::Sqlite;
     for c in &spec.unique {
         let covered = scope_kinds(ctx, kind, c);
         let axis = covered[0].as_str();
@@ -77,11 +80,20 @@ pub async fn claim_all<E: Executor>(
         }
         // Each node's key under the constraint other than the one it now holds is released
         // (all of them when its props fall outside the constraint's `where`).
-        let release_sql = format!(
+        let release_sql = if sqlite {
+            format!(
+                "UPDATE {t} SET deleted_at = ?1 FROM (SELECT i.value AS id, k.value AS key FROM json_each(?6) AS i \
+                 JOIN json_each(?7) AS k ON k.key = i.key) AS v \
+                 WHERE {t}.graph_id = ?2 AND {t}.node_kind = ?3 AND {t}.constraint_name = ?4 AND {t}.concrete_kind = ?5 \
+                 AND {t}.node_id = v.id AND {t}.deleted_at IS NULL AND (v.key IS NULL OR {t}.key <> v.key)"
+            )
+        } else {
+            format!(
                 "UPDATE {t} SET deleted_at = $1::timestamptz FROM UNNEST($6::text[], $7::text[]) AS v(id, key) \
                  WHERE {t}.graph_id = $2 AND {t}.node_kind = $3 AND {t}.constraint_name = $4 AND {t}.concrete_kind = $5 \
                  AND {t}.node_id = v.id AND {t}.deleted_at IS NULL AND (v.key IS NULL OR {t}.key <> v.key)"
-            );
+            )
+        };
         let release_params = [
             Value::Text(now.to_string()),
             Value::text(g),
@@ -101,12 +113,20 @@ pub async fn claim_all<E: Executor>(
         claim.sort_unstable_by(|&x, &y| keys[x].cmp(&keys[y]));
         let claim_keys: Vec<String> = claim.iter().map(|&i| keys[i].clone().unwrap()).collect();
         // Every covered kind is probed (rows an older writer left under a concrete kind included).
+        let probe_sql = if sqlite {
+            format!(
+                "SELECT key, node_id, concrete_kind FROM {t} WHERE graph_id = ?1 AND node_kind IN (SELECT value FROM json_each(?2)) \
+                 AND constraint_name = ?3 AND key IN (SELECT value FROM json_each(?4)) AND deleted_at IS NULL"
+            )
+        } else {
+            format!(
+                "SELECT key, node_id, concrete_kind FROM {t} WHERE graph_id = $1 AND node_kind = ANY($2::text[]) \
+                 AND constraint_name = $3 AND key = ANY($4::text[]) AND deleted_at IS NULL"
+            )
+        };
         let held = ex
             .query(
-                &format!(
-                    "SELECT key, node_id, concrete_kind FROM {t} WHERE graph_id = $1 AND node_kind = ANY($2::text[]) \
-                     AND constraint_name = $3 AND key = ANY($4::text[]) AND deleted_at IS NULL"
-                ),
+                &probe_sql,
                 &[
                     Value::text(g),
                     Value::TextList(covered.clone()),
@@ -149,11 +169,17 @@ pub async fn claim_all<E: Executor>(
         ex.execute(&release_sql, &release_params).await?;
         // Take-over of a released row or one the node already holds; a live holder that
         // committed after the probe (a concurrent writer) keeps its row.
+        let rows_from = if sqlite {
+            // `WHERE true`: an INSERT ... SELECT before ON CONFLICT needs one (SQLite's parser).
+            "SELECT ?1, ?2, ?3, k.value, i.value, ?4, NULL FROM json_each(?5) AS k JOIN json_each(?6) AS i ON i.key = k.key WHERE true"
+        } else {
+            "SELECT $1, $2, $3, v.key, v.id, $4, NULL FROM UNNEST($5::text[], $6::text[]) AS v(key, id)"
+        };
         let won = ex
             .query(
                 &format!(
                     "INSERT INTO {t} (graph_id, node_kind, constraint_name, key, node_id, concrete_kind, deleted_at) \
-                     SELECT $1, $2, $3, v.key, v.id, $4, NULL FROM UNNEST($5::text[], $6::text[]) AS v(key, id) \
+                     {rows_from} \
                      ON CONFLICT (graph_id, node_kind, constraint_name, key) DO UPDATE SET node_id = excluded.node_id, \
                      concrete_kind = excluded.concrete_kind, deleted_at = NULL \
                      WHERE {t}.deleted_at IS NOT NULL OR ({t}.node_id = excluded.node_id AND {t}.concrete_kind = excluded.concrete_kind) \
@@ -181,9 +207,9 @@ pub async fn claim_all<E: Executor>(
             let key = keys[lost].clone().unwrap_or_default();
             let r = ex
                 .query(
-                    &format!(
-                        "SELECT node_id, concrete_kind FROM {t} WHERE graph_id = $1 AND node_kind = $2 AND constraint_name = $3 AND key = $4"
-                    ),
+                    &ex.dialect().finish(format!(
+                        "SELECT node_id, concrete_kind FROM {t} WHERE graph_id = ? AND node_kind = ? AND constraint_name = ? AND key = ?"
+                    )),
                     &[Value::text(g), Value::text(axis), Value::text(&c.name), Value::text(&key)],
                 )
                 .await?;

@@ -1,0 +1,204 @@
+//! `bulkUpsertById` of nodes as one call from the binding (SQLite): inside one transaction the
+//! engine reads the stored rows of the batch (tombstones included), hands them to the caller's
+//! merge-and-validate step (zod, in TypeScript, called back once on the same thread), and writes
+//! the after-images it returns. The read and the writes share the transaction, so no version
+//! fence or second lookup is needed: the states read are the states written over.
+
+use super::bulk::{node_versions_from_rows, upsert_known, NodeItem};
+use super::rows::{push_row, NODE_PROPS};
+use super::{evolve, validity_window, Ctx};
+use crate::atomic;
+use crate::dialect::NODE_COLS;
+use crate::error::{Error, Result};
+use crate::exec::Executor;
+use crate::util::now_iso;
+use crate::value::{Row, Value};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Ids per lookup statement.
+const LOOKUP_CHUNK: usize = 5000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpsertWithArgs {
+    pub kind: String,
+    /// The batch's ids, distinct (repeated ids are applied in rounds by the caller).
+    pub ids: Vec<String>,
+    #[serde(default)]
+    pub returning: bool,
+}
+
+/// What the caller's step returns: the items to write (a subset of the ids, each at most once;
+/// an item left out is one the caller coalesced).
+#[derive(Deserialize)]
+struct Merged {
+    items: Vec<NodeItem>,
+}
+
+/// The caller's step: the stored rows of the ids (JSON array aligned with `ids`, `null` for an
+/// id never stored; rows as `getNodes` renders them) in, the merged and validated items out.
+/// An `Err` aborts the call with that error; nothing is written.
+pub type BatchMerge<'m> = dyn FnMut(&str) -> Result<String> + 'm;
+
+/// Runs `bulkUpsertNodes` for `args` (JSON) with items from `merge`; fenced like a dispatched write.
+pub async fn upsert_nodes_with<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    args: &str,
+    merge: &mut BatchMerge<'_>,
+) -> Result<String> {
+    let a: UpsertWithArgs = serde_json::from_str(args).map_err(|e| {
+        Error::validation(
+            format!("Malformed operation arguments: {e}"),
+            serde_json::json!({}),
+        )
+    })?;
+    ctx.graph.node(&a.kind)?;
+    match ctx.graph.schema_version() {
+        Some(v) => {
+            let mut fenced = evolve::Fenced::new(ex, ctx.tables, ctx.graph.id(), v);
+            run(&mut fenced, ctx, &a, merge).await
+        }
+        None => run(ex, ctx, &a, merge).await,
+    }
+}
+
+async fn run<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: &UpsertWithArgs,
+    merge: &mut BatchMerge<'_>,
+) -> Result<String> {
+    let now = now_iso();
+    atomic!(ex, {
+        let stored = stored_rows(ex, ctx, &a.kind, &a.ids).await?;
+        let mut text = String::with_capacity(a.ids.len() * 200 + 2);
+        text.push('[');
+        for (i, id) in a.ids.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            match stored.get(id.as_str()) {
+                Some(r) => push_row(&mut text, r, NODE_PROPS)?,
+                None => text.push_str("null"),
+            }
+        }
+        text.push(']');
+        let reply = merge(&text)?;
+        let merged: Merged = serde_json::from_str(&reply).map_err(|e| {
+            Error::validation(
+                format!("Malformed merge result: {e}"),
+                serde_json::json!({}),
+            )
+        })?;
+        // Only ids that were read may be written (each once): their states are known.
+        let mut ids = Vec::with_capacity(merged.items.len());
+        let mut seen = std::collections::HashSet::with_capacity(merged.items.len());
+        let asked: std::collections::HashSet<&str> = a.ids.iter().map(String::as_str).collect();
+        for it in &merged.items {
+            let id = it.id.clone().unwrap_or_default();
+            if !asked.contains(id.as_str()) || !seen.insert(id.clone()) {
+                return Err(Error::invariant(
+                    "merge result names an id it was not given",
+                ));
+            }
+            ids.push(id);
+        }
+        let existing = node_versions_from_rows(stored.values());
+        // No RETURNING (it costs each statement a statement journal and a result table): the
+        // rows written are rendered from the stored rows and the bound values; window moves
+        // and resurrections (read back by their own statements) come back as rows.
+        let moved = upsert_known(
+            ex,
+            ctx,
+            &a.kind,
+            &merged.items,
+            &ids,
+            &existing,
+            &now,
+            false,
+        )
+        .await?;
+        if !a.returning {
+            return Ok::<_, Error>("null".to_string());
+        }
+        let mut moved: HashMap<String, Row> = moved
+            .into_iter()
+            .filter_map(|r| Some((r.get(1)?.as_str()?.to_string(), r)))
+            .collect();
+        let mut text = String::with_capacity(merged.items.len() * 200 + 2);
+        text.push('[');
+        for (j, it) in merged.items.iter().enumerate() {
+            if j > 0 {
+                text.push(',');
+            }
+            let id = &ids[j];
+            let props = Value::Json(Some(it.props.get().to_string()));
+            let row: Row = if let Some(r) = moved.remove(id) {
+                r
+            } else if let Some(r) = stored.get(id) {
+                // A live row updated in place: new props, next version, stamped now.
+                let mut r = r.clone();
+                let v = r.get(3).and_then(Value::as_i64).unwrap_or(0);
+                r[2] = props;
+                r[3] = Value::Int(v + 1);
+                r[7] = Value::Ts(Some(now.clone()));
+                r
+            } else {
+                let (vf, vt) =
+                    validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now)?;
+                vec![
+                    Value::text(&a.kind),
+                    Value::text(id),
+                    props,
+                    Value::Int(1),
+                    Value::Ts(vf),
+                    Value::Ts(vt),
+                    Value::Ts(Some(now.clone())),
+                    Value::Ts(Some(now.clone())),
+                    Value::Null,
+                ]
+            };
+            push_row(&mut text, &row, NODE_PROPS)?;
+        }
+        text.push(']');
+        Ok::<_, Error>(text)
+    })
+}
+
+/// The stored rows (any state) of `ids` under `kind`, by id.
+async fn stored_rows<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    ids: &[String],
+) -> Result<HashMap<String, Row>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    // Probed in key order (neighbouring keys share B-tree pages).
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    let sql = ex.dialect().finish(format!(
+        "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {}",
+        ctx.tables.nodes,
+        ex.dialect().in_list("id")
+    ));
+    for chunk in sorted.chunks(LOOKUP_CHUNK) {
+        let rows = ex
+            .query(
+                &sql,
+                &[
+                    Value::text(ctx.graph.id()),
+                    Value::text(kind),
+                    Value::TextList(chunk.to_vec()),
+                ],
+            )
+            .await?;
+        for r in rows {
+            if let Some(id) = r.get(1).and_then(Value::as_str) {
+                out.insert(id.to_string(), r);
+            }
+        }
+    }
+    Ok(out)
+}
