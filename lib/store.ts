@@ -616,7 +616,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
           const item = items[p]!;
           const base = current[i] as NodeRow | null;
           const live = base !== null && base[8] === null;
-          const props = base ? { ...base[2], ...(item.props as Record<string, unknown>) } : item.props;
+          const props = base ? { ...storedProps(this.#type.schema, base[2]), ...(item.props as Record<string, unknown>) } : item.props;
           const data = validateAt(
             this.#type.schema,
             props,
