@@ -4,7 +4,7 @@ import { ConfigurationError } from "./errors.js";
 import { generateDdl } from "./native.js";
 
 interface PoolLike {
-  options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string | (() => string | Promise<string>); database?: string; max?: number };
+  options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string | (() => string | Promise<string>); database?: string; max?: number; idleTimeoutMillis?: number };
 }
 
 function urlFromPool(pool: PoolLike): string {
@@ -26,6 +26,12 @@ function urlFromPool(pool: PoolLike): string {
 export interface PostgresBackendOptions {
   /** Pool size of the engine's own connections (default: the pg Pool's `max`, else 10). */
   maxConnections?: number;
+  /**
+   * Milliseconds a connection may sit unused before the engine closes it (default: the pg Pool's
+   * `idleTimeoutMillis`, else 10,000), so a backend that is never closed does not hold server
+   * connections for ever.
+   */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -35,20 +41,26 @@ export interface PostgresBackendOptions {
 export function createPostgresBackend(input: string | PoolLike | { $client: PoolLike }, options: PostgresBackendOptions = {}): PostgresBackend {
   let url: string;
   let max = options.maxConnections;
+  let idle = options.idleTimeoutMs;
   if (typeof input === "string") {
     url = input;
   } else if (input && typeof input === "object" && "$client" in input) {
     url = urlFromPool(input.$client);
     max ??= input.$client.options?.max;
+    idle ??= input.$client.options?.idleTimeoutMillis;
   } else if (input && typeof input === "object" && "options" in input) {
     url = urlFromPool(input);
     max ??= input.options?.max;
+    idle ??= input.options?.idleTimeoutMillis;
   } else {
     throw new ConfigurationError("createPostgresBackend expects a connection string, a pg Pool or a Drizzle database.", {
       code: "INVALID_POSTGRES_INPUT",
     });
   }
-  return new PostgresBackend(url, max);
+  if (idle !== undefined && !(Number.isInteger(idle) && idle > 0 && idle <= 2 ** 31 - 1)) {
+    throw new ConfigurationError("idleTimeoutMs must be a positive whole number of milliseconds.", { code: "INVALID_IDLE_TIMEOUT" });
+  }
+  return new PostgresBackend(url, max, idle);
 }
 
 /** The schema as a list of statements, in creation order (without the pgvector extension). */
