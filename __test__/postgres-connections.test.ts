@@ -60,11 +60,56 @@ describe.runIf(url)("postgres connections", () => {
     }
   });
 
-  it("refuses an idle timeout that is not a positive whole number of milliseconds", () => {
+  it("refuses an idle timeout or inline budget out of range", () => {
     for (const idleTimeoutMs of [0, -5, 1.5, Number.NaN]) {
       expect(() => createPostgresBackend(url!, { idleTimeoutMs })).toThrow(ConfigurationError);
     }
+    for (const inlineBudgetMs of [-0.1, Number.NaN, Number.POSITIVE_INFINITY, 5000]) {
+      expect(() => createPostgresBackend(url!, { inlineBudgetMs })).toThrow(ConfigurationError);
+    }
   });
+
+  for (const inlineBudgetMs of [undefined, 0]) {
+    it(`a call waiting on a row lock does not hold the event loop (inlineBudgetMs ${inlineBudgetMs ?? "default"})`, async () => {
+      const graph = makeGraph(freshGraphId("pglock"));
+      const [store] = await createStoreWithSchema(graph, createPostgresBackend(url!, inlineBudgetMs === undefined ? {} : { inlineBudgetMs }), { autoRefreshStatistics: false });
+      try {
+        await store.nodes.Person.create({ name: "A" }, { id: "a" });
+        await store.nodes.Person.create({ name: "Other" }, { id: "o" });
+        let locked!: () => void;
+        const holding = new Promise<void>((r) => (locked = r));
+        const hold = 400;
+        // A transaction takes the row lock and keeps it `hold` ms.
+        const tx = store
+          .transaction(async (t) => {
+            await t.nodes.Person.update("a", { name: "B" });
+            locked();
+            await new Promise((r) => setTimeout(r, hold));
+          })
+          .then(() => undefined, (e: unknown) => e);
+        await holding;
+        const started = performance.now();
+        // Waits on the lock until the transaction commits.
+        const blocked = store.nodes.Person.update("a", { age: 3 }).then(
+          (n) => ({ at: performance.now() - started, n }),
+          (e: unknown) => ({ at: performance.now() - started, e }),
+        );
+        // Meanwhile a timer fires on time and another call runs to completion.
+        const timer = await new Promise<number>((r) => setTimeout(() => r(performance.now() - started), 10));
+        const other = await store.nodes.Person.getById("o");
+        const otherAt = performance.now() - started;
+        expect(timer).toBeLessThan(hold / 2);
+        expect(other?.name).toBe("Other");
+        expect(otherAt).toBeLessThan(hold / 2);
+        expect(await tx).toBeUndefined();
+        const out = await blocked;
+        expect(out.at).toBeGreaterThanOrEqual(hold / 2);
+        expect("n" in out && out.n).toMatchObject({ id: "a", age: 3 });
+      } finally {
+        await store.close();
+      }
+    });
+  }
 
   it("calls started together, slow and fast, all settle with their own results", async () => {
     const graph = makeGraph(freshGraphId("pgmix"));

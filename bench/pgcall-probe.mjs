@@ -7,12 +7,18 @@ const schema = "tg_probe_pgio";
 const inSchema = `${url}?options=${encodeURIComponent(`-c search_path=${schema},public`)}`;
 const admin = createPostgresBackend(url);
 await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
-const backend = createPostgresBackend(inSchema);
+// INLINE_BUDGET_MS: the backend's inlineBudgetMs (unset: its default; 0: always async).
+const budget = process.env.INLINE_BUDGET_MS;
+const backend = createPostgresBackend(inSchema, budget === undefined ? {} : { inlineBudgetMs: Number(budget) });
 const [store] = await createStoreWithSchema(graph, backend, { autoRefreshStatistics: false });
 const n = Number(process.env.N ?? 2000);
 const items = Array.from({ length: 2000 }, (_, i) => ({ id: `p${i}`, props: { name: `n${i}`, city: "Rome", age: i % 90, bio: "x".repeat(256) } }));
 for (let i = 0; i < items.length; i += 50) await store.nodes.Person.bulkInsert(items.slice(i, i + 50));
-const med = (a) => { a.sort((x, y) => x - y); return (a[a.length >> 1] / 1000).toFixed(1) + " µs median, p95 " + (a[Math.floor(a.length * 0.95)] / 1000).toFixed(1); };
+const med = (a) => {
+  a.sort((x, y) => x - y);
+  const q = (p) => (a[Math.floor(a.length * p)] / 1000).toFixed(1);
+  return `${q(0.5)} µs median, p90 ${q(0.9)}, p95 ${q(0.95)}, p99 ${q(0.99)}`;
+};
 const mode = process.env.MODE ?? "all";
 if (mode === "all" || mode === "get") {
   for (let i = 0; i < 200; i++) await store.nodes.Person.getById(`p${i}`);

@@ -32,6 +32,15 @@ export interface PostgresBackendOptions {
    * connections for ever.
    */
   idleTimeoutMs?: number;
+  /**
+   * Milliseconds a call may hold the JavaScript thread waiting for its answer (default 0.25).
+   * A call answered within it (a point read or write on a server on the same machine) settles
+   * without a hop through the engine's worker threads; one that is not (a remote server, a lock
+   * wait, a bulk write) moves to them and the event loop goes on. `0`: every call runs async on
+   * the worker threads. For a remote server, a budget below its round trip costs nothing but
+   * the budget itself per call; `0` avoids even that.
+   */
+  inlineBudgetMs?: number;
 }
 
 /**
@@ -60,7 +69,11 @@ export function createPostgresBackend(input: string | PoolLike | { $client: Pool
   if (idle !== undefined && !(Number.isInteger(idle) && idle > 0 && idle <= 2 ** 31 - 1)) {
     throw new ConfigurationError("idleTimeoutMs must be a positive whole number of milliseconds.", { code: "INVALID_IDLE_TIMEOUT" });
   }
-  return new PostgresBackend(url, max, idle);
+  const budget = options.inlineBudgetMs;
+  if (budget !== undefined && !(typeof budget === "number" && Number.isFinite(budget) && budget >= 0 && budget <= 1000)) {
+    throw new ConfigurationError("inlineBudgetMs must be a number of milliseconds from 0 to 1000.", { code: "INVALID_INLINE_BUDGET" });
+  }
+  return new PostgresBackend(url, max, idle, budget);
 }
 
 /** The schema as a list of statements, in creation order (without the pgvector extension). */

@@ -1,12 +1,13 @@
 //! The PostgreSQL handle: a sqlx pool on napi's tokio runtime; explicit
 //! transactions hold one pooled connection between calls.
 //!
-//! Calls, `begin`, `commit` and `rollback` start on the calling (JavaScript) thread: the
-//! statement is sent from there and the thread waits a short while for the answer (parked,
-//! woken by the runtime's I/O driver), so a point operation costs one wake-up instead of a hop
-//! to a worker thread and a second one back through the event loop. Work not finished within
-//! that budget (bulk writes, lock waits, a slow server) moves to the runtime as it is and the
-//! call returns a promise, so the JavaScript thread is never held longer than the budget.
+//! Calls, `begin`, `commit` and `rollback` start on the calling (JavaScript) thread when the
+//! backend's inline budget is above zero: the statement is sent from there and the thread waits
+//! at most that budget for the answer (parked, woken by the runtime's I/O driver), so a local
+//! point operation costs one wake-up instead of a hop to a worker thread and a second one back
+//! through the event loop. Work not finished within the budget (bulk writes, lock waits, a
+//! remote or slow server) moves to the runtime as it is and the call returns a promise, so the
+//! event loop is never held longer than the budget. A budget of zero is always async on tokio.
 
 use crate::error::{disposed, to_napi};
 use crate::sqlite::parse_tables;
@@ -53,12 +54,15 @@ pub struct NativePostgres {
     txs: Arc<Mutex<HashMap<u32, Tx>>>,
     next_tx: AtomicU32,
     rt: tokio::runtime::Handle,
+    /// How long a call may hold the JavaScript thread before it moves to the runtime (zero: never).
+    budget: Duration,
 }
 
 /// How many cleanly finished connections are kept for reuse (the rest go back to the pool).
 const IDLE_KEPT: usize = 4;
-/// How long a call may hold the JavaScript thread before it moves to the runtime.
-const INLINE_BUDGET: Duration = Duration::from_micros(1500);
+/// Default of how long a call may hold the JavaScript thread before it moves to the runtime:
+/// enough for a round trip to a server on the same machine, not for a remote one.
+const INLINE_BUDGET_MS: f64 = 0.25;
 /// Default idle time after which a kept or pooled connection is closed.
 const IDLE_TIMEOUT_MS: u32 = 10_000;
 
@@ -130,10 +134,11 @@ static ON_RUNTIME: AtomicUsize = AtomicUsize::new(0);
 fn settle<'env, T: Send + 'static + napi::bindgen_prelude::ToNapiValue>(
     env: &'env Env,
     rt: &tokio::runtime::Handle,
+    budget: Duration,
     mut fut: BoxFut<T>,
 ) -> napi::Result<Either<T, PromiseRaw<'env, T>>> {
-    if ON_RUNTIME.load(Ordering::Acquire) == 0 {
-        if let Some(v) = drive(rt, &mut fut, INLINE_BUDGET) {
+    if !budget.is_zero() && ON_RUNTIME.load(Ordering::Acquire) == 0 {
+        if let Some(v) = drive(rt, &mut fut, budget) {
             return v.map(Either::A);
         }
     }
@@ -224,13 +229,21 @@ fn tx_closed() -> napi::Error {
 #[napi]
 impl NativePostgres {
     /// Connects a pool (at most `max_connections`) to a `postgres://` URL; connections idle
-    /// longer than `idle_timeout_ms` (default 10 s) are closed.
+    /// longer than `idle_timeout_ms` (default 10 s) are closed; calls hold the JavaScript thread
+    /// at most `inline_budget_ms` (default 0.25 ms, 0: always async on tokio).
     #[napi(factory, catch_unwind)]
     pub async fn connect(
         url: String,
         max_connections: Option<u32>,
         idle_timeout_ms: Option<u32>,
+        inline_budget_ms: Option<f64>,
     ) -> napi::Result<NativePostgres> {
+        let budget_ms = inline_budget_ms.unwrap_or(INLINE_BUDGET_MS);
+        let budget = if budget_ms.is_finite() && budget_ms > 0.0 {
+            Duration::from_secs_f64(budget_ms.min(60_000.0) / 1000.0)
+        } else {
+            Duration::ZERO
+        };
         let idle_timeout =
             Duration::from_millis(u64::from(idle_timeout_ms.unwrap_or(IDLE_TIMEOUT_MS).max(1)));
         // No ping before each checkout: a broken connection surfaces as a database error on use,
@@ -256,6 +269,7 @@ impl NativePostgres {
             txs: Arc::new(Mutex::new(HashMap::new())),
             next_tx: AtomicU32::new(1),
             rt: tokio::runtime::Handle::current(),
+            budget,
         })
     }
 
@@ -338,7 +352,7 @@ impl NativePostgres {
                 })
             }
         };
-        settle(env, &self.rt, fut)
+        settle(env, &self.rt, self.budget, fut)
     }
 
     /// Compiles a query AST to `{ sql, params }` without a connection (`toSQL()`).
@@ -399,7 +413,7 @@ impl NativePostgres {
             lock(&txs).insert(id, Arc::new(tokio::sync::Mutex::new(t)));
             Ok(id)
         });
-        settle(env, &self.rt, fut)
+        settle(env, &self.rt, self.budget, fut)
     }
 
     #[napi(ts_return_type = "void | Promise<void>")]
@@ -409,7 +423,7 @@ impl NativePostgres {
         tx: u32,
     ) -> napi::Result<Either<(), PromiseRaw<'env, ()>>> {
         let fut = self.finish(tx, true);
-        settle(env, &self.rt, fut)
+        settle(env, &self.rt, self.budget, fut)
     }
 
     #[napi(ts_return_type = "void | Promise<void>")]
@@ -419,7 +433,7 @@ impl NativePostgres {
         tx: u32,
     ) -> napi::Result<Either<(), PromiseRaw<'env, ()>>> {
         let fut = self.finish(tx, false);
-        settle(env, &self.rt, fut)
+        settle(env, &self.rt, self.budget, fut)
     }
 
     /// Runs a SQL script (no parameters).
