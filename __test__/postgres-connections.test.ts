@@ -69,7 +69,7 @@ describe.runIf(url)("postgres connections", () => {
     }
   });
 
-  for (const inlineBudgetMs of [undefined, 0]) {
+  for (const inlineBudgetMs of [undefined, 0.25, 1.5]) {
     it(`a call waiting on a row lock does not hold the event loop (inlineBudgetMs ${inlineBudgetMs ?? "default"})`, async () => {
       const graph = makeGraph(freshGraphId("pglock"));
       const [store] = await createStoreWithSchema(graph, createPostgresBackend(url!, inlineBudgetMs === undefined ? {} : { inlineBudgetMs }), { autoRefreshStatistics: false });

@@ -33,12 +33,12 @@ export interface PostgresBackendOptions {
    */
   idleTimeoutMs?: number;
   /**
-   * Milliseconds a call may hold the JavaScript thread waiting for its answer (default 0.25).
-   * A call answered within it (a point read or write on a server on the same machine) settles
-   * without a hop through the engine's worker threads; one that is not (a remote server, a lock
-   * wait, a bulk write) moves to them and the event loop goes on. `0`: every call runs async on
-   * the worker threads. For a remote server, a budget below its round trip costs nothing but
-   * the budget itself per call; `0` avoids even that.
+   * Milliseconds a call may hold the JavaScript thread waiting for its answer (default 0: every
+   * call runs async on the engine's worker threads). Above 0, a call answered within it (a point
+   * read or write on a server on the same machine) settles without a hop through the worker
+   * threads; one that is not (a remote server, a lock wait, a bulk write) moves to them after
+   * the budget and the event loop goes on. Keep it small (≈0.25) and leave it 0 for a remote
+   * server, where it would only hold the event loop.
    */
   inlineBudgetMs?: number;
 }

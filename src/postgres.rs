@@ -61,8 +61,8 @@ pub struct NativePostgres {
 /// How many cleanly finished connections are kept for reuse (the rest go back to the pool).
 const IDLE_KEPT: usize = 4;
 /// Default of how long a call may hold the JavaScript thread before it moves to the runtime:
-/// enough for a round trip to a server on the same machine, not for a remote one.
-const INLINE_BUDGET_MS: f64 = 0.25;
+/// zero, every call async on tokio (inline calls are an opt-in of the backend).
+const INLINE_BUDGET_MS: f64 = 0.0;
 /// Default idle time after which a kept or pooled connection is closed.
 const IDLE_TIMEOUT_MS: u32 = 10_000;
 
@@ -230,7 +230,7 @@ fn tx_closed() -> napi::Error {
 impl NativePostgres {
     /// Connects a pool (at most `max_connections`) to a `postgres://` URL; connections idle
     /// longer than `idle_timeout_ms` (default 10 s) are closed; calls hold the JavaScript thread
-    /// at most `inline_budget_ms` (default 0.25 ms, 0: always async on tokio).
+    /// at most `inline_budget_ms` (default 0: always async on tokio).
     #[napi(factory, catch_unwind)]
     pub async fn connect(
         url: String,
