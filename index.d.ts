@@ -13,7 +13,7 @@ export declare class NativePostgres {
   /**
    * Connects a pool (at most `max_connections`) to a `postgres://` URL; connections idle
    * longer than `idle_timeout_ms` (default 10 s) are closed; calls hold the JavaScript thread
-   * at most `inline_budget_ms` (default 0.25 ms, 0: always async on tokio).
+   * at most `inline_budget_ms` (default 0: always async on tokio).
    */
   static connect(url: string, maxConnections?: number | undefined | null, idleTimeoutMs?: number | undefined | null, inlineBudgetMs?: number | undefined | null): Promise<NativePostgres>
   register(graphJson: string, tableNamesJson?: string | undefined | null): number
