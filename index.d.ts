@@ -10,12 +10,19 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 export declare class NativePostgres {
-  /** Connects a pool (at most `max_connections`) to a `postgres://` URL. */
-  static connect(url: string, maxConnections?: number | undefined | null): Promise<NativePostgres>
+  /**
+   * Connects a pool (at most `max_connections`) to a `postgres://` URL; connections idle
+   * longer than `idle_timeout_ms` (default 10 s) are closed; calls hold the JavaScript thread
+   * at most `inline_budget_ms` (default 0: always async on tokio).
+   */
+  static connect(url: string, maxConnections?: number | undefined | null, idleTimeoutMs?: number | undefined | null, inlineBudgetMs?: number | undefined | null): Promise<NativePostgres>
   register(graphJson: string, tableNamesJson?: string | undefined | null): number
   bootstrap(tableNamesJson?: string | undefined | null): Promise<void>
-  /** Runs one engine operation, inside transaction `tx` when given. */
-  call(graph: number, op: string, args: string, tx?: number | undefined | null): Promise<string>
+  /**
+   * Runs one engine operation, inside transaction `tx` when given: the result, or a promise
+   * of it when the operation outlasts the inline budget.
+   */
+  call(graph: number, op: string, args: string, tx?: number | undefined | null): string | Promise<string>
   /** Compiles a query AST to `{ sql, params }` without a connection (`toSQL()`). */
   compileQuery(graph: number, args: string): string
   /**
@@ -23,10 +30,10 @@ export declare class NativePostgres {
    * definition parsed for this call (no handle, no connection).
    */
   static compileQueryDetached(graphJson: string, tableNamesJson: string | undefined | null, args: string): string
-  /** Opens a transaction on a dedicated connection; returns its handle. */
-  begin(): Promise<number>
-  commit(tx: number): Promise<void>
-  rollback(tx: number): Promise<void>
+  /** Opens a transaction on a dedicated connection; returns its handle (or a promise of it). */
+  begin(): number | Promise<number>
+  commit(tx: number): void | Promise<void>
+  rollback(tx: number): void | Promise<void>
   /** Runs a SQL script (no parameters). */
   exec(sql: string): Promise<void>
   /** Runs one query with JSON-array parameters; rows as a JSON array of arrays. */

@@ -91,7 +91,9 @@ if (process.env.DATABASE_URL) {
       const admin = createPostgresBackend(process.env.DATABASE_URL);
       await admin.exec(`CREATE SCHEMA ${schema}`);
       await admin.close();
-      const backend = createPostgresBackend(inSchema(schema));
+      // TG_BENCH_PG_INLINE_MS: the lanes' inlineBudgetMs (unset: the backend's default; 0: always async).
+      const inline = process.env.TG_BENCH_PG_INLINE_MS;
+      const backend = createPostgresBackend(inSchema(schema), inline === undefined ? {} : { inlineBudgetMs: Number(inline) });
       const [store] = await createStoreWithSchema(graph, backend, storeOptions);
       await store.materializeIndexes();
       return store;

@@ -362,8 +362,8 @@ export class PostgresBackend implements GraphBackend {
   #ready: NativePostgres | undefined;
   #closed = false;
 
-  constructor(url: string, maxConnections?: number) {
-    this.#native = NativePostgres.connect(url, maxConnections).catch((error: unknown) => {
+  constructor(url: string, maxConnections?: number, idleTimeoutMs?: number, inlineBudgetMs?: number) {
+    this.#native = NativePostgres.connect(url, maxConnections, idleTimeoutMs, inlineBudgetMs).catch((error: unknown) => {
       throw convertError(error);
     });
     // A failed connect surfaces on first use, not as an unhandled rejection.

@@ -4,7 +4,7 @@ import { ConfigurationError } from "./errors.js";
 import { generateDdl } from "./native.js";
 
 interface PoolLike {
-  options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string | (() => string | Promise<string>); database?: string; max?: number };
+  options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string | (() => string | Promise<string>); database?: string; max?: number; idleTimeoutMillis?: number };
 }
 
 function urlFromPool(pool: PoolLike): string {
@@ -26,6 +26,21 @@ function urlFromPool(pool: PoolLike): string {
 export interface PostgresBackendOptions {
   /** Pool size of the engine's own connections (default: the pg Pool's `max`, else 10). */
   maxConnections?: number;
+  /**
+   * Milliseconds a connection may sit unused before the engine closes it (default: the pg Pool's
+   * `idleTimeoutMillis`, else 10,000), so a backend that is never closed does not hold server
+   * connections for ever.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Milliseconds a call may hold the JavaScript thread waiting for its answer (default 0: every
+   * call runs async on the engine's worker threads). Above 0, a call answered within it (a point
+   * read or write on a server on the same machine) settles without a hop through the worker
+   * threads; one that is not (a remote server, a lock wait, a bulk write) moves to them after
+   * the budget and the event loop goes on. Keep it small (≈0.25) and leave it 0 for a remote
+   * server, where it would only hold the event loop.
+   */
+  inlineBudgetMs?: number;
 }
 
 /**
@@ -35,20 +50,30 @@ export interface PostgresBackendOptions {
 export function createPostgresBackend(input: string | PoolLike | { $client: PoolLike }, options: PostgresBackendOptions = {}): PostgresBackend {
   let url: string;
   let max = options.maxConnections;
+  let idle = options.idleTimeoutMs;
   if (typeof input === "string") {
     url = input;
   } else if (input && typeof input === "object" && "$client" in input) {
     url = urlFromPool(input.$client);
     max ??= input.$client.options?.max;
+    idle ??= input.$client.options?.idleTimeoutMillis;
   } else if (input && typeof input === "object" && "options" in input) {
     url = urlFromPool(input);
     max ??= input.options?.max;
+    idle ??= input.options?.idleTimeoutMillis;
   } else {
     throw new ConfigurationError("createPostgresBackend expects a connection string, a pg Pool or a Drizzle database.", {
       code: "INVALID_POSTGRES_INPUT",
     });
   }
-  return new PostgresBackend(url, max);
+  if (idle !== undefined && !(Number.isInteger(idle) && idle > 0 && idle <= 2 ** 31 - 1)) {
+    throw new ConfigurationError("idleTimeoutMs must be a positive whole number of milliseconds.", { code: "INVALID_IDLE_TIMEOUT" });
+  }
+  const budget = options.inlineBudgetMs;
+  if (budget !== undefined && !(typeof budget === "number" && Number.isFinite(budget) && budget >= 0 && budget <= 1000)) {
+    throw new ConfigurationError("inlineBudgetMs must be a number of milliseconds from 0 to 1000.", { code: "INVALID_INLINE_BUDGET" });
+  }
+  return new PostgresBackend(url, max, idle, budget);
 }
 
 /** The schema as a list of statements, in creation order (without the pgvector extension). */

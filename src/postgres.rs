@@ -1,15 +1,29 @@
 //! The PostgreSQL handle: a sqlx pool on napi's tokio runtime; explicit
 //! transactions hold one pooled connection between calls.
+//!
+//! Calls, `begin`, `commit` and `rollback` start on the calling (JavaScript) thread when the
+//! backend's inline budget is above zero: the statement is sent from there and the thread waits
+//! at most that budget for the answer (parked, woken by the runtime's I/O driver), so a local
+//! point operation costs one wake-up instead of a hop to a worker thread and a second one back
+//! through the event loop. Work not finished within the budget (bulk writes, lock waits, a
+//! remote or slow server) moves to the runtime as it is and the call returns a promise, so the
+//! event loop is never held longer than the budget. A budget of zero is always async on tokio.
 
 use crate::error::{disposed, to_napi};
 use crate::sqlite::parse_tables;
+use napi::bindgen_prelude::{Either, PromiseRaw};
+use napi::Env;
 use napi_derive::napi;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Postgres;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
 use typegraph_core::exec::postgres::PgExec;
 use typegraph_core::exec::Executor;
 use typegraph_core::ops::{self, Ctx};
@@ -20,47 +34,242 @@ struct TxConn {
     depth: u32,
 }
 
+type Tx = Arc<tokio::sync::Mutex<TxConn>>;
+
+/// The pool and the connections kept for reuse, shared with the futures of running calls.
+struct Shared {
+    pool: Mutex<Option<PgPool>>,
+    /// Connections a call or transaction finished with cleanly, kept checked out of the pool and
+    /// reused by the next call, with the instant each was kept. Handing one back to sqlx's pool
+    /// costs a Sync round trip (its release test) per call; a connection whose call failed goes
+    /// back through the pool instead. One kept longer than `idle_timeout` is closed.
+    idle: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    idle_timeout: Duration,
+}
+
 #[napi]
 pub struct NativePostgres {
-    pool: Mutex<Option<PgPool>>,
+    shared: Arc<Shared>,
     graphs: Mutex<Vec<Arc<(Graph, Tables)>>>,
-    txs: Mutex<HashMap<u32, Arc<tokio::sync::Mutex<TxConn>>>>,
+    txs: Arc<Mutex<HashMap<u32, Tx>>>,
     next_tx: AtomicU32,
-    /// Connections a call or transaction finished with cleanly, kept checked out of the pool and
-    /// reused by the next call. Handing one back to sqlx's pool costs a Sync round trip (its
-    /// release test) per call; a connection whose call failed goes back through the pool instead.
-    idle: Mutex<Vec<PoolConnection<Postgres>>>,
+    rt: tokio::runtime::Handle,
+    /// How long a call may hold the JavaScript thread before it moves to the runtime (zero: never).
+    budget: Duration,
 }
 
 /// How many cleanly finished connections are kept for reuse (the rest go back to the pool).
 const IDLE_KEPT: usize = 4;
+/// Default of how long a call may hold the JavaScript thread before it moves to the runtime:
+/// zero, every call async on tokio (inline calls are an opt-in of the backend).
+const INLINE_BUDGET_MS: f64 = 0.0;
+/// Default idle time after which a kept or pooled connection is closed.
+const IDLE_TIMEOUT_MS: u32 = 10_000;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+type BoxFut<T> = Pin<Box<dyn Future<Output = napi::Result<T>> + Send>>;
+
+/// Wakes the JavaScript thread parked in [`drive`].
+struct ThreadWake {
+    thread: std::thread::Thread,
+    woken: AtomicBool,
+}
+
+impl Wake for ThreadWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref()
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+/// Polls `fut` on this thread (inside the runtime's context, its I/O driven by the runtime's
+/// workers) until it finishes or `budget` runs out; `None` leaves it pending.
+fn drive<T>(
+    rt: &tokio::runtime::Handle,
+    fut: &mut BoxFut<T>,
+    budget: Duration,
+) -> Option<napi::Result<T>> {
+    let _entered = rt.enter();
+    let wake = Arc::new(ThreadWake {
+        thread: std::thread::current(),
+        woken: AtomicBool::new(false),
+    });
+    let waker = Waker::from(wake.clone());
+    let mut cx = Context::from_waker(&waker);
+    let deadline = Instant::now() + budget;
+    loop {
+        let polled =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)));
+        match polled {
+            Ok(Poll::Ready(v)) => return Some(v),
+            Ok(Poll::Pending) => {}
+            Err(_) => {
+                return Some(Err(napi::Error::from_reason(
+                    "typegraph: the operation panicked",
+                )))
+            }
+        }
+        while !wake.woken.swap(false, Ordering::Acquire) {
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            std::thread::park_timeout(deadline - now);
+        }
+    }
+}
+
+/// Operations of this process that outlasted the inline budget and are still running on the
+/// runtime. While any is, new ones go straight to the runtime: a burst of slow calls started
+/// together then runs side by side instead of each holding the JavaScript thread in turn.
+static ON_RUNTIME: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `fut` inline under the budget; what is left of it finishes on the runtime behind a promise.
+fn settle<'env, T: Send + 'static + napi::bindgen_prelude::ToNapiValue>(
+    env: &'env Env,
+    rt: &tokio::runtime::Handle,
+    budget: Duration,
+    mut fut: BoxFut<T>,
+) -> napi::Result<Either<T, PromiseRaw<'env, T>>> {
+    if !budget.is_zero() && ON_RUNTIME.load(Ordering::Acquire) == 0 {
+        if let Some(v) = drive(rt, &mut fut, budget) {
+            return v.map(Either::A);
+        }
+    }
+    let guard = OnRuntime::enter();
+    let counted = async move {
+        let _counted = guard;
+        fut.await
+    };
+    env.spawn_future(counted).map(Either::B)
+}
+
+/// One operation counted in [`ON_RUNTIME`] until it finishes or is dropped.
+struct OnRuntime;
+
+impl OnRuntime {
+    fn enter() -> Self {
+        ON_RUNTIME.fetch_add(1, Ordering::AcqRel);
+        OnRuntime
+    }
+}
+
+impl Drop for OnRuntime {
+    fn drop(&mut self) {
+        ON_RUNTIME.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Shared {
+    async fn acquire(&self) -> napi::Result<PoolConnection<Postgres>> {
+        let pool = lock(&self.pool).clone().ok_or_else(disposed)?;
+        if let Some((conn, _)) = lock(&self.idle).pop() {
+            return Ok(conn);
+        }
+        pool.acquire().await.map_err(|e| to_napi(e.into()))
+    }
+
+    /// Keeps a connection whose work finished cleanly (no transaction left open) for the next call.
+    fn keep(&self, conn: PoolConnection<Postgres>) {
+        if lock(&self.pool).is_none() {
+            return;
+        }
+        let mut idle = lock(&self.idle);
+        if idle.len() < IDLE_KEPT {
+            idle.push((conn, Instant::now()));
+        }
+    }
+
+    /// Closes kept connections idle longer than the timeout (they hold server backends).
+    fn sweep(&self) -> Vec<PoolConnection<Postgres>> {
+        let mut idle = lock(&self.idle);
+        let now = Instant::now();
+        let (stale, fresh): (Vec<_>, Vec<_>) = std::mem::take(&mut *idle)
+            .into_iter()
+            .partition(|(_, at)| now.duration_since(*at) >= self.idle_timeout);
+        *idle = fresh;
+        stale.into_iter().map(|(c, _)| c).collect()
+    }
+}
+
+/// Closes stale kept connections until the handle is gone or closed.
+async fn sweeper(shared: Weak<Shared>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(s) = shared.upgrade() else { return };
+        if lock(&s.pool).is_none() {
+            return;
+        }
+        let stale = s.sweep();
+        drop(s);
+        for c in stale {
+            let _ = c.close().await;
+        }
+    }
+}
+
+fn unknown_graph() -> napi::Error {
+    napi::Error::from_reason("unknown graph handle")
+}
+
+fn tx_closed() -> napi::Error {
+    to_napi(typegraph_core::Error::new(
+        typegraph_core::Code::TransactionClosed,
+        "Transaction is closed: the statement ran after the transaction boundary returned",
+        serde_json::json!({}),
+    ))
+}
+
 #[napi]
 impl NativePostgres {
-    /// Connects a pool (at most `max_connections`) to a `postgres://` URL.
+    /// Connects a pool (at most `max_connections`) to a `postgres://` URL; connections idle
+    /// longer than `idle_timeout_ms` (default 10 s) are closed; calls hold the JavaScript thread
+    /// at most `inline_budget_ms` (default 0: always async on tokio).
     #[napi(factory, catch_unwind)]
     pub async fn connect(
         url: String,
         max_connections: Option<u32>,
+        idle_timeout_ms: Option<u32>,
+        inline_budget_ms: Option<f64>,
     ) -> napi::Result<NativePostgres> {
+        let budget_ms = inline_budget_ms.unwrap_or(INLINE_BUDGET_MS);
+        let budget = if budget_ms.is_finite() && budget_ms > 0.0 {
+            Duration::from_secs_f64(budget_ms.min(60_000.0) / 1000.0)
+        } else {
+            Duration::ZERO
+        };
+        let idle_timeout =
+            Duration::from_millis(u64::from(idle_timeout_ms.unwrap_or(IDLE_TIMEOUT_MS).max(1)));
         // No ping before each checkout: a broken connection surfaces as a database error on use,
         // and the extra round trip would double the cost of every point operation.
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.unwrap_or(10))
             .test_before_acquire(false)
+            .min_connections(0)
+            .idle_timeout(Some(idle_timeout))
             .connect(&url)
             .await
             .map_err(|e| to_napi(e.into()))?;
-        Ok(NativePostgres {
+        let shared = Arc::new(Shared {
             pool: Mutex::new(Some(pool)),
-            graphs: Mutex::new(Vec::new()),
-            txs: Mutex::new(HashMap::new()),
-            next_tx: AtomicU32::new(1),
             idle: Mutex::new(Vec::new()),
+            idle_timeout,
+        });
+        let every = (idle_timeout / 2).clamp(Duration::from_millis(50), Duration::from_secs(5));
+        tokio::spawn(sweeper(Arc::downgrade(&shared), every));
+        Ok(NativePostgres {
+            shared,
+            graphs: Mutex::new(Vec::new()),
+            txs: Arc::new(Mutex::new(HashMap::new())),
+            next_tx: AtomicU32::new(1),
+            rt: tokio::runtime::Handle::current(),
+            budget,
         })
     }
 
@@ -80,7 +289,7 @@ impl NativePostgres {
     #[napi]
     pub async fn bootstrap(&self, table_names_json: Option<String>) -> napi::Result<()> {
         let tables = parse_tables(table_names_json)?;
-        let mut conn = self.acquire().await?;
+        let mut conn = self.shared.acquire().await?;
         let mut depth = 0;
         let mut ex = PgExec {
             conn: &mut conn,
@@ -91,47 +300,59 @@ impl NativePostgres {
             .map_err(to_napi)
     }
 
-    /// Runs one engine operation, inside transaction `tx` when given.
-    #[napi]
-    pub async fn call(
+    /// Runs one engine operation, inside transaction `tx` when given: the result, or a promise
+    /// of it when the operation outlasts the inline budget.
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn call<'env>(
         &self,
+        env: &'env Env,
         graph: u32,
         op: String,
         args: String,
         tx: Option<u32>,
-    ) -> napi::Result<String> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let entry = lock(&self.graphs)
             .get(graph as usize)
             .cloned()
-            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
-        let ctx = Ctx {
-            graph: &entry.0,
-            tables: &entry.1,
-        };
-        match tx {
+            .ok_or_else(unknown_graph)?;
+        let fut: BoxFut<String> = match tx {
             Some(id) => {
                 let t = self.tx(id)?;
-                let mut t = t.lock().await;
-                let TxConn { conn, depth } = &mut *t;
-                let mut ex = PgExec { conn, depth };
-                ops::dispatch(&mut ex, &ctx, &op, &args)
-                    .await
-                    .map_err(to_napi)
+                Box::pin(async move {
+                    let ctx = Ctx {
+                        graph: &entry.0,
+                        tables: &entry.1,
+                    };
+                    let mut t = t.lock_owned().await;
+                    let TxConn { conn, depth } = &mut *t;
+                    let mut ex = PgExec { conn, depth };
+                    ops::dispatch(&mut ex, &ctx, &op, &args)
+                        .await
+                        .map_err(to_napi)
+                })
             }
             None => {
-                let mut conn = self.acquire().await?;
-                let mut depth = 0;
-                let mut ex = PgExec {
-                    conn: &mut conn,
-                    depth: &mut depth,
-                };
-                let out = ops::dispatch(&mut ex, &ctx, &op, &args).await;
-                if out.is_ok() && depth == 0 {
-                    self.keep(conn);
-                }
-                out.map_err(to_napi)
+                let shared = self.shared.clone();
+                Box::pin(async move {
+                    let ctx = Ctx {
+                        graph: &entry.0,
+                        tables: &entry.1,
+                    };
+                    let mut conn = shared.acquire().await?;
+                    let mut depth = 0;
+                    let mut ex = PgExec {
+                        conn: &mut conn,
+                        depth: &mut depth,
+                    };
+                    let out = ops::dispatch(&mut ex, &ctx, &op, &args).await;
+                    if out.is_ok() && depth == 0 {
+                        shared.keep(conn);
+                    }
+                    out.map_err(to_napi)
+                })
             }
-        }
+        };
+        settle(env, &self.rt, self.budget, fut)
     }
 
     /// Compiles a query AST to `{ sql, params }` without a connection (`toSQL()`).
@@ -140,7 +361,7 @@ impl NativePostgres {
         let entry = lock(&self.graphs)
             .get(graph as usize)
             .cloned()
-            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
+            .ok_or_else(unknown_graph)?;
         let ctx = Ctx {
             graph: &entry.0,
             tables: &entry.1,
@@ -173,37 +394,52 @@ impl NativePostgres {
             .map_err(to_napi)
     }
 
-    /// Opens a transaction on a dedicated connection; returns its handle.
-    #[napi]
-    pub async fn begin(&self) -> napi::Result<u32> {
-        let conn = self.acquire().await?;
-        let mut t = TxConn { conn, depth: 0 };
-        PgExec {
-            conn: &mut t.conn,
-            depth: &mut t.depth,
-        }
-        .begin()
-        .await
-        .map_err(to_napi)?;
+    /// Opens a transaction on a dedicated connection; returns its handle (or a promise of it).
+    #[napi(ts_return_type = "number | Promise<number>")]
+    pub fn begin<'env>(&self, env: &'env Env) -> napi::Result<Either<u32, PromiseRaw<'env, u32>>> {
+        let shared = self.shared.clone();
+        let txs = self.txs.clone();
         let id = self.next_tx.fetch_add(1, Ordering::Relaxed);
-        lock(&self.txs).insert(id, Arc::new(tokio::sync::Mutex::new(t)));
-        Ok(id)
+        let fut: BoxFut<u32> = Box::pin(async move {
+            let conn = shared.acquire().await?;
+            let mut t = TxConn { conn, depth: 0 };
+            PgExec {
+                conn: &mut t.conn,
+                depth: &mut t.depth,
+            }
+            .begin()
+            .await
+            .map_err(to_napi)?;
+            lock(&txs).insert(id, Arc::new(tokio::sync::Mutex::new(t)));
+            Ok(id)
+        });
+        settle(env, &self.rt, self.budget, fut)
     }
 
-    #[napi]
-    pub async fn commit(&self, tx: u32) -> napi::Result<()> {
-        self.finish(tx, true).await
+    #[napi(ts_return_type = "void | Promise<void>")]
+    pub fn commit<'env>(
+        &self,
+        env: &'env Env,
+        tx: u32,
+    ) -> napi::Result<Either<(), PromiseRaw<'env, ()>>> {
+        let fut = self.finish(tx, true);
+        settle(env, &self.rt, self.budget, fut)
     }
 
-    #[napi]
-    pub async fn rollback(&self, tx: u32) -> napi::Result<()> {
-        self.finish(tx, false).await
+    #[napi(ts_return_type = "void | Promise<void>")]
+    pub fn rollback<'env>(
+        &self,
+        env: &'env Env,
+        tx: u32,
+    ) -> napi::Result<Either<(), PromiseRaw<'env, ()>>> {
+        let fut = self.finish(tx, false);
+        settle(env, &self.rt, self.budget, fut)
     }
 
     /// Runs a SQL script (no parameters).
     #[napi]
     pub async fn exec(&self, sql: String) -> napi::Result<()> {
-        let mut conn = self.acquire().await?;
+        let mut conn = self.shared.acquire().await?;
         let mut depth = 0;
         PgExec {
             conn: &mut conn,
@@ -218,7 +454,7 @@ impl NativePostgres {
     #[napi]
     pub async fn query(&self, sql: String, params_json: Option<String>) -> napi::Result<String> {
         let params = ops::rows::params_from_json(params_json.as_deref()).map_err(to_napi)?;
-        let mut conn = self.acquire().await?;
+        let mut conn = self.shared.acquire().await?;
         let mut depth = 0;
         let rows = PgExec {
             conn: &mut conn,
@@ -233,12 +469,12 @@ impl NativePostgres {
     /// Closes the pool; later calls fail with BackendDisposedError.
     #[napi]
     pub async fn close(&self) -> napi::Result<()> {
-        let pool = lock(&self.pool).take();
+        let pool = lock(&self.shared.pool).take();
         lock(&self.txs).clear();
         // The registered graph definitions go with the pool (calls after close are refused).
         lock(&self.graphs).clear();
         // Kept connections count as checked out: the pool's close waits for them.
-        drop(std::mem::take(&mut *lock(&self.idle)));
+        drop(std::mem::take(&mut *lock(&self.shared.idle)));
         if let Some(p) = pool {
             p.close().await;
         }
@@ -247,58 +483,36 @@ impl NativePostgres {
 }
 
 impl NativePostgres {
-    async fn acquire(&self) -> napi::Result<PoolConnection<Postgres>> {
-        let pool = lock(&self.pool).clone().ok_or_else(disposed)?;
-        if let Some(conn) = lock(&self.idle).pop() {
-            return Ok(conn);
-        }
-        pool.acquire().await.map_err(|e| to_napi(e.into()))
+    fn tx(&self, id: u32) -> napi::Result<Tx> {
+        lock(&self.txs).get(&id).cloned().ok_or_else(tx_closed)
     }
 
-    /// Keeps a connection whose work finished cleanly (no transaction left open) for the next call.
-    fn keep(&self, conn: PoolConnection<Postgres>) {
-        if lock(&self.pool).is_none() {
-            return;
-        }
-        let mut idle = lock(&self.idle);
-        if idle.len() < IDLE_KEPT {
-            idle.push(conn);
-        }
-    }
-
-    fn tx(&self, id: u32) -> napi::Result<Arc<tokio::sync::Mutex<TxConn>>> {
-        lock(&self.txs).get(&id).cloned().ok_or_else(|| {
-            to_napi(typegraph_core::Error::new(
-                typegraph_core::Code::TransactionClosed,
-                "Transaction is closed: the statement ran after the transaction boundary returned",
-                serde_json::json!({}),
-            ))
-        })
-    }
-
-    async fn finish(&self, tx: u32, commit: bool) -> napi::Result<()> {
+    fn finish(&self, tx: u32, commit: bool) -> BoxFut<()> {
         let t = lock(&self.txs).remove(&tx);
-        let Some(t) = t else {
-            return Err(self.tx(tx).err().unwrap_or_else(disposed));
-        };
-        let mut guard = t.lock().await;
-        let TxConn { conn, depth } = &mut *guard;
-        let mut ex = PgExec { conn, depth };
-        let r = if commit {
-            ex.commit().await
-        } else {
-            ex.rollback().await
-        };
-        drop(guard);
-        if r.is_ok() {
-            // Ended cleanly and no call still holds it: the connection serves the next call.
-            if let Ok(m) = Arc::try_unwrap(t) {
-                let done = m.into_inner();
-                if done.depth == 0 {
-                    self.keep(done.conn);
+        let shared = self.shared.clone();
+        Box::pin(async move {
+            let Some(t) = t else {
+                return Err(tx_closed());
+            };
+            let mut guard = t.lock().await;
+            let TxConn { conn, depth } = &mut *guard;
+            let mut ex = PgExec { conn, depth };
+            let r = if commit {
+                ex.commit().await
+            } else {
+                ex.rollback().await
+            };
+            drop(guard);
+            if r.is_ok() {
+                // Ended cleanly and no call still holds it: the connection serves the next call.
+                if let Ok(m) = Arc::try_unwrap(t) {
+                    let done = m.into_inner();
+                    if done.depth == 0 {
+                        shared.keep(done.conn);
+                    }
                 }
             }
-        }
-        r.map_err(to_napi)
+            r.map_err(to_napi)
+        })
     }
 }

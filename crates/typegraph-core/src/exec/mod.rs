@@ -58,6 +58,12 @@ pub trait Executor: Send {
     fn begin(&mut self) -> impl Future<Output = Result<()>> + Send;
     fn commit(&mut self) -> impl Future<Output = Result<()>> + Send;
     fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send;
+    /// PostgreSQL `COPY … FROM STDIN` with `data` in COPY's text format; returns the rows
+    /// written. Only the PostgreSQL executor streams; elsewhere this is an invariant error.
+    fn copy_in(&mut self, sql: &str, data: &[u8]) -> impl Future<Output = Result<u64>> + Send {
+        let _ = (sql, data);
+        async { Err(Error::invariant("COPY FROM STDIN is PostgreSQL only")) }
+    }
     /// The SQLite connection behind this executor, for engine-side search (`None` on PostgreSQL).
     fn sqlite_conn(&mut self) -> Option<&mut sqlite::SqliteConn> {
         None

@@ -119,6 +119,25 @@ fn bound_with_long_list(params: &[Value]) -> bool {
     })
 }
 
+/// A failed COPY: a unique violation (SQLSTATE 23505) keeps its state in the details, so a bulk
+/// path can tell a taken key from other failures and report it the way its insert does.
+fn copy_err(sql: &str, e: sqlx::Error) -> Error {
+    let state = match &e {
+        sqlx::Error::Database(d) => d.code().map(|c| c.to_string()),
+        _ => None,
+    };
+    let mut err = db_err(sql, e);
+    if let (Some(state), serde_json::Value::Object(m)) = (state, &mut err.details) {
+        m.insert("sqlstate".into(), serde_json::Value::String(state));
+    }
+    err
+}
+
+/// Whether `e` is a COPY's unique violation (see [`copy_err`]).
+pub fn is_copy_conflict(e: &Error) -> bool {
+    e.details.get("sqlstate").and_then(|v| v.as_str()) == Some("23505")
+}
+
 impl PgExec<'_> {
     /// One statement's rows; `named` keeps it as a named prepared statement (unless bound with
     /// a long list), otherwise it is planned per execution.
@@ -213,6 +232,21 @@ impl Executor for PgExec<'_> {
             } else {
                 self.fetch(sql, params, named).await
             }
+        }
+    }
+    fn copy_in(&mut self, sql: &str, data: &[u8]) -> impl Future<Output = Result<u64>> + Send {
+        async move {
+            let mut cp = self
+                .conn
+                .copy_in_raw(sql)
+                .await
+                .map_err(|e| copy_err(sql, e))?;
+            if let Err(e) = cp.send(data).await {
+                // The server answers an abort with an error; the send failure is the one to report.
+                let _ = cp.abort("typegraph: sending COPY data failed").await;
+                return Err(copy_err(sql, e));
+            }
+            cp.finish().await.map_err(|e| copy_err(sql, e))
         }
     }
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {

@@ -415,6 +415,34 @@ async fn insert_nodes<E: Executor>(
                 }
             }
         }
+        Dialect::Postgres if !returning && rows.len() >= super::copy::MIN_ROWS => {
+            // Ids were checked before (a race that takes one fails the COPY with the
+            // primary key's violation, as it fails the insert below).
+            let sql = format!(
+                "COPY {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) FROM STDIN",
+                ctx.tables.nodes
+            );
+            let mut buf = String::new();
+            for chunk in rows.chunks(PG_CHUNK) {
+                buf.clear();
+                for r in chunk {
+                    for v in [g, kind, r.id.as_str(), r.props.as_str()] {
+                        super::copy::field(&mut buf, v);
+                        buf.push('\t');
+                    }
+                    buf.push_str("1\t");
+                    super::copy::opt_field(&mut buf, r.valid_from.as_deref());
+                    buf.push('\t');
+                    super::copy::opt_field(&mut buf, r.valid_to.as_deref());
+                    buf.push('\t');
+                    buf.push_str(now);
+                    buf.push('\t');
+                    buf.push_str(now);
+                    buf.push('\n');
+                }
+                ex.copy_in(&sql, buf.as_bytes()).await?;
+            }
+        }
         Dialect::Postgres => {
             let sql = format!(
                 "INSERT INTO {} (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) \
@@ -1014,6 +1042,26 @@ pub async fn create_edges<E: Executor>(
     ctx: &Ctx<'_>,
     a: BulkEdgesArgs,
 ) -> Result<String> {
+    // PostgreSQL streams larger batches by COPY. A taken id fails the COPY as a whole (nothing
+    // is written, the call rolled back); the batch then runs again by the insert that names
+    // the first taken id, so the error is the one that path reports.
+    let copy = ex.dialect() == Dialect::Postgres && a.items.len() >= super::copy::MIN_ROWS;
+    if copy {
+        match create_edges_by(ex, ctx, &a, true).await {
+            Err(e) if crate::exec::postgres::is_copy_conflict(&e) => {}
+            out => return out,
+        }
+    }
+    create_edges_by(ex, ctx, &a, false).await
+}
+
+/// [`create_edges`], the rows written by COPY (`copy`) or by an insert of arrays.
+async fn create_edges_by<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: &BulkEdgesArgs,
+    copy: bool,
+) -> Result<String> {
     let spec = ctx.graph.edge(&a.kind)?;
     let now = now_iso();
     for (i, it) in a.items.iter().enumerate() {
@@ -1163,6 +1211,42 @@ pub async fn create_edges<E: Executor>(
                             insert_err(e)
                         }
                     })?;
+                }
+            }
+            Dialect::Postgres if copy => {
+                let sql = format!(
+                    "COPY {} (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) FROM STDIN",
+                    ctx.tables.edges
+                );
+                let mut buf = String::new();
+                let idx: Vec<usize> = (0..rows.len()).collect();
+                for chunk in idx.chunks(PG_CHUNK) {
+                    buf.clear();
+                    for &i in chunk {
+                        let (it, r) = (&a.items[i], &rows[i]);
+                        for v in [
+                            g,
+                            r.0.as_str(),
+                            a.kind.as_str(),
+                            it.from.kind.as_str(),
+                            it.from.id.as_str(),
+                            it.to.kind.as_str(),
+                            it.to.id.as_str(),
+                            it.props.get(),
+                        ] {
+                            super::copy::field(&mut buf, v);
+                            buf.push('\t');
+                        }
+                        super::copy::opt_field(&mut buf, r.1.as_deref());
+                        buf.push('\t');
+                        super::copy::opt_field(&mut buf, r.2.as_deref());
+                        buf.push('\t');
+                        buf.push_str(&now);
+                        buf.push('\t');
+                        buf.push_str(&now);
+                        buf.push('\n');
+                    }
+                    ex.copy_in(&sql, buf.as_bytes()).await?;
                 }
             }
             Dialect::Postgres => {

@@ -126,6 +126,9 @@ impl<E: Executor> Executor for Fenced<'_, '_, E> {
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {
         self.inner.batch(sql)
     }
+    fn copy_in(&mut self, sql: &str, data: &[u8]) -> impl Future<Output = Result<u64>> + Send {
+        self.inner.copy_in(sql, data)
+    }
     async fn begin(&mut self) -> Result<()> {
         self.inner.begin().await?;
         self.depth += 1;

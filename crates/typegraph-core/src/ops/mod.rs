@@ -4,6 +4,7 @@
 pub mod bulk;
 pub mod claims;
 pub mod clear;
+pub mod copy;
 pub mod edge_sets;
 pub mod edges;
 pub mod evolve;
