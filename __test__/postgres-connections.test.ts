@@ -104,7 +104,8 @@ describe.runIf(url)("postgres connections", () => {
         expect(await tx).toBeUndefined();
         const out = await blocked;
         expect(out.at).toBeGreaterThanOrEqual(hold / 2);
-        expect("n" in out && out.n).toMatchObject({ id: "a", age: 3 });
+        // Merged over the committed row: the transaction's name survives (no lost update).
+        expect("n" in out && out.n).toMatchObject({ id: "a", age: 3, name: "B" });
       } finally {
         await store.close();
       }

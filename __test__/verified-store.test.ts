@@ -69,11 +69,11 @@ describe.each(backends)("verified stores on $name", (bc) => {
     const note = await notes.create({ text: "hello" });
     expect((await notes.getById(note.id))?.text).toBe("hello");
     // Every write path of a store whose engine handle was still pending at creation.
-    expect(((await notes.update(note.id, { text: "hi" })) as { text: string }).text).toBe("hi");
+    expect(((await notes.update(note.id, { text: "hi" })) as unknown as { text: string }).text).toBe("hi");
     const upserted = (await notes.bulkUpsertById([
       { id: note.id, props: { text: "hey" } },
       { id: "n-2", props: { text: "two" } },
-    ])) as { text: string }[];
+    ])) as unknown as { text: string }[];
     expect(upserted.map((n) => n.text)).toEqual(["hey", "two"]);
     await expect(notes.create({ text: 7 })).rejects.toBeInstanceOf(ValidationError);
     await perRequest.nodes.Item.create({ label: "a" });

@@ -4,7 +4,7 @@ import { ConfigurationError } from "./errors.js";
 import { generateDdl } from "./native.js";
 
 interface PoolLike {
-  options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string | (() => string | Promise<string>); database?: string; max?: number; idleTimeoutMillis?: number };
+  options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string | (() => string | Promise<string>); database?: string; max?: number; idleTimeoutMillis?: number | null };
 }
 
 function urlFromPool(pool: PoolLike): string {
@@ -43,6 +43,11 @@ export interface PostgresBackendOptions {
   inlineBudgetMs?: number;
 }
 
+/** A pg Pool's idle timeout, when it is one we can apply (pg's 0 / null mean "never": our default then). */
+function poolIdle(v: number | null | undefined): number | undefined {
+  return typeof v === "number" && Number.isInteger(v) && v > 0 && v <= 2 ** 31 - 1 ? v : undefined;
+}
+
 /**
  * A PostgreSQL backend from a connection string, a `pg` Pool, or a Drizzle
  * database over one. The engine opens its own connections with the same settings.
@@ -56,11 +61,11 @@ export function createPostgresBackend(input: string | PoolLike | { $client: Pool
   } else if (input && typeof input === "object" && "$client" in input) {
     url = urlFromPool(input.$client);
     max ??= input.$client.options?.max;
-    idle ??= input.$client.options?.idleTimeoutMillis;
+    idle ??= poolIdle(input.$client.options?.idleTimeoutMillis);
   } else if (input && typeof input === "object" && "options" in input) {
     url = urlFromPool(input);
     max ??= input.options?.max;
-    idle ??= input.options?.idleTimeoutMillis;
+    idle ??= poolIdle(input.options?.idleTimeoutMillis);
   } else {
     throw new ConfigurationError("createPostgresBackend expects a connection string, a pg Pool or a Drizzle database.", {
       code: "INVALID_POSTGRES_INPUT",

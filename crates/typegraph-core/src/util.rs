@@ -116,7 +116,15 @@ mod tests {
 
     #[test]
     fn json_strings_escape_like_serde() {
-        for t in ["plain", "q\"uote", "back\\slash", "nl\nx\ty\r", "\u{1}ctl", "ünï😀", ""] {
+        for t in [
+            "plain",
+            "q\"uote",
+            "back\\slash",
+            "nl\nx\ty\r",
+            "\u{1}ctl",
+            "ünï😀",
+            "",
+        ] {
             let mut out = String::new();
             push_json_str(&mut out, t);
             assert_eq!(serde_json::from_str::<String>(&out).unwrap(), t);
@@ -154,7 +162,10 @@ mod tests {
         let d = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z")
             .unwrap()
             .with_timezone(&chrono::Utc);
-        assert_eq!(format_instant(&d), d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+        assert_eq!(
+            format_instant(&d),
+            d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        );
     }
 
     #[test]

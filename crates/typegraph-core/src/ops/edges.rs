@@ -124,6 +124,24 @@ async fn fetch<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, id: &str) -> Result<Optio
         .pop())
 }
 
+/// `fetch` for a read-merge-write: on PostgreSQL the row is locked until the transaction ends, so
+/// the staleness check below it cannot be overtaken by another transaction's commit.
+async fn fetch_for_write<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, id: &str) -> Result<Option<Row>> {
+    let lock = if matches!(ex.dialect(), crate::dialect::Dialect::Postgres) {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = ex.dialect().finish(format!(
+        "SELECT {EDGE_COLS} FROM {} WHERE graph_id = ? AND id = ?{lock}",
+        ctx.tables.edges
+    ));
+    Ok(ex
+        .query(&sql, &[Value::text(ctx.graph.id()), Value::text(id)])
+        .await?
+        .pop())
+}
+
 fn not_found(kind: &str, id: &str) -> Error {
     Error::new(
         Code::EdgeNotFound,
@@ -440,7 +458,7 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
     let spec = ctx.graph.edge(&a.kind)?;
     let now = now_iso();
     let row = atomic!(ex, {
-        let existing = match fetch(ex, ctx, &a.id).await? {
+        let existing = match fetch_for_write(ex, ctx, &a.id).await? {
             Some(r) if opt_str(&r, DELETED_AT).is_none() => r,
             _ => return Err(not_found(&a.kind, &a.id)),
         };

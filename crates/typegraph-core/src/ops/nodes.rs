@@ -511,26 +511,35 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
             opt_str(&existing, VALID_TO),
             &now,
         )?;
+        // The read above takes no lock: on PostgreSQL another transaction may commit a new version
+        // of the row while this statement waits for its lock, so the write is fenced on the version
+        // the merge was made over (PostgreSQL re-checks the condition on the row it then locks).
         let sql = ex.dialect().finish(format!(
             "UPDATE {} SET props = ?, updated_at = ?, version = version + 1, valid_to = ? \
-             WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL RETURNING {NODE_COLS}",
-            ctx.tables.nodes
+             WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL{} RETURNING {NODE_COLS}",
+            ctx.tables.nodes,
+            if a.expected_version.is_some() { " AND version = ?" } else { "" }
         ));
-        let row = ex
-            .query(
-                &sql,
-                &[
-                    Value::Json(Some(a.props.get().to_string())),
-                    Value::Ts(Some(now.clone())),
-                    Value::Ts(valid_to),
-                    Value::text(ctx.graph.id()),
-                    Value::text(&a.kind),
-                    Value::text(&a.id),
-                ],
-            )
-            .await?
-            .pop()
-            .ok_or_else(|| not_found(&a.kind, &a.id))?;
+        let mut params = vec![
+            Value::Json(Some(a.props.get().to_string())),
+            Value::Ts(Some(now.clone())),
+            Value::Ts(valid_to),
+            Value::text(ctx.graph.id()),
+            Value::text(&a.kind),
+            Value::text(&a.id),
+        ];
+        params.extend(a.expected_version.map(Value::Int));
+        let row = match ex.query(&sql, &params).await?.pop() {
+            Some(row) => row,
+            None if a.expected_version.is_some() => {
+                return Err(Error::new(
+                    Code::StaleVersion,
+                    "Node changed while the update was being prepared",
+                    json!({ "kind": a.kind, "id": a.id, "retry": true }),
+                ))
+            }
+            None => return Err(not_found(&a.kind, &a.id)),
+        };
         uniques::claim(ex, ctx, &a.kind, &a.id, a.props.get()).await?;
         if search {
             crate::search::sync_nodes(ex, ctx, &a.kind, &[(&a.id, a.props.get())], false).await?;
