@@ -119,6 +119,18 @@ describe.each(backends)("query search predicates on $name", (bc) => {
     expect(() => store.query().from("Doc", "d").whereNode("d", (d) => d.embedding.similarTo([1, 0, 0], 0))).toThrow(UnsupportedPredicateError);
   });
 
+  it("$fulltext.matches with a per-query language: PostgreSQL honours it, SQLite's fts5 refuses the predicate", async () => {
+    const store = await seeded();
+    const q = store.query().from("Doc", "d").whereNode("d", (d) => d.$fulltext.matches("climate", 10, { language: "english" })).select((c) => c.d.id);
+    if (bc.name === "sqlite") {
+      const refused = await q.execute().then(() => undefined, (e: unknown) => e);
+      expect(refused).toBeInstanceOf(UnsupportedPredicateError);
+      expect((refused as Error).message).toMatch(/language/);
+    } else {
+      expect((await q.execute()).length).toBeGreaterThan(0);
+    }
+  });
+
   it("$fulltext.matches: best match first, filters compose, modes", async () => {
     const store = await seeded();
     const climate = await store.query().from("Doc", "d").whereNode("d", (d) => d.$fulltext.matches("climate")).select((c) => ({ id: c.d.id })).execute();

@@ -2050,10 +2050,10 @@ impl<'a> Compiler<'a> {
                             )));
                         }
                         if language.is_some() && self.dialect == Dialect::Sqlite {
-                            return Err(crate::search::unsupported(
-                                "$fulltext.matches()",
-                                "fulltext.languageOverride",
-                                "The SQLite fts5 tokenizer is fixed when the table is created; drop the language option.",
+                            // A query the dialect cannot express: upstream's UnsupportedPredicateError.
+                            return Err(unsupported(
+                                "The SQLite fts5 fulltext strategy takes no per-query `language` in $fulltext.matches(): its tokenizer is fixed when the table is created. Drop the option.",
+                                json!({ "strategy": "fts5", "capability": "fulltext.languageOverride" }),
                             ));
                         }
                         spec.fulltext = Some(FtSpec {
