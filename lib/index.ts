@@ -77,6 +77,7 @@ export type {
   GraphNodeReference,
 } from "./edge-sets.js";
 export type { MaterializeSystemIndexesOptions } from "./system-indexes.js";
+export type { BatchableQuery, BatchResults } from "./batch.js";
 export {
   subClassOf,
   broader,

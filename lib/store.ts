@@ -31,6 +31,7 @@ import { OperationHooks, freshEntityId, type StoreHooks } from "./hooks.js";
 import { storedProps } from "./stored-dates.js";
 import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
+import { batchable, runBatch, type BatchableQuery, type BatchResults, type BatchTarget } from "./batch.js";
 import { planIndexProbe, type NodeBulkFindByIndexOptions } from "./find-by-index.js";
 import {
   checkLimitPerInput,
@@ -1046,6 +1047,34 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     return buckets.map((rows) => rows.map((r) => toEdge(r) as Edge<E>));
   }
 
+  /** `findFrom` deferred for `store.batch()`: runs where `executeOn` is pointed. */
+  batchFindFrom(from: NodeRef, temporalOptions?: TemporalArg): BatchableQuery<Edge<E>> {
+    return batchable(this.#r.handle, (t) => this.#on(t).findFrom(from, temporalOptions));
+  }
+
+  /** `findTo` deferred for `store.batch()`. */
+  batchFindTo(to: NodeRef, temporalOptions?: TemporalArg): BatchableQuery<Edge<E>> {
+    return batchable(this.#r.handle, (t) => this.#on(t).findTo(to, temporalOptions));
+  }
+
+  /** `findByEndpoints` deferred for `store.batch()`: an array of zero or one edge. */
+  batchFindByEndpoints(
+    from: NodeRef,
+    to: NodeRef,
+    options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; props?: Partial<z.input<E["schema"]>> } = {},
+  ): BatchableQuery<Edge<E>> {
+    return batchable(this.#r.handle, async (t) => {
+      const hit = await this.#on(t).findByEndpoints(from, to, options);
+      return hit === undefined ? [] : [hit];
+    });
+  }
+
+  /** This collection's reads against another target (a batch's backend or transaction). */
+  #on(t: BatchTarget): EdgeCollection<E> {
+    const r: Runner = { backend: t.backend, handle: t.handle, ...(t.tx ? { tx: t.tx } : {}), ...(this.#r.temporalDefault ? { temporalDefault: this.#r.temporalDefault } : {}) };
+    return new EdgeCollection<E>(r, this.#kind, this.#type);
+  }
+
   async count(filter: { from?: NodeRef; to?: NodeRef } = {}, temporalOptions?: TemporalArg): Promise<number> {
     return (await run(this.#r, "countEdges", {
       kind: this.#kind,
@@ -1166,8 +1195,9 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     options: { matchOn?: readonly (keyof z.output<E["schema"]> & string)[]; props?: Partial<z.input<E["schema"]>> } = {},
     temporalOptions?: TemporalArg,
   ): Promise<Edge<E> | undefined> {
+    const matchOn = this.#matchOn(options.matchOn, "find");
     const rows = await this.#between(from, to, false, temporalOptions);
-    const hit = rows.find((r) => matches(r, options.matchOn ?? [], options.props ?? {}));
+    const hit = rows.find((r) => matches(r, matchOn, options.props ?? {}));
     return hit ? (toEdge(hit) as Edge<E>) : undefined;
   }
 
@@ -1189,7 +1219,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   }
 
   /** `matchOn` names fields of this edge's schema (own keys only: never `toString` & co.). */
-  #matchOn(matchOn: readonly string[] | undefined): readonly string[] {
+  #matchOn(matchOn: readonly string[] | undefined, operation: "create" | "find" = "create"): readonly string[] {
     const fields = matchOn ?? [];
     const shape = (this.#type.schema as unknown as { shape?: Record<string, unknown> }).shape ?? {};
     for (const field of fields) {
@@ -1197,7 +1227,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
         throw new ValidationError(`matchOn names "${String(field)}", which is not a field of edge ${this.#kind}`, {
           entityType: "edge",
           kind: this.#kind,
-          operation: "create",
+          operation,
           issues: [{ path: String(field), message: `"${String(field)}" is not a field of ${this.#kind}` }],
         });
       }
@@ -1696,6 +1726,18 @@ export class Store<G extends GraphDef = GraphDef> {
     }
     ops?.settle();
     return result;
+  }
+
+  /**
+   * Runs two or more deferred reads (queries from `.select()`, set operations, aggregates, edge
+   * `batchFind*`) one after another and returns their results as a tuple in input order. Each
+   * costs its own statement; it is not a snapshot.
+   */
+  async batch<const Queries extends readonly [BatchableQuery<unknown>, BatchableQuery<unknown>, ...BatchableQuery<unknown>[]]>(
+    ...queries: Queries
+  ): Promise<BatchResults<Queries>> {
+    const handle = await this.#handle;
+    return (await runBatch({ backend: this.#backend, handle }, queries)) as BatchResults<Queries>;
   }
 
   /** A fluent query over this graph; each query runs as one SQL statement. */

@@ -1242,6 +1242,15 @@ interface Compiled {
   plan?: PlanMemo;
 }
 
+/** The env of a query run elsewhere: a backend, `{ backend, handle, tx? }`, or a store transaction context. */
+function retarget(env: QueryEnv, given: unknown): QueryEnv {
+  if (given === null || typeof given !== "object") throw new TypeError("executeOn() takes a backend or a transaction context of this store");
+  const bound = (given as { [k: symbol]: unknown })[Symbol.for("typegraph.txTarget")] as { backend: GraphBackend; handle: number; tx: TxToken } | undefined;
+  const target = (bound ?? given) as GraphBackend | { backend: GraphBackend; handle: number; tx?: TxToken };
+  if (!("call" in target) && !("backend" in target)) throw new TypeError("executeOn() takes a backend or a transaction context of this store");
+  return "call" in target ? { ...env, backend: target } : { ...env, backend: target.backend, handle: target.handle, tx: target.tx };
+}
+
 export class ExecutableQuery<R = unknown> {
   readonly #env: QueryEnv;
   readonly #state: State;
@@ -1418,11 +1427,7 @@ export class ExecutableQuery<R = unknown> {
   /** Runs on another backend or inside a transaction (`executeOn(tx)` where tx came from this store). */
   async executeOn(given: GraphBackend | { backend: GraphBackend; handle: number; tx?: TxToken } | object): Promise<readonly R[]> {
     // A store transaction context carries its own target (backend, handle and transaction).
-    const bound = (given as { [k: symbol]: unknown })[Symbol.for("typegraph.txTarget")] as { backend: GraphBackend; handle: number; tx: TxToken } | undefined;
-    const target = (bound ?? given) as GraphBackend | { backend: GraphBackend; handle: number; tx?: TxToken };
-    if (!("call" in target) && !("backend" in target)) throw new TypeError("executeOn() takes a backend or a transaction context of this store");
-    const env: QueryEnv = "call" in target ? { ...this.#env, backend: target } : { ...this.#env, backend: target.backend, handle: target.handle, tx: target.tx };
-    return new ExecutableQuery<R>(env, this.#state, this.#fn).execute();
+    return new ExecutableQuery<R>(retarget(this.#env, given), this.#state, this.#fn).execute();
   }
 
   prepare(): PreparedQuery<R> {
@@ -1650,12 +1655,21 @@ export class UnionableQuery<R = unknown> {
   }
 
   async execute(): Promise<readonly R[]> {
+    return this.#executeIn(this.#left.env);
+  }
+
+  /** Runs on another backend or inside a transaction (`executeOn(tx)` where tx came from this store). */
+  async executeOn(given: GraphBackend | { backend: GraphBackend; handle: number; tx?: TxToken } | object): Promise<readonly R[]> {
+    return this.#executeIn(retarget(this.#left.env, given));
+  }
+
+  async #executeIn(env: QueryEnv): Promise<readonly R[]> {
     for (let attempt = 0; ; attempt++) {
       const c = this.#compile();
       if (c.params.length > 0) {
         throw new ConfigurationError("Query contains param() references. Use .prepare().execute({...}) instead of .execute().", { parameterNames: c.params });
       }
-      const rows = (await runQuery(this.#left.env, c.shape, c.values)) as unknown[][];
+      const rows = (await runQuery(env, c.shape, c.values)) as unknown[][];
       try {
         return this.#left.materialize(rows, c.proj);
       } catch (error) {
@@ -1788,11 +1802,20 @@ export class ExecutableAggregateQuery<R = Record<string, unknown>> {
   }
 
   async execute(): Promise<readonly R[]> {
+    return this.#executeIn(this.#env);
+  }
+
+  /** Runs on another backend or inside a transaction (`executeOn(tx)` where tx came from this store). */
+  async executeOn(given: GraphBackend | { backend: GraphBackend; handle: number; tx?: TxToken } | object): Promise<readonly R[]> {
+    return this.#executeIn(retarget(this.#env, given));
+  }
+
+  async #executeIn(env: QueryEnv): Promise<readonly R[]> {
     const c = this.#compile();
     if (c.params.length > 0) {
       throw new ConfigurationError("Query contains param() references; aggregate queries take literal values", { parameterNames: c.params });
     }
-    const rows = (await runQuery(this.#env, c.shape, c.values)) as unknown[][];
+    const rows = (await runQuery(env, c.shape, c.values)) as unknown[][];
     return rows.map((r) => {
       const o: Record<string, unknown> = {};
       // An aggregate over no rows (sum/avg/min/max) is SQL NULL and reads as null; a group key reads like a prop.
