@@ -266,8 +266,20 @@ export function defineGraph<
       checkKindName("Unique constraint", u.name);
       if (u.where) {
         const shape = shapeOf(reg.type.schema);
-        const w = u.where(whereBuilder(shape) as never);
-        if (!(w.field in shape)) {
+        if (shape === null || typeof shape !== "object") {
+          throw new ConfigurationError(`Unique constraint "${u.name}" on "${key}" has a where clause, but the kind's schema is not an object schema`, {
+            kind: key,
+            constraintName: u.name,
+          });
+        }
+        const w = u.where(whereBuilder(shape) as never) as Partial<UniqueWhereResult> | null | undefined;
+        if (w === null || typeof w !== "object" || typeof w.field !== "string" || (w.op !== "isNull" && w.op !== "isNotNull")) {
+          throw new ConfigurationError(`Unique constraint "${u.name}" on "${key}": its where clause does not return a predicate (isNull() / isNotNull() of a field)`, {
+            kind: key,
+            constraintName: u.name,
+          });
+        }
+        if (!Object.prototype.hasOwnProperty.call(shape, w.field)) {
           throw new ConfigurationError(`Unique constraint "${u.name}" on "${key}" filters on undeclared field "${w.field}"`, {
             kind: key,
             constraintName: u.name,
@@ -359,7 +371,7 @@ function whereBuilder(shape: Record<string, unknown>) {
         isNull: () => ({ field: String(field), op: "isNull" as const }),
         isNotNull: () => ({ field: String(field), op: "isNotNull" as const }),
       }),
-      has: (_t, field) => field in shape,
+      has: (_t, field) => Object.prototype.hasOwnProperty.call(shape, field),
     },
   );
 }

@@ -1422,9 +1422,43 @@ pub async fn upsert_edges<E: Executor>(
         ));
         let mut updates = Vec::new();
         let mut revived: Vec<(usize, NodeRef, NodeRef, bool)> = Vec::new();
+        let mut known = Vec::new();
         for (i, it) in a.items.into_iter().enumerate() {
             match existing.get(&ids[i]) {
                 None => creates.push((i, it)),
+                Some(_) => known.push((i, it)),
+            }
+        }
+        // Creates go first (as upstream): a batch states rows, not an order to reach them in,
+        // so a create never counts on what an update of the same batch frees.
+        if !creates.is_empty() {
+            let index: Vec<usize> = creates.iter().map(|(i, _)| *i).collect();
+            let items = creates.into_iter().map(|(_, it)| it).collect();
+            create_edges(
+                ex,
+                ctx,
+                BulkEdgesArgs {
+                    kind: kind.clone(),
+                    items,
+                    returning: false,
+                },
+            )
+            .await
+            .map_err(|mut e| {
+                // Map the sub-batch index back to the caller's.
+                if let Some(j) = e.details.get("index").and_then(|v| v.as_u64()) {
+                    let orig = index.get(j as usize).copied().unwrap_or(0);
+                    e.details["index"] = json!(orig);
+                    e.message = e
+                        .message
+                        .replace(&format!("(item {j})"), &format!("(item {orig})"));
+                }
+                e
+            })?;
+        }
+        for (i, it) in known {
+            match existing.get(&ids[i]) {
+                None => unreachable!("known ids exist"),
                 Some(r) => {
                     let same = opt_str(r, 1) == Some(kind.as_str())
                         && opt_str(r, 2) == Some(it.from.kind.as_str())
@@ -1532,31 +1566,6 @@ pub async fn upsert_edges<E: Executor>(
             })
             .collect();
         super::claims::claim_edges(ex, ctx, &kind, spec.cardinality, &claims).await?;
-        if !creates.is_empty() {
-            let index: Vec<usize> = creates.iter().map(|(i, _)| *i).collect();
-            let items = creates.into_iter().map(|(_, it)| it).collect();
-            create_edges(
-                ex,
-                ctx,
-                BulkEdgesArgs {
-                    kind: kind.clone(),
-                    items,
-                    returning: false,
-                },
-            )
-            .await
-            .map_err(|mut e| {
-                // Map the sub-batch index back to the caller's.
-                if let Some(j) = e.details.get("index").and_then(|v| v.as_u64()) {
-                    let orig = index.get(j as usize).copied().unwrap_or(0);
-                    e.details["index"] = json!(orig);
-                    e.message = e
-                        .message
-                        .replace(&format!("(item {j})"), &format!("(item {orig})"));
-                }
-                e
-            })?;
-        }
         Ok::<(), Error>(())
     })?;
     if !returning {

@@ -737,6 +737,35 @@ impl<'a> Compiler<'a> {
             ));
             return Ok(());
         }
+        if self.edge_counts_only(q) {
+            // Edge-count aggregate: the edge joins on its own liveness; the target joins
+            // LEFT behind it, gated by its kind and temporal window, so `countEdges` sees
+            // every live edge while `count(target)` (NULLs not counted) sees live targets.
+            sql.push(&format!(
+                "{join}{} {e} ON {e}.graph_id = {src}.graph_id AND ",
+                self.tables.edges
+            ));
+            let (fid, fkind) = self.edge_match(
+                h,
+                &e,
+                &format!("{src}.id"),
+                &format!("{src}.kind"),
+                near,
+                far,
+                sql,
+            )?;
+            sql.push(" AND ");
+            self.kinds_in(&format!("{e}.{far}_kind"), &kinds, sql);
+            self.temporal_filter(q, &e, sql)?;
+            self.alias_preds(q, m, &h.edge_alias, sql)?;
+            sql.push(&format!(
+                " LEFT JOIN {} {n} ON {n}.graph_id = {e}.graph_id AND {n}.id = {fid} AND {n}.kind = {fkind}",
+                self.tables.nodes
+            ));
+            self.kind_filter(&n, &kinds, sql);
+            self.temporal_filter(q, &n, sql)?;
+            return Ok(());
+        }
         if !h.optional {
             // Inner hop: flat joins, edge first (keyed by its source), then the target.
             // SQLite plans without statistics; when the start alias is filtered, walk
@@ -809,6 +838,56 @@ impl<'a> Compiler<'a> {
         self.temporal_filter(q, &e, sql)?;
         self.alias_preds(q, m, &h.edge_alias, sql)?;
         Ok(())
+    }
+
+    /// A count aggregate grouped by its start node over one plain hop, counting only ids of
+    /// the hop's edge and/or target (no filter on the target): the edge then counts on its
+    /// own liveness, not its target's (as upstream's count fast path).
+    fn edge_counts_only(&self, q: &Query) -> bool {
+        let [h] = q.hops.as_slice() else {
+            return false;
+        };
+        let start = &q.start.alias;
+        if h.recursive.is_some()
+            || h.from.as_ref().is_some_and(|f| f != start)
+            || q.having.len() > 0
+            || !q.set_ops.is_empty()
+        {
+            return false;
+        }
+        let [g] = q.group_by.as_slice() else {
+            return false;
+        };
+        if &g.alias != start || !matches!(g.field.system.as_deref(), Some("$node") | Some("id")) {
+            return false;
+        }
+        if q.wheres.iter().any(|w| w.alias == h.node_alias) {
+            return false;
+        }
+        if q.order_by
+            .iter()
+            .any(|o| o.alias.as_ref().is_some_and(|a| a != start))
+        {
+            return false;
+        }
+        let mut counted = false;
+        for s in &q.select {
+            match s.agg.as_deref() {
+                None if &s.alias == start => {}
+                Some("count") | Some("countDistinct")
+                    if s.col == "id" && (s.alias == h.node_alias || s.alias == h.edge_alias) =>
+                {
+                    counted = true
+                }
+                _ => return false,
+            }
+        }
+        counted
+            && self
+                .graph
+                .expand_edge(&h.edge_kind, h.expand.as_deref())
+                .map(|(_, inverse)| inverse.is_empty())
+                .unwrap_or(false)
     }
 
     /// `WITH RECURSIVE` for the (single) recursive hop, if any.
