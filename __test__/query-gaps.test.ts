@@ -165,7 +165,7 @@ describe.each(backends)("query gaps on $name", (bc) => {
       store.query().from("Paper", "p").whereNode("p", (p) => p.year.gte(param("y"))).groupBy("p", "year").aggregate({ n: count("p") }).execute(),
     ).rejects.toBeInstanceOf(ConfigurationError);
     // Missing bindings on a prepared query name the parameter.
-    await expect(q.prepare().execute()).rejects.toThrow(/Missing binding for parameter "y"/);
+    await expect(q.prepare().execute()).rejects.toThrow(/Missing bindings for parameter: "y"/);
     expect(await q.prepare().execute({ y: 2000 })).toEqual(["p1"]);
     // toSQL() still shows the statement with the slot unbound.
     expect(q.toSQL().params).toContain(null);

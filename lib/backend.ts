@@ -1,6 +1,7 @@
 // Backends: a thin owner of one native handle. SQLite calls run synchronously
 // on the calling thread; PostgreSQL calls are async on the engine's runtime.
 
+import { backendRowAccess, type BackendRowAccess } from "./backend-rows.js";
 import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
 import { NativePostgres, NativeSqlite } from "./native.js";
 
@@ -106,6 +107,11 @@ export interface GraphBackend {
   /** @internal */ end(tx: TxToken, commit: boolean): Promise<void>;
   /** Drops one node's fulltext document (the node stays); `store.search.rebuildFulltext()` restores it. */
   deleteFulltext?(params: DeleteFulltextParams): Promise<void>;
+  /** Raw row access by graph id, unvalidated (upstream's port shapes; see `backend-rows.ts`). */
+  readonly insertNode?: BackendRowAccess["insertNode"];
+  readonly getNode?: BackendRowAccess["getNode"];
+  readonly insertEdge?: BackendRowAccess["insertEdge"];
+  readonly getEdge?: BackendRowAccess["getEdge"];
   close(): Promise<void>;
 }
 
@@ -154,7 +160,18 @@ export class SqliteBackend implements GraphBackend {
 
   constructor(native: NativeSqlite) {
     this.#native = native;
+    const rows = backendRowAccess((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
+    this.insertNode = rows.insertNode;
+    this.getNode = rows.getNode;
+    this.insertEdge = rows.insertEdge;
+    this.getEdge = rows.getEdge;
   }
+
+  /** Raw rows in upstream's backend-port shapes, by graph id (see `backend-rows.ts`). */
+  readonly insertNode: BackendRowAccess["insertNode"];
+  readonly getNode: BackendRowAccess["getNode"];
+  readonly insertEdge: BackendRowAccess["insertEdge"];
+  readonly getEdge: BackendRowAccess["getEdge"];
 
   #handle(): NativeSqlite {
     if (!this.#native) throw new BackendDisposedError();
@@ -363,6 +380,11 @@ export class PostgresBackend implements GraphBackend {
   #closed = false;
 
   constructor(url: string, maxConnections?: number, idleTimeoutMs?: number, inlineBudgetMs?: number) {
+    const rows = backendRowAccess((graphId) => handleOfGraph(this.#registeredJson, graphId), (h, op, args) => this.call(h, op, args));
+    this.insertNode = rows.insertNode;
+    this.getNode = rows.getNode;
+    this.insertEdge = rows.insertEdge;
+    this.getEdge = rows.getEdge;
     this.#native = NativePostgres.connect(url, maxConnections, idleTimeoutMs, inlineBudgetMs).catch((error: unknown) => {
       throw convertError(error);
     });
@@ -398,6 +420,12 @@ export class PostgresBackend implements GraphBackend {
     return pending;
   }
   #registeredJson = new Map<string, Promise<number>>();
+
+  /** Raw rows in upstream's backend-port shapes, by graph id (see `backend-rows.ts`). */
+  readonly insertNode: BackendRowAccess["insertNode"];
+  readonly getNode: BackendRowAccess["getNode"];
+  readonly insertEdge: BackendRowAccess["insertEdge"];
+  readonly getEdge: BackendRowAccess["getEdge"];
 
   async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
     await this.call(await handleOfGraph(this.#registeredJson, params.graphId), "deleteFulltext", { kind: params.nodeKind, ids: [params.nodeId] });

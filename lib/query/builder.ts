@@ -758,7 +758,11 @@ function bindParams(template: Slots, bindings: Record<string, unknown> | undefin
   for (let k = 0; k < list.length; k++) {
     const [name, p] = list[k]!;
     const v = Object.prototype.hasOwnProperty.call(given, name) ? given[name] : undefined;
-    if (v === undefined) throw new ConfigurationError(`Missing binding for parameter "${name}"`, { parameterName: name });
+    if (v === undefined) {
+      // Every missing name at once, like the unexpected ones above.
+      const missing = list.map(([n]) => n).filter((n) => !Object.prototype.hasOwnProperty.call(given, n) || given[n] === undefined);
+      throw new ConfigurationError(`Missing bindings for parameter${missing.length > 1 ? "s" : ""}: ${missing.map((n) => `"${n}"`).join(", ")}`, { parameterName: name, missingBindings: missing });
+    }
     if (v === null) throw new ConfigurationError("Parameter value must not be null (use undefined-based patterns instead)", { parameterName: name, valueType: "null" });
     if (p.list && !Array.isArray(v)) throw new ConfigurationError(`Parameter "${name}" must be an array for in()/notIn()`, { parameterName: name, actualType: typeof v });
     if (p.list) {
@@ -1870,7 +1874,7 @@ export function notExists(ast: SubqueryAst): Predicate {
 }
 function inSub(ref: FieldRefValue, ast: SubqueryAst, negated: boolean): Predicate {
   const q = subOf(ast);
-  if (q.select.length !== 1) throw new UnsupportedPredicateError("An IN subquery must project exactly one column", { columns: q.select.length });
+  if (q.select.length !== 1) throw new UnsupportedPredicateError("An IN subquery must project exactly 1 column", { columns: q.select.length });
   let path = [...ref.path];
   if (path[0] === "props") path = path.slice(1);
   const field: FieldRefAst =

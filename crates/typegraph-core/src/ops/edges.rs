@@ -357,11 +357,14 @@ pub(crate) async fn check_cardinality<E: Executor>(
 }
 
 pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<String> {
-    ctx.graph.edge(&a.kind)?;
+    // An empty kind reads the edge of that id whatever its kind (`backend.getEdge(graphId, id)`).
+    if !a.kind.is_empty() {
+        ctx.graph.edge(&a.kind)?;
+    }
     let now = now_iso();
     let row = fetch(ex, ctx, &a.id)
         .await?
-        .filter(|r| opt_str(r, KIND) == Some(a.kind.as_str()));
+        .filter(|r| a.kind.is_empty() || opt_str(r, KIND) == Some(a.kind.as_str()));
     let row = match row {
         Some(r)
             if a.temporal().admits(
