@@ -29,7 +29,7 @@ export interface FulltextMatchOptions {
 
 function positiveK(k: unknown, what: string): void {
   if (typeof k !== "number" || !Number.isInteger(k) || k < 1) {
-    throw new UnsupportedPredicateError(`${what}: k must be a positive integer, got ${String(k)}`, { k });
+    throw new UnsupportedPredicateError(`${what}: k must be a positive finite number (a whole one), got ${String(k)}`, { k });
   }
 }
 

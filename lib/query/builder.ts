@@ -6,7 +6,7 @@
 
 import type { GraphBackend, TxToken } from "../backend.js";
 import type { GraphDef, TemporalMode } from "../core.js";
-import { unwrap } from "../core.js";
+import { isSearchableSchema, unwrap } from "../core.js";
 import { ConfigurationError, EndpointError, KindNotFoundError, UnsupportedPredicateError, ValidationError } from "../errors.js";
 import { FieldAccessor, ParameterRef, Predicate, fulltextAccessor, type FieldRefAst, type PredicateAst } from "../predicates.js";
 import { valueTypeOf } from "../schema.js";
@@ -173,15 +173,37 @@ const DISCRIMINATORS: Record<string, string[]> = {
   embedding: ["embedding"],
 };
 
+/**
+ * `$fulltext` of a node alias: `matches()` is refused when any kind the alias covers declares no
+ * `searchable()` field (a polymorphic alias must be searchable throughout).
+ */
+function fulltextFor(env: QueryEnv, info: AliasInfo, alias: string): typeof fulltextAccessor {
+  return {
+    matches(...args: Parameters<typeof fulltextAccessor.matches>) {
+      const bare = info.kinds.filter((k) => {
+        const shape = (env.graph.nodes[k]?.type.schema as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
+        return !Object.values(shape).some((f) => isSearchableSchema(f));
+      });
+      if (bare.length > 0) {
+        throw new UnsupportedPredicateError(
+          `Cannot call .$fulltext.matches() on alias "${alias}": node kind ${bare.map((k) => `"${k}"`).join(", ")} has no fields declared with searchable(). Declare one, e.g. \`title: searchable()\`.`,
+          { alias, kinds: bare },
+        );
+      }
+      return fulltextAccessor.matches(...args);
+    },
+  };
+}
+
 function dynamicAccessor(env: QueryEnv, info: AliasInfo, alias: string): Record<string, unknown> {
   const shape = shapeOf(env, info);
   const system = info.entity === "edge" ? ["id", "kind", "fromId", "toId"] : ["id", "kind"];
   const out: Record<string, unknown> = {};
   for (const s of system) out[s] = new FieldAccessor({ system: s, path: [], valueType: "string" }, undefined);
-  if (info.entity === "node") out.$fulltext = fulltextAccessor;
+  if (info.entity === "node") out.$fulltext = fulltextFor(env, info, alias);
   out.field = (name: string) => {
     if (!Object.prototype.hasOwnProperty.call(shape, name)) {
-      throw new ValidationError(`Unknown field "${name}" on alias "${alias}"`, {
+      throw new ValidationError(`Property "${name}" is not declared on alias "${alias}" (${info.kinds.join(" | ")})`, {
         issues: [{ path: name, message: `"${name}" is not declared on ${info.kinds.join(" | ")}` }],
       });
     }
@@ -210,7 +232,7 @@ function entityAccessorFor(env: QueryEnv, info: AliasInfo, alias: string): Recor
     get(_t, name) {
       if (typeof name !== "string") return undefined;
       if (system.includes(name)) return new FieldAccessor({ system: name, path: [], valueType: "string" }, undefined);
-      if (name === "$fulltext" && info.entity === "node") return fulltextAccessor;
+      if (name === "$fulltext" && info.entity === "node") return fulltextFor(env, info, alias);
       if (!Object.prototype.hasOwnProperty.call(shape, name)) {
         if (name === "then" || name === "toJSON") return undefined;
         throw new ValidationError(`Unknown field "${name}" on alias "${alias}"`, {

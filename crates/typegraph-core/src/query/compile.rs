@@ -2131,7 +2131,7 @@ impl<'a> Compiler<'a> {
                         if language.is_some() && self.dialect == Dialect::Sqlite {
                             // A query the dialect cannot express: upstream's UnsupportedPredicateError.
                             return Err(unsupported(
-                                "The SQLite fts5 fulltext strategy takes no per-query `language` in $fulltext.matches(): its tokenizer is fixed when the table is created. Drop the option.",
+                                "The SQLite fts5 fulltext strategy does not honor a per-query `language` override in $fulltext.matches(): its tokenizer is fixed when the table is created. Drop the option.",
                                 json!({ "strategy": "fts5", "capability": "fulltext.languageOverride" }),
                             ));
                         }
@@ -2214,7 +2214,26 @@ impl<'a> Compiler<'a> {
             sql.push(" AND ");
             self.pred(&w.pred, &info, sql)?;
         }
+        if hop > 0 {
+            self.reachable_scope(q, alias, hop, sql)?;
+        }
         Ok(())
+    }
+
+    /// A search alias reached by traversal ranks only the nodes the traversal reaches: its
+    /// top-k is taken within that scope, not over the whole kind and then intersected.
+    fn reachable_scope(&mut self, q: &Query, alias: &str, hop: usize, sql: &mut Sql) -> Result<()> {
+        self.depth += 1;
+        let out = (|| {
+            let m2 = self.aliases(q)?;
+            let t = Self::alias(&m2, alias)?.table.clone();
+            sql.push(" AND EXISTS (SELECT 1");
+            self.body(q, &m2, hop, sql)?;
+            sql.push(&format!(" AND {t}.id = tg_c.id AND {t}.kind = tg_c.kind)"));
+            Ok(())
+        })();
+        self.depth -= 1;
+        out
     }
 
     /// The alias's predicates over the node table as `n`, without the temporal test, when
@@ -2283,7 +2302,7 @@ impl<'a> Compiler<'a> {
                     let kinds: Vec<String> = v.kinds.iter().map(|k| k.kind.clone()).collect();
                     self.kinds_in("tg_c.kind", &kinds, &mut cand);
                     self.candidate_filter(q, m, &v.alias, &mut cand)?;
-                    let filter = if v.kinds.len() == 1 {
+                    let filter = if v.kinds.len() == 1 && Self::alias(m, &v.alias)?.hop == 0 {
                         self.plain_filter(q, m, &v.alias)?
                     } else {
                         None
