@@ -2,7 +2,7 @@
 // branded field helpers (embedding, searchable, externalRef).
 
 import { z } from "zod";
-import { ConfigurationError } from "./errors.js";
+import { ConfigurationError, ValidationError } from "./errors.js";
 import { deriveVectorIndexes, type IndexDeclaration } from "./indexes.js";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -492,9 +492,16 @@ declare const nodeIdBrand: unique symbol;
 declare const edgeIdBrand: unique symbol;
 export type NodeId<N extends NodeType = NodeType> = string & { readonly [nodeIdBrand]?: N["kind"] };
 export type EdgeId<E extends EdgeType = EdgeType> = string & { readonly [edgeIdBrand]?: E["kind"] };
+/** An id brand accepts any non-empty string (an empty id names no row). */
+function brandId(id: unknown, name: string): string {
+  if (typeof id !== "string" || id.length === 0) {
+    throw new ValidationError(`${name} must be a non-empty string.`, { issues: [{ path: "id", message: "expected a non-empty string" }] });
+  }
+  return id;
+}
 export function asNodeId<N extends NodeType = NodeType>(id: string): NodeId<N> {
-  return id as NodeId<N>;
+  return brandId(id, "asNodeId") as NodeId<N>;
 }
 export function asEdgeId<E extends EdgeType = EdgeType>(id: string): EdgeId<E> {
-  return id as EdgeId<E>;
+  return brandId(id, "asEdgeId") as EdgeId<E>;
 }

@@ -152,7 +152,9 @@ fn not_found(kind: &str, id: &str) -> Error {
 
 pub(crate) fn identity_mismatch(kind: &str, id: &str, actual: &str, operation: &str) -> Error {
     Error::validation(
-        format!("Edge {id} is a \"{actual}\" edge, not \"{kind}\""),
+        format!(
+            "Edge {id} belongs to {actual}, not to {kind} (a \"{actual}\" edge, not \"{kind}\")"
+        ),
         json!({
             "entityType": "edge", "kind": kind, "id": id, "operation": operation,
             "issues": [{ "path": "kind", "message": format!("Edge {id} has kind \"{actual}\""), "code": "EDGE_IDENTITY_MISMATCH" }]
