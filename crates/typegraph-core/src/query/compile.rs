@@ -850,7 +850,7 @@ impl<'a> Compiler<'a> {
         let start = &q.start.alias;
         if h.recursive.is_some()
             || h.from.as_ref().is_some_and(|f| f != start)
-            || q.having.len() > 0
+            || !q.having.is_empty()
             || !q.set_ops.is_empty()
         {
             return false;
