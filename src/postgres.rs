@@ -24,14 +24,47 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
-use typegraph_core::exec::postgres::PgExec;
+use typegraph_core::exec::postgres::{PgExec, PgSession};
 use typegraph_core::exec::Executor;
 use typegraph_core::ops::{self, Ctx};
 use typegraph_core::{Graph, Tables};
 
 struct TxConn {
-    conn: PoolConnection<Postgres>,
+    conn: Conn,
     depth: u32,
+}
+
+/// A pooled connection with the session settings the engine left on it. One whose settings are
+/// not the defaults is closed when dropped rather than handed back to the pool as it is, so a
+/// connection from the pool always starts from the defaults.
+struct Conn {
+    pc: PoolConnection<Postgres>,
+    session: PgSession,
+}
+
+impl Conn {
+    fn new(pc: PoolConnection<Postgres>) -> Self {
+        Conn {
+            pc,
+            session: PgSession::default(),
+        }
+    }
+
+    fn exec<'a>(&'a mut self, depth: &'a mut u32) -> PgExec<'a> {
+        PgExec {
+            conn: &mut self.pc,
+            depth,
+            session: &mut self.session,
+        }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if !self.session.is_default() {
+            self.pc.close_on_drop();
+        }
+    }
 }
 
 type Tx = Arc<tokio::sync::Mutex<TxConn>>;
@@ -43,7 +76,7 @@ struct Shared {
     /// reused by the next call, with the instant each was kept. Handing one back to sqlx's pool
     /// costs a Sync round trip (its release test) per call; a connection whose call failed goes
     /// back through the pool instead. One kept longer than `idle_timeout` is closed.
-    idle: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    idle: Mutex<Vec<(Conn, Instant)>>,
     idle_timeout: Duration,
 }
 
@@ -167,16 +200,17 @@ impl Drop for OnRuntime {
 }
 
 impl Shared {
-    async fn acquire(&self) -> napi::Result<PoolConnection<Postgres>> {
+    async fn acquire(&self) -> napi::Result<Conn> {
         let pool = lock(&self.pool).clone().ok_or_else(disposed)?;
         if let Some((conn, _)) = lock(&self.idle).pop() {
             return Ok(conn);
         }
-        pool.acquire().await.map_err(|e| to_napi(e.into()))
+        let pc = pool.acquire().await.map_err(|e| to_napi(e.into()))?;
+        Ok(Conn::new(pc))
     }
 
     /// Keeps a connection whose work finished cleanly (no transaction left open) for the next call.
-    fn keep(&self, conn: PoolConnection<Postgres>) {
+    fn keep(&self, conn: Conn) {
         if lock(&self.pool).is_none() {
             return;
         }
@@ -187,7 +221,7 @@ impl Shared {
     }
 
     /// Closes kept connections idle longer than the timeout (they hold server backends).
-    fn sweep(&self) -> Vec<PoolConnection<Postgres>> {
+    fn sweep(&self) -> Vec<Conn> {
         let mut idle = lock(&self.idle);
         let now = Instant::now();
         let (stale, fresh): (Vec<_>, Vec<_>) = std::mem::take(&mut *idle)
@@ -208,8 +242,9 @@ async fn sweeper(shared: Weak<Shared>, every: Duration) {
         }
         let stale = s.sweep();
         drop(s);
-        for c in stale {
-            let _ = c.close().await;
+        for mut c in stale {
+            // Closed, not handed back to the pool (the pool's own idle timeout is the same).
+            c.pc.close_on_drop();
         }
     }
 }
@@ -291,10 +326,7 @@ impl NativePostgres {
         let tables = parse_tables(table_names_json)?;
         let mut conn = self.shared.acquire().await?;
         let mut depth = 0;
-        let mut ex = PgExec {
-            conn: &mut conn,
-            depth: &mut depth,
-        };
+        let mut ex = conn.exec(&mut depth);
         ops::schema::bootstrap(&mut ex, &tables)
             .await
             .map_err(to_napi)
@@ -325,7 +357,7 @@ impl NativePostgres {
                     };
                     let mut t = t.lock_owned().await;
                     let TxConn { conn, depth } = &mut *t;
-                    let mut ex = PgExec { conn, depth };
+                    let mut ex = conn.exec(depth);
                     ops::dispatch(&mut ex, &ctx, &op, &args)
                         .await
                         .map_err(to_napi)
@@ -340,10 +372,7 @@ impl NativePostgres {
                     };
                     let mut conn = shared.acquire().await?;
                     let mut depth = 0;
-                    let mut ex = PgExec {
-                        conn: &mut conn,
-                        depth: &mut depth,
-                    };
+                    let mut ex = conn.exec(&mut depth);
                     let out = ops::dispatch(&mut ex, &ctx, &op, &args).await;
                     if out.is_ok() && depth == 0 {
                         shared.keep(conn);
@@ -403,13 +432,7 @@ impl NativePostgres {
         let fut: BoxFut<u32> = Box::pin(async move {
             let conn = shared.acquire().await?;
             let mut t = TxConn { conn, depth: 0 };
-            PgExec {
-                conn: &mut t.conn,
-                depth: &mut t.depth,
-            }
-            .begin()
-            .await
-            .map_err(to_napi)?;
+            t.conn.exec(&mut t.depth).begin().await.map_err(to_napi)?;
             lock(&txs).insert(id, Arc::new(tokio::sync::Mutex::new(t)));
             Ok(id)
         });
@@ -441,13 +464,7 @@ impl NativePostgres {
     pub async fn exec(&self, sql: String) -> napi::Result<()> {
         let mut conn = self.shared.acquire().await?;
         let mut depth = 0;
-        PgExec {
-            conn: &mut conn,
-            depth: &mut depth,
-        }
-        .batch(&sql)
-        .await
-        .map_err(to_napi)
+        conn.exec(&mut depth).batch(&sql).await.map_err(to_napi)
     }
 
     /// Runs one query with JSON-array parameters; rows as a JSON array of arrays.
@@ -456,13 +473,11 @@ impl NativePostgres {
         let params = ops::rows::params_from_json(params_json.as_deref()).map_err(to_napi)?;
         let mut conn = self.shared.acquire().await?;
         let mut depth = 0;
-        let rows = PgExec {
-            conn: &mut conn,
-            depth: &mut depth,
-        }
-        .query(&sql, &params)
-        .await
-        .map_err(to_napi)?;
+        let rows = conn
+            .exec(&mut depth)
+            .query(&sql, &params)
+            .await
+            .map_err(to_napi)?;
         ops::rows::rows_json(&rows, usize::MAX).map_err(to_napi)
     }
 
@@ -496,7 +511,7 @@ impl NativePostgres {
             };
             let mut guard = t.lock().await;
             let TxConn { conn, depth } = &mut *guard;
-            let mut ex = PgExec { conn, depth };
+            let mut ex = conn.exec(depth);
             let r = if commit {
                 ex.commit().await
             } else {
