@@ -130,7 +130,8 @@ describe.runIf(url)("written join order stays with the traversals (postgres)", (
   const joinedSetting = "SELECT current_setting('join_collapse_limit') FROM (SELECT 1) a JOIN (SELECT 1) b ON true";
 
   it("statements with joins of their own plan under the default, after a run of traversals", async () => {
-    const backend = createPostgresBackend(url!);
+    // One connection: a connection dropped by the pool's user is the one the pool hands out next.
+    const backend = createPostgresBackend(url!, { maxConnections: 1 });
     const [store] = await createStoreWithSchema(makeGraph(freshGraphId("joinset")), backend, { autoRefreshStatistics: false });
     try {
       const [baseline] = await backend.query(joinedSetting);

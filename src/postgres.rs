@@ -11,7 +11,7 @@
 
 use crate::error::{disposed, to_napi};
 use crate::sqlite::parse_tables;
-use napi::bindgen_prelude::{Either, PromiseRaw};
+use napi::bindgen_prelude::{Either, Function, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use sqlx::pool::PoolConnection;
@@ -384,6 +384,80 @@ impl NativePostgres {
         settle(env, &self.rt, self.budget, fut)
     }
 
+    /// `bulkUpsertById` of distinct node ids in one call, inside transaction `tx` when given: the
+    /// engine reads the stored rows under a row lock, calls `merge` back once with them (JSON
+    /// text, on the JavaScript thread through the event loop) and writes the merged, validated
+    /// items it returns (JSON text; null aborts: nothing is written and the caller throws the
+    /// error it kept). Always async on tokio, whatever the inline budget: the merge step needs
+    /// the JavaScript thread free.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn upsert_nodes_with<'env>(
+        &self,
+        env: &'env Env,
+        graph: u32,
+        args: String,
+        merge: Function<String, Option<String>>,
+        tx: Option<u32>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let entry = lock(&self.graphs)
+            .get(graph as usize)
+            .cloned()
+            .ok_or_else(unknown_graph)?;
+        let tx = tx.map(|id| self.tx(id)).transpose()?;
+        let step_fn = Arc::new(
+            merge
+                .build_threadsafe_function()
+                .callee_handled::<false>()
+                .build()?,
+        );
+        let shared = self.shared.clone();
+        let fut = async move {
+            let ctx = Ctx {
+                graph: &entry.0,
+                tables: &entry.1,
+            };
+            let mut step = |rows: String| {
+                let f = step_fn.clone();
+                async move {
+                    match f.call_async_catch(rows).await {
+                        Ok(Some(items)) => Ok(items),
+                        _ => Err(typegraph_core::Error::new(
+                            typegraph_core::Code::Validation,
+                            "upsert aborted by its merge step",
+                            serde_json::json!({ "aborted": true }),
+                        )),
+                    }
+                }
+            };
+            match tx {
+                Some(t) => {
+                    let mut t = t.lock_owned().await;
+                    let TxConn { conn, depth } = &mut *t;
+                    let mut ex = conn.exec(depth);
+                    ops::upsert_with::upsert_nodes_with(&mut ex, &ctx, &args, &mut step)
+                        .await
+                        .map_err(to_napi)
+                }
+                None => {
+                    let mut conn = shared.acquire().await?;
+                    let mut depth = 0;
+                    let mut ex = conn.exec(&mut depth);
+                    let out =
+                        ops::upsert_with::upsert_nodes_with(&mut ex, &ctx, &args, &mut step).await;
+                    if out.is_ok() && depth == 0 {
+                        shared.keep(conn);
+                    }
+                    out.map_err(to_napi)
+                }
+            }
+        };
+        let guard = OnRuntime::enter();
+        env.spawn_future(async move {
+            let _counted = guard;
+            fut.await
+        })
+    }
+
     /// Compiles a query AST to `{ sql, params }` without a connection (`toSQL()`).
     #[napi]
     pub fn compile_query(&self, graph: u32, args: String) -> napi::Result<String> {
@@ -464,7 +538,10 @@ impl NativePostgres {
     pub async fn exec(&self, sql: String) -> napi::Result<()> {
         let mut conn = self.shared.acquire().await?;
         let mut depth = 0;
-        conn.exec(&mut depth).batch(&sql).await.map_err(to_napi)
+        let mut ex = conn.exec(&mut depth);
+        // The connection goes back to the pool afterwards: with the defaults, not closed.
+        ex.restore_defaults().await.map_err(to_napi)?;
+        ex.batch(&sql).await.map_err(to_napi)
     }
 
     /// Runs one query with JSON-array parameters; rows as a JSON array of arrays.
@@ -473,11 +550,9 @@ impl NativePostgres {
         let params = ops::rows::params_from_json(params_json.as_deref()).map_err(to_napi)?;
         let mut conn = self.shared.acquire().await?;
         let mut depth = 0;
-        let rows = conn
-            .exec(&mut depth)
-            .query(&sql, &params)
-            .await
-            .map_err(to_napi)?;
+        let mut ex = conn.exec(&mut depth);
+        ex.restore_defaults().await.map_err(to_napi)?;
+        let rows = ex.query(&sql, &params).await.map_err(to_napi)?;
         ops::rows::rows_json(&rows, usize::MAX).map_err(to_napi)
     }
 

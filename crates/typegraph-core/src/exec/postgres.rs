@@ -174,6 +174,15 @@ impl PgExec<'_> {
         Ok(())
     }
 
+    /// Puts the session settings back to their defaults if this executor changed any (one
+    /// round trip then, none otherwise): for a connection about to go back to a pool.
+    pub async fn restore_defaults(&mut self) -> Result<()> {
+        if self.session.is_default() {
+            return Ok(());
+        }
+        self.reset_session().await
+    }
+
     /// Puts every session setting this executor changed back to its default.
     async fn reset_session(&mut self) -> Result<()> {
         const RESET: &str = "SET join_collapse_limit TO DEFAULT";
