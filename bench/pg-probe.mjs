@@ -1,4 +1,8 @@
-// Probe: W3/W2 shapes on the bench dataset in a kept schema; LOG=1 logs statements of the query backend.
+// Probe (not a workload): W2 getById, W3 prepared traversals and W5 upserts on the bench dataset,
+// loaded once into a kept schema (tg_pgcall_data; DROP=1 drops it at the end), for A/B runs of
+// two builds on a busy machine. WHAT=get,hop1,hop2,hop3,w5  RUNS=200  INLINE_BUDGET_MS=…
+// LOG=1 logs every statement of the measuring backend with its parse/bind/execute durations in
+// the server's log (log_min_duration_statement=0): round trips and server time per call.
 import { createStoreWithSchema, param } from "typegraph-native";
 import { createPostgresBackend } from "typegraph-native/postgres";
 import { graph } from "./graph.mjs";
@@ -55,3 +59,8 @@ if (what.includes("w5")) {
 const cpu = process.cpuUsage(cpu0);
 console.log("process cpu ms", ((cpu.user + cpu.system) / 1000).toFixed(0));
 await backend.close();
+if (process.env.DROP) {
+  const admin2 = createPostgresBackend(url);
+  await admin2.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await admin2.close();
+}
