@@ -232,17 +232,14 @@ impl PgExec<'_> {
             .execute(&mut *self.conn)
             .await
             .map_err(|e| db_err(sql, e))?;
-        let out = self.fetch_as_set(sql, params, named).await;
-        if out.is_err() {
-            // The caller's transaction is aborted; its rollback undoes the setting.
-            return out;
-        }
+        // On failure the caller's transaction is aborted; its rollback undoes the setting.
+        let rows = self.fetch_as_set(sql, params, named).await?;
         const END: &str = "SET LOCAL join_collapse_limit TO DEFAULT";
         sqlx::raw_sql(END)
             .execute(&mut *self.conn)
             .await
             .map_err(|e| db_err(END, e))?;
-        out
+        Ok(rows)
     }
 }
 
