@@ -23,6 +23,15 @@ export declare class NativePostgres {
    * of it when the operation outlasts the inline budget.
    */
   call(graph: number, op: string, args: string, tx?: number | undefined | null): string | Promise<string>
+  /**
+   * `bulkUpsertById` of distinct node ids in one call, inside transaction `tx` when given: the
+   * engine reads the stored rows under a row lock, calls `merge` back once with them (JSON
+   * text, on the JavaScript thread through the event loop) and writes the merged, validated
+   * items it returns (JSON text; null aborts: nothing is written and the caller throws the
+   * error it kept). Always async on tokio, whatever the inline budget: the merge step needs
+   * the JavaScript thread free.
+   */
+  upsertNodesWith(graph: number, args: string, merge: (arg: string) => string | null, tx?: number | undefined | null): Promise<string>
   /** Compiles a query AST to `{ sql, params }` without a connection (`toSQL()`). */
   compileQuery(graph: number, args: string): string
   /**

@@ -441,6 +441,31 @@ export class PostgresBackend implements GraphBackend {
     }
   }
 
+  /** @internal `bulkUpsertNodes` of distinct ids in one call, as on SQLite: the engine reads the
+   *  stored rows under a row lock inside its transaction and calls `merge` back once (on this
+   *  thread, through the event loop) before it writes; an error `merge` throws is rethrown
+   *  wrapped in {@link MergeStepError} (the engine writes nothing). */
+  async upsertNodesWith(graph: number, args: { ids: readonly string[] } & Record<string, unknown>, tx: TxToken | undefined, merge: (rows: unknown[]) => unknown): Promise<unknown> {
+    const native = await this.#handle();
+    let failure: { error: unknown } | undefined;
+    const step = (rowsJson: string): string | null => {
+      try {
+        return JSON.stringify(merge(JSON.parse(rowsJson) as unknown[]));
+      } catch (error) {
+        failure = { error };
+        return null;
+      }
+    };
+    let out: string;
+    try {
+      out = await native.upsertNodesWith(graph, JSON.stringify(args), step, tx?.id);
+    } catch (error) {
+      if (failure) throw new MergeStepError(failure.error);
+      throw convertError(error);
+    }
+    return parse(out);
+  }
+
   /** @internal Compiles a query AST to `{ sql, params }` (toSQL), no connection needed. */
   compileQuery(graph: number | Promise<number>, argsJson: string): string {
     if (this.#closed) throw new BackendDisposedError();

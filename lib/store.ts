@@ -2,7 +2,7 @@
 // engine in one crossing per call.
 
 import type { z } from "zod";
-import { MergeStepError, SqliteBackend, type GraphBackend, type TxToken } from "./backend.js";
+import { MergeStepError, PostgresBackend, SqliteBackend, type GraphBackend, type TxToken } from "./backend.js";
 import type { EdgeId, EdgeType, GraphDef, NodeId, NodeType, TemporalMode } from "./core.js";
 import {
   ConfigurationError,
@@ -548,6 +548,12 @@ export class NodeCollection<N extends NodeType = NodeType> {
     const ids = positions.map((p) => items[p]!.id);
     // A runner whose handle is still pending (-1) goes the general way.
     if (r.backend instanceof SqliteBackend && r.handle >= 0) return this.#upsertRoundWith(r.backend, r, items, positions, ids, last, writes);
+    // PostgreSQL: one engine call too (rows read under a row lock, merged here when called back);
+    // a batch whose live rows changed under it anyway is run again as a whole.
+    if (r.backend instanceof PostgresBackend && r.handle >= 0) {
+      const backend = r.backend;
+      return withRetry(() => this.#upsertRoundWith(backend, r, items, positions, ids, last, writes));
+    }
     // Each item carries the version it was merged over: a row changed in between is merged again.
     return withRetry(async () => {
       const current = (await run(r, "getNodes", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (NodeRow | null)[];
@@ -592,9 +598,10 @@ export class NodeCollection<N extends NodeType = NodeType> {
   }
 
   /**
-   * SQLite: one round as one engine call. The engine reads the stored rows inside its
-   * transaction and calls back once for the merge, zod validation and coalescing below; the
-   * writes follow in the same transaction, so no version fence is needed.
+   * One round as one engine call. The engine reads the stored rows inside its transaction (on
+   * PostgreSQL under a row lock) and calls back once for the merge, zod validation and coalescing
+   * below; the writes follow in the same transaction, so no version fence is needed. Synchronous
+   * on SQLite, a promise on PostgreSQL.
    */
   #upsertRoundWith(
     backend: SqliteBackend,
@@ -604,12 +611,28 @@ export class NodeCollection<N extends NodeType = NodeType> {
     ids: readonly string[],
     last: ReadonlyMap<string, Node<N>>,
     writes: { count: number },
-  ): Node<N>[] {
+  ): Node<N>[];
+  #upsertRoundWith(
+    backend: PostgresBackend,
+    r: Runner,
+    items: readonly BulkNodeUpsertItem<N>[],
+    positions: readonly number[],
+    ids: readonly string[],
+    last: ReadonlyMap<string, Node<N>>,
+    writes: { count: number },
+  ): Promise<Node<N>[]>;
+  #upsertRoundWith(
+    backend: SqliteBackend | PostgresBackend,
+    r: Runner,
+    items: readonly BulkNodeUpsertItem<N>[],
+    positions: readonly number[],
+    ids: readonly string[],
+    last: ReadonlyMap<string, Node<N>>,
+    writes: { count: number },
+  ): Node<N>[] | Promise<Node<N>[]> {
     const out: (Node<N> | undefined)[] = new Array(positions.length);
     const written: number[] = [];
-    let rows: NodeRow[];
-    try {
-      rows = backend.upsertNodesWith(r.handle, { kind: this.#kind, ids, returning: true }, r.tx, (current) => {
+    const merge = (current: unknown[]) => {
         written.length = 0;
         const merged = [];
         for (let i = 0; i < positions.length; i++) {
@@ -639,14 +662,27 @@ export class NodeCollection<N extends NodeType = NodeType> {
           });
         }
         return { items: merged };
-      }) as NodeRow[];
-    } catch (error) {
+    };
+    const failed = (error: unknown): never => {
       if (error instanceof MergeStepError) throw error.cause;
       throw reindexed(error, written.map((i) => positions[i]!));
+    };
+    const done = (rows: NodeRow[]): Node<N>[] => {
+      for (let j = 0; j < written.length; j++) out[written[j]!] = toNode(rows[j]!) as Node<N>;
+      writes.count += written.length;
+      return out as Node<N>[];
+    };
+    const args = { kind: this.#kind, ids, returning: true };
+    if (backend instanceof PostgresBackend) {
+      return backend.upsertNodesWith(r.handle, args, r.tx, merge).then((rows) => done(rows as NodeRow[]), failed);
     }
-    for (let j = 0; j < written.length; j++) out[written[j]!] = toNode(rows[j]!) as Node<N>;
-    writes.count += written.length;
-    return out as Node<N>[];
+    let rows: NodeRow[];
+    try {
+      rows = backend.upsertNodesWith(r.handle, args, r.tx, merge) as NodeRow[];
+    } catch (error) {
+      return failed(error);
+    }
+    return done(rows);
   }
 
   /** Soft-deletes many nodes atomically; missing ids are ignored. */

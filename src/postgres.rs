@@ -11,7 +11,7 @@
 
 use crate::error::{disposed, to_napi};
 use crate::sqlite::parse_tables;
-use napi::bindgen_prelude::{Either, PromiseRaw};
+use napi::bindgen_prelude::{Either, Function, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use sqlx::pool::PoolConnection;
@@ -24,14 +24,47 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
-use typegraph_core::exec::postgres::PgExec;
+use typegraph_core::exec::postgres::{PgExec, PgSession};
 use typegraph_core::exec::Executor;
 use typegraph_core::ops::{self, Ctx};
 use typegraph_core::{Graph, Tables};
 
 struct TxConn {
-    conn: PoolConnection<Postgres>,
+    conn: Conn,
     depth: u32,
+}
+
+/// A pooled connection with the session settings the engine left on it. One whose settings are
+/// not the defaults is closed when dropped rather than handed back to the pool as it is, so a
+/// connection from the pool always starts from the defaults.
+struct Conn {
+    pc: PoolConnection<Postgres>,
+    session: PgSession,
+}
+
+impl Conn {
+    fn new(pc: PoolConnection<Postgres>) -> Self {
+        Conn {
+            pc,
+            session: PgSession::default(),
+        }
+    }
+
+    fn exec<'a>(&'a mut self, depth: &'a mut u32) -> PgExec<'a> {
+        PgExec {
+            conn: &mut self.pc,
+            depth,
+            session: &mut self.session,
+        }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if !self.session.is_default() {
+            self.pc.close_on_drop();
+        }
+    }
 }
 
 type Tx = Arc<tokio::sync::Mutex<TxConn>>;
@@ -43,7 +76,7 @@ struct Shared {
     /// reused by the next call, with the instant each was kept. Handing one back to sqlx's pool
     /// costs a Sync round trip (its release test) per call; a connection whose call failed goes
     /// back through the pool instead. One kept longer than `idle_timeout` is closed.
-    idle: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    idle: Mutex<Vec<(Conn, Instant)>>,
     idle_timeout: Duration,
 }
 
@@ -167,16 +200,17 @@ impl Drop for OnRuntime {
 }
 
 impl Shared {
-    async fn acquire(&self) -> napi::Result<PoolConnection<Postgres>> {
+    async fn acquire(&self) -> napi::Result<Conn> {
         let pool = lock(&self.pool).clone().ok_or_else(disposed)?;
         if let Some((conn, _)) = lock(&self.idle).pop() {
             return Ok(conn);
         }
-        pool.acquire().await.map_err(|e| to_napi(e.into()))
+        let pc = pool.acquire().await.map_err(|e| to_napi(e.into()))?;
+        Ok(Conn::new(pc))
     }
 
     /// Keeps a connection whose work finished cleanly (no transaction left open) for the next call.
-    fn keep(&self, conn: PoolConnection<Postgres>) {
+    fn keep(&self, conn: Conn) {
         if lock(&self.pool).is_none() {
             return;
         }
@@ -187,7 +221,7 @@ impl Shared {
     }
 
     /// Closes kept connections idle longer than the timeout (they hold server backends).
-    fn sweep(&self) -> Vec<PoolConnection<Postgres>> {
+    fn sweep(&self) -> Vec<Conn> {
         let mut idle = lock(&self.idle);
         let now = Instant::now();
         let (stale, fresh): (Vec<_>, Vec<_>) = std::mem::take(&mut *idle)
@@ -208,8 +242,9 @@ async fn sweeper(shared: Weak<Shared>, every: Duration) {
         }
         let stale = s.sweep();
         drop(s);
-        for c in stale {
-            let _ = c.close().await;
+        for mut c in stale {
+            // Closed, not handed back to the pool (the pool's own idle timeout is the same).
+            c.pc.close_on_drop();
         }
     }
 }
@@ -291,10 +326,7 @@ impl NativePostgres {
         let tables = parse_tables(table_names_json)?;
         let mut conn = self.shared.acquire().await?;
         let mut depth = 0;
-        let mut ex = PgExec {
-            conn: &mut conn,
-            depth: &mut depth,
-        };
+        let mut ex = conn.exec(&mut depth);
         ops::schema::bootstrap(&mut ex, &tables)
             .await
             .map_err(to_napi)
@@ -325,7 +357,7 @@ impl NativePostgres {
                     };
                     let mut t = t.lock_owned().await;
                     let TxConn { conn, depth } = &mut *t;
-                    let mut ex = PgExec { conn, depth };
+                    let mut ex = conn.exec(depth);
                     ops::dispatch(&mut ex, &ctx, &op, &args)
                         .await
                         .map_err(to_napi)
@@ -340,10 +372,7 @@ impl NativePostgres {
                     };
                     let mut conn = shared.acquire().await?;
                     let mut depth = 0;
-                    let mut ex = PgExec {
-                        conn: &mut conn,
-                        depth: &mut depth,
-                    };
+                    let mut ex = conn.exec(&mut depth);
                     let out = ops::dispatch(&mut ex, &ctx, &op, &args).await;
                     if out.is_ok() && depth == 0 {
                         shared.keep(conn);
@@ -353,6 +382,80 @@ impl NativePostgres {
             }
         };
         settle(env, &self.rt, self.budget, fut)
+    }
+
+    /// `bulkUpsertById` of distinct node ids in one call, inside transaction `tx` when given: the
+    /// engine reads the stored rows under a row lock, calls `merge` back once with them (JSON
+    /// text, on the JavaScript thread through the event loop) and writes the merged, validated
+    /// items it returns (JSON text; null aborts: nothing is written and the caller throws the
+    /// error it kept). Always async on tokio, whatever the inline budget: the merge step needs
+    /// the JavaScript thread free.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn upsert_nodes_with<'env>(
+        &self,
+        env: &'env Env,
+        graph: u32,
+        args: String,
+        merge: Function<String, Option<String>>,
+        tx: Option<u32>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let entry = lock(&self.graphs)
+            .get(graph as usize)
+            .cloned()
+            .ok_or_else(unknown_graph)?;
+        let tx = tx.map(|id| self.tx(id)).transpose()?;
+        let step_fn = Arc::new(
+            merge
+                .build_threadsafe_function()
+                .callee_handled::<false>()
+                .build()?,
+        );
+        let shared = self.shared.clone();
+        let fut = async move {
+            let ctx = Ctx {
+                graph: &entry.0,
+                tables: &entry.1,
+            };
+            let mut step = |rows: String| {
+                let f = step_fn.clone();
+                async move {
+                    match f.call_async_catch(rows).await {
+                        Ok(Some(items)) => Ok(items),
+                        _ => Err(typegraph_core::Error::new(
+                            typegraph_core::Code::Validation,
+                            "upsert aborted by its merge step",
+                            serde_json::json!({ "aborted": true }),
+                        )),
+                    }
+                }
+            };
+            match tx {
+                Some(t) => {
+                    let mut t = t.lock_owned().await;
+                    let TxConn { conn, depth } = &mut *t;
+                    let mut ex = conn.exec(depth);
+                    ops::upsert_with::upsert_nodes_with(&mut ex, &ctx, &args, &mut step)
+                        .await
+                        .map_err(to_napi)
+                }
+                None => {
+                    let mut conn = shared.acquire().await?;
+                    let mut depth = 0;
+                    let mut ex = conn.exec(&mut depth);
+                    let out =
+                        ops::upsert_with::upsert_nodes_with(&mut ex, &ctx, &args, &mut step).await;
+                    if out.is_ok() && depth == 0 {
+                        shared.keep(conn);
+                    }
+                    out.map_err(to_napi)
+                }
+            }
+        };
+        let guard = OnRuntime::enter();
+        env.spawn_future(async move {
+            let _counted = guard;
+            fut.await
+        })
     }
 
     /// Compiles a query AST to `{ sql, params }` without a connection (`toSQL()`).
@@ -403,13 +506,7 @@ impl NativePostgres {
         let fut: BoxFut<u32> = Box::pin(async move {
             let conn = shared.acquire().await?;
             let mut t = TxConn { conn, depth: 0 };
-            PgExec {
-                conn: &mut t.conn,
-                depth: &mut t.depth,
-            }
-            .begin()
-            .await
-            .map_err(to_napi)?;
+            t.conn.exec(&mut t.depth).begin().await.map_err(to_napi)?;
             lock(&txs).insert(id, Arc::new(tokio::sync::Mutex::new(t)));
             Ok(id)
         });
@@ -441,13 +538,10 @@ impl NativePostgres {
     pub async fn exec(&self, sql: String) -> napi::Result<()> {
         let mut conn = self.shared.acquire().await?;
         let mut depth = 0;
-        PgExec {
-            conn: &mut conn,
-            depth: &mut depth,
-        }
-        .batch(&sql)
-        .await
-        .map_err(to_napi)
+        let mut ex = conn.exec(&mut depth);
+        // The connection goes back to the pool afterwards: with the defaults, not closed.
+        ex.restore_defaults().await.map_err(to_napi)?;
+        ex.batch(&sql).await.map_err(to_napi)
     }
 
     /// Runs one query with JSON-array parameters; rows as a JSON array of arrays.
@@ -456,13 +550,9 @@ impl NativePostgres {
         let params = ops::rows::params_from_json(params_json.as_deref()).map_err(to_napi)?;
         let mut conn = self.shared.acquire().await?;
         let mut depth = 0;
-        let rows = PgExec {
-            conn: &mut conn,
-            depth: &mut depth,
-        }
-        .query(&sql, &params)
-        .await
-        .map_err(to_napi)?;
+        let mut ex = conn.exec(&mut depth);
+        ex.restore_defaults().await.map_err(to_napi)?;
+        let rows = ex.query(&sql, &params).await.map_err(to_napi)?;
         ops::rows::rows_json(&rows, usize::MAX).map_err(to_napi)
     }
 
@@ -496,7 +586,7 @@ impl NativePostgres {
             };
             let mut guard = t.lock().await;
             let TxConn { conn, depth } = &mut *guard;
-            let mut ex = PgExec { conn, depth };
+            let mut ex = conn.exec(depth);
             let r = if commit {
                 ex.commit().await
             } else {

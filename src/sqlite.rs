@@ -137,7 +137,7 @@ impl NativeSqlite {
             graph: &entry.0,
             tables: &entry.1,
         };
-        let mut step = |rows: &str| -> typegraph_core::Result<String> {
+        let step = |rows: &str| -> typegraph_core::Result<String> {
             match merge.call(rows.to_string()) {
                 Ok(Some(items)) => Ok(items),
                 _ => Err(typegraph_core::Error::new(
@@ -149,7 +149,10 @@ impl NativeSqlite {
         };
         self.with(|ex| {
             run_ready(ops::upsert_with::upsert_nodes_with(
-                ex, &ctx, &args, &mut step,
+                ex,
+                &ctx,
+                &args,
+                &mut |rows: String| std::future::ready(step(&rows)),
             ))
         })
     }

@@ -208,6 +208,7 @@ fn postgres_endpoint_sets() {
         let mut ex = PgExec {
             conn: &mut conn,
             depth: &mut depth,
+            session: &mut Default::default(),
         };
         let id = format!(
             "edge_sets_pg_{}_{}",

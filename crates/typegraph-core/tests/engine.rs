@@ -202,6 +202,7 @@ fn postgres_scenario() {
         let mut ex = PgExec {
             conn: &mut conn,
             depth: &mut depth,
+            session: &mut Default::default(),
         };
         let id = format!(
             "engine_pg_{}_{}",

@@ -288,10 +288,12 @@ fn postgres_two_connections() {
         let mut a = PgExec {
             conn: &mut ca,
             depth: &mut da,
+            session: &mut Default::default(),
         };
         let mut b = PgExec {
             conn: &mut cb,
             depth: &mut db,
+            session: &mut Default::default(),
         };
         let id = format!(
             "evolve_pg_{}_{}",
@@ -324,6 +326,7 @@ fn postgres_commit_waits_for_write_in_flight() {
         let mut a = PgExec {
             conn: &mut ca,
             depth: &mut da,
+            session: &mut Default::default(),
         };
         schema::bootstrap(&mut a, &Tables::default()).await.unwrap();
         let raw = graph(&id, None);
@@ -354,6 +357,7 @@ fn postgres_commit_waits_for_write_in_flight() {
             let mut b = PgExec {
                 conn: &mut cb,
                 depth: &mut dbb,
+                session: &mut Default::default(),
             };
             let raw = graph(&id2, None);
             op(

@@ -93,6 +93,7 @@ fn postgres_set_active_schema() {
         let mut ex = PgExec {
             conn: &mut conn,
             depth: &mut depth,
+            session: &mut Default::default(),
         };
         let id = format!(
             "schema_versions_pg_{}_{}",

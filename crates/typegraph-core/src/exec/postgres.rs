@@ -10,10 +10,29 @@ use sqlx::postgres::{PgArguments, PgConnection, PgRow};
 use sqlx::{Column, Row as _, TypeInfo};
 use std::future::Future;
 
-/// A PostgreSQL connection plus its transaction depth.
+/// A PostgreSQL connection plus its transaction depth and the session settings it changed.
 pub struct PgExec<'a> {
     pub conn: &'a mut PgConnection,
     pub depth: &'a mut u32,
+    pub session: &'a mut PgSession,
+}
+
+/// Session-level settings an executor changes on its connection, kept with the connection
+/// between calls. Outside a transaction, a run of traversals that keep their joins in written
+/// order sets `join_collapse_limit = 1` once for the session (not around each statement: that
+/// cost two extra round trips per query); the next statement with joins of its own, or the next
+/// transaction, puts the default back first. A connection whose settings are not the defaults
+/// must not go back to a pool as it is ([`PgSession::is_default`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PgSession {
+    written_order: bool,
+}
+
+impl PgSession {
+    /// Whether every setting is the connection's default.
+    pub fn is_default(&self) -> bool {
+        !self.written_order
+    }
 }
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, PgArguments>;
@@ -142,6 +161,41 @@ impl PgExec<'_> {
     /// One statement's rows; `named` keeps it as a named prepared statement (unless bound with
     /// a long list), otherwise it is planned per execution.
     async fn fetch(&mut self, sql: &str, params: &[Value], named: bool) -> Result<Vec<Row>> {
+        self.free_join_order(sql).await?;
+        self.fetch_as_set(sql, params, named).await
+    }
+
+    /// Puts the planner's own join order back (the session default) before a statement with
+    /// joins of its own, when a run of written-order traversals left it at 1.
+    async fn free_join_order(&mut self, sql: &str) -> Result<()> {
+        if self.session.written_order && sql.contains(" JOIN ") {
+            self.reset_session().await?;
+        }
+        Ok(())
+    }
+
+    /// Puts the session settings back to their defaults if this executor changed any (one
+    /// round trip then, none otherwise): for a connection about to go back to a pool.
+    pub async fn restore_defaults(&mut self) -> Result<()> {
+        if self.session.is_default() {
+            return Ok(());
+        }
+        self.reset_session().await
+    }
+
+    /// Puts every session setting this executor changed back to its default.
+    async fn reset_session(&mut self) -> Result<()> {
+        const RESET: &str = "SET join_collapse_limit TO DEFAULT";
+        sqlx::raw_sql(RESET)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(|e| db_err(RESET, e))?;
+        self.session.written_order = false;
+        Ok(())
+    }
+
+    /// [`PgExec::fetch`] under the session's settings as they are.
+    async fn fetch_as_set(&mut self, sql: &str, params: &[Value], named: bool) -> Result<Vec<Row>> {
         let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?
             .persistent(named && !bound_with_long_list(params));
         let rows = q
@@ -158,34 +212,34 @@ impl PgExec<'_> {
         params: &[Value],
         named: bool,
     ) -> Result<Vec<Row>> {
-        // SET LOCAL lasts to the end of the transaction: a statement outside one gets its
-        // own; inside the caller's, the setting is put back after the statement.
-        let outer = *self.depth == 0;
-        let set = if outer {
-            "BEGIN; SET LOCAL join_collapse_limit = 1"
-        } else {
-            "SET LOCAL join_collapse_limit = 1"
-        };
-        sqlx::raw_sql(set)
+        if *self.depth == 0 {
+            // Outside a transaction the setting is made for the session and left there for the
+            // next traversal; marked before it is sent, so a failure leaves it counted as set.
+            if !self.session.written_order {
+                self.session.written_order = true;
+                const SET: &str = "SET join_collapse_limit = 1";
+                sqlx::raw_sql(SET)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(|e| db_err(SET, e))?;
+            }
+            return self.fetch_as_set(sql, params, named).await;
+        }
+        // Inside the caller's transaction (whose `begin` put the session default back), SET
+        // LOCAL for this statement, the default put back after it: a rollback to a savepoint
+        // would undo a session-level change without telling us.
+        sqlx::raw_sql("SET LOCAL join_collapse_limit = 1")
             .execute(&mut *self.conn)
             .await
             .map_err(|e| db_err(sql, e))?;
-        let out = self.fetch(sql, params, named).await;
-        let end = match (outer, out.is_ok()) {
-            (true, true) => "COMMIT",
-            (true, false) => {
-                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await;
-                return out;
-            }
-            (false, true) => "SET LOCAL join_collapse_limit TO DEFAULT",
-            // The caller's transaction is aborted; its rollback undoes the setting.
-            (false, false) => return out,
-        };
-        sqlx::raw_sql(end)
+        // On failure the caller's transaction is aborted; its rollback undoes the setting.
+        let rows = self.fetch_as_set(sql, params, named).await?;
+        const END: &str = "SET LOCAL join_collapse_limit TO DEFAULT";
+        sqlx::raw_sql(END)
             .execute(&mut *self.conn)
             .await
-            .map_err(|e| db_err(end, e))?;
-        out
+            .map_err(|e| db_err(END, e))?;
+        Ok(rows)
     }
 }
 
@@ -195,6 +249,7 @@ impl Executor for PgExec<'_> {
     }
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
         async move {
+            self.free_join_order(sql).await?;
             let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?
                 .persistent(!bound_with_long_list(params));
             let r = q
@@ -251,6 +306,7 @@ impl Executor for PgExec<'_> {
     }
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {
         async move {
+            self.free_join_order(sql).await?;
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                 .execute(&mut *self.conn)
                 .await
@@ -260,6 +316,11 @@ impl Executor for PgExec<'_> {
     }
     fn begin(&mut self) -> impl Future<Output = Result<()>> + Send {
         async move {
+            // A session-level change made inside the transaction would be undone by its
+            // rollback: the transaction starts from the defaults.
+            if *self.depth == 0 && !self.session.is_default() {
+                self.reset_session().await?;
+            }
             let sql = begin_sql(*self.depth, "BEGIN");
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                 .execute(&mut *self.conn)

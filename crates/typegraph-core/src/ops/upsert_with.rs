@@ -1,8 +1,11 @@
-//! `bulkUpsertById` of nodes as one call from the binding (SQLite): inside one transaction the
-//! engine reads the stored rows of the batch (tombstones included), hands them to the caller's
-//! merge-and-validate step (zod, in TypeScript, called back once on the same thread), and writes
-//! the after-images it returns. The read and the writes share the transaction, so no version
-//! fence or second lookup is needed: the states read are the states written over.
+//! `bulkUpsertById` of nodes as one call from the binding: inside one transaction the engine
+//! reads the stored rows of the batch (tombstones included), hands them to the caller's
+//! merge-and-validate step (zod, in TypeScript, called back once: on the same thread on SQLite,
+//! through the event loop on PostgreSQL), and writes the after-images it returns. The read and
+//! the writes share the transaction, so no version fence or second lookup is needed: the states
+//! read are the states written over. On SQLite the write transaction excludes other writers; on
+//! PostgreSQL the read locks the stored rows (`FOR UPDATE`), so a writer that got there first is
+//! waited for and its committed row is the one merged over.
 
 use super::bulk::{node_versions_from_rows, upsert_known, NodeItem};
 use super::rows::{push_row, NODE_PROPS};
@@ -15,6 +18,7 @@ use crate::util::now_iso;
 use crate::value::{Row, Value};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::future::Future;
 
 /// Ids per lookup statement.
 const LOOKUP_CHUNK: usize = 5000;
@@ -36,18 +40,22 @@ struct Merged {
     items: Vec<NodeItem>,
 }
 
-/// The caller's step: the stored rows of the ids (JSON array aligned with `ids`, `null` for an
-/// id never stored; rows as `getNodes` renders them) in, the merged and validated items out.
-/// An `Err` aborts the call with that error; nothing is written.
-pub type BatchMerge<'m> = dyn FnMut(&str) -> Result<String> + 'm;
-
 /// Runs `bulkUpsertNodes` for `args` (JSON) with items from `merge`; fenced like a dispatched write.
-pub async fn upsert_nodes_with<E: Executor>(
+///
+/// `merge` is the caller's step: the stored rows of the ids (JSON array aligned with `ids`,
+/// `null` for an id never stored; rows as `getNodes` renders them) in, the merged and validated
+/// items out. An `Err` aborts the call with that error; nothing is written.
+pub async fn upsert_nodes_with<E, M, F>(
     ex: &mut E,
     ctx: &Ctx<'_>,
     args: &str,
-    merge: &mut BatchMerge<'_>,
-) -> Result<String> {
+    merge: &mut M,
+) -> Result<String>
+where
+    E: Executor,
+    M: FnMut(String) -> F,
+    F: Future<Output = Result<String>>,
+{
     let a: UpsertWithArgs = serde_json::from_str(args).map_err(|e| {
         Error::validation(
             format!("Malformed operation arguments: {e}"),
@@ -64,12 +72,17 @@ pub async fn upsert_nodes_with<E: Executor>(
     }
 }
 
-async fn run<E: Executor>(
+async fn run<E, M, F>(
     ex: &mut E,
     ctx: &Ctx<'_>,
     a: &UpsertWithArgs,
-    merge: &mut BatchMerge<'_>,
-) -> Result<String> {
+    merge: &mut M,
+) -> Result<String>
+where
+    E: Executor,
+    M: FnMut(String) -> F,
+    F: Future<Output = Result<String>>,
+{
     let now = now_iso();
     atomic!(ex, {
         let stored = stored_rows(ex, ctx, &a.kind, &a.ids).await?;
@@ -85,7 +98,7 @@ async fn run<E: Executor>(
             }
         }
         text.push(']');
-        let reply = merge(&text)?;
+        let reply = merge(text).await?;
         let merged: Merged = serde_json::from_str(&reply).map_err(|e| {
             Error::validation(
                 format!("Malformed merge result: {e}"),
@@ -178,8 +191,15 @@ async fn stored_rows<E: Executor>(
     // Probed in key order (neighbouring keys share B-tree pages).
     let mut sorted = ids.to_vec();
     sorted.sort_unstable();
+    // PostgreSQL: the rows read stay locked until the writes commit (SQLite's write
+    // transaction already excludes every other writer).
+    // Locked in id order, so batches racing over the same rows queue instead of deadlocking.
+    let lock = match ex.dialect() {
+        crate::dialect::Dialect::Postgres => " ORDER BY id FOR UPDATE",
+        crate::dialect::Dialect::Sqlite => "",
+    };
     let sql = ex.dialect().finish(format!(
-        "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {}",
+        "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND {}{lock}",
         ctx.tables.nodes,
         ex.dialect().in_list("id")
     ));
