@@ -108,7 +108,11 @@ fn subclasses_expand_to_a_kind_list() {
 fn identifiers_are_escaped() {
     let g = graph();
     let s = r#"{"start":{"alias":"p","kind":{"kind":"Person"}},"select":[{"alias":"p","col":"prop","path":["a'b\"c"]}]}"#;
+    // Rows on SQLite: the engine picks the field out of the props text (no path in the SQL).
     let p = plan(&g, Dialect::Sqlite, s).unwrap();
+    assert_eq!(p.extract_cols, vec![Some(vec!["a'b\"c".to_string()])]);
+    let counted = s.replacen('{', r#"{"mode":"count","#, 1);
+    let p = plan(&g, Dialect::Sqlite, &counted).unwrap();
     assert!(p.sql.contains(r#"'$."a''b\"c"'"#), "{}", p.sql);
     let p = plan(&g, Dialect::Postgres, s).unwrap();
     assert!(p.sql.contains("ARRAY['a''b\"c']"), "{}", p.sql);
