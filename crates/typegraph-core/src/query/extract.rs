@@ -8,7 +8,6 @@
 //! so the same value arrives as `->` would give it).
 
 use crate::error::{Error, Result};
-use serde_json::json;
 
 /// The text of the value at the object-key `path` of the JSON document `doc`: `None` when a
 /// key is missing or a step meets something other than an object (as `->` gives SQL NULL).
@@ -31,8 +30,9 @@ pub fn json_path<'a>(doc: &'a str, path: &[String]) -> Result<Option<&'a str>> {
     Ok(Some(&doc[at..end]))
 }
 
+/// What SQLite's own `->` reports for a document that does not parse.
 fn malformed() -> Error {
-    Error::validation("malformed JSON in stored props", json!({}))
+    Error::database("sqlite", "malformed JSON".to_string())
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
