@@ -1349,8 +1349,9 @@ impl<'a> Compiler<'a> {
 
     /// Whether select item `s` of the outermost row select is read as its alias's whole
     /// props text, the engine picking the field out while rendering (SQLite): a single prop
-    /// of a table alias, unless it is a number field a declared index of the node kind
-    /// stores (then `json_extract` may take the value from the index, see `select_expr`).
+    /// of a table alias, unless it is a number field of the start alias that a declared index
+    /// of its kind stores (then `json_extract` may take the value from the index, see
+    /// `select_expr`).
     fn engine_extract_item(
         &self,
         q: &Query,
@@ -1372,16 +1373,13 @@ impl<'a> Compiler<'a> {
         if info.table.is_empty() || !matches!(info.entity, Entity::Node | Entity::Edge) {
             return false;
         }
-        if info.entity == Entity::Node && s.value_type.as_deref() == Some("number") {
-            let kind = if q.start.alias == s.alias {
-                Some(&q.start.kind.kind)
-            } else {
-                q.hops
-                    .iter()
-                    .find(|h| h.node_alias == s.alias)
-                    .map(|h| &h.node_kind.kind)
-            };
-            let indexed = match kind.and_then(|k| self.graph.node(k).ok()) {
+        // Only the start alias is read through a declared index of its own kind (a hop's
+        // node is found by its key), so only there can `json_extract` skip the document.
+        if info.entity == Entity::Node
+            && s.value_type.as_deref() == Some("number")
+            && q.start.alias == s.alias
+        {
+            let indexed = match self.graph.node(&q.start.kind.kind).ok() {
                 Some(spec) => spec
                     .index_paths
                     .iter()
