@@ -170,6 +170,10 @@ pub struct Plan {
     /// Per output column: a single extracted prop, where a JSON `null` must stay
     /// distinguishable from a missing key (SQL NULL).
     pub prop_cols: Vec<bool>,
+    /// Per output column (SQLite): the column holds the whole props text and the engine picks
+    /// this key path out of it while rendering the row (what `props -> '$."k"'` would give,
+    /// without SQLite parsing every row's whole document into its binary form).
+    pub extract_cols: Vec<Option<Vec<String>>>,
     pub mode: Mode,
     pub vector: Option<VectorStep>,
     /// PostgreSQL: run with the join order as written (`join_collapse_limit = 1`). Set for
@@ -220,6 +224,11 @@ pub struct Compiler<'a> {
     depth: usize,
     /// Prop-column flags of the outermost select.
     prop_cols: Vec<bool>,
+    /// Engine-side prop extraction of the outermost select (see [`Plan::extract_cols`]).
+    extract_cols: Vec<Option<Vec<String>>>,
+    /// The statement's rows reach the renderer as selected (SQLite row mode, no set
+    /// operations comparing whole rows): single props may be picked out by the engine.
+    engine_extract: bool,
     /// Alias maps of the enclosing selects, outermost first.
     scopes: Vec<HashMap<String, AliasInfo>>,
     /// Set for the next select (an IN subquery's): project props as scalars.
@@ -243,6 +252,8 @@ impl<'a> Compiler<'a> {
             dialect,
             depth: 0,
             prop_cols: Vec::new(),
+            extract_cols: Vec::new(),
+            engine_extract: false,
             scopes: Vec::new(),
             scalar_select: false,
             search: None,
@@ -262,6 +273,8 @@ impl<'a> Compiler<'a> {
         };
         // Aggregates over set operations always read visibility per row.
         self.plain_live |= !q.set_ops.is_empty();
+        self.engine_extract =
+            self.dialect == Dialect::Sqlite && mode == Mode::Rows && q.set_ops.is_empty();
         let lifted = self.lift_search(q)?;
         let q = lifted.as_ref().unwrap_or(q);
         let mut sql = Sql::default();
@@ -280,13 +293,17 @@ impl<'a> Compiler<'a> {
                 vec![]
             }
         };
-        let prop_cols = if mode == Mode::Rows {
-            std::mem::take(&mut self.prop_cols)
+        let (prop_cols, extract_cols) = if mode == Mode::Rows {
+            (
+                std::mem::take(&mut self.prop_cols),
+                std::mem::take(&mut self.extract_cols),
+            )
         } else {
-            vec![]
+            (vec![], vec![])
         };
         Ok(Plan {
             prop_cols,
+            extract_cols,
             sql: self.dialect.finish(sql.text),
             params: sql.params,
             json_cols,
@@ -1050,6 +1067,7 @@ impl<'a> Compiler<'a> {
         sql.push("SELECT ");
         let mut json_cols = Vec::new();
         let mut prop_cols = Vec::new();
+        let mut extract_cols = Vec::new();
         if q.select.is_empty() {
             sql.push("1");
         }
@@ -1060,8 +1078,15 @@ impl<'a> Compiler<'a> {
             }
             let grouped = self.scalar_group_expr(&m, s, aggregate)?;
             let scalar_prop = grouped.is_some();
+            let extract = if !aggregate && !scalar && self.engine_extract_item(q, &m, s) {
+                Some(s.path.clone())
+            } else {
+                None
+            };
             let (expr, is_json) = if let Some(e) = grouped {
                 (e, false)
+            } else if extract.is_some() {
+                (format!("{}.props", Self::alias(&m, &s.alias)?.table), true)
             } else if scalar && s.agg.is_none() && s.col == "prop" {
                 let f = FieldRef {
                     system: None,
@@ -1075,9 +1100,11 @@ impl<'a> Compiler<'a> {
             sql.push(&expr);
             json_cols.push(is_json);
             prop_cols.push(s.agg.is_none() && s.col == "prop" && !scalar_prop);
+            extract_cols.push(extract);
         }
         if self.depth == 0 && self.prop_cols.is_empty() {
             self.prop_cols = prop_cols;
+            self.extract_cols = extract_cols;
         }
         self.body(q, &m, q.hops.len(), sql)?;
         if let Some(k) = &q.keyset {
@@ -1397,6 +1424,52 @@ impl<'a> Compiler<'a> {
             (_, other) => return Err(validation(format!("Unknown select column \"{other}\""))),
         };
         Ok((format!("{t}.{col}"), false))
+    }
+
+    /// Whether select item `s` of the outermost row select is read as its alias's whole
+    /// props text, the engine picking the field out while rendering (SQLite): a single prop
+    /// of a table alias, unless it is a number field of the start alias that a declared index
+    /// of its kind stores (then `json_extract` may take the value from the index, see
+    /// `select_expr`).
+    fn engine_extract_item(
+        &self,
+        q: &Query,
+        m: &HashMap<String, AliasInfo>,
+        s: &SelectItem,
+    ) -> bool {
+        if !self.engine_extract
+            || self.depth != 0
+            || self.search.is_some()
+            || s.agg.is_some()
+            || s.col != "prop"
+            || s.path.is_empty()
+        {
+            return false;
+        }
+        let Ok(info) = Self::alias(m, &s.alias) else {
+            return false;
+        };
+        if info.table.is_empty() || !matches!(info.entity, Entity::Node | Entity::Edge) {
+            return false;
+        }
+        // Only the start alias is read through a declared index of its own kind (a hop's
+        // node is found by its key), so only there can `json_extract` skip the document.
+        if info.entity == Entity::Node
+            && s.value_type.as_deref() == Some("number")
+            && q.start.alias == s.alias
+        {
+            let indexed = match self.graph.node(&q.start.kind.kind).ok() {
+                Some(spec) => spec
+                    .index_paths
+                    .iter()
+                    .any(|ix| ix.iter().any(|c| c.as_slice() == s.path.as_slice())),
+                None => true,
+            };
+            if indexed {
+                return false;
+            }
+        }
+        true
     }
 
     /// A plain field of an aggregate query selected as the scalar it groups by (the same

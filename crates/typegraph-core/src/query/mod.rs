@@ -4,6 +4,7 @@
 
 pub mod ast;
 pub mod compile;
+pub mod extract;
 
 use crate::error::{Error, Result};
 use crate::exec::Executor;
@@ -592,7 +593,9 @@ fn render_sqlite(
                         Ok(s) => std::borrow::Cow::Borrowed(s),
                         Err(_) => String::from_utf8_lossy(t),
                     };
-                    if plan.prop_cols.get(i).copied().unwrap_or(false) && s == "null" {
+                    if let Some(Some(path)) = plan.extract_cols.get(i) {
+                        push_extracted(&mut out, &s, path)?
+                    } else if plan.prop_cols.get(i).copied().unwrap_or(false) && s == "null" {
                         // A stored JSON null in a single-prop column: kept apart from a missing key.
                         out.push_str(r#"{"$null":1}"#)
                     } else if plan.json_cols.get(i).copied().unwrap_or(false) {
@@ -608,6 +611,17 @@ fn render_sqlite(
     })?;
     out.push(']');
     Ok(out)
+}
+
+/// One prop picked out of a props document (a column of [`Plan::extract_cols`]): its stored
+/// text, a JSON null as the marker that keeps it apart from a missing key, `null` when missing.
+fn push_extracted(out: &mut String, doc: &str, path: &[String]) -> Result<()> {
+    match extract::json_path(doc, path)? {
+        Some("null") => out.push_str(r#"{"$null":1}"#),
+        Some(v) => out.push_str(v),
+        None => out.push_str("null"),
+    }
+    Ok(())
 }
 
 /// Result rows → JSON text; JSON columns are spliced verbatim.
@@ -634,6 +648,14 @@ pub fn render(plan: &Plan, rows: &[Row]) -> Result<String> {
                     }
                     let prop = plan.prop_cols.get(i).copied().unwrap_or(false);
                     match v {
+                        Value::Text(s) | Value::Json(Some(s))
+                            if matches!(plan.extract_cols.get(i), Some(Some(_))) =>
+                        {
+                            let Some(Some(path)) = plan.extract_cols.get(i) else {
+                                unreachable!()
+                            };
+                            push_extracted(&mut out, s, path)?
+                        }
                         // A stored JSON null in a single-prop column: kept apart from a missing key.
                         Value::Text(s) | Value::Json(Some(s)) if prop && s == "null" => {
                             out.push_str(r#"{"$null":1}"#)

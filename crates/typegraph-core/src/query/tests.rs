@@ -108,7 +108,11 @@ fn subclasses_expand_to_a_kind_list() {
 fn identifiers_are_escaped() {
     let g = graph();
     let s = r#"{"start":{"alias":"p","kind":{"kind":"Person"}},"select":[{"alias":"p","col":"prop","path":["a'b\"c"]}]}"#;
+    // Rows on SQLite: the engine picks the field out of the props text (no path in the SQL).
     let p = plan(&g, Dialect::Sqlite, s).unwrap();
+    assert_eq!(p.extract_cols, vec![Some(vec!["a'b\"c".to_string()])]);
+    let counted = s.replacen('{', r#"{"mode":"count","#, 1);
+    let p = plan(&g, Dialect::Sqlite, &counted).unwrap();
     assert!(p.sql.contains(r#"'$."a''b\"c"'"#), "{}", p.sql);
     let p = plan(&g, Dialect::Postgres, s).unwrap();
     assert!(p.sql.contains("ARRAY['a''b\"c']"), "{}", p.sql);
@@ -464,4 +468,54 @@ fn traversals_from_a_bound_id_are_anchored() {
     assert!(!plan(&g, Dialect::Postgres, &or).unwrap().anchored);
     let other = by_id.replace(r#""where":[{"alias":"p""#, r#""where":[{"alias":"c""#);
     assert!(!plan(&g, Dialect::Postgres, &other).unwrap().anchored);
+}
+
+#[test]
+fn single_props_are_picked_out_by_the_engine_on_sqlite_rows() {
+    let g = Graph::from_json(
+        r#"{"graphId":"g","nodes":{"Person":{"indexPaths":[[["city"],["age"]]]}},"edges":{"knows":{"from":["Person"],"to":["Person"]}}}"#,
+    )
+    .unwrap();
+    let shape = r#"{"start":{"alias":"p","kind":{"kind":"Person"}},
+      "hops":[{"edgeAlias":"k","edgeKind":"knows","nodeAlias":"q","nodeKind":{"kind":"Person"}}],
+      "select":[{"alias":"p","col":"prop","path":["age"],"valueType":"number"},
+                {"alias":"p","col":"prop","path":["name"]},
+                {"alias":"q","col":"prop","path":["age"],"valueType":"number"},
+                {"alias":"k","col":"prop","path":["since"],"valueType":"number"},
+                {"alias":"q","col":"props"},{"alias":"q","col":"id"}]}"#;
+    let p = plan(&g, Dialect::Sqlite, shape).unwrap();
+    let path = |k: &str| Some(vec![k.to_string()]);
+    // The start alias's indexed number keeps json_extract (an index scan can hand it over);
+    // every other single prop is the alias's props text, picked out while rendering.
+    assert_eq!(
+        p.extract_cols,
+        vec![None, path("name"), path("age"), path("since"), None, None]
+    );
+    assert!(p.sql.contains("json_extract(q0n0.props"), "{}", p.sql);
+    // The one `->` left is that expression's fallback for a JSON null or a missing key.
+    assert_eq!(p.sql.matches(" -> ").count(), 1, "{}", p.sql);
+    // PostgreSQL, counts and set operations keep the expressions in the SQL.
+    assert!(plan(&g, Dialect::Postgres, shape)
+        .unwrap()
+        .extract_cols
+        .iter()
+        .all(|c| c.is_none()));
+    let counted = shape.replacen('{', r#"{"mode":"count","#, 1);
+    let p = plan(&g, Dialect::Sqlite, &counted).unwrap();
+    assert!(
+        p.extract_cols.is_empty() && p.sql.contains("q0n0.props -> "),
+        "{}",
+        p.sql
+    );
+    let one = r#"{"start":{"alias":"p","kind":{"kind":"Person"}},"select":[{"alias":"p","col":"prop","path":["name"]}]}"#;
+    let union = format!(
+        r#"{{"start":{{"alias":"p","kind":{{"kind":"Person"}}}},"select":[{{"alias":"p","col":"prop","path":["name"]}}],"setOps":[{{"op":"union","query":{one}}}]}}"#
+    );
+    let p = plan(&g, Dialect::Sqlite, &union).unwrap();
+    assert!(
+        p.extract_cols.iter().all(|c| c.is_none()),
+        "{:?}",
+        p.extract_cols
+    );
+    assert_eq!(p.sql.matches("props -> ").count(), 2, "{}", p.sql);
 }
