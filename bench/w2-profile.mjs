@@ -1,12 +1,12 @@
 // W2/W4 alone on the SQLite file lane, for A/B runs and profiling on a busy machine
 // (`perf record -g node --perf-basic-prof bench/w2-profile.mjs`). Reports CPU µs per call
 // (process CPU time over a loop, not wall time) next to the wall median of the same loop.
-//   TG_W2_WHAT=getById,prepared,cityAge (default all); TG_W2_LOOPS=n calls per loop (default 20000);
+//   TG_W2_WHAT=getById,prepared,cityAge,groupBy (default all but groupBy); TG_W2_LOOPS=n calls per loop (default 20000);
 //   TG_W2_STATS=0 skips the statistics refresh W1 ends with.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createStoreWithSchema, param } from "typegraph-native";
+import { count, createStoreWithSchema, field, param } from "typegraph-native";
 import { createLocalSqliteBackend } from "typegraph-native/sqlite/local";
 import { CITIES, makeDataset } from "./dataset.mjs";
 import { graph } from "./graph.mjs";
@@ -24,7 +24,7 @@ if (process.env.TG_W2_STATS !== "0") await store.refreshStatistics();
 const ids = Array.from({ length: 2000 }, (_, i) => data.people[(i * 7919) % data.people.length].id);
 
 async function measure(name, fn) {
-  for (let i = 0; i < 2000; i++) await fn(i);
+  for (let i = 0; i < Math.min(2000, loops); i++) await fn(i);
   const wall = new Float64Array(loops);
   const c0 = process.cpuUsage();
   for (let i = 0; i < loops; i++) {
@@ -58,6 +58,12 @@ if (what.includes("cityAge")) {
     .prepare();
   await measure("cityAgeLimit50", async (r) => {
     await filter.execute({ city: CITIES[r % CITIES.length], age: 30 + (r % 40) });
+  });
+}
+if (what.includes("groupBy")) {
+  await measure("groupByCityCount", async () => {
+    const rows = await store.query().from("Person", "p").groupBy("p", "city").aggregate({ city: field("p", "city"), n: count("p") }).execute();
+    if (rows.length !== CITIES.length) throw new Error("groups");
   });
 }
 await store.close();
