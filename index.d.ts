@@ -61,6 +61,11 @@ export declare class NativeSqlite {
   /** Runs one engine operation: JSON arguments in, JSON text out. */
   call(graph: number, op: string, args: string): string
   /**
+   * `getNode` in the current temporal mode with its kind and id as they are (`getById`'s
+   * crossing: no argument object to serialise and parse); answers the row's JSON or `null`.
+   */
+  getNode(graph: number, kind: string, id: string): string
+  /**
    * Runs a plan `prepareQuery` registered with a JSON array of parameters (the prepared
    * query's repeated run: no argument object, no operation name to dispatch).
    */

@@ -218,6 +218,17 @@ export class SqliteBackend implements GraphBackend {
     return this.callSync(graph, op, args, tx && tx.open ? tx : undefined);
   }
 
+  /** @internal `getNode` in the current temporal mode, its kind and id crossing as they are. */
+  getNodeSync(graph: number, kind: string, id: string, tx?: TxToken): unknown {
+    const native = this.#handle();
+    this.#checkTx(tx);
+    try {
+      return parse(native.getNode(graph, kind, id));
+    } catch (error) {
+      throw convertError(error);
+    }
+  }
+
   /** @internal A registered query plan (`prepareQuery`'s id) run synchronously with its parameters. */
   queryPlanSync(graph: number, plan: number, params: unknown[], tx?: TxToken): unknown {
     const native = this.#handle();

@@ -306,8 +306,17 @@ export class NodeCollection<N extends NodeType = NodeType> {
 
   getById(id: string, options?: TemporalArg): Promise<Node<N> | undefined> {
     const r = this.#r;
-    const sync = (r.backend as { callSync?: (graph: number, op: string, args: unknown, tx?: TxToken) => unknown }).callSync;
+    const backend = r.backend as {
+      callSync?: (graph: number, op: string, args: unknown, tx?: TxToken) => unknown;
+      getNodeSync?: (graph: number, kind: string, id: string, tx?: TxToken) => unknown;
+    };
+    const sync = backend.callSync;
     try {
+      if (options === undefined && r.temporalDefault === undefined && typeof id === "string" && backend.getNodeSync !== undefined) {
+        // SQLite, current read: kind and id cross as they are (no argument object).
+        const row = backend.getNodeSync(r.handle, this.#kind, id, r.tx && r.tx.open ? r.tx : undefined);
+        return Promise.resolve(row === null ? undefined : (toNode(row as NodeRow) as Node<N>));
+      }
       // A synchronous backend (SQLite) answers in the call itself: one settled promise, no chain.
       const args = options === undefined && r.temporalDefault === undefined ? { kind: this.#kind, id } : { kind: this.#kind, id, ...temporal(options, r.temporalDefault) };
       if (sync === undefined) return run(r, "getNode", args).then((row) => (row === null ? undefined : (toNode(row as NodeRow) as Node<N>)));
@@ -1665,7 +1674,7 @@ export class Store<G extends GraphDef = GraphDef> {
         get(target, key) {
           if (key === "call") return call;
           // No synchronous fast paths before the handle is known.
-          if (key === "callSync" || key === "queryPlanSync") return undefined;
+          if (key === "callSync" || key === "queryPlanSync" || key === "getNodeSync") return undefined;
           const value: unknown = Reflect.get(target, key, target);
           return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },

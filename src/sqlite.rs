@@ -66,6 +66,27 @@ impl NativeSqlite {
         self.with(|ex| run_ready(ops::dispatch(ex, &ctx, &op, &args)))
     }
 
+    /// `getNode` in the current temporal mode with its kind and id as they are (`getById`'s
+    /// crossing: no argument object to serialise and parse); answers the row's JSON or `null`.
+    #[napi(catch_unwind)]
+    pub fn get_node(&self, graph: u32, kind: String, id: String) -> napi::Result<String> {
+        let entry = lock(&self.graphs)
+            .get(graph as usize)
+            .cloned()
+            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
+        let ctx = Ctx {
+            graph: &entry.0,
+            tables: &entry.1,
+        };
+        let args = ops::nodes::IdArgs {
+            kind,
+            id,
+            temporal_mode: None,
+            as_of: None,
+        };
+        self.with(|ex| run_ready(ops::nodes::get(ex, &ctx, args)))
+    }
+
     /// Runs a plan `prepareQuery` registered with a JSON array of parameters (the prepared
     /// query's repeated run: no argument object, no operation name to dispatch).
     #[napi(catch_unwind)]

@@ -559,7 +559,8 @@ function trackSelect(env: QueryEnv, state: State, fn: (ctx: never) => unknown): 
   return needs;
 }
 
-type Decoder = (row: unknown[], ctx: Record<string, unknown>) => void;
+/** Reads one row's columns from `row` starting at `base` (0 for a row array; a flat result's row offset). */
+type Decoder = (row: unknown[], ctx: Record<string, unknown>, base: number) => void;
 
 interface Projection {
   items: SelectItem[];
@@ -603,8 +604,8 @@ function project(env: QueryEnv, state: State, needs: Map<string, AliasNeed> | un
     const at = items.length;
     if (info.entity === "depth" || info.entity === "path") {
       items.push({ alias, col: info.entity });
-      decode.push((row, ctx) => {
-        const v = row[at];
+      decode.push((row, ctx, base) => {
+        const v = row[base + at];
         ctx[alias] = info.entity === "depth" ? v ?? undefined : v === null || v === undefined ? undefined : String(v).split("|").filter((s) => s !== "");
       });
       continue;
@@ -616,19 +617,21 @@ function project(env: QueryEnv, state: State, needs: Map<string, AliasNeed> | un
       // Meta as one object literal per row (one shape, no per-row closure).
       decode.push(
         edge
-          ? (row, ctx) => {
-              const id = row[at];
+          ? (row, ctx, base) => {
+              const a = base + at;
+              const id = row[a];
               if (id === null) return void (ctx[alias] = undefined);
-              const b = at + 5;
+              const b = a + 5;
               const meta = { validFrom: u(row[b]), validTo: u(row[b + 1]), createdAt: u(row[b + 2]), updatedAt: u(row[b + 3]), deletedAt: u(row[b + 4]) };
-              ctx[alias] = { id, kind: row[at + 1], fromId: row[at + 2], toId: row[at + 3], meta, ...(row[at + 4] as Record<string, unknown> | null) };
+              ctx[alias] = { id, kind: row[a + 1], fromId: row[a + 2], toId: row[a + 3], meta, ...(row[a + 4] as Record<string, unknown> | null) };
             }
-          : (row, ctx) => {
-              const id = row[at];
+          : (row, ctx, base) => {
+              const a = base + at;
+              const id = row[a];
               if (id === null) return void (ctx[alias] = undefined);
-              const b = at + 3;
+              const b = a + 3;
               const meta = { version: u(row[b]), validFrom: u(row[b + 1]), validTo: u(row[b + 2]), createdAt: u(row[b + 3]), updatedAt: u(row[b + 4]), deletedAt: u(row[b + 5]) };
-              ctx[alias] = { kind: row[at + 1], id, meta, ...(row[at + 2] as Record<string, unknown> | null) };
+              ctx[alias] = { kind: row[a + 1], id, meta, ...(row[a + 2] as Record<string, unknown> | null) };
             },
       );
       continue;
@@ -648,11 +651,11 @@ function project(env: QueryEnv, state: State, needs: Map<string, AliasNeed> | un
     const allMeta: readonly string[] = edge ? EDGE_META : NODE_META;
     const proto = missingColumns([...Object.keys(shape), ...allSystem, ...(meta.length > 0 ? [] : ["meta"])].filter((k) => !system.includes(k) && !props.includes(k)));
     const metaProto = missingColumns(allMeta.filter((k) => !meta.includes(k)));
-    decode.push((row, ctx) => {
-      const id = row[at];
+    decode.push((row, ctx, base) => {
+      const id = row[base + at];
       if (id === null) return void (ctx[alias] = undefined);
       const o: Record<string, unknown> = Object.create(proto);
-      let i = at;
+      let i = base + at;
       for (const s of system) o[s] = row[i++];
       if (meta.length > 0) {
         const m: Record<string, unknown> = Object.create(metaProto);
@@ -772,8 +775,8 @@ function bindParams(template: Slots, bindings: Record<string, unknown> | undefin
       break;
     }
   }
-  const unexpected = stray ? Object.keys(given).filter((k) => !template.params.has(k)) : [];
-  if (unexpected.length > 0) {
+  const unexpected = stray ? Object.keys(given).filter((k) => !template.params.has(k)) : undefined;
+  if (unexpected !== undefined && unexpected.length > 0) {
     throw new ConfigurationError(`Unexpected bindings provided: ${unexpected.map((n) => `"${n}"`).join(", ")}`, { unexpectedBindings: unexpected });
   }
   const list = (template.paramList ??= [...template.params]);
@@ -1355,7 +1358,28 @@ export class ExecutableQuery<R = unknown> {
     const nullProto = Object.prototype.hasOwnProperty.call(this.#state.aliases, "__proto__");
     for (let i = 0; i < rows.length; i++) {
       const ctx: Record<string, unknown> = nullProto ? Object.create(null) : {};
-      for (const d of proj.decode) d(rows[i]!, ctx);
+      for (const d of proj.decode) d(rows[i]!, ctx, 0);
+      try {
+        out[i] = fn(ctx);
+      } catch (error) {
+        if (error === MISS) this.widenProjection();
+        throw error;
+      }
+    }
+    return out;
+  }
+
+  /** @internal A flat result (`[columns, values…]`, rows one after another) → results, as {@link materialize}. */
+  materializeFlat(flat: unknown[], proj: Projection): R[] {
+    const fn = this.#fn as (ctx: Record<string, unknown>) => R;
+    const n = flat[0] as number;
+    const count = n === 0 ? 0 : (flat.length - 1) / n;
+    const out = new Array<R>(count);
+    const nullProto = Object.prototype.hasOwnProperty.call(this.#state.aliases, "__proto__");
+    const decode = proj.decode;
+    for (let i = 0, base = 1; i < count; i++, base += n) {
+      const ctx: Record<string, unknown> = nullProto ? Object.create(null) : {};
+      for (let d = 0; d < decode.length; d++) decode[d]!(flat, ctx, base);
       try {
         out[i] = fn(ctx);
       } catch (error) {
@@ -1403,7 +1427,12 @@ export class ExecutableQuery<R = unknown> {
     const backend = env.backend as GraphBackend & { callSync: SyncCall; queryPlanSync?: (graph: number, plan: number, params: unknown[], tx?: TxToken) => unknown };
     const tx = env.tx && env.tx.open ? env.tx : undefined;
     const params = bindParams(c.slots, bindings);
-    const rows = backend.queryPlanSync !== undefined ? backend.queryPlanSync(c.plan!.handle, c.plan!.plan, params, tx) : backend.callSync(c.plan!.handle, "query", { plan: c.plan!.plan, params }, tx);
+    if (backend.queryPlanSync !== undefined) {
+      // A plan's run answers its rows flat (`[columns, values…]`): one array, not one per row.
+      const rows = backend.queryPlanSync(c.plan!.handle, c.plan!.plan, params, tx) as unknown[];
+      return typeof rows[0] === "number" ? this.materializeFlat(rows, c.proj) : this.materialize(rows as unknown[][], c.proj);
+    }
+    const rows = backend.callSync(c.plan!.handle, "query", { plan: c.plan!.plan, params }, tx);
     return this.materialize(rows as unknown[][], c.proj);
   }
 

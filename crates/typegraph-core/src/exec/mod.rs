@@ -5,6 +5,7 @@
 //! and returns ready futures, so [`run_ready`] drives the same code on the
 //! calling thread with a single poll and no runtime.
 
+pub mod kept;
 pub mod postgres;
 pub mod sqlite;
 

@@ -9,6 +9,9 @@ use std::future::{ready, Future};
 
 /// An open SQLite database plus its transaction depth.
 pub struct SqliteConn {
+    /// Statements of the hottest reads (`kept.rs`); declared first, so they are finalized
+    /// before the connection closes.
+    pub(crate) kept: super::kept::KeptStatements,
     pub conn: rusqlite::Connection,
     pub depth: u32,
     /// In-memory vector slots and the uncommitted writes to them (engine-side search).
@@ -36,6 +39,7 @@ impl SqliteConn {
         )?;
         conn.set_prepared_statement_cache_capacity(256);
         Ok(SqliteConn {
+            kept: Default::default(),
             conn,
             depth: 0,
             search: Default::default(),
@@ -110,7 +114,7 @@ impl SqliteConn {
     }
 }
 
-fn db_err(sql: &str, e: rusqlite::Error) -> Error {
+pub(crate) fn db_err(sql: &str, e: rusqlite::Error) -> Error {
     let verb = sql
         .split_whitespace()
         .next()

@@ -322,7 +322,10 @@ pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<St
         let sql = select_one_sql(crate::Dialect::Sqlite, ctx);
         let temporal = a.temporal();
         let mut out = None;
-        db.for_each_row(
+        // Kept under a key of this graph's table names (the edge read uses another).
+        let key = (ctx.tables as *const crate::Tables as usize).wrapping_add(1);
+        db.for_each_row_kept(
+            key,
             &sql,
             &[
                 Value::text(ctx.graph.id()),

@@ -37,10 +37,10 @@ pub fn push_row(out: &mut String, row: &Row, json_col: usize) -> Result<()> {
 
 /// Writes a SQLite row read borrowed from its statement as a JSON array (the text [`push_row`]
 /// gives for the same row); `json_col` is the props column, spliced as stored.
-pub fn push_sqlite_row(
+pub fn push_sqlite_row<R: crate::exec::kept::SqlRow + ?Sized>(
     out: &mut String,
     n: usize,
-    row: &rusqlite::Row<'_>,
+    row: &R,
     json_col: usize,
 ) -> Result<()> {
     use rusqlite::types::ValueRef;
@@ -50,7 +50,7 @@ pub fn push_sqlite_row(
         if i > 0 {
             out.push(',');
         }
-        match row.get_ref(i)? {
+        match row.value(i)? {
             ValueRef::Null => out.push_str("null"),
             ValueRef::Integer(v) => {
                 let _ = write!(out, "{v}");
@@ -78,9 +78,12 @@ pub fn push_sqlite_row(
 }
 
 /// An optional text column of a borrowed SQLite row.
-pub fn sqlite_opt_str<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<Option<&'r str>> {
+pub fn sqlite_opt_str<R: crate::exec::kept::SqlRow + ?Sized>(
+    row: &R,
+    i: usize,
+) -> Result<Option<&str>> {
     use rusqlite::types::ValueRef;
-    Ok(match row.get_ref(i)? {
+    Ok(match row.value(i)? {
         ValueRef::Text(t) => std::str::from_utf8(t).ok(),
         _ => None,
     })

@@ -111,11 +111,12 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: RunArgs) -> Result<S
             .plans
             .get_or_compile(ctx, ex.dialect(), &a.shape)?,
     };
-    run_plan(ex, ctx, plan, &a.params).await
+    run_plan(ex, ctx, plan, &a.params, false).await
 }
 
 /// `query` of a plan `prepareQuery` registered, parameters given as a JSON array (the
-/// bindings' own crossing: no argument object, no operation name).
+/// bindings' own crossing: no argument object, no operation name). Rows read on SQLite come
+/// flat: `[columns, row 0's values…, row 1's values…]` (one array for the whole result).
 pub async fn run_prepared<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
@@ -124,7 +125,7 @@ pub async fn run_prepared<E: Executor>(
 ) -> Result<String> {
     let params: Vec<Json> = serde_json::from_str(params_json)
         .map_err(|e| Error::validation(format!("Malformed query parameters: {e}"), json!({})))?;
-    run_plan(ex, ctx, ctx.graph.plans.prepared(plan)?, &params).await
+    run_plan(ex, ctx, ctx.graph.plans.prepared(plan)?, &params, true).await
 }
 
 async fn run_plan<E: Executor>(
@@ -132,6 +133,7 @@ async fn run_plan<E: Executor>(
     ctx: &Ctx<'_>,
     plan: Arc<Plan>,
     args: &[Json],
+    flat: bool,
 ) -> Result<String> {
     let plan = match &plan.live_guard {
         Some(g) if !live_decision(ex, g).await? => g.plain.clone(),
@@ -144,7 +146,7 @@ async fn run_plan<E: Executor>(
     let params = bind_srcs(&plan.params, args, ex.dialect(), top.as_deref())?;
     if plan.mode == Mode::Rows {
         if let Some(db) = ex.sqlite_conn() {
-            return render_sqlite(db, &plan, &params);
+            return render_sqlite(db, &plan, &params, flat);
         }
     }
     let rows = ex
@@ -562,20 +564,29 @@ fn render_sqlite(
     db: &mut crate::exec::sqlite::SqliteConn,
     plan: &Plan,
     params: &[Value],
+    flat: bool,
 ) -> Result<String> {
     use rusqlite::types::ValueRef;
     use std::fmt::Write;
-    let mut out = String::with_capacity(256);
+    let mut out = String::with_capacity(1024);
     out.push('[');
     let mut first = true;
-    db.for_each_row(&plan.sql, params, |n, r| {
-        if !first {
-            out.push(',');
+    // The plan's SQL text (its address the key) runs from a kept statement.
+    db.for_each_row_kept(plan.sql.as_ptr() as usize, &plan.sql, params, |n, r| {
+        if flat {
+            // The column count leads (0 alone: no rows); every value follows, row after row.
+            if first {
+                let _ = write!(out, "{n}");
+            }
+        } else {
+            if !first {
+                out.push(',');
+            }
+            out.push('[');
         }
         first = false;
-        out.push('[');
         for i in 0..n {
-            if i > 0 {
+            if i > 0 || flat {
                 out.push(',');
             }
             match r.get_ref(i)? {
@@ -606,9 +617,14 @@ fn render_sqlite(
                 }
             }
         }
-        out.push(']');
+        if !flat {
+            out.push(']');
+        }
         Ok(())
     })?;
+    if flat && first {
+        out.push('0');
+    }
     out.push(']');
     Ok(out)
 }
