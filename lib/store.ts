@@ -1,6 +1,7 @@
 // Stores and collections: zod validation here, everything else asked of the
 // engine in one crossing per call.
 
+import { jsonCopy } from "./json-copy.js";
 import type { z } from "zod";
 import { MergeStepError, SqliteBackend, type GraphBackend, type TxToken } from "./backend.js";
 import type { EdgeId, EdgeType, GraphDef, NodeId, NodeType, TemporalMode } from "./core.js";
@@ -606,9 +607,11 @@ export class NodeCollection<N extends NodeType = NodeType> {
   ): Node<N>[] {
     const out: (Node<N> | undefined)[] = new Array(positions.length);
     const written: number[] = [];
+    // The items sent: the engine stores their props as sent and returns the rows without them.
+    let sent: { props: unknown }[] = [];
     let rows: NodeRow[];
     try {
-      rows = backend.upsertNodesWith(r.handle, { kind: this.#kind, ids, returning: true }, r.tx, (current) => {
+      rows = backend.upsertNodesWith(r.handle, { kind: this.#kind, ids, returning: true, propsBack: false }, r.tx, (current) => {
         written.length = 0;
         const merged = [];
         for (let i = 0; i < positions.length; i++) {
@@ -637,13 +640,18 @@ export class NodeCollection<N extends NodeType = NodeType> {
             preserveValidFrom: item.onImmutableLowerBound === "preserve",
           });
         }
+        sent = merged;
         return { items: merged };
       }) as NodeRow[];
     } catch (error) {
       if (error instanceof MergeStepError) throw error.cause;
       throw reindexed(error, written.map((i) => positions[i]!));
     }
-    for (let j = 0; j < written.length; j++) out[written[j]!] = toNode(rows[j]!) as Node<N>;
+    for (let j = 0; j < written.length; j++) {
+      const row = rows[j]!;
+      row[2] = jsonCopy(sent[j]!.props) as NodeRow[2];
+      out[written[j]!] = toNode(row) as Node<N>;
+    }
     writes.count += written.length;
     return out as Node<N>[];
   }
