@@ -631,14 +631,13 @@ export class NodeCollection<N extends NodeType = NodeType> {
             continue;
           }
           written.push(i);
-          merged.push({
-            id: item.id,
-            props: data,
-            validFrom: instant(item.validFrom),
-            validTo: instant(item.validTo),
-            clearValidTo: item.clearValidTo === true,
-            preserveValidFrom: item.onImmutableLowerBound === "preserve",
-          });
+          // Options at their defaults are left out (fewer keys to write and read back).
+          const sentItem: { id: string; props: unknown; validFrom?: string; validTo?: string; clearValidTo?: true; preserveValidFrom?: true } = { id: item.id, props: data };
+          if (item.validFrom !== undefined) sentItem.validFrom = instant(item.validFrom);
+          if (item.validTo !== undefined) sentItem.validTo = instant(item.validTo);
+          if (item.clearValidTo === true) sentItem.clearValidTo = true;
+          if (item.onImmutableLowerBound === "preserve") sentItem.preserveValidFrom = true;
+          merged.push(sentItem);
         }
         sent = merged;
         return { items: merged };
