@@ -1,6 +1,7 @@
 // Stores and collections: zod validation here, everything else asked of the
 // engine in one crossing per call.
 
+import { jsonCopy } from "./json-copy.js";
 import type { z } from "zod";
 import { MergeStepError, PostgresBackend, SqliteBackend, type GraphBackend, type TxToken } from "./backend.js";
 import type { EdgeId, EdgeType, GraphDef, NodeId, NodeType, TemporalMode } from "./core.js";
@@ -641,6 +642,8 @@ export class NodeCollection<N extends NodeType = NodeType> {
   ): Node<N>[] | Promise<Node<N>[]> {
     const out: (Node<N> | undefined)[] = new Array(positions.length);
     const written: number[] = [];
+    // The items sent: the engine stores their props as sent and returns the rows without them.
+    let sent: { props: unknown }[] = [];
     const merge = (current: unknown[]) => {
         written.length = 0;
         const merged = [];
@@ -661,15 +664,15 @@ export class NodeCollection<N extends NodeType = NodeType> {
             continue;
           }
           written.push(i);
-          merged.push({
-            id: item.id,
-            props: data,
-            validFrom: instant(item.validFrom),
-            validTo: instant(item.validTo),
-            clearValidTo: item.clearValidTo === true,
-            preserveValidFrom: item.onImmutableLowerBound === "preserve",
-          });
+          // Options at their defaults are left out (fewer keys to write and read back).
+          const sentItem: { id: string; props: unknown; validFrom?: string; validTo?: string; clearValidTo?: true; preserveValidFrom?: true } = { id: item.id, props: data };
+          if (item.validFrom !== undefined) sentItem.validFrom = instant(item.validFrom);
+          if (item.validTo !== undefined) sentItem.validTo = instant(item.validTo);
+          if (item.clearValidTo === true) sentItem.clearValidTo = true;
+          if (item.onImmutableLowerBound === "preserve") sentItem.preserveValidFrom = true;
+          merged.push(sentItem);
         }
+        sent = merged;
         return { items: merged };
     };
     const failed = (error: unknown): never => {
@@ -677,11 +680,15 @@ export class NodeCollection<N extends NodeType = NodeType> {
       throw reindexed(error, written.map((i) => positions[i]!));
     };
     const done = (rows: NodeRow[]): Node<N>[] => {
-      for (let j = 0; j < written.length; j++) out[written[j]!] = toNode(rows[j]!) as Node<N>;
+      for (let j = 0; j < written.length; j++) {
+        const row = rows[j]!;
+        row[2] = jsonCopy(sent[j]!.props) as NodeRow[2];
+        out[written[j]!] = toNode(row) as Node<N>;
+      }
       writes.count += written.length;
       return out as Node<N>[];
     };
-    const args = { kind: this.#kind, ids, returning: true };
+    const args = { kind: this.#kind, ids, returning: true, propsBack: false };
     if (backend instanceof PostgresBackend) {
       return backend.upsertNodesWith(r.handle, args, r.tx, merge).then((rows) => done(rows as NodeRow[]), failed);
     }

@@ -3,7 +3,7 @@
 //! figure can be read as a ratio to what the database itself allows.
 //!
 //! Usage: tg-floor <sqlite-file | postgres://url> <dataset.json> <index-sql>
-//! Prints one JSON object with W1/W2/W6 figures.
+//! Prints one JSON object with W1/W2/W3/W5/W6 figures (SQLite; W1/W2/W6 on PostgreSQL).
 
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -13,6 +13,15 @@ fn summarize(mut ns: Vec<u128>) -> Value {
     ns.sort_unstable();
     let at = |q: f64| ns[((q * ns.len() as f64) as usize).min(ns.len() - 1)] as f64 / 1000.0;
     json!({ "n": ns.len(), "medianUs": at(0.5), "p95Us": at(0.95) })
+}
+
+/// CPU time this thread has run, in ns (`/proc/thread-self/schedstat`): a busy machine stretches
+/// wall time, not this.
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 fn now_iso() -> String {
@@ -187,6 +196,72 @@ fn main() {
         }
     }
 
+    // W5 upsert sync: as the bench's workload (w5-upsert-sync.mjs) — 2,000 records per call,
+    // half existing people with a changed age, half new ids; each call one transaction of plain
+    // statements (existing: props, version and updated_at rewritten; new: inserted). One untimed
+    // call, a WAL checkpoint, then 9 timed calls; the median is the figure.
+    let w5 = {
+        let records = 2000usize;
+        let reps = 9usize;
+        let batch = |rep: usize| -> Vec<(String, String, bool)> {
+            let mut items = Vec::with_capacity(records);
+            for i in 0..records / 2 {
+                let p = &people[(i * 3 + rep * 7) % people.len()];
+                let mut props = p["props"].clone();
+                let age = props["age"].as_i64().unwrap() + 1 + rep as i64;
+                props["age"] = json!(age);
+                items.push((
+                    p["id"].as_str().unwrap().to_string(),
+                    props.to_string(),
+                    true,
+                ));
+                let fresh = json!({ "name": format!("New {i}"), "city": "Lisbon", "age": 30, "bio": p["props"]["bio"] });
+                items.push((format!("new_person_{rep}_{i}"), fresh.to_string(), false));
+            }
+            items
+        };
+        let upsert = |conn: &mut rusqlite::Connection, items: &[(String, String, bool)]| {
+            let tx = conn.transaction().unwrap();
+            {
+                let now = now_iso();
+                let mut up = tx
+                    .prepare_cached("UPDATE typegraph_nodes SET props = ?1, updated_at = ?2, version = version + 1 WHERE graph_id = 'bench' AND kind = 'Person' AND id = ?3")
+                    .unwrap();
+                let mut ins = tx
+                    .prepare_cached("INSERT INTO typegraph_nodes (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) VALUES ('bench', 'Person', ?1, ?2, 1, ?3, NULL, ?3, ?3)")
+                    .unwrap();
+                for (id, props, existing) in items {
+                    if *existing {
+                        assert_eq!(up.execute(rusqlite::params![props, now, id]).unwrap(), 1);
+                    } else {
+                        ins.execute(rusqlite::params![id, props, now]).unwrap();
+                    }
+                }
+            }
+            tx.commit().unwrap();
+        };
+        upsert(&mut conn, &batch(reps));
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        let mut rates = Vec::with_capacity(reps);
+        let mut cpu_rates = Vec::with_capacity(reps);
+        for rep in 0..reps {
+            let items = batch(rep);
+            let (t, c) = (Instant::now(), cpu_ns());
+            upsert(&mut conn, &items);
+            rates.push((records as f64 / t.elapsed().as_secs_f64()).round());
+            cpu_rates.push((records as f64 / ((cpu_ns() - c).max(1) as f64 / 1e9)).round());
+        }
+        rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        cpu_rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        json!({
+            "recordsPerSec": rates[reps / 2],
+            "minRecordsPerSec": rates[0],
+            "maxRecordsPerSec": rates[reps - 1],
+            "recordsPerCpuSec": cpu_rates[reps / 2],
+        })
+    };
+
     // W6 single autocommit writes
     let mut creates = Vec::new();
     {
@@ -202,6 +277,41 @@ fn main() {
             creates.push(t.elapsed().as_nanos());
         }
     }
+    // W6 edges.create and update as the bench's: an edge from each node just created to a
+    // person, then each node's props rewritten (the merged props bound whole, no read first).
+    let mut edge_creates = Vec::new();
+    {
+        let mut st = conn
+            .prepare_cached("INSERT INTO typegraph_edges (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) VALUES ('bench', ?1, 'knows', 'Person', ?2, 'Person', ?3, ?4, ?5, NULL, ?5, ?5)")
+            .unwrap();
+        let props = json!({ "since": 2020 }).to_string();
+        for i in 0..500usize {
+            let t = Instant::now();
+            st.execute(rusqlite::params![
+                format!("floor_w6_edge_{i}"),
+                format!("floor_w6_{i}"),
+                people[i]["id"].as_str().unwrap(),
+                props,
+                now_iso()
+            ])
+            .unwrap();
+            edge_creates.push(t.elapsed().as_nanos());
+        }
+    }
+    let mut updates = Vec::new();
+    {
+        let mut st = conn
+            .prepare_cached("UPDATE typegraph_nodes SET props = ?1, updated_at = ?2, version = version + 1 WHERE graph_id = 'bench' AND kind = 'Person' AND id = ?3")
+            .unwrap();
+        let props =
+            json!({ "name": "W6", "city": "Rome", "age": 41, "bio": "x".repeat(256) }).to_string();
+        for i in 0..500usize {
+            let t = Instant::now();
+            st.execute(rusqlite::params![props, now_iso(), format!("floor_w6_{i}")])
+                .unwrap();
+            updates.push(t.elapsed().as_nanos());
+        }
+    }
 
     let out = json!({
         "W1 ingest": {
@@ -212,7 +322,12 @@ fn main() {
         "W2 point reads": { "getById": summarize(reads), "preparedIdQuery": summarize(prepared_reads) },
         "W3 traversals": { "oneHop": summarize(one_hop) },
         "W4 filters": { "cityAgeLimit50": summarize(city_age) },
-        "W6 single writes": { "create": summarize(creates) },
+        "W5 upsert sync": w5,
+        "W6 single writes": {
+            "create": summarize(creates),
+            "edgeCreate": summarize(edge_creates),
+            "update": summarize(updates),
+        },
     });
     println!("{out}");
 }

@@ -455,6 +455,18 @@ pub async fn count<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Resul
 }
 
 pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Result<String> {
+    update_over(ex, ctx, a, None).await
+}
+
+/// [`update`] by a caller that read the row it merged over (`current`, NODE_COLS, the version
+/// `a.expected_version` names): on SQLite the fast path's row is then rendered from `current`
+/// and the bound values instead of read back by RETURNING (SQLite stores props as bound).
+pub(crate) async fn update_over<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: UpdateArgs,
+    current: Option<&Row>,
+) -> Result<String> {
     let spec = ctx.graph.node(&a.kind)?;
     let now = now_iso();
     let search = crate::search::has_fields(ctx, &a.kind);
@@ -471,12 +483,31 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
             ctx.graph.id(),
             ctx.graph.schema_version(),
         );
+        // The version fence pins the row written over to `current`: everything but props,
+        // version and updated_at is as read.
+        let known = current.filter(|r| {
+            d == crate::Dialect::Sqlite
+                && a.expected_version.is_some()
+                && r.get(VERSION).and_then(Value::as_i64) == a.expected_version
+                && r.len() == 9
+        });
         let sql = d.finish(format!(
             "UPDATE {} SET props = ?, updated_at = ?, version = version + 1 \
-             WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL{}{} RETURNING {NODE_COLS}",
+             WHERE graph_id = ? AND kind = ? AND id = ? AND deleted_at IS NULL{}{}{}",
             ctx.tables.nodes,
-            if a.expected_version.is_some() { " AND version = ?" } else { "" },
-            guard.as_ref().map(|g| g.0.as_str()).unwrap_or("")
+            if a.expected_version.is_some() {
+                " AND version = ?"
+            } else {
+                ""
+            },
+            guard.as_ref().map(|g| g.0.as_str()).unwrap_or(""),
+            if known.is_some() {
+                // The columns rendered from `current` are fenced too (a row hard-deleted and
+                // created again under the id restarts at version 1).
+                " AND valid_from IS ? AND valid_to IS ? AND created_at = ?".to_string()
+            } else {
+                format!(" RETURNING {NODE_COLS}")
+            }
         ));
         let mut params = vec![
             Value::Json(Some(a.props.get().to_string())),
@@ -489,8 +520,20 @@ pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Re
         if let Some((_, p)) = guard {
             params.extend(p);
         }
-        let updated = ex.query(&sql, &params).await?.pop();
-        if let Some(row) = updated {
+        if let Some(cur) = known {
+            params.extend([cur[4].clone(), cur[5].clone(), cur[6].clone()]);
+            if ex.execute(&sql, &params).await? == 1 {
+                let mut row: Row = cur
+                    .iter()
+                    .enumerate()
+                    .map(|(k, v)| if k == 2 { Value::Null } else { v.clone() })
+                    .collect();
+                row[2] = params.swap_remove(0);
+                row[VERSION] = Value::Int(a.expected_version.unwrap_or(0) + 1);
+                row[7] = Value::Ts(Some(now));
+                return row_json(Some(&row), NODE_PROPS);
+            }
+        } else if let Some(row) = ex.query(&sql, &params).await?.pop() {
             return row_json(Some(&row), NODE_PROPS);
         }
     }

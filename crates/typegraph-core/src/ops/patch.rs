@@ -92,7 +92,7 @@ async fn run<E: Executor>(
             valid_from: a.valid_from.clone(),
             preserve_valid_from: a.preserve_valid_from,
         };
-        match nodes::update(ex, ctx, args).await {
+        match nodes::update_over(ex, ctx, args, Some(&current)).await {
             Err(e)
                 if attempt < ATTEMPTS
                     && e.code == Code::StaleVersion

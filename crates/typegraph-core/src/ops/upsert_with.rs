@@ -31,6 +31,14 @@ pub struct UpsertWithArgs {
     pub ids: Vec<String>,
     #[serde(default)]
     pub returning: bool,
+    /// With `returning`: `false` leaves the written rows' props out (`null`), for a caller that
+    /// holds the props it sent (they are stored as sent); absent or `true` renders them.
+    #[serde(default = "yes")]
+    pub props_back: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What the caller's step returns: the items to write (a subset of the ids, each at most once;
@@ -147,12 +155,24 @@ where
                 text.push(',');
             }
             let id = &ids[j];
-            let props = Value::Json(Some(it.props.get().to_string()));
-            let row: Row = if let Some(r) = moved.remove(id) {
+            let props = if a.props_back {
+                Value::Json(Some(it.props.get().to_string()))
+            } else {
+                Value::Null
+            };
+            let row: Row = if let Some(mut r) = moved.remove(id) {
+                if !a.props_back {
+                    r[2] = Value::Null;
+                }
                 r
             } else if let Some(r) = stored.get(id) {
-                // A live row updated in place: new props, next version, stamped now.
-                let mut r = r.clone();
+                // A live row updated in place: new props, next version, stamped now (the
+                // stored props are not copied: they are replaced).
+                let mut r: Row = r
+                    .iter()
+                    .enumerate()
+                    .map(|(k, v)| if k == 2 { Value::Null } else { v.clone() })
+                    .collect();
                 let v = r.get(3).and_then(Value::as_i64).unwrap_or(0);
                 r[2] = props;
                 r[3] = Value::Int(v + 1);
