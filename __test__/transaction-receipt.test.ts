@@ -129,6 +129,12 @@ describe.each(backends)("transaction receipts on $name", (bc) => {
       await tx.nodes.Room.getById(r.id);
       await tx.nodes.Lamp.find();
       await tx.query().from("Lamp", "l").select((c) => c.l.tag).execute();
+      // A query built on the store runs inside this transaction (and a scope's view) by executeOn.
+      const tags = store.query().from("Lamp", "l").select((c) => c.l.tag);
+      expect(await tags.executeOn(tx)).toEqual(["z"]);
+      const scoped = await tx.measure(async (view) => tags.executeOn(view));
+      expect(scoped.result).toEqual(["z"]);
+      expect(scoped.receipt.writes.total).toBe(0);
       return r.id;
     });
     expect(writes(outcome.receipt)).toEqual({ nodes: { Room: 1, Lamp: 1 }, edges: { litBy: 1 }, total: 3 });
