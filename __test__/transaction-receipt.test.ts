@@ -45,11 +45,11 @@ describe.each(backends)("transaction receipts on $name", (bc) => {
     while (open.length) await open.pop()!.close();
   });
 
-  async function setup() {
+  async function setup(options: { coalesceUnchangedUpserts?: boolean } = {}) {
     const graph = lampGraph(freshGraphId(`rcpt_${bc.name}`));
     const backend = bc.make(graph.id);
     open.push(backend);
-    const [store] = await createStoreWithSchema(graph, backend);
+    const [store] = await createStoreWithSchema(graph, backend, options);
     return store;
   }
 
@@ -138,6 +138,18 @@ describe.each(backends)("transaction receipts on $name", (bc) => {
       return r.id;
     });
     expect(writes(outcome.receipt)).toEqual({ nodes: { Room: 1, Lamp: 1 }, edges: { litBy: 1 }, total: 3 });
+  });
+
+  it("counts an upsert that coalesces into the stored row as one write call", async () => {
+    const store = await setup({ coalesceUnchangedUpserts: true });
+    const first = await store.nodes.Lamp.upsertById("same", { tag: "same", watts: 9 });
+    const outcome = await store.transactionWithReceipt(async (tx) => {
+      await tx.nodes.Lamp.upsertById("same", { tag: "same", watts: 9 });
+      await tx.nodes.Lamp.bulkUpsertById([{ id: "same", props: { tag: "same", watts: 9 } }]);
+    });
+    expect(writes(outcome.receipt)).toEqual({ nodes: { Lamp: 2 }, edges: {}, total: 2 });
+    // Nothing was rewritten.
+    expect((await store.nodes.Lamp.getById("same" as never))?.meta.version).toBe(first.meta.version);
   });
 
   it("does not count a call that rejects", async () => {
