@@ -25,6 +25,13 @@ export {
   type GraphNodeCollections,
   type GraphEdgeCollections,
 } from "./store.js";
+export type {
+  TransactionReceipt,
+  TransactionOutcome,
+  ScopedMeasure,
+  MeasurableTransactionContext,
+  IdentityWriteSummary,
+} from "./receipt.js";
 export {
   StoreSearch,
   type FulltextQueryMode,

@@ -29,6 +29,7 @@ import type { SchemaIntrospection } from "./evolve.js";
 import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
 import { checkUpdateWhere, runUpdateWhere, type UpdateWhereParams, type UpdateWhereResult } from "./update-where.js";
 import { OperationHooks, freshEntityId, type StoreHooks } from "./hooks.js";
+import { ReceiptRecorder, countingContext, type MeasurableTransactionContext, type TransactionOutcome } from "./receipt.js";
 import { storedProps } from "./stored-dates.js";
 import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
@@ -1778,6 +1779,24 @@ export class Store<G extends GraphDef = GraphDef> {
     }
     ops?.settle();
     return result;
+  }
+
+  /**
+   * Runs `fn` in one transaction like `transaction()` and returns its result with a receipt: the
+   * write calls that completed on `tx.nodes` / `tx.edges`, by kind (see `TransactionReceipt`).
+   * A callback that throws rolls back and rethrows; no receipt is given. `tx.measure(fn)` scopes a
+   * sub-receipt to the writes made through the view it passes to `fn`.
+   */
+  async transactionWithReceipt<T>(fn: (tx: MeasurableTransactionContext<G>) => Promise<T> | T): Promise<TransactionOutcome<T>> {
+    const recorder = new ReceiptRecorder();
+    const result = await this.transaction(async (tx) => {
+      try {
+        return await fn(countingContext(tx, recorder) as MeasurableTransactionContext<G>);
+      } finally {
+        recorder.seal();
+      }
+    });
+    return { result, receipt: recorder.snapshot() };
   }
 
   /**
