@@ -173,7 +173,7 @@ function recordedCoordinate(options: object | undefined, method: string): void {
 }
 
 /** The temporal fields of a call: the caller's mode, else the graph default. */
-function temporal(options: TemporalAlgorithmOptions | undefined, fallback: TemporalMode | undefined): Record<string, unknown> {
+function temporalOf(options: TemporalAlgorithmOptions | undefined, fallback: TemporalMode | undefined): Record<string, unknown> {
   const mode = options?.temporalMode ?? fallback;
   return { ...(mode === undefined ? {} : { temporalMode: mode }), ...(options?.asOf === undefined ? {} : { asOf: options.asOf }) };
 }
@@ -230,8 +230,17 @@ function pageRankArgs(options: PageRankOptions<GraphDef>, algorithm: string): Re
   };
 }
 
-/** @internal Builds the facade over one engine call; `fallback` is the graph's default temporal mode. */
-export function createGraphAlgorithms<G extends GraphDef>(call: AlgorithmCall, fallback: TemporalMode | undefined): GraphAlgorithms<G> {
+/**
+ * @internal Builds the facade over one engine call; `fallback` is the graph's default temporal
+ * mode. A `pinned` coordinate (a store view's) replaces whatever temporal options a call names.
+ */
+export function createGraphAlgorithms<G extends GraphDef>(
+  call: AlgorithmCall,
+  fallback: TemporalMode | undefined,
+  pinned?: Readonly<{ temporalMode: TemporalMode; asOf?: string }>,
+): GraphAlgorithms<G> {
+  const temporal = (options: TemporalAlgorithmOptions | undefined, fb: TemporalMode | undefined): Record<string, unknown> =>
+    pinned === undefined ? temporalOf(options, fb) : { temporalMode: pinned.temporalMode, ...(pinned.asOf === undefined ? {} : { asOf: pinned.asOf }) };
   const traversal = (options: BaseTraversalOptions<G> | NeighborsOptions<G>, max: number): Record<string, unknown> => {
     edgeKinds(options.edges as readonly string[]);
     direction(options.direction);

@@ -237,6 +237,7 @@ export {
   type PersonalizedPageRankSeed,
   type PersonalizedPageRankOptions,
   type PageRankScore,
+  type NodeIdentifier,
 } from "./algorithms.js";
 export {
   defineSubgraphProject,
@@ -245,4 +246,6 @@ export {
   type SubgraphResult,
   type SubgraphNodeResult,
   type SubgraphEdgeResult,
+  type SubsetNode,
+  type SubsetEdge,
 } from "./subgraph.js";

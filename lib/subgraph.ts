@@ -8,6 +8,11 @@ import type { EdgeKinds, NodeKinds } from "./type-helpers.js";
 import type { Edge, EdgeMeta, Node, NodeMeta } from "./store.js";
 
 type NodeFieldKey<N extends NodeType> = Exclude<keyof Node<N>, "id" | "kind" | "meta"> & string;
+/** One node type out of a subset of the graph's node kinds. */
+export type SubsetNode<G extends GraphDef, K extends NodeKinds<G>> = { [Kind in K]: Node<G["nodes"][Kind]["type"]> }[K];
+/** One edge type out of a subset of the graph's edge kinds. */
+export type SubsetEdge<G extends GraphDef, K extends EdgeKinds<G>> = { [Kind in K]: Edge<G["edges"][Kind]["type"]> }[K];
+
 type EdgeFieldKey<E extends EdgeType> = Exclude<keyof Edge<E>, "id" | "kind" | "fromKind" | "fromId" | "toKind" | "toId" | "meta"> & string;
 
 /** Per-kind field lists of `subgraph({ project })`; `"meta"` keeps the metadata object. */
