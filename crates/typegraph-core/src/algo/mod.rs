@@ -296,20 +296,40 @@ async fn apply_working_memory<E: Executor>(ex: &mut E, wm: Option<&str>) -> Resu
     Ok(())
 }
 
-/// Runs one algorithm call: its statements share one transaction (one snapshot).
+/// Runs one algorithm call: its statements share one transaction (one snapshot). On SQLite a
+/// savepoint opens it (outside a transaction that is a deferred, read-only-until-written one:
+/// writers elsewhere are not locked out); on PostgreSQL a transaction, where `workingMemory`
+/// applies. `degree` is one statement and needs none.
 pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: AlgoArgs) -> Result<String> {
-    ex.begin().await?;
+    if a.algorithm == "degree" {
+        return run_in(ex, ctx, &a).await;
+    }
+    let sqlite = ex.dialect() == Dialect::Sqlite;
+    if sqlite {
+        ex.execute("SAVEPOINT tg_algorithm", &[]).await?;
+    } else {
+        ex.begin().await?;
+    }
     let out = match apply_working_memory(ex, a.working_memory.as_deref()).await {
         Ok(()) => run_in(ex, ctx, &a).await,
         Err(e) => Err(e),
     };
     match out {
         Ok(v) => {
-            ex.commit().await?;
+            if sqlite {
+                ex.execute("RELEASE tg_algorithm", &[]).await?;
+            } else {
+                ex.commit().await?;
+            }
             Ok(v)
         }
         Err(e) => {
-            let _ = ex.rollback().await;
+            if sqlite {
+                let _ = ex.execute("ROLLBACK TO tg_algorithm", &[]).await;
+                let _ = ex.execute("RELEASE tg_algorithm", &[]).await;
+            } else {
+                let _ = ex.rollback().await;
+            }
             Err(e)
         }
     }
