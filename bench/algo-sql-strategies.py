@@ -1,6 +1,7 @@
 """SQL strategies for bounded reachability on the SQLite file bench/algo-profile.mjs leaves
 (TG_ALGO_DB): one frontier statement per level (what the engine runs; visited set kept by the
-caller) against one recursive CTE (UNION over (id, kind, depth), minimum depth taken after).
+caller) against one recursive CTE (UNION over (id, kind, depth), minimum depth taken after; CROSS JOIN keeps the
+worktable outermost, as the engine does with its frontier).
 Prints CPU milliseconds per call for each, side by side in one process.
     python3 bench/algo-sql-strategies.py /path/algo.db [maxHops] [calls]"""
 import json, sqlite3, sys, time
@@ -17,7 +18,7 @@ LEVEL = f"""SELECT e.from_id, e.from_kind, e.to_id, e.to_kind FROM
 CTE = f"""WITH RECURSIVE r(id, kind, depth) AS (
  SELECT n.id, n.kind, 0 FROM typegraph_nodes n WHERE n.graph_id = 'bench' AND n.id = ? AND {vis('n')}
  UNION
- SELECT n.id, n.kind, r.depth + 1 FROM r JOIN typegraph_edges e ON e.graph_id = 'bench' AND e.from_kind = r.kind AND e.from_id = r.id
+ SELECT n.id, n.kind, r.depth + 1 FROM r CROSS JOIN typegraph_edges e ON e.graph_id = 'bench' AND e.from_kind = r.kind AND e.from_id = r.id
  JOIN typegraph_nodes n ON n.graph_id = e.graph_id AND n.kind = e.to_kind AND n.id = e.to_id
  WHERE r.depth < ? AND e.kind = 'knows' AND {vis('e')} AND {vis('n')})
 SELECT id, kind, MIN(depth) FROM r GROUP BY id, kind"""

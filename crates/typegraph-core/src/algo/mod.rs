@@ -213,8 +213,14 @@ impl<'a> Walk<'a> {
                 Some(expr) => format!(", {expr}"),
                 None => String::new(),
             };
+            // SQLite: CROSS JOIN keeps the frontier outermost (a statement that also reads
+            // `props` for weights otherwise tempts the planner into scanning the kind index).
+            let join = match self.dialect {
+                Dialect::Sqlite => "CROSS JOIN",
+                Dialect::Postgres => "JOIN",
+            };
             parts.push(format!(
-                "SELECT e.{ji}, e.{jk}, e.{ti}, e.{tk}{w} FROM {rel} JOIN {edges} e ON e.graph_id = ? AND e.{jk} = f.k AND e.{ji} = f.i \
+                "SELECT e.{ji}, e.{jk}, e.{ti}, e.{tk}{w} FROM {rel} {join} {edges} e ON e.graph_id = ? AND e.{jk} = f.k AND e.{ji} = f.i \
                  JOIN {nodes} n ON n.graph_id = e.graph_id AND n.kind = e.{tk} AND n.id = e.{ti} \
                  WHERE {kinds} AND {ef} AND {nf}",
                 edges = self.edges_table,

@@ -84,19 +84,24 @@ pub async fn subgraph<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: &AlgoArgs) -> R
     out.push_str("],\"edges\":[");
     if !ids.is_empty() && !w.edge_kinds.is_empty() {
         let (ef, ep) = w.filter("")?;
+        // Edges leave an included id: the near end is matched as `(kind, id)` pairs of the node
+        // rows carrying those ids, so the statement seeks the `from` index instead of scanning
+        // every edge of the selected kinds.
         let sql = w.dialect.finish(format!(
-            "SELECT {EDGE_COLS} FROM {} WHERE graph_id = ? AND {} AND {ef} AND {} AND {}",
+            "SELECT {EDGE_COLS} FROM {} WHERE graph_id = ? AND (from_kind, from_id) IN (SELECT s.kind, s.id FROM {} s WHERE s.graph_id = ? AND {}) AND {} AND {ef} AND {}",
             w.edges_table,
+            w.nodes,
+            w.dialect.in_list("s.id"),
             w.dialect.in_list("kind"),
-            w.dialect.in_list("from_id"),
             w.dialect.in_list("to_id"),
         ));
         let mut params = vec![
             Value::text(w.graph_id),
+            Value::text(w.graph_id),
+            Value::TextList(ids.clone()),
             Value::TextList(w.edge_kinds.clone()),
         ];
         params.extend(ep);
-        params.push(Value::TextList(ids.clone()));
         params.push(Value::TextList(ids));
         let rows = ex.query(&sql, &params).await?;
         for (i, r) in rows.iter().enumerate() {
