@@ -242,7 +242,7 @@ pub async fn label_propagation<E: Executor>(
                 ));
             }
             let remaining = max_iterations - iteration;
-            if remaining % 2 == 0 {
+            if remaining.is_multiple_of(2) {
                 completed = true;
             } else {
                 finish_next = true;
