@@ -730,6 +730,10 @@ export function convertError(error: unknown): unknown {
       return new UnsupportedBackendCapabilityError(String(d.operation), String(d.capability), d, { cause, message: p.message });
     case "DATABASE_OPERATION_ERROR":
       return new DatabaseOperationError(p.message, d, { cause });
+    case "INVALID_EDGE_WEIGHT":
+      return new InvalidEdgeWeightError(d as unknown as InvalidEdgeWeightErrorDetails);
+    case "GRAPH_ALGORITHM_CONVERGENCE_ERROR":
+      return new GraphAlgorithmConvergenceError(String(d.algorithm), Number(d.maxIterations), { oscillating: d.oscillating === true });
     case "RANGE_ERROR":
       return new RangeError(p.message, { cause });
     case "GRAPH_EXTENSION_INVALID":
@@ -750,5 +754,53 @@ export function convertError(error: unknown): unknown {
       return new GraphExtensionVersionUnsupportedError(Number(d.persistedVersion), Number(d.currentVersion));
     default:
       return new CompilerInvariantError(p.message, d, { cause });
+  }
+}
+
+/** Thrown when an iterative graph algorithm runs out of rounds (or oscillates and can never converge). */
+export class GraphAlgorithmConvergenceError extends TypeGraphError {
+  constructor(algorithm: string, maxIterations: number, options: Readonly<{ oscillating?: boolean }> = {}) {
+    const oscillating = options.oscillating === true;
+    super(oscillating ? `${algorithm} entered a periodic label oscillation and can never converge.` : `${algorithm} did not converge within ${maxIterations} iterations.`, "GRAPH_ALGORITHM_CONVERGENCE_ERROR", {
+      category: "user",
+      details: { algorithm, maxIterations, ...(oscillating ? { oscillating } : {}) },
+      suggestion: oscillating
+        ? 'Pass onMaxIterations: "return" to take the fixed-round labeling, or leave the oscillating component out of the selection.'
+        : "Raise maxIterations or narrow the selected graph, then retry.",
+    });
+    this.name = "GraphAlgorithmConvergenceError";
+  }
+}
+
+/** Why a weighted traversal refused an edge's weight. */
+export type InvalidEdgeWeightReason = "missing" | "negative" | "non_numeric" | "out_of_range";
+
+/** Details of InvalidEdgeWeightError. */
+export type InvalidEdgeWeightErrorDetails = Readonly<{
+  edgeId: string;
+  edgeKind: string;
+  property: string;
+  reason: InvalidEdgeWeightReason;
+  value?: string;
+}>;
+
+const WEIGHT_REASONS: Readonly<Record<InvalidEdgeWeightReason, readonly [string, string]>> = {
+  missing: ["has no value for weight property", "Store the property on every selected edge, or pass defaultWeight for edges without it."],
+  negative: ["has a negative value for weight property", "Weights must be zero or positive; fix the edge or leave its kind out of the selection."],
+  non_numeric: ["has a non-numeric value for weight property", "Store the weight as a JSON number (not a string)."],
+  out_of_range: ["has an out-of-range value for weight property", "Keep weights between the smallest positive double and about 9.7e288 (or exactly zero)."],
+};
+
+/** Thrown by weightedShortestPath when a visible edge of the selected kinds has an unusable weight. */
+export class InvalidEdgeWeightError extends TypeGraphError {
+  declare readonly details: InvalidEdgeWeightErrorDetails;
+  constructor(details: InvalidEdgeWeightErrorDetails) {
+    const [what, suggestion] = WEIGHT_REASONS[details.reason] ?? WEIGHT_REASONS.non_numeric;
+    super(`Edge '${details.edgeId}' (kind '${details.edgeKind}') ${what} '${details.property}'${details.value === undefined ? "" : ` (value: ${details.value})`}.`, "INVALID_EDGE_WEIGHT", {
+      category: "user",
+      details: { ...details },
+      suggestion,
+    });
+    this.name = "InvalidEdgeWeightError";
   }
 }

@@ -221,3 +221,39 @@ function nanoidLikeId(): string {
 }
 export { createVerifiedStore, createAdapterStore, createAdapterStoreWithSchema, createVerifiedAdapterStore } from "./verified-store.js";
 export type { ReconciledSchema } from "./store.js";
+
+export {
+  type GraphAlgorithms,
+  type TraversalDirection,
+  type AlgorithmCyclePolicy,
+  type TemporalAlgorithmOptions,
+  type BaseTraversalOptions,
+  type ReachableNode,
+  type PathNode,
+  type ShortestPathResult,
+  type ShortestPathOptions,
+  type WeightedShortestPathOptions,
+  type WeightedShortestPathResult,
+  type ReachableOptions,
+  type NeighborsOptions,
+  type DegreeOptions,
+  type WeaklyConnectedComponentsOptions,
+  type WeaklyConnectedComponentMembership,
+  type LabelPropagationOptions,
+  type LabelPropagationMembership,
+  type PageRankOptions,
+  type PersonalizedPageRankSeed,
+  type PersonalizedPageRankOptions,
+  type PageRankScore,
+  type NodeIdentifier,
+} from "./algorithms.js";
+export {
+  defineSubgraphProject,
+  type SubgraphProject,
+  type SubgraphOptions,
+  type SubgraphResult,
+  type SubgraphNodeResult,
+  type SubgraphEdgeResult,
+  type SubsetNode,
+  type SubsetEdge,
+} from "./subgraph.js";

@@ -43,7 +43,9 @@ import {
   type BulkFindEdgesFromResult,
   type EdgeBulkFindEndpointOptions,
 } from "./edge-sets.js";
-import type { EdgeKinds } from "./type-helpers.js";
+import type { EdgeKinds, NodeKinds } from "./type-helpers.js";
+import { createGraphAlgorithms, type GraphAlgorithms } from "./algorithms.js";
+import { runSubgraph, type SubgraphOptions, type SubgraphProject, type SubgraphResult } from "./subgraph.js";
 import { systemIndexEntries, type MaterializeSystemIndexesOptions } from "./system-indexes.js";
 import { generateIndexDDL, indexSignature, systemIndexNames, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
 
@@ -1706,6 +1708,28 @@ export class Store<G extends GraphDef = GraphDef> {
   /** Fulltext, vector and hybrid search (`store.search.fulltext(kind, …)`, …). */
   get search(): StoreSearch<G> {
     return (this.#search ??= new StoreSearch(this.#graph, (op, args) => run(this.#rootRunner(), op, args), (row) => toNode(row as NodeRow)));
+  }
+
+  /** Graph algorithms (traversals, paths, degree, components, label propagation, PageRank); one engine call each. */
+  get algorithms(): GraphAlgorithms<G> {
+    return (this.#algorithms ??= createGraphAlgorithms<G>((args) => run(this.#rootRunner(), "algorithm", args), this.#graph.defaults?.temporalMode));
+  }
+  #algorithms: GraphAlgorithms<G> | undefined;
+
+  /**
+   * The nodes reachable from `rootId` over the selected edge kinds (breadth-first, up to
+   * `maxDepth`), with the edges between them indexed both ways.
+   */
+  subgraph<EK extends EdgeKinds<G>, NK extends NodeKinds<G> = NodeKinds<G>, const P extends SubgraphProject<G, NK, EK> | undefined = undefined>(
+    rootId: string,
+    options: SubgraphOptions<G, EK, NK, P>,
+  ): Promise<SubgraphResult<G, NK, EK, P>> {
+    return runSubgraph(
+      (args) => run(this.#rootRunner(), "algorithm", args),
+      rootId,
+      options as unknown as Parameters<typeof runSubgraph>[2],
+      this.#graph.defaults?.temporalMode,
+    ) as unknown as Promise<SubgraphResult<G, NK, EK, P>>;
   }
 
   /**

@@ -31,6 +31,10 @@ pub enum Code {
     UnsupportedBackendCapability,
     /// A numeric argument outside its range: a JavaScript `RangeError` (no TypeGraph class).
     Range,
+    /// A weighted traversal met an edge weight it cannot use.
+    InvalidEdgeWeight,
+    /// An iterative graph algorithm ran out of rounds (or oscillates).
+    GraphAlgorithmConvergence,
 }
 
 impl Code {
@@ -58,6 +62,8 @@ impl Code {
             Code::CompilerInvariant => "COMPILER_INVARIANT_ERROR",
             Code::UnsupportedBackendCapability => "UNSUPPORTED_BACKEND_CAPABILITY",
             Code::Range => "RANGE_ERROR",
+            Code::InvalidEdgeWeight => "INVALID_EDGE_WEIGHT",
+            Code::GraphAlgorithmConvergence => "GRAPH_ALGORITHM_CONVERGENCE_ERROR",
         }
     }
 }

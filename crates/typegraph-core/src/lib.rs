@@ -4,6 +4,7 @@
 //! No Node-API types here; the binding crate converts and the TypeScript
 //! layer owns zod validation.
 
+pub mod algo;
 pub mod dialect;
 pub mod error;
 pub mod exec;

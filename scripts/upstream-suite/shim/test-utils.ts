@@ -43,3 +43,16 @@ export async function expectInvertedWindowRefusal(call: Promise<unknown>): Promi
   const issues = ((outcome as ValidationError).details as { issues?: { code?: string }[] }).issues ?? [];
   expect(issues.map((i) => i.code)).toContain(INVERTED_VALIDITY_WINDOW_CODE);
 }
+
+/** Every edge of a subgraph adjacency index, flattened. */
+export function collectAllEdges<E>(adjacency: ReadonlyMap<string, ReadonlyMap<string, readonly E[]>>): E[] {
+  return [...adjacency.values()].flatMap((byKind) => [...byKind.values()].flat());
+}
+
+/** The fixed instants upstream's temporal fixtures are built on (past < before < ended < future). */
+export const TEMPORAL_ANCHORS = {
+  PAST: "2020-01-01T00:00:00.000Z",
+  BEFORE: "2021-01-01T00:00:00.000Z",
+  EDGE_ENDED: "2022-01-01T00:00:00.000Z",
+  FUTURE: "2030-01-01T00:00:00.000Z",
+} as const;

@@ -241,6 +241,7 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         }
         "setActiveSchema" => schema::set_active(ex, ctx.tables, parse(args)?).await,
         "clearGraph" => clear::clear(ex, ctx).await,
+        "algorithm" => crate::algo::run(ex, ctx, parse(args)?).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }
 }
