@@ -22,7 +22,7 @@ const shim = (f: string) => path.join(HERE, "shim", f);
 const provided: Record<string, string> = {
   "": shim("index.ts"), "/index": shim("index.ts"), "/errors": shim("index.ts"), "/store": shim("index.ts"),
   "/store/store": shim("index.ts"), "/backend/types": shim("index.ts"),
-  "/utils/presence": shim("presence.ts"),
+  "/utils/presence": shim("presence.ts"), "/backend/derive-backend": shim("derive-backend.ts"),
   "/backend/sqlite": shim("sqlite-backend.ts"), "/backend/sqlite/index": shim("sqlite-backend.ts"),
   "/backend/sqlite/local": shim("sqlite-backend.ts"),
   "/graph-extension": path.join(HERE, "../../dist/extension/index.js"),
