@@ -41,6 +41,8 @@ export declare class NativePostgres {
   static compileQueryDetached(graphJson: string, tableNamesJson: string | undefined | null, args: string): string
   /** Opens a transaction on a dedicated connection; returns its handle (or a promise of it). */
   begin(): number | Promise<number>
+  /** `begin` with `store.transaction`'s options (`isolationLevel`, `accessMode`). */
+  beginWith(isolationLevel?: string | undefined | null, accessMode?: string | undefined | null): number | Promise<number>
   commit(tx: number): void | Promise<void>
   rollback(tx: number): void | Promise<void>
   /** Runs a SQL script (no parameters). */
@@ -86,6 +88,8 @@ export declare class NativeSqlite {
   compileQuery(graph: number, args: string): string
   /** Opens a transaction (`BEGIN IMMEDIATE`) held across calls until commit/rollback. */
   begin(): void
+  /** Opens a transaction with `store.transaction`'s options (`isolationLevel`, `accessMode`). */
+  beginWith(isolationLevel?: string | undefined | null, accessMode?: string | undefined | null): void
   commit(): void
   rollback(): void
   /** Runs a SQL script (no parameters) on this connection — used by tests and migrations. */

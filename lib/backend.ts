@@ -96,6 +96,16 @@ const POSTGRES_SEARCH = {
   }),
 };
 
+/**
+ * Options of `store.transaction(fn, options)`. PostgreSQL opens the transaction with them;
+ * SQLite is serializable whatever the level, and a `read_only` transaction there takes no write
+ * lock and refuses writes until it ends.
+ */
+export type TransactionOptions = Readonly<{
+  isolationLevel?: "read_uncommitted" | "read_committed" | "repeatable_read" | "serializable";
+  accessMode?: "read_only" | "read_write";
+}>;
+
 /** The backend contract the store uses; create one with a backend factory. */
 export interface GraphBackend {
   readonly dialect: Dialect;
@@ -103,7 +113,7 @@ export interface GraphBackend {
   /** @internal */ register(graphJson: string): Promise<number> | number;
   /** @internal */ call(graph: number, op: string, args: unknown, tx?: TxToken): Promise<unknown>;
   /** @internal */ bootstrap(): Promise<void>;
-  /** @internal */ begin(): Promise<TxToken>;
+  /** @internal */ begin(options?: TransactionOptions): Promise<TxToken>;
   /** @internal */ end(tx: TxToken, commit: boolean): Promise<void>;
   /** Drops one node's fulltext document (the node stays); `store.search.rebuildFulltext()` restores it. */
   deleteFulltext?(params: DeleteFulltextParams): Promise<void>;
@@ -306,7 +316,7 @@ export class SqliteBackend implements GraphBackend {
     }
   }
 
-  async begin(): Promise<TxToken> {
+  async begin(options?: TransactionOptions): Promise<TxToken> {
     if (this.#tx) {
       throw new ConfigurationError("store.transaction() cannot be nested on SQLite; use the outer `tx`.", {
         backend: "sqlite",
@@ -314,7 +324,8 @@ export class SqliteBackend implements GraphBackend {
       });
     }
     try {
-      this.#handle().begin();
+      if (options?.isolationLevel !== undefined || options?.accessMode !== undefined) this.#handle().beginWith(options.isolationLevel ?? null, options.accessMode ?? null);
+      else this.#handle().begin();
     } catch (error) {
       throw convertError(error);
     }
@@ -503,9 +514,12 @@ export class PostgresBackend implements GraphBackend {
     }
   }
 
-  async begin(): Promise<TxToken> {
+  async begin(options?: TransactionOptions): Promise<TxToken> {
     const native = await this.#handle();
     try {
+      if (options?.isolationLevel !== undefined || options?.accessMode !== undefined) {
+        return { id: await native.beginWith(options.isolationLevel ?? null, options.accessMode ?? null), open: true };
+      }
       return { id: await native.begin(), open: true };
     } catch (error) {
       throw convertError(error);

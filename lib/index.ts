@@ -158,6 +158,7 @@ export type {
   FilteredApproximateSearchMode,
   VectorSearchFrontierTuning,
   DeleteFulltextParams,
+  TransactionOptions,
 } from "./backend.js";
 export type { StoreHooks, HookContext, QueryHookContext, OperationHookContext, BulkOperationHookContext } from "./hooks.js";
 export {

@@ -3,7 +3,7 @@
 
 import { jsonCopy } from "./json-copy.js";
 import type { z } from "zod";
-import { MergeStepError, PostgresBackend, SqliteBackend, type GraphBackend, type TxToken } from "./backend.js";
+import { MergeStepError, PostgresBackend, SqliteBackend, type GraphBackend, type TransactionOptions, type TxToken } from "./backend.js";
 import type { EdgeId, EdgeType, GraphDef, NodeId, NodeType, TemporalMode } from "./core.js";
 import {
   ConfigurationError,
@@ -1782,10 +1782,14 @@ export class Store<G extends GraphDef = GraphDef> {
     return this.asOf(new Date().toISOString());
   }
 
-  /** Runs `fn` in one database transaction: its return value passes through, a throw rolls everything back. */
-  async transaction<T>(fn: (tx: TransactionContext<G>) => Promise<T> | T): Promise<T> {
+  /**
+   * Runs `fn` in one database transaction: its return value passes through, a throw rolls
+   * everything back. `options` sets the isolation level and access mode (see `TransactionOptions`).
+   */
+  async transaction<T>(fn: (tx: TransactionContext<G>) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
+    const checked = transactionOptions(options);
     const handle = await this.#handle;
-    const token = await this.#backend.begin();
+    const token = await this.#backend.begin(checked);
     const hooks = this.#options.hooks;
     const ops = OperationHooks.wanted(hooks) ? new OperationHooks(hooks, this.#graph.id, true) : undefined;
     const c = collections(this.#graph, { backend: this.#backend, handle, tx: token, coalesce: this.#coalesce, ...(ops ? { ops } : {}) });
@@ -1827,7 +1831,7 @@ export class Store<G extends GraphDef = GraphDef> {
    * A callback that throws rolls back and rethrows; no receipt is given. `tx.measure(fn)` scopes a
    * sub-receipt to the writes made through the view it passes to `fn`.
    */
-  async transactionWithReceipt<T>(fn: (tx: MeasurableTransactionContext<G>) => Promise<T> | T): Promise<TransactionOutcome<T>> {
+  async transactionWithReceipt<T>(fn: (tx: MeasurableTransactionContext<G>) => Promise<T> | T, options?: TransactionOptions): Promise<TransactionOutcome<T>> {
     const recorder = new ReceiptRecorder();
     const result = await this.transaction(async (tx) => {
       try {
@@ -1835,7 +1839,7 @@ export class Store<G extends GraphDef = GraphDef> {
       } finally {
         recorder.seal();
       }
-    });
+    }, options);
     return { result, receipt: recorder.snapshot() };
   }
 
@@ -2033,6 +2037,24 @@ export class Store<G extends GraphDef = GraphDef> {
 }
 
 const TX_TOKEN = Symbol("typegraph.txToken");
+
+const ISOLATION_LEVELS = ["read_uncommitted", "read_committed", "repeatable_read", "serializable"] as const;
+const ACCESS_MODES = ["read_only", "read_write"] as const;
+
+/** `store.transaction`'s options, checked before anything is opened (undefined when none is set). */
+function transactionOptions(options: TransactionOptions | undefined): TransactionOptions | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== "object") throw new ConfigurationError(`store.transaction options must be an object, got ${typeof options}.`, { options });
+  const { isolationLevel, accessMode } = options;
+  if (isolationLevel !== undefined && !(ISOLATION_LEVELS as readonly unknown[]).includes(isolationLevel)) {
+    throw new ConfigurationError(`Unknown transaction isolationLevel ${JSON.stringify(isolationLevel)}; use one of ${ISOLATION_LEVELS.join(", ")}.`, { isolationLevel });
+  }
+  if (accessMode !== undefined && !(ACCESS_MODES as readonly unknown[]).includes(accessMode)) {
+    throw new ConfigurationError(`Unknown transaction accessMode ${JSON.stringify(accessMode)}; use read_only or read_write.`, { accessMode });
+  }
+  if (isolationLevel === undefined && accessMode === undefined) return undefined;
+  return { ...(isolationLevel === undefined ? {} : { isolationLevel }), ...(accessMode === undefined ? {} : { accessMode }) };
+}
 
 /** Kind lookup over a store's graph: `nodeKinds` / `edgeKinds` maps plus existence checks. */
 export class KindRegistry {

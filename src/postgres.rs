@@ -513,6 +513,36 @@ impl NativePostgres {
         settle(env, &self.rt, self.budget, fut)
     }
 
+    /// `begin` with `store.transaction`'s options (`isolationLevel`, `accessMode`).
+    #[napi(ts_return_type = "number | Promise<number>")]
+    pub fn begin_with<'env>(
+        &self,
+        env: &'env Env,
+        isolation_level: Option<String>,
+        access_mode: Option<String>,
+    ) -> napi::Result<Either<u32, PromiseRaw<'env, u32>>> {
+        let options = typegraph_core::exec::tx_options::TxOptions::parse(
+            isolation_level.as_deref(),
+            access_mode.as_deref(),
+        )
+        .map_err(to_napi)?;
+        let shared = self.shared.clone();
+        let txs = self.txs.clone();
+        let id = self.next_tx.fetch_add(1, Ordering::Relaxed);
+        let fut: BoxFut<u32> = Box::pin(async move {
+            let conn = shared.acquire().await?;
+            let mut t = TxConn { conn, depth: 0 };
+            t.conn
+                .exec(&mut t.depth)
+                .begin_with(&options)
+                .await
+                .map_err(to_napi)?;
+            lock(&txs).insert(id, Arc::new(tokio::sync::Mutex::new(t)));
+            Ok(id)
+        });
+        settle(env, &self.rt, self.budget, fut)
+    }
+
     #[napi(ts_return_type = "void | Promise<void>")]
     pub fn commit<'env>(
         &self,

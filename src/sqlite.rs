@@ -202,6 +202,26 @@ impl NativeSqlite {
         self.with(|ex| run_ready(ex.begin()))
     }
 
+    /// Opens a transaction with `store.transaction`'s options (`isolationLevel`, `accessMode`).
+    #[napi(catch_unwind)]
+    pub fn begin_with(
+        &self,
+        isolation_level: Option<String>,
+        access_mode: Option<String>,
+    ) -> napi::Result<()> {
+        let options = typegraph_core::exec::tx_options::TxOptions::parse(
+            isolation_level.as_deref(),
+            access_mode.as_deref(),
+        )
+        .map_err(to_napi)?;
+        self.with(|ex| match ex.sqlite_conn() {
+            Some(db) => db.begin_with(&options),
+            None => Err(typegraph_core::Error::invariant(
+                "SQLite executor without its connection",
+            )),
+        })
+    }
+
     #[napi(catch_unwind)]
     pub fn commit(&self) -> napi::Result<()> {
         self.with(|ex| run_ready(ex.commit()))

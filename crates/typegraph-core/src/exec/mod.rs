@@ -8,6 +8,7 @@
 pub mod kept;
 pub mod postgres;
 pub mod sqlite;
+pub mod tx_options;
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};

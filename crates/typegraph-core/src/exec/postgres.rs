@@ -158,6 +158,26 @@ pub fn is_copy_conflict(e: &Error) -> bool {
 }
 
 impl PgExec<'_> {
+    /// Opens a top-level transaction with `store.transaction`'s options, in the one `BEGIN`
+    /// statement ([`super::tx_options::TxOptions::pg_begin`]).
+    pub async fn begin_with(&mut self, options: &super::tx_options::TxOptions) -> Result<()> {
+        if *self.depth > 0 {
+            return Err(Error::new(
+                crate::error::Code::Configuration,
+                "A transaction with options cannot be opened inside another",
+                serde_json::json!({ "code": "NESTED_TRANSACTION_OPTIONS" }),
+            ));
+        }
+        if !self.session.is_default() {
+            self.reset_session().await?;
+        }
+        sqlx::raw_sql(sqlx::AssertSqlSafe(options.pg_begin()))
+            .execute(&mut *self.conn)
+            .await?;
+        *self.depth += 1;
+        Ok(())
+    }
+
     /// One statement's rows; `named` keeps it as a named prepared statement (unless bound with
     /// a long list), otherwise it is planned per execution.
     async fn fetch(&mut self, sql: &str, params: &[Value], named: bool) -> Result<Vec<Row>> {

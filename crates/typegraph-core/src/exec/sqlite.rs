@@ -16,6 +16,8 @@ pub struct SqliteConn {
     pub depth: u32,
     /// In-memory vector slots and the uncommitted writes to them (engine-side search).
     pub search: crate::search::cache::SqliteSearch,
+    /// The open transaction is read only (`PRAGMA query_only` is on until it ends).
+    read_only_tx: bool,
 }
 
 impl SqliteConn {
@@ -43,11 +45,47 @@ impl SqliteConn {
             conn,
             depth: 0,
             search: Default::default(),
+            read_only_tx: false,
         })
     }
 
     pub fn in_transaction(&self) -> bool {
         self.depth > 0
+    }
+
+    /// Opens a top-level transaction with `store.transaction`'s options: a read-only one begins
+    /// deferred (it takes no write lock) and refuses writes until it ends (`query_only`); any
+    /// other begins `IMMEDIATE` like [`Executor::begin`]. The isolation level is SQLite's own
+    /// (serializable) whatever is asked.
+    pub fn begin_with(&mut self, options: &super::tx_options::TxOptions) -> Result<()> {
+        if self.depth > 0 {
+            return Err(Error::new(
+                crate::error::Code::Configuration,
+                "A transaction with options cannot be opened inside another on SQLite",
+                serde_json::json!({ "code": "NESTED_TRANSACTION_OPTIONS" }),
+            ));
+        }
+        if options.read_only == Some(true) {
+            self.control("BEGIN")?;
+            if let Err(e) = self.conn.pragma_update(None, "query_only", true) {
+                let _ = self.control("ROLLBACK");
+                return Err(e.into());
+            }
+            self.read_only_tx = true;
+        } else {
+            self.control("BEGIN IMMEDIATE")?;
+        }
+        self.depth = 1;
+        Ok(())
+    }
+
+    /// After the outermost transaction ended: writes allowed again if it was read only.
+    fn end_read_only(&mut self) -> Result<()> {
+        if self.depth == 0 && self.read_only_tx {
+            self.read_only_tx = false;
+            self.conn.pragma_update(None, "query_only", false)?;
+        }
+        Ok(())
     }
 
     fn run_query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
@@ -185,10 +223,11 @@ impl Executor for SqliteExec<'_> {
         ready(r)
     }
     fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
-        let r = self.db.control(&commit_sql(self.db.depth));
+        let mut r = self.db.control(&commit_sql(self.db.depth));
         if r.is_ok() {
             self.db.search.on_commit(self.db.depth);
             self.db.depth = self.db.depth.saturating_sub(1);
+            r = self.db.end_read_only();
         }
         ready(r)
     }
@@ -201,7 +240,8 @@ impl Executor for SqliteExec<'_> {
             .try_for_each(|sql| self.db.control(sql));
         self.db.search.on_rollback(self.db.depth, r.is_ok());
         self.db.depth = self.db.depth.saturating_sub(1);
-        ready(r)
+        let reset = self.db.end_read_only();
+        ready(r.and(reset))
     }
     fn sqlite_conn(&mut self) -> Option<&mut SqliteConn> {
         Some(self.db)
