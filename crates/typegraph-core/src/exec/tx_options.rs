@@ -103,4 +103,37 @@ mod tests {
         assert!(TxOptions::parse(Some("snapshot"), None).is_err());
         assert!(TxOptions::parse(None, Some("READ ONLY")).is_err());
     }
+
+    #[test]
+    fn sqlite_read_only_transaction_refuses_writes_until_it_ends() {
+        use crate::exec::sqlite::{SqliteConn, SqliteExec};
+        use crate::exec::{run_ready, Executor};
+        let mut db = SqliteConn::open(":memory:").unwrap();
+        db.conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        let read_only = TxOptions::parse(None, Some("read_only")).unwrap();
+        for end_with_commit in [true, false] {
+            db.begin_with(&read_only).unwrap();
+            assert!(db.in_transaction());
+            assert!(db.begin_with(&read_only).is_err(), "no nesting");
+            assert!(db.conn.execute("INSERT INTO t VALUES (1)", []).is_err());
+            let mut ex = SqliteExec { db: &mut db };
+            if end_with_commit {
+                run_ready(ex.commit()).unwrap();
+            } else {
+                run_ready(ex.rollback()).unwrap();
+            }
+            assert!(!db.in_transaction());
+            db.conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        }
+        // A read-write one takes the write lock at once and writes.
+        db.begin_with(&TxOptions::parse(Some("serializable"), Some("read_write")).unwrap())
+            .unwrap();
+        db.conn.execute("INSERT INTO t VALUES (3)", []).unwrap();
+        run_ready(SqliteExec { db: &mut db }.commit()).unwrap();
+        let n: i64 = db
+            .conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 3);
+    }
 }
