@@ -149,6 +149,29 @@ describe.each(backends)("store views on $name", (bc) => {
     expect(await store.edges.rail.findByEndpoints(ref("st-harbor"), ref("st-mill"))).toBeUndefined();
   });
 
+  it("a view's mode wins over the graph's default temporal mode", async () => {
+    const graph = defineGraph({
+      id: freshGraphId(`svdef_${bc.name}`),
+      nodes: { Station: { type: Station } },
+      edges: { rail: { type: rail, from: [Station], to: [Station] } },
+      defaults: { temporalMode: "includeEnded" },
+    });
+    const backend = bc.make(graph.id);
+    open.push(backend);
+    const [store] = await createStoreWithSchema(graph, backend);
+    await store.nodes.Station.create({ name: "Old", zone: 1 }, { id: "st-old", validFrom: OPENED, validTo: CLOSED });
+    await store.nodes.Station.create({ name: "New", zone: 2 }, { id: "st-new", validFrom: CLOSED });
+    // The store reads with its default (ended rows included); a current view does not.
+    expect((await store.nodes.Station.getById("st-old"))?.name).toBe("Old");
+    const current = store.view({ mode: "current" });
+    expect(await current.nodes.Station.getById("st-old")).toBeUndefined();
+    expect(names(await current.nodes.Station.find())).toEqual(["New"]);
+    expect(await current.query().from("Station", "s").select((ctx) => ctx.s.id).count()).toBe(1);
+    const past = store.asOf(MID);
+    expect((await past.nodes.Station.getById("st-old"))?.name).toBe("Old");
+    expect(await past.nodes.Station.getById("st-new")).toBeUndefined();
+  });
+
   it("includeEnded and includeTombstones views", async () => {
     const { store } = await network();
     await store.nodes.Station.create({ name: "Depot", zone: 9 }, { id: "st-depot" });

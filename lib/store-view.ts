@@ -289,10 +289,13 @@ function sealCollection(
   return Object.freeze(out);
 }
 
-function viewNodeCollection(live: NodeCollection, kind: string, at: PinnedCoordinate): StoreViewNodeCollection {
+function viewNodeCollection(live: NodeCollection, kind: string, at: PinnedCoordinate, graphDefault: TemporalMode | undefined): StoreViewNodeCollection {
   const t = { temporalMode: at.mode, ...(at.asOf === undefined ? {} : { asOf: at.asOf }) };
+  // A "current" view of a graph read "current" by default is the store's own point read (its
+  // SQLite fast path takes no temporal options).
+  const plain = at.mode === "current" && (graphDefault === undefined || graphDefault === "current");
   const reads: Record<string, unknown> = {
-    getById: (id: string) => live.getById(id, t),
+    getById: plain ? (id: string) => live.getById(id) : (id: string) => live.getById(id, t),
     getByIds: (ids: readonly string[]) => live.getByIds(ids, t),
     find: (filter?: Parameters<NodeCollection["find"]>[0]) => live.find(filter ?? {}, t),
     count: () => live.count(t),
@@ -432,7 +435,7 @@ export class StoreView<G extends GraphDef = GraphDef> {
   get nodes(): StoreViewNodeCollections<G> {
     const at = this.coordinate;
     return (this.#nodes ??= namespace(this.store.graph.nodes, () => this.store.nodes as Record<string, unknown>, (kind, live: NodeCollection) =>
-      viewNodeCollection(live, kind, at),
+      viewNodeCollection(live, kind, at, this.store.graph.defaults?.temporalMode),
     ) as unknown as StoreViewNodeCollections<G>);
   }
 
