@@ -33,8 +33,9 @@ export interface PostgresBackendOptions {
    */
   idleTimeoutMs?: number;
   /**
-   * Milliseconds a call may hold the JavaScript thread waiting for its answer (default 0: every
-   * call runs async on the engine's worker threads). Above 0, a call answered within it (a point
+   * Milliseconds a call may hold the JavaScript thread waiting for its answer (default 0: no call
+   * waits for the server on the JavaScript thread; a point call sends its statement from there and
+   * finishes on the engine's worker threads, a bulk call runs there whole). Above 0, a call answered within it (a point
    * read or write on a server on the same machine) settles without a hop through the worker
    * threads; one that is not (a remote server, a lock wait, a bulk write) moves to them after
    * the budget and the event loop goes on. Keep it small (≈0.25) and leave it 0 for a remote

@@ -7,12 +7,15 @@
 //! point operation costs one wake-up instead of a hop to a worker thread and a second one back
 //! through the event loop. Work not finished within the budget (bulk writes, lock waits, a
 //! remote or slow server) moves to the runtime as it is and the call returns a promise, so the
-//! event loop is never held longer than the budget. A budget of zero is always async on tokio.
+//! event loop is never held longer than the budget. With a budget of zero (the default) no call
+//! waits for the server on the JavaScript thread: a point call takes its first step there
+//! (checkout, the statement sent) and moves to tokio on its first wake-up, spawned from the
+//! thread that wakes it (`first_step`); bulk input goes to tokio whole.
 
 use crate::error::{disposed, to_napi};
 use crate::sqlite::parse_tables;
 use napi::bindgen_prelude::{Either, Function, PromiseRaw};
-use napi::Env;
+use napi::{Env, JsValue};
 use napi_derive::napi;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -77,6 +80,11 @@ struct Shared {
     /// costs a Sync round trip (its release test) per call; a connection whose call failed goes
     /// back through the pool instead. One kept longer than `idle_timeout` is closed.
     idle: Mutex<Vec<(Conn, Instant)>>,
+    /// Calls waiting for a connection from the pool (changed under the `idle` lock). While any
+    /// waits, a finished connection goes back to the pool instead of being kept, so a pool
+    /// smaller than the calls started together never leaves a call waiting on a connection
+    /// parked in `idle` until the pool's acquire timeout.
+    waiting: AtomicUsize,
     idle_timeout: Duration,
 }
 
@@ -163,17 +171,78 @@ fn drive<T>(
 /// together then runs side by side instead of each holding the JavaScript thread in turn.
 static ON_RUNTIME: AtomicUsize = AtomicUsize::new(0);
 
-/// Runs `fut` inline under the budget; what is left of it finishes on the runtime behind a promise.
+/// A zero-budget call's first step on this thread ([`Deferred`]): the statement is sent from
+/// here and the rest of the call moves to the runtime when the first wake-up comes.
+fn first_step<'env, T: Send + 'static + napi::bindgen_prelude::ToNapiValue>(
+    env: &'env Env,
+    rt: &tokio::runtime::Handle,
+    mut fut: BoxFut<T>,
+) -> napi::Result<PromiseRaw<'env, T>> {
+    let (deferred, promise) = env.create_deferred::<T, Resolve<T>>()?;
+    let promise = PromiseRaw::new(env.raw(), promise.raw());
+    let d = Arc::new(Deferred {
+        stage: Mutex::new(Stage::First { woken: false }),
+        deferred: Mutex::new(Some(deferred)),
+        rt: rt.clone(),
+    });
+    let waker = Waker::from(d.clone());
+    let polled = {
+        let _entered = rt.enter();
+        let mut cx = Context::from_waker(&waker);
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)))
+    };
+    let done = match polled {
+        Ok(Poll::Ready(v)) => Some(v),
+        Ok(Poll::Pending) => None,
+        Err(_) => Some(Err(napi::Error::from_reason(
+            "typegraph: the operation panicked",
+        ))),
+    };
+    match done {
+        Some(v) => {
+            *lock(&d.stage) = Stage::Moved;
+            if let Some(dd) = lock(&d.deferred).take() {
+                match v {
+                    Ok(v) => dd.resolve(Box::new(move |_| Ok(v))),
+                    Err(e) => dd.reject(e),
+                }
+            }
+        }
+        None => {
+            let mut stage = lock(&d.stage);
+            if matches!(*stage, Stage::First { woken: true }) {
+                *stage = Stage::Moved;
+                drop(stage);
+                d.run(fut);
+            } else {
+                *stage = Stage::Parked(fut);
+            }
+        }
+    }
+    Ok(promise)
+}
+
+/// How much call input a call may have for its first step to run on the JavaScript thread with
+/// a zero budget ([`first_step`]): point operations; bulk input is parsed on the runtime.
+const FIRST_POLL_INPUT: usize = 16 * 1024;
+
+/// Runs `fut` inline under the budget; what is left of it finishes on the runtime behind a
+/// promise. With no budget, a call whose input is at most [`FIRST_POLL_INPUT`] (`small`) still
+/// takes its first step here: the statement leaves without waiting for a worker thread to wake,
+/// and the call never waits for the server on this thread.
 fn settle<'env, T: Send + 'static + napi::bindgen_prelude::ToNapiValue>(
     env: &'env Env,
     rt: &tokio::runtime::Handle,
     budget: Duration,
     mut fut: BoxFut<T>,
+    small: bool,
 ) -> napi::Result<Either<T, PromiseRaw<'env, T>>> {
     if !budget.is_zero() && ON_RUNTIME.load(Ordering::Acquire) == 0 {
         if let Some(v) = drive(rt, &mut fut, budget) {
             return v.map(Either::A);
         }
+    } else if budget.is_zero() && small {
+        return first_step(env, rt, fut).map(Either::B);
     }
     let guard = OnRuntime::enter();
     let counted = async move {
@@ -181,6 +250,79 @@ fn settle<'env, T: Send + 'static + napi::bindgen_prelude::ToNapiValue>(
         fut.await
     };
     env.spawn_future(counted).map(Either::B)
+}
+
+/// A call's future between its first step on the JavaScript thread and its run on the runtime.
+enum Stage<T> {
+    /// Being polled on the JavaScript thread; `woken` records a wake-up meanwhile.
+    First { woken: bool },
+    /// Waiting for its first wake-up, which moves it to the runtime.
+    Parked(BoxFut<T>),
+    /// On the runtime (or finished): later wake-ups of this waker are stale.
+    Moved,
+}
+
+type Resolve<T> = Box<dyn FnOnce(Env) -> napi::Result<T> + Send>;
+
+/// The waker of a call's first step: its first wake-up (the server's answer arriving, a pooled
+/// connection freed, a timer) spawns the rest of the call on the runtime from the waking thread,
+/// so a call costs no worker wake-up of its own while it waits for the server.
+struct Deferred<T: Send + 'static + napi::bindgen_prelude::ToNapiValue> {
+    stage: Mutex<Stage<T>>,
+    deferred: Mutex<Option<napi::JsDeferred<T, Resolve<T>>>>,
+    rt: tokio::runtime::Handle,
+}
+
+impl<T: Send + 'static + napi::bindgen_prelude::ToNapiValue> Deferred<T> {
+    fn run(self: &Arc<Self>, fut: BoxFut<T>) {
+        let this = self.clone();
+        let guard = OnRuntime::enter();
+        self.rt.spawn(async move {
+            let _counted = guard;
+            let out = CatchPanic(fut).await;
+            if let Some(d) = lock(&this.deferred).take() {
+                match out {
+                    Ok(v) => d.resolve(Box::new(move |_| Ok(v))),
+                    Err(e) => d.reject(e),
+                }
+            }
+        });
+    }
+}
+
+impl<T: Send + 'static + napi::bindgen_prelude::ToNapiValue> Wake for Deferred<T> {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref()
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        let mut stage = lock(&self.stage);
+        match &mut *stage {
+            Stage::First { woken } => *woken = true,
+            Stage::Parked(_) => {
+                let Stage::Parked(fut) = std::mem::replace(&mut *stage, Stage::Moved) else {
+                    unreachable!()
+                };
+                drop(stage);
+                self.run(fut);
+            }
+            Stage::Moved => {}
+        }
+    }
+}
+
+/// A future whose panic becomes an error.
+struct CatchPanic<T>(BoxFut<T>);
+
+impl<T> Future for CatchPanic<T> {
+    type Output = napi::Result<T>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+            Ok(p) => p,
+            Err(_) => Poll::Ready(Err(napi::Error::from_reason(
+                "typegraph: the operation panicked",
+            ))),
+        }
+    }
 }
 
 /// One operation counted in [`ON_RUNTIME`] until it finishes or is dropped.
@@ -202,11 +344,17 @@ impl Drop for OnRuntime {
 impl Shared {
     async fn acquire(&self) -> napi::Result<Conn> {
         let pool = lock(&self.pool).clone().ok_or_else(disposed)?;
-        if let Some((conn, _)) = lock(&self.idle).pop() {
-            return Ok(conn);
+        {
+            let mut idle = lock(&self.idle);
+            if let Some((conn, _)) = idle.pop() {
+                return Ok(conn);
+            }
+            self.waiting.fetch_add(1, Ordering::AcqRel);
         }
-        let pc = pool.acquire().await.map_err(|e| to_napi(e.into()))?;
-        Ok(Conn::new(pc))
+        let waited = Waiting(&self.waiting);
+        let pc = pool.acquire().await.map_err(|e| to_napi(e.into()));
+        drop(waited);
+        Ok(Conn::new(pc?))
     }
 
     /// Keeps a connection whose work finished cleanly (no transaction left open) for the next call.
@@ -215,9 +363,11 @@ impl Shared {
             return;
         }
         let mut idle = lock(&self.idle);
-        if idle.len() < IDLE_KEPT {
+        if idle.len() < IDLE_KEPT && self.waiting.load(Ordering::Acquire) == 0 {
             idle.push((conn, Instant::now()));
         }
+        // Otherwise dropped here: back to the pool, to a waiting call (or closed when its
+        // session settings are not the defaults).
     }
 
     /// Closes kept connections idle longer than the timeout (they hold server backends).
@@ -229,6 +379,15 @@ impl Shared {
             .partition(|(_, at)| now.duration_since(*at) >= self.idle_timeout);
         *idle = fresh;
         stale.into_iter().map(|(c, _)| c).collect()
+    }
+}
+
+/// One call counted in [`Shared::waiting`] until its pool checkout ends (or is dropped).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -294,6 +453,7 @@ impl NativePostgres {
         let shared = Arc::new(Shared {
             pool: Mutex::new(Some(pool)),
             idle: Mutex::new(Vec::new()),
+            waiting: AtomicUsize::new(0),
             idle_timeout,
         });
         let every = (idle_timeout / 2).clamp(Duration::from_millis(50), Duration::from_secs(5));
@@ -343,6 +503,7 @@ impl NativePostgres {
         args: String,
         tx: Option<u32>,
     ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
+        let args_len = args.len();
         let entry = lock(&self.graphs)
             .get(graph as usize)
             .cloned()
@@ -381,7 +542,8 @@ impl NativePostgres {
                 })
             }
         };
-        settle(env, &self.rt, self.budget, fut)
+        let small = args_len <= FIRST_POLL_INPUT;
+        settle(env, &self.rt, self.budget, fut, small)
     }
 
     /// `bulkUpsertById` of distinct node ids in one call, inside transaction `tx` when given: the
@@ -510,7 +672,7 @@ impl NativePostgres {
             lock(&txs).insert(id, Arc::new(tokio::sync::Mutex::new(t)));
             Ok(id)
         });
-        settle(env, &self.rt, self.budget, fut)
+        settle(env, &self.rt, self.budget, fut, true)
     }
 
     /// `begin` with `store.transaction`'s options (`isolationLevel`, `accessMode`).
@@ -550,7 +712,7 @@ impl NativePostgres {
         tx: u32,
     ) -> napi::Result<Either<(), PromiseRaw<'env, ()>>> {
         let fut = self.finish(tx, true);
-        settle(env, &self.rt, self.budget, fut)
+        settle(env, &self.rt, self.budget, fut, true)
     }
 
     #[napi(ts_return_type = "void | Promise<void>")]
@@ -560,7 +722,7 @@ impl NativePostgres {
         tx: u32,
     ) -> napi::Result<Either<(), PromiseRaw<'env, ()>>> {
         let fut = self.finish(tx, false);
-        settle(env, &self.rt, self.budget, fut)
+        settle(env, &self.rt, self.budget, fut, true)
     }
 
     /// Runs a SQL script (no parameters).
