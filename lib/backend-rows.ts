@@ -5,6 +5,7 @@
 // is the store collections' job, as upstream's backends leave it to the store.
 
 import { ValidationError } from "./errors.js";
+import type { SchemaVersionRow } from "./schema-entry.js";
 
 /** A stored node row as upstream's backend port returns it. */
 export type BackendNodeRow = Readonly<{
@@ -158,6 +159,63 @@ export function backendRowAccess(
       // An empty kind: the edge of that id whatever its kind.
       const row = (await call(handle, "getEdge", { kind: "", id: checkId(id, "id"), temporalMode: "includeTombstones" })) as EdgeTuple | null;
       return row === null ? undefined : edgeRow(graphId, row);
+    },
+  });
+}
+
+/** A graph-extension kind removal whose data cleanup has not succeeded yet (upstream's port shape). */
+export type KindRemovalRow = Readonly<{
+  graphId: string;
+  kindName: string;
+  entity: "node" | "edge";
+  schemaVersion: number;
+  removedAt: string | undefined;
+  lastAttemptedAt: string;
+  lastError: string | undefined;
+}>;
+
+/** Schema-side reads by graph id, in upstream's backend-port shapes. */
+export interface BackendSchemaReads {
+  readonly getActiveSchema: (graphId: string) => Promise<SchemaVersionRow | undefined>;
+  readonly getPendingKindRemovals: (graphId: string) => Promise<readonly KindRemovalRow[]>;
+}
+
+/**
+ * The schema-side reads over a backend's engine calls: `handleOf(graphId)` names any engine
+ * registration carrying that graph id (these reads go by graph id only).
+ */
+export function backendSchemaReads(
+  handleOf: (graphId: string) => number | Promise<number>,
+  call: (handle: number, op: string, args: unknown) => Promise<unknown>,
+): BackendSchemaReads {
+  return Object.freeze({
+    getActiveSchema: async (graphId: string) => {
+      const handle = await handleOf(checkId(graphId, "graphId"));
+      const row = (await call(handle, "getActiveSchema", {})) as { version: number; hash: string; doc: unknown; createdAt: string } | null;
+      if (row === null) return undefined;
+      return Object.freeze<SchemaVersionRow>({
+        graph_id: graphId,
+        version: row.version,
+        schema_hash: row.hash,
+        schema_doc: JSON.stringify(row.doc),
+        created_at: row.createdAt,
+        is_active: true,
+      });
+    },
+    getPendingKindRemovals: async (graphId: string) => {
+      const handle = await handleOf(checkId(graphId, "graphId"));
+      const rows = (await call(handle, "getPendingKindRemovals", {})) as { kind: string; entity: "node" | "edge"; schemaVersion: number; lastAttemptedAt: string; lastError: string | null }[];
+      return rows.map((r) =>
+        Object.freeze<KindRemovalRow>({
+          graphId,
+          kindName: r.kind,
+          entity: r.entity,
+          schemaVersion: r.schemaVersion,
+          removedAt: undefined,
+          lastAttemptedAt: r.lastAttemptedAt,
+          lastError: r.lastError ?? undefined,
+        }),
+      );
     },
   });
 }

@@ -1,7 +1,7 @@
 // Backends: a thin owner of one native handle. SQLite calls run synchronously
 // on the calling thread; PostgreSQL calls are async on the engine's runtime.
 
-import { backendRowAccess, type BackendRowAccess } from "./backend-rows.js";
+import { backendRowAccess, backendSchemaReads, type BackendRowAccess, type BackendSchemaReads } from "./backend-rows.js";
 import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
 import { NativePostgres, NativeSqlite } from "./native.js";
 
@@ -112,6 +112,10 @@ export interface GraphBackend {
   readonly getNode?: BackendRowAccess["getNode"];
   readonly insertEdge?: BackendRowAccess["insertEdge"];
   readonly getEdge?: BackendRowAccess["getEdge"];
+  /** The graph's active schema version row (upstream's port shape), undefined before its first commit. */
+  readonly getActiveSchema?: BackendSchemaReads["getActiveSchema"];
+  /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
+  readonly getPendingKindRemovals?: BackendSchemaReads["getPendingKindRemovals"];
   close(): Promise<void>;
 }
 
@@ -123,6 +127,12 @@ function handleOfGraph<H>(registered: Map<string, H>, graphId: string): H {
     throw new ConfigurationError(`No store of graph "${graphId}" was created on this backend`, { graphId });
   }
   return found;
+}
+
+/** A registration carrying `graphId`, or else a bare one (no kinds) for reads that go by graph id only. */
+function anyHandleOfGraph<H>(registered: Map<string, H>, graphId: string, register: (graphJson: string) => H): H {
+  for (const [json, handle] of registered) if ((JSON.parse(json) as { graphId?: unknown }).graphId === graphId) return handle;
+  return register(JSON.stringify({ graphId, nodes: {}, edges: {} }));
 }
 
 /**
@@ -161,6 +171,9 @@ export class SqliteBackend implements GraphBackend {
   constructor(native: NativeSqlite) {
     this.#native = native;
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
+    const reads = backendSchemaReads((graphId) => anyHandleOfGraph(this.#registered, graphId, (json) => this.register(json)), (h, op, args) => this.call(h, op, args));
+    this.getActiveSchema = reads.getActiveSchema;
+    this.getPendingKindRemovals = reads.getPendingKindRemovals;
     this.insertNode = rows.insertNode;
     this.getNode = rows.getNode;
     this.insertEdge = rows.insertEdge;
@@ -172,6 +185,10 @@ export class SqliteBackend implements GraphBackend {
   readonly getNode: BackendRowAccess["getNode"];
   readonly insertEdge: BackendRowAccess["insertEdge"];
   readonly getEdge: BackendRowAccess["getEdge"];
+  /** The graph's active schema version row (upstream's port shape), undefined before its first commit. */
+  readonly getActiveSchema: BackendSchemaReads["getActiveSchema"];
+  /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
+  readonly getPendingKindRemovals: BackendSchemaReads["getPendingKindRemovals"];
 
   #handle(): NativeSqlite {
     if (!this.#native) throw new BackendDisposedError();
@@ -392,6 +409,9 @@ export class PostgresBackend implements GraphBackend {
 
   constructor(url: string, maxConnections?: number, idleTimeoutMs?: number, inlineBudgetMs?: number) {
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registeredJson, graphId), (h, op, args) => this.call(h, op, args));
+    const reads = backendSchemaReads((graphId) => anyHandleOfGraph(this.#registeredJson, graphId, (json) => this.register(json)), (h, op, args) => this.call(h, op, args));
+    this.getActiveSchema = reads.getActiveSchema;
+    this.getPendingKindRemovals = reads.getPendingKindRemovals;
     this.insertNode = rows.insertNode;
     this.getNode = rows.getNode;
     this.insertEdge = rows.insertEdge;
@@ -437,6 +457,10 @@ export class PostgresBackend implements GraphBackend {
   readonly getNode: BackendRowAccess["getNode"];
   readonly insertEdge: BackendRowAccess["insertEdge"];
   readonly getEdge: BackendRowAccess["getEdge"];
+  /** The graph's active schema version row (upstream's port shape), undefined before its first commit. */
+  readonly getActiveSchema: BackendSchemaReads["getActiveSchema"];
+  /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
+  readonly getPendingKindRemovals: BackendSchemaReads["getPendingKindRemovals"];
 
   async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
     await this.call(await handleOfGraph(this.#registeredJson, params.graphId), "deleteFulltext", { kind: params.nodeKind, ids: [params.nodeId] });

@@ -285,22 +285,44 @@ pub async fn pending_removals<E: Executor>(
         .collect())
 }
 
+/// `[{"kind","entity","schemaVersion","lastAttemptedAt","lastError"}…]`: the graph's removals
+/// whose data cleanup has not succeeded yet.
 pub async fn get_pending_removals<E: Executor>(
     ex: &mut E,
     tables: &Tables,
     graph_id: &str,
 ) -> Result<String> {
-    let rows = pending_removals(ex, tables, graph_id).await?;
+    if !crate::ops::schema::tables_exist(ex, tables).await? {
+        return Ok("[]".into());
+    }
+    let t =
+        crate::dialect::quote_ident(&tables.physical("kindRemovals", "typegraph_kind_removals"));
+    let sql = ex.dialect().finish(format!(
+        "SELECT kind_name, entity, schema_version, last_attempted_at, last_error FROM {t} \
+         WHERE graph_id = ? AND removed_at IS NULL ORDER BY schema_version, entity, kind_name"
+    ));
+    let rows = ex.query(&sql, &[Value::text(graph_id)]).await?;
     let mut out = String::from("[");
-    for (i, (kind, entity, v)) in rows.iter().enumerate() {
+    for (i, r) in rows.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push_str("{\"kind\":");
-        push_json_str(&mut out, kind);
+        push_json_str(&mut out, r[0].as_str().unwrap_or_default());
         out.push_str(",\"entity\":");
-        push_json_str(&mut out, entity);
-        out.push_str(&format!(",\"schemaVersion\":{v}}}"));
+        push_json_str(&mut out, r[1].as_str().unwrap_or_default());
+        out.push_str(&format!(
+            ",\"schemaVersion\":{}",
+            r[2].as_i64().unwrap_or(0)
+        ));
+        out.push_str(",\"lastAttemptedAt\":");
+        push_json_str(&mut out, r[3].as_str().unwrap_or_default());
+        out.push_str(",\"lastError\":");
+        match r[4].as_str() {
+            Some(e) => push_json_str(&mut out, e),
+            None => out.push_str("null"),
+        }
+        out.push('}');
     }
     out.push(']');
     Ok(out)

@@ -68,7 +68,7 @@ pub async fn tables_exist<E: Executor>(ex: &mut E, tables: &Tables) -> Result<bo
     Ok(!ex.query(&sql, &[Value::text(name)]).await?.is_empty())
 }
 
-/// `{"version":N,"hash":"…","doc":<json>}` or `null`.
+/// `{"version":N,"hash":"…","doc":<json>,"createdAt":"…"}` or `null`.
 pub async fn get_active<E: Executor>(
     ex: &mut E,
     tables: &Tables,
@@ -79,7 +79,7 @@ pub async fn get_active<E: Executor>(
     }
     let d = ex.dialect();
     let sql = d.finish(format!(
-        "SELECT version, schema_hash, schema_doc FROM {} WHERE graph_id = ? AND is_active = {}",
+        "SELECT version, schema_hash, schema_doc, created_at FROM {} WHERE graph_id = ? AND is_active = {}",
         tables.schema_versions,
         d.bool_lit(true)
     ));
@@ -91,6 +91,8 @@ pub async fn get_active<E: Executor>(
     push_json_str(&mut out, r[1].as_str().unwrap_or_default());
     out.push_str(",\"doc\":");
     out.push_str(r[2].as_str().unwrap_or("null"));
+    out.push_str(",\"createdAt\":");
+    push_json_str(&mut out, r[3].as_str().unwrap_or_default());
     out.push('}');
     Ok(out)
 }
