@@ -3,10 +3,23 @@
 //   text), undefined for a graph with no committed version — also for a graph no store was ever
 //   created for on this backend — and after store.clear();
 // - getPendingKindRemovals(graphId): removed runtime kinds whose data cleanup has not run yet.
+// - commitSchemaVersion / commitSchemaVersionIfKindsEmpty / setActiveVersion: the guarded
+//   schema-version writes (compare-and-swap on the active version).
 // Also the store's read-only pre-flight: schemaChanges() / requiresMigration().
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createStore, createStoreWithSchema, defineGraph, defineGraphExtension, defineNode, type GraphBackend } from "../dist/index.js";
+import {
+  createStore,
+  createStoreWithSchema,
+  defineGraph,
+  defineGraphExtension,
+  defineNode,
+  MigrationError,
+  SchemaContentConflictError,
+  StaleVersionError,
+  type GraphBackend,
+} from "../dist/index.js";
+import { computeSchemaHash, serializeSchema } from "../dist/schema-entry.js";
 import { backends, freshGraphId } from "./backends.js";
 
 const Beacon = defineNode("Beacon", { schema: z.object({ lumen: z.number() }) });
@@ -93,5 +106,47 @@ describe.each(backends)("backend.getActiveSchema on $name", (bc) => {
     expect(await ahead.requiresMigration()).toBe(true);
     expect((await ahead.schemaChanges())?.hasChanges).toBe(true);
     expect((await backend.getActiveSchema!(graph.id))?.version).toBe(2);
+  });
+
+  it("commitSchemaVersion / setActiveVersion guard the active version", async () => {
+    const { graph, backend } = coast();
+    const Lamp = defineNode("Lamp", { schema: z.object({ watts: z.number() }) });
+    const wider = defineGraph({ id: graph.id, nodes: { Beacon: { type: Beacon }, Lamp: { type: Lamp } }, edges: {} });
+    const args = async (g: typeof graph | typeof wider, version: number) => {
+      const schemaDoc = serializeSchema(g, version);
+      return { schemaDoc, schemaHash: await computeSchemaHash(schemaDoc) };
+    };
+    const v1 = await args(graph, 1);
+    const row = await backend.commitSchemaVersion!({ graphId: graph.id, expected: { kind: "initial" }, version: 1, ...v1 });
+    expect(row).toMatchObject({ graph_id: graph.id, version: 1, schema_hash: v1.schemaHash, is_active: true });
+    // The same commit again is answered with the stored row.
+    const again = await backend.commitSchemaVersion!({ graphId: graph.id, expected: { kind: "initial" }, version: 1, ...v1 });
+    expect(again).toMatchObject({ version: 1, schema_hash: v1.schemaHash, created_at: row.created_at });
+    // Another document at a taken version is a content conflict.
+    const other1 = await args(wider, 1);
+    await expect(backend.commitSchemaVersion!({ graphId: graph.id, expected: { kind: "initial" }, version: 1, ...other1 })).rejects.toBeInstanceOf(SchemaContentConflictError);
+    // "initial" while version 1 is active is stale: expected 0, actual 1.
+    const v2 = await args(wider, 2);
+    const stale = await backend.commitSchemaVersion!({ graphId: graph.id, expected: { kind: "initial" }, version: 2, ...v2 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(stale).toBeInstanceOf(StaleVersionError);
+    expect((stale as StaleVersionError).details).toMatchObject({ expected: 0, actual: 1 });
+
+    // The empty-kind form commits nothing while a named kind holds rows.
+    const [store] = await createStoreWithSchema(graph, backend);
+    await store.nodes.Beacon.create({ lumen: 9 });
+    const refused = await backend.commitSchemaVersionIfKindsEmpty!({ graphId: graph.id, expected: { kind: "active", version: 1 }, version: 2, ...v2 }, [{ entity: "node", kind: "Beacon" }]);
+    expect(refused).toEqual({ status: "populated", kinds: [{ entity: "node", kind: "Beacon", count: 1 }] });
+    expect((await backend.getActiveSchema!(graph.id))?.version).toBe(1);
+    const landed = await backend.commitSchemaVersionIfKindsEmpty!({ graphId: graph.id, expected: { kind: "active", version: 1 }, version: 2, ...v2 }, [{ entity: "node", kind: "Lamp" }]);
+    expect(landed).toMatchObject({ status: "committed", row: { version: 2, is_active: true } });
+
+    // Roll back to 1 by compare-and-swap; a stale guard and a missing target are refused.
+    await expect(backend.setActiveVersion!({ graphId: graph.id, expected: { kind: "active", version: 1 }, version: 1 })).rejects.toBeInstanceOf(StaleVersionError);
+    await expect(backend.setActiveVersion!({ graphId: graph.id, expected: { kind: "active", version: 2 }, version: 7 })).rejects.toBeInstanceOf(MigrationError);
+    await backend.setActiveVersion!({ graphId: graph.id, expected: { kind: "active", version: 2 }, version: 1 });
+    expect((await backend.getActiveSchema!(graph.id))?.version).toBe(1);
   });
 });

@@ -174,10 +174,42 @@ export type KindRemovalRow = Readonly<{
   lastError: string | undefined;
 }>;
 
-/** Schema-side reads by graph id, in upstream's backend-port shapes. */
+/** The caller's view of the active version: none yet, or version N (compare-and-swap guard). */
+export type CommitSchemaVersionExpected = Readonly<{ kind: "initial" }> | Readonly<{ kind: "active"; version: number }>;
+
+export type CommitSchemaVersionParams = Readonly<{
+  graphId: string;
+  expected: CommitSchemaVersionExpected;
+  version: number;
+  schemaHash: string;
+  /** The serialized schema document (`serializeSchema`). */
+  schemaDoc: unknown;
+}>;
+
+export type SetActiveVersionParams = Readonly<{ graphId: string; expected: CommitSchemaVersionExpected; version: number }>;
+
+export type CommitSchemaVersionIfKindsEmptyResult =
+  | Readonly<{ status: "committed"; row: SchemaVersionRow }>
+  | Readonly<{ status: "populated"; kinds: readonly Readonly<{ entity: "node" | "edge"; kind: string; count: number }>[] }>;
+
+/** Schema-version access by graph id, in upstream's backend-port shapes. */
 export interface BackendSchemaReads {
   readonly getActiveSchema: (graphId: string) => Promise<SchemaVersionRow | undefined>;
   readonly getPendingKindRemovals: (graphId: string) => Promise<readonly KindRemovalRow[]>;
+  /**
+   * Inserts and activates `version` in one transaction, guarded by `expected` (StaleVersionError
+   * when another version is active; SchemaContentConflictError when `version` exists with
+   * another hash; the same hash already active is returned as is; an inactive row of the same
+   * hash is reactivated).
+   */
+  readonly commitSchemaVersion: (params: CommitSchemaVersionParams) => Promise<SchemaVersionRow>;
+  /** As `commitSchemaVersion`, but commits nothing while any of `kinds` holds rows. */
+  readonly commitSchemaVersionIfKindsEmpty: (
+    params: CommitSchemaVersionParams,
+    kinds: readonly Readonly<{ entity: "node" | "edge"; kind: string }>[],
+  ) => Promise<CommitSchemaVersionIfKindsEmptyResult>;
+  /** Makes a committed version the active one, guarded by `expected` (MigrationError when it does not exist). */
+  readonly setActiveVersion: (params: SetActiveVersionParams) => Promise<void>;
 }
 
 /**
@@ -187,21 +219,71 @@ export interface BackendSchemaReads {
 export function backendSchemaReads(
   handleOf: (graphId: string) => number | Promise<number>,
   call: (handle: number, op: string, args: unknown) => Promise<unknown>,
+  bootstrap: () => Promise<void>,
 ): BackendSchemaReads {
+  const expectedOf = (e: CommitSchemaVersionExpected): number | null => {
+    if (e?.kind === "initial") return null;
+    if (e?.kind === "active" && Number.isSafeInteger(e.version) && e.version > 0) return e.version;
+    throw new ValidationError('expected must be { kind: "initial" } or { kind: "active", version: <positive integer> }', {
+      issues: [{ path: "expected", message: "not a commit guard" }],
+    });
+  };
+  const commit = async (p: CommitSchemaVersionParams, kinds: readonly Readonly<{ entity: "node" | "edge"; kind: string }>[]) => {
+    if (!Number.isSafeInteger(p.version) || p.version < 1) {
+      throw new ValidationError("version must be a positive integer", { issues: [{ path: "version", message: "expected a positive integer" }] });
+    }
+    const expected = expectedOf(p.expected);
+    await bootstrap();
+    const handle = await handleOf(checkId(p.graphId, "graphId"));
+    const doc = typeof p.schemaDoc === "string" ? p.schemaDoc : JSON.stringify(p.schemaDoc);
+    const out = (await call(handle, "commitSchema", {
+      graphId: p.graphId,
+      expected,
+      version: p.version,
+      hash: checkId(p.schemaHash, "schemaHash"),
+      doc,
+      requireEmpty: kinds.map((k) => ({ entity: k.entity, kind: k.kind })),
+    })) as { version: number; createdAt: string } | { status: "populated"; kinds: { entity: "node" | "edge"; kind: string; count: number }[] };
+    if ("status" in out) return out;
+    // An idempotent re-commit answers the row already stored.
+    const row = await readActive(p.graphId);
+    return row?.version === p.version
+      ? row
+      : Object.freeze<SchemaVersionRow>({ graph_id: p.graphId, version: p.version, schema_hash: p.schemaHash, schema_doc: doc, created_at: out.createdAt, is_active: true });
+  };
+  const readActive = async (graphId: string): Promise<SchemaVersionRow | undefined> => {
+    const handle = await handleOf(checkId(graphId, "graphId"));
+    const row = (await call(handle, "getActiveSchema", {})) as { version: number; hash: string; doc: unknown; createdAt: string } | null;
+    if (row === null) return undefined;
+    return Object.freeze<SchemaVersionRow>({
+      graph_id: graphId,
+      version: row.version,
+      schema_hash: row.hash,
+      schema_doc: JSON.stringify(row.doc),
+      created_at: row.createdAt,
+      is_active: true,
+    });
+  };
   return Object.freeze({
-    getActiveSchema: async (graphId: string) => {
-      const handle = await handleOf(checkId(graphId, "graphId"));
-      const row = (await call(handle, "getActiveSchema", {})) as { version: number; hash: string; doc: unknown; createdAt: string } | null;
-      if (row === null) return undefined;
-      return Object.freeze<SchemaVersionRow>({
-        graph_id: graphId,
-        version: row.version,
-        schema_hash: row.hash,
-        schema_doc: JSON.stringify(row.doc),
-        created_at: row.createdAt,
-        is_active: true,
-      });
+    commitSchemaVersion: async (p: CommitSchemaVersionParams) => {
+      const out = await commit(p, []);
+      return out as SchemaVersionRow;
     },
+    commitSchemaVersionIfKindsEmpty: async (p: CommitSchemaVersionParams, kinds: readonly Readonly<{ entity: "node" | "edge"; kind: string }>[]) => {
+      const out = await commit(p, kinds);
+      if ("status" in out) return Object.freeze({ status: "populated" as const, kinds: out.kinds });
+      return Object.freeze({ status: "committed" as const, row: out });
+    },
+    setActiveVersion: async (p: SetActiveVersionParams) => {
+      const expected = expectedOf(p.expected) ?? 0;
+      if (!Number.isSafeInteger(p.version) || p.version < 1) {
+        throw new ValidationError("version must be a positive integer", { issues: [{ path: "version", message: "expected a positive integer" }] });
+      }
+      await bootstrap();
+      const handle = await handleOf(checkId(p.graphId, "graphId"));
+      await call(handle, "setActiveSchema", { graphId: p.graphId, expected, version: p.version });
+    },
+    getActiveSchema: readActive,
     getPendingKindRemovals: async (graphId: string) => {
       const handle = await handleOf(checkId(graphId, "graphId"));
       const rows = (await call(handle, "getPendingKindRemovals", {})) as { kind: string; entity: "node" | "edge"; schemaVersion: number; lastAttemptedAt: string; lastError: string | null }[];

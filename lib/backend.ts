@@ -116,6 +116,10 @@ export interface GraphBackend {
   readonly getActiveSchema?: BackendSchemaReads["getActiveSchema"];
   /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
   readonly getPendingKindRemovals?: BackendSchemaReads["getPendingKindRemovals"];
+  /** Schema-version writes by graph id (upstream's port shapes; see `backend-rows.ts`). */
+  readonly commitSchemaVersion?: BackendSchemaReads["commitSchemaVersion"];
+  readonly commitSchemaVersionIfKindsEmpty?: BackendSchemaReads["commitSchemaVersionIfKindsEmpty"];
+  readonly setActiveVersion?: BackendSchemaReads["setActiveVersion"];
   close(): Promise<void>;
 }
 
@@ -171,9 +175,16 @@ export class SqliteBackend implements GraphBackend {
   constructor(native: NativeSqlite) {
     this.#native = native;
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
-    const reads = backendSchemaReads((graphId) => anyHandleOfGraph(this.#registered, graphId, (json) => this.register(json)), (h, op, args) => this.call(h, op, args));
+    const reads = backendSchemaReads(
+      (graphId) => anyHandleOfGraph(this.#registered, graphId, (json) => this.register(json)),
+      (h, op, args) => this.call(h, op, args),
+      () => this.bootstrap(),
+    );
     this.getActiveSchema = reads.getActiveSchema;
     this.getPendingKindRemovals = reads.getPendingKindRemovals;
+    this.commitSchemaVersion = reads.commitSchemaVersion;
+    this.commitSchemaVersionIfKindsEmpty = reads.commitSchemaVersionIfKindsEmpty;
+    this.setActiveVersion = reads.setActiveVersion;
     this.insertNode = rows.insertNode;
     this.getNode = rows.getNode;
     this.insertEdge = rows.insertEdge;
@@ -189,6 +200,10 @@ export class SqliteBackend implements GraphBackend {
   readonly getActiveSchema: BackendSchemaReads["getActiveSchema"];
   /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
   readonly getPendingKindRemovals: BackendSchemaReads["getPendingKindRemovals"];
+  /** Schema-version writes by graph id (upstream's port shapes; see `backend-rows.ts`). */
+  readonly commitSchemaVersion: BackendSchemaReads["commitSchemaVersion"];
+  readonly commitSchemaVersionIfKindsEmpty: BackendSchemaReads["commitSchemaVersionIfKindsEmpty"];
+  readonly setActiveVersion: BackendSchemaReads["setActiveVersion"];
 
   #handle(): NativeSqlite {
     if (!this.#native) throw new BackendDisposedError();
@@ -409,9 +424,16 @@ export class PostgresBackend implements GraphBackend {
 
   constructor(url: string, maxConnections?: number, idleTimeoutMs?: number, inlineBudgetMs?: number) {
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registeredJson, graphId), (h, op, args) => this.call(h, op, args));
-    const reads = backendSchemaReads((graphId) => anyHandleOfGraph(this.#registeredJson, graphId, (json) => this.register(json)), (h, op, args) => this.call(h, op, args));
+    const reads = backendSchemaReads(
+      (graphId) => anyHandleOfGraph(this.#registeredJson, graphId, (json) => this.register(json)),
+      (h, op, args) => this.call(h, op, args),
+      () => this.bootstrap(),
+    );
     this.getActiveSchema = reads.getActiveSchema;
     this.getPendingKindRemovals = reads.getPendingKindRemovals;
+    this.commitSchemaVersion = reads.commitSchemaVersion;
+    this.commitSchemaVersionIfKindsEmpty = reads.commitSchemaVersionIfKindsEmpty;
+    this.setActiveVersion = reads.setActiveVersion;
     this.insertNode = rows.insertNode;
     this.getNode = rows.getNode;
     this.insertEdge = rows.insertEdge;
@@ -461,6 +483,10 @@ export class PostgresBackend implements GraphBackend {
   readonly getActiveSchema: BackendSchemaReads["getActiveSchema"];
   /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
   readonly getPendingKindRemovals: BackendSchemaReads["getPendingKindRemovals"];
+  /** Schema-version writes by graph id (upstream's port shapes; see `backend-rows.ts`). */
+  readonly commitSchemaVersion: BackendSchemaReads["commitSchemaVersion"];
+  readonly commitSchemaVersionIfKindsEmpty: BackendSchemaReads["commitSchemaVersionIfKindsEmpty"];
+  readonly setActiveVersion: BackendSchemaReads["setActiveVersion"];
 
   async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
     await this.call(await handleOfGraph(this.#registeredJson, params.graphId), "deleteFulltext", { kind: params.nodeKind, ids: [params.nodeId] });

@@ -37,6 +37,7 @@ const provided: Record<string, string> = {
 const DIST = path.join(HERE, "../../dist");
 const partial: Record<string, string> = {
   "/indexes": path.join(DIST, "indexes-entry.js"), "/indexes/index": path.join(DIST, "indexes-entry.js"),
+  "/indexes/ddl": path.join(DIST, "indexes-entry.js"),
   "/schema": path.join(DIST, "schema-entry.js"), "/schema/index": path.join(DIST, "schema-entry.js"),
   "/schema/serializer": path.join(DIST, "schema-entry.js"), "/schema/deserializer": path.join(DIST, "schema-entry.js"),
 };

@@ -260,6 +260,87 @@ pub async fn queue_removals<E: Executor>(
     Ok(())
 }
 
+/// Kinds the schema history dropped: present in some version up to the active one, absent from
+/// the active one. Each is dropped at the version after the last one that had it. A drop with
+/// no removal row of that version or later (a compile-time kind dropped by a migration, or a
+/// `removeKinds` whose queue write was lost) is queued here, so cleanup follows from the history
+/// itself rather than from the queue alone.
+async fn queue_history_removals<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+) -> Result<()> {
+    let d = ex.dialect();
+    let sql = d.finish(format!(
+        "SELECT version, schema_doc FROM {} WHERE graph_id = ? ORDER BY version",
+        tables.schema_versions
+    ));
+    let rows = ex.query(&sql, &[Value::text(graph_id)]).await?;
+    let kinds_of = |doc: &str| -> Vec<(String, String)> {
+        let parsed: serde_json::Value = serde_json::from_str(doc).unwrap_or_default();
+        let mut out = Vec::new();
+        for (entity, key) in [("node", "nodes"), ("edge", "edges")] {
+            if let Some(map) = parsed.get(key).and_then(|m| m.as_object()) {
+                out.extend(map.keys().map(|k| (entity.to_string(), k.clone())));
+            }
+        }
+        out
+    };
+    let Some(active_version) = active_version(ex, tables, graph_id).await? else {
+        return Ok(());
+    };
+    let Some(active) = rows.iter().find(|r| r[0].as_i64() == Some(active_version)) else {
+        return Ok(());
+    };
+    let live: std::collections::HashSet<(String, String)> =
+        kinds_of(active[1].as_str().unwrap_or("{}"))
+            .into_iter()
+            .collect();
+    // (entity, kind) → the last version up to the active one that had it.
+    let mut last_seen: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    for r in &rows {
+        let v = r[0].as_i64().unwrap_or(0);
+        if v > active_version {
+            break;
+        }
+        for k in kinds_of(r[1].as_str().unwrap_or("{}")) {
+            if !live.contains(&k) {
+                last_seen.insert(k, v);
+            }
+        }
+    }
+    if last_seen.is_empty() {
+        return Ok(());
+    }
+    let t =
+        crate::dialect::quote_ident(&tables.physical("kindRemovals", "typegraph_kind_removals"));
+    let known_sql = d.finish(format!(
+        "SELECT 1 FROM {t} WHERE graph_id = ? AND entity = ? AND kind_name = ? AND schema_version >= ?"
+    ));
+    let mut missing = Vec::new();
+    for ((entity, kind), v) in last_seen {
+        let dropped_at = v + 1;
+        let known = ex
+            .query(
+                &known_sql,
+                &[
+                    Value::text(graph_id),
+                    Value::text(&entity),
+                    Value::text(&kind),
+                    Value::Int(dropped_at),
+                ],
+            )
+            .await?;
+        if known.is_empty() {
+            missing.push((dropped_at, KindRef { entity, kind }));
+        }
+    }
+    for (version, k) in missing {
+        queue_removals(ex, tables, graph_id, version, std::slice::from_ref(&k)).await?;
+    }
+    Ok(())
+}
+
 /// `[{kind, entity, schemaVersion}]` of the removals whose cleanup has not run.
 pub async fn pending_removals<E: Executor>(
     ex: &mut E,
@@ -618,6 +699,7 @@ pub async fn materialize_removals<E: Executor>(
     graph_id: &str,
     a: MaterializeRemovalsArgs,
 ) -> Result<String> {
+    queue_history_removals(ex, tables, graph_id).await?;
     let pending = pending_removals(ex, tables, graph_id).await?;
     let t =
         crate::dialect::quote_ident(&tables.physical("kindRemovals", "typegraph_kind_removals"));

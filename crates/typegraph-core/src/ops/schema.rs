@@ -166,7 +166,7 @@ pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> 
                     a.expected.map(|v| v.to_string()).unwrap_or_else(|| "none".into()),
                     actual.map(|v| v.to_string()).unwrap_or_else(|| "none".into())
                 ),
-                json!({ "graphId": a.graph_id, "expected": a.expected, "actual": actual.unwrap_or(0) }),
+                json!({ "graphId": a.graph_id, "expected": a.expected.unwrap_or(0), "actual": actual.unwrap_or(0) }),
             ));
         }
         let mut populated = Vec::new();
@@ -269,7 +269,8 @@ pub async fn set_active<E: Executor>(
             .await?
             .first()
             .and_then(|r| r[0].as_i64());
-        if actual != Some(a.expected) {
+        // Expected 0: no version is active yet.
+        if actual.unwrap_or(0) != a.expected {
             return Err(Error::new(
                 Code::StaleVersion,
                 format!(
