@@ -301,3 +301,36 @@ export function backendSchemaReads(
     },
   });
 }
+
+export type CountNodesByKindParams = Readonly<{
+  graphId: string;
+  kind: string;
+  /** Leave out soft-deleted rows (default true). */
+  excludeDeleted?: boolean;
+  temporalMode?: "current" | "asOf" | "includeEnded" | "includeTombstones";
+  asOf?: string;
+}>;
+
+export type CountEdgesByKindParams = CountNodesByKindParams &
+  Readonly<{ fromKind?: string; fromId?: string; toKind?: string; toId?: string }>;
+
+/** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
+export interface BackendKindCounts {
+  readonly countNodesByKind: (params: CountNodesByKindParams) => Promise<number>;
+  readonly countEdgesByKind: (params: CountEdgesByKindParams) => Promise<number>;
+}
+
+export function backendKindCounts(
+  handleOf: (graphId: string) => number | Promise<number>,
+  call: (handle: number, op: string, args: unknown) => Promise<unknown>,
+): BackendKindCounts {
+  const count = async (entity: "node" | "edge", p: CountEdgesByKindParams): Promise<number> => {
+    const handle = await handleOf(checkId(p.graphId, "graphId"));
+    const { graphId: _graph, ...rest } = p;
+    return Number(await call(handle, "countKindRows", { ...rest, entity, kind: checkId(p.kind, "kind") }));
+  };
+  return Object.freeze({
+    countNodesByKind: (p: CountNodesByKindParams) => count("node", p),
+    countEdgesByKind: (p: CountEdgesByKindParams) => count("edge", p),
+  });
+}

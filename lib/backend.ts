@@ -1,7 +1,7 @@
 // Backends: a thin owner of one native handle. SQLite calls run synchronously
 // on the calling thread; PostgreSQL calls are async on the engine's runtime.
 
-import { backendRowAccess, backendSchemaReads, type BackendRowAccess, type BackendSchemaReads } from "./backend-rows.js";
+import { backendKindCounts, backendRowAccess, backendSchemaReads, type BackendKindCounts, type BackendRowAccess, type BackendSchemaReads } from "./backend-rows.js";
 import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
 import { NativePostgres, NativeSqlite } from "./native.js";
 
@@ -120,6 +120,9 @@ export interface GraphBackend {
   readonly commitSchemaVersion?: BackendSchemaReads["commitSchemaVersion"];
   readonly commitSchemaVersionIfKindsEmpty?: BackendSchemaReads["commitSchemaVersionIfKindsEmpty"];
   readonly setActiveVersion?: BackendSchemaReads["setActiveVersion"];
+  /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
+  readonly countNodesByKind?: BackendKindCounts["countNodesByKind"];
+  readonly countEdgesByKind?: BackendKindCounts["countEdgesByKind"];
   close(): Promise<void>;
 }
 
@@ -180,6 +183,9 @@ export class SqliteBackend implements GraphBackend {
       (h, op, args) => this.call(h, op, args),
       () => this.bootstrap(),
     );
+    const counts = backendKindCounts((graphId) => anyHandleOfGraph(this.#registered, graphId, (json) => this.register(json)), (h, op, args) => this.call(h, op, args));
+    this.countNodesByKind = counts.countNodesByKind;
+    this.countEdgesByKind = counts.countEdgesByKind;
     this.getActiveSchema = reads.getActiveSchema;
     this.getPendingKindRemovals = reads.getPendingKindRemovals;
     this.commitSchemaVersion = reads.commitSchemaVersion;
@@ -204,6 +210,9 @@ export class SqliteBackend implements GraphBackend {
   readonly commitSchemaVersion: BackendSchemaReads["commitSchemaVersion"];
   readonly commitSchemaVersionIfKindsEmpty: BackendSchemaReads["commitSchemaVersionIfKindsEmpty"];
   readonly setActiveVersion: BackendSchemaReads["setActiveVersion"];
+  /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
+  readonly countNodesByKind: BackendKindCounts["countNodesByKind"];
+  readonly countEdgesByKind: BackendKindCounts["countEdgesByKind"];
 
   #handle(): NativeSqlite {
     if (!this.#native) throw new BackendDisposedError();
@@ -429,6 +438,9 @@ export class PostgresBackend implements GraphBackend {
       (h, op, args) => this.call(h, op, args),
       () => this.bootstrap(),
     );
+    const counts = backendKindCounts((graphId) => anyHandleOfGraph(this.#registeredJson, graphId, (json) => this.register(json)), (h, op, args) => this.call(h, op, args));
+    this.countNodesByKind = counts.countNodesByKind;
+    this.countEdgesByKind = counts.countEdgesByKind;
     this.getActiveSchema = reads.getActiveSchema;
     this.getPendingKindRemovals = reads.getPendingKindRemovals;
     this.commitSchemaVersion = reads.commitSchemaVersion;
@@ -487,6 +499,9 @@ export class PostgresBackend implements GraphBackend {
   readonly commitSchemaVersion: BackendSchemaReads["commitSchemaVersion"];
   readonly commitSchemaVersionIfKindsEmpty: BackendSchemaReads["commitSchemaVersionIfKindsEmpty"];
   readonly setActiveVersion: BackendSchemaReads["setActiveVersion"];
+  /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
+  readonly countNodesByKind: BackendKindCounts["countNodesByKind"];
+  readonly countEdgesByKind: BackendKindCounts["countEdgesByKind"];
 
   async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
     await this.call(await handleOfGraph(this.#registeredJson, params.graphId), "deleteFulltext", { kind: params.nodeKind, ids: [params.nodeId] });

@@ -10,6 +10,7 @@ pub mod edges;
 pub mod evolve;
 pub mod find_index;
 pub mod indexes;
+pub mod kind_counts;
 pub mod load;
 pub mod nodes;
 pub mod patch;
@@ -241,6 +242,9 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         }
         "setActiveSchema" => schema::set_active(ex, ctx.tables, parse(args)?).await,
         "clearGraph" => clear::clear(ex, ctx).await,
+        "countKindRows" => {
+            kind_counts::count_kind_rows(ex, ctx.tables, ctx.graph.id(), parse(args)?).await
+        }
         "algorithm" => crate::algo::run(ex, ctx, parse(args)?).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }
