@@ -3,6 +3,7 @@
 //   text), undefined for a graph with no committed version — also for a graph no store was ever
 //   created for on this backend — and after store.clear();
 // - getPendingKindRemovals(graphId): removed runtime kinds whose data cleanup has not run yet.
+// - getSchemaVersion(graphId, version): any committed version row, active or not;
 // - commitSchemaVersion / commitSchemaVersionIfKindsEmpty / setActiveVersion: the guarded
 //   schema-version writes (compare-and-swap on the active version).
 // Also the store's read-only pre-flight: schemaChanges() / requiresMigration().
@@ -148,5 +149,9 @@ describe.each(backends)("backend.getActiveSchema on $name", (bc) => {
     await expect(backend.setActiveVersion!({ graphId: graph.id, expected: { kind: "active", version: 2 }, version: 7 })).rejects.toBeInstanceOf(MigrationError);
     await backend.setActiveVersion!({ graphId: graph.id, expected: { kind: "active", version: 2 }, version: 1 });
     expect((await backend.getActiveSchema!(graph.id))?.version).toBe(1);
+    // getSchemaVersion reads any committed version, active or not.
+    expect(await backend.getSchemaVersion!(graph.id, 2)).toMatchObject({ graph_id: graph.id, version: 2, schema_hash: v2.schemaHash, is_active: false });
+    expect(await backend.getSchemaVersion!(graph.id, 1)).toMatchObject({ version: 1, schema_hash: v1.schemaHash, is_active: true });
+    expect(await backend.getSchemaVersion!(graph.id, 9)).toBeUndefined();
   });
 });

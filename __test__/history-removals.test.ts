@@ -4,8 +4,8 @@
 // Also backend.countNodesByKind / countEdgesByKind: row counts by graph id, declared kind or not.
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createStoreWithSchema, defineEdge, defineGraph, defineNode, type GraphBackend } from "../dist/index.js";
-import { migrateSchema } from "../dist/schema-entry.js";
+import { createStoreWithSchema, defineEdge, defineGraph, defineGraphExtension, defineNode, type GraphBackend } from "../dist/index.js";
+import { computeSchemaHash, migrateSchema, serializeSchema } from "../dist/schema-entry.js";
 import { backends, freshGraphId } from "./backends.js";
 
 const Kiosk = defineNode("Kiosk", { schema: z.object({ name: z.string() }) });
@@ -82,5 +82,25 @@ describe.each(backends)("removals derived from schema history on $name", (bc) =>
     expect(await backend.countEdgesByKind!({ graphId: full.id, kind: "near", excludeDeleted: false })).toBe(2);
     expect(await backend.countEdgesByKind!({ graphId: full.id, kind: "near", excludeDeleted: false, fromId: "k-two" })).toBe(1);
     expect(await backend.countEdgesByKind!({ graphId: full.id, kind: "near", toKind: "Kiosk", toId: "k-two" })).toBe(1);
+  });
+
+  it("declines, as skipped, a history-derived drop of a kind that is live again", async () => {
+    const { slim, backend } = market();
+    const crates = defineGraphExtension({ nodes: { Crate: { properties: { tag: { type: "string" } } } } });
+    const [store] = await createStoreWithSchema(slim, backend);
+    const evolved = await store.evolve(crates);
+    await evolved.getNodeCollectionOrThrow("Crate").create({ tag: "first life" });
+    // A version without Crate committed through the port: no removal row is queued for it.
+    const active = (await backend.getActiveSchema!(slim.id))!.version;
+    const schemaDoc = serializeSchema(slim, active + 1);
+    await backend.commitSchemaVersion!({ graphId: slim.id, expected: { kind: "active", version: active }, version: active + 1, schemaDoc, schemaHash: await computeSchemaHash(schemaDoc) });
+    const [reopened] = await createStoreWithSchema(slim, backend);
+    const readded = await reopened.evolve(crates);
+    await readded.getNodeCollectionOrThrow("Crate").create({ tag: "second life" });
+
+    const result = await readded.materializeRemovals();
+    expect(result.results).toEqual([{ kind: "Crate", entity: "node", status: "skipped", reason: "kind-is-live" }]);
+    expect(await backend.countNodesByKind!({ graphId: slim.id, kind: "Crate" })).toBe(2);
+    expect(await backend.getPendingKindRemovals!(slim.id)).toEqual([]);
   });
 });

@@ -195,6 +195,8 @@ export type CommitSchemaVersionIfKindsEmptyResult =
 /** Schema-version access by graph id, in upstream's backend-port shapes. */
 export interface BackendSchemaReads {
   readonly getActiveSchema: (graphId: string) => Promise<SchemaVersionRow | undefined>;
+  /** One committed version of the graph's schema, active or not. */
+  readonly getSchemaVersion: (graphId: string, version: number) => Promise<SchemaVersionRow | undefined>;
   readonly getPendingKindRemovals: (graphId: string) => Promise<readonly KindRemovalRow[]>;
   /**
    * Inserts and activates `version` in one transaction, guarded by `expected` (StaleVersionError
@@ -264,7 +266,24 @@ export function backendSchemaReads(
       is_active: true,
     });
   };
+  const readVersion = async (graphId: string, version: number): Promise<SchemaVersionRow | undefined> => {
+    if (!Number.isSafeInteger(version) || version < 1) {
+      throw new ValidationError("version must be a positive integer", { issues: [{ path: "version", message: "expected a positive integer" }] });
+    }
+    const handle = await handleOf(checkId(graphId, "graphId"));
+    const row = (await call(handle, "getSchemaVersion", { version })) as { version: number; hash: string; doc: unknown; createdAt: string; isActive: boolean } | null;
+    if (row === null) return undefined;
+    return Object.freeze<SchemaVersionRow>({
+      graph_id: graphId,
+      version: row.version,
+      schema_hash: row.hash,
+      schema_doc: JSON.stringify(row.doc),
+      created_at: row.createdAt,
+      is_active: row.isActive,
+    });
+  };
   return Object.freeze({
+    getSchemaVersion: readVersion,
     commitSchemaVersion: async (p: CommitSchemaVersionParams) => {
       const out = await commit(p, []);
       return out as SchemaVersionRow;

@@ -114,6 +114,8 @@ export interface GraphBackend {
   readonly getEdge?: BackendRowAccess["getEdge"];
   /** The graph's active schema version row (upstream's port shape), undefined before its first commit. */
   readonly getActiveSchema?: BackendSchemaReads["getActiveSchema"];
+  /** One committed schema version row of the graph, active or not. */
+  readonly getSchemaVersion?: BackendSchemaReads["getSchemaVersion"];
   /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
   readonly getPendingKindRemovals?: BackendSchemaReads["getPendingKindRemovals"];
   /** Schema-version writes by graph id (upstream's port shapes; see `backend-rows.ts`). */
@@ -187,6 +189,7 @@ export class SqliteBackend implements GraphBackend {
     this.countNodesByKind = counts.countNodesByKind;
     this.countEdgesByKind = counts.countEdgesByKind;
     this.getActiveSchema = reads.getActiveSchema;
+    this.getSchemaVersion = reads.getSchemaVersion;
     this.getPendingKindRemovals = reads.getPendingKindRemovals;
     this.commitSchemaVersion = reads.commitSchemaVersion;
     this.commitSchemaVersionIfKindsEmpty = reads.commitSchemaVersionIfKindsEmpty;
@@ -204,6 +207,8 @@ export class SqliteBackend implements GraphBackend {
   readonly getEdge: BackendRowAccess["getEdge"];
   /** The graph's active schema version row (upstream's port shape), undefined before its first commit. */
   readonly getActiveSchema: BackendSchemaReads["getActiveSchema"];
+  /** One committed schema version row of the graph, active or not. */
+  readonly getSchemaVersion: BackendSchemaReads["getSchemaVersion"];
   /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
   readonly getPendingKindRemovals: BackendSchemaReads["getPendingKindRemovals"];
   /** Schema-version writes by graph id (upstream's port shapes; see `backend-rows.ts`). */
@@ -442,6 +447,7 @@ export class PostgresBackend implements GraphBackend {
     this.countNodesByKind = counts.countNodesByKind;
     this.countEdgesByKind = counts.countEdgesByKind;
     this.getActiveSchema = reads.getActiveSchema;
+    this.getSchemaVersion = reads.getSchemaVersion;
     this.getPendingKindRemovals = reads.getPendingKindRemovals;
     this.commitSchemaVersion = reads.commitSchemaVersion;
     this.commitSchemaVersionIfKindsEmpty = reads.commitSchemaVersionIfKindsEmpty;
@@ -493,6 +499,8 @@ export class PostgresBackend implements GraphBackend {
   readonly getEdge: BackendRowAccess["getEdge"];
   /** The graph's active schema version row (upstream's port shape), undefined before its first commit. */
   readonly getActiveSchema: BackendSchemaReads["getActiveSchema"];
+  /** One committed schema version row of the graph, active or not. */
+  readonly getSchemaVersion: BackendSchemaReads["getSchemaVersion"];
   /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
   readonly getPendingKindRemovals: BackendSchemaReads["getPendingKindRemovals"];
   /** Schema-version writes by graph id (upstream's port shapes; see `backend-rows.ts`). */

@@ -260,25 +260,30 @@ pub async fn queue_removals<E: Executor>(
     Ok(())
 }
 
-/// Kinds the schema history dropped: present in some version up to the active one, absent from
-/// the active one. Each is dropped at the version after the last one that had it. A drop with
-/// no removal row of that version or later (a compile-time kind dropped by a migration, or a
-/// `removeKinds` whose queue write was lost) is queued here, so cleanup follows from the history
-/// itself rather than from the queue alone.
+/// Kinds the schema history dropped: present in a version up to the active one and absent from
+/// the next. A drop with no removal row of its version or later (a compile-time kind dropped by
+/// a migration, or a `removeKinds` whose queue write was lost) is queued here, so cleanup
+/// follows from the history itself rather than from the queue alone — unless the kind is live
+/// again in the active version: those are returned (declined, their rows are the live kind's).
 async fn queue_history_removals<E: Executor>(
     ex: &mut E,
     tables: &Tables,
     graph_id: &str,
-) -> Result<()> {
+) -> Result<Vec<(String, String)>> {
     let d = ex.dialect();
+    let Some(active_version) = active_version(ex, tables, graph_id).await? else {
+        return Ok(Vec::new());
+    };
     let sql = d.finish(format!(
-        "SELECT version, schema_doc FROM {} WHERE graph_id = ? ORDER BY version",
+        "SELECT version, schema_doc FROM {} WHERE graph_id = ? AND version <= ? ORDER BY version",
         tables.schema_versions
     ));
-    let rows = ex.query(&sql, &[Value::text(graph_id)]).await?;
-    let kinds_of = |doc: &str| -> Vec<(String, String)> {
+    let rows = ex
+        .query(&sql, &[Value::text(graph_id), Value::Int(active_version)])
+        .await?;
+    let kinds_of = |doc: &str| -> std::collections::BTreeSet<(String, String)> {
         let parsed: serde_json::Value = serde_json::from_str(doc).unwrap_or_default();
-        let mut out = Vec::new();
+        let mut out = std::collections::BTreeSet::new();
         for (entity, key) in [("node", "nodes"), ("edge", "edges")] {
             if let Some(map) = parsed.get(key).and_then(|m| m.as_object()) {
                 out.extend(map.keys().map(|k| (entity.to_string(), k.clone())));
@@ -286,40 +291,33 @@ async fn queue_history_removals<E: Executor>(
         }
         out
     };
-    let Some(active_version) = active_version(ex, tables, graph_id).await? else {
-        return Ok(());
-    };
-    let Some(active) = rows.iter().find(|r| r[0].as_i64() == Some(active_version)) else {
-        return Ok(());
-    };
-    let live: std::collections::HashSet<(String, String)> =
-        kinds_of(active[1].as_str().unwrap_or("{}"))
-            .into_iter()
-            .collect();
-    // (entity, kind) → the last version up to the active one that had it.
-    let mut last_seen: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    // (entity, kind) → the latest version that dropped it.
+    let mut drops: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    let mut prev: Option<std::collections::BTreeSet<(String, String)>> = None;
+    let mut live = std::collections::BTreeSet::new();
     for r in &rows {
         let v = r[0].as_i64().unwrap_or(0);
-        if v > active_version {
-            break;
-        }
-        for k in kinds_of(r[1].as_str().unwrap_or("{}")) {
-            if !live.contains(&k) {
-                last_seen.insert(k, v);
+        let cur = kinds_of(r[1].as_str().unwrap_or("{}"));
+        if let Some(p) = &prev {
+            for k in p.difference(&cur) {
+                drops.insert(k.clone(), v);
             }
         }
+        if v == active_version {
+            live = cur.clone();
+        }
+        prev = Some(cur);
     }
-    if last_seen.is_empty() {
-        return Ok(());
+    if drops.is_empty() {
+        return Ok(Vec::new());
     }
     let t =
         crate::dialect::quote_ident(&tables.physical("kindRemovals", "typegraph_kind_removals"));
     let known_sql = d.finish(format!(
         "SELECT 1 FROM {t} WHERE graph_id = ? AND entity = ? AND kind_name = ? AND schema_version >= ?"
     ));
-    let mut missing = Vec::new();
-    for ((entity, kind), v) in last_seen {
-        let dropped_at = v + 1;
+    let mut declined = Vec::new();
+    for ((entity, kind), dropped_at) in drops {
         let known = ex
             .query(
                 &known_sql,
@@ -331,14 +329,17 @@ async fn queue_history_removals<E: Executor>(
                 ],
             )
             .await?;
-        if known.is_empty() {
-            missing.push((dropped_at, KindRef { entity, kind }));
+        if !known.is_empty() {
+            continue;
+        }
+        if live.contains(&(entity.clone(), kind.clone())) {
+            declined.push((entity, kind));
+        } else {
+            let k = KindRef { entity, kind };
+            queue_removals(ex, tables, graph_id, dropped_at, std::slice::from_ref(&k)).await?;
         }
     }
-    for (version, k) in missing {
-        queue_removals(ex, tables, graph_id, version, std::slice::from_ref(&k)).await?;
-    }
-    Ok(())
+    Ok(declined)
 }
 
 /// `[{kind, entity, schemaVersion}]` of the removals whose cleanup has not run.
@@ -699,7 +700,7 @@ pub async fn materialize_removals<E: Executor>(
     graph_id: &str,
     a: MaterializeRemovalsArgs,
 ) -> Result<String> {
-    queue_history_removals(ex, tables, graph_id).await?;
+    let declined = queue_history_removals(ex, tables, graph_id).await?;
     let pending = pending_removals(ex, tables, graph_id).await?;
     let t =
         crate::dialect::quote_ident(&tables.physical("kindRemovals", "typegraph_kind_removals"));
@@ -771,6 +772,17 @@ pub async fn materialize_removals<E: Executor>(
                     break;
                 }
             }
+        }
+    }
+    // History-derived drops of kinds that are live again: declined, reported as skipped.
+    for (entity, kind) in declined {
+        if a.kinds.as_ref().is_some_and(|only| !only.contains(&kind)) {
+            continue;
+        }
+        if seen.insert((entity.clone(), kind.clone())) {
+            results.push(
+                json!({ "kind": kind, "entity": entity, "status": "skipped", "reason": "kind-is-live" }),
+            );
         }
     }
     Ok(serde_json::Value::Array(results).to_string())

@@ -230,6 +230,9 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "deleteFulltext" => crate::search::delete_fulltext_rows(ex, ctx, parse(args)?).await,
         "provisionSearch" => crate::search::provision(ex, ctx).await,
         "getActiveSchema" => schema::get_active(ex, ctx.tables, ctx.graph.id()).await,
+        "getSchemaVersion" => {
+            schema::get_version(ex, ctx.tables, ctx.graph.id(), parse(args)?).await
+        }
         "commitSchema" => schema::commit(ex, ctx.tables, parse(args)?).await,
         "getPendingKindRemovals" => {
             evolve::get_pending_removals(ex, ctx.tables, ctx.graph.id()).await

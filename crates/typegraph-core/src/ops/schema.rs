@@ -99,6 +99,46 @@ pub async fn get_active<E: Executor>(
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+pub struct VersionArgs {
+    pub version: i64,
+}
+
+/// One committed version, active or not: `{"version","hash","doc","createdAt","isActive"}` or
+/// `null`.
+pub async fn get_version<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+    a: VersionArgs,
+) -> Result<String> {
+    if !tables_exist(ex, tables).await? {
+        return Ok("null".into());
+    }
+    let d = ex.dialect();
+    let sql = d.finish(format!(
+        "SELECT version, schema_hash, schema_doc, created_at, CAST(CASE WHEN is_active = {} THEN 1 ELSE 0 END AS BIGINT) \
+         FROM {} WHERE graph_id = ? AND version = ?",
+        d.bool_lit(true),
+        tables.schema_versions
+    ));
+    let rows = ex
+        .query(&sql, &[Value::text(graph_id), Value::Int(a.version)])
+        .await?;
+    let Some(r) = rows.first() else {
+        return Ok("null".into());
+    };
+    let mut out = format!("{{\"version\":{},\"hash\":", r[0].as_i64().unwrap_or(0));
+    push_json_str(&mut out, r[1].as_str().unwrap_or_default());
+    out.push_str(",\"doc\":");
+    out.push_str(r[2].as_str().unwrap_or("null"));
+    out.push_str(",\"createdAt\":");
+    push_json_str(&mut out, r[3].as_str().unwrap_or_default());
+    out.push_str(&format!(",\"isActive\":{}}}", r[4].as_i64() == Some(1)));
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CommitArgs {
     pub graph_id: String,
     /// The active version the caller built on (`None` = no version yet).
