@@ -281,8 +281,8 @@ describe.each(backends)("evolve on $name", (bc) => {
     // Deprecation is informational: writes still work.
     await dep.getNodeCollectionOrThrow("Paper").create({ title: "t", doi: "d", year: 2000 });
     const err = await dep.deprecateKinds(["Nope"]).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConfigurationError);
-    expect((err as ConfigurationError).details.code).toBe("DEPRECATE_UNKNOWN_KIND");
+    expect(err).toBeInstanceOf(KindNotFoundError);
+    expect((err as KindNotFoundError).kindName).toBe("Nope");
     const undep = await dep.undeprecateKinds(["Document"]);
     expect([...undep.introspect().deprecatedKinds]).toEqual(["Paper"]);
     expect(undep.introspect().schemaVersion).toBe(4);

@@ -87,5 +87,7 @@ describe.each(backends)("verified stores on $name", (bc) => {
     expect(createStore(graph, backend).reconciledSchema).toBeUndefined();
     const stranger = defineGraph({ id: `${id}_x`, nodes: { Item: { type: Item } }, edges: {} });
     expect(() => createStore(stranger, backend, { reconciled: snapshot })).toThrow(ConfigurationError);
+    // The refusal names the graph the snapshot was built for and the one asked for.
+    expect(() => createStore(stranger, backend, { reconciled: snapshot })).toThrow(`was built for graph "${id}", not "${id}_x"`);
   });
 });

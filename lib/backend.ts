@@ -1,7 +1,7 @@
 // Backends: a thin owner of one native handle. SQLite calls run synchronously
 // on the calling thread; PostgreSQL calls are async on the engine's runtime.
 
-import { backendRowAccess, type BackendRowAccess } from "./backend-rows.js";
+import { backendKindCounts, backendRowAccess, backendSchemaReads, type BackendKindCounts, type BackendRowAccess, type BackendSchemaReads } from "./backend-rows.js";
 import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
 import { NativePostgres, NativeSqlite } from "./native.js";
 
@@ -122,6 +122,19 @@ export interface GraphBackend {
   readonly getNode?: BackendRowAccess["getNode"];
   readonly insertEdge?: BackendRowAccess["insertEdge"];
   readonly getEdge?: BackendRowAccess["getEdge"];
+  /** The graph's active schema version row (upstream's port shape), undefined before its first commit. */
+  readonly getActiveSchema?: BackendSchemaReads["getActiveSchema"];
+  /** One committed schema version row of the graph, active or not. */
+  readonly getSchemaVersion?: BackendSchemaReads["getSchemaVersion"];
+  /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
+  readonly getPendingKindRemovals?: BackendSchemaReads["getPendingKindRemovals"];
+  /** Schema-version writes by graph id (upstream's port shapes; see `backend-rows.ts`). */
+  readonly commitSchemaVersion?: BackendSchemaReads["commitSchemaVersion"];
+  readonly commitSchemaVersionIfKindsEmpty?: BackendSchemaReads["commitSchemaVersionIfKindsEmpty"];
+  readonly setActiveVersion?: BackendSchemaReads["setActiveVersion"];
+  /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
+  readonly countNodesByKind?: BackendKindCounts["countNodesByKind"];
+  readonly countEdgesByKind?: BackendKindCounts["countEdgesByKind"];
   close(): Promise<void>;
 }
 
@@ -133,6 +146,12 @@ function handleOfGraph<H>(registered: Map<string, H>, graphId: string): H {
     throw new ConfigurationError(`No store of graph "${graphId}" was created on this backend`, { graphId });
   }
   return found;
+}
+
+/** A registration carrying `graphId`, or else a bare one (no kinds) for reads that go by graph id only. */
+function anyHandleOfGraph<H>(registered: Map<string, H>, graphId: string, register: (graphJson: string) => H): H {
+  for (const [json, handle] of registered) if ((JSON.parse(json) as { graphId?: unknown }).graphId === graphId) return handle;
+  return register(JSON.stringify({ graphId, nodes: {}, edges: {} }));
 }
 
 /**
@@ -171,6 +190,20 @@ export class SqliteBackend implements GraphBackend {
   constructor(native: NativeSqlite) {
     this.#native = native;
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
+    const reads = backendSchemaReads(
+      (graphId) => anyHandleOfGraph(this.#registered, graphId, (json) => this.register(json)),
+      (h, op, args) => this.call(h, op, args),
+      () => this.bootstrap(),
+    );
+    const counts = backendKindCounts((graphId) => anyHandleOfGraph(this.#registered, graphId, (json) => this.register(json)), (h, op, args) => this.call(h, op, args));
+    this.countNodesByKind = counts.countNodesByKind;
+    this.countEdgesByKind = counts.countEdgesByKind;
+    this.getActiveSchema = reads.getActiveSchema;
+    this.getSchemaVersion = reads.getSchemaVersion;
+    this.getPendingKindRemovals = reads.getPendingKindRemovals;
+    this.commitSchemaVersion = reads.commitSchemaVersion;
+    this.commitSchemaVersionIfKindsEmpty = reads.commitSchemaVersionIfKindsEmpty;
+    this.setActiveVersion = reads.setActiveVersion;
     this.insertNode = rows.insertNode;
     this.getNode = rows.getNode;
     this.insertEdge = rows.insertEdge;
@@ -182,6 +215,19 @@ export class SqliteBackend implements GraphBackend {
   readonly getNode: BackendRowAccess["getNode"];
   readonly insertEdge: BackendRowAccess["insertEdge"];
   readonly getEdge: BackendRowAccess["getEdge"];
+  /** The graph's active schema version row (upstream's port shape), undefined before its first commit. */
+  readonly getActiveSchema: BackendSchemaReads["getActiveSchema"];
+  /** One committed schema version row of the graph, active or not. */
+  readonly getSchemaVersion: BackendSchemaReads["getSchemaVersion"];
+  /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
+  readonly getPendingKindRemovals: BackendSchemaReads["getPendingKindRemovals"];
+  /** Schema-version writes by graph id (upstream's port shapes; see `backend-rows.ts`). */
+  readonly commitSchemaVersion: BackendSchemaReads["commitSchemaVersion"];
+  readonly commitSchemaVersionIfKindsEmpty: BackendSchemaReads["commitSchemaVersionIfKindsEmpty"];
+  readonly setActiveVersion: BackendSchemaReads["setActiveVersion"];
+  /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
+  readonly countNodesByKind: BackendKindCounts["countNodesByKind"];
+  readonly countEdgesByKind: BackendKindCounts["countEdgesByKind"];
 
   #handle(): NativeSqlite {
     if (!this.#native) throw new BackendDisposedError();
@@ -403,6 +449,20 @@ export class PostgresBackend implements GraphBackend {
 
   constructor(url: string, maxConnections?: number, idleTimeoutMs?: number, inlineBudgetMs?: number) {
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registeredJson, graphId), (h, op, args) => this.call(h, op, args));
+    const reads = backendSchemaReads(
+      (graphId) => anyHandleOfGraph(this.#registeredJson, graphId, (json) => this.register(json)),
+      (h, op, args) => this.call(h, op, args),
+      () => this.bootstrap(),
+    );
+    const counts = backendKindCounts((graphId) => anyHandleOfGraph(this.#registeredJson, graphId, (json) => this.register(json)), (h, op, args) => this.call(h, op, args));
+    this.countNodesByKind = counts.countNodesByKind;
+    this.countEdgesByKind = counts.countEdgesByKind;
+    this.getActiveSchema = reads.getActiveSchema;
+    this.getSchemaVersion = reads.getSchemaVersion;
+    this.getPendingKindRemovals = reads.getPendingKindRemovals;
+    this.commitSchemaVersion = reads.commitSchemaVersion;
+    this.commitSchemaVersionIfKindsEmpty = reads.commitSchemaVersionIfKindsEmpty;
+    this.setActiveVersion = reads.setActiveVersion;
     this.insertNode = rows.insertNode;
     this.getNode = rows.getNode;
     this.insertEdge = rows.insertEdge;
@@ -448,6 +508,19 @@ export class PostgresBackend implements GraphBackend {
   readonly getNode: BackendRowAccess["getNode"];
   readonly insertEdge: BackendRowAccess["insertEdge"];
   readonly getEdge: BackendRowAccess["getEdge"];
+  /** The graph's active schema version row (upstream's port shape), undefined before its first commit. */
+  readonly getActiveSchema: BackendSchemaReads["getActiveSchema"];
+  /** One committed schema version row of the graph, active or not. */
+  readonly getSchemaVersion: BackendSchemaReads["getSchemaVersion"];
+  /** The graph's kind removals still awaiting data cleanup (upstream's port shape). */
+  readonly getPendingKindRemovals: BackendSchemaReads["getPendingKindRemovals"];
+  /** Schema-version writes by graph id (upstream's port shapes; see `backend-rows.ts`). */
+  readonly commitSchemaVersion: BackendSchemaReads["commitSchemaVersion"];
+  readonly commitSchemaVersionIfKindsEmpty: BackendSchemaReads["commitSchemaVersionIfKindsEmpty"];
+  readonly setActiveVersion: BackendSchemaReads["setActiveVersion"];
+  /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
+  readonly countNodesByKind: BackendKindCounts["countNodesByKind"];
+  readonly countEdgesByKind: BackendKindCounts["countEdgesByKind"];
 
   async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
     await this.call(await handleOfGraph(this.#registeredJson, params.graphId), "deleteFulltext", { kind: params.nodeKind, ids: [params.nodeId] });

@@ -248,6 +248,9 @@ function normalizeFieldInput(input: unknown): JsonPointer {
   }
   if (typeof input === "string") {
     if (input.startsWith("/")) {
+      // "~" escapes only "~0" and "~1"; anything else is not a pointer (RFC 6901).
+      const bad = input.slice(1).split("/").find((segment) => /~(?![01])/.test(segment));
+      if (bad !== undefined) fail(`Invalid JSON Pointer escape sequence in segment: ${bad}`, { field: input });
       const p = pointerOf(parsePointer(input));
       if (p === "") fail("Index field JSON pointer must not be empty");
       return p;

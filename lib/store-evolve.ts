@@ -7,7 +7,7 @@
 
 import type { GraphBackend } from "./backend.js";
 import { getEmbeddingInfo, type GraphDef } from "./core.js";
-import { ConfigurationError, IncompatibleChangeError, TypeGraphError, type IncompatibleChange } from "./errors.js";
+import { ConfigurationError, IncompatibleChangeError, KindNotFoundError, TypeGraphError, type IncompatibleChange } from "./errors.js";
 import { mergeGraphExtension, stripGraphExtension, withStoredExtension, type ExtendedGraphDef } from "./extension/compile.js";
 import type { GraphExtension } from "./extension/types.js";
 import { classifyExtensionChanges, introspectGraph, planKindRemoval, type SchemaIntrospection } from "./evolve.js";
@@ -233,10 +233,10 @@ export async function updateDeprecated<G extends GraphDef>(
   if (mode === "add") {
     const unknown = names.filter((n) => !Object.prototype.hasOwnProperty.call(baseline.nodes, n) && !Object.prototype.hasOwnProperty.call(baseline.edges, n));
     if (unknown.length > 0) {
-      throw new ConfigurationError(`Cannot deprecate unknown kind(s) ${unknown.map((n) => `"${n}"`).join(", ")} on graph "${host.graph.id}".`, {
-        code: "DEPRECATE_UNKNOWN_KIND",
+      // As upstream: the first unknown name, as a kind lookup that found nothing.
+      throw new KindNotFoundError(unknown[0]!, "node", {
         graphId: host.graph.id,
-        kinds: unknown,
+        suggestion: `deprecateKinds names kinds of the active schema; not registered: ${unknown.map((n) => `"${n}"`).join(", ")}.`,
       });
     }
   }

@@ -297,8 +297,17 @@ export class NodeCollection<N extends NodeType = NodeType> {
     return this.#create(props, options);
   }
 
-  async #create(props: z.input<N["schema"]>, options: { id?: string; validFrom?: string | Date; validTo?: string | Date }): Promise<Node<N>> {
-    const data = validate(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation: "create" });
+  /** A create of props already parsed by the kind's schema (not parsed again), hooks as `create`. */
+  #createParsed(data: unknown): Promise<Node<N>> {
+    if (this.#r.ops) {
+      const id = freshEntityId();
+      return hooked(this.#r, "create", "node", this.#kind, id, () => this.#create(data as z.input<N["schema"]>, { id }, true));
+    }
+    return this.#create(data as z.input<N["schema"]>, {}, true);
+  }
+
+  async #create(props: z.input<N["schema"]>, options: { id?: string; validFrom?: string | Date; validTo?: string | Date }, parsed = false): Promise<Node<N>> {
+    const data = parsed ? props : validate(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation: "create" });
     const row = await run(this.#r, "createNode", {
       kind: this.#kind,
       id: options.id,
@@ -754,10 +763,21 @@ export class NodeCollection<N extends NodeType = NodeType> {
     props: z.input<N["schema"]>,
     options: { ifExists?: "return" | "update" } = {},
   ): Promise<{ node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }> {
+    // Parsed once: the key is computed over the parsed props, and a create stores them as parsed.
+    const data = validate(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation: "create" });
+    return this.#getOrCreateParsed(constraint, props, data, options);
+  }
+
+  async #getOrCreateParsed(
+    constraint: string,
+    props: z.input<N["schema"]>,
+    data: unknown,
+    options: { ifExists?: "return" | "update" },
+  ): Promise<{ node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }> {
     for (let attempt = 0; ; attempt++) {
-      const [hit] = await this.#holders(constraint, [props]);
+      const [hit] = await this.#holders(constraint, [data]);
       try {
-        if (!hit) return { node: await this.create(props), action: "created" };
+        if (!hit) return { node: await this.#createParsed(data), action: "created" };
         const [row, live] = hit;
         if (!live) return { node: await this.upsertById(row[1], props), action: "resurrected" };
         if (options.ifExists === "update") {
@@ -795,7 +815,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
           continue;
         }
         if (key !== null && key !== undefined) first.set(key, index);
-        out.push(await c.getOrCreateByConstraint(constraint, item.props, options));
+        out.push(await c.#getOrCreateParsed(constraint, item.props, data[index], options));
       }
       return out;
     });
@@ -2031,6 +2051,23 @@ export class Store<G extends GraphDef = GraphDef> {
     return (active ?? undefined) as { version: number; hash: string; doc: SerializedSchema } | undefined;
   }
 
+  /**
+   * What committing this store's graph would change relative to the active schema (the stored
+   * graph extension folded in, so runtime kinds are not removals); undefined before the first
+   * commit. Reads only.
+   */
+  async schemaChanges(): Promise<SchemaDiff | undefined> {
+    const active = await this.getActiveSchema();
+    if (active === undefined) return undefined;
+    return computeSchemaDiff(active.doc, serializeSchema(withStoredExtension(this.#graph, active.doc), active.version + 1));
+  }
+
+  /** True when nothing is committed yet or the active schema is behind this store's graph. Reads only. */
+  async requiresMigration(): Promise<boolean> {
+    const diff = await this.schemaChanges();
+    return diff === undefined || diff.hasChanges;
+  }
+
   async close(): Promise<void> {
     await this.#backend.close();
   }
@@ -2195,7 +2232,9 @@ export function createStore<G extends GraphDef>(graph: G, backend: GraphBackend,
   if (reconciled !== undefined) {
     // A managed store from a verified snapshot: no database reads, writes fenced on its version.
     if (reconciled === null || typeof reconciled !== "object" || reconciled.graph?.id !== graph.id || typeof reconciled.version !== "number") {
-      throw new ConfigurationError(`The reconciled schema given to createStore does not belong to graph "${graph.id}"`, { graphId: graph.id });
+      const builtFor = reconciled?.graph?.id;
+      const why = typeof builtFor === "string" && builtFor !== graph.id ? `was built for graph "${builtFor}", not "${graph.id}"` : `is not a snapshot of graph "${graph.id}"`;
+      throw new ConfigurationError(`The reconciled schema given to createStore ${why}`, { graphId: graph.id });
     }
     const handle = evolution.registerManaged(backend, reconciled.graph, reconciled.version);
     return new Store(reconciled.graph, backend, handle, { version: reconciled.version, ...(reconciled.hash !== undefined ? { hash: reconciled.hash } : {}) }, options);

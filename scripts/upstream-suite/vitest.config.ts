@@ -25,11 +25,24 @@ const provided: Record<string, string> = {
   "/utils/presence": shim("presence.ts"), "/backend/derive-backend": shim("derive-backend.ts"),
   "/backend/sqlite": shim("sqlite-backend.ts"), "/backend/sqlite/index": shim("sqlite-backend.ts"),
   "/backend/sqlite/local": shim("sqlite-backend.ts"),
+  // The kind and graph definers live under `core/` upstream; ours are public entry exports.
+  "/core": shim("index.ts"), "/core/index": shim("index.ts"), "/core/node": shim("index.ts"), "/core/edge": shim("index.ts"),
+  "/core/define-graph": shim("index.ts"), "/core/embedding": shim("index.ts"), "/core/searchable": shim("index.ts"),
   "/graph-extension": path.join(HERE, "../../dist/extension/index.js"),
   "/graph-extension/index": path.join(HERE, "../../dist/extension/index.js"), "/utils/date": shim("date.ts"),
 };
 
-function standIns(rest: string): string {
+// Upstream modules whose public names our entry points carry: each name upstream's module
+// exports is taken from ours when ours has it, else it is a stand-in that throws when used.
+const DIST = path.join(HERE, "../../dist");
+const partial: Record<string, string> = {
+  "/indexes": path.join(DIST, "indexes-entry.js"), "/indexes/index": path.join(DIST, "indexes-entry.js"),
+  "/indexes/ddl": path.join(DIST, "indexes-entry.js"),
+  "/schema": path.join(DIST, "schema-entry.js"), "/schema/index": path.join(DIST, "schema-entry.js"),
+  "/schema/serializer": path.join(DIST, "schema-entry.js"), "/schema/deserializer": path.join(DIST, "schema-entry.js"),
+};
+
+function upstreamNames(rest: string): Set<string> {
   let src = "";
   for (const cand of [SRC + rest + ".ts", SRC + rest + "/index.ts"]) {
     try { src = fs.readFileSync(cand, "utf8"); break; } catch { /* next */ }
@@ -44,8 +57,16 @@ function standIns(rest: string): string {
       names.add(t.split(/\s+as\s+/).pop()!.trim());
     }
   }
+  return names;
+}
+
+function standIn(rest: string, n: string): string {
   const fail = (n: string) => `() => { throw new Error("upstream-internal ${rest}.${n} is not provided by this package"); }`;
-  return [...names].map((n) => `export const ${n} = new Proxy(function () {}, { get(_, k) { if (k === "then") return undefined; (${fail(n)})(); }, apply: ${fail(n)}, construct: ${fail(n)} });`).join("\n") || "export {};";
+  return `export const ${n} = new Proxy(function () {}, { get(_, k) { if (k === "then") return undefined; (${fail(n)})(); }, apply: ${fail(n)}, construct: ${fail(n)} });`;
+}
+
+function standIns(rest: string): string {
+  return [...upstreamNames(rest)].map((n) => standIn(rest, n)).join("\n") || "export {};";
 }
 
 export default defineConfig({
@@ -63,11 +84,17 @@ export default defineConfig({
       const abs = path.resolve(path.dirname(importer), source);
       if (abs === SRC || abs.startsWith(SRC + "/")) {
         const rest = abs.slice(SRC.length);
+        if (partial[rest]) return `\0upstream-partial:${rest}`;
         return provided[rest] ?? `\0upstream-internal:${rest}`;
       }
       return null;
     },
-    load(id) {
+    async load(id) {
+      if (id.startsWith("\0upstream-partial:")) {
+        const rest = id.slice(18);
+        const ours = new Set(Object.keys(await import(partial[rest]!)));
+        return [...upstreamNames(rest)].map((n) => (ours.has(n) ? `export { ${n} } from ${JSON.stringify(partial[rest])};` : standIn(rest, n))).join("\n") || "export {};";
+      }
       return id.startsWith("\0upstream-internal:") ? standIns(id.slice(19)) : null;
     },
   }],

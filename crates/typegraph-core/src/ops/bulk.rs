@@ -664,10 +664,15 @@ pub(crate) async fn upsert_known<E: Executor>(
         }
         live.sort_unstable_by(|x, y| ids[*x].cmp(&ids[*y]));
         if !ctx.graph.disjoint_with(a.kind).is_empty() {
-            for (i, r) in &creates {
-                super::nodes::check_disjoint(ex, ctx, a.kind, &r.id)
+            // New ids and resurrected tombstones both bring the id to life under this kind.
+            let arriving = creates
+                .iter()
+                .map(|(i, r)| (*i, r.id.as_str()))
+                .chain(tombs.iter().map(|&i| (i, ids[i].as_str())));
+            for (i, id) in arriving {
+                super::nodes::check_disjoint(ex, ctx, a.kind, id)
                     .await
-                    .map_err(|e| with_index(e, *i))?;
+                    .map_err(|e| with_index(e, i))?;
             }
         }
         if !spec.unique.is_empty() {

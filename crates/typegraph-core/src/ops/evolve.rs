@@ -260,6 +260,88 @@ pub async fn queue_removals<E: Executor>(
     Ok(())
 }
 
+/// Kinds the schema history dropped: present in a version up to the active one and absent from
+/// the next. A drop with no removal row of its version or later (a compile-time kind dropped by
+/// a migration, or a `removeKinds` whose queue write was lost) is queued here, so cleanup
+/// follows from the history itself rather than from the queue alone — unless the kind is live
+/// again in the active version: those are returned (declined, their rows are the live kind's).
+async fn queue_history_removals<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+) -> Result<Vec<(String, String)>> {
+    let d = ex.dialect();
+    let Some(active_version) = active_version(ex, tables, graph_id).await? else {
+        return Ok(Vec::new());
+    };
+    let sql = d.finish(format!(
+        "SELECT version, schema_doc FROM {} WHERE graph_id = ? AND version <= ? ORDER BY version",
+        tables.schema_versions
+    ));
+    let rows = ex
+        .query(&sql, &[Value::text(graph_id), Value::Int(active_version)])
+        .await?;
+    let kinds_of = |doc: &str| -> std::collections::BTreeSet<(String, String)> {
+        let parsed: serde_json::Value = serde_json::from_str(doc).unwrap_or_default();
+        let mut out = std::collections::BTreeSet::new();
+        for (entity, key) in [("node", "nodes"), ("edge", "edges")] {
+            if let Some(map) = parsed.get(key).and_then(|m| m.as_object()) {
+                out.extend(map.keys().map(|k| (entity.to_string(), k.clone())));
+            }
+        }
+        out
+    };
+    // (entity, kind) → the latest version that dropped it.
+    let mut drops: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    let mut prev: Option<std::collections::BTreeSet<(String, String)>> = None;
+    let mut live = std::collections::BTreeSet::new();
+    for r in &rows {
+        let v = r[0].as_i64().unwrap_or(0);
+        let cur = kinds_of(r[1].as_str().unwrap_or("{}"));
+        if let Some(p) = &prev {
+            for k in p.difference(&cur) {
+                drops.insert(k.clone(), v);
+            }
+        }
+        if v == active_version {
+            live = cur.clone();
+        }
+        prev = Some(cur);
+    }
+    if drops.is_empty() {
+        return Ok(Vec::new());
+    }
+    let t =
+        crate::dialect::quote_ident(&tables.physical("kindRemovals", "typegraph_kind_removals"));
+    let known_sql = d.finish(format!(
+        "SELECT 1 FROM {t} WHERE graph_id = ? AND entity = ? AND kind_name = ? AND schema_version >= ?"
+    ));
+    let mut declined = Vec::new();
+    for ((entity, kind), dropped_at) in drops {
+        let known = ex
+            .query(
+                &known_sql,
+                &[
+                    Value::text(graph_id),
+                    Value::text(&entity),
+                    Value::text(&kind),
+                    Value::Int(dropped_at),
+                ],
+            )
+            .await?;
+        if !known.is_empty() {
+            continue;
+        }
+        if live.contains(&(entity.clone(), kind.clone())) {
+            declined.push((entity, kind));
+        } else {
+            let k = KindRef { entity, kind };
+            queue_removals(ex, tables, graph_id, dropped_at, std::slice::from_ref(&k)).await?;
+        }
+    }
+    Ok(declined)
+}
+
 /// `[{kind, entity, schemaVersion}]` of the removals whose cleanup has not run.
 pub async fn pending_removals<E: Executor>(
     ex: &mut E,
@@ -285,22 +367,44 @@ pub async fn pending_removals<E: Executor>(
         .collect())
 }
 
+/// `[{"kind","entity","schemaVersion","lastAttemptedAt","lastError"}…]`: the graph's removals
+/// whose data cleanup has not succeeded yet.
 pub async fn get_pending_removals<E: Executor>(
     ex: &mut E,
     tables: &Tables,
     graph_id: &str,
 ) -> Result<String> {
-    let rows = pending_removals(ex, tables, graph_id).await?;
+    if !crate::ops::schema::tables_exist(ex, tables).await? {
+        return Ok("[]".into());
+    }
+    let t =
+        crate::dialect::quote_ident(&tables.physical("kindRemovals", "typegraph_kind_removals"));
+    let sql = ex.dialect().finish(format!(
+        "SELECT kind_name, entity, schema_version, last_attempted_at, last_error FROM {t} \
+         WHERE graph_id = ? AND removed_at IS NULL ORDER BY schema_version, entity, kind_name"
+    ));
+    let rows = ex.query(&sql, &[Value::text(graph_id)]).await?;
     let mut out = String::from("[");
-    for (i, (kind, entity, v)) in rows.iter().enumerate() {
+    for (i, r) in rows.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push_str("{\"kind\":");
-        push_json_str(&mut out, kind);
+        push_json_str(&mut out, r[0].as_str().unwrap_or_default());
         out.push_str(",\"entity\":");
-        push_json_str(&mut out, entity);
-        out.push_str(&format!(",\"schemaVersion\":{v}}}"));
+        push_json_str(&mut out, r[1].as_str().unwrap_or_default());
+        out.push_str(&format!(
+            ",\"schemaVersion\":{}",
+            r[2].as_i64().unwrap_or(0)
+        ));
+        out.push_str(",\"lastAttemptedAt\":");
+        push_json_str(&mut out, r[3].as_str().unwrap_or_default());
+        out.push_str(",\"lastError\":");
+        match r[4].as_str() {
+            Some(e) => push_json_str(&mut out, e),
+            None => out.push_str("null"),
+        }
+        out.push('}');
     }
     out.push(']');
     Ok(out)
@@ -596,6 +700,7 @@ pub async fn materialize_removals<E: Executor>(
     graph_id: &str,
     a: MaterializeRemovalsArgs,
 ) -> Result<String> {
+    let declined = queue_history_removals(ex, tables, graph_id).await?;
     let pending = pending_removals(ex, tables, graph_id).await?;
     let t =
         crate::dialect::quote_ident(&tables.physical("kindRemovals", "typegraph_kind_removals"));
@@ -667,6 +772,17 @@ pub async fn materialize_removals<E: Executor>(
                     break;
                 }
             }
+        }
+    }
+    // History-derived drops of kinds that are live again: declined, reported as skipped.
+    for (entity, kind) in declined {
+        if a.kinds.as_ref().is_some_and(|only| !only.contains(&kind)) {
+            continue;
+        }
+        if seen.insert((entity.clone(), kind.clone())) {
+            results.push(
+                json!({ "kind": kind, "entity": entity, "status": "skipped", "reason": "kind-is-live" }),
+            );
         }
     }
     Ok(serde_json::Value::Array(results).to_string())

@@ -10,6 +10,7 @@ pub mod edges;
 pub mod evolve;
 pub mod find_index;
 pub mod indexes;
+pub mod kind_counts;
 pub mod load;
 pub mod nodes;
 pub mod patch;
@@ -229,6 +230,9 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "deleteFulltext" => crate::search::delete_fulltext_rows(ex, ctx, parse(args)?).await,
         "provisionSearch" => crate::search::provision(ex, ctx).await,
         "getActiveSchema" => schema::get_active(ex, ctx.tables, ctx.graph.id()).await,
+        "getSchemaVersion" => {
+            schema::get_version(ex, ctx.tables, ctx.graph.id(), parse(args)?).await
+        }
         "commitSchema" => schema::commit(ex, ctx.tables, parse(args)?).await,
         "getPendingKindRemovals" => {
             evolve::get_pending_removals(ex, ctx.tables, ctx.graph.id()).await
@@ -241,6 +245,9 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         }
         "setActiveSchema" => schema::set_active(ex, ctx.tables, parse(args)?).await,
         "clearGraph" => clear::clear(ex, ctx).await,
+        "countKindRows" => {
+            kind_counts::count_kind_rows(ex, ctx.tables, ctx.graph.id(), parse(args)?).await
+        }
         "algorithm" => crate::algo::run(ex, ctx, parse(args)?).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }

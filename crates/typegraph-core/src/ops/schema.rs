@@ -68,7 +68,7 @@ pub async fn tables_exist<E: Executor>(ex: &mut E, tables: &Tables) -> Result<bo
     Ok(!ex.query(&sql, &[Value::text(name)]).await?.is_empty())
 }
 
-/// `{"version":N,"hash":"…","doc":<json>}` or `null`.
+/// `{"version":N,"hash":"…","doc":<json>,"createdAt":"…"}` or `null`.
 pub async fn get_active<E: Executor>(
     ex: &mut E,
     tables: &Tables,
@@ -79,7 +79,7 @@ pub async fn get_active<E: Executor>(
     }
     let d = ex.dialect();
     let sql = d.finish(format!(
-        "SELECT version, schema_hash, schema_doc FROM {} WHERE graph_id = ? AND is_active = {}",
+        "SELECT version, schema_hash, schema_doc, created_at FROM {} WHERE graph_id = ? AND is_active = {}",
         tables.schema_versions,
         d.bool_lit(true)
     ));
@@ -91,7 +91,49 @@ pub async fn get_active<E: Executor>(
     push_json_str(&mut out, r[1].as_str().unwrap_or_default());
     out.push_str(",\"doc\":");
     out.push_str(r[2].as_str().unwrap_or("null"));
+    out.push_str(",\"createdAt\":");
+    push_json_str(&mut out, r[3].as_str().unwrap_or_default());
     out.push('}');
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionArgs {
+    pub version: i64,
+}
+
+/// One committed version, active or not: `{"version","hash","doc","createdAt","isActive"}` or
+/// `null`.
+pub async fn get_version<E: Executor>(
+    ex: &mut E,
+    tables: &Tables,
+    graph_id: &str,
+    a: VersionArgs,
+) -> Result<String> {
+    if !tables_exist(ex, tables).await? {
+        return Ok("null".into());
+    }
+    let d = ex.dialect();
+    let sql = d.finish(format!(
+        "SELECT version, schema_hash, schema_doc, created_at, CAST(CASE WHEN is_active = {} THEN 1 ELSE 0 END AS BIGINT) \
+         FROM {} WHERE graph_id = ? AND version = ?",
+        d.bool_lit(true),
+        tables.schema_versions
+    ));
+    let rows = ex
+        .query(&sql, &[Value::text(graph_id), Value::Int(a.version)])
+        .await?;
+    let Some(r) = rows.first() else {
+        return Ok("null".into());
+    };
+    let mut out = format!("{{\"version\":{},\"hash\":", r[0].as_i64().unwrap_or(0));
+    push_json_str(&mut out, r[1].as_str().unwrap_or_default());
+    out.push_str(",\"doc\":");
+    out.push_str(r[2].as_str().unwrap_or("null"));
+    out.push_str(",\"createdAt\":");
+    push_json_str(&mut out, r[3].as_str().unwrap_or_default());
+    out.push_str(&format!(",\"isActive\":{}}}", r[4].as_i64() == Some(1)));
     Ok(out)
 }
 
@@ -164,7 +206,7 @@ pub async fn commit<E: Executor>(ex: &mut E, tables: &Tables, a: CommitArgs) -> 
                     a.expected.map(|v| v.to_string()).unwrap_or_else(|| "none".into()),
                     actual.map(|v| v.to_string()).unwrap_or_else(|| "none".into())
                 ),
-                json!({ "graphId": a.graph_id, "expected": a.expected, "actual": actual.unwrap_or(0) }),
+                json!({ "graphId": a.graph_id, "expected": a.expected.unwrap_or(0), "actual": actual.unwrap_or(0) }),
             ));
         }
         let mut populated = Vec::new();
@@ -267,7 +309,8 @@ pub async fn set_active<E: Executor>(
             .await?
             .first()
             .and_then(|r| r[0].as_i64());
-        if actual != Some(a.expected) {
+        // Expected 0: no version is active yet.
+        if actual.unwrap_or(0) != a.expected {
             return Err(Error::new(
                 Code::StaleVersion,
                 format!(
