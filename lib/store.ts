@@ -997,6 +997,18 @@ function matches(row: EdgeRow, matchOn: readonly string[], props: Record<string,
   return matchOn.every((f) => JSON.stringify(stored[f]) === JSON.stringify(props[f]));
 }
 
+/** An edge `bulkUpsertById` item as sent to the engine (options at their defaults left out). */
+interface EdgeUpsertSent {
+  id: string;
+  from: NodeRef;
+  to: NodeRef;
+  props: unknown;
+  validFrom?: string | undefined;
+  validTo?: string | undefined;
+  clearValidTo?: true;
+  preserveValidFrom?: true;
+}
+
 function refOf(x: NodeRef | { kind: string; id: string }): NodeRef {
   return { kind: x.kind, id: x.id };
 }
@@ -1427,45 +1439,18 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     writes: { count: number },
   ): Promise<Edge<E>[]> {
     const ids = positions.map((p) => items[p]!.id);
+    // One engine call on both dialects: the engine reads the stored rows inside its transaction
+    // (on PostgreSQL under a row lock), calls the merge below back once and writes; a batch
+    // that found an id taken by a racing batch is run again as a whole (PostgreSQL).
+    if (r.backend instanceof SqliteBackend && r.handle >= 0) return this.#upsertRoundWith(r.backend, r, items, positions, ids, last, writes);
+    if (r.backend instanceof PostgresBackend && r.handle >= 0) {
+      const backend = r.backend;
+      return withRetry(async () => this.#upsertRoundWith(backend, r, items, positions, ids, last, writes));
+    }
     const current = (await run(r, "getEdges", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (EdgeRow | null)[];
     const out: (Edge<E> | undefined)[] = new Array(positions.length);
     const written: number[] = [];
-    const merged = [];
-    for (const [index, p] of positions.entries()) {
-      const item = items[p]!;
-      const base = current[index];
-      const operation = base && base[11] === null ? "update" : "create";
-      const data = validateAt(this.#type.schema, { ...storedProps(this.#type.schema, base?.[6] ?? {}), ...((item.props ?? {}) as object) }, {
-        entityType: "edge",
-        kind: this.#kind,
-        operation,
-        ...(operation === "update" ? { id: item.id } : {}),
-      }, p);
-      if (
-        r.coalesce &&
-        base &&
-        base[11] === null &&
-        base[2] === item.from.kind &&
-        base[3] === item.from.id &&
-        base[4] === item.to.kind &&
-        base[5] === item.to.id &&
-        unchanged(base[6] ?? {}, base[7], base[8], data, item)
-      ) {
-        out[index] = last.get(item.id) ?? (toEdge(base) as Edge<E>);
-        continue;
-      }
-      written.push(index);
-      merged.push({
-        id: item.id,
-        from: refOf(item.from),
-        to: refOf(item.to),
-        props: data,
-        validFrom: instant(item.validFrom),
-        validTo: instant(item.validTo),
-        clearValidTo: item.clearValidTo === true,
-        preserveValidFrom: item.onImmutableLowerBound === "preserve",
-      });
-    }
+    const merged = this.#mergeRound(r, items, positions, current, last, out, written);
     if (merged.length > 0) {
       let rows: (EdgeRow | null)[];
       try {
@@ -1477,6 +1462,104 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
       writes.count += merged.length;
     }
     return out as Edge<E>[];
+  }
+
+  /**
+   * The merge + zod step of one round over the stored rows `current` (aligned with `positions`,
+   * null where none of this kind): fills `out` for coalesced items, lists the positions written
+   * in `written` and returns the items to write (options at their defaults left out).
+   */
+  #mergeRound(
+    r: Runner,
+    items: readonly BulkEdgeUpsertItem<E>[],
+    positions: readonly number[],
+    current: readonly (EdgeRow | null)[],
+    last: ReadonlyMap<string, Edge<E>>,
+    out: (Edge<E> | undefined)[],
+    written: number[],
+  ): EdgeUpsertSent[] {
+    written.length = 0;
+    const merged: EdgeUpsertSent[] = [];
+    for (let index = 0; index < positions.length; index++) {
+      const p = positions[index]!;
+      const item = items[p]!;
+      const base = current[index] ?? null;
+      const live = base !== null && base[11] === null;
+      const data = validateAt(
+        this.#type.schema,
+        { ...storedProps(this.#type.schema, base?.[6] ?? {}), ...((item.props ?? {}) as object) },
+        live ? { entityType: "edge", kind: this.#kind, operation: "update", id: item.id } : { entityType: "edge", kind: this.#kind, operation: "create" },
+        p,
+      );
+      if (
+        r.coalesce &&
+        live &&
+        base[2] === item.from.kind &&
+        base[3] === item.from.id &&
+        base[4] === item.to.kind &&
+        base[5] === item.to.id &&
+        unchanged(base[6] ?? {}, base[7], base[8], data, item)
+      ) {
+        out[index] = last.get(item.id) ?? (toEdge(base) as Edge<E>);
+        continue;
+      }
+      written.push(index);
+      const sent: EdgeUpsertSent = { id: item.id, from: refOf(item.from), to: refOf(item.to), props: data };
+      if (item.validFrom !== undefined) sent.validFrom = instant(item.validFrom);
+      if (item.validTo !== undefined) sent.validTo = instant(item.validTo);
+      if (item.clearValidTo === true) sent.clearValidTo = true;
+      if (item.onImmutableLowerBound === "preserve") sent.preserveValidFrom = true;
+      merged.push(sent);
+    }
+    return merged;
+  }
+
+  /**
+   * One round as one engine call (see the node collection's): the stored rows are read in the
+   * engine's transaction and merged here when called back; the rows written come back without
+   * their props, which are copied from the items sent. Synchronous on SQLite, a promise on
+   * PostgreSQL.
+   */
+  #upsertRoundWith(
+    backend: SqliteBackend | PostgresBackend,
+    r: Runner,
+    items: readonly BulkEdgeUpsertItem<E>[],
+    positions: readonly number[],
+    ids: readonly string[],
+    last: ReadonlyMap<string, Edge<E>>,
+    writes: { count: number },
+  ): Edge<E>[] | Promise<Edge<E>[]> {
+    const out: (Edge<E> | undefined)[] = new Array(positions.length);
+    const written: number[] = [];
+    let sent: EdgeUpsertSent[] = [];
+    const merge = (current: unknown[]) => {
+      sent = this.#mergeRound(r, items, positions, current as (EdgeRow | null)[], last, out, written);
+      return { items: sent };
+    };
+    const failed = (error: unknown): never => {
+      if (error instanceof MergeStepError) throw error.cause;
+      throw reindexed(error, written.map((i) => positions[i]!));
+    };
+    const done = (rows: EdgeRow[]): Edge<E>[] => {
+      for (let j = 0; j < written.length; j++) {
+        const row = rows[j]!;
+        row[6] = jsonCopy(sent[j]!.props) as EdgeRow[6];
+        out[written[j]!] = toEdge(row) as Edge<E>;
+      }
+      writes.count += written.length;
+      return out as Edge<E>[];
+    };
+    const args = { entity: "edge", kind: this.#kind, ids, returning: true, propsBack: false };
+    if (backend instanceof PostgresBackend) {
+      return backend.upsertNodesWith(r.handle, args, r.tx, merge).then((rows) => done(rows as EdgeRow[]), failed);
+    }
+    let rows: EdgeRow[];
+    try {
+      rows = backend.upsertNodesWith(r.handle, args, r.tx, merge) as EdgeRow[];
+    } catch (error) {
+      return failed(error);
+    }
+    return done(rows);
   }
 
   async hardDelete(id: string): Promise<void> {

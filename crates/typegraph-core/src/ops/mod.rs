@@ -18,6 +18,7 @@ pub mod schema;
 pub mod uniques;
 pub mod uniques_batch;
 pub mod upsert_with;
+pub mod upsert_edges_with;
 
 use crate::dialect::Tables;
 use crate::error::{Error, Result};

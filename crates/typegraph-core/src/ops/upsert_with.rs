@@ -35,6 +35,9 @@ pub struct UpsertWithArgs {
     /// holds the props it sent (they are stored as sent); absent or `true` renders them.
     #[serde(default = "yes")]
     pub props_back: bool,
+    /// `"edge"`: an edge batch ([`super::upsert_edges_with`]); absent: nodes.
+    #[serde(default)]
+    pub entity: Option<String>,
 }
 
 fn yes() -> bool {
@@ -70,6 +73,9 @@ where
             serde_json::json!({}),
         )
     })?;
+    if a.entity.as_deref() == Some("edge") {
+        return super::upsert_edges_with::upsert_edges_with(ex, ctx, &a, merge).await;
+    }
     ctx.graph.node(&a.kind)?;
     match ctx.graph.schema_version() {
         Some(v) => {
