@@ -1375,6 +1375,11 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     const matchOn = this.#matchOn(options.matchOn);
     items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, operation: "update" }, index));
     const data = items.map((item, index) => validateAt(this.#type.schema, item.props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" }, index) as Record<string, unknown>);
+    // One engine call when no operation hook has to see each write (hooks run per item below).
+    const root = this.#r;
+    if (!root.ops && root.handle >= 0 && (root.backend instanceof SqliteBackend || root.backend instanceof PostgresBackend)) {
+      return this.#getOrCreateWith(root.backend, root, items, data, matchOn, options.ifExists);
+    }
     return atomically(this.#r, async (r) => {
       const first = new Map<string, number>();
       const out: { edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[] = [];
@@ -1398,6 +1403,135 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
       }
       return out;
     });
+  }
+
+  /**
+   * `bulkGetOrCreateByEndpoints` as one engine call: the engine reads the stored edges between
+   * each item's endpoints (tombstones included; on PostgreSQL under a row lock) and calls back
+   * once; the step below decides each item as the one-by-one path does (a repeated key resolves
+   * to its first item's edge, "found") and returns the writes — updates, resurrections and
+   * creates (fresh ids) — which the engine applies as an edge upsert batch, creates first.
+   */
+  #getOrCreateWith(
+    backend: SqliteBackend | PostgresBackend,
+    r: Runner,
+    items: readonly ({ from: NodeRef; to: NodeRef; props?: z.input<E["schema"]> } & UpsertWindowOptions)[],
+    data: readonly Record<string, unknown>[],
+    matchOn: readonly string[],
+    ifExists: "return" | "update" | undefined,
+  ): { edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[] | Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[]> {
+    type Action = "created" | "found" | "updated" | "resurrected";
+    const pairs: { from: NodeRef; to: NodeRef }[] = [];
+    const pairAt = new Map<string, number>();
+    const pairOf = items.map((item) => {
+      const key = JSON.stringify([item.from.kind, item.from.id, item.to.kind, item.to.id]);
+      let at = pairAt.get(key);
+      if (at === undefined) {
+        pairAt.set(key, (at = pairs.length));
+        pairs.push({ from: refOf(item.from), to: refOf(item.to) });
+      }
+      return at;
+    });
+    // Per item: the edge it resolved to without a write, the write it made, or the earlier item it repeats.
+    let plan: { action: Action; edge?: Edge<E>; write?: number; source?: number }[] = [];
+    let sent: EdgeUpsertSent[] = [];
+    let writtenAt: number[] = [];
+    const merge = (stored: unknown[]) => {
+      const buckets = stored as EdgeRow[][];
+      plan = [];
+      sent = [];
+      writtenAt = [];
+      const first = new Map<string, number>();
+      const write = (index: number, action: Action, item: EdgeUpsertSent) => {
+        plan[index] = { action, write: sent.length };
+        writtenAt.push(index);
+        sent.push(item);
+      };
+      for (let index = 0; index < items.length; index++) {
+        const item = items[index]!;
+        const key = JSON.stringify([item.from.kind, item.from.id, item.to.kind, item.to.id, ...matchOn.map((f) => data[index]![f] ?? null)]);
+        const source = first.get(key);
+        if (source !== undefined) {
+          plan[index] = { action: "found", source };
+          continue;
+        }
+        first.set(key, index);
+        const candidates = buckets[pairOf[index]!]!.filter((row) => matches(row, matchOn, data[index]!));
+        const live = candidates.find((row) => row[11] === null);
+        const base = { from: refOf(item.from), to: refOf(item.to) };
+        if (live) {
+          if (ifExists === "update") {
+            const merged = validateAt(this.#type.schema, { ...storedProps(this.#type.schema, live[6] ?? {}), ...((item.props ?? {}) as object) }, { entityType: "edge", kind: this.#kind, operation: "update", id: live[0] }, index);
+            if (r.coalesce && unchanged(live[6] ?? {}, live[7], live[8], merged, item)) {
+              plan[index] = { action: "found", edge: toEdge(live) as Edge<E> };
+              continue;
+            }
+            const sentItem: EdgeUpsertSent = { id: live[0], ...base, props: merged };
+            if (item.validFrom !== undefined) sentItem.validFrom = instant(item.validFrom);
+            if (item.validTo !== undefined) sentItem.validTo = instant(item.validTo);
+            if (item.clearValidTo === true) sentItem.clearValidTo = true;
+            if (item.onImmutableLowerBound === "preserve") sentItem.preserveValidFrom = true;
+            write(index, "updated", sentItem);
+            continue;
+          }
+          if (item.clearValidTo === true) {
+            throw new ConfigurationError(
+              `clearValidTo on ${this.#kind} found a live edge: it applies to a live match only with ifExists: "update"`,
+              { code: "CLEAR_VALID_TO_REQUIRES_UPDATE", kind: this.#kind, id: live[0], index },
+              { suggestion: 'Pass ifExists: "update" to reopen the found edge, or drop clearValidTo.' },
+            );
+          }
+          plan[index] = { action: "found", edge: toEdge(live) as Edge<E> };
+          continue;
+        }
+        const tomb = candidates.at(-1);
+        if (tomb) {
+          const merged = validateAt(this.#type.schema, { ...storedProps(this.#type.schema, tomb[6] ?? {}), ...((item.props ?? {}) as object) }, { entityType: "edge", kind: this.#kind, operation: "update", id: tomb[0] }, index);
+          const sentItem: EdgeUpsertSent = { id: tomb[0], ...base, props: merged };
+          if (item.validFrom !== undefined) sentItem.validFrom = instant(item.validFrom);
+          if (item.validTo !== undefined) sentItem.validTo = instant(item.validTo);
+          if (item.clearValidTo === true) sentItem.clearValidTo = true;
+          write(index, "resurrected", sentItem);
+          continue;
+        }
+        const sentItem: EdgeUpsertSent = { id: freshEntityId(), ...base, props: data[index] };
+        if (item.validFrom !== undefined) sentItem.validFrom = instant(item.validFrom);
+        if (item.validTo !== undefined) sentItem.validTo = instant(item.validTo);
+        write(index, "created", sentItem);
+      }
+      return { items: sent };
+    };
+    const failed = (error: unknown): never => {
+      if (error instanceof MergeStepError) throw error.cause;
+      throw reindexed(error, writtenAt);
+    };
+    const done = (rows: EdgeRow[]) => {
+      const out: { edge: Edge<E>; action: Action }[] = [];
+      for (let index = 0; index < items.length; index++) {
+        const p = plan[index]!;
+        if (p.source !== undefined) {
+          out.push({ edge: out[p.source]!.edge, action: "found" });
+        } else if (p.write !== undefined) {
+          const row = rows[p.write]!;
+          row[6] = jsonCopy(sent[p.write]!.props) as EdgeRow[6];
+          out.push({ edge: toEdge(row) as Edge<E>, action: p.action });
+        } else {
+          out.push({ edge: p.edge!, action: p.action });
+        }
+      }
+      return out;
+    };
+    const args = { entity: "edgeEndpoints", kind: this.#kind, pairs, returning: true, propsBack: false };
+    if (backend instanceof PostgresBackend) {
+      return backend.upsertNodesWith(r.handle, args as unknown as { ids: readonly string[] }, r.tx, merge).then((rows) => done(rows as EdgeRow[]), failed);
+    }
+    let rows: EdgeRow[];
+    try {
+      rows = backend.upsertNodesWith(r.handle, args as unknown as { ids: readonly string[] }, r.tx, merge) as EdgeRow[];
+    } catch (error) {
+      return failed(error);
+    }
+    return done(rows);
   }
 
   /**
