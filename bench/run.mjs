@@ -186,7 +186,7 @@ for (const [lane, out] of Object.entries(results.lanes)) {
   for (const [metric, value] of flat(out)) {
     if (metric.endsWith(".n")) continue;
     const f = floor ? flat(floor).find(([m]) => m === metric)?.[1] : undefined;
-    const ratio = typeof f === "number" && typeof value === "number" ? (metric.includes("PerSec") ? value / f : f / value).toFixed(2) + "× floor" : "";
+    const ratio = typeof f === "number" && typeof value === "number" ? (metric.includes("PerSec") || metric.includes("PerCpuSec") ? value / f : f / value).toFixed(2) + "× floor" : "";
     rows.push({ lane, metric, value: typeof value === "number" ? Number(value.toFixed(2)) : value, ratio });
   }
 }
