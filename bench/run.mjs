@@ -21,6 +21,7 @@ import * as w2 from "./workloads/w2-point-reads.mjs";
 import * as w3 from "./workloads/w3-traversals.mjs";
 import * as w4 from "./workloads/w4-filters.mjs";
 import * as w5 from "./workloads/w5-upsert-sync.mjs";
+import * as w5e from "./workloads/w5e-edge-upsert.mjs";
 import * as w6 from "./workloads/w6-single-writes.mjs";
 import * as w7 from "./workloads/w7-search.mjs";
 import * as w8 from "./workloads/w8-schema-maintenance.mjs";
@@ -32,7 +33,7 @@ const pick = (env, names, match) => {
   const wanted = process.env[env]?.split(",").map((s) => s.trim()).filter(Boolean);
   return wanted?.length ? names.filter((n) => wanted.some((w) => match(n, w))) : names;
 };
-const workloads = pick("TG_BENCH_WORKLOADS", [w1, w2, w3, w4, w5, w6], (w, p) => w.name.startsWith(p));
+const workloads = pick("TG_BENCH_WORKLOADS", [w1, w2, w3, w4, w5, w5e, w6], (w, p) => w.name.startsWith(p));
 const runW7 = pick("TG_BENCH_WORKLOADS", ["W7"], (n, p) => n.startsWith(p)).length > 0;
 const runW8 = pick("TG_BENCH_WORKLOADS", ["W8"], (n, p) => n.startsWith(p)).length > 0;
 const data = makeDataset();
@@ -185,7 +186,7 @@ for (const [lane, out] of Object.entries(results.lanes)) {
   for (const [metric, value] of flat(out)) {
     if (metric.endsWith(".n")) continue;
     const f = floor ? flat(floor).find(([m]) => m === metric)?.[1] : undefined;
-    const ratio = typeof f === "number" && typeof value === "number" ? (metric.includes("PerSec") ? value / f : f / value).toFixed(2) + "× floor" : "";
+    const ratio = typeof f === "number" && typeof value === "number" ? (metric.includes("PerSec") || metric.includes("PerCpuSec") ? value / f : f / value).toFixed(2) + "× floor" : "";
     rows.push({ lane, metric, value: typeof value === "number" ? Number(value.toFixed(2)) : value, ratio });
   }
 }

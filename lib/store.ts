@@ -1018,6 +1018,18 @@ function matches(row: EdgeRow, matchOn: readonly string[], props: Record<string,
   return matchOn.every((f) => JSON.stringify(stored[f]) === JSON.stringify(props[f]));
 }
 
+/** An edge `bulkUpsertById` item as sent to the engine (options at their defaults left out). */
+interface EdgeUpsertSent {
+  id: string;
+  from: NodeRef;
+  to: NodeRef;
+  props: unknown;
+  validFrom?: string | undefined;
+  validTo?: string | undefined;
+  clearValidTo?: true;
+  preserveValidFrom?: true;
+}
+
 function refOf(x: NodeRef | { kind: string; id: string }): NodeRef {
   return { kind: x.kind, id: x.id };
 }
@@ -1384,6 +1396,11 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     const matchOn = this.#matchOn(options.matchOn);
     items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, operation: "update" }, index));
     const data = items.map((item, index) => validateAt(this.#type.schema, item.props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" }, index) as Record<string, unknown>);
+    // One engine call when no operation hook has to see each write (hooks run per item below).
+    const root = this.#r;
+    if (!root.ops && root.handle >= 0 && (root.backend instanceof SqliteBackend || root.backend instanceof PostgresBackend)) {
+      return this.#getOrCreateWith(root.backend, root, items, data, matchOn, options.ifExists);
+    }
     return atomically(this.#r, async (r) => {
       const first = new Map<string, number>();
       const out: { edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[] = [];
@@ -1407,6 +1424,135 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
       }
       return out;
     });
+  }
+
+  /**
+   * `bulkGetOrCreateByEndpoints` as one engine call: the engine reads the stored edges between
+   * each item's endpoints (tombstones included; on PostgreSQL under a row lock) and calls back
+   * once; the step below decides each item as the one-by-one path does (a repeated key resolves
+   * to its first item's edge, "found") and returns the writes — updates, resurrections and
+   * creates (fresh ids) — which the engine applies as an edge upsert batch, creates first.
+   */
+  #getOrCreateWith(
+    backend: SqliteBackend | PostgresBackend,
+    r: Runner,
+    items: readonly ({ from: NodeRef; to: NodeRef; props?: z.input<E["schema"]> } & UpsertWindowOptions)[],
+    data: readonly Record<string, unknown>[],
+    matchOn: readonly string[],
+    ifExists: "return" | "update" | undefined,
+  ): { edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[] | Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }[]> {
+    type Action = "created" | "found" | "updated" | "resurrected";
+    const pairs: { from: NodeRef; to: NodeRef }[] = [];
+    const pairAt = new Map<string, number>();
+    const pairOf = items.map((item) => {
+      const key = JSON.stringify([item.from.kind, item.from.id, item.to.kind, item.to.id]);
+      let at = pairAt.get(key);
+      if (at === undefined) {
+        pairAt.set(key, (at = pairs.length));
+        pairs.push({ from: refOf(item.from), to: refOf(item.to) });
+      }
+      return at;
+    });
+    // Per item: the edge it resolved to without a write, the write it made, or the earlier item it repeats.
+    let plan: { action: Action; edge?: Edge<E>; write?: number; source?: number }[] = [];
+    let sent: EdgeUpsertSent[] = [];
+    let writtenAt: number[] = [];
+    const merge = (stored: unknown[]) => {
+      const buckets = stored as EdgeRow[][];
+      plan = [];
+      sent = [];
+      writtenAt = [];
+      const first = new Map<string, number>();
+      const write = (index: number, action: Action, item: EdgeUpsertSent) => {
+        plan[index] = { action, write: sent.length };
+        writtenAt.push(index);
+        sent.push(item);
+      };
+      for (let index = 0; index < items.length; index++) {
+        const item = items[index]!;
+        const key = JSON.stringify([item.from.kind, item.from.id, item.to.kind, item.to.id, ...matchOn.map((f) => data[index]![f] ?? null)]);
+        const source = first.get(key);
+        if (source !== undefined) {
+          plan[index] = { action: "found", source };
+          continue;
+        }
+        first.set(key, index);
+        const candidates = buckets[pairOf[index]!]!.filter((row) => matches(row, matchOn, data[index]!));
+        const live = candidates.find((row) => row[11] === null);
+        const base = { from: refOf(item.from), to: refOf(item.to) };
+        if (live) {
+          if (ifExists === "update") {
+            const merged = validateAt(this.#type.schema, { ...storedProps(this.#type.schema, live[6] ?? {}), ...((item.props ?? {}) as object) }, { entityType: "edge", kind: this.#kind, operation: "update", id: live[0] }, index);
+            if (r.coalesce && unchanged(live[6] ?? {}, live[7], live[8], merged, item)) {
+              plan[index] = { action: "found", edge: toEdge(live) as Edge<E> };
+              continue;
+            }
+            const sentItem: EdgeUpsertSent = { id: live[0], ...base, props: merged };
+            if (item.validFrom !== undefined) sentItem.validFrom = instant(item.validFrom);
+            if (item.validTo !== undefined) sentItem.validTo = instant(item.validTo);
+            if (item.clearValidTo === true) sentItem.clearValidTo = true;
+            if (item.onImmutableLowerBound === "preserve") sentItem.preserveValidFrom = true;
+            write(index, "updated", sentItem);
+            continue;
+          }
+          if (item.clearValidTo === true) {
+            throw new ConfigurationError(
+              `clearValidTo on ${this.#kind} found a live edge: it applies to a live match only with ifExists: "update"`,
+              { code: "CLEAR_VALID_TO_REQUIRES_UPDATE", kind: this.#kind, id: live[0], index },
+              { suggestion: 'Pass ifExists: "update" to reopen the found edge, or drop clearValidTo.' },
+            );
+          }
+          plan[index] = { action: "found", edge: toEdge(live) as Edge<E> };
+          continue;
+        }
+        const tomb = candidates.at(-1);
+        if (tomb) {
+          const merged = validateAt(this.#type.schema, { ...storedProps(this.#type.schema, tomb[6] ?? {}), ...((item.props ?? {}) as object) }, { entityType: "edge", kind: this.#kind, operation: "update", id: tomb[0] }, index);
+          const sentItem: EdgeUpsertSent = { id: tomb[0], ...base, props: merged };
+          if (item.validFrom !== undefined) sentItem.validFrom = instant(item.validFrom);
+          if (item.validTo !== undefined) sentItem.validTo = instant(item.validTo);
+          if (item.clearValidTo === true) sentItem.clearValidTo = true;
+          write(index, "resurrected", sentItem);
+          continue;
+        }
+        const sentItem: EdgeUpsertSent = { id: freshEntityId(), ...base, props: data[index] };
+        if (item.validFrom !== undefined) sentItem.validFrom = instant(item.validFrom);
+        if (item.validTo !== undefined) sentItem.validTo = instant(item.validTo);
+        write(index, "created", sentItem);
+      }
+      return { items: sent };
+    };
+    const failed = (error: unknown): never => {
+      if (error instanceof MergeStepError) throw error.cause;
+      throw reindexed(error, writtenAt);
+    };
+    const done = (rows: EdgeRow[]) => {
+      const out: { edge: Edge<E>; action: Action }[] = [];
+      for (let index = 0; index < items.length; index++) {
+        const p = plan[index]!;
+        if (p.source !== undefined) {
+          out.push({ edge: out[p.source]!.edge, action: "found" });
+        } else if (p.write !== undefined) {
+          const row = rows[p.write]!;
+          row[6] = jsonCopy(sent[p.write]!.props) as EdgeRow[6];
+          out.push({ edge: toEdge(row) as Edge<E>, action: p.action });
+        } else {
+          out.push({ edge: p.edge!, action: p.action });
+        }
+      }
+      return out;
+    };
+    const args = { entity: "edgeEndpoints", kind: this.#kind, pairs, returning: true, propsBack: false };
+    if (backend instanceof PostgresBackend) {
+      return backend.upsertNodesWith(r.handle, args as unknown as { ids: readonly string[] }, r.tx, merge).then((rows) => done(rows as EdgeRow[]), failed);
+    }
+    let rows: EdgeRow[];
+    try {
+      rows = backend.upsertNodesWith(r.handle, args as unknown as { ids: readonly string[] }, r.tx, merge) as EdgeRow[];
+    } catch (error) {
+      return failed(error);
+    }
+    return done(rows);
   }
 
   /**
@@ -1448,45 +1594,18 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     writes: { count: number },
   ): Promise<Edge<E>[]> {
     const ids = positions.map((p) => items[p]!.id);
+    // One engine call on both dialects: the engine reads the stored rows inside its transaction
+    // (on PostgreSQL under a row lock), calls the merge below back once and writes; a batch
+    // that found an id taken by a racing batch is run again as a whole (PostgreSQL).
+    if (r.backend instanceof SqliteBackend && r.handle >= 0) return this.#upsertRoundWith(r.backend, r, items, positions, ids, last, writes);
+    if (r.backend instanceof PostgresBackend && r.handle >= 0) {
+      const backend = r.backend;
+      return withRetry(async () => this.#upsertRoundWith(backend, r, items, positions, ids, last, writes));
+    }
     const current = (await run(r, "getEdges", { kind: this.#kind, ids, temporalMode: "includeTombstones" })) as (EdgeRow | null)[];
     const out: (Edge<E> | undefined)[] = new Array(positions.length);
     const written: number[] = [];
-    const merged = [];
-    for (const [index, p] of positions.entries()) {
-      const item = items[p]!;
-      const base = current[index];
-      const operation = base && base[11] === null ? "update" : "create";
-      const data = validateAt(this.#type.schema, { ...storedProps(this.#type.schema, base?.[6] ?? {}), ...((item.props ?? {}) as object) }, {
-        entityType: "edge",
-        kind: this.#kind,
-        operation,
-        ...(operation === "update" ? { id: item.id } : {}),
-      }, p);
-      if (
-        r.coalesce &&
-        base &&
-        base[11] === null &&
-        base[2] === item.from.kind &&
-        base[3] === item.from.id &&
-        base[4] === item.to.kind &&
-        base[5] === item.to.id &&
-        unchanged(base[6] ?? {}, base[7], base[8], data, item)
-      ) {
-        out[index] = last.get(item.id) ?? (toEdge(base) as Edge<E>);
-        continue;
-      }
-      written.push(index);
-      merged.push({
-        id: item.id,
-        from: refOf(item.from),
-        to: refOf(item.to),
-        props: data,
-        validFrom: instant(item.validFrom),
-        validTo: instant(item.validTo),
-        clearValidTo: item.clearValidTo === true,
-        preserveValidFrom: item.onImmutableLowerBound === "preserve",
-      });
-    }
+    const merged = this.#mergeRound(r, items, positions, current, last, out, written);
     if (merged.length > 0) {
       let rows: (EdgeRow | null)[];
       try {
@@ -1498,6 +1617,104 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
       writes.count += merged.length;
     }
     return out as Edge<E>[];
+  }
+
+  /**
+   * The merge + zod step of one round over the stored rows `current` (aligned with `positions`,
+   * null where none of this kind): fills `out` for coalesced items, lists the positions written
+   * in `written` and returns the items to write (options at their defaults left out).
+   */
+  #mergeRound(
+    r: Runner,
+    items: readonly BulkEdgeUpsertItem<E>[],
+    positions: readonly number[],
+    current: readonly (EdgeRow | null)[],
+    last: ReadonlyMap<string, Edge<E>>,
+    out: (Edge<E> | undefined)[],
+    written: number[],
+  ): EdgeUpsertSent[] {
+    written.length = 0;
+    const merged: EdgeUpsertSent[] = [];
+    for (let index = 0; index < positions.length; index++) {
+      const p = positions[index]!;
+      const item = items[p]!;
+      const base = current[index] ?? null;
+      const live = base !== null && base[11] === null;
+      const data = validateAt(
+        this.#type.schema,
+        { ...storedProps(this.#type.schema, base?.[6] ?? {}), ...((item.props ?? {}) as object) },
+        live ? { entityType: "edge", kind: this.#kind, operation: "update", id: item.id } : { entityType: "edge", kind: this.#kind, operation: "create" },
+        p,
+      );
+      if (
+        r.coalesce &&
+        live &&
+        base[2] === item.from.kind &&
+        base[3] === item.from.id &&
+        base[4] === item.to.kind &&
+        base[5] === item.to.id &&
+        unchanged(base[6] ?? {}, base[7], base[8], data, item)
+      ) {
+        out[index] = last.get(item.id) ?? (toEdge(base) as Edge<E>);
+        continue;
+      }
+      written.push(index);
+      const sent: EdgeUpsertSent = { id: item.id, from: refOf(item.from), to: refOf(item.to), props: data };
+      if (item.validFrom !== undefined) sent.validFrom = instant(item.validFrom);
+      if (item.validTo !== undefined) sent.validTo = instant(item.validTo);
+      if (item.clearValidTo === true) sent.clearValidTo = true;
+      if (item.onImmutableLowerBound === "preserve") sent.preserveValidFrom = true;
+      merged.push(sent);
+    }
+    return merged;
+  }
+
+  /**
+   * One round as one engine call (see the node collection's): the stored rows are read in the
+   * engine's transaction and merged here when called back; the rows written come back without
+   * their props, which are copied from the items sent. Synchronous on SQLite, a promise on
+   * PostgreSQL.
+   */
+  #upsertRoundWith(
+    backend: SqliteBackend | PostgresBackend,
+    r: Runner,
+    items: readonly BulkEdgeUpsertItem<E>[],
+    positions: readonly number[],
+    ids: readonly string[],
+    last: ReadonlyMap<string, Edge<E>>,
+    writes: { count: number },
+  ): Edge<E>[] | Promise<Edge<E>[]> {
+    const out: (Edge<E> | undefined)[] = new Array(positions.length);
+    const written: number[] = [];
+    let sent: EdgeUpsertSent[] = [];
+    const merge = (current: unknown[]) => {
+      sent = this.#mergeRound(r, items, positions, current as (EdgeRow | null)[], last, out, written);
+      return { items: sent };
+    };
+    const failed = (error: unknown): never => {
+      if (error instanceof MergeStepError) throw error.cause;
+      throw reindexed(error, written.map((i) => positions[i]!));
+    };
+    const done = (rows: EdgeRow[]): Edge<E>[] => {
+      for (let j = 0; j < written.length; j++) {
+        const row = rows[j]!;
+        row[6] = jsonCopy(sent[j]!.props) as EdgeRow[6];
+        out[written[j]!] = toEdge(row) as Edge<E>;
+      }
+      writes.count += written.length;
+      return out as Edge<E>[];
+    };
+    const args = { entity: "edge", kind: this.#kind, ids, returning: true, propsBack: false };
+    if (backend instanceof PostgresBackend) {
+      return backend.upsertNodesWith(r.handle, args, r.tx, merge).then((rows) => done(rows as EdgeRow[]), failed);
+    }
+    let rows: EdgeRow[];
+    try {
+      rows = backend.upsertNodesWith(r.handle, args, r.tx, merge) as EdgeRow[];
+    } catch (error) {
+      return failed(error);
+    }
+    return done(rows);
   }
 
   async hardDelete(id: string): Promise<void> {

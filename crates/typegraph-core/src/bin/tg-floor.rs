@@ -3,7 +3,7 @@
 //! figure can be read as a ratio to what the database itself allows.
 //!
 //! Usage: tg-floor <sqlite-file | postgres://url> <dataset.json> <index-sql>
-//! Prints one JSON object with W1/W2/W3/W5/W6 figures (SQLite; W1/W2/W6 on PostgreSQL).
+//! Prints one JSON object with W1/W2/W3/W5/W5e/W6 figures (SQLite; W1/W2/W5e/W6 on PostgreSQL).
 
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -262,6 +262,52 @@ fn main() {
         })
     };
 
+    // W5e edge upsert sync: as the bench's workload (w5e-edge-upsert.mjs) — 2,000 `knows` edges
+    // per call, half stored edges with changed props, half new ids between loaded people; each
+    // call one transaction of plain statements (stored: props and updated_at rewritten; new:
+    // inserted), no endpoint or id checks. One untimed call, a WAL checkpoint, 9 timed calls.
+    let w5e = {
+        let records = 2000usize;
+        let reps = 9usize;
+        let upsert = |conn: &mut rusqlite::Connection, items: &[EdgeUpsert]| {
+            let tx = conn.transaction().unwrap();
+            {
+                let now = now_iso();
+                let mut up = tx
+                    .prepare_cached("UPDATE typegraph_edges SET props = ?1, updated_at = ?2 WHERE graph_id = 'bench' AND id = ?3")
+                    .unwrap();
+                let mut ins = tx
+                    .prepare_cached("INSERT INTO typegraph_edges (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) VALUES ('bench', ?1, 'knows', 'Person', ?2, 'Person', ?3, ?4, ?5, NULL, ?5, ?5)")
+                    .unwrap();
+                for e in items {
+                    if e.existing {
+                        assert_eq!(
+                            up.execute(rusqlite::params![e.props, now, e.id]).unwrap(),
+                            1
+                        );
+                    } else {
+                        ins.execute(rusqlite::params![e.id, e.from, e.to, e.props, now])
+                            .unwrap();
+                    }
+                }
+            }
+            tx.commit().unwrap();
+        };
+        upsert(&mut conn, &edge_upsert_batch(people, edges, records, reps));
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        let mut rates = Vec::with_capacity(reps);
+        let mut cpu_rates = Vec::with_capacity(reps);
+        for rep in 0..reps {
+            let items = edge_upsert_batch(people, edges, records, rep);
+            let (t, c) = (Instant::now(), cpu_ns());
+            upsert(&mut conn, &items);
+            rates.push((records as f64 / t.elapsed().as_secs_f64()).round());
+            cpu_rates.push((records as f64 / ((cpu_ns() - c).max(1) as f64 / 1e9)).round());
+        }
+        rates_json(rates, cpu_rates)
+    };
+
     // W6 single autocommit writes
     let mut creates = Vec::new();
     {
@@ -323,6 +369,7 @@ fn main() {
         "W3 traversals": { "oneHop": summarize(one_hop) },
         "W4 filters": { "cityAgeLimit50": summarize(city_age) },
         "W5 upsert sync": w5,
+        "W5e edge upsert sync": w5e,
         "W6 single writes": {
             "create": summarize(creates),
             "edgeCreate": summarize(edge_creates),
@@ -330,6 +377,58 @@ fn main() {
         },
     });
     println!("{out}");
+}
+
+/// One W5e item: a stored edge with changed props, or a new edge between loaded people.
+struct EdgeUpsert {
+    id: String,
+    from: String,
+    to: String,
+    props: String,
+    existing: bool,
+}
+
+/// W5e's batch `rep`, item for item as `bench/workloads/w5e-edge-upsert.mjs` builds it.
+fn edge_upsert_batch(
+    people: &[Value],
+    edges: &[Value],
+    records: usize,
+    rep: usize,
+) -> Vec<EdgeUpsert> {
+    let mut items = Vec::with_capacity(records);
+    for i in 0..records / 2 {
+        let e = &edges[(i * 37 + rep * 11) % edges.len()];
+        items.push(EdgeUpsert {
+            id: e["id"].as_str().unwrap().to_string(),
+            from: e["from"].as_str().unwrap().to_string(),
+            to: e["to"].as_str().unwrap().to_string(),
+            props: json!({ "since": e["since"].as_i64().unwrap() + 1 + rep as i64 }).to_string(),
+            existing: true,
+        });
+        let from = &people[(i * 3 + rep * 7) % people.len()];
+        let to = &people[(i * 11 + rep * 5 + 1) % people.len()];
+        items.push(EdgeUpsert {
+            id: format!("new_knows_{rep}_{i}"),
+            from: from["id"].as_str().unwrap().to_string(),
+            to: to["id"].as_str().unwrap().to_string(),
+            props: json!({ "since": 2025 }).to_string(),
+            existing: false,
+        });
+    }
+    items
+}
+
+/// Median, range and median per CPU-second of a series of per-call rates.
+fn rates_json(mut rates: Vec<f64>, mut cpu_rates: Vec<f64>) -> Value {
+    rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    cpu_rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = rates.len();
+    json!({
+        "recordsPerSec": rates[n / 2],
+        "minRecordsPerSec": rates[0],
+        "maxRecordsPerSec": rates[n - 1],
+        "recordsPerCpuSec": cpu_rates[n / 2],
+    })
 }
 
 /// A 1-hop row: edge id, `since` of the edge's props, node id, `name` of the node's props
@@ -412,6 +511,59 @@ async fn postgres_floor(url: &str, data: &Value, index_sql: &str) -> Value {
             reads.push(el);
         }
     }
+    // W5e edge upsert sync as on SQLite: each call one transaction, the stored edges' props
+    // rewritten by one UPDATE … FROM UNNEST, the new edges inserted by one INSERT … UNNEST.
+    let w5e = {
+        let (records, reps) = (2000usize, 9usize);
+        async fn upsert(c: &mut sqlx::PgConnection, items: &[EdgeUpsert]) {
+            use sqlx::Connection;
+            let now = now_iso();
+            let col = |existing: bool, f: &dyn Fn(&EdgeUpsert) -> &String| -> Vec<String> {
+                items
+                    .iter()
+                    .filter(|e| e.existing == existing)
+                    .map(|e| f(e).clone())
+                    .collect()
+            };
+            let mut tx = c.begin().await.unwrap();
+            sqlx::query(
+                "UPDATE typegraph_edges SET props = v.props::jsonb, updated_at = $3::timestamptz \
+                 FROM UNNEST($1::text[], $2::text[]) AS v(id, props) \
+                 WHERE typegraph_edges.graph_id = 'floor' AND typegraph_edges.id = v.id",
+            )
+            .bind(col(true, &|e| &e.id))
+            .bind(col(true, &|e| &e.props))
+            .bind(&now)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO typegraph_edges (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, created_at, updated_at) \
+                 SELECT 'floor', t.id, 'knows', 'Person', t.f, 'Person', t.t, t.props::jsonb, $5::timestamptz, $5::timestamptz, $5::timestamptz \
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS t(id, f, t, props)",
+            )
+            .bind(col(false, &|e| &e.id))
+            .bind(col(false, &|e| &e.from))
+            .bind(col(false, &|e| &e.to))
+            .bind(col(false, &|e| &e.props))
+            .bind(&now)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        upsert(&mut c, &edge_upsert_batch(people, edges, records, reps)).await;
+        let mut rates = Vec::with_capacity(reps);
+        let mut cpu_rates = Vec::with_capacity(reps);
+        for rep in 0..reps {
+            let items = edge_upsert_batch(people, edges, records, rep);
+            let (t, cpu) = (Instant::now(), cpu_ns());
+            upsert(&mut c, &items).await;
+            rates.push((records as f64 / t.elapsed().as_secs_f64()).round());
+            cpu_rates.push((records as f64 / ((cpu_ns() - cpu).max(1) as f64 / 1e9)).round());
+        }
+        rates_json(rates, cpu_rates)
+    };
     let mut creates = Vec::new();
     let props =
         json!({ "name": "W6", "city": "Rome", "age": 40, "bio": "x".repeat(256) }).to_string();
@@ -441,6 +593,7 @@ async fn postgres_floor(url: &str, data: &Value, index_sql: &str) -> Value {
             "copyRowsPerSec": (rows / (node_c + edge_c)).round(),
         },
         "W2 point reads": { "getById": summarize(reads) },
+        "W5e edge upsert sync": w5e,
         "W6 single writes": { "create": summarize(creates) },
     })
 }

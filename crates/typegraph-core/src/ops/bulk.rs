@@ -1047,17 +1047,27 @@ pub async fn create_edges<E: Executor>(
     ctx: &Ctx<'_>,
     a: BulkEdgesArgs,
 ) -> Result<String> {
+    create_edges_at(ex, ctx, a, &now_iso()).await
+}
+
+/// [`create_edges`] with the rows stamped `now` (an upsert stamps its creates and updates alike).
+pub(crate) async fn create_edges_at<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: BulkEdgesArgs,
+    now: &str,
+) -> Result<String> {
     // PostgreSQL streams larger batches by COPY. A taken id fails the COPY as a whole (nothing
     // is written, the call rolled back); the batch then runs again by the insert that names
     // the first taken id, so the error is the one that path reports.
     let copy = ex.dialect() == Dialect::Postgres && a.items.len() >= super::copy::MIN_ROWS;
     if copy {
-        match create_edges_by(ex, ctx, &a, true).await {
+        match create_edges_by(ex, ctx, &a, true, now).await {
             Err(e) if crate::exec::postgres::is_copy_conflict(&e) => {}
             out => return out,
         }
     }
-    create_edges_by(ex, ctx, &a, false).await
+    create_edges_by(ex, ctx, &a, false, now).await
 }
 
 /// [`create_edges`], the rows written by COPY (`copy`) or by an insert of arrays.
@@ -1066,9 +1076,10 @@ async fn create_edges_by<E: Executor>(
     ctx: &Ctx<'_>,
     a: &BulkEdgesArgs,
     copy: bool,
+    now: &str,
 ) -> Result<String> {
     let spec = ctx.graph.edge(&a.kind)?;
-    let now = now_iso();
+    let now = now.to_string();
     for (i, it) in a.items.iter().enumerate() {
         super::edges::check_endpoint_kinds(ctx, &a.kind, spec, &it.from, &it.to)
             .map_err(|e| with_index(e, i))?;
@@ -1389,188 +1400,14 @@ pub async fn upsert_edges<E: Executor>(
     ctx: &Ctx<'_>,
     a: BulkEdgesArgs,
 ) -> Result<String> {
-    let spec = ctx.graph.edge(&a.kind)?;
+    ctx.graph.edge(&a.kind)?;
     let now = now_iso();
     let ids = required_ids(a.items.iter().map(|it| &it.id))?;
     let returning = a.returning;
     let kind = a.kind.clone();
     atomic!(ex, {
-        let mut existing: HashMap<String, Row> = HashMap::new();
-        for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let sql = ex.dialect().finish(format!(
-                "SELECT {} FROM {} WHERE graph_id = ? AND {}",
-                crate::dialect::EDGE_COLS,
-                ctx.tables.edges,
-                ex.dialect().in_list("id")
-            ));
-            for r in ex
-                .query(
-                    &sql,
-                    &[Value::text(ctx.graph.id()), Value::TextList(chunk.to_vec())],
-                )
-                .await?
-            {
-                if let Some(id) = opt_str(&r, 0) {
-                    existing.insert(id.to_string(), r);
-                }
-            }
-        }
-        let mut creates = Vec::new();
-        let sql_live = ex.dialect().finish(format!(
-            "UPDATE {} SET props = ?, updated_at = ? WHERE graph_id = ? AND id = ?",
-            ctx.tables.edges
-        ));
-        // Resurrections and live rows whose window moves also write the window.
-        let sql_window = ex.dialect().finish(format!(
-            "UPDATE {} SET props = ?, updated_at = ?, deleted_at = NULL, valid_from = ?, valid_to = ? WHERE graph_id = ? AND id = ?",
-            ctx.tables.edges
-        ));
-        let mut updates = Vec::new();
-        let mut revived: Vec<(usize, NodeRef, NodeRef, bool)> = Vec::new();
-        let mut known = Vec::new();
-        for (i, it) in a.items.into_iter().enumerate() {
-            match existing.get(&ids[i]) {
-                None => creates.push((i, it)),
-                Some(_) => known.push((i, it)),
-            }
-        }
-        // Creates go first (as upstream): a batch states rows, not an order to reach them in,
-        // so a create never counts on what an update of the same batch frees.
-        if !creates.is_empty() {
-            let index: Vec<usize> = creates.iter().map(|(i, _)| *i).collect();
-            let items = creates.into_iter().map(|(_, it)| it).collect();
-            create_edges(
-                ex,
-                ctx,
-                BulkEdgesArgs {
-                    kind: kind.clone(),
-                    items,
-                    returning: false,
-                },
-            )
-            .await
-            .map_err(|mut e| {
-                // Map the sub-batch index back to the caller's.
-                if let Some(j) = e.details.get("index").and_then(|v| v.as_u64()) {
-                    let orig = index.get(j as usize).copied().unwrap_or(0);
-                    e.details["index"] = json!(orig);
-                    e.message = e
-                        .message
-                        .replace(&format!("(item {j})"), &format!("(item {orig})"));
-                }
-                e
-            })?;
-        }
-        for (i, it) in known {
-            match existing.get(&ids[i]) {
-                None => unreachable!("known ids exist"),
-                Some(r) => {
-                    let same = opt_str(r, 1) == Some(kind.as_str())
-                        && opt_str(r, 2) == Some(it.from.kind.as_str())
-                        && opt_str(r, 3) == Some(it.from.id.as_str())
-                        && opt_str(r, 4) == Some(it.to.kind.as_str())
-                        && opt_str(r, 5) == Some(it.to.id.as_str());
-                    if !same {
-                        return Err(with_index(
-                            Error::validation(
-                                format!(
-                                    "Edge {} exists with a different kind or endpoints",
-                                    ids[i]
-                                ),
-                                json!({ "entityType": "edge", "kind": kind, "id": ids[i], "operation": "update",
-                                        "issues": [{ "path": "kind", "message": "kind and endpoints of an existing edge are immutable", "code": "EDGE_IDENTITY_MISMATCH" }] }),
-                            ),
-                            i,
-                        ));
-                    }
-                    let tomb = opt_str(r, 11).is_some();
-                    let (stored_from, stored_to) = (opt_str(r, 7), opt_str(r, 8));
-                    let window = it.window();
-                    let moved = if tomb {
-                        Some(
-                            window
-                                .revived_window(stored_from, stored_to, &now)
-                                .map_err(|e| with_index(e, i))?,
-                        )
-                    } else if window.is_set() {
-                        let vt = window
-                            .live_valid_to(stored_from, stored_to, &now)
-                            .map_err(|e| with_index(e, i))?;
-                        Some((stored_from.map(String::from), vt))
-                    } else {
-                        None
-                    };
-                    let ended = moved
-                        .as_ref()
-                        .map(|w| w.1.is_some())
-                        .unwrap_or(stored_to.is_some());
-                    if !tomb
-                        && spec.cardinality == Cardinality::OneActive
-                        && !ended
-                        && stored_to.is_some()
-                    {
-                        // Reopening an ended oneActive edge: it joins the active population.
-                        super::edges::check_cardinality(
-                            ex,
-                            ctx,
-                            &kind,
-                            spec.cardinality,
-                            &it.from,
-                            &it.to,
-                            false,
-                        )
-                        .await
-                        .map_err(|e| with_index(e, i))?;
-                        revived.push((i, it.from.clone(), it.to.clone(), false));
-                    }
-                    if tomb {
-                        super::edges::check_endpoints_live(ex, ctx, &kind, &it.from, &it.to)
-                            .await
-                            .map_err(|e| with_index(e, i))?;
-                        super::edges::check_cardinality(
-                            ex,
-                            ctx,
-                            &kind,
-                            spec.cardinality,
-                            &it.from,
-                            &it.to,
-                            ended,
-                        )
-                        .await
-                        .map_err(|e| with_index(e, i))?;
-                    }
-                    if tomb {
-                        revived.push((i, it.from.clone(), it.to.clone(), ended));
-                    }
-                    updates.push((i, moved, it.props.get().to_string()));
-                }
-            }
-        }
-        for (i, moved, props) in updates {
-            let mut params = vec![Value::Json(Some(props)), Value::Ts(Some(now.clone()))];
-            let sql = match moved {
-                Some((vf, vt)) => {
-                    params.push(Value::Ts(vf));
-                    params.push(Value::Ts(vt));
-                    &sql_window
-                }
-                None => &sql_live,
-            };
-            params.push(Value::text(ctx.graph.id()));
-            params.push(Value::text(&ids[i]));
-            ex.execute(sql, &params).await?;
-        }
-        let claims: Vec<super::claims::EdgeClaim<'_>> = revived
-            .iter()
-            .map(|(i, from, to, ended)| super::claims::EdgeClaim {
-                edge_id: &ids[*i],
-                from,
-                to,
-                born_ended: *ended,
-                index: Some(*i),
-            })
-            .collect();
-        super::claims::claim_edges(ex, ctx, &kind, spec.cardinality, &claims).await?;
+        let existing = stored_edges(ex, ctx, &ids, false).await?;
+        upsert_edges_known(ex, ctx, &kind, &a.items, &ids, &existing, &now).await?;
         Ok::<(), Error>(())
     })?;
     if !returning {
@@ -1587,4 +1424,281 @@ pub async fn upsert_edges<E: Executor>(
         },
     )
     .await
+}
+
+/// The stored edge rows (any kind, any state) of `ids`, by id. With `lock` (PostgreSQL) the
+/// rows are read `FOR UPDATE` in id order, so they stay as read until the transaction ends and
+/// batches racing over the same rows queue instead of deadlocking.
+pub(crate) async fn stored_edges<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    ids: &[String],
+    lock: bool,
+) -> Result<HashMap<String, Row>> {
+    let mut existing: HashMap<String, Row> = HashMap::with_capacity(ids.len());
+    let lock = if lock && ex.dialect() == Dialect::Postgres {
+        " ORDER BY id FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = ex.dialect().finish(format!(
+        "SELECT {} FROM {} WHERE graph_id = ? AND {}{lock}",
+        crate::dialect::EDGE_COLS,
+        ctx.tables.edges,
+        ex.dialect().in_list("id")
+    ));
+    // Probed in key order (neighbouring keys share B-tree pages).
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    for chunk in sorted.chunks(LOOKUP_CHUNK) {
+        for r in ex
+            .query(
+                &sql,
+                &[Value::text(ctx.graph.id()), Value::TextList(chunk.to_vec())],
+            )
+            .await?
+        {
+            if let Some(id) = opt_str(&r, 0) {
+                existing.insert(id.to_string(), r);
+            }
+        }
+    }
+    Ok(existing)
+}
+
+/// What [`upsert_edges_known`] did with one item.
+pub(crate) enum EdgeOutcome {
+    /// Inserted with this validity window.
+    Created(Option<String>, Option<String>),
+    /// A stored row updated in place; `Some` when its window was written (a move or a
+    /// resurrection, which also clears `deleted_at`).
+    Updated(Option<(Option<String>, Option<String>)>),
+}
+
+/// The writes of an edge `bulkUpsertById` whose stored rows (`existing`, any kind, by id, as
+/// [`stored_edges`] reads them) are known: creates first, then updates of stored ids (identity
+/// checked, tombstones resurrected, windows moved), then cardinality claims. Runs inside the
+/// caller's transaction; an error names its item by `index` (positions in `items`).
+pub(crate) async fn upsert_edges_known<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    kind: &str,
+    items: &[EdgeItem],
+    ids: &[String],
+    existing: &HashMap<String, Row>,
+    now: &str,
+) -> Result<Vec<EdgeOutcome>> {
+    let spec = ctx.graph.edge(kind)?;
+    let now = now.to_string();
+    let mut outcomes: Vec<Option<EdgeOutcome>> = (0..items.len()).map(|_| None).collect();
+    let sql_window = ex.dialect().finish(format!(
+        "UPDATE {} SET props = ?, updated_at = ?, deleted_at = NULL, valid_from = ?, valid_to = ? WHERE graph_id = ? AND id = ?",
+        ctx.tables.edges
+    ));
+    let mut live: Vec<usize> = Vec::new();
+    let mut moves: Vec<(usize, Option<String>, Option<String>)> = Vec::new();
+    let mut revived: Vec<(usize, bool)> = Vec::new();
+    let creates: Vec<usize> = (0..items.len())
+        .filter(|&i| !existing.contains_key(&ids[i]))
+        .collect();
+    // Creates go first (as upstream): a batch states rows, not an order to reach them in,
+    // so a create never counts on what an update of the same batch frees.
+    if !creates.is_empty() {
+        let batch: Vec<EdgeItem> = creates
+            .iter()
+            .map(|&i| {
+                let it = &items[i];
+                EdgeItem {
+                    id: Some(ids[i].clone()),
+                    from: it.from.clone(),
+                    to: it.to.clone(),
+                    props: it.props.clone(),
+                    valid_from: it.valid_from.clone(),
+                    valid_to: it.valid_to.clone(),
+                    clear_valid_to: it.clear_valid_to,
+                    preserve_valid_from: it.preserve_valid_from,
+                }
+            })
+            .collect();
+        for &i in &creates {
+            let it = &items[i];
+            let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now)
+                .map_err(|e| with_index(e, i))?;
+            outcomes[i] = Some(EdgeOutcome::Created(vf, vt));
+        }
+        create_edges_at(
+            ex,
+            ctx,
+            BulkEdgesArgs {
+                kind: kind.to_string(),
+                items: batch,
+                returning: false,
+            },
+            &now,
+        )
+        .await
+        .map_err(|mut e| {
+            // Map the sub-batch index back to the caller's.
+            if let Some(j) = e.details.get("index").and_then(|v| v.as_u64()) {
+                let orig = creates.get(j as usize).copied().unwrap_or(0);
+                e.details["index"] = json!(orig);
+                e.message = e
+                    .message
+                    .replace(&format!("(item {j})"), &format!("(item {orig})"));
+            }
+            e
+        })?;
+    }
+    for (i, it) in items.iter().enumerate() {
+        let Some(r) = existing.get(&ids[i]) else {
+            continue;
+        };
+        let same = opt_str(r, 1) == Some(kind)
+            && opt_str(r, 2) == Some(it.from.kind.as_str())
+            && opt_str(r, 3) == Some(it.from.id.as_str())
+            && opt_str(r, 4) == Some(it.to.kind.as_str())
+            && opt_str(r, 5) == Some(it.to.id.as_str());
+        if !same {
+            return Err(with_index(
+                Error::validation(
+                    format!("Edge {} exists with a different kind or endpoints", ids[i]),
+                    json!({ "entityType": "edge", "kind": kind, "id": ids[i], "operation": "update",
+                            "issues": [{ "path": "kind", "message": "kind and endpoints of an existing edge are immutable", "code": "EDGE_IDENTITY_MISMATCH" }] }),
+                ),
+                i,
+            ));
+        }
+        let tomb = opt_str(r, 11).is_some();
+        let (stored_from, stored_to) = (opt_str(r, 7), opt_str(r, 8));
+        let window = it.window();
+        let moved = if tomb {
+            Some(
+                window
+                    .revived_window(stored_from, stored_to, &now)
+                    .map_err(|e| with_index(e, i))?,
+            )
+        } else if window.is_set() {
+            let vt = window
+                .live_valid_to(stored_from, stored_to, &now)
+                .map_err(|e| with_index(e, i))?;
+            Some((stored_from.map(String::from), vt))
+        } else {
+            None
+        };
+        let ended = moved
+            .as_ref()
+            .map(|w| w.1.is_some())
+            .unwrap_or(stored_to.is_some());
+        if !tomb && spec.cardinality == Cardinality::OneActive && !ended && stored_to.is_some() {
+            // Reopening an ended oneActive edge: it joins the active population.
+            super::edges::check_cardinality(
+                ex,
+                ctx,
+                kind,
+                spec.cardinality,
+                &it.from,
+                &it.to,
+                false,
+            )
+            .await
+            .map_err(|e| with_index(e, i))?;
+            revived.push((i, false));
+        }
+        if tomb {
+            super::edges::check_endpoints_live(ex, ctx, kind, &it.from, &it.to)
+                .await
+                .map_err(|e| with_index(e, i))?;
+            super::edges::check_cardinality(
+                ex,
+                ctx,
+                kind,
+                spec.cardinality,
+                &it.from,
+                &it.to,
+                ended,
+            )
+            .await
+            .map_err(|e| with_index(e, i))?;
+            revived.push((i, ended));
+        }
+        match &moved {
+            Some((vf, vt)) => moves.push((i, vf.clone(), vt.clone())),
+            None => live.push(i),
+        }
+        outcomes[i] = Some(EdgeOutcome::Updated(moved));
+    }
+    // Live rows whose window stays: set-based on PostgreSQL (UNNEST of ids and props, a chunk
+    // per statement), one cached single-row statement per row on SQLite (in id order).
+    live.sort_unstable_by(|x, y| ids[*x].cmp(&ids[*y]));
+    let g = ctx.graph.id();
+    match ex.dialect() {
+        Dialect::Sqlite => {
+            let sql = format!(
+                "UPDATE {} SET props = ?1, updated_at = ?2 WHERE graph_id = ?3 AND id = ?4",
+                ctx.tables.edges
+            );
+            let db = ex
+                .sqlite_conn()
+                .ok_or_else(|| Error::invariant("sqlite executor"))?;
+            let mut st = db.conn.prepare_cached(&sql).map_err(update_err)?;
+            for &i in &live {
+                st.execute(rusqlite::params![items[i].props.get(), now, g, ids[i]])
+                    .map_err(update_err)?;
+            }
+        }
+        Dialect::Postgres => {
+            let t = &ctx.tables.edges;
+            let sql = format!(
+                "UPDATE {t} SET props = v.props::jsonb, updated_at = $2::timestamptz \
+                 FROM UNNEST($3::text[], $4::text[]) AS v(id, props) \
+                 WHERE {t}.graph_id = $1 AND {t}.id = v.id"
+            );
+            for chunk in live.chunks(PG_CHUNK) {
+                ex.execute(
+                    &sql,
+                    &[
+                        Value::text(g),
+                        Value::Text(now.clone()),
+                        Value::TextList(chunk.iter().map(|&i| ids[i].clone()).collect()),
+                        Value::TextList(
+                            chunk
+                                .iter()
+                                .map(|&i| items[i].props.get().to_string())
+                                .collect(),
+                        ),
+                    ],
+                )
+                .await?;
+            }
+        }
+    }
+    for (i, vf, vt) in moves {
+        ex.execute(
+            &sql_window,
+            &[
+                Value::Json(Some(items[i].props.get().to_string())),
+                Value::Ts(Some(now.clone())),
+                Value::Ts(vf),
+                Value::Ts(vt),
+                Value::text(g),
+                Value::text(&ids[i]),
+            ],
+        )
+        .await?;
+    }
+    let claims: Vec<super::claims::EdgeClaim<'_>> = revived
+        .iter()
+        .map(|&(i, ended)| super::claims::EdgeClaim {
+            edge_id: &ids[i],
+            from: &items[i].from,
+            to: &items[i].to,
+            born_ended: ended,
+            index: Some(i),
+        })
+        .collect();
+    super::claims::claim_edges(ex, ctx, kind, spec.cardinality, &claims).await?;
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(EdgeOutcome::Updated(None)))
+        .collect())
 }

@@ -18,6 +18,7 @@ pub mod rows;
 pub mod schema;
 pub mod uniques;
 pub mod uniques_batch;
+pub mod upsert_edges_with;
 pub mod upsert_with;
 
 use crate::dialect::Tables;

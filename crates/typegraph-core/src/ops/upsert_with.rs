@@ -28,6 +28,7 @@ const LOOKUP_CHUNK: usize = 5000;
 pub struct UpsertWithArgs {
     pub kind: String,
     /// The batch's ids, distinct (repeated ids are applied in rounds by the caller).
+    #[serde(default)]
     pub ids: Vec<String>,
     #[serde(default)]
     pub returning: bool,
@@ -35,6 +36,13 @@ pub struct UpsertWithArgs {
     /// holds the props it sent (they are stored as sent); absent or `true` renders them.
     #[serde(default = "yes")]
     pub props_back: bool,
+    /// `"edge"`: an edge batch ([`super::upsert_edges_with`]); `"edgeEndpoints"`: an edge
+    /// get-or-create by endpoints (`pairs` instead of `ids`); absent: nodes.
+    #[serde(default)]
+    pub entity: Option<String>,
+    /// `"edgeEndpoints"`: the endpoint pairs whose stored edges the merge step gets.
+    #[serde(default)]
+    pub pairs: Vec<super::upsert_edges_with::EndpointPair>,
 }
 
 fn yes() -> bool {
@@ -70,6 +78,15 @@ where
             serde_json::json!({}),
         )
     })?;
+    match a.entity.as_deref() {
+        Some("edge") => {
+            return super::upsert_edges_with::upsert_edges_with(ex, ctx, &a, merge).await
+        }
+        Some("edgeEndpoints") => {
+            return super::upsert_edges_with::get_or_create_edges_with(ex, ctx, &a, merge).await
+        }
+        _ => {}
+    }
     ctx.graph.node(&a.kind)?;
     match ctx.graph.schema_version() {
         Some(v) => {
