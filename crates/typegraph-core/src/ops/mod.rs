@@ -10,6 +10,7 @@ pub mod edges;
 pub mod evolve;
 pub mod find_index;
 pub mod indexes;
+pub(crate) mod kept_writes;
 pub mod load;
 pub mod nodes;
 pub mod patch;
