@@ -116,6 +116,12 @@ const dialects = new Set(activeLanes.map((l) => l.dialect));
   await warm.nodes.Person.bulkInsert(small.people);
   await warm.edges.knows.bulkInsert(small.edges.map((e) => ({ from: { kind: "Person", id: e.from }, to: { kind: "Person", id: e.to }, props: { since: e.since } })));
   for (const p of small.people.slice(0, 500)) await warm.nodes.Person.getById(p.id);
+  // W6's single writes (create, edges.create, update) reach their optimized code here too.
+  for (let i = 0; i < 500; i++) {
+    const n = await warm.nodes.Person.create({ name: `warm ${i}`, city: "Rome", age: 40, bio: "x".repeat(256) });
+    await warm.edges.knows.create(n, { kind: "Person", id: small.people[i].id }, { since: 2020 });
+    await warm.nodes.Person.update(n.id, { age: 41 });
+  }
   await warm.close();
 }
 

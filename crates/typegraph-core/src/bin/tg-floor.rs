@@ -17,6 +17,11 @@ fn summarize(mut ns: Vec<u128>) -> Value {
 
 /// CPU time this thread has run, in ns (`/proc/thread-self/schedstat`): a busy machine stretches
 /// wall time, not this.
+fn with_cpu(mut summary: Value, cpu_us_per_op: f64) -> Value {
+    summary["cpuUsPerOp"] = json!(cpu_us_per_op);
+    summary
+}
+
 fn cpu_ns() -> u64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
@@ -308,29 +313,43 @@ fn main() {
         rates_json(rates, cpu_rates)
     };
 
-    // W6 single autocommit writes
+    // W6 single autocommit writes. Each phase starts from an emptied WAL, as the bench's W6
+    // phases do (bench/workloads/w6-single-writes.mjs).
+    let settle = |conn: &rusqlite::Connection| {
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap()
+    };
+    // CPU-µs per operation over each phase (this thread), beside the wall-time samples: what a
+    // busy machine does not stretch (the bench's W6 reports the same for its process).
+    let per_op_us = |ns: u64, n: u64| (ns as f64 / n as f64 / 100.0).round() / 10.0;
+    let (create_cpu, edge_cpu, update_cpu);
     let mut creates = Vec::new();
+    settle(&conn);
     {
         let mut st = conn
             .prepare_cached("INSERT INTO typegraph_nodes (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) VALUES ('bench', 'Person', ?1, ?2, 1, ?3, NULL, ?3, ?3)")
             .unwrap();
         let props =
             json!({ "name": "W6", "city": "Rome", "age": 40, "bio": "x".repeat(256) }).to_string();
+        let c = cpu_ns();
         for i in 0..500 {
             let t = Instant::now();
             st.execute(rusqlite::params![format!("floor_w6_{i}"), props, now_iso()])
                 .unwrap();
             creates.push(t.elapsed().as_nanos());
         }
+        create_cpu = per_op_us(cpu_ns() - c, 500);
     }
     // W6 edges.create and update as the bench's: an edge from each node just created to a
     // person, then each node's props rewritten (the merged props bound whole, no read first).
     let mut edge_creates = Vec::new();
+    settle(&conn);
     {
         let mut st = conn
             .prepare_cached("INSERT INTO typegraph_edges (graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at) VALUES ('bench', ?1, 'knows', 'Person', ?2, 'Person', ?3, ?4, ?5, NULL, ?5, ?5)")
             .unwrap();
         let props = json!({ "since": 2020 }).to_string();
+        let c = cpu_ns();
         for i in 0..500usize {
             let t = Instant::now();
             st.execute(rusqlite::params![
@@ -343,20 +362,24 @@ fn main() {
             .unwrap();
             edge_creates.push(t.elapsed().as_nanos());
         }
+        edge_cpu = per_op_us(cpu_ns() - c, 500);
     }
     let mut updates = Vec::new();
+    settle(&conn);
     {
         let mut st = conn
             .prepare_cached("UPDATE typegraph_nodes SET props = ?1, updated_at = ?2, version = version + 1 WHERE graph_id = 'bench' AND kind = 'Person' AND id = ?3")
             .unwrap();
         let props =
             json!({ "name": "W6", "city": "Rome", "age": 41, "bio": "x".repeat(256) }).to_string();
+        let c = cpu_ns();
         for i in 0..500usize {
             let t = Instant::now();
             st.execute(rusqlite::params![props, now_iso(), format!("floor_w6_{i}")])
                 .unwrap();
             updates.push(t.elapsed().as_nanos());
         }
+        update_cpu = per_op_us(cpu_ns() - c, 500);
     }
 
     let out = json!({
@@ -371,9 +394,9 @@ fn main() {
         "W5 upsert sync": w5,
         "W5e edge upsert sync": w5e,
         "W6 single writes": {
-            "create": summarize(creates),
-            "edgeCreate": summarize(edge_creates),
-            "update": summarize(updates),
+            "create": with_cpu(summarize(creates), create_cpu),
+            "edgeCreate": with_cpu(summarize(edge_creates), edge_cpu),
+            "update": with_cpu(summarize(updates), update_cpu),
         },
     });
     println!("{out}");

@@ -297,7 +297,17 @@ async fn insert_if_endpoints_live<E: Executor>(
     if !sqlite {
         return Ok(ex.query(&sql, &params).await?.pop());
     }
-    if ex.execute(&sql, &params).await? != 1 {
+    let changed = match ex.sqlite_conn() {
+        Some(db) => super::kept_writes::execute(
+            db,
+            ctx.tables,
+            super::kept_writes::Slot::EdgeInsert,
+            &sql,
+            &params,
+        )?,
+        None => ex.execute(&sql, &params).await?,
+    };
+    if changed != 1 {
         return Ok(None);
     }
     // The bound values after graph_id are EDGE_COLS in order up to updated_at; deleted_at is NULL.

@@ -11,6 +11,7 @@ pub mod evolve;
 pub mod find_index;
 pub mod indexes;
 pub mod kind_counts;
+pub(crate) mod kept_writes;
 pub mod load;
 pub mod nodes;
 pub mod patch;

@@ -106,7 +106,7 @@ pub(crate) fn select_one<E: Executor>(ex: &E, ctx: &Ctx<'_>) -> String {
     select_one_sql(ex.dialect(), ctx)
 }
 
-fn select_one_sql(dialect: crate::Dialect, ctx: &Ctx<'_>) -> String {
+pub(crate) fn select_one_sql(dialect: crate::Dialect, ctx: &Ctx<'_>) -> String {
     dialect.finish(format!(
         "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND id = ?",
         ctx.tables.nodes
@@ -238,7 +238,17 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
             params.extend(p);
         }
         if sqlite {
-            if ex.execute(&sql, &params).await? == 1 {
+            let changed = match ex.sqlite_conn() {
+                Some(db) => super::kept_writes::execute(
+                    db,
+                    ctx.tables,
+                    super::kept_writes::Slot::NodeInsert,
+                    &sql,
+                    &params,
+                )?,
+                None => ex.execute(&sql, &params).await?,
+            };
+            if changed == 1 {
                 // NODE_COLS from the bound values: kind, id, props, version 1, window, stamps, deleted_at NULL.
                 params.truncate(8);
                 let mut it = params.into_iter().skip(1);
@@ -522,7 +532,17 @@ pub(crate) async fn update_over<E: Executor>(
         }
         if let Some(cur) = known {
             params.extend([cur[4].clone(), cur[5].clone(), cur[6].clone()]);
-            if ex.execute(&sql, &params).await? == 1 {
+            let changed = match ex.sqlite_conn() {
+                Some(db) => super::kept_writes::execute(
+                    db,
+                    ctx.tables,
+                    super::kept_writes::Slot::NodeUpdate,
+                    &sql,
+                    &params,
+                )?,
+                None => ex.execute(&sql, &params).await?,
+            };
+            if changed == 1 {
                 let mut row: Row = cur
                     .iter()
                     .enumerate()

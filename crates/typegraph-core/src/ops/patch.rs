@@ -1,13 +1,16 @@
 //! `update` of a node as one call from the binding (SQLite): the engine reads the row, hands it
 //! to the caller's merge-and-validate step (zod, in TypeScript, called back on the same thread),
 //! and writes the validated props with the same guarded statement as `updateNode`. The read and
-//! the write are two statements, as before, but one crossing; a writer that changed the row in
-//! between is caught by the version guard and the read-merge-write runs again.
+//! the write are two statements (kept statements, `kept_writes`) in one crossing; an autocommit
+//! update holds them in one `BEGIN IMMEDIATE` transaction. Inside a caller's transaction a
+//! writer cannot come between them either; the version guard still fences the write, and a lost
+//! race (only possible when another path moved the row) runs the read-merge-write again.
 
 use super::rows::{opt_str, row_json, NODE_PROPS};
-use super::{evolve, nodes, Ctx};
+use super::{evolve, kept_writes, nodes, Ctx};
 use crate::error::{Code, Error, Result};
 use crate::exec::Executor;
+use crate::value::Value;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -50,12 +53,37 @@ pub async fn update_node_with<E: Executor>(
         )
     })?;
     ctx.graph.node(&a.kind)?;
-    match ctx.graph.schema_version() {
+    // SQLite outside a transaction: the read, the merge and the write run in one write
+    // transaction (`BEGIN IMMEDIATE`), one round of WAL locks instead of a read transaction and
+    // then a write transaction; no writer comes between the read and the write (the version
+    // fence still guards the write). The schema fence is the fast path's guard, or the fenced
+    // executor's check when the write takes the transactional path (a savepoint inside this).
+    let own = matches!(ex.sqlite_conn(), Some(db) if !db.in_transaction());
+    if own {
+        ex.begin().await?;
+    }
+    let out = match ctx.graph.schema_version() {
         Some(v) => {
             let mut fenced = evolve::Fenced::new(ex, ctx.tables, ctx.graph.id(), v);
             run(&mut fenced, ctx, &a, merge).await
         }
         None => run(ex, ctx, &a, merge).await,
+    };
+    if !own {
+        return out;
+    }
+    match out {
+        Ok(row) => match ex.commit().await {
+            Ok(()) => Ok(row),
+            Err(e) => {
+                let _ = ex.rollback().await;
+                Err(e)
+            }
+        },
+        Err(e) => {
+            let _ = ex.rollback().await;
+            Err(e)
+        }
     }
 }
 
@@ -68,14 +96,33 @@ async fn run<E: Executor>(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let current = nodes::fetch(ex, ctx, &a.kind, &a.id).await?;
-        let current = match current {
+        // SQLite reads from the point read's kept statement and renders the row's text while
+        // the row is borrowed; PostgreSQL (and any other executor) reads through `fetch`.
+        let read = match ex.sqlite_conn() {
+            Some(db) => {
+                let sql = nodes::select_one_sql(crate::Dialect::Sqlite, ctx);
+                let params = [
+                    Value::text(ctx.graph.id()),
+                    Value::text(&a.kind),
+                    Value::text(&a.id),
+                ];
+                kept_writes::read_node(db, ctx.tables, &sql, &params)?
+            }
+            None => match nodes::fetch(ex, ctx, &a.kind, &a.id).await? {
+                Some(r) => {
+                    let text = row_json(Some(&r), NODE_PROPS)?;
+                    Some((r, text))
+                }
+                None => None,
+            },
+        };
+        let (current, text) = match read {
             Some(r) => r,
             None => return Err(nodes::not_found(&a.kind, &a.id)),
         };
         // The merge sees tombstones too (validation errors come first, as before); a deleted
         // row is then not found.
-        let props = merge(&row_json(Some(&current), NODE_PROPS)?)?;
+        let props = merge(&text)?;
         if opt_str(&current, DELETED_AT).is_some() {
             return Err(nodes::not_found(&a.kind, &a.id));
         }
