@@ -12,12 +12,24 @@ const Item = defineNode("Item", {
   schema: z.object({ name: z.string(), note: z.string().nullable(), tag: z.string().optional(), at: z.date().optional(), n: z.number() }),
 });
 const Other = defineNode("Other", { schema: z.object({ name: z.string() }) });
+const Shape = defineNode("Shape", {
+  schema: z.object({
+    text: z.string(),
+    nested: z.object({ deep: z.object({ list: z.array(z.union([z.number(), z.string(), z.null()])) }), empty: z.object({}) }).optional(),
+    big: z.number(),
+    tiny: z.number(),
+    flag: z.boolean(),
+    none: z.null(),
+    when: z.date().optional(),
+    maybe: z.string().optional(),
+  }),
+});
 const link = defineEdge("link", { schema: z.object({}) });
 
 function makeGraph(id: string) {
   return defineGraph({
     id,
-    nodes: { Item: { type: Item }, Other: { type: Other } },
+    nodes: { Item: { type: Item }, Other: { type: Other }, Shape: { type: Shape } },
     edges: { link: { type: link, from: [Item], to: [Item] } },
   });
 }
@@ -73,6 +85,52 @@ describe.each(backends)("point reads and kept statements on $name", (bc) => {
     expect(await I.getById("past")).toBeUndefined();
     expect(await I.getById("past", { temporalMode: "asOf", asOf: "2000-06-01T00:00:00.000Z" })).toMatchObject({ id: "past" });
     expect(await I.getById("later")).toBeUndefined();
+  });
+
+  it("getById's node has one exact shape: key order, meta keys held as undefined, values as stored", async () => {
+    const store = await setup();
+    const S = store.nodes.Shape;
+    const text = "naïve \u2028 \"quoted\" \\ emoji 😀 中文 tab\t";
+    await S.create(
+      { text, nested: { deep: { list: [1, -2.5, "x", null] }, empty: {} }, big: Number.MAX_SAFE_INTEGER, tiny: 1e-7, flag: false, none: null, when: new Date("1999-12-31T23:59:59.999Z") },
+      { id: "full" },
+    );
+    await S.create({ text: "", big: -0, tiny: 1e21, flag: true, none: null }, { id: "sparse" });
+    const byQuery = store.query().from("Shape", "s").whereNode("s", (s) => s.id.eq(param("id"))).select((c) => c.s).prepare();
+    const full = await S.getById("full");
+    // Props keep their stored order (PostgreSQL's jsonb stores its own key order).
+    expect(Object.keys(full!).slice(0, 3)).toEqual(["kind", "id", "meta"]);
+    expect(Object.keys(full!).slice(3).sort()).toEqual(["big", "flag", "nested", "none", "text", "tiny", "when"]);
+    if (bc.name === "sqlite") expect(Object.keys(full!).slice(3)).toEqual(["text", "nested", "big", "tiny", "flag", "none", "when"]);
+    expect(Object.keys(full!.meta)).toEqual(["version", "validFrom", "validTo", "createdAt", "updatedAt", "deletedAt"]);
+    // A create without a window opens it at its creation instant and leaves it open.
+    expect(full!.meta.validFrom).toBe(full!.meta.createdAt);
+    expect(full!.meta.validTo).toBeUndefined();
+    expect("validTo" in full!.meta).toBe(true);
+    expect(full!.meta.deletedAt).toBeUndefined();
+    expect(full!.meta.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(full!.meta.updatedAt).toBe(full!.meta.createdAt);
+    expect(full!.text).toBe(text);
+    expect(full!.nested).toStrictEqual({ deep: { list: [1, -2.5, "x", null] }, empty: {} });
+    expect(full!.big).toBe(Number.MAX_SAFE_INTEGER);
+    expect(full!.tiny).toBe(1e-7);
+    expect(full!.flag).toBe(false);
+    expect(full!.none).toBeNull();
+    // A date prop reads back as its stored ISO text.
+    expect(full!.when).toBe("1999-12-31T23:59:59.999Z");
+    const sparse = await S.getById("sparse");
+    expect(Object.keys(sparse!).slice(0, 3)).toEqual(["kind", "id", "meta"]);
+    expect(Object.keys(sparse!).slice(3).sort()).toEqual(["big", "flag", "none", "text", "tiny"]);
+    expect("maybe" in sparse!).toBe(false);
+    expect(Object.is(sparse!.big, 0)).toBe(true);
+    expect(sparse!.tiny).toBe(1e21);
+    // The same read through the explicit temporal path and the prepared id query: deep-equal,
+    // undefined-valued meta keys included.
+    for (const id of ["full", "sparse"]) {
+      const fast = await S.getById(id);
+      expect(await S.getById(id, { temporalMode: "current" })).toStrictEqual(fast);
+      expect((await byQuery.execute({ id }))[0]).toStrictEqual(fast);
+    }
   });
 
   it("prepared runs answer as the unprepared query: no rows, whole aliases, edges, optional misses", async () => {

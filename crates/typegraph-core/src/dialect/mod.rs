@@ -27,6 +27,9 @@ pub struct Tables {
     pub edge_claims: String,
     pub schema_versions: String,
     pub fulltext: String,
+    /// SQLite text of the node point read (`getById`), built once: the hot read finds its kept
+    /// statement by comparing this text, without formatting it per call.
+    pub node_point_sqlite: String,
 }
 
 impl Default for Tables {
@@ -38,8 +41,12 @@ impl Default for Tables {
 impl Tables {
     pub fn with_overrides(overrides: BTreeMap<String, String>) -> Tables {
         let get = |k: &str, d: &str| quote_ident(overrides.get(k).map(String::as_str).unwrap_or(d));
+        let nodes = get("nodes", "typegraph_nodes");
         Tables {
-            nodes: get("nodes", "typegraph_nodes"),
+            node_point_sqlite: format!(
+                "SELECT {NODE_COLS} FROM {nodes} WHERE graph_id = ? AND kind = ? AND id = ?"
+            ),
+            nodes,
             edges: get("edges", "typegraph_edges"),
             uniques: get("uniques", "typegraph_node_uniques"),
             edge_claims: get("edgeClaims", "typegraph_edge_claims"),

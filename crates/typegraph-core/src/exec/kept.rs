@@ -110,20 +110,64 @@ impl SqliteConn {
         key: usize,
         sql: &str,
         params: &[Value],
+        f: impl FnMut(usize, &KeptRow) -> Result<()>,
+    ) -> Result<()> {
+        self.run_kept(
+            key,
+            sql,
+            params.len(),
+            |stmt, i| bind(stmt, i as c_int + 1, &params[i]),
+            f,
+        )
+    }
+
+    /// [`SqliteConn::for_each_row_kept`] with text parameters bound as they are (no owned
+    /// values built for a point read's graph id, kind and id).
+    pub fn for_each_row_kept_texts(
+        &mut self,
+        key: usize,
+        sql: &str,
+        params: &[&str],
+        f: impl FnMut(usize, &KeptRow) -> Result<()>,
+    ) -> Result<()> {
+        self.run_kept(
+            key,
+            sql,
+            params.len(),
+            |stmt, i| unsafe {
+                let t = params[i];
+                ffi::sqlite3_bind_text(
+                    stmt,
+                    i as c_int + 1,
+                    t.as_ptr() as *const c_char,
+                    t.len() as c_int,
+                    ffi::SQLITE_TRANSIENT(),
+                )
+            },
+            f,
+        )
+    }
+
+    fn run_kept(
+        &mut self,
+        key: usize,
+        sql: &str,
+        count: usize,
+        bind_at: impl Fn(*mut ffi::sqlite3_stmt, usize) -> c_int,
         mut f: impl FnMut(usize, &KeptRow) -> Result<()>,
     ) -> Result<()> {
         let stmt = self.kept_statement(key, sql)?;
         let running = Running(stmt);
         let db = unsafe { self.conn.handle() };
         let expected = unsafe { ffi::sqlite3_bind_parameter_count(stmt) } as usize;
-        if expected != params.len() {
+        if expected != count {
             return Err(db_err(
                 sql,
-                rusqlite::Error::InvalidParameterCount(params.len(), expected),
+                rusqlite::Error::InvalidParameterCount(count, expected),
             ));
         }
-        for (i, p) in params.iter().enumerate() {
-            let rc = bind(stmt, (i + 1) as c_int, p);
+        for i in 0..count {
+            let rc = bind_at(stmt, i);
             if rc != ffi::SQLITE_OK {
                 return Err(db_err(sql, failure(db, rc)));
             }

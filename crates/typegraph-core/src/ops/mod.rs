@@ -134,14 +134,16 @@ impl Temporal {
             "includeTombstones" => Ok(true),
             "includeEnded" => Ok(deleted_at.is_none()),
             mode @ ("current" | "asOf") => {
-                let at = if mode == "asOf" {
-                    self.instant()?
+                let given;
+                let at: &str = if mode == "asOf" {
+                    given = self.instant()?;
+                    &given
                 } else {
-                    now.to_string()
+                    now
                 };
                 Ok(deleted_at.is_none()
-                    && valid_from.is_none_or(|f| f <= at.as_str())
-                    && valid_to.is_none_or(|t| t > at.as_str()))
+                    && valid_from.is_none_or(|f| f <= at)
+                    && valid_to.is_none_or(|t| t > at))
             }
             other => Err(Error::validation(
                 format!("Unknown temporal mode \"{other}\""),

@@ -329,19 +329,14 @@ pub async fn get<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdArgs) -> Result<St
     let now = now_iso();
     if let Some(db) = ex.sqlite_conn() {
         // SQLite: the row is checked and rendered while borrowed from the statement.
-        let sql = select_one_sql(crate::Dialect::Sqlite, ctx);
         let temporal = a.temporal();
         let mut out = None;
         // Kept under a key of this graph's table names (the edge read uses another).
         let key = (ctx.tables as *const crate::Tables as usize).wrapping_add(1);
-        db.for_each_row_kept(
+        db.for_each_row_kept_texts(
             key,
-            &sql,
-            &[
-                Value::text(ctx.graph.id()),
-                Value::text(&a.kind),
-                Value::text(&a.id),
-            ],
+            &ctx.tables.node_point_sqlite,
+            &[ctx.graph.id(), &a.kind, &a.id],
             |n, r| {
                 if temporal.admits(
                     super::rows::sqlite_opt_str(r, DELETED_AT)?,
