@@ -702,7 +702,7 @@ impl NativePostgres {
             lock(&txs).insert(id, Arc::new(tokio::sync::Mutex::new(t)));
             Ok(id)
         });
-        settle(env, &self.rt, self.budget, fut)
+        settle(env, &self.rt, self.budget, fut, true)
     }
 
     #[napi(ts_return_type = "void | Promise<void>")]
