@@ -27,6 +27,9 @@ pub struct Tables {
     pub edge_claims: String,
     pub schema_versions: String,
     pub fulltext: String,
+    pub recorded_nodes: String,
+    pub recorded_edges: String,
+    pub recorded_clock: String,
 }
 
 impl Default for Tables {
@@ -45,6 +48,9 @@ impl Tables {
             edge_claims: get("edgeClaims", "typegraph_edge_claims"),
             schema_versions: get("schemaVersions", "typegraph_schema_versions"),
             fulltext: get("fulltext", "typegraph_node_fulltext"),
+            recorded_nodes: get("recordedNodes", "typegraph_recorded_nodes"),
+            recorded_edges: get("recordedEdges", "typegraph_recorded_edges"),
+            recorded_clock: get("recordedClock", "typegraph_recorded_clock"),
             overrides,
         }
     }

@@ -16,6 +16,8 @@ pub struct SqliteConn {
     pub depth: u32,
     /// In-memory vector slots and the uncommitted writes to them (engine-side search).
     pub search: crate::search::cache::SqliteSearch,
+    /// Recorded-time revisions the open transaction took (history stores).
+    pub recorded: crate::ops::recorded::TxRevisions,
 }
 
 impl SqliteConn {
@@ -43,6 +45,7 @@ impl SqliteConn {
             conn,
             depth: 0,
             search: Default::default(),
+            recorded: Default::default(),
         })
     }
 
@@ -181,6 +184,7 @@ impl Executor for SqliteExec<'_> {
         let r = self.db.control(&sql);
         if r.is_ok() {
             self.db.depth += 1;
+            self.db.recorded.on_begin();
         }
         ready(r)
     }
@@ -188,6 +192,7 @@ impl Executor for SqliteExec<'_> {
         let r = self.db.control(&commit_sql(self.db.depth));
         if r.is_ok() {
             self.db.search.on_commit(self.db.depth);
+            self.db.recorded.on_commit();
             self.db.depth = self.db.depth.saturating_sub(1);
         }
         ready(r)
@@ -200,10 +205,14 @@ impl Executor for SqliteExec<'_> {
             .split("; ")
             .try_for_each(|sql| self.db.control(sql));
         self.db.search.on_rollback(self.db.depth, r.is_ok());
+        self.db.recorded.on_rollback();
         self.db.depth = self.db.depth.saturating_sub(1);
         ready(r)
     }
     fn sqlite_conn(&mut self) -> Option<&mut SqliteConn> {
         Some(self.db)
+    }
+    fn recorded_tx(&mut self) -> Option<&mut crate::ops::recorded::TxRevisions> {
+        Some(&mut self.db.recorded)
     }
 }

@@ -13,6 +13,7 @@ pub mod indexes;
 pub mod load;
 pub mod nodes;
 pub mod patch;
+pub mod recorded;
 pub mod rows;
 pub mod schema;
 pub mod uniques;
@@ -176,6 +177,20 @@ pub async fn dispatch<E: Executor>(
     op: &str,
     args: &str,
 ) -> Result<String> {
+    if evolve::is_fenced_write(op) && recorded::wanted(ex, ctx) {
+        ex.begin().await?;
+        let mut cap = recorded::Capture {
+            inner: ex,
+            touched: Default::default(),
+        };
+        let out = fenced_op(&mut cap, ctx, op, args).await;
+        let recorded::Capture { inner, touched } = cap;
+        return recorded::finish(inner, ctx, touched, out).await;
+    }
+    fenced_op(ex, ctx, op, args).await
+}
+
+async fn fenced_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) -> Result<String> {
     if let Some(v) = ctx.graph.schema_version() {
         if evolve::is_fenced_write(op) {
             let mut fenced = evolve::Fenced::new(ex, ctx.tables, ctx.graph.id(), v);
@@ -242,6 +257,8 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "setActiveSchema" => schema::set_active(ex, ctx.tables, parse(args)?).await,
         "clearGraph" => clear::clear(ex, ctx).await,
         "algorithm" => crate::algo::run(ex, ctx, parse(args)?).await,
+        "recordedNow" => recorded::now(ex, ctx).await,
+        "recordedRead" => recorded::read(ex, ctx, parse(args)?).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }
 }

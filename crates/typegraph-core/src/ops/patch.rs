@@ -50,12 +50,31 @@ pub async fn update_node_with<E: Executor>(
         )
     })?;
     ctx.graph.node(&a.kind)?;
+    if super::recorded::wanted(ex, ctx) {
+        ex.begin().await?;
+        let mut cap = super::recorded::Capture {
+            inner: ex,
+            touched: Default::default(),
+        };
+        let out = fenced_run(&mut cap, ctx, &a, merge).await;
+        let super::recorded::Capture { inner, touched } = cap;
+        return super::recorded::finish(inner, ctx, touched, out).await;
+    }
+    fenced_run(ex, ctx, &a, merge).await
+}
+
+async fn fenced_run<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: &PatchArgs,
+    merge: &mut Merge<'_>,
+) -> Result<String> {
     match ctx.graph.schema_version() {
         Some(v) => {
             let mut fenced = evolve::Fenced::new(ex, ctx.tables, ctx.graph.id(), v);
-            run(&mut fenced, ctx, &a, merge).await
+            run(&mut fenced, ctx, a, merge).await
         }
-        None => run(ex, ctx, &a, merge).await,
+        None => run(ex, ctx, a, merge).await,
     }
 }
 
