@@ -45,6 +45,7 @@ import {
 } from "./edge-sets.js";
 import type { EdgeKinds, NodeKinds } from "./type-helpers.js";
 import { createGraphAlgorithms, type GraphAlgorithms } from "./algorithms.js";
+import { StoreView, type StoreViewCoordinate } from "./store-view.js";
 import { runSubgraph, type SubgraphOptions, type SubgraphProject, type SubgraphResult } from "./subgraph.js";
 import { systemIndexEntries, type MaterializeSystemIndexesOptions } from "./system-indexes.js";
 import { generateIndexDDL, indexSignature, systemIndexNames, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
@@ -1764,6 +1765,21 @@ export class Store<G extends GraphDef = GraphDef> {
     const c = this.getEdgeCollection(kind);
     if (!c) throw new KindNotFoundError(kind, "edge", { graphId: this.#graph.id });
     return c;
+  }
+
+  /** A read-only view of this store at valid-time instant `asOf` (canonical UTC ISO 8601). */
+  asOf(asOf: string): StoreView<G> {
+    return new StoreView(this, { mode: "asOf", asOf });
+  }
+
+  /** A read-only view of this store at any temporal coordinate (`{ mode, asOf? }`). */
+  view(coordinate: StoreViewCoordinate): StoreView<G> {
+    return new StoreView(this, coordinate);
+  }
+
+  /** A read-only view at the present instant, taken once: all its reads see that same instant. */
+  snapshot(): StoreView<G> {
+    return this.asOf(new Date().toISOString());
   }
 
   /** Runs `fn` in one database transaction: its return value passes through, a throw rolls everything back. */

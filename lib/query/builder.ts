@@ -54,6 +54,8 @@ export interface QueryEnv {
   readonly traversalExpansion?: TraversalExpansion;
   /** The store's query hooks, when any is set. */
   readonly hooks?: StoreHooks;
+  /** A store view's coordinate: the query reads there and `.temporal()` is refused. */
+  readonly sealedTemporal?: Readonly<{ mode: TemporalMode; asOf?: string }>;
 }
 
 type Entity = "node" | "edge" | "depth" | "path";
@@ -993,6 +995,14 @@ export class QueryBuilder<
   }
 
   temporal(mode: TemporalMode, asOf?: string | Date): QueryBuilder<G, NA, EA, XA> {
+    const sealed = this.env.sealedTemporal;
+    if (sealed !== undefined) {
+      throw new ConfigurationError(
+        `This query comes from a StoreView and reads at its coordinate (${sealed.asOf === undefined ? `mode "${sealed.mode}"` : `asOf ${sealed.asOf}`}); .temporal() cannot move it.`,
+        { code: "STORE_VIEW_QUERY_SEALED", temporalMode: sealed.mode, ...(sealed.asOf === undefined ? {} : { asOf: sealed.asOf }), requested: mode },
+        { suggestion: "Build the query from another view (store.asOf / store.view) or from store.query()." },
+      );
+    }
     return new QueryBuilder(this.env, withState(this.state, { temporal: temporalState(mode, asOf) }));
   }
 
