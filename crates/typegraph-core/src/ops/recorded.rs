@@ -478,7 +478,13 @@ pub async fn now<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> Result<String> {
                 "RECORDED_CLOCK_INVALID",
             )
         })?;
-    Ok(json!({ "revision": rev, "recordedAt": at }).to_string())
+    // `taken`: the open transaction of this connection wrote at this revision (receipts).
+    let clock = ctx.tables.recorded_clock.clone();
+    let taken = ex
+        .recorded_tx()
+        .and_then(|t| t.get(ctx.graph.id(), &clock))
+        == Some(rev);
+    Ok(json!({ "revision": rev, "recordedAt": at, "taken": taken }).to_string())
 }
 
 #[derive(Deserialize)]
@@ -585,9 +591,8 @@ pub async fn read<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ReadArgs) -> Result
 }
 
 fn overlap(kind: &str, id: &str) -> Error {
-    Error::new(
-        crate::error::Code::DatabaseOperation,
-        format!("Recorded relation holds overlapping intervals for {kind}/{id}"),
-        json!({ "kind": kind, "id": id, "code": "RECORDED_INTERVAL_OVERLAP" }),
+    Error::config(
+        format!("Recorded relation invariant violation: more than one recorded row of {kind}/{id} matches the read (overlapping recorded intervals)"),
+        "RECORDED_RELATION_INVARIANT_VIOLATION",
     )
 }
