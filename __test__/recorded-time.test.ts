@@ -209,6 +209,47 @@ describe.each(backends)("recorded time on $name", (bc) => {
     expect(await store.asOf("2019-06-01T00:00:00.000Z").asOfRecorded(r).nodes.Ledger.getById(ledger.id)).toBeUndefined();
   });
 
+  it("runs queries over the recorded relations at the view's instant", async () => {
+    const store = await books();
+    const ada = await store.nodes.Clerk.create({ name: "Ada" });
+    const first = await store.nodes.Ledger.create({ title: "L1", balance: 5 });
+    await store.edges.audits.create({ kind: "Clerk", id: ada.id }, { kind: "Ledger", id: first.id }, { note: "first" });
+    const r1 = must(await store.recordedNow());
+    await store.nodes.Ledger.update(first.id, { balance: 50 });
+    const second = await store.nodes.Ledger.create({ title: "L2", balance: 6 });
+    await store.edges.audits.create({ kind: "Clerk", id: ada.id }, { kind: "Ledger", id: second.id }, { note: "second" });
+    const r2 = must(await store.recordedNow());
+    const audited = (at: RecordedInstant) =>
+      store
+        .asOfRecorded(at)
+        .query()
+        .from("Clerk", "c")
+        .traverse("audits", "a")
+        .to("Ledger", "l")
+        .select((ctx) => ({ title: ctx.l.title, balance: ctx.l.balance, note: ctx.a.note }))
+        .execute();
+    expect(await audited(r1)).toEqual([{ title: "L1", balance: 5, note: "first" }]);
+    const later = [...(await audited(r2))].sort((a, b) => a.title.localeCompare(b.title));
+    expect(later).toEqual([
+      { title: "L1", balance: 50, note: "first" },
+      { title: "L2", balance: 6, note: "second" },
+    ]);
+    const rich = (at: RecordedInstant) =>
+      store
+        .asOfRecorded(at)
+        .query()
+        .from("Ledger", "l")
+        .whereNode("l", (l) => l.balance.gt(10))
+        .select((ctx) => ctx.l.title)
+        .execute();
+    expect(await rich(r1)).toEqual([]);
+    expect(await rich(r2)).toEqual(["L1"]);
+    // The recorded query's coordinate is sealed.
+    expect(() => (store.asOfRecorded(r1).query() as unknown as { temporal(mode: string): unknown }).temporal("current")).toThrow(ConfigurationError);
+    // The live store is untouched by recorded reads.
+    expect((await store.nodes.Ledger.getById(first.id))?.balance).toBe(50);
+  });
+
   it("refuses broad reads and search on a recorded view, and recorded reads without history", async () => {
     const store = await books();
     await store.nodes.Ledger.create({ title: "Any", balance: 0 });

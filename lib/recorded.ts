@@ -12,6 +12,7 @@ import type { EdgeType, GraphDef, NodeType, TemporalMode } from "./core.js";
 import { ConfigurationError, ValidationError, type TypeGraphError } from "./errors.js";
 import type { Edge, Node } from "./store.js";
 import type { EdgeKinds, NodeKinds } from "./type-helpers.js";
+import type { SealedQueryBuilder } from "./store-view.js";
 
 // ---- instants ----------------------------------------------------------------------------------
 
@@ -148,6 +149,8 @@ export interface RecordedHost {
   recordedCall(op: string, args: unknown): Promise<unknown>;
   toNode(row: unknown): Node;
   toEdge(row: unknown): Edge;
+  /** A query builder over the recorded relations at `revision`, valid time at `valid`, sealed. */
+  query(revision: number, valid: RecordedValidAxis): unknown;
 }
 
 /** @internal A view's valid-time axis: a mode, with an instant for "asOf". */
@@ -202,6 +205,14 @@ export class RecordedStoreView<G extends GraphDef = GraphDef> {
 
   get edges(): RecordedStoreViewEdgeCollections<G> {
     return (this.#edges ??= this.#namespace("edge", this.#host.graph.edges) as RecordedStoreViewEdgeCollections<G>);
+  }
+
+  /**
+   * A query builder reading the recorded relations at this view's instant; its temporal axis is
+   * sealed. Fulltext and vector predicates are refused (their indexes hold the present only).
+   */
+  query(): SealedQueryBuilder<G> {
+    return this.#host.query(this.#revision, this.#valid) as SealedQueryBuilder<G>;
   }
 
   /** Search reads the present only. */

@@ -26,7 +26,7 @@ import { withStoredExtension } from "./extension/compile.js";
 import type { GraphExtension } from "./extension/types.js";
 import * as evolution from "./store-evolve.js";
 import type { SchemaIntrospection } from "./evolve.js";
-import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
+import { createQueryBuilder, QueryBuilder } from "./query/builder.js";
 import { checkUpdateWhere, runUpdateWhere, type UpdateWhereParams, type UpdateWhereResult } from "./update-where.js";
 import { OperationHooks, freshEntityId, type StoreHooks } from "./hooks.js";
 import { ReceiptRecorder, countingContext, type MeasurableTransactionContext, type TransactionOutcome } from "./receipt.js";
@@ -1815,6 +1815,11 @@ export class Store<G extends GraphDef = GraphDef> {
       recordedCall: async (op, args) => this.#backend.call(await this.#handle, op, args),
       toNode: (row) => toNode(row as NodeRow),
       toEdge: (row) => toEdge(row as EdgeRow),
+      query: (revision, valid) => {
+        const base = this.query();
+        const at = { mode: valid.mode, ...(valid.asOf === undefined ? {} : { asOf: valid.asOf }) };
+        return new QueryBuilder({ ...base.env, sealedTemporal: at }, { ...base.state, temporal: { ...at, recorded: revision } });
+      },
     };
   }
 

@@ -55,6 +55,14 @@ impl Tables {
         }
     }
 
+    /// The same layout with the recorded relations in place of the live node and edge tables.
+    pub fn recorded(&self) -> Tables {
+        let mut t = self.clone();
+        t.nodes = self.recorded_nodes.clone();
+        t.edges = self.recorded_edges.clone();
+        t
+    }
+
     /// Unquoted physical name of a logical table.
     pub fn physical(&self, key: &str, default: &str) -> String {
         self.overrides
