@@ -499,7 +499,7 @@ pub async fn create_nodes<E: Executor>(
             valid_to: vt,
         });
     }
-super::recorded::touch_nodes(ex, &a.kind, rows.iter().map(|r| r.id.as_str()));
+    super::recorded::touch_nodes(ex, &a.kind, rows.iter().map(|r| r.id.as_str()));
     let explicit: Vec<String> = a
         .items
         .iter()

@@ -93,7 +93,11 @@ pub fn touch_node<E: Executor>(ex: &mut E, kind: &str, id: &str) {
         t.nodes.push((kind.to_string(), id.to_string()));
     }
 }
-pub fn touch_nodes<'a, E: Executor>(ex: &mut E, kind: &str, ids: impl IntoIterator<Item = &'a str>) {
+pub fn touch_nodes<'a, E: Executor>(
+    ex: &mut E,
+    kind: &str,
+    ids: impl IntoIterator<Item = &'a str>,
+) {
     if let Some(t) = ex.touched() {
         t.nodes
             .extend(ids.into_iter().map(|id| (kind.to_string(), id.to_string())));
@@ -230,7 +234,10 @@ async fn revision<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> Result<i64> {
          RETURNING revision"
     ));
     let rows = ex
-        .query(&sql, &[Value::text(g), Value::Ts(Some(crate::util::now_iso()))])
+        .query(
+            &sql,
+            &[Value::text(g), Value::Ts(Some(crate::util::now_iso()))],
+        )
         .await?;
     let rev = rows
         .first()
@@ -480,10 +487,7 @@ pub async fn now<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> Result<String> {
         })?;
     // `taken`: the open transaction of this connection wrote at this revision (receipts).
     let clock = ctx.tables.recorded_clock.clone();
-    let taken = ex
-        .recorded_tx()
-        .and_then(|t| t.get(ctx.graph.id(), &clock))
-        == Some(rev);
+    let taken = ex.recorded_tx().and_then(|t| t.get(ctx.graph.id(), &clock)) == Some(rev);
     Ok(json!({ "revision": rev, "recordedAt": at, "taken": taken }).to_string())
 }
 
@@ -595,4 +599,41 @@ fn overlap(kind: &str, id: &str) -> Error {
         format!("Recorded relation invariant violation: more than one recorded row of {kind}/{id} matches the read (overlapping recorded intervals)"),
         "RECORDED_RELATION_INVARIANT_VIOLATION",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TxRevisions;
+
+    #[test]
+    fn a_transaction_keeps_its_revision_until_it_ends() {
+        let mut t = TxRevisions::default();
+        t.on_begin(); // the caller's transaction
+        t.on_begin(); // a captured call's savepoint
+        t.take("g", "clock", 7);
+        t.on_commit(); // savepoint released: the revision belongs to the transaction
+        assert_eq!(t.get("g", "clock"), Some(7));
+        assert_eq!(t.get("other", "clock"), None);
+        t.on_begin();
+        assert_eq!(t.get("g", "clock"), Some(7));
+        t.on_rollback(); // a later savepoint rolled back: what the transaction took stays
+        assert_eq!(t.get("g", "clock"), Some(7));
+        t.on_commit();
+        assert_eq!(t.get("g", "clock"), None);
+    }
+
+    #[test]
+    fn a_rolled_back_level_gives_its_revision_back() {
+        let mut t = TxRevisions::default();
+        t.on_begin();
+        t.on_begin();
+        t.take("g", "clock", 3);
+        t.on_rollback();
+        assert_eq!(t.get("g", "clock"), None);
+        t.on_begin();
+        t.take("g", "clock", 3);
+        t.on_commit();
+        t.on_rollback(); // the whole transaction
+        assert_eq!(t.get("g", "clock"), None);
+    }
 }

@@ -93,7 +93,8 @@ async fn fenced_run<E, M, F>(
 where
     E: Executor,
     M: FnMut(String) -> F,
-    F: Future<Output = Result<String>>, {
+    F: Future<Output = Result<String>>,
+{
     match ctx.graph.schema_version() {
         Some(v) => {
             let mut fenced = evolve::Fenced::new(ex, ctx.tables, ctx.graph.id(), v);
