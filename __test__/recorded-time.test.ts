@@ -250,6 +250,37 @@ describe.each(backends)("recorded time on $name", (bc) => {
     expect((await store.nodes.Ledger.getById(first.id))?.balance).toBe(50);
   });
 
+  it("stores intervals and net operations in upstream's recorded layout", async () => {
+    const store = await books();
+    const raw = store.backend as unknown as { query(sql: string, params: unknown[]): unknown[][] | Promise<unknown[][]> };
+    const ph = (i: number) => (bc.name === "postgres" ? `$${i}` : "?");
+    const history = async (id: string) =>
+      (await raw.query(
+        `SELECT op, recorded_from, recorded_to FROM typegraph_recorded_nodes WHERE graph_id = ${ph(1)} AND id = ${ph(2)} ORDER BY recorded_from`,
+        [store.graphId, id],
+      )).map((r) => [r[0], Number(r[1]), Number(r[2])]);
+    const ledger = await store.nodes.Ledger.create({ title: "Ops", balance: 1 });
+    const r1 = recordedInstantRevision(must(await store.recordedNow()));
+    await store.transaction(async (tx) => {
+      await tx.nodes.Ledger.update(ledger.id, { balance: 2 });
+      await tx.nodes.Ledger.update(ledger.id, { balance: 3 });
+    });
+    const r2 = recordedInstantRevision(must(await store.recordedNow()));
+    await store.nodes.Ledger.delete(ledger.id);
+    const r3 = recordedInstantRevision(must(await store.recordedNow()));
+    const open = Number.MAX_SAFE_INTEGER;
+    expect(await history(ledger.id)).toEqual([
+      ["create", r1, r2],
+      ["update", r2, r3],
+      ["delete", r3, open],
+    ]);
+    const clock = await raw.query(`SELECT revision FROM typegraph_recorded_clock WHERE graph_id = ${ph(1)}`, [store.graphId]);
+    expect(Number(clock[0]![0])).toBe(r3);
+    // A write that failed leaves no history and takes no revision.
+    expect(await failure(() => store.nodes.Ledger.update("no-such-ledger", { balance: 0 }))).toBeInstanceOf(Error);
+    expect(recordedInstantRevision(must(await store.recordedNow()))).toBe(r3);
+  });
+
   it("refuses broad reads and search on a recorded view, and recorded reads without history", async () => {
     const store = await books();
     await store.nodes.Ledger.create({ title: "Any", balance: 0 });
@@ -267,5 +298,26 @@ describe.each(backends)("recorded time on $name", (bc) => {
     expect(await failure(() => plain.recordedNow())).toBeInstanceOf(ConfigurationError);
     await plain.nodes.Ledger.create({ title: "Unrecorded", balance: 0 });
     expect(() => plain.asOfRecorded(asRecordedInstant("r1:0000000000000001:2024-01-01T00:00:00.000Z"))).toThrow(ConfigurationError);
+  });
+});
+
+describe("recorded time over a database without the recorded relations (sqlite)", () => {
+  it("names the missing relations in a ConfigurationError", async () => {
+    const graph = defineGraph({ id: freshGraphId("rt_missing"), nodes: { Ledger: { type: Ledger } }, edges: {} });
+    const backend = backends[0]!.make(graph.id);
+    try {
+      const [store] = await createStoreWithSchema(graph, backend, { history: true });
+      (backend as unknown as { exec(sql: string): void }).exec(
+        "DROP TABLE typegraph_recorded_edges; DROP TABLE typegraph_recorded_nodes; DROP TABLE typegraph_recorded_clock;",
+      );
+      const write = await failure(() => store.nodes.Ledger.create({ title: "Nowhere", balance: 0 }));
+      expect(write).toBeInstanceOf(ConfigurationError);
+      expect((write as Error).message).toContain("history: true requires the recorded-time relations to exist");
+      // Nothing was written: the live row went with the failed capture.
+      expect(await store.nodes.Ledger.count()).toBe(0);
+      expect(await failure(() => store.recordedNow())).toBeInstanceOf(ConfigurationError);
+    } finally {
+      await backend.close();
+    }
   });
 });

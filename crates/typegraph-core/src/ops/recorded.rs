@@ -196,7 +196,10 @@ pub async fn finish<E: Executor>(
     out: Result<String>,
 ) -> Result<String> {
     let out = match out {
-        Ok(s) => flush(ex, ctx, touched).await.map(|_| s),
+        Ok(s) => flush(ex, ctx, touched)
+            .await
+            .map(|_| s)
+            .map_err(|e| missing_relations(ctx, e)),
         Err(e) => Err(e),
     };
     match out {
@@ -211,6 +214,30 @@ pub async fn finish<E: Executor>(
     }
 }
 
+/// A recorded relation the database lacks (a store opened with `history: true` over tables
+/// created without them) is a configuration problem, named as such.
+fn missing_relations(ctx: &Ctx<'_>, e: Error) -> Error {
+    if e.code != crate::error::Code::DatabaseOperation {
+        return e;
+    }
+    let text = format!("{} {}", e.message, e.cause.as_deref().unwrap_or(""));
+    let missing = text.contains("no such table") || text.contains("does not exist");
+    let ours = [
+        &ctx.tables.recorded_nodes,
+        &ctx.tables.recorded_edges,
+        &ctx.tables.recorded_clock,
+    ]
+    .iter()
+    .any(|t| text.contains(t.trim_matches('"')));
+    if missing && ours {
+        return Error::config(
+            "history: true requires the recorded-time relations to exist (recordedNodes, recordedEdges, recordedClock); create them with createStoreWithSchema or your migrations",
+            "RECORDED_RELATIONS_MISSING",
+        );
+    }
+    e
+}
+
 fn open_ceiling() -> String {
     MAX_REVISION.to_string()
 }
@@ -221,6 +248,21 @@ async fn revision<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> Result<i64> {
     let clock = ctx.tables.recorded_clock.clone();
     if let Some(r) = ex.recorded_tx().and_then(|t| t.get(g, &clock)) {
         return Ok(r);
+    }
+    if ex.dialect() == Dialect::Postgres {
+        // The clock row is taken inside the transaction: a repeatable-read or serializable
+        // snapshot could allocate from a stale clock.
+        let rows = ex
+            .query("SELECT current_setting('transaction_isolation')", &[])
+            .await?;
+        let level = rows.first().and_then(|r| opt_str(r, 0)).unwrap_or("");
+        if level != "read committed" && level != "read uncommitted" {
+            return Err(Error::new(
+                crate::error::Code::Configuration,
+                "Recorded-time capture on PostgreSQL requires read_committed isolation.",
+                json!({ "isolationLevel": level.replace(' ', "_") }),
+            ));
+        }
     }
     let later = match ex.dialect() {
         Dialect::Sqlite => format!(
@@ -467,7 +509,10 @@ pub async fn now<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> Result<String> {
         "SELECT revision, recorded_at FROM {} WHERE graph_id = ?",
         ctx.tables.recorded_clock
     ));
-    let rows = ex.query(&sql, &[Value::text(ctx.graph.id())]).await?;
+    let rows = ex
+        .query(&sql, &[Value::text(ctx.graph.id())])
+        .await
+        .map_err(|e| missing_relations(ctx, e))?;
     let Some(r) = rows.first() else {
         return Ok("null".into());
     };
@@ -551,7 +596,10 @@ pub async fn read<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ReadArgs) -> Result
     if let Some(ids) = &a.ids {
         sql.push_str(&format!(" AND {}", d.in_list("id")));
         p.push(Value::TextList(ids.clone()));
-        let rows = ex.query(&d.finish(sql), &p).await?;
+        let rows = ex
+            .query(&d.finish(sql), &p)
+            .await
+            .map_err(|e| missing_relations(ctx, e))?;
         let mut by_id: std::collections::HashMap<&str, &Row> = Default::default();
         for r in &rows {
             if let Some(id) = opt_str(r, id_col) {
@@ -579,7 +627,10 @@ pub async fn read<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ReadArgs) -> Result
     }
     let limit = a.limit.unwrap_or(1000).clamp(1, 1000);
     sql.push_str(&format!(" ORDER BY id LIMIT {}", limit + 1));
-    let rows = ex.query(&d.finish(sql), &p).await?;
+    let rows = ex
+        .query(&d.finish(sql), &p)
+        .await
+        .map_err(|e| missing_relations(ctx, e))?;
     for w in rows.windows(2) {
         if opt_str(&w[0], id_col) == opt_str(&w[1], id_col) {
             return Err(overlap(&a.kind, opt_str(&w[0], id_col).unwrap_or("")));
