@@ -281,6 +281,20 @@ describe.each(backends)("recorded time on $name", (bc) => {
     expect(recordedInstantRevision(must(await store.recordedNow()))).toBe(r3);
   });
 
+  it("refuses raw SQL inside a history store's transaction with a guard error", async () => {
+    const store = await books();
+    let refused: unknown;
+    let availability: unknown;
+    await store.transaction(async (tx) => {
+      refused = await failure(() => (tx as unknown as { sql: unknown }).sql);
+      availability = (tx as unknown as { sqlAvailability?: unknown }).sqlAvailability;
+      await tx.nodes.Ledger.create({ title: "Still written", balance: 1 });
+    });
+    expect(isRecordedCaptureGuardError(refused, "RECORDED_CAPTURE_RAW_SQL_DISABLED")).toBe(true);
+    expect(availability).toBe("history");
+    expect((await store.nodes.Ledger.find()).map((l) => l.title)).toEqual(["Still written"]);
+  });
+
   it("refuses broad reads and search on a recorded view, and recorded reads without history", async () => {
     const store = await books();
     await store.nodes.Ledger.create({ title: "Any", balance: 0 });

@@ -105,7 +105,7 @@ export function isRecordedCaptureGuardError<C extends RecordedCaptureGuardCode =
 
 /** @internal The refusal of a raw SQL surface on a history store. */
 export function rawSqlDisabled(surface: string): RecordedCaptureGuardError<"RECORDED_CAPTURE_RAW_SQL_DISABLED"> {
-  return new ConfigurationError(`${surface} is not available on a store with history: true: raw SQL writes would not be recorded.`, {
+  return new ConfigurationError(`${surface} is not available when history capture is enabled: raw SQL writes would bypass recorded-time capture.`, {
     code: "RECORDED_CAPTURE_RAW_SQL_DISABLED",
   }) as RecordedCaptureGuardError<"RECORDED_CAPTURE_RAW_SQL_DISABLED">;
 }

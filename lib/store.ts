@@ -46,7 +46,7 @@ import {
 import type { EdgeKinds, NodeKinds } from "./type-helpers.js";
 import { createGraphAlgorithms, type GraphAlgorithms } from "./algorithms.js";
 import { StoreView, type StoreViewCoordinate } from "./store-view.js";
-import { RecordedStoreView, createRecordedInstant, type RecordedHost, type RecordedInstant } from "./recorded.js";
+import { RecordedStoreView, createRecordedInstant, rawSqlDisabled, type RecordedHost, type RecordedInstant } from "./recorded.js";
 
 /** The engine handle of `handle`'s definition with recorded-time capture on. */
 function withHistory(backend: GraphBackend, handle: Promise<number> | number): Promise<number> | number {
@@ -1854,6 +1854,16 @@ export class Store<G extends GraphDef = GraphDef> {
       query: () => this.#queryBuilder(handle, token),
     };
     Object.defineProperty(tx, TX_TOKEN, { value: token, enumerable: false });
+    if (this.#options.history === true) {
+      // Raw SQL would write past the capture: refused at the touch, and said so up front.
+      Object.defineProperty(tx, "sql", {
+        get: () => {
+          throw rawSqlDisabled("tx.sql");
+        },
+        enumerable: false,
+      });
+      Object.defineProperty(tx, "sqlAvailability", { value: "history", enumerable: false });
+    }
     // `query.executeOn(tx)` runs a query built elsewhere inside this transaction.
     Object.defineProperty(tx, Symbol.for("typegraph.txTarget"), { value: { backend: this.#backend, handle, tx: token }, enumerable: false });
     let result: T;
