@@ -1085,7 +1085,7 @@ async fn create_edges_by<E: Executor>(
         }
         rows.push((id, vf, vt));
     }
-    super::recorded::touch_edges(ex, rows.iter().map(|r| r.0.as_str()));
+    super::recorded::touch_edges(ex, &a.kind, rows.iter().map(|r| r.0.as_str()));
     atomic!(ex, {
         // Endpoints: distinct (kind, id) pairs, one lookup per kind and chunk.
         let mut by_kind: HashMap<&str, HashSet<&str>> = HashMap::new();
@@ -1328,7 +1328,7 @@ pub async fn delete_edges<E: Executor>(
 ) -> Result<String> {
     ctx.graph.edge(&a.kind)?;
     let now = now_iso();
-    super::recorded::touch_edges(ex, a.ids.iter().map(|s| s.as_str()));
+    super::recorded::touch_edges(ex, &a.kind, a.ids.iter().map(|s| s.as_str()));
     atomic!(ex, {
         for chunk in a.ids.chunks(LOOKUP_CHUNK) {
             // An id held by an edge of another kind is refused, and the whole batch with it.
@@ -1391,7 +1391,7 @@ pub async fn upsert_edges<E: Executor>(
     let spec = ctx.graph.edge(&a.kind)?;
     let now = now_iso();
     let ids = required_ids(a.items.iter().map(|it| &it.id))?;
-    super::recorded::touch_edges(ex, ids.iter().map(|s| s.as_str()));
+    super::recorded::touch_edges(ex, &a.kind, ids.iter().map(|s| s.as_str()));
     let returning = a.returning;
     let kind = a.kind.clone();
     atomic!(ex, {

@@ -32,7 +32,8 @@ pub const MAX_REVISION: i64 = 9_007_199_254_740_991;
 #[derive(Debug, Default)]
 pub struct Touched {
     pub nodes: Vec<(String, String)>,
-    pub edges: Vec<String>,
+    /// Edges as (kind, id): the recorded relation is keyed by kind first.
+    pub edges: Vec<(String, String)>,
     /// Nodes whose connected edges may have changed (cascading deletes).
     pub node_edges: Vec<(String, String)>,
 }
@@ -103,14 +104,19 @@ pub fn touch_nodes<'a, E: Executor>(
             .extend(ids.into_iter().map(|id| (kind.to_string(), id.to_string())));
     }
 }
-pub fn touch_edge<E: Executor>(ex: &mut E, id: &str) {
+pub fn touch_edge<E: Executor>(ex: &mut E, kind: &str, id: &str) {
     if let Some(t) = ex.touched() {
-        t.edges.push(id.to_string());
+        t.edges.push((kind.to_string(), id.to_string()));
     }
 }
-pub fn touch_edges<'a, E: Executor>(ex: &mut E, ids: impl IntoIterator<Item = &'a str>) {
+pub fn touch_edges<'a, E: Executor>(
+    ex: &mut E,
+    kind: &str,
+    ids: impl IntoIterator<Item = &'a str>,
+) {
     if let Some(t) = ex.touched() {
-        t.edges.extend(ids.into_iter().map(String::from));
+        t.edges
+            .extend(ids.into_iter().map(|id| (kind.to_string(), id.to_string())));
     }
 }
 /// The edges attached to `kind`/`id` may have changed (a cascade or a hard delete).
@@ -344,30 +350,30 @@ pub async fn flush<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, mut t: Touched) -> Re
     if !t.node_edges.is_empty() {
         t.node_edges.sort();
         t.node_edges.dedup();
+        // Edges attached to those nodes, live or open in the recorded relation: driven from the
+        // keys through the (graph_id, from_kind, from_id, …) / (…, to_kind, to_id, …) indexes.
         let (k, kp) = key_pairs(d, &t.node_edges);
-        let attached = |tbl: &str, open: &str| {
-            format!(
-                "SELECT id FROM {tbl} WHERE graph_id = ?{open} AND ((from_kind, from_id) IN (SELECT kind, id FROM {k}) \
-                 OR (to_kind, to_id) IN (SELECT kind, id FROM {k}))"
-            )
-        };
-        let sql = d.finish(format!(
-            "{} UNION {}",
-            attached(&ctx.tables.edges, ""),
-            attached(
+        let mut branches = Vec::new();
+        let mut p = Vec::new();
+        for (tbl, open) in [
+            (&ctx.tables.edges, String::new()),
+            (
                 &ctx.tables.recorded_edges,
-                &format!(" AND recorded_to = {max}")
-            )
-        ));
-        let mut p = vec![Value::text(g)];
-        p.extend(kp.iter().cloned());
-        p.extend(kp.iter().cloned());
-        p.push(Value::text(g));
-        p.extend(kp.iter().cloned());
-        p.extend(kp);
+                format!(" AND e.recorded_to = {max}"),
+            ),
+        ] {
+            for end in ["from", "to"] {
+                branches.push(format!(
+                    "SELECT e.kind, e.id FROM {k} k JOIN {tbl} e ON e.graph_id = ? AND e.{end}_kind = k.kind AND e.{end}_id = k.id{open}"
+                ));
+                p.extend(kp.iter().cloned());
+                p.push(Value::text(g));
+            }
+        }
+        let sql = d.finish(branches.join(" UNION "));
         for r in ex.query(&sql, &p).await? {
-            if let Some(id) = opt_str(&r, 0) {
-                t.edges.push(id.to_string());
+            if let (Some(kind), Some(id)) = (opt_str(&r, 0), opt_str(&r, 1)) {
+                t.edges.push((kind.to_string(), id.to_string()));
             }
         }
     }
@@ -380,8 +386,6 @@ pub async fn flush<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, mut t: Touched) -> Re
     }
     let rev = revision(ex, ctx).await?;
     if !t.nodes.is_empty() {
-        let (k, kp) = key_pairs(d, &t.nodes);
-        let keyed = |p: &str| format!("({p}kind, {p}id) IN (SELECT kind, id FROM {k})");
         flush_entity(
             ex,
             ctx,
@@ -390,17 +394,13 @@ pub async fn flush<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, mut t: Touched) -> Re
                 live: &ctx.tables.nodes,
                 rec: &ctx.tables.recorded_nodes,
                 cols: "graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at, deleted_at",
-                key_match: "n.kind = o.kind AND n.id = o.id",
-                keyed_rec: keyed(""),
-                keyed_live: keyed("n."),
                 extra_same: "n.version = o.version",
-                keys: kp,
+                keys: &t.nodes,
             },
         )
         .await?;
     }
     if !t.edges.is_empty() {
-        let keyed = |p: &str| d.in_list(&format!("{p}id"));
         flush_entity(
             ex,
             ctx,
@@ -409,11 +409,8 @@ pub async fn flush<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, mut t: Touched) -> Re
                 live: &ctx.tables.edges,
                 rec: &ctx.tables.recorded_edges,
                 cols: "graph_id, id, kind, from_kind, from_id, to_kind, to_id, props, valid_from, valid_to, created_at, updated_at, deleted_at",
-                key_match: "n.id = o.id",
-                keyed_rec: keyed(""),
-                keyed_live: keyed("n."),
-                extra_same: "n.kind = o.kind",
-                keys: vec![Value::TextList(t.edges.clone())],
+                extra_same: "n.from_id = o.from_id AND n.to_id = o.to_id",
+                keys: &t.edges,
             },
         )
         .await?;
@@ -425,13 +422,13 @@ struct Entity<'a> {
     live: &'a str,
     rec: &'a str,
     cols: &'a str,
-    key_match: &'a str,
-    keyed_rec: String,
-    keyed_live: String,
     extra_same: &'a str,
-    keys: Vec<Value>,
+    keys: &'a [(String, String)],
 }
 
+/// Every statement starts from the touched keys (a handful) and reaches the recorded relation
+/// through its `(graph_id, kind, id, recorded_from, recorded_to)` index and the live table
+/// through its key, so a capture costs the same however much history the graph holds.
 async fn flush_entity<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
@@ -445,18 +442,24 @@ async fn flush_entity<E: Executor>(
         live,
         rec,
         cols,
-        key_match,
-        keyed_rec,
-        keyed_live,
         extra_same,
         keys,
     } = e;
+    let (k, kp) = key_pairs(d, keys);
+    // The recorded rows of the keys matching `filter` (on alias r), by history id.
+    let rows_of = |filter: &str| {
+        format!(
+            "history_id IN (SELECT r.history_id FROM {k} k JOIN {rec} r ON r.graph_id = ? AND r.kind = k.kind AND r.id = k.id WHERE {filter})"
+        )
+    };
     // Rows this transaction already wrote for these keys are re-derived below.
     let sql = d.finish(format!(
-        "DELETE FROM {rec} WHERE graph_id = ? AND recorded_from = ? AND recorded_to = {max} AND {keyed_rec}"
+        "DELETE FROM {rec} WHERE {}",
+        rows_of(&format!("r.recorded_from = ? AND r.recorded_to = {max}"))
     ));
-    let mut p = vec![g.clone(), Value::Int(rev)];
-    p.extend(keys.iter().cloned());
+    let mut p = kp.clone();
+    p.push(g.clone());
+    p.push(Value::Int(rev));
     ex.execute(&sql, &p).await?;
     // Open rows whose live row changed or went away end at this revision.
     let unchanged = [
@@ -469,12 +472,14 @@ async fn flush_entity<E: Executor>(
     ]
     .join(" AND ");
     let sql = d.finish(format!(
-        "UPDATE {rec} SET recorded_to = ? WHERE graph_id = ? AND recorded_to = {max} AND {keyed_rec} \
-         AND NOT EXISTS (SELECT 1 FROM {live} n, {rec} o WHERE o.history_id = {rec}.history_id \
-         AND n.graph_id = o.graph_id AND {key_match} AND {unchanged})"
+        "UPDATE {rec} SET recorded_to = ? WHERE {} AND NOT EXISTS (SELECT 1 FROM {rec} o JOIN {live} n \
+         ON n.graph_id = o.graph_id AND n.kind = o.kind AND n.id = o.id \
+         WHERE o.history_id = {rec}.history_id AND {unchanged})",
+        rows_of(&format!("r.recorded_to = {max}"))
     ));
-    let mut p = vec![Value::Int(rev), g.clone()];
-    p.extend(keys.iter().cloned());
+    let mut p = vec![Value::Int(rev)];
+    p.extend(kp.iter().cloned());
+    p.push(g.clone());
     ex.execute(&sql, &p).await?;
     // Live rows without an open row start one; the op is the transaction's net transition.
     let selected = cols
@@ -487,15 +492,16 @@ async fn flush_entity<E: Executor>(
          SELECT {hid}, {selected}, ?, {max}, \
          CASE WHEN n.deleted_at IS NOT NULL THEN 'delete' WHEN p.graph_id IS NULL OR p.deleted_at IS NOT NULL THEN 'create' ELSE 'update' END, \
          NULL, NULL, {meta} \
-         FROM {live} n LEFT JOIN {rec} p ON p.graph_id = n.graph_id AND {pk} AND p.recorded_to = ? \
-         WHERE n.graph_id = ? AND {keyed_live} \
-         AND NOT EXISTS (SELECT 1 FROM {rec} o WHERE o.graph_id = n.graph_id AND {key_match} AND o.recorded_to = {max})",
+         FROM {k} k JOIN {live} n ON n.graph_id = ? AND n.kind = k.kind AND n.id = k.id \
+         LEFT JOIN {rec} p ON p.graph_id = n.graph_id AND p.kind = n.kind AND p.id = n.id AND p.recorded_to = ? \
+         WHERE NOT EXISTS (SELECT 1 FROM {rec} o WHERE o.graph_id = n.graph_id AND o.kind = n.kind AND o.id = n.id AND o.recorded_to = {max})",
         hid = history_id(d),
         meta = meta_lit(d),
-        pk = key_match.replace("o.", "p."),
     ));
-    let mut p = vec![Value::Int(rev), Value::Int(rev), g];
-    p.extend(keys);
+    let mut p = vec![Value::Int(rev)];
+    p.extend(kp);
+    p.push(g);
+    p.push(Value::Int(rev));
     ex.execute(&sql, &p).await?;
     Ok(())
 }
