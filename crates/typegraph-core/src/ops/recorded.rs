@@ -364,7 +364,7 @@ pub async fn flush<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, mut t: Touched) -> Re
         ] {
             for end in ["from", "to"] {
                 branches.push(format!(
-                    "SELECT e.kind, e.id FROM {k} k JOIN {tbl} e ON e.graph_id = ? AND e.{end}_kind = k.kind AND e.{end}_id = k.id{open}"
+                    "SELECT e.kind, e.id FROM {k} k CROSS JOIN {tbl} e WHERE e.graph_id = ? AND e.{end}_kind = k.kind AND e.{end}_id = k.id{open}"
                 ));
                 p.extend(kp.iter().cloned());
                 p.push(Value::text(g));
@@ -426,7 +426,8 @@ struct Entity<'a> {
     keys: &'a [(String, String)],
 }
 
-/// Every statement starts from the touched keys (a handful) and reaches the recorded relation
+/// Every statement starts from the touched keys (a handful; `CROSS JOIN` keeps them outermost on
+/// SQLite, whose planner otherwise scans the open rows) and reaches the recorded relation
 /// through its `(graph_id, kind, id, recorded_from, recorded_to)` index and the live table
 /// through its key, so a capture costs the same however much history the graph holds.
 async fn flush_entity<E: Executor>(
@@ -449,7 +450,7 @@ async fn flush_entity<E: Executor>(
     // The recorded rows of the keys matching `filter` (on alias r), by history id.
     let rows_of = |filter: &str| {
         format!(
-            "history_id IN (SELECT r.history_id FROM {k} k JOIN {rec} r ON r.graph_id = ? AND r.kind = k.kind AND r.id = k.id WHERE {filter})"
+            "history_id IN (SELECT r.history_id FROM {k} k CROSS JOIN {rec} r WHERE r.graph_id = ? AND r.kind = k.kind AND r.id = k.id AND {filter})"
         )
     };
     // Rows this transaction already wrote for these keys are re-derived below.
@@ -492,16 +493,16 @@ async fn flush_entity<E: Executor>(
          SELECT {hid}, {selected}, ?, {max}, \
          CASE WHEN n.deleted_at IS NOT NULL THEN 'delete' WHEN p.graph_id IS NULL OR p.deleted_at IS NOT NULL THEN 'create' ELSE 'update' END, \
          NULL, NULL, {meta} \
-         FROM {k} k JOIN {live} n ON n.graph_id = ? AND n.kind = k.kind AND n.id = k.id \
+         FROM {k} k CROSS JOIN {live} n \
          LEFT JOIN {rec} p ON p.graph_id = n.graph_id AND p.kind = n.kind AND p.id = n.id AND p.recorded_to = ? \
-         WHERE NOT EXISTS (SELECT 1 FROM {rec} o WHERE o.graph_id = n.graph_id AND o.kind = n.kind AND o.id = n.id AND o.recorded_to = {max})",
+         WHERE n.graph_id = ? AND n.kind = k.kind AND n.id = k.id AND NOT EXISTS (SELECT 1 FROM {rec} o WHERE o.graph_id = n.graph_id AND o.kind = n.kind AND o.id = n.id AND o.recorded_to = {max})",
         hid = history_id(d),
         meta = meta_lit(d),
     ));
     let mut p = vec![Value::Int(rev)];
     p.extend(kp);
-    p.push(g);
     p.push(Value::Int(rev));
+    p.push(g);
     ex.execute(&sql, &p).await?;
     Ok(())
 }
