@@ -249,6 +249,12 @@ export class SqliteBackend implements GraphBackend {
   }
   #registered = new Map<string, number>();
 
+  /** @internal The handle of `handle`'s definition registered with recorded-time capture on. */
+  historyHandle(handle: number): number {
+    for (const [json, h] of this.#registered) if (h === handle) return this.register(JSON.stringify({ ...(JSON.parse(json) as object), history: true }));
+    throw new ConfigurationError("history: true needs a graph registered on this backend", { code: "RECORDED_CAPTURE_UNREGISTERED" });
+  }
+
   async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
     await this.call(handleOfGraph(this.#registered, params.graphId), "deleteFulltext", { kind: params.nodeKind, ids: [params.nodeId] });
   }
@@ -502,6 +508,12 @@ export class PostgresBackend implements GraphBackend {
     return pending;
   }
   #registeredJson = new Map<string, Promise<number>>();
+
+  /** @internal The handle of `handle`'s definition registered with recorded-time capture on. */
+  async historyHandle(handle: number): Promise<number> {
+    for (const [json, h] of this.#registeredJson) if ((await h.catch(() => undefined)) === handle) return this.register(JSON.stringify({ ...(JSON.parse(json) as object), history: true }));
+    throw new ConfigurationError("history: true needs a graph registered on this backend", { code: "RECORDED_CAPTURE_UNREGISTERED" });
+  }
 
   /** Raw rows in upstream's backend-port shapes, by graph id (see `backend-rows.ts`). */
   readonly insertNode: BackendRowAccess["insertNode"];

@@ -52,6 +52,24 @@ export {
   type EdgeBatchReads,
   type EdgeWrites,
 } from "./store-view.js";
+export {
+  RecordedStoreView,
+  asRecordedInstant,
+  recordedInstantRevision,
+  recordedInstantWallTime,
+  compareRecordedInstants,
+  isRecordedCaptureGuardError,
+  RECORDED_CAPTURE_GUARD_CODES,
+  type RecordedInstant,
+  type RecordedCaptureGuardCode,
+  type RecordedCaptureGuardError,
+  type RecordedScanOptions,
+  type RecordedScanPage,
+  type RecordedStoreViewNodeCollection,
+  type RecordedStoreViewNodeCollections,
+  type RecordedStoreViewEdgeCollection,
+  type RecordedStoreViewEdgeCollections,
+} from "./recorded.js";
 export type {
   TransactionReceipt,
   TransactionOutcome,

@@ -7,6 +7,7 @@
 import type { GraphDef } from "./core.js";
 import { ConfigurationError } from "./errors.js";
 import type { TransactionContext } from "./store.js";
+import type { RecordedInstant } from "./recorded.js";
 
 /** Identity assertion/retraction write intents (always zero here: this package has no identity facade). */
 export interface IdentityWriteSummary {
@@ -23,8 +24,8 @@ export interface IdentityWriteSummary {
  * found its row included), a call that rejects counts 0. Edges a node delete cascades through
  * are not counted, nor are writes made outside `tx.nodes` / `tx.edges`.
  *
- * `recorded` belongs to history-capturing stores, which this package does not provide; it is
- * never present.
+ * `recorded` (stores with `history: true`): the recorded instant the transaction's writes were
+ * captured at; absent when it captured nothing. Scoped (`tx.measure`) receipts never carry it.
  */
 export type TransactionReceipt = Readonly<{
   writes: Readonly<{
@@ -33,7 +34,7 @@ export type TransactionReceipt = Readonly<{
     identity: IdentityWriteSummary;
     total: number;
   }>;
-  recorded?: never;
+  recorded?: RecordedInstant;
 }>;
 
 /** A callback's result with the receipt of its writes. */
@@ -120,9 +121,10 @@ export class ReceiptRecorder {
     );
   }
 
-  snapshot(): TransactionReceipt {
+  snapshot(recorded?: RecordedInstant): TransactionReceipt {
     // Spread into ordinary objects: a `__proto__` kind stays an own key (spread defines, not sets).
     return Object.freeze({
+      ...(recorded === undefined ? {} : { recorded }),
       writes: Object.freeze({
         nodes: Object.freeze({ ...this.#nodes }),
         edges: Object.freeze({ ...this.#edges }),

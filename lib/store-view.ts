@@ -10,6 +10,7 @@
 import type { EdgeRegistration, EdgeType, GraphDef, NodeType, TemporalMode } from "./core.js";
 import { ConfigurationError, ValidationError } from "./errors.js";
 import { QueryBuilder } from "./query/builder.js";
+import { RecordedStoreView, type RecordedInstant } from "./recorded.js";
 import type {
   BaseTraversalOptions,
   DegreeOptions,
@@ -413,6 +414,11 @@ export class StoreView<G extends GraphDef = GraphDef> {
   constructor(store: Store<G>, coordinate: StoreViewCoordinate | PinnedCoordinate) {
     this.store = store;
     this.coordinate = pinCoordinate(coordinate);
+  }
+
+  /** This view's valid-time coordinate read as TypeGraph recorded the graph at `instant` (history stores). */
+  asOfRecorded(instant: RecordedInstant): RecordedStoreView<G> {
+    return new RecordedStoreView<G>(this.store.recordedHost(), instant, this.coordinate);
   }
 
   /** The temporal mode every read of this view uses. */

@@ -26,7 +26,7 @@ import { withStoredExtension } from "./extension/compile.js";
 import type { GraphExtension } from "./extension/types.js";
 import * as evolution from "./store-evolve.js";
 import type { SchemaIntrospection } from "./evolve.js";
-import { createQueryBuilder, type QueryBuilder } from "./query/builder.js";
+import { createQueryBuilder, QueryBuilder } from "./query/builder.js";
 import { checkUpdateWhere, runUpdateWhere, type UpdateWhereParams, type UpdateWhereResult } from "./update-where.js";
 import { OperationHooks, freshEntityId, type StoreHooks } from "./hooks.js";
 import { ReceiptRecorder, countingContext, type MeasurableTransactionContext, type TransactionOutcome } from "./receipt.js";
@@ -46,6 +46,16 @@ import {
 import type { EdgeKinds, NodeKinds } from "./type-helpers.js";
 import { createGraphAlgorithms, type GraphAlgorithms } from "./algorithms.js";
 import { StoreView, type StoreViewCoordinate } from "./store-view.js";
+import { RecordedStoreView, createRecordedInstant, rawSqlDisabled, type RecordedHost, type RecordedInstant } from "./recorded.js";
+
+/** The engine handle of `handle`'s definition with recorded-time capture on. */
+function withHistory(backend: GraphBackend, handle: Promise<number> | number): Promise<number> | number {
+  const b = backend as unknown as { historyHandle?: (h: number) => Promise<number> | number };
+  if (typeof b.historyHandle !== "function") {
+    throw new ConfigurationError("history: true needs one of this package's SQLite or PostgreSQL backends", { code: "RECORDED_CAPTURE_UNSUPPORTED_BACKEND" });
+  }
+  return typeof handle === "number" ? b.historyHandle(handle) : handle.then((h) => b.historyHandle!(h));
+}
 import { runSubgraph, type SubgraphOptions, type SubgraphProject, type SubgraphResult } from "./subgraph.js";
 import { systemIndexEntries, type MaterializeSystemIndexesOptions } from "./system-indexes.js";
 import { generateIndexDDL, indexSignature, systemIndexNames, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
@@ -1800,6 +1810,8 @@ export class Store<G extends GraphDef = GraphDef> {
   constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, meta: evolution.SchemaMeta = {}, options: StoreOptions = {}) {
     this.#graph = graph;
     this.#backend = backend;
+    // history: true — the same definition registered with recorded-time capture on (lib/recorded.ts).
+    if (options.history === true) handle = withHistory(backend, handle);
     this.#handle = handle;
     this.#meta = meta;
     this.#options = options;
@@ -2004,6 +2016,50 @@ export class Store<G extends GraphDef = GraphDef> {
     return c;
   }
 
+  /** Whether this store captures its writes into the recorded relations (`history: true`). */
+  get historyEnabled(): boolean {
+    return this.#options.history === true;
+  }
+
+  /**
+   * The graph's recorded high-water mark: the anchor of the latest captured commit from any
+   * writer, or undefined before the first. Needs `history: true`.
+   */
+  async recordedNow(): Promise<RecordedInstant | undefined> {
+    if (this.#options.history !== true) {
+      throw new ConfigurationError("recordedNow() needs a store created with history: true", { code: "RECORDED_TIME_NOT_ENABLED" });
+    }
+    const at = (await this.#backend.call(await this.#handle, "recordedNow", {})) as { revision: number; recordedAt: string } | null;
+    return at === null ? undefined : createRecordedInstant(at.revision, at.recordedAt);
+  }
+
+  /**
+   * The graph as TypeGraph recorded it at `instant` (from `recordedNow()` or `asRecordedInstant`),
+   * valid time at the anchor's wall time. Point reads and scans only.
+   */
+  asOfRecorded(instant: RecordedInstant): RecordedStoreView<G> {
+    return new RecordedStoreView<G>(this.recordedHost(), instant);
+  }
+
+  /** @internal What a recorded view reads through. */
+  recordedHost(): RecordedHost {
+    if (this.#options.history !== true) {
+      throw new ConfigurationError("Recorded-time reads need a store created with history: true", { code: "RECORDED_TIME_NOT_ENABLED" });
+    }
+    return {
+      graph: this.#graph,
+      graphId: this.#graph.id,
+      recordedCall: async (op, args) => this.#backend.call(await this.#handle, op, args),
+      toNode: (row) => toNode(row as NodeRow),
+      toEdge: (row) => toEdge(row as EdgeRow),
+      query: (revision, valid) => {
+        const base = this.query();
+        const at = { mode: valid.mode, ...(valid.asOf === undefined ? {} : { asOf: valid.asOf }) };
+        return new QueryBuilder({ ...base.env, sealedTemporal: at }, { ...base.state, temporal: { ...at, recorded: revision } });
+      },
+    };
+  }
+
   /** A read-only view of this store at valid-time instant `asOf` (canonical UTC ISO 8601). */
   asOf(asOf: string): StoreView<G> {
     return new StoreView(this, { mode: "asOf", asOf });
@@ -2039,6 +2095,16 @@ export class Store<G extends GraphDef = GraphDef> {
       query: () => this.#queryBuilder(handle, token),
     };
     Object.defineProperty(tx, TX_TOKEN, { value: token, enumerable: false });
+    if (this.#options.history === true) {
+      // Raw SQL would write past the capture: refused at the touch, and said so up front.
+      Object.defineProperty(tx, "sql", {
+        get: () => {
+          throw rawSqlDisabled("tx.sql");
+        },
+        enumerable: false,
+      });
+      Object.defineProperty(tx, "sqlAvailability", { value: "history", enumerable: false });
+    }
     // `query.executeOn(tx)` runs a query built elsewhere inside this transaction.
     Object.defineProperty(tx, Symbol.for("typegraph.txTarget"), { value: { backend: this.#backend, handle, tx: token }, enumerable: false });
     let result: T;
@@ -2070,14 +2136,21 @@ export class Store<G extends GraphDef = GraphDef> {
    */
   async transactionWithReceipt<T>(fn: (tx: MeasurableTransactionContext<G>) => Promise<T> | T, options?: TransactionOptions): Promise<TransactionOutcome<T>> {
     const recorder = new ReceiptRecorder();
+    let recorded: RecordedInstant | undefined;
     const result = await this.transaction(async (tx) => {
       try {
-        return await fn(countingContext(tx, recorder) as MeasurableTransactionContext<G>);
+        const out = await fn(countingContext(tx, recorder) as MeasurableTransactionContext<G>);
+        // History stores: the revision this transaction captured at, read before it commits.
+        if (this.#options.history === true) {
+          const at = (await this.#backend.call(await this.#handle, "recordedNow", {}, (tx as unknown as Record<symbol, TxToken>)[TX_TOKEN])) as { revision: number; recordedAt: string; taken: boolean } | null;
+          if (at !== null && at.taken) recorded = createRecordedInstant(at.revision, at.recordedAt);
+        }
+        return out;
       } finally {
         recorder.seal();
       }
     }, options);
-    return { result, receipt: recorder.snapshot() };
+    return { result, receipt: recorder.snapshot(recorded) };
   }
 
   /**
@@ -2237,7 +2310,8 @@ export class Store<G extends GraphDef = GraphDef> {
   async clear(): Promise<void> {
     const handle = await this.#handle;
     await this.#backend.call(handle, "clearGraph", {});
-    const raw = await this.#backend.register(engineGraph(this.#graph, this.#queryDefaults));
+    let raw = await this.#backend.register(engineGraph(this.#graph, this.#queryDefaults));
+    if (this.#options.history === true) raw = await withHistory(this.#backend, raw);
     this.#handle = raw;
     this.#meta = {};
     this.#runner = { backend: this.#backend, handle: raw, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce, ops: this.#ops };
@@ -2433,6 +2507,8 @@ export interface StoreOptions {
    * nothing and returns the stored row. Default off.
    */
   coalesceUnchangedUpserts?: boolean;
+  /** Capture every committed collection write into the recorded relations (recorded/system time). */
+  history?: boolean;
   [option: string]: unknown;
 }
 

@@ -96,7 +96,7 @@ export interface State {
   orderBy: OrderState[];
   limit?: number;
   offset?: number;
-  temporal?: { mode: TemporalMode; asOf?: string };
+  temporal?: { mode: TemporalMode; asOf?: string; recorded?: number };
   groupBy: { alias: string; field: FieldRefAst }[];
   having: HavingSpec[];
   aliases: Record<string, AliasInfo>;
@@ -422,7 +422,12 @@ function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[
   if (state.groupBy.length > 0) ast.groupBy = state.groupBy;
   if (state.fusion) ast.fusion = state.fusion;
   const mode = state.temporal?.mode ?? env.graph.defaults.temporalMode ?? "current";
-  ast.temporal = { mode, ...(state.temporal?.asOf !== undefined ? { asOf: slots.add(state.temporal.asOf) } : {}) };
+  ast.temporal = {
+    mode,
+    ...(state.temporal?.asOf !== undefined ? { asOf: slots.add(state.temporal.asOf) } : {}),
+    // A recorded view's query (lib/recorded.ts): the revision it reads the recorded relations at.
+    ...(state.temporal?.recorded !== undefined ? { recorded: slots.add(state.temporal.recorded) } : {}),
+  };
   return Object.assign(ast, extra);
 }
 

@@ -120,6 +120,9 @@ pub struct GraphSpec {
     /// Store default for `traverse(…, { expand })`: `none`, `implying`, `inverse` (default) or `all`.
     #[serde(default)]
     pub traversal_expansion: Option<String>,
+    /// `history: true`: writes are captured into the recorded relations.
+    #[serde(default)]
+    pub history: bool,
 }
 
 /// A registered graph with its precomputed closures.

@@ -30,6 +30,9 @@ pub struct Tables {
     /// SQLite text of the node point read (`getById`), built once: the hot read finds its kept
     /// statement by comparing this text, without formatting it per call.
     pub node_point_sqlite: String,
+    pub recorded_nodes: String,
+    pub recorded_edges: String,
+    pub recorded_clock: String,
 }
 
 impl Default for Tables {
@@ -52,8 +55,23 @@ impl Tables {
             edge_claims: get("edgeClaims", "typegraph_edge_claims"),
             schema_versions: get("schemaVersions", "typegraph_schema_versions"),
             fulltext: get("fulltext", "typegraph_node_fulltext"),
+            recorded_nodes: get("recordedNodes", "typegraph_recorded_nodes"),
+            recorded_edges: get("recordedEdges", "typegraph_recorded_edges"),
+            recorded_clock: get("recordedClock", "typegraph_recorded_clock"),
             overrides,
         }
+    }
+
+    /// The same layout with the recorded relations in place of the live node and edge tables.
+    pub fn recorded(&self) -> Tables {
+        let mut t = self.clone();
+        t.nodes = self.recorded_nodes.clone();
+        t.edges = self.recorded_edges.clone();
+        t.node_point_sqlite = format!(
+            "SELECT {NODE_COLS} FROM {} WHERE graph_id = ? AND kind = ? AND id = ?",
+            t.nodes
+        );
+        t
     }
 
     /// Unquoted physical name of a logical table.

@@ -70,6 +70,14 @@ pub trait Executor: Send {
     fn sqlite_conn(&mut self) -> Option<&mut sqlite::SqliteConn> {
         None
     }
+    /// Recorded-time capture: where write paths note the keys they wrote (`None`: not capturing).
+    fn touched(&mut self) -> Option<&mut crate::ops::recorded::Touched> {
+        None
+    }
+    /// Recorded-time revisions the connection's open transaction took.
+    fn recorded_tx(&mut self) -> Option<&mut crate::ops::recorded::TxRevisions> {
+        None
+    }
 }
 
 /// Statement text for nested transaction levels, shared by both dialects.

@@ -23,9 +23,11 @@ pub struct PgExec<'a> {
 /// cost two extra round trips per query); the next statement with joins of its own, or the next
 /// transaction, puts the default back first. A connection whose settings are not the defaults
 /// must not go back to a pool as it is ([`PgSession::is_default`]).
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct PgSession {
     written_order: bool,
+    /// Recorded-time revisions the open transaction took (history stores).
+    recorded: crate::ops::recorded::TxRevisions,
 }
 
 impl PgSession {
@@ -267,6 +269,9 @@ impl Executor for PgExec<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
+    fn recorded_tx(&mut self) -> Option<&mut crate::ops::recorded::TxRevisions> {
+        Some(&mut self.session.recorded)
+    }
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
         async move {
             self.free_join_order(sql).await?;
@@ -346,6 +351,7 @@ impl Executor for PgExec<'_> {
                 .execute(&mut *self.conn)
                 .await?;
             *self.depth += 1;
+            self.session.recorded.on_begin();
             Ok(())
         }
     }
@@ -355,6 +361,7 @@ impl Executor for PgExec<'_> {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                 .execute(&mut *self.conn)
                 .await?;
+            self.session.recorded.on_commit();
             *self.depth = self.depth.saturating_sub(1);
             Ok(())
         }
@@ -362,6 +369,7 @@ impl Executor for PgExec<'_> {
     fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
         async move {
             let sql = rollback_sql(*self.depth);
+            self.session.recorded.on_rollback();
             *self.depth = self.depth.saturating_sub(1);
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                 .execute(&mut *self.conn)

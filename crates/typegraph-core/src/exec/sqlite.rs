@@ -18,6 +18,8 @@ pub struct SqliteConn {
     pub search: crate::search::cache::SqliteSearch,
     /// The open transaction is read only (`PRAGMA query_only` is on until it ends).
     read_only_tx: bool,
+    /// Recorded-time revisions the open transaction took (history stores).
+    pub recorded: crate::ops::recorded::TxRevisions,
 }
 
 impl SqliteConn {
@@ -46,6 +48,7 @@ impl SqliteConn {
             depth: 0,
             search: Default::default(),
             read_only_tx: false,
+            recorded: Default::default(),
         })
     }
 
@@ -219,6 +222,7 @@ impl Executor for SqliteExec<'_> {
         let r = self.db.control(&sql);
         if r.is_ok() {
             self.db.depth += 1;
+            self.db.recorded.on_begin();
         }
         ready(r)
     }
@@ -226,6 +230,7 @@ impl Executor for SqliteExec<'_> {
         let mut r = self.db.control(&commit_sql(self.db.depth));
         if r.is_ok() {
             self.db.search.on_commit(self.db.depth);
+            self.db.recorded.on_commit();
             self.db.depth = self.db.depth.saturating_sub(1);
             r = self.db.end_read_only();
         }
@@ -239,11 +244,15 @@ impl Executor for SqliteExec<'_> {
             .split("; ")
             .try_for_each(|sql| self.db.control(sql));
         self.db.search.on_rollback(self.db.depth, r.is_ok());
+        self.db.recorded.on_rollback();
         self.db.depth = self.db.depth.saturating_sub(1);
         let reset = self.db.end_read_only();
         ready(r.and(reset))
     }
     fn sqlite_conn(&mut self) -> Option<&mut SqliteConn> {
         Some(self.db)
+    }
+    fn recorded_tx(&mut self) -> Option<&mut crate::ops::recorded::TxRevisions> {
+        Some(&mut self.db.recorded)
     }
 }

@@ -499,6 +499,7 @@ pub async fn create_nodes<E: Executor>(
             valid_to: vt,
         });
     }
+    super::recorded::touch_nodes(ex, &a.kind, rows.iter().map(|r| r.id.as_str()));
     let explicit: Vec<String> = a
         .items
         .iter()
@@ -583,6 +584,7 @@ pub async fn upsert_nodes<E: Executor>(
     ctx.graph.node(&a.kind)?;
     let now = now_iso();
     let ids = required_ids(a.items.iter().map(|it| &it.id))?;
+    super::recorded::touch_nodes(ex, &a.kind, ids.iter().map(|s| s.as_str()));
     let returning = a.returning;
     let written = atomic!(ex, {
         // One light read classifies the batch (id, tombstone, version): no props.
@@ -1099,6 +1101,7 @@ async fn create_edges_by<E: Executor>(
         }
         rows.push((id, vf, vt));
     }
+    super::recorded::touch_edges(ex, &a.kind, rows.iter().map(|r| r.0.as_str()));
     atomic!(ex, {
         // Endpoints: distinct (kind, id) pairs, one lookup per kind and chunk.
         let mut by_kind: HashMap<&str, HashSet<&str>> = HashMap::new();
@@ -1341,6 +1344,7 @@ pub async fn delete_edges<E: Executor>(
 ) -> Result<String> {
     ctx.graph.edge(&a.kind)?;
     let now = now_iso();
+    super::recorded::touch_edges(ex, &a.kind, a.ids.iter().map(|s| s.as_str()));
     atomic!(ex, {
         for chunk in a.ids.chunks(LOOKUP_CHUNK) {
             // An id held by an edge of another kind is refused, and the whole batch with it.
@@ -1403,6 +1407,7 @@ pub async fn upsert_edges<E: Executor>(
     ctx.graph.edge(&a.kind)?;
     let now = now_iso();
     let ids = required_ids(a.items.iter().map(|it| &it.id))?;
+    super::recorded::touch_edges(ex, &a.kind, ids.iter().map(|s| s.as_str()));
     let returning = a.returning;
     let kind = a.kind.clone();
     atomic!(ex, {

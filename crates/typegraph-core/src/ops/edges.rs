@@ -166,6 +166,7 @@ pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Re
     let spec = ctx.graph.edge(&a.kind)?;
     check_endpoint_kinds(ctx, &a.kind, spec, &a.from, &a.to)?;
     let id = a.id.clone().unwrap_or_else(generate_id);
+    super::recorded::touch_edge(ex, &a.kind, &id);
     let now = now_iso();
     let (vf, vt) = validity_window(a.valid_from.as_deref(), a.valid_to.as_deref(), &now)?;
     if spec.cardinality == Cardinality::Many {
@@ -471,6 +472,7 @@ pub async fn count<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Resul
 
 pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Result<String> {
     let spec = ctx.graph.edge(&a.kind)?;
+    super::recorded::touch_edge(ex, &a.kind, &a.id);
     let now = now_iso();
     let row = atomic!(ex, {
         let existing = match fetch_for_write(ex, ctx, &a.id).await? {
@@ -553,6 +555,7 @@ pub async fn delete<E: Executor>(
     hard: bool,
 ) -> Result<String> {
     ctx.graph.edge(&a.kind)?;
+    super::recorded::touch_edge(ex, &a.kind, &a.id);
     let now = now_iso();
     atomic!(ex, {
         let Some(existing) = fetch(ex, ctx, &a.id).await? else {
@@ -686,6 +689,7 @@ pub struct ResurrectArgs {
 /// `valid_from` / `valid_to` are retained; a stated `validFrom` asserts the complete window.
 pub async fn resurrect<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: ResurrectArgs) -> Result<String> {
     let spec = ctx.graph.edge(&a.kind)?;
+    super::recorded::touch_edge(ex, &a.kind, &a.id);
     let now = now_iso();
     let row = atomic!(ex, {
         let existing = fetch(ex, ctx, &a.id)

@@ -150,6 +150,12 @@ impl<E: Executor> Executor for Fenced<'_, '_, E> {
         self.depth = self.depth.saturating_sub(1);
         self.inner.rollback()
     }
+    fn touched(&mut self) -> Option<&mut super::recorded::Touched> {
+        self.inner.touched()
+    }
+    fn recorded_tx(&mut self) -> Option<&mut super::recorded::TxRevisions> {
+        self.inner.recorded_tx()
+    }
     fn sqlite_conn(&mut self) -> Option<&mut crate::exec::sqlite::SqliteConn> {
         self.inner.sqlite_conn()
     }

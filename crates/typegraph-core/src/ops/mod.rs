@@ -15,6 +15,7 @@ pub mod kind_counts;
 pub mod load;
 pub mod nodes;
 pub mod patch;
+pub mod recorded;
 pub mod rows;
 pub mod schema;
 pub mod uniques;
@@ -181,6 +182,20 @@ pub async fn dispatch<E: Executor>(
     op: &str,
     args: &str,
 ) -> Result<String> {
+    if evolve::is_fenced_write(op) && recorded::wanted(ex, ctx) {
+        ex.begin().await?;
+        let mut cap = recorded::Capture {
+            inner: ex,
+            touched: Default::default(),
+        };
+        let out = fenced_op(&mut cap, ctx, op, args).await;
+        let recorded::Capture { inner, touched } = cap;
+        return recorded::finish(inner, ctx, touched, out).await;
+    }
+    fenced_op(ex, ctx, op, args).await
+}
+
+async fn fenced_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) -> Result<String> {
     if let Some(v) = ctx.graph.schema_version() {
         if evolve::is_fenced_write(op) {
             let mut fenced = evolve::Fenced::new(ex, ctx.tables, ctx.graph.id(), v);
@@ -253,6 +268,8 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
             kind_counts::count_kind_rows(ex, ctx.tables, ctx.graph.id(), parse(args)?).await
         }
         "algorithm" => crate::algo::run(ex, ctx, parse(args)?).await,
+        "recordedNow" => recorded::now(ex, ctx).await,
+        "recordedRead" => recorded::read(ex, ctx, parse(args)?).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }
 }

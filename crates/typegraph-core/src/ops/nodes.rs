@@ -190,6 +190,7 @@ pub(crate) fn not_found(kind: &str, id: &str) -> Error {
 pub async fn create<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: CreateArgs) -> Result<String> {
     let spec = ctx.graph.node(&a.kind)?;
     let id = a.id.clone().unwrap_or_else(generate_id);
+    super::recorded::touch_node(ex, &a.kind, &id);
     let now = now_iso();
     let (vf, vt) = validity_window(a.valid_from.as_deref(), a.valid_to.as_deref(), &now)?;
     let search = crate::search::has_fields(ctx, &a.kind);
@@ -473,6 +474,7 @@ pub(crate) async fn update_over<E: Executor>(
     current: Option<&Row>,
 ) -> Result<String> {
     let spec = ctx.graph.node(&a.kind)?;
+    super::recorded::touch_node(ex, &a.kind, &a.id);
     let now = now_iso();
     let search = crate::search::has_fields(ctx, &a.kind);
     if spec.unique.is_empty()
@@ -618,6 +620,8 @@ pub async fn delete<E: Executor>(
     hard: bool,
 ) -> Result<String> {
     ctx.graph.node(&a.kind)?;
+    super::recorded::touch_node(ex, &a.kind, &a.id);
+    super::recorded::touch_node_edges(ex, &a.kind, &a.id);
     let now = now_iso();
     let g = ctx.graph.id();
     atomic!(ex, {

@@ -53,6 +53,16 @@ pub async fn update_node_with<E: Executor>(
         )
     })?;
     ctx.graph.node(&a.kind)?;
+    if super::recorded::wanted(ex, ctx) {
+        ex.begin().await?;
+        let mut cap = super::recorded::Capture {
+            inner: ex,
+            touched: Default::default(),
+        };
+        let out = fenced_run(&mut cap, ctx, &a, merge).await;
+        let super::recorded::Capture { inner, touched } = cap;
+        return super::recorded::finish(inner, ctx, touched, out).await;
+    }
     // SQLite outside a transaction: the read, the merge and the write run in one write
     // transaction (`BEGIN IMMEDIATE`), one round of WAL locks instead of a read transaction and
     // then a write transaction; no writer comes between the read and the write (the version
@@ -62,13 +72,7 @@ pub async fn update_node_with<E: Executor>(
     if own {
         ex.begin().await?;
     }
-    let out = match ctx.graph.schema_version() {
-        Some(v) => {
-            let mut fenced = evolve::Fenced::new(ex, ctx.tables, ctx.graph.id(), v);
-            run(&mut fenced, ctx, &a, merge).await
-        }
-        None => run(ex, ctx, &a, merge).await,
-    };
+    let out = fenced_run(ex, ctx, &a, merge).await;
     if !own {
         return out;
     }
@@ -84,6 +88,21 @@ pub async fn update_node_with<E: Executor>(
             let _ = ex.rollback().await;
             Err(e)
         }
+    }
+}
+
+async fn fenced_run<E: Executor>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: &PatchArgs,
+    merge: &mut Merge<'_>,
+) -> Result<String> {
+    match ctx.graph.schema_version() {
+        Some(v) => {
+            let mut fenced = evolve::Fenced::new(ex, ctx.tables, ctx.graph.id(), v);
+            run(&mut fenced, ctx, a, merge).await
+        }
+        None => run(ex, ctx, a, merge).await,
     }
 }
 

@@ -88,12 +88,36 @@ where
         _ => {}
     }
     ctx.graph.node(&a.kind)?;
+    if super::recorded::wanted(ex, ctx) {
+        ex.begin().await?;
+        let mut cap = super::recorded::Capture {
+            inner: ex,
+            touched: Default::default(),
+        };
+        let out = fenced_run(&mut cap, ctx, &a, merge).await;
+        let super::recorded::Capture { inner, touched } = cap;
+        return super::recorded::finish(inner, ctx, touched, out).await;
+    }
+    fenced_run(ex, ctx, &a, merge).await
+}
+
+async fn fenced_run<E, M, F>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: &UpsertWithArgs,
+    merge: &mut M,
+) -> Result<String>
+where
+    E: Executor,
+    M: FnMut(String) -> F,
+    F: Future<Output = Result<String>>,
+{
     match ctx.graph.schema_version() {
         Some(v) => {
             let mut fenced = evolve::Fenced::new(ex, ctx.tables, ctx.graph.id(), v);
-            run(&mut fenced, ctx, &a, merge).await
+            run(&mut fenced, ctx, a, merge).await
         }
-        None => run(ex, ctx, &a, merge).await,
+        None => run(ex, ctx, a, merge).await,
     }
 }
 
@@ -109,6 +133,7 @@ where
     F: Future<Output = Result<String>>,
 {
     let now = now_iso();
+    super::recorded::touch_nodes(ex, &a.kind, a.ids.iter().map(|s| s.as_str()));
     atomic!(ex, {
         let stored = stored_rows(ex, ctx, &a.kind, &a.ids).await?;
         let mut text = String::with_capacity(a.ids.len() * 200 + 2);

@@ -242,6 +242,10 @@ pub struct Temporal {
     pub mode: Option<String>,
     #[serde(default)]
     pub as_of: Option<Slot>,
+    /// Recorded time: the revision a history store's recorded view reads at (the query then
+    /// reads the recorded relations, each alias filtered to the rows open at that revision).
+    #[serde(default)]
+    pub recorded: Option<Slot>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

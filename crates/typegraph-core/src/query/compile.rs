@@ -242,6 +242,8 @@ pub struct Compiler<'a> {
     plain_live: bool,
     /// The start kind of a top-level select that used the rowid form.
     rowid_kind: Option<String>,
+    /// Recorded time: the revision slot every alias is filtered at (tables are the recorded ones).
+    recorded: Option<Slot>,
 }
 
 impl<'a> Compiler<'a> {
@@ -261,6 +263,7 @@ impl<'a> Compiler<'a> {
             rowid_live: false,
             plain_live: false,
             rowid_kind: None,
+            recorded: None,
         }
     }
 
@@ -484,7 +487,19 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// Reads the recorded relations at the revision in `slot` (a recorded view's query).
+    pub fn set_recorded(&mut self, slot: Slot) {
+        self.recorded = Some(slot);
+        self.plain_live = true;
+    }
+
     fn temporal_filter(&self, q: &Query, t: &str, sql: &mut Sql) -> Result<()> {
+        if let Some(r) = self.recorded {
+            sql.push(&format!(" AND {t}.recorded_from <= "));
+            sql.param(Src::Arg(r.index, Conv::Int));
+            sql.push(&format!(" AND {t}.recorded_to > "));
+            sql.param(Src::Arg(r.index, Conv::Int));
+        }
         let (mode, as_of) = match &q.temporal {
             Some(tm) => (tm.mode.as_deref().unwrap_or("current"), tm.as_of),
             None => ("current", None),

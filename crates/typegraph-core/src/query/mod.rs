@@ -81,7 +81,22 @@ impl PlanCache {
 pub fn compile_shape(ctx: &Ctx<'_>, dialect: crate::Dialect, shape: &str) -> Result<Plan> {
     let q: ast::Query = serde_json::from_str(shape)
         .map_err(|e| Error::validation(format!("Malformed query: {e}"), json!({})))?;
-    Compiler::new(ctx.graph, ctx.tables, dialect).plan(&q)
+    let recorded = q.temporal.as_ref().and_then(|t| t.recorded);
+    let Some(slot) = recorded else {
+        return Compiler::new(ctx.graph, ctx.tables, dialect).plan(&q);
+    };
+    // Search predicates rank against the fulltext/vector side tables, which hold the present.
+    if shape.contains("\"type\":\"similar\"") || shape.contains("\"type\":\"fulltext\"") {
+        return Err(Error::new(
+            crate::error::Code::UnsupportedPredicate,
+            "Fulltext and vector predicates are not available on a recorded-time query: their indexes hold current state only",
+            json!({ "code": "RECORDED_QUERY_SEARCH_UNSUPPORTED" }),
+        ));
+    }
+    let tables = ctx.tables.recorded();
+    let mut c = Compiler::new(ctx.graph, &tables, dialect);
+    c.set_recorded(slot);
+    c.plan(&q)
 }
 
 #[derive(Deserialize)]
