@@ -7,7 +7,7 @@
 //   TG_BENCH_WORKLOADS=W1,W2   workloads whose name starts with one of these (W7 included)
 //   TG_BENCH_LANES=sqlite      lanes whose name contains one of these (floor lanes follow their dialect)
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -158,8 +158,13 @@ if (runW8) {
 // Floor lane: same rows, same tables and indexes, plain SQL from Rust.
 const datasetFile = join(scratch, "dataset.json");
 writeFileSync(datasetFile, JSON.stringify(data));
-const floorBin = join(root, "target", "x86_64-unknown-linux-gnu", "release", "tg-floor");
+// cargo honours CARGO_TARGET_DIR (a shared release target); the floor binary is found there too
+const builtFloorBin = join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "x86_64-unknown-linux-gnu", "release", "tg-floor");
 execFileSync("cargo", ["build", "--release", "-p", "typegraph-core", "--bin", "tg-floor", "--target", "x86_64-unknown-linux-gnu"], { cwd: root, stdio: "inherit" });
+// run a private copy: a shared target dir may be rebuilt from another checkout meanwhile
+const floorBin = join(scratch, "tg-floor");
+copyFileSync(builtFloorBin, floorBin);
+chmodSync(floorBin, 0o755);
 if (dialects.has("sqlite")) {
   results.lanes["floor sqlite (plain SQL from Rust)"] = JSON.parse(
     execFileSync(floorBin, [join(scratch, "floor.db"), datasetFile, personCityAgeIndexSql("sqlite")], { encoding: "utf8" }),
