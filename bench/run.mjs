@@ -155,6 +155,29 @@ if (runW8) {
   console.error("W8 schema maintenance done");
 }
 
+const OUR_SQL_LANE = "our SQL from Rust (sqlite)";
+/** `{workload: {metric: {sql, bind, runs}}}` of the given workloads' queries on SQLite: each `?`'s
+ *  binding as `toSQL()` lists it, the read instant as "$now" and param() slots as "$<name>". */
+async function ourSqlSpec(ws) {
+  if (ws.length === 0) return undefined;
+  const { backend } = createLocalSqliteBackend();
+  const [store] = await createStoreWithSchema(graph, backend, storeOptions);
+  const instant = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+  const spec = {};
+  for (const w of ws) {
+    spec[w.name] = {};
+    for (const [metric, { query, params, runs }] of Object.entries(w.queries(store))) {
+      const { sql, params: values } = query.toSQL();
+      let k = 0;
+      const bind = values.map((v) => (v === null ? `$${params[k++]}` : typeof v === "string" && instant.test(v) ? "$now" : v));
+      if (k !== params.length) throw new Error(`${w.name} ${metric}: ${k} param() slots in the SQL, ${params.length} named`);
+      spec[w.name][metric] = { sql, bind, runs };
+    }
+  }
+  await store.close();
+  return spec;
+}
+
 // Floor lane: same rows, same tables and indexes, plain SQL from Rust.
 const datasetFile = join(scratch, "dataset.json");
 writeFileSync(datasetFile, JSON.stringify(data));
@@ -166,9 +189,19 @@ const floorBin = join(scratch, "tg-floor");
 copyFileSync(builtFloorBin, floorBin);
 chmodSync(floorBin, 0o755);
 if (dialects.has("sqlite")) {
-  results.lanes["floor sqlite (plain SQL from Rust)"] = JSON.parse(
-    execFileSync(floorBin, [join(scratch, "floor.db"), datasetFile, personCityAgeIndexSql("sqlite")], { encoding: "utf8" }),
-  );
+  // "Our SQL from Rust": the statements the engine compiles for W3/W4 (`toSQL()` of the workloads'
+  // own queries), run by the floor program with the same bindings — a lane's gap to it is the
+  // engine's binding, crossing and decode; its gap to the floor is the SQL's.
+  const ourSql = await ourSqlSpec([w3, w4].filter((w) => workloads.includes(w)));
+  const args = [join(scratch, "floor.db"), datasetFile, personCityAgeIndexSql("sqlite")];
+  if (ourSql) {
+    writeFileSync(join(scratch, "our-sql.json"), JSON.stringify(ourSql));
+    args.push(join(scratch, "our-sql.json"));
+  }
+  const floor = JSON.parse(execFileSync(floorBin, args, { encoding: "utf8" }));
+  if (floor.ourSql) results.lanes[OUR_SQL_LANE] = floor.ourSql;
+  delete floor.ourSql;
+  results.lanes["floor sqlite (plain SQL from Rust)"] = floor;
 }
 
 if (process.env.DATABASE_URL && dialects.has("postgres")) {
@@ -188,7 +221,9 @@ const floors = {
   sqlite: results.lanes["floor sqlite (plain SQL from Rust)"],
   postgres: results.lanes["floor postgres (plain SQL from Rust)"],
 };
-const dialectOf = Object.fromEntries(lanes.map((l) => [l.name, l.dialect]));
+const dialectOf = { ...Object.fromEntries(lanes.map((l) => [l.name, l.dialect])), [OUR_SQL_LANE]: "sqlite" };
+// A SQLite lane's latency next to the same SQL run from Rust: ourSql ÷ lane (1.00× = no engine cost).
+const ourSqlLane = results.lanes[OUR_SQL_LANE];
 const rows = [];
 const flat = (obj, prefix = "") =>
   Object.entries(obj).flatMap(([k, v]) => (v && typeof v === "object" && !Array.isArray(v) ? flat(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]]));
@@ -198,7 +233,9 @@ for (const [lane, out] of Object.entries(results.lanes)) {
     if (metric.endsWith(".n")) continue;
     const f = floor ? flat(floor).find(([m]) => m === metric)?.[1] : undefined;
     const ratio = typeof f === "number" && typeof value === "number" ? (metric.includes("PerSec") || metric.includes("PerCpuSec") ? value / f : f / value).toFixed(2) + "× floor" : "";
-    rows.push({ lane, metric, value: typeof value === "number" ? Number(value.toFixed(2)) : value, ratio });
+    const o = ourSqlLane && dialectOf[lane] === "sqlite" && lane !== OUR_SQL_LANE ? flat(ourSqlLane).find(([m]) => m === metric)?.[1] : undefined;
+    const vsOurSql = typeof o === "number" && typeof value === "number" && metric.endsWith("Us") ? (o / value).toFixed(2) + "× our SQL" : "";
+    rows.push({ lane, metric, value: typeof value === "number" ? Number(value.toFixed(2)) : value, ratio, ...(ourSqlLane ? { vsOurSql } : {}) });
   }
 }
 console.table(rows);

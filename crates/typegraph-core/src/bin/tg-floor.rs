@@ -2,8 +2,11 @@
 //! by plain SQL from Rust — no validation, no checks — so every typegraph-native
 //! figure can be read as a ratio to what the database itself allows.
 //!
-//! Usage: tg-floor <sqlite-file | postgres://url> <dataset.json> <index-sql>
+//! Usage: tg-floor <sqlite-file | postgres://url> <dataset.json> <index-sql> [our-sql.json]
 //! Prints one JSON object with W1/W2/W3/W5/W5e/W6 figures (SQLite; W1/W2/W5e/W6 on PostgreSQL).
+//! With `our-sql.json` (SQLite only; `bench/run.mjs` writes it from the queries' `toSQL()`), the
+//! object also holds `ourSql`: the engine's own compiled W3/W4 statements run by plain rusqlite
+//! with the same bindings (see [`our_sql_lane`]).
 
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -201,6 +204,24 @@ fn main() {
         }
     }
 
+    // "Our SQL from Rust": the engine's compiled W3/W4 statements on the same rows, with the
+    // statistics the store lanes refresh after their load; the floor's own figures keep none.
+    let our_sql = args.get(4).map(|file| {
+        let spec: Value =
+            serde_json::from_str(&std::fs::read_to_string(file).expect("our-sql")).expect("json");
+        conn.execute_batch(
+            "PRAGMA analysis_limit = 1000; ANALYZE typegraph_nodes; ANALYZE typegraph_edges;",
+        )
+        .unwrap();
+        let lane = our_sql_lane(&conn, people, &spec);
+        // Statistics gone again (reloaded from the emptied tables) for the floor's writes below.
+        conn.execute_batch(
+            "DELETE FROM sqlite_stat1; DELETE FROM sqlite_stat4; ANALYZE sqlite_schema;",
+        )
+        .unwrap();
+        lane
+    });
+
     // W5 upsert sync: as the bench's workload (w5-upsert-sync.mjs) — 2,000 records per call,
     // half existing people with a changed age, half new ids; each call one transaction of plain
     // statements (existing: props, version and updated_at rewritten; new: inserted). One untimed
@@ -382,7 +403,7 @@ fn main() {
         update_cpu = per_op_us(cpu_ns() - c, 500);
     }
 
-    let out = json!({
+    let mut out = json!({
         "W1 ingest": {
             "nodesPerSec": (people.len() as f64 / node_s).round(),
             "edgesPerSec": (edges.len() as f64 / edge_s).round(),
@@ -399,7 +420,66 @@ fn main() {
             "update": with_cpu(summarize(updates), update_cpu),
         },
     });
+    if let Some(lane) = our_sql {
+        out["ourSql"] = lane;
+    }
     println!("{out}");
+}
+
+/// The engine's compiled statements of the bench's W3/W4 queries (`{workload: {metric: {sql,
+/// bind, runs}}}`, from `toSQL()`) run by plain rusqlite from a cached statement, every column of
+/// every row read: what the SQL alone costs. `bind` lists one binding per `?`: `"$now"` the read
+/// instant (taken per run, as the engine does), `"$id"` the run's start person (as W3 picks it),
+/// `"$city"` / `"$age"` W4's filter values, anything else bound as it is.
+fn our_sql_lane(conn: &rusqlite::Connection, people: &[Value], spec: &Value) -> Value {
+    use rusqlite::types::Value as V;
+    const CITIES: [&str; 8] = [
+        "Lisbon", "Porto", "Berlin", "Paris", "Madrid", "Rome", "Vienna", "Prague",
+    ];
+    let mut out = serde_json::Map::new();
+    for (workload, metrics) in spec.as_object().unwrap() {
+        let mut lane = serde_json::Map::new();
+        for (metric, q) in metrics.as_object().unwrap() {
+            let mut st = conn.prepare_cached(q["sql"].as_str().unwrap()).unwrap();
+            let runs = q["runs"].as_u64().unwrap() as usize;
+            let binds = q["bind"].as_array().unwrap();
+            let mut ns = Vec::with_capacity(runs);
+            let c0 = cpu_ns();
+            for r in 0..runs {
+                let t = Instant::now();
+                let now = now_iso();
+                let values = binds.iter().map(|b| match b {
+                    Value::String(s) if s == "$now" => V::Text(now.clone()),
+                    Value::String(s) if s == "$id" => V::Text(
+                        people[(r * 977) % people.len()]["id"]
+                            .as_str()
+                            .unwrap()
+                            .into(),
+                    ),
+                    Value::String(s) if s == "$city" => V::Text(CITIES[r % 8].into()),
+                    Value::String(s) if s == "$age" => V::Integer(30 + (r % 40) as i64),
+                    Value::String(s) => V::Text(s.clone()),
+                    Value::Number(n) => n.as_i64().map_or(V::Real(n.as_f64().unwrap()), V::Integer),
+                    Value::Null => V::Null,
+                    other => V::Text(other.to_string()),
+                });
+                let rows: Vec<Vec<V>> = st
+                    .query_map(rusqlite::params_from_iter(values), read_all)
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                ns.push(t.elapsed().as_nanos());
+                std::hint::black_box(rows);
+            }
+            let cpu = (cpu_ns() - c0) as f64 / 1e3 / runs as f64;
+            lane.insert(
+                metric.clone(),
+                with_cpu(summarize(ns), (cpu * 10.0).round() / 10.0),
+            );
+        }
+        out.insert(workload.clone(), Value::Object(lane));
+    }
+    Value::Object(out)
 }
 
 /// One W5e item: a stored edge with changed props, or a new edge between loaded people.

@@ -4,6 +4,9 @@
 //! Usage: tg-sql-lab <db> <runs> <variants.sql>
 //!   variants.sql: blocks `-- name` + one SQL statement, separated by blank lines; `?1` is bound to
 //!   the current instant, `?2` to a start person id (`person_<(run * 977) % 20000>`, as W3).
+//!   A name may be followed by a JSON array of bindings, one per `?` of the statement (as
+//!   `toSQL()` lists them): `"$now"` the current instant, `"$id"` the run's person id, `"$city"`
+//!   / `"$age"` W4's (`CITIES[run % 8]`, `30 + run % 40`), anything else bound as it is.
 //!   Env: REPS=n rounds over the variants (3); PLAN=1 prints EXPLAIN QUERY PLAN only; SAME=1 one
 //!   start id for every run (CPU caches warm); MMAP=bytes sets mmap_size; NOMEMSTAT=1 turns
 //!   SQLite's memory statistics off. Prints median / mean wall time and CPU time per run.
@@ -34,20 +37,58 @@ fn main() {
         .ok()
         .map(|s| s.parse().unwrap())
         .unwrap_or(3);
-    let blocks: Vec<(String, String)> = text
+    let blocks: Vec<(String, String, Option<Vec<serde_json::Value>>)> = text
         .split("\n\n")
         .filter(|b| b.trim().starts_with("--"))
         .map(|b| {
             let b = b.trim();
             let (n, s) = b.split_once('\n').unwrap();
-            (n.trim_start_matches("--").trim().to_string(), s.to_string())
+            let n = n.trim_start_matches("--").trim();
+            match n.split_once(' ') {
+                Some((name, binds)) if binds.trim_start().starts_with('[') => (
+                    name.to_string(),
+                    s.to_string(),
+                    Some(serde_json::from_str(binds).unwrap()),
+                ),
+                _ => (n.to_string(), s.to_string(), None),
+            }
         })
         .collect();
+    const CITIES: [&str; 8] = [
+        "Lisbon", "Porto", "Berlin", "Paris", "Madrid", "Rome", "Vienna", "Prague",
+    ];
+    let bind = |spec: &Option<Vec<serde_json::Value>>,
+                run: usize,
+                id: &str|
+     -> Vec<rusqlite::types::Value> {
+        use rusqlite::types::Value as V;
+        match spec {
+            None => vec![V::Text(now.clone()), V::Text(id.to_string())],
+            Some(list) => list
+                .iter()
+                .map(|v| match v {
+                    serde_json::Value::String(s) if s == "$now" => V::Text(now.clone()),
+                    serde_json::Value::String(s) if s == "$id" => V::Text(id.to_string()),
+                    serde_json::Value::String(s) if s == "$city" => V::Text(CITIES[run % 8].into()),
+                    serde_json::Value::String(s) if s == "$age" => {
+                        V::Integer(30 + (run % 40) as i64)
+                    }
+                    serde_json::Value::String(s) => V::Text(s.clone()),
+                    serde_json::Value::Number(n) if n.is_i64() => V::Integer(n.as_i64().unwrap()),
+                    serde_json::Value::Number(n) => V::Real(n.as_f64().unwrap()),
+                    serde_json::Value::Null => V::Null,
+                    other => V::Text(other.to_string()),
+                })
+                .collect(),
+        }
+    };
     if std::env::var("PLAN").is_ok() {
-        for (name, sql) in &blocks {
+        for (name, sql, spec) in &blocks {
             println!("== {name}");
             let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let mut rows = st.query(rusqlite::params![now, "person_1"]).unwrap();
+            let mut rows = st
+                .query(rusqlite::params_from_iter(bind(spec, 1, "person_1")))
+                .unwrap();
             while let Some(r) = rows.next().unwrap() {
                 let d: String = r.get(3).unwrap();
                 println!("  {d}");
@@ -71,7 +112,7 @@ fn main() {
     let same = std::env::var("SAME").is_ok();
     let mut expect: Option<Vec<usize>> = None;
     for rep in 0..reps {
-        for (name, sql) in &blocks {
+        for (name, sql, spec) in &blocks {
             let mut st = conn.prepare_cached(sql).unwrap();
             let mut counts = Vec::new();
             let mut ns = Vec::with_capacity(runs);
@@ -81,7 +122,9 @@ fn main() {
             for r in 0..runs {
                 let id = &ids[if same { 12345 } else { (r * 977) % ids.len() }];
                 let t = Instant::now();
-                let mut rows = st.query(rusqlite::params![now, id]).unwrap();
+                let mut rows = st
+                    .query(rusqlite::params_from_iter(bind(spec, r, id)))
+                    .unwrap();
                 let mut n = 0;
                 while let Some(row) = rows.next().unwrap() {
                     for i in 0..row.as_ref().column_count() {
