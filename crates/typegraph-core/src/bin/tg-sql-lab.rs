@@ -8,7 +8,8 @@
 //!   `toSQL()` lists them): `"$now"` the current instant, `"$id"` the run's person id, `"$city"`
 //!   / `"$age"` W4's (`CITIES[run % 8]`, `30 + run % 40`), anything else bound as it is.
 //!   Env: REPS=n rounds over the variants (3); PLAN=1 prints EXPLAIN QUERY PLAN only; SAME=1 one
-//!   start id for every run (CPU caches warm); MMAP=bytes sets mmap_size; NOMEMSTAT=1 turns
+//!   start id for every run (CPU caches warm); POLLUTE=bytes memory written between runs (CPU
+//!   caches cold, as after a host runtime's own work); MMAP=bytes sets mmap_size; NOMEMSTAT=1 turns
 //!   SQLite's memory statistics off. Prints median / mean wall time and CPU time per run.
 use std::time::Instant;
 
@@ -110,6 +111,13 @@ fn main() {
     )
     .unwrap();
     let same = std::env::var("SAME").is_ok();
+    // POLLUTE=bytes: between runs, untimed, write this much memory (64-byte strides) — what a host
+    // runtime's own work between queries does to the CPU caches the statement left warm.
+    let pollute: usize = std::env::var("POLLUTE")
+        .ok()
+        .map(|s| s.parse().unwrap())
+        .unwrap_or(0);
+    let mut junk = vec![0u8; pollute.max(1)];
     let mut expect: Option<Vec<usize>> = None;
     for rep in 0..reps {
         for (name, sql, spec) in &blocks {
@@ -118,9 +126,18 @@ fn main() {
             let mut ns = Vec::with_capacity(runs);
             let mut total = 0usize;
             let t_all = Instant::now();
+            let mut polluted = 0u64;
             let c0 = cpu_ns();
             for r in 0..runs {
                 let id = &ids[if same { 12345 } else { (r * 977) % ids.len() }];
+                if pollute > 0 {
+                    let c = cpu_ns();
+                    for k in (0..pollute).step_by(64) {
+                        junk[k] = junk[k].wrapping_add(r as u8);
+                    }
+                    std::hint::black_box(&junk);
+                    polluted += cpu_ns() - c;
+                }
                 let t = Instant::now();
                 let mut rows = st
                     .query(rusqlite::params_from_iter(bind(spec, r, id)))
@@ -140,7 +157,7 @@ fn main() {
                 }
             }
             let all = t_all.elapsed().as_secs_f64() * 1e6 / runs as f64;
-            let cpu = (cpu_ns() - c0) as f64 / 1e3 / runs as f64;
+            let cpu = (cpu_ns() - c0 - polluted) as f64 / 1e3 / runs as f64;
             ns.sort_unstable();
             let med = ns[ns.len() / 2] as f64 / 1000.0;
             if rep == 0 {
