@@ -6,6 +6,8 @@
 // While iterating, narrow a run (the table and JSON then hold only what ran):
 //   TG_BENCH_WORKLOADS=W1,W2   workloads whose name starts with one of these (W7 included)
 //   TG_BENCH_LANES=sqlite      lanes whose name contains one of these (floor lanes follow their dialect)
+//   (the read workloads W2–W4 read what W1 loaded: narrow to e.g. TG_BENCH_WORKLOADS=W1,W3,W4)
+//   TG_BENCH_FLOOR_BIN=path    a tg-floor already built from this checkout (no cargo build here)
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -182,8 +184,11 @@ async function ourSqlSpec(ws) {
 const datasetFile = join(scratch, "dataset.json");
 writeFileSync(datasetFile, JSON.stringify(data));
 // cargo honours CARGO_TARGET_DIR (a shared release target); the floor binary is found there too
-const builtFloorBin = join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "x86_64-unknown-linux-gnu", "release", "tg-floor");
-execFileSync("cargo", ["build", "--release", "-p", "typegraph-core", "--bin", "tg-floor", "--target", "x86_64-unknown-linux-gnu"], { cwd: root, stdio: "inherit" });
+// TG_BENCH_FLOOR_BIN: a floor binary already built from this checkout (no cargo run here).
+const builtFloorBin = process.env.TG_BENCH_FLOOR_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "x86_64-unknown-linux-gnu", "release", "tg-floor");
+if (!process.env.TG_BENCH_FLOOR_BIN) {
+  execFileSync("cargo", ["build", "--release", "-p", "typegraph-core", "--bin", "tg-floor", "--target", "x86_64-unknown-linux-gnu"], { cwd: root, stdio: "inherit" });
+}
 // run a private copy: a shared target dir may be rebuilt from another checkout meanwhile
 const floorBin = join(scratch, "tg-floor");
 copyFileSync(builtFloorBin, floorBin);
