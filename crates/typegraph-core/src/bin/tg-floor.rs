@@ -215,7 +215,7 @@ fn main() {
         .unwrap();
         let lane = our_sql_lane(&conn, people, &spec);
         // Statistics gone again (reloaded from the emptied tables) for the floor's writes below.
-        for (stat,) in [("sqlite_stat1",), ("sqlite_stat4",)] {
+        for stat in ["sqlite_stat1", "sqlite_stat4"] {
             let kept: bool = conn
                 .query_row(
                     "SELECT count(*) > 0 FROM sqlite_schema WHERE name = ?1",
