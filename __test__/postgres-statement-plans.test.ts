@@ -217,6 +217,23 @@ describe.runIf(url)("postgres statements: named, and planned per execution where
     }
   });
 
+  it("more distinct statements than a connection keeps: evicted ones run again, right", async () => {
+    const backend = scoped({ maxConnections: 1 });
+    try {
+      // 300 distinct texts on one connection (it keeps 256), joined ones among them, twice over.
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 300; i++) {
+          const sql = i % 2 === 0 ? `SELECT $1::int + ${i}` : `SELECT a.x + ${i} FROM (SELECT $1::int AS x) a JOIN (SELECT 1 AS y) b ON true`;
+          expect(await backend.query(sql, [round])).toEqual([[round + i]]);
+        }
+      }
+      const kept = (await backend.query("SELECT count(*)::int FROM pg_prepared_statements")) as Array<[number]>;
+      expect(kept[0]![0]).toBeLessThanOrEqual(257);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("a kept statement follows table and index changes and never answers with a stale shape", async () => {
     const backend = scoped({ maxConnections: 1 });
     const [store] = await createStoreWithSchema(makeGraph(freshGraphId("plansddl")), backend, { autoRefreshStatistics: false });

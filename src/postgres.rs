@@ -104,6 +104,8 @@ const IDLE_KEPT: usize = 4;
 /// Default of how long a call may hold the JavaScript thread before it moves to the runtime:
 /// zero, every call async on tokio (inline calls are an opt-in of the backend).
 const INLINE_BUDGET_MS: f64 = 0.0;
+/// Statements each connection keeps prepared by name unless the URL says otherwise.
+const STATEMENT_CACHE: usize = 256;
 /// Default idle time after which a kept or pooled connection is closed.
 const IDLE_TIMEOUT_MS: u32 = 10_000;
 
@@ -442,12 +444,20 @@ impl NativePostgres {
             Duration::from_millis(u64::from(idle_timeout_ms.unwrap_or(IDLE_TIMEOUT_MS).max(1)));
         // No ping before each checkout: a broken connection surfaces as a database error on use,
         // and the extra round trip would double the cost of every point operation.
+        // Every statement of the engine is kept by name per connection (`exec::postgres`): room
+        // for more than sqlx's default 100, since each eviction costs a round trip of its own
+        // (a URL's `statement-cache-capacity` still decides).
+        let mut options: sqlx::postgres::PgConnectOptions =
+            url.parse().map_err(|e: sqlx::Error| to_napi(e.into()))?;
+        if !url.contains("statement-cache-capacity") {
+            options = options.statement_cache_capacity(STATEMENT_CACHE);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.unwrap_or(10))
             .test_before_acquire(false)
             .min_connections(0)
             .idle_timeout(Some(idle_timeout))
-            .connect(&url)
+            .connect_with(options)
             .await
             .map_err(|e| to_napi(e.into()))?;
         let shared = Arc::new(Shared {
