@@ -217,6 +217,36 @@ describe.runIf(url)("postgres statements: named, and planned per execution where
     }
   });
 
+  it("under pool pressure, connections go back to the pool with their settings put back, not closed", async () => {
+    const app = `tg_plans_pool_${process.pid}`;
+    const backend = createPostgresBackend(
+      `${url}${url!.includes("?") ? "&" : "?"}application_name=${app}&options=${encodeURIComponent(`-c search_path=${schema},public`)}`,
+      { maxConnections: 2 },
+    );
+    const [store] = await createStoreWithSchema(makeGraph(freshGraphId("planspressure")), backend, { autoRefreshStatistics: false });
+    try {
+      await seed(store);
+      const q = cityFriends(store);
+      // Both connections open, then the server's clock as the burst starts.
+      await Promise.all([q.execute({ city: "Porto", since: 2001 }), q.execute({ city: "Berlin", since: 2001 })]);
+      const [[t0]] = (await backend.query("SELECT now()::text")) as [[string]];
+      const calls = Array.from({ length: 40 }, (_, i) =>
+        (i % 2 === 0
+          ? q.execute({ city: CITIES[i % 3]!, since: 2002 }).then((rows) => expect(rows).toEqual(expected(CITIES[i % 3]!, 2002)))
+          : store.nodes.Person.getById(`p${i % 30}`).then((n) => expect(n?.name).toBe(`P${i % 30}`))
+        ).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      );
+      expect((await Promise.all(calls)).filter((e) => e !== undefined)).toEqual([]);
+      const opened = (await admin.query("SELECT count(*)::int FROM pg_stat_activity WHERE application_name = $1 AND backend_start > $2::timestamptz", [app, t0])) as [[number]];
+      expect(opened[0][0], "no connection was closed and opened again during the burst").toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("more distinct statements than a connection keeps: evicted ones run again, right", async () => {
     const backend = scoped({ maxConnections: 1 });
     try {

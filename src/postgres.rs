@@ -372,6 +372,21 @@ impl Shared {
         // session settings are not the defaults).
     }
 
+    /// [`Shared::keep`], with the session settings put back first (one round trip) when the
+    /// connection is about to go back to the pool rather than be kept: a pooled connection
+    /// whose settings are not the defaults would be closed, and the call waiting for it would
+    /// connect anew (statements prepared again).
+    async fn keep_settled(&self, mut conn: Conn) {
+        let to_pool =
+            self.waiting.load(Ordering::Acquire) > 0 || lock(&self.idle).len() >= IDLE_KEPT;
+        if to_pool && !conn.session.is_default() {
+            let mut depth = 0;
+            // On failure the settings stay marked as changed and the connection is closed.
+            let _ = conn.exec(&mut depth).restore_defaults().await;
+        }
+        self.keep(conn);
+    }
+
     /// Closes kept connections idle longer than the timeout (they hold server backends).
     fn sweep(&self) -> Vec<Conn> {
         let mut idle = lock(&self.idle);
@@ -546,7 +561,7 @@ impl NativePostgres {
                     let mut ex = conn.exec(&mut depth);
                     let out = ops::dispatch(&mut ex, &ctx, &op, &args).await;
                     if out.is_ok() && depth == 0 {
-                        shared.keep(conn);
+                        shared.keep_settled(conn).await;
                     }
                     out.map_err(to_napi)
                 })
@@ -617,7 +632,7 @@ impl NativePostgres {
                     let out =
                         ops::upsert_with::upsert_nodes_with(&mut ex, &ctx, &args, &mut step).await;
                     if out.is_ok() && depth == 0 {
-                        shared.keep(conn);
+                        shared.keep_settled(conn).await;
                     }
                     out.map_err(to_napi)
                 }
@@ -800,7 +815,7 @@ impl NativePostgres {
                 if let Ok(m) = Arc::try_unwrap(t) {
                     let done = m.into_inner();
                     if done.depth == 0 {
-                        shared.keep(done.conn);
+                        shared.keep_settled(done.conn).await;
                     }
                 }
             }
