@@ -104,6 +104,8 @@ const IDLE_KEPT: usize = 4;
 /// Default of how long a call may hold the JavaScript thread before it moves to the runtime:
 /// zero, every call async on tokio (inline calls are an opt-in of the backend).
 const INLINE_BUDGET_MS: f64 = 0.0;
+/// Statements each connection keeps prepared by name unless the URL says otherwise.
+const STATEMENT_CACHE: usize = 256;
 /// Default idle time after which a kept or pooled connection is closed.
 const IDLE_TIMEOUT_MS: u32 = 10_000;
 
@@ -370,6 +372,21 @@ impl Shared {
         // session settings are not the defaults).
     }
 
+    /// [`Shared::keep`], with the session settings put back first (one round trip) when the
+    /// connection is about to go back to the pool rather than be kept: a pooled connection
+    /// whose settings are not the defaults would be closed, and the call waiting for it would
+    /// connect anew (statements prepared again).
+    async fn keep_settled(&self, mut conn: Conn) {
+        let to_pool =
+            self.waiting.load(Ordering::Acquire) > 0 || lock(&self.idle).len() >= IDLE_KEPT;
+        if to_pool && !conn.session.is_default() {
+            let mut depth = 0;
+            // On failure the settings stay marked as changed and the connection is closed.
+            let _ = conn.exec(&mut depth).restore_defaults().await;
+        }
+        self.keep(conn);
+    }
+
     /// Closes kept connections idle longer than the timeout (they hold server backends).
     fn sweep(&self) -> Vec<Conn> {
         let mut idle = lock(&self.idle);
@@ -442,12 +459,20 @@ impl NativePostgres {
             Duration::from_millis(u64::from(idle_timeout_ms.unwrap_or(IDLE_TIMEOUT_MS).max(1)));
         // No ping before each checkout: a broken connection surfaces as a database error on use,
         // and the extra round trip would double the cost of every point operation.
+        // Every statement of the engine is kept by name per connection (`exec::postgres`): room
+        // for more than sqlx's default 100, since each eviction costs a round trip of its own
+        // (a URL's `statement-cache-capacity` still decides).
+        let mut options: sqlx::postgres::PgConnectOptions =
+            url.parse().map_err(|e: sqlx::Error| to_napi(e.into()))?;
+        if !url.contains("statement-cache-capacity") {
+            options = options.statement_cache_capacity(STATEMENT_CACHE);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.unwrap_or(10))
             .test_before_acquire(false)
             .min_connections(0)
             .idle_timeout(Some(idle_timeout))
-            .connect(&url)
+            .connect_with(options)
             .await
             .map_err(|e| to_napi(e.into()))?;
         let shared = Arc::new(Shared {
@@ -536,7 +561,7 @@ impl NativePostgres {
                     let mut ex = conn.exec(&mut depth);
                     let out = ops::dispatch(&mut ex, &ctx, &op, &args).await;
                     if out.is_ok() && depth == 0 {
-                        shared.keep(conn);
+                        shared.keep_settled(conn).await;
                     }
                     out.map_err(to_napi)
                 })
@@ -607,7 +632,7 @@ impl NativePostgres {
                     let out =
                         ops::upsert_with::upsert_nodes_with(&mut ex, &ctx, &args, &mut step).await;
                     if out.is_ok() && depth == 0 {
-                        shared.keep(conn);
+                        shared.keep_settled(conn).await;
                     }
                     out.map_err(to_napi)
                 }
@@ -790,7 +815,7 @@ impl NativePostgres {
                 if let Ok(m) = Arc::try_unwrap(t) {
                     let done = m.into_inner();
                     if done.depth == 0 {
-                        shared.keep(done.conn);
+                        shared.keep_settled(done.conn).await;
                     }
                 }
             }

@@ -7,7 +7,7 @@ use crate::value::{Row, Value};
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 use sqlx::postgres::{PgArguments, PgConnection, PgRow};
-use sqlx::{Column, Row as _, TypeInfo};
+use sqlx::{Column, Connection as _, Row as _, TypeInfo};
 use std::future::Future;
 
 /// A PostgreSQL connection plus its transaction depth and the session settings it changed.
@@ -21,11 +21,21 @@ pub struct PgExec<'a> {
 /// between calls. Outside a transaction, a run of traversals that keep their joins in written
 /// order sets `join_collapse_limit = 1` once for the session (not around each statement: that
 /// cost two extra round trips per query); the next statement with joins of its own, or the next
-/// transaction, puts the default back first. A connection whose settings are not the defaults
-/// must not go back to a pool as it is ([`PgSession::is_default`]).
+/// transaction, puts the default back first. Statements that must be planned with their values
+/// ([`Planning::Custom`]) run as named prepared statements under `plan_cache_mode =
+/// force_custom_plan`, set for the session when the first of them comes and put back when a
+/// run of statements that may keep a generic plan starts (see [`PgExec::settle`]); inside a
+/// transaction the mode is set with `SET LOCAL` (gone at its end). A connection whose settings
+/// are not the defaults must not go back to a pool as it is ([`PgSession::is_default`]).
 #[derive(Debug, Default, Clone)]
 pub struct PgSession {
     written_order: bool,
+    /// The session's `plan_cache_mode` is `force_custom_plan`.
+    custom_plans: bool,
+    /// The open transaction set `plan_cache_mode = force_custom_plan` with `SET LOCAL`.
+    local_custom_plans: bool,
+    /// Statements that may keep a generic plan run since the session went to custom plans.
+    generic_run: u32,
     /// Recorded-time revisions the open transaction took (history stores).
     recorded: crate::ops::recorded::TxRevisions,
 }
@@ -33,8 +43,28 @@ pub struct PgSession {
 impl PgSession {
     /// Whether every setting is the connection's default.
     pub fn is_default(&self) -> bool {
-        !self.written_order
+        !self.written_order && !self.custom_plans
     }
+
+    /// Whether statements run now are planned with their values whatever their name.
+    fn plans_custom(&self) -> bool {
+        self.custom_plans || self.local_custom_plans
+    }
+}
+
+/// How a statement may be planned. A named prepared statement is parsed once per connection and
+/// then runs in one round trip (bind + execute); an unnamed one costs a round trip of its own
+/// for its parse. After five executions PostgreSQL may switch a named statement to a generic
+/// plan (made without the bound values): right for a statement anchored on a bound id or a
+/// single table, ruinous for some joins (a generic plan of a multi-hop traversal from a
+/// filtered start ran for minutes where the custom plan takes milliseconds) and for statements
+/// bound with long lists (a generic plan chosen while a table was small stays as it grows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planning {
+    /// Named, and the server may keep a generic plan.
+    Generic,
+    /// Planned per execution with its values: named under `force_custom_plan`, else unnamed.
+    Custom,
 }
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, PgArguments>;
@@ -117,13 +147,36 @@ fn db_err(sql: &str, e: sqlx::Error) -> Error {
     Error::database(&verb, e.to_string())
 }
 
-/// Whether a statement is kept as a named prepared statement. Joins are not: after five runs
-/// PostgreSQL may switch a named statement to a generic plan, and a generic plan of a multi-hop
-/// traversal (join selectivities unknown without the bound ids) ran for minutes where the custom
-/// plan takes milliseconds. Such statements are planned per execution with their values, as the
-/// original's driver (unnamed statements) always does; single-table statements stay prepared.
-fn keep_prepared(sql: &str) -> bool {
-    !sql.contains(" JOIN ")
+/// How a statement is planned: one bound with a long list, or with joins and not anchored on a
+/// bound id, per execution with its values; any other may keep a generic plan.
+fn planning(sql: &str, params: &[Value], anchored: bool) -> Planning {
+    if bound_with_long_list(params) || (!anchored && sql.contains(" JOIN ")) {
+        Planning::Custom
+    } else {
+        Planning::Generic
+    }
+}
+
+/// Whether a statement runs as a named prepared statement (parsed once per connection, then one
+/// round trip per execution). One with more than [`MANY_PARAMS`] parameters is unnamed: such
+/// texts are generated per batch size, and keeping each would churn the connection's statement
+/// cache (every eviction costs a round trip of its own).
+fn kept_by_name(params: &[Value]) -> bool {
+    params.len() <= MANY_PARAMS
+}
+
+/// See [`kept_by_name`].
+const MANY_PARAMS: usize = 64;
+
+/// Whether a named statement failed because a table it reads changed the shape of its result
+/// since it was prepared (SQLSTATE 0A000, "cached plan must not change result type").
+fn is_stale_shape(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.code().as_deref() == Some("0A000") && d.message().contains("cached plan")
+        }
+        _ => false,
+    }
 }
 
 /// Whether a statement is bound with a long list (a bulk lookup or a bulk write). Such
@@ -170,29 +223,13 @@ impl PgExec<'_> {
                 serde_json::json!({ "code": "NESTED_TRANSACTION_OPTIONS" }),
             ));
         }
-        if !self.session.is_default() {
-            self.reset_session().await?;
+        if self.session.written_order {
+            self.set_session(false, self.session.custom_plans).await?;
         }
         sqlx::raw_sql(sqlx::AssertSqlSafe(options.pg_begin()))
             .execute(&mut *self.conn)
             .await?;
         *self.depth += 1;
-        Ok(())
-    }
-
-    /// One statement's rows; `named` keeps it as a named prepared statement (unless bound with
-    /// a long list), otherwise it is planned per execution.
-    async fn fetch(&mut self, sql: &str, params: &[Value], named: bool) -> Result<Vec<Row>> {
-        self.free_join_order(sql).await?;
-        self.fetch_as_set(sql, params, named).await
-    }
-
-    /// Puts the planner's own join order back (the session default) before a statement with
-    /// joins of its own, when a run of written-order traversals left it at 1.
-    async fn free_join_order(&mut self, sql: &str) -> Result<()> {
-        if self.session.written_order && sql.contains(" JOIN ") {
-            self.reset_session().await?;
-        }
         Ok(())
     }
 
@@ -202,60 +239,152 @@ impl PgExec<'_> {
         if self.session.is_default() {
             return Ok(());
         }
-        self.reset_session().await
+        self.set_session(false, false).await
     }
 
-    /// Puts every session setting this executor changed back to its default.
-    async fn reset_session(&mut self) -> Result<()> {
-        const RESET: &str = "SET join_collapse_limit TO DEFAULT";
-        sqlx::raw_sql(RESET)
+    /// Changes the session-level settings that differ from `written_order` / `custom_plans`, in
+    /// one round trip. A setting being turned on is counted as on before the statement is sent,
+    /// so a failure leaves it counted as set (and the connection is not pooled as it is).
+    async fn set_session(&mut self, written_order: bool, custom_plans: bool) -> Result<()> {
+        let mut sets: Vec<&str> = Vec::with_capacity(2);
+        if written_order != self.session.written_order {
+            sets.push(if written_order {
+                "SET join_collapse_limit = 1"
+            } else {
+                "SET join_collapse_limit TO DEFAULT"
+            });
+        }
+        if custom_plans != self.session.custom_plans {
+            sets.push(if custom_plans {
+                "SET plan_cache_mode = force_custom_plan"
+            } else {
+                "SET plan_cache_mode TO DEFAULT"
+            });
+        }
+        if sets.is_empty() {
+            return Ok(());
+        }
+        self.session.written_order |= written_order;
+        self.session.custom_plans |= custom_plans;
+        let sql = sets.join("; ");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
             .execute(&mut *self.conn)
             .await
-            .map_err(|e| db_err(RESET, e))?;
-        self.session.written_order = false;
+            .map_err(|e| db_err(&sql, e))?;
+        self.session.written_order = written_order;
+        self.session.custom_plans = custom_plans;
+        if custom_plans {
+            self.session.generic_run = 0;
+        }
         Ok(())
     }
 
-    /// [`PgExec::fetch`] under the session's settings as they are.
-    async fn fetch_as_set(&mut self, sql: &str, params: &[Value], named: bool) -> Result<Vec<Row>> {
-        let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?
-            .persistent(named && !bound_with_long_list(params));
-        let rows = q
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(|e| db_err(sql, e))?;
-        rows.iter().map(decode_row).collect()
+    /// Brings the session to what the next statement wants before it is sent, in one round
+    /// trip when anything changes and none otherwise: `join_collapse_limit` (`Some(true)`: kept
+    /// at 1 for a written-order traversal; otherwise put back before a statement with joins of
+    /// its own) and the plan cache mode. Outside a transaction a [`Planning::Custom`] statement
+    /// turns the session to custom plans; a statement that may keep a generic plan turns it
+    /// back if it has joins (planning one per execution costs more than the round trip) or is
+    /// the second such statement in a row (a single one between custom statements runs under
+    /// custom plans rather than pay two switches). Inside a transaction the join order is left
+    /// to [`PgExec::fetch_ordered_in_tx`] and a custom statement sets the mode with `SET LOCAL`.
+    async fn settle(&mut self, sql: &str, ordered: Option<bool>, planning: Planning) -> Result<()> {
+        if *self.depth == 0 {
+            let written = match ordered {
+                Some(true) => true,
+                _ => self.session.written_order && !sql.contains(" JOIN "),
+            };
+            let custom = match planning {
+                Planning::Custom => {
+                    self.session.generic_run = 0;
+                    true
+                }
+                Planning::Generic if self.session.custom_plans => {
+                    self.session.generic_run += 1;
+                    !(sql.contains(" JOIN ") || self.session.generic_run >= 2)
+                }
+                Planning::Generic => false,
+            };
+            return self.set_session(written, custom).await;
+        }
+        if planning == Planning::Custom && !self.session.plans_custom() {
+            // Marked first: on failure the transaction is aborted and its rollback clears it.
+            self.session.local_custom_plans = true;
+            const SET: &str = "SET LOCAL plan_cache_mode = force_custom_plan";
+            sqlx::raw_sql(SET)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(|e| db_err(SET, e))?;
+        }
+        Ok(())
     }
 
-    /// [`PgExec::fetch`] with the joins kept in the order written (`join_collapse_limit = 1`).
-    async fn fetch_ordered(
+    /// One statement's rows under the settings its planning asks for ([`PgExec::settle`]); a
+    /// named statement whose result shape a table change made stale is prepared again once
+    /// outside a transaction (inside one the error aborts the transaction and is reported).
+    async fn fetch(
         &mut self,
         sql: &str,
         params: &[Value],
-        named: bool,
+        ordered: bool,
+        planning: Planning,
     ) -> Result<Vec<Row>> {
-        if *self.depth == 0 {
-            // Outside a transaction the setting is made for the session and left there for the
-            // next traversal; marked before it is sent, so a failure leaves it counted as set.
-            if !self.session.written_order {
-                self.session.written_order = true;
-                const SET: &str = "SET join_collapse_limit = 1";
-                sqlx::raw_sql(SET)
-                    .execute(&mut *self.conn)
-                    .await
-                    .map_err(|e| db_err(SET, e))?;
-            }
-            return self.fetch_as_set(sql, params, named).await;
+        if ordered && *self.depth > 0 {
+            return self.fetch_ordered_in_tx(sql, params, planning).await;
         }
-        // Inside the caller's transaction (whose `begin` put the session default back), SET
-        // LOCAL for this statement, the default put back after it: a rollback to a savepoint
-        // would undo a session-level change without telling us.
-        sqlx::raw_sql("SET LOCAL join_collapse_limit = 1")
+        self.settle(sql, Some(ordered), planning).await?;
+        self.fetch_as_set(sql, params).await
+    }
+
+    /// [`PgExec::fetch`] under the session's settings as they are, as a named statement unless
+    /// it has very many parameters ([`kept_by_name`]).
+    async fn fetch_as_set(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let named = kept_by_name(params);
+        let first = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?
+            .persistent(named)
+            .fetch_all(&mut *self.conn)
+            .await;
+        let rows = match first {
+            Ok(rows) => rows,
+            Err(e) if named && *self.depth == 0 && is_stale_shape(&e) => {
+                // The server refused to run the kept statement with its old result shape: drop
+                // this connection's kept statements and prepare it again.
+                self.conn
+                    .clear_cached_statements()
+                    .await
+                    .map_err(|e| db_err(sql, e))?;
+                bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?
+                    .fetch_all(&mut *self.conn)
+                    .await
+                    .map_err(|e| db_err(sql, e))?
+            }
+            Err(e) => return Err(db_err(sql, e)),
+        };
+        rows.iter().map(decode_row).collect()
+    }
+
+    /// A written-order statement inside the caller's transaction: `SET LOCAL
+    /// join_collapse_limit = 1` (with the plan mode, when it is custom and not yet set) before it,
+    /// the default put back after it — a rollback to a savepoint would undo a session-level
+    /// change without telling us.
+    async fn fetch_ordered_in_tx(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        planning: Planning,
+    ) -> Result<Vec<Row>> {
+        let set = if planning == Planning::Custom && !self.session.plans_custom() {
+            self.session.local_custom_plans = true;
+            "SET LOCAL join_collapse_limit = 1; SET LOCAL plan_cache_mode = force_custom_plan"
+        } else {
+            "SET LOCAL join_collapse_limit = 1"
+        };
+        sqlx::raw_sql(set)
             .execute(&mut *self.conn)
             .await
             .map_err(|e| db_err(sql, e))?;
         // On failure the caller's transaction is aborted; its rollback undoes the setting.
-        let rows = self.fetch_as_set(sql, params, named).await?;
+        let rows = self.fetch_as_set(sql, params).await?;
         const END: &str = "SET LOCAL join_collapse_limit TO DEFAULT";
         sqlx::raw_sql(END)
             .execute(&mut *self.conn)
@@ -274,9 +403,14 @@ impl Executor for PgExec<'_> {
     }
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
         async move {
-            self.free_join_order(sql).await?;
+            let planning = if bound_with_long_list(params) {
+                Planning::Custom
+            } else {
+                Planning::Generic
+            };
+            self.settle(sql, None, planning).await?;
             let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)?
-                .persistent(!bound_with_long_list(params));
+                .persistent(kept_by_name(params));
             let r = q
                 .execute(&mut *self.conn)
                 .await
@@ -289,14 +423,14 @@ impl Executor for PgExec<'_> {
         sql: &str,
         params: &[Value],
     ) -> impl Future<Output = Result<Vec<Row>>> + Send {
-        self.fetch(sql, params, keep_prepared(sql))
+        self.fetch(sql, params, false, planning(sql, params, false))
     }
     fn query_in_written_order(
         &mut self,
         sql: &str,
         params: &[Value],
     ) -> impl Future<Output = Result<Vec<Row>>> + Send {
-        self.fetch_ordered(sql, params, keep_prepared(sql))
+        self.fetch(sql, params, true, planning(sql, params, false))
     }
     fn query_compiled(
         &mut self,
@@ -305,14 +439,7 @@ impl Executor for PgExec<'_> {
         ordered: bool,
         anchored: bool,
     ) -> impl Future<Output = Result<Vec<Row>>> + Send {
-        let named = anchored || keep_prepared(sql);
-        async move {
-            if ordered {
-                self.fetch_ordered(sql, params, named).await
-            } else {
-                self.fetch(sql, params, named).await
-            }
-        }
+        self.fetch(sql, params, ordered, planning(sql, params, anchored))
     }
     fn copy_in(&mut self, sql: &str, data: &[u8]) -> impl Future<Output = Result<u64>> + Send {
         async move {
@@ -331,7 +458,9 @@ impl Executor for PgExec<'_> {
     }
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send {
         async move {
-            self.free_join_order(sql).await?;
+            if *self.depth == 0 && self.session.written_order && sql.contains(" JOIN ") {
+                self.set_session(false, self.session.custom_plans).await?;
+            }
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                 .execute(&mut *self.conn)
                 .await
@@ -342,9 +471,10 @@ impl Executor for PgExec<'_> {
     fn begin(&mut self) -> impl Future<Output = Result<()>> + Send {
         async move {
             // A session-level change made inside the transaction would be undone by its
-            // rollback: the transaction starts from the defaults.
-            if *self.depth == 0 && !self.session.is_default() {
-                self.reset_session().await?;
+            // rollback: the transaction starts with the planner's own join order. (The plan
+            // mode is only ever changed inside one with `SET LOCAL`, so it may stay as it is.)
+            if *self.depth == 0 && self.session.written_order {
+                self.set_session(false, self.session.custom_plans).await?;
             }
             let sql = begin_sql(*self.depth, "BEGIN");
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
@@ -363,6 +493,9 @@ impl Executor for PgExec<'_> {
                 .await?;
             self.session.recorded.on_commit();
             *self.depth = self.depth.saturating_sub(1);
+            if *self.depth == 0 {
+                self.session.local_custom_plans = false;
+            }
             Ok(())
         }
     }
@@ -371,6 +504,8 @@ impl Executor for PgExec<'_> {
             let sql = rollback_sql(*self.depth);
             self.session.recorded.on_rollback();
             *self.depth = self.depth.saturating_sub(1);
+            // A rollback (to a savepoint too) may undo a `SET LOCAL` of the plan mode.
+            self.session.local_custom_plans = false;
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                 .execute(&mut *self.conn)
                 .await?;
