@@ -14,7 +14,10 @@ let orm: DrizzleOrm | undefined;
 try {
   core = await import("drizzle-orm/sqlite-core");
   orm = await import("drizzle-orm");
-} catch {
+} catch (error) {
+  // Only an absent drizzle-orm is tolerated; a broken install surfaces as it is.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") throw error;
   core = undefined;
   orm = undefined;
 }
@@ -54,7 +57,8 @@ function indexBuilders(
     // GIN/trigram methods are PostgreSQL-only and vector indexes live in their own tables.
     if (d.entity !== entity || (d as RelationalIndexDeclaration).method !== undefined) continue;
     const { keys, where } = relationalIndexKeys(d as RelationalIndexDeclaration, "sqlite");
-    const [first, ...rest] = keys.map((k) => o.sql.raw(k));
+    // System columns stay column references (drizzle-kit records them as columns); fields are expressions.
+    const [first, ...rest] = keys.map((k) => byName.get(/^"([a-z_]+)"$/.exec(k)?.[1] ?? "") ?? o.sql.raw(k));
     const builder = (d.unique ? c.uniqueIndex(d.name) : c.index(d.name)).on(first, ...rest);
     if (where !== undefined) builder.where(o.sql.raw(where));
     out.push(builder);

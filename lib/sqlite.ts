@@ -116,8 +116,22 @@ function resolvePath(input: unknown): string {
       "SQLITE_DATABASE_READONLY",
     );
   }
-  if (client.memory) return ":memory:";
+  if (client.memory) return memoryDatabaseOf(client);
   return client.name;
+}
+
+// One private in-memory engine database per in-memory client: backends made from the same
+// client share it (named, shared-cache), as they would share the client's own database.
+const memoryNames = new WeakMap<object, string>();
+let memoryCounter = 0;
+function memoryDatabaseOf(client: object): string {
+  let name = memoryNames.get(client);
+  if (name === undefined) {
+    memoryCounter += 1;
+    name = `file:typegraph-memory-${process.pid}-${memoryCounter}?mode=memory&cache=shared`;
+    memoryNames.set(client, name);
+  }
+  return name;
 }
 
 /**
@@ -129,7 +143,8 @@ function resolvePath(input: unknown): string {
  * the `tables` names, and commits through it: the application's connection sees TypeGraph's
  * committed rows and TypeGraph sees the application's. An in-memory database (`:memory:`) cannot
  * be shared between connections: the backend gets a private in-memory database the
- * application's connection does not see. A Drizzle transaction object is refused (the engine
+ * application's connection does not see (backends made from the same client share it while
+ * one of them is open). A Drizzle transaction object is refused (the engine
  * cannot join it); a write transaction the application holds open on its own connection makes
  * TypeGraph writes wait up to the busy timeout and then fail.
  */
