@@ -44,7 +44,7 @@ function urlFromPool(pool: PoolLike): string {
 }
 
 /** A Drizzle transaction object (refused: see `createPostgresBackend`). */
-export type AnyPgTransaction = { readonly rollback: () => unknown; readonly nestedIndex: number };
+export type AnyPgTransaction = { rollback(): unknown };
 
 export interface PostgresBackendOptions {
   /** Table definitions from `createPostgresTables()` (custom names); default: `tables`. */
