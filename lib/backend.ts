@@ -4,6 +4,7 @@
 import { backendKindCounts, backendRowAccess, backendSchemaReads, type BackendKindCounts, type BackendRowAccess, type BackendSchemaReads } from "./backend-rows.js";
 import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
 import { NativePostgres, NativeSqlite } from "./native.js";
+import { DEFAULT_TABLE_NAMES, engineTableNames, type TypeGraphTableNames } from "./table-names.js";
 
 export type Dialect = "sqlite" | "postgres";
 /** An open transaction as the backend knows it. */
@@ -110,6 +111,8 @@ export type TransactionOptions = Readonly<{
 export interface GraphBackend {
   readonly dialect: Dialect;
   readonly capabilities: BackendCapabilities;
+  /** Physical names of the TypeGraph tables (the defaults unless the factory was given `tables`). */
+  readonly tableNames?: TypeGraphTableNames;
   /** @internal */ register(graphJson: string): Promise<number> | number;
   /** @internal */ call(graph: number, op: string, args: unknown, tx?: TxToken): Promise<unknown>;
   /** @internal */ bootstrap(): Promise<void>;
@@ -187,8 +190,14 @@ export class SqliteBackend implements GraphBackend {
   #tx: TxToken | undefined;
   #nextTx = 1;
 
-  constructor(native: NativeSqlite) {
+  /** Physical names of the TypeGraph tables this backend reads and writes. */
+  readonly tableNames: TypeGraphTableNames;
+  #names: string | undefined;
+
+  constructor(native: NativeSqlite, tableNames: TypeGraphTableNames = DEFAULT_TABLE_NAMES) {
     this.#native = native;
+    this.tableNames = tableNames;
+    this.#names = engineTableNames(tableNames);
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
     const reads = backendSchemaReads(
       (graphId) => anyHandleOfGraph(this.#registered, graphId, (json) => this.register(json)),
@@ -240,7 +249,7 @@ export class SqliteBackend implements GraphBackend {
     const known = this.#registered.get(graphJson);
     if (known !== undefined) return known;
     try {
-      const handle = this.#handle().register(graphJson);
+      const handle = this.#handle().register(graphJson, this.#names);
       this.#registered.set(graphJson, handle);
       return handle;
     } catch (error) {
@@ -362,7 +371,7 @@ export class SqliteBackend implements GraphBackend {
 
   async bootstrap(): Promise<void> {
     try {
-      this.#handle().bootstrap();
+      this.#handle().bootstrap(this.#names);
     } catch (error) {
       throw convertError(error);
     }
@@ -453,7 +462,13 @@ export class PostgresBackend implements GraphBackend {
   #ready: NativePostgres | undefined;
   #closed = false;
 
-  constructor(url: string, maxConnections?: number, idleTimeoutMs?: number, inlineBudgetMs?: number) {
+  /** Physical names of the TypeGraph tables this backend reads and writes. */
+  readonly tableNames: TypeGraphTableNames;
+  #names: string | undefined;
+
+  constructor(url: string, maxConnections?: number, idleTimeoutMs?: number, inlineBudgetMs?: number, tableNames: TypeGraphTableNames = DEFAULT_TABLE_NAMES) {
+    this.tableNames = tableNames;
+    this.#names = engineTableNames(tableNames);
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registeredJson, graphId), (h, op, args) => this.call(h, op, args));
     const reads = backendSchemaReads(
       (graphId) => anyHandleOfGraph(this.#registeredJson, graphId, (json) => this.register(json)),
@@ -492,7 +507,7 @@ export class PostgresBackend implements GraphBackend {
     const pending = (async () => {
       const native = await this.#handle();
       try {
-        return native.register(graphJson);
+        return native.register(graphJson, this.#names);
       } catch (error) {
         throw convertError(error);
       }
@@ -580,7 +595,7 @@ export class PostgresBackend implements GraphBackend {
       if (typeof graph !== "number") {
         const entry = this.#registrations.get(graph);
         if (!entry) throw new ConfigurationError("toSQL(): the store's graph is not registered with this backend", {});
-        if (entry.handle === undefined || !this.#ready) return NativePostgres.compileQueryDetached(entry.graphJson, undefined, argsJson);
+        if (entry.handle === undefined || !this.#ready) return NativePostgres.compileQueryDetached(entry.graphJson, this.#names, argsJson);
         graph = entry.handle;
       }
       if (!this.#ready) throw new BackendDisposedError();
@@ -593,7 +608,7 @@ export class PostgresBackend implements GraphBackend {
   async bootstrap(): Promise<void> {
     const native = await this.#handle();
     try {
-      await native.bootstrap();
+      await native.bootstrap(this.#names);
     } catch (error) {
       throw convertError(error);
     }

@@ -795,6 +795,14 @@ function tableIndexDdl(index: RelationalIndexDeclaration, dialect: Dialect, tabl
     const opclass = index.method === "gin" ? "jsonb_path_ops" : "gin_trgm_ops";
     return `CREATE INDEX ${concurrent}${ifNotExists}${quoteIdent(index.name)} ON ${quoteIdent(table)} USING GIN ((${expr}) ${opclass});`;
   }
+  const { keys, where: w } = relationalIndexKeys(index, dialect);
+  const where = w === undefined ? "" : ` WHERE ${w}`;
+  const unique = index.unique ? "UNIQUE " : "";
+  return `CREATE ${unique}INDEX ${concurrent}${ifNotExists}${quoteIdent(index.name)} ON ${quoteIdent(table)} (${keys.join(", ")})${where};`;
+}
+
+/** @internal The key expressions (SQL text) and partial-index predicate of a btree declaration. */
+export function relationalIndexKeys(index: RelationalIndexDeclaration, dialect: Dialect): { keys: string[]; where: string | undefined } {
   const keys: string[] = [];
   const sys: SystemColumnName[] =
     index.entity === "node"
@@ -807,9 +815,7 @@ function tableIndexDdl(index: RelationalIndexDeclaration, dialect: Dialect, tabl
   const pointers = [...index.fields, ...index.coveringFields];
   const types = [...index.fieldValueTypes, ...index.coveringFieldValueTypes];
   pointers.forEach((p, i) => keys.push(`(${extract(dialect, p, types[i])})`));
-  const where = index.where ? ` WHERE ${whereSql(dialect, index.where)}` : "";
-  const unique = index.unique ? "UNIQUE " : "";
-  return `CREATE ${unique}INDEX ${concurrent}${ifNotExists}${quoteIdent(index.name)} ON ${quoteIdent(table)} (${keys.join(", ")})${where};`;
+  return { keys, where: index.where ? whereSql(dialect, index.where) : undefined };
 }
 
 // ---- system indexes ------------------------------------------------------------

@@ -2,6 +2,26 @@
 import { PostgresBackend } from "./backend.js";
 import { ConfigurationError } from "./errors.js";
 import { generateDdl } from "./native.js";
+import { declaredIndexesOf, DEFAULT_TABLE_NAMES, engineTableNames, tableNamesOfTables } from "./table-names.js";
+import { generateIndexDDL, type RelationalIndexDeclaration } from "./indexes.js";
+import type { PostgresTables } from "./drizzle-postgres-tables.js";
+
+export {
+  createPostgresTables,
+  tables,
+  nodes,
+  edges,
+  recordedNodes,
+  recordedEdges,
+  recordedClock,
+  uniques,
+  edgeClaims,
+  schemaVersions,
+  fulltext,
+  type CreatePostgresTablesOptions,
+  type PostgresTableNames,
+  type PostgresTables,
+} from "./drizzle-postgres-tables.js";
 
 interface PoolLike {
   options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string | (() => string | Promise<string>); database?: string; max?: number; idleTimeoutMillis?: number | null };
@@ -23,7 +43,12 @@ function urlFromPool(pool: PoolLike): string {
   return `postgres://${user}${pass}@${host}:${port}/${db}`;
 }
 
+/** A Drizzle transaction object (refused: see `createPostgresBackend`). */
+export type AnyPgTransaction = { rollback(): unknown };
+
 export interface PostgresBackendOptions {
+  /** Table definitions from `createPostgresTables()` (custom names); default: `tables`. */
+  tables?: PostgresTables | undefined;
   /** Pool size of the engine's own connections (default: the pg Pool's `max`, else 10). */
   maxConnections?: number;
   /**
@@ -53,7 +78,7 @@ function poolIdle(v: number | null | undefined): number | undefined {
  * A PostgreSQL backend from a connection string, a `pg` Pool, or a Drizzle
  * database over one. The engine opens its own connections with the same settings.
  */
-export function createPostgresBackend(input: string | PoolLike | { $client: PoolLike }, options: PostgresBackendOptions = {}): PostgresBackend {
+export function createPostgresBackend(input: string | PoolLike | { $client: PoolLike } | AnyPgTransaction, options: PostgresBackendOptions = {}): PostgresBackend {
   let url: string;
   let max = options.maxConnections;
   let idle = options.idleTimeoutMs;
@@ -63,6 +88,13 @@ export function createPostgresBackend(input: string | PoolLike | { $client: Pool
     url = urlFromPool(input.$client);
     max ??= input.$client.options?.max;
     idle ??= poolIdle(input.$client.options?.idleTimeoutMillis);
+  } else if (input && typeof input === "object" && typeof (input as { rollback?: unknown }).rollback === "function" && typeof (input as { nestedIndex?: unknown }).nestedIndex === "number") {
+    // A Drizzle transaction: the engine's own connections cannot take part in it.
+    throw new ConfigurationError(
+      "createPostgresBackend cannot join a Drizzle transaction: the engine runs on connections of its own, so TypeGraph writes would commit apart from the transaction's writes.",
+      { code: "DRIZZLE_TRANSACTION_UNSUPPORTED", backend: "postgres" },
+      { suggestion: "Create the backend from the database (not the transaction) and group TypeGraph writes with store.transaction()." },
+    );
   } else if (input && typeof input === "object" && "options" in input) {
     url = urlFromPool(input);
     max ??= input.options?.max;
@@ -79,15 +111,25 @@ export function createPostgresBackend(input: string | PoolLike | { $client: Pool
   if (budget !== undefined && !(typeof budget === "number" && Number.isFinite(budget) && budget >= 0 && budget <= 1000)) {
     throw new ConfigurationError("inlineBudgetMs must be a number of milliseconds from 0 to 1000.", { code: "INVALID_INLINE_BUDGET" });
   }
-  return new PostgresBackend(url, max, idle, budget);
+  const names = options.tables === undefined ? DEFAULT_TABLE_NAMES : tableNamesOfTables(options.tables);
+  return new PostgresBackend(url, max, idle, budget, names);
 }
 
-/** The schema as a list of statements, in creation order (without the pgvector extension). */
-export function generatePostgresDDL(): string[] {
-  return generateDdl("postgres").split("\n\n").slice(1);
+/**
+ * The schema as a list of statements, in creation order (without the pgvector extension): every
+ * table of `tables` (default names unless it comes from `createPostgresTables(names)`), then the
+ * declared btree indexes it was created with.
+ */
+export function generatePostgresDDL(tables?: PostgresTables): string[] {
+  const names = tables === undefined ? DEFAULT_TABLE_NAMES : tableNamesOfTables(tables);
+  const declared = declaredIndexesOf(tables)
+    .filter((d): d is RelationalIndexDeclaration => (d.entity === "node" || d.entity === "edge") && d.method === undefined)
+    .map((d) => generateIndexDDL(d, "postgres", { nodesTableName: names.nodes, edgesTableName: names.edges }));
+  return [...generateDdl("postgres", engineTableNames(names)).split("\n\n").slice(1), ...declared];
 }
 
 /** The whole schema as one script, enabling pgvector first. */
-export function generatePostgresMigrationSQL(): string {
-  return generateDdl("postgres");
+export function generatePostgresMigrationSQL(tables?: PostgresTables): string {
+  const extension = generateDdl("postgres").split("\n\n")[0];
+  return [extension, ...generatePostgresDDL(tables)].join("\n\n");
 }

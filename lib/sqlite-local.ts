@@ -4,10 +4,14 @@ import type { GraphDef } from "./core.js";
 import { convertError } from "./errors.js";
 import { NativeSqlite } from "./native.js";
 import { createStoreWithSchema, type Store } from "./store.js";
+import { DEFAULT_TABLE_NAMES, engineTableNames, tableNamesOfTables } from "./table-names.js";
+import type { SqliteTables } from "./drizzle-sqlite-tables.js";
 
 export interface LocalSqliteBackendOptions {
   /** Database file, or `:memory:` (the default). File databases use WAL. */
   path?: string;
+  /** Table definitions from `createSqliteTables()` (custom names); default: `tables`. */
+  tables?: SqliteTables | undefined;
 }
 
 export interface LocalSqliteBackendResult {
@@ -20,14 +24,15 @@ export const DEFAULT_LOCAL_SQLITE_PRAGMAS = Object.freeze({ journalMode: "wal", 
 
 /** Opens (or creates) a database, creates the TypeGraph tables, and returns its backend. */
 export function createLocalSqliteBackend(options: LocalSqliteBackendOptions = {}): LocalSqliteBackendResult {
+  const names = options.tables === undefined ? DEFAULT_TABLE_NAMES : tableNamesOfTables(options.tables);
   let native: NativeSqlite;
   try {
     native = NativeSqlite.open(options.path ?? ":memory:");
-    native.bootstrap();
+    native.bootstrap(engineTableNames(names));
   } catch (error) {
     throw convertError(error);
   }
-  const backend = new SqliteBackend(native);
+  const backend = new SqliteBackend(native, names);
   return { backend, db: { exec: (sql) => backend.exec(sql), query: (sql, params) => backend.query(sql, params) } };
 }
 

@@ -58,7 +58,8 @@ function withHistory(backend: GraphBackend, handle: Promise<number> | number): P
 }
 import { runSubgraph, type SubgraphOptions, type SubgraphProject, type SubgraphResult } from "./subgraph.js";
 import { systemIndexEntries, type MaterializeSystemIndexesOptions } from "./system-indexes.js";
-import { generateIndexDDL, indexSignature, systemIndexNames, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
+import { generateIndexDDL, indexSignature, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
+import { DEFAULT_TABLE_NAMES, reservedIndexNames, type TypeGraphTableNames } from "./table-names.js";
 
 export interface NodeMeta {
   version: number;
@@ -2243,8 +2244,9 @@ export class Store<G extends GraphDef = GraphDef> {
     const candidates = declared.filter((d) => kinds === undefined || kinds.has(d.kind));
     if (candidates.length === 0) return { results: [] };
     const dialect = this.#backend.dialect;
-    const reserved = systemIndexNames();
-    const entries = candidates.map((d) => materializationEntry(d, graph.id, dialect, reserved));
+    const names = this.#backend.tableNames ?? DEFAULT_TABLE_NAMES;
+    const reserved = reservedIndexNames(names);
+    const entries = candidates.map((d) => materializationEntry(d, graph.id, dialect, reserved, names));
     // A store behind the persisted schema builds through a handle of the caught-up definition
     // (vector indexes need the kind's embedding fields); backends reuse a handle per definition.
     const current = graph === this.#graph || engineGraph(graph) === engineGraph(this.#graph);
@@ -2286,7 +2288,7 @@ export class Store<G extends GraphDef = GraphDef> {
       schemaVersion: active.version,
       stopOnError: options.stopOnError ?? false,
       refreshStatistics: options.refreshStatistics ?? true,
-      entries: systemIndexEntries(this.#backend.dialect),
+      entries: systemIndexEntries(this.#backend.dialect, this.#backend.tableNames),
     })) as { indexName: string; entity: "system"; kind: string; status: MaterializeIndexesEntry["status"]; error?: string; reason?: string }[];
     return {
       results: raw.map((r) => ({
@@ -2429,7 +2431,7 @@ export interface MaterializeIndexesResult {
 const VECTOR_INDEX_TYPES: Record<"sqlite" | "postgres", readonly string[]> = { sqlite: ["hnsw", "none"], postgres: ["hnsw", "ivfflat", "none"] };
 
 /** One declaration as the engine's `materializeIndexes` takes it: status key, signature, action. */
-function materializationEntry(d: IndexDeclaration, graphId: string, dialect: "sqlite" | "postgres", reserved: Set<string>) {
+function materializationEntry(d: IndexDeclaration, graphId: string, dialect: "sqlite" | "postgres", reserved: Set<string>, names: TypeGraphTableNames) {
   if (d.entity === "vector") {
     const base = { name: d.name, statusKey: `${graphId}::${d.name}`, entity: "vector", kind: d.kind };
     if (d.indexType === "none") return { ...base, action: { type: "skip", reason: "indexType: 'none' opts out of automatic materialization" } };
@@ -2475,9 +2477,9 @@ function materializationEntry(d: IndexDeclaration, graphId: string, dialect: "sq
       },
     };
   }
-  const table = d.entity === "node" ? "typegraph_nodes" : "typegraph_edges";
+  const table = d.entity === "node" ? names.nodes : names.edges;
   try {
-    const sql = generateIndexDDL(d, dialect, { ifNotExists: true, concurrent: dialect === "postgres" });
+    const sql = generateIndexDDL(d, dialect, { ifNotExists: true, concurrent: dialect === "postgres", nodesTableName: names.nodes, edgesTableName: names.edges });
     return { ...base, signature: indexSignature(dialect, table, d), action: { type: "ddl", sql, trigram: d.method === "trigram" } };
   } catch (error) {
     return { ...base, action: { type: "fail", error: error instanceof Error ? error.message : String(error) } };

@@ -25,6 +25,8 @@ const provided: Record<string, string> = {
   "/utils/presence": shim("presence.ts"), "/backend/derive-backend": shim("derive-backend.ts"),
   "/backend/sqlite": shim("sqlite-backend.ts"), "/backend/sqlite/index": shim("sqlite-backend.ts"),
   "/backend/sqlite/local": shim("sqlite-backend.ts"),
+  "/backend/drizzle/sqlite": shim("sqlite-backend.ts"), "/backend/drizzle/schema/sqlite": shim("sqlite-backend.ts"),
+  "/backend/drizzle/ddl": shim("drizzle-ddl.ts"),
   // The kind and graph definers live under `core/` upstream; ours are public entry exports.
   "/core": shim("index.ts"), "/core/index": shim("index.ts"), "/core/node": shim("index.ts"), "/core/edge": shim("index.ts"),
   "/core/define-graph": shim("index.ts"), "/core/embedding": shim("index.ts"), "/core/searchable": shim("index.ts"),
@@ -38,6 +40,8 @@ const DIST = path.join(HERE, "../../dist");
 const partial: Record<string, string> = {
   "/indexes": path.join(DIST, "indexes-entry.js"), "/indexes/index": path.join(DIST, "indexes-entry.js"),
   "/indexes/ddl": path.join(DIST, "indexes-entry.js"),
+  "/backend/drizzle/postgres": path.join(DIST, "postgres.js"), "/backend/drizzle/schema/postgres": path.join(DIST, "postgres.js"),
+  "/backend/postgres": path.join(DIST, "postgres.js"),
   "/schema": path.join(DIST, "schema-entry.js"), "/schema/index": path.join(DIST, "schema-entry.js"),
   "/schema/serializer": path.join(DIST, "schema-entry.js"), "/schema/deserializer": path.join(DIST, "schema-entry.js"),
 };

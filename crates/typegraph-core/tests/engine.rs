@@ -175,10 +175,13 @@ fn sqlite_ddl_matches_layout() {
     assert_eq!(ddl.split("\n\n").count(), 51);
     assert!(ddl.contains("\"is_active\" TEXT NOT NULL DEFAULT 0"));
     assert!(ddl.contains("tokenize='porter unicode61 remove_diacritics 2'"));
+    // The PostgreSQL build-claim columns are not part of upstream's SQLite table.
+    assert!(!ddl.contains("building_since") && !ddl.contains("claim_token"));
     let pg = Dialect::Postgres.ddl(&Tables::default());
     assert_eq!(pg.split("\n\n").count(), 54);
     assert!(pg.contains("\"props\" JSONB NOT NULL"));
     assert!(pg.contains("\"created_at\" TIMESTAMPTZ NOT NULL"));
+    assert!(pg.contains("\"building_since\" TIMESTAMPTZ") && pg.contains("\"claim_token\" TEXT"));
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub fn ddl(t: &Tables) -> String {
     let mut parts = vec!["-- Enable pgvector extension for vector similarity search\nCREATE EXTENSION IF NOT EXISTS vector;".to_string()];
     parts.extend(tables::render(
         t,
+        true,
         |ty| match ty {
             Ty::Text => "TEXT",
             Ty::Json => "JSONB",

@@ -7,6 +7,7 @@ use super::{quote_ident, Tables};
 pub fn ddl(t: &Tables) -> String {
     let mut parts = tables::render(
         t,
+        false,
         |ty| match ty {
             Ty::Text | Ty::Json | Ty::Ts => "TEXT",
             Ty::Int | Ty::BigInt => "INTEGER",

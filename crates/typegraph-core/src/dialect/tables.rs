@@ -424,9 +424,11 @@ pub fn core_tables() -> Vec<Table> {
     ]
 }
 
-/// Renders the shared DDL; `ty` and `default` are the dialect's spellings.
+/// Renders the shared DDL; `ty` and `default` are the dialect's spellings. `pg_extra` columns
+/// are written only when `with_pg_extra` (the PostgreSQL DDL): upstream's SQLite tables lack them.
 pub fn render(
     names: &super::Tables,
+    with_pg_extra: bool,
     ty: impl Fn(Ty) -> &'static str,
     default: impl Fn(Default) -> &'static str,
     check: impl Fn(&Check) -> String,
@@ -439,7 +441,7 @@ pub fn render(
         let mut lines: Vec<String> = t
             .cols
             .iter()
-            .chain(t.pg_extra.iter())
+            .chain(t.pg_extra.iter().filter(|_| with_pg_extra))
             .map(|col| {
                 let mut s = format!("  {} {}", q(col.name), ty(col.ty));
                 if col.not_null {
