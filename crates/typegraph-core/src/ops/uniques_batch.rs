@@ -82,10 +82,13 @@ pub async fn claim_all<E: Executor>(
         // (all of them when its props fall outside the constraint's `where`).
         let release_sql = if sqlite {
             format!(
-                "UPDATE {t} SET deleted_at = ?1 FROM (SELECT i.value AS id, k.value AS key FROM json_each(?6) AS i \
-                 JOIN json_each(?7) AS k ON k.key = i.key) AS v \
-                 WHERE {t}.graph_id = ?2 AND {t}.node_kind = ?3 AND {t}.constraint_name = ?4 AND {t}.concrete_kind = ?5 \
-                 AND {t}.node_id = v.id AND {t}.deleted_at IS NULL AND (v.key IS NULL OR {t}.key <> v.key)"
+                // Each JSON parameter is read once (a join of two `json_each` re-read the inner
+                // one per outer row): the nodes' rows found by id through the node index, the
+                // (id, key) pairs they keep checked against a list built once.
+                "UPDATE {t} SET deleted_at = ?1 \
+                 WHERE graph_id = ?2 AND node_kind = ?3 AND constraint_name = ?4 AND concrete_kind = ?5 \
+                 AND node_id IN (SELECT value FROM json_each(?6)) AND deleted_at IS NULL \
+                 AND (node_id, key) NOT IN (SELECT p.value ->> 0, p.value ->> 1 FROM json_each(?7) AS p WHERE p.value ->> 1 IS NOT NULL)"
             )
         } else {
             format!(
@@ -101,7 +104,18 @@ pub async fn claim_all<E: Executor>(
             Value::text(&c.name),
             Value::text(kind),
             Value::TextList(nodes.iter().map(|n| n.id.to_string()).collect()),
-            Value::NullableTextList(keys.clone()),
+            if sqlite {
+                // [[id, key], …] for the nodes that hold a key under the constraint.
+                Value::Json(Some(serde_json::to_string(
+                    &nodes
+                        .iter()
+                        .zip(&keys)
+                        .filter_map(|(n, k)| Some((n.id, k.as_deref()?)))
+                        .collect::<Vec<_>>(),
+                )?))
+            } else {
+                Value::NullableTextList(keys.clone())
+            },
         ];
         let mut claim: Vec<usize> = (0..nodes.len()).filter(|&i| keys[i].is_some()).collect();
         if claim.is_empty() {
@@ -171,10 +185,32 @@ pub async fn claim_all<E: Executor>(
         // committed after the probe (a concurrent writer) keeps its row.
         let rows_from = if sqlite {
             // `WHERE true`: an INSERT ... SELECT before ON CONFLICT needs one (SQLite's parser).
-            "SELECT ?1, ?2, ?3, k.value, i.value, ?4, NULL FROM json_each(?5) AS k JOIN json_each(?6) AS i ON i.key = k.key WHERE true"
+            "SELECT ?1, ?2, ?3, p.value ->> 0, p.value ->> 1, ?4, NULL FROM json_each(?5) AS p WHERE true"
         } else {
             "SELECT $1, $2, $3, v.key, v.id, $4, NULL FROM UNNEST($5::text[], $6::text[]) AS v(key, id)"
         };
+        let mut take_params = vec![
+            Value::text(g),
+            Value::text(axis),
+            Value::text(&c.name),
+            Value::text(kind),
+            if sqlite {
+                // [[key, id], …]: one JSON parameter, read once.
+                Value::Json(Some(serde_json::to_string(
+                    &claim_keys
+                        .iter()
+                        .zip(claim.iter().map(|&i| nodes[i].id))
+                        .collect::<Vec<_>>(),
+                )?))
+            } else {
+                Value::TextList(claim_keys.clone())
+            },
+            Value::TextList(claim.iter().map(|&i| nodes[i].id.to_string()).collect()),
+        ];
+        if sqlite {
+            // The pairs carry the ids.
+            take_params.pop();
+        }
         let won = ex
             .query(
                 &format!(
@@ -185,14 +221,7 @@ pub async fn claim_all<E: Executor>(
                      WHERE {t}.deleted_at IS NOT NULL OR ({t}.node_id = excluded.node_id AND {t}.concrete_kind = excluded.concrete_kind) \
                      RETURNING key"
                 ),
-                &[
-                    Value::text(g),
-                    Value::text(axis),
-                    Value::text(&c.name),
-                    Value::text(kind),
-                    Value::TextList(claim_keys.clone()),
-                    Value::TextList(claim.iter().map(|&i| nodes[i].id.to_string()).collect()),
-                ],
+                &take_params,
             )
             .await?;
         if won.len() < claim.len() {
