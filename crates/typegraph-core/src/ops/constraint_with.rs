@@ -210,7 +210,18 @@ where
                 .map(|it| it.id.clone().unwrap_or_default())
                 .collect();
             let existing = node_versions_from_rows(ids.iter().filter_map(|id| kind_rows.get(id)));
-            let moved = upsert_known(ex, ctx, kind, &part, &ids, &existing, &now, false).await?;
+            let moved = upsert_known(
+                ex,
+                ctx,
+                kind,
+                &part,
+                &ids,
+                &existing,
+                Some(kind_rows),
+                &now,
+                false,
+            )
+            .await?;
             let mut moved: HashMap<String, Row> = moved
                 .into_iter()
                 .filter_map(|r| Some((r.get(1)?.as_str()?.to_string(), r)))

@@ -21,6 +21,9 @@ pub struct Claimant<'a> {
     pub index: usize,
     pub id: &'a str,
     pub props: &'a str,
+    /// A live node's stored props: a key they already give it under a constraint is kept, not
+    /// claimed again (nor released).
+    pub held: Option<&'a str>,
 }
 
 fn refused(c: &UniqueConstraint, holder_kind: &str, holder: &str, id: &str, index: usize) -> Error {
@@ -53,6 +56,10 @@ pub async fn claim_all<E: Executor>(
         .iter()
         .map(|n| serde_json::from_str(n.props))
         .collect::<std::result::Result<_, _>>()?;
+    let held: Vec<Option<Json>> = nodes
+        .iter()
+        .map(|n| n.held.map(serde_json::from_str).transpose())
+        .collect::<std::result::Result<_, _>>()?;
     let g = ctx.graph.id();
     let t = &ctx.tables.uniques;
     let position: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
@@ -61,12 +68,24 @@ pub async fn claim_all<E: Executor>(
         let covered = scope_kinds(ctx, kind, c);
         let axis = covered[0].as_str();
         let keys: Vec<Option<String>> = props.iter().map(|p| key_for(c, p)).collect();
+        // Nodes whose key under this constraint is the one they hold: nothing to do.
+        let kept: Vec<bool> = held
+            .iter()
+            .zip(&keys)
+            .map(|(h, k)| h.as_ref().is_some_and(|h| key_for(c, h) == *k))
+            .collect();
+        if kept.iter().all(|&k| k) {
+            continue;
+        }
+        let moving: Vec<usize> = (0..nodes.len()).filter(|&i| !kept[i]).collect();
         // Within the batch: a key wanted twice goes to the earlier item. Of all refusals
         // (here and against stored holders below) the earliest item is reported.
         let mut worst: Option<(usize, String, String)> = None;
         let mut wanted: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
         for (i, k) in keys.iter().enumerate() {
-            let Some(k) = k else { continue };
+            let Some(k) = k.as_ref().filter(|_| !kept[i]) else {
+                continue;
+            };
             if let Some(&first) = wanted.get(k.as_str()) {
                 if worst
                     .as_ref()
@@ -103,21 +122,24 @@ pub async fn claim_all<E: Executor>(
             Value::text(axis),
             Value::text(&c.name),
             Value::text(kind),
-            Value::TextList(nodes.iter().map(|n| n.id.to_string()).collect()),
+            Value::TextList(moving.iter().map(|&i| nodes[i].id.to_string()).collect()),
             if sqlite {
                 // [[id, key], …] for the nodes that hold a key under the constraint.
                 Value::Json(Some(serde_json::to_string(
-                    &nodes
+                    &moving
                         .iter()
-                        .zip(&keys)
-                        .filter_map(|(n, k)| Some((n.id, k.as_deref()?)))
+                        .filter_map(|&i| Some((nodes[i].id, keys[i].as_deref()?)))
                         .collect::<Vec<_>>(),
                 )?))
             } else {
-                Value::NullableTextList(keys.clone())
+                Value::NullableTextList(moving.iter().map(|&i| keys[i].clone()).collect())
             },
         ];
-        let mut claim: Vec<usize> = (0..nodes.len()).filter(|&i| keys[i].is_some()).collect();
+        let mut claim: Vec<usize> = moving
+            .iter()
+            .copied()
+            .filter(|&i| keys[i].is_some())
+            .collect();
         if claim.is_empty() {
             ex.execute(&release_sql, &release_params).await?;
             continue;

@@ -188,6 +188,7 @@ where
             &merged.items,
             &ids,
             &existing,
+            Some(&stored),
             &now,
             false,
         )
