@@ -241,6 +241,29 @@ describe.each(backends)("node get-or-create by constraint in one call on $name",
     expect(await store.nodes.Account.findByConstraint("login", { login: "l3" })).toBeUndefined();
   });
 
+  it("a batch update that keeps a key still holds it; one that changes it moves it", async () => {
+    const { store } = await setup();
+    const People = store.nodes.Person;
+    await People.bulkInsert([
+      { id: "k1", props: { email: "k1@x.io", handle: "kh1" } },
+      { id: "k2", props: { email: "k2@x.io", handle: "kh2" } },
+    ]);
+    // k1 keeps both keys (age only); k2 moves its handle.
+    await People.bulkUpsertById([
+      { id: "k1", props: { email: "k1@x.io", handle: "kh1", age: 30 } },
+      { id: "k2", props: { email: "k2@x.io", handle: "kh2b" } },
+    ]);
+    expect(await failure(People.create({ email: "K1@x.io" }))).toBeInstanceOf(UniquenessError);
+    expect(await failure(People.create({ email: "other@x.io", handle: "kh1" }))).toBeInstanceOf(UniquenessError);
+    expect(await failure(People.create({ email: "other@x.io", handle: "kh2b" }))).toBeInstanceOf(UniquenessError);
+    const freed = await People.create({ email: "other@x.io", handle: "kh2" });
+    expect(freed.handle).toBe("kh2");
+    const again = await People.bulkGetOrCreateByConstraint("email", [{ props: { email: "k1@x.io", age: 31 } }], { ifExists: "update" });
+    expect(again[0]).toMatchObject({ action: "updated", node: { id: "k1", handle: "kh1", age: 31 } });
+    expect((await People.findByConstraint("handle", { handle: "kh1" }))?.id).toBe("k1");
+    expect((await People.findByConstraint("email", { email: "k1@X.io" }))?.id).toBe("k1");
+  });
+
   it("inside a transaction: goes with its rollback", async () => {
     const { store } = await setup();
     const undone = await failure(
