@@ -5,12 +5,16 @@ import { generateIndexDDL } from "typegraph-native/indexes";
 export const Person = defineNode("Person", {
   schema: z.object({ name: z.string(), city: z.string(), age: z.number().int(), bio: z.string() }),
 });
+/** W5c's kind: a unique constraint of its own, so Person rows carry no uniques. */
+export const Account = defineNode("Account", {
+  schema: z.object({ email: z.string(), name: z.string(), visits: z.number().int() }),
+});
 export const knows = defineEdge("knows", { schema: z.object({ since: z.number().int() }) });
 /** The declared node index on (city, age): built by `store.materializeIndexes()` in each lane. */
 export const personCityAge = defineNodeIndex(Person, { fields: ["city", "age"], name: "idx_bench_person_city_age" });
 export const graph = defineGraph({
   id: "bench",
-  nodes: { Person },
+  nodes: { Person, Account: { type: Account, unique: [{ name: "email", fields: ["email"] }] } },
   edges: { knows: { type: knows, from: [Person], to: [Person] } },
   indexes: [personCityAge],
 });

@@ -24,6 +24,7 @@ import * as w3 from "./workloads/w3-traversals.mjs";
 import * as w4 from "./workloads/w4-filters.mjs";
 import * as w5 from "./workloads/w5-upsert-sync.mjs";
 import * as w5e from "./workloads/w5e-edge-upsert.mjs";
+import * as w5c from "./workloads/w5c-constraint.mjs";
 import * as w6 from "./workloads/w6-single-writes.mjs";
 import * as w7 from "./workloads/w7-search.mjs";
 import * as w8 from "./workloads/w8-schema-maintenance.mjs";
@@ -35,7 +36,7 @@ const pick = (env, names, match) => {
   const wanted = process.env[env]?.split(",").map((s) => s.trim()).filter(Boolean);
   return wanted?.length ? names.filter((n) => wanted.some((w) => match(n, w))) : names;
 };
-const workloads = pick("TG_BENCH_WORKLOADS", [w1, w2, w3, w4, w5, w5e, w6], (w, p) => w.name.startsWith(p));
+const workloads = pick("TG_BENCH_WORKLOADS", [w1, w2, w3, w4, w5, w5e, w5c, w6], (w, p) => w.name.startsWith(p));
 const runW7 = pick("TG_BENCH_WORKLOADS", ["W7"], (n, p) => n.startsWith(p)).length > 0;
 const runW8 = pick("TG_BENCH_WORKLOADS", ["W8"], (n, p) => n.startsWith(p)).length > 0;
 const data = makeDataset();

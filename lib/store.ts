@@ -776,6 +776,11 @@ export class NodeCollection<N extends NodeType = NodeType> {
   ): Promise<{ node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }> {
     // Parsed once: the key is computed over the parsed props, and a create stores them as parsed.
     const data = validate(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation: "create" });
+    const root = this.#r;
+    if (!root.ops && root.handle >= 0 && (root.backend instanceof SqliteBackend || root.backend instanceof PostgresBackend)) {
+      const [one] = await this.#constraintWith(root.backend, root, constraint, [{ props }], [data], options.ifExists);
+      return one!;
+    }
     return this.#getOrCreateParsed(constraint, props, data, options);
   }
 
@@ -803,6 +808,117 @@ export class NodeCollection<N extends NodeType = NodeType> {
     }
   }
 
+  /**
+   * `getOrCreateByConstraint` / `bulkGetOrCreateByConstraint` as one engine call: the engine keys
+   * the parsed props under the constraint, reads each distinct key's holder (live first, then the
+   * latest release; tombstones included; on PostgreSQL under a row lock) and calls back once; the
+   * step below decides each item as the one-by-one path does and returns the writes (updates and
+   * resurrections of holders, creates under fresh ids), applied in the same transaction. On
+   * PostgreSQL a key another writer claimed in between fails the call, which is run again.
+   */
+  async #constraintWith(
+    backend: SqliteBackend | PostgresBackend,
+    r: Runner,
+    constraint: string,
+    items: readonly { props: z.input<N["schema"]> }[],
+    data: readonly unknown[],
+    ifExists: "return" | "update" | undefined,
+  ): Promise<{ node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#constraintCall(backend, r, constraint, items, data, ifExists);
+      } catch (error) {
+        if (backend instanceof PostgresBackend && error instanceof UniquenessError && attempt < 3) continue;
+        throw error;
+      }
+    }
+  }
+
+  #constraintCall(
+    backend: SqliteBackend | PostgresBackend,
+    r: Runner,
+    constraint: string,
+    items: readonly { props: z.input<N["schema"]> }[],
+    data: readonly unknown[],
+    ifExists: "return" | "update" | undefined,
+  ): { node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }[] | Promise<{ node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }[]> {
+    type Action = "created" | "found" | "updated" | "resurrected";
+    // Per item: the node it resolved to without a write, the write it made, or the earlier item whose key it repeats.
+    let plan: { action: Action; node?: Node<N>; write?: number; source?: number }[] = [];
+    let sent: { id: string; props: unknown }[] = [];
+    let writtenAt: number[] = [];
+    const decide = (hits: unknown[]) => {
+      plan = [];
+      sent = [];
+      writtenAt = [];
+      // Holders an earlier item of this batch revived: a later key they gave up finds nobody.
+      const revived = new Set<string>();
+      const write = (index: number, action: Action, item: { id: string; props: unknown }) => {
+        plan[index] = { action, write: sent.length };
+        writtenAt.push(index);
+        sent.push(item);
+      };
+      for (let index = 0; index < items.length; index++) {
+        const hit = hits[index] as number | [NodeRow, boolean] | null;
+        if (typeof hit === "number") {
+          plan[index] = { action: "found", source: hit };
+          continue;
+        }
+        if (hit === null || revived.has(hit[0][0] + "\u0000" + hit[0][1])) {
+          write(index, "created", { id: freshEntityId(), props: data[index] });
+          continue;
+        }
+        const [row, live] = hit;
+        if (live && ifExists !== "update") {
+          plan[index] = { action: "found", node: toNode(row) as Node<N> };
+          continue;
+        }
+        // The holder is written under its own kind (a `kindWithSubClasses` scope may find a relative's node).
+        const schema = row[0] === this.#kind ? this.#type.schema : (this.#graph?.nodes[row[0]]?.type.schema ?? this.#type.schema);
+        const merged = validateAt(
+          schema,
+          { ...storedProps(schema, row[2]), ...(items[index]!.props as Record<string, unknown>) },
+          live ? { entityType: "node", kind: row[0], operation: "update", id: row[1] } : { entityType: "node", kind: row[0], operation: "create" },
+          index,
+        );
+        if (!live) revived.add(row[0] + "\u0000" + row[1]);
+        write(index, live ? "updated" : "resurrected", { id: row[1], props: merged });
+      }
+      return { items: sent };
+    };
+    const failed = (error: unknown): never => {
+      if (error instanceof MergeStepError) throw error.cause;
+      throw reindexed(error, writtenAt);
+    };
+    const done = (rows: NodeRow[]) => {
+      const out: { node: Node<N>; action: Action }[] = [];
+      for (let index = 0; index < items.length; index++) {
+        const p = plan[index]!;
+        if (p.source !== undefined) {
+          out.push({ node: out[p.source]!.node, action: "found" });
+        } else if (p.write !== undefined) {
+          const row = rows[p.write]!;
+          row[2] = jsonCopy(sent[p.write]!.props) as NodeRow[2];
+          out.push({ node: toNode(row) as Node<N>, action: p.action });
+        } else {
+          out.push({ node: p.node!, action: p.action });
+        }
+      }
+      return out;
+    };
+    const args = { entity: "nodeConstraint", kind: this.#kind, constraint, props: data, returning: true, propsBack: false };
+    if (backend instanceof PostgresBackend) {
+      return backend.upsertNodesWith(r.handle, args as unknown as { ids: readonly string[] }, r.tx, decide).then((rows) => done(rows as NodeRow[]), failed);
+    }
+    let rows: NodeRow[];
+    try {
+      rows = backend.upsertNodesWith(r.handle, args as unknown as { ids: readonly string[] }, r.tx, decide) as NodeRow[];
+    } catch (error) {
+      return failed(error);
+    }
+    return done(rows);
+  }
+
   async bulkGetOrCreateByConstraint(
     constraint: string,
     items: readonly { props: z.input<N["schema"]> }[],
@@ -813,6 +929,11 @@ export class NodeCollection<N extends NodeType = NodeType> {
     // them; everything else in one transaction. A key repeated within the batch resolves to the
     // node its first occurrence produced, with action "found" (as upstream).
     const data = items.map((item, index) => validateAt(this.#type.schema, item.props, { entityType: "node", kind: this.#kind, operation: "create" }, index));
+    // One engine call when no operation hook has to see each write (hooks run per item below).
+    const root = this.#r;
+    if (!root.ops && root.handle >= 0 && (root.backend instanceof SqliteBackend || root.backend instanceof PostgresBackend)) {
+      return this.#constraintWith(root.backend, root, constraint, items, data, options.ifExists);
+    }
     const keys = (await run(this.#r, "constraintKeys", { kind: this.#kind, constraint, props: data })) as (string | null)[];
     return atomically(this.#r, async (r) => {
       const c = new NodeCollection<N>(r, this.#kind, this.#type);

@@ -3,7 +3,7 @@
 //! figure can be read as a ratio to what the database itself allows.
 //!
 //! Usage: tg-floor <sqlite-file | postgres://url> <dataset.json> <index-sql> [our-sql.json]
-//! Prints one JSON object with W1/W2/W3/W5/W5e/W6 figures (SQLite; W1/W2/W5e/W6 on PostgreSQL).
+//! Prints one JSON object with W1/W2/W3/W5/W5e/W5c/W6 figures (SQLite; W1/W2/W5e/W6 on PostgreSQL).
 //! With `our-sql.json` (SQLite only; `bench/run.mjs` writes it from the queries' `toSQL()`), the
 //! object also holds `ourSql`: the engine's own compiled W3/W4 statements run by plain rusqlite
 //! with the same bindings (see [`our_sql_lane`]).
@@ -343,6 +343,106 @@ fn main() {
         rates_json(rates, cpu_rates)
     };
 
+    // W5c constraint get-or-create sync: as the bench's workload (w5c-constraint.mjs) — 4,000
+    // accounts stored with their `email` key rows, then per call 2,000 items, half a stored
+    // account's email (its props rewritten: the items carry every field), half new emails (node
+    // and key row inserted); each call one transaction, each key probed by a cached statement.
+    // One untimed call, a WAL checkpoint, then 9 timed calls; the median is the figure.
+    let w5c = {
+        let records = 2000usize;
+        let reps = 9usize;
+        let stored = 4000usize;
+        let now = now_iso();
+        {
+            let tx = conn.transaction().unwrap();
+            {
+                let mut ins = tx
+                    .prepare_cached("INSERT INTO typegraph_nodes (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) VALUES ('bench', 'Account', ?1, ?2, 1, ?3, NULL, ?3, ?3)")
+                    .unwrap();
+                let mut key = tx
+                    .prepare_cached("INSERT INTO typegraph_node_uniques (graph_id, node_kind, constraint_name, key, node_id, concrete_kind, deleted_at) VALUES ('bench', 'Account', 'email', ?1, ?2, 'Account', NULL)")
+                    .unwrap();
+                for i in 0..stored {
+                    let email = format!("user{i}@example.com");
+                    let props = json!({ "email": email, "name": format!("User {i}"), "visits": 0 });
+                    let id = format!("floor_account_{i}");
+                    ins.execute(rusqlite::params![id, props.to_string(), now])
+                        .unwrap();
+                    key.execute(rusqlite::params![email, id]).unwrap();
+                }
+            }
+            tx.commit().unwrap();
+        }
+        let batch = |rep: usize| -> Vec<(String, String)> {
+            let mut items = Vec::with_capacity(records);
+            for i in 0..records / 2 {
+                let k = (i * 3 + rep * 7) % stored;
+                let email = format!("user{k}@example.com");
+                let props =
+                    json!({ "email": email, "name": format!("User {k}"), "visits": rep + 1 });
+                items.push((email, props.to_string()));
+                let email = format!("new{rep}_{i}@example.com");
+                let props = json!({ "email": email, "name": format!("New {i}"), "visits": 1 });
+                items.push((email, props.to_string()));
+            }
+            items
+        };
+        let mut fresh = 0usize;
+        let mut call = |conn: &mut rusqlite::Connection, items: &[(String, String)]| {
+            let tx = conn.transaction().unwrap();
+            {
+                let now = now_iso();
+                let mut probe = tx
+                    .prepare_cached("SELECT node_id FROM typegraph_node_uniques WHERE graph_id = 'bench' AND node_kind = 'Account' AND constraint_name = 'email' AND key = ?1 AND deleted_at IS NULL")
+                    .unwrap();
+                let mut up = tx
+                    .prepare_cached("UPDATE typegraph_nodes SET props = ?1, updated_at = ?2, version = version + 1 WHERE graph_id = 'bench' AND kind = 'Account' AND id = ?3")
+                    .unwrap();
+                let mut ins = tx
+                    .prepare_cached("INSERT INTO typegraph_nodes (graph_id, kind, id, props, version, valid_from, valid_to, created_at, updated_at) VALUES ('bench', 'Account', ?1, ?2, 1, ?3, NULL, ?3, ?3)")
+                    .unwrap();
+                let mut key = tx
+                    .prepare_cached("INSERT INTO typegraph_node_uniques (graph_id, node_kind, constraint_name, key, node_id, concrete_kind, deleted_at) VALUES ('bench', 'Account', 'email', ?1, ?2, 'Account', NULL)")
+                    .unwrap();
+                for (email, props) in items {
+                    let holder: Option<String> = probe.query_row([email], |r| r.get(0)).ok();
+                    match holder {
+                        Some(id) => {
+                            assert_eq!(up.execute(rusqlite::params![props, now, id]).unwrap(), 1);
+                        }
+                        None => {
+                            fresh += 1;
+                            let id = format!("floor_account_new_{fresh}");
+                            ins.execute(rusqlite::params![id, props, now]).unwrap();
+                            key.execute(rusqlite::params![email, id]).unwrap();
+                        }
+                    }
+                }
+            }
+            tx.commit().unwrap();
+        };
+        call(&mut conn, &batch(reps));
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        let mut rates = Vec::with_capacity(reps);
+        let mut cpu_rates = Vec::with_capacity(reps);
+        for rep in 0..reps {
+            let items = batch(rep);
+            let (t, c) = (Instant::now(), cpu_ns());
+            call(&mut conn, &items);
+            rates.push((records as f64 / t.elapsed().as_secs_f64()).round());
+            cpu_rates.push((records as f64 / ((cpu_ns() - c).max(1) as f64 / 1e9)).round());
+        }
+        rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        cpu_rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        json!({
+            "recordsPerSec": rates[reps / 2],
+            "minRecordsPerSec": rates[0],
+            "maxRecordsPerSec": rates[reps - 1],
+            "recordsPerCpuSec": cpu_rates[reps / 2],
+        })
+    };
+
     // W6 single autocommit writes. Each phase starts from an emptied WAL, as the bench's W6
     // phases do (bench/workloads/w6-single-writes.mjs).
     let settle = |conn: &rusqlite::Connection| {
@@ -423,6 +523,7 @@ fn main() {
         "W4 filters": { "cityAgeLimit50": summarize(city_age) },
         "W5 upsert sync": w5,
         "W5e edge upsert sync": w5e,
+        "W5c constraint get-or-create sync": w5c,
         "W6 single writes": {
             "create": with_cpu(summarize(creates), create_cpu),
             "edgeCreate": with_cpu(summarize(edge_creates), edge_cpu),

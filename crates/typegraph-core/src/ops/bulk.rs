@@ -541,6 +541,7 @@ pub async fn create_nodes<E: Executor>(
                     index: i,
                     id: &r.id,
                     props: &r.props,
+                    held: None,
                 })
                 .collect();
             super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
@@ -606,7 +607,10 @@ pub async fn upsert_nodes<E: Executor>(
                 ));
             }
         }
-        upsert_known(ex, ctx, &a.kind, &a.items, &ids, &existing, &now, returning).await
+        upsert_known(
+            ex, ctx, &a.kind, &a.items, &ids, &existing, None, &now, returning,
+        )
+        .await
     })?;
     if !returning {
         return Ok("null".into());
@@ -626,6 +630,7 @@ pub(crate) async fn upsert_known<E: Executor>(
     items: &[NodeItem],
     ids: &[String],
     existing: &HashMap<String, (bool, i64)>,
+    stored: Option<&HashMap<String, Row>>,
     now: &str,
     returning: bool,
 ) -> Result<Vec<Row>> {
@@ -684,6 +689,7 @@ pub(crate) async fn upsert_known<E: Executor>(
                     index: *i,
                     id: &r.id,
                     props: &r.props,
+                    held: None,
                 })
                 .collect();
             super::uniques_batch::claim_all(ex, ctx, a.kind, &claimants, &now).await?;
@@ -775,14 +781,22 @@ pub(crate) async fn upsert_known<E: Executor>(
             );
         }
         if !spec.unique.is_empty() {
+            // A live node's stored props (when the caller read them): keys it keeps are not
+            // claimed again (it holds them).
+            let held = |i: usize| match stored?.get(&ids[i])?.get(2)? {
+                Value::Json(Some(p)) | Value::Text(p) => Some(p.as_str()),
+                _ => None,
+            };
             let claimants: Vec<_> = live
                 .iter()
                 .chain(&windowed)
-                .chain(&tombs)
-                .map(|&i| super::uniques_batch::Claimant {
+                .map(|&i| (i, held(i)))
+                .chain(tombs.iter().map(|&i| (i, None)))
+                .map(|(i, held)| super::uniques_batch::Claimant {
                     index: i,
                     id: &ids[i],
                     props: a.items[i].props.get(),
+                    held,
                 })
                 .collect();
             super::uniques_batch::claim_all(ex, ctx, a.kind, &claimants, &now).await?;

@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod claims;
+pub mod constraint_with;
 pub mod clear;
 pub mod copy;
 pub mod edge_sets;

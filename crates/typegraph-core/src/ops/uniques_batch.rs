@@ -21,6 +21,9 @@ pub struct Claimant<'a> {
     pub index: usize,
     pub id: &'a str,
     pub props: &'a str,
+    /// A live node's stored props: a key they already give it under a constraint is kept, not
+    /// claimed again (nor released).
+    pub held: Option<&'a str>,
 }
 
 fn refused(c: &UniqueConstraint, holder_kind: &str, holder: &str, id: &str, index: usize) -> Error {
@@ -53,6 +56,10 @@ pub async fn claim_all<E: Executor>(
         .iter()
         .map(|n| serde_json::from_str(n.props))
         .collect::<std::result::Result<_, _>>()?;
+    let held: Vec<Option<Json>> = nodes
+        .iter()
+        .map(|n| n.held.map(serde_json::from_str).transpose())
+        .collect::<std::result::Result<_, _>>()?;
     let g = ctx.graph.id();
     let t = &ctx.tables.uniques;
     let position: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
@@ -61,12 +68,24 @@ pub async fn claim_all<E: Executor>(
         let covered = scope_kinds(ctx, kind, c);
         let axis = covered[0].as_str();
         let keys: Vec<Option<String>> = props.iter().map(|p| key_for(c, p)).collect();
+        // Nodes whose key under this constraint is the one they hold: nothing to do.
+        let kept: Vec<bool> = held
+            .iter()
+            .zip(&keys)
+            .map(|(h, k)| h.as_ref().is_some_and(|h| key_for(c, h) == *k))
+            .collect();
+        if kept.iter().all(|&k| k) {
+            continue;
+        }
+        let moving: Vec<usize> = (0..nodes.len()).filter(|&i| !kept[i]).collect();
         // Within the batch: a key wanted twice goes to the earlier item. Of all refusals
         // (here and against stored holders below) the earliest item is reported.
         let mut worst: Option<(usize, String, String)> = None;
         let mut wanted: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
         for (i, k) in keys.iter().enumerate() {
-            let Some(k) = k else { continue };
+            let Some(k) = k.as_ref().filter(|_| !kept[i]) else {
+                continue;
+            };
             if let Some(&first) = wanted.get(k.as_str()) {
                 if worst
                     .as_ref()
@@ -82,10 +101,13 @@ pub async fn claim_all<E: Executor>(
         // (all of them when its props fall outside the constraint's `where`).
         let release_sql = if sqlite {
             format!(
-                "UPDATE {t} SET deleted_at = ?1 FROM (SELECT i.value AS id, k.value AS key FROM json_each(?6) AS i \
-                 JOIN json_each(?7) AS k ON k.key = i.key) AS v \
-                 WHERE {t}.graph_id = ?2 AND {t}.node_kind = ?3 AND {t}.constraint_name = ?4 AND {t}.concrete_kind = ?5 \
-                 AND {t}.node_id = v.id AND {t}.deleted_at IS NULL AND (v.key IS NULL OR {t}.key <> v.key)"
+                // Each JSON parameter is read once (a join of two `json_each` re-read the inner
+                // one per outer row): the nodes' rows found by id through the node index, the
+                // (id, key) pairs they keep checked against a list built once.
+                "UPDATE {t} SET deleted_at = ?1 \
+                 WHERE graph_id = ?2 AND node_kind = ?3 AND constraint_name = ?4 AND concrete_kind = ?5 \
+                 AND node_id IN (SELECT value FROM json_each(?6)) AND deleted_at IS NULL \
+                 AND (node_id, key) NOT IN (SELECT p.value ->> 0, p.value ->> 1 FROM json_each(?7) AS p WHERE p.value ->> 1 IS NOT NULL)"
             )
         } else {
             format!(
@@ -100,10 +122,24 @@ pub async fn claim_all<E: Executor>(
             Value::text(axis),
             Value::text(&c.name),
             Value::text(kind),
-            Value::TextList(nodes.iter().map(|n| n.id.to_string()).collect()),
-            Value::NullableTextList(keys.clone()),
+            Value::TextList(moving.iter().map(|&i| nodes[i].id.to_string()).collect()),
+            if sqlite {
+                // [[id, key], …] for the nodes that hold a key under the constraint.
+                Value::Json(Some(serde_json::to_string(
+                    &moving
+                        .iter()
+                        .filter_map(|&i| Some((nodes[i].id, keys[i].as_deref()?)))
+                        .collect::<Vec<_>>(),
+                )?))
+            } else {
+                Value::NullableTextList(moving.iter().map(|&i| keys[i].clone()).collect())
+            },
         ];
-        let mut claim: Vec<usize> = (0..nodes.len()).filter(|&i| keys[i].is_some()).collect();
+        let mut claim: Vec<usize> = moving
+            .iter()
+            .copied()
+            .filter(|&i| keys[i].is_some())
+            .collect();
         if claim.is_empty() {
             ex.execute(&release_sql, &release_params).await?;
             continue;
@@ -171,10 +207,32 @@ pub async fn claim_all<E: Executor>(
         // committed after the probe (a concurrent writer) keeps its row.
         let rows_from = if sqlite {
             // `WHERE true`: an INSERT ... SELECT before ON CONFLICT needs one (SQLite's parser).
-            "SELECT ?1, ?2, ?3, k.value, i.value, ?4, NULL FROM json_each(?5) AS k JOIN json_each(?6) AS i ON i.key = k.key WHERE true"
+            "SELECT ?1, ?2, ?3, p.value ->> 0, p.value ->> 1, ?4, NULL FROM json_each(?5) AS p WHERE true"
         } else {
             "SELECT $1, $2, $3, v.key, v.id, $4, NULL FROM UNNEST($5::text[], $6::text[]) AS v(key, id)"
         };
+        let mut take_params = vec![
+            Value::text(g),
+            Value::text(axis),
+            Value::text(&c.name),
+            Value::text(kind),
+            if sqlite {
+                // [[key, id], …]: one JSON parameter, read once.
+                Value::Json(Some(serde_json::to_string(
+                    &claim_keys
+                        .iter()
+                        .zip(claim.iter().map(|&i| nodes[i].id))
+                        .collect::<Vec<_>>(),
+                )?))
+            } else {
+                Value::TextList(claim_keys.clone())
+            },
+            Value::TextList(claim.iter().map(|&i| nodes[i].id.to_string()).collect()),
+        ];
+        if sqlite {
+            // The pairs carry the ids.
+            take_params.pop();
+        }
         let won = ex
             .query(
                 &format!(
@@ -185,14 +243,7 @@ pub async fn claim_all<E: Executor>(
                      WHERE {t}.deleted_at IS NOT NULL OR ({t}.node_id = excluded.node_id AND {t}.concrete_kind = excluded.concrete_kind) \
                      RETURNING key"
                 ),
-                &[
-                    Value::text(g),
-                    Value::text(axis),
-                    Value::text(&c.name),
-                    Value::text(kind),
-                    Value::TextList(claim_keys.clone()),
-                    Value::TextList(claim.iter().map(|&i| nodes[i].id.to_string()).collect()),
-                ],
+                &take_params,
             )
             .await?;
         if won.len() < claim.len() {

@@ -43,6 +43,12 @@ pub struct UpsertWithArgs {
     /// `"edgeEndpoints"`: the endpoint pairs whose stored edges the merge step gets.
     #[serde(default)]
     pub pairs: Vec<super::upsert_edges_with::EndpointPair>,
+    /// `"nodeConstraint"`: the unique constraint whose holders the merge step gets.
+    #[serde(default)]
+    pub constraint: Option<String>,
+    /// `"nodeConstraint"`: the items' parsed props, one per item.
+    #[serde(default)]
+    pub props: Vec<Box<serde_json::value::RawValue>>,
 }
 
 fn yes() -> bool {
@@ -132,6 +138,9 @@ where
     M: FnMut(String) -> F,
     F: Future<Output = Result<String>>,
 {
+    if a.entity.as_deref() == Some("nodeConstraint") {
+        return super::constraint_with::run(ex, ctx, a, merge).await;
+    }
     let now = now_iso();
     super::recorded::touch_nodes(ex, &a.kind, a.ids.iter().map(|s| s.as_str()));
     atomic!(ex, {
@@ -179,6 +188,7 @@ where
             &merged.items,
             &ids,
             &existing,
+            Some(&stored),
             &now,
             false,
         )
@@ -196,45 +206,15 @@ where
             if j > 0 {
                 text.push(',');
             }
-            let id = &ids[j];
-            let props = if a.props_back {
-                Value::Json(Some(it.props.get().to_string()))
-            } else {
-                Value::Null
-            };
-            let row: Row = if let Some(mut r) = moved.remove(id) {
-                if !a.props_back {
-                    r[2] = Value::Null;
-                }
-                r
-            } else if let Some(r) = stored.get(id) {
-                // A live row updated in place: new props, next version, stamped now (the
-                // stored props are not copied: they are replaced).
-                let mut r: Row = r
-                    .iter()
-                    .enumerate()
-                    .map(|(k, v)| if k == 2 { Value::Null } else { v.clone() })
-                    .collect();
-                let v = r.get(3).and_then(Value::as_i64).unwrap_or(0);
-                r[2] = props;
-                r[3] = Value::Int(v + 1);
-                r[7] = Value::Ts(Some(now.clone()));
-                r
-            } else {
-                let (vf, vt) =
-                    validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), &now)?;
-                vec![
-                    Value::text(&a.kind),
-                    Value::text(id),
-                    props,
-                    Value::Int(1),
-                    Value::Ts(vf),
-                    Value::Ts(vt),
-                    Value::Ts(Some(now.clone())),
-                    Value::Ts(Some(now.clone())),
-                    Value::Null,
-                ]
-            };
+            let row = written_row(
+                &a.kind,
+                it,
+                &ids[j],
+                &mut moved,
+                &stored,
+                &now,
+                a.props_back,
+            )?;
             push_row(&mut text, &row, NODE_PROPS)?;
         }
         text.push(']');
@@ -243,7 +223,7 @@ where
 }
 
 /// The stored rows (any state) of `ids` under `kind`, by id.
-async fn stored_rows<E: Executor>(
+pub(super) async fn stored_rows<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
     kind: &str,
@@ -283,4 +263,55 @@ async fn stored_rows<E: Executor>(
         }
     }
     Ok(out)
+}
+
+/// The row an upsert wrote for `it` (id `id`), rendered from the row read (`stored`), the rows
+/// read back for window moves and resurrections (`moved`, taken out) and the values bound;
+/// props `null` unless `props_back`.
+pub(super) fn written_row(
+    kind: &str,
+    it: &NodeItem,
+    id: &str,
+    moved: &mut HashMap<String, Row>,
+    stored: &HashMap<String, Row>,
+    now: &str,
+    props_back: bool,
+) -> Result<Row> {
+    let props = if props_back {
+        Value::Json(Some(it.props.get().to_string()))
+    } else {
+        Value::Null
+    };
+    Ok(if let Some(mut r) = moved.remove(id) {
+        if !props_back {
+            r[2] = Value::Null;
+        }
+        r
+    } else if let Some(r) = stored.get(id) {
+        // A live row updated in place: new props, next version, stamped now (the
+        // stored props are not copied: they are replaced).
+        let mut r: Row = r
+            .iter()
+            .enumerate()
+            .map(|(k, v)| if k == 2 { Value::Null } else { v.clone() })
+            .collect();
+        let v = r.get(3).and_then(Value::as_i64).unwrap_or(0);
+        r[2] = props;
+        r[3] = Value::Int(v + 1);
+        r[7] = Value::Ts(Some(now.to_string()));
+        r
+    } else {
+        let (vf, vt) = validity_window(it.valid_from.as_deref(), it.valid_to.as_deref(), now)?;
+        vec![
+            Value::text(kind),
+            Value::text(id),
+            props,
+            Value::Int(1),
+            Value::Ts(vf),
+            Value::Ts(vt),
+            Value::Ts(Some(now.to_string())),
+            Value::Ts(Some(now.to_string())),
+            Value::Null,
+        ]
+    })
 }
