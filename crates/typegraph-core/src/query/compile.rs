@@ -750,6 +750,14 @@ impl<'a> Compiler<'a> {
         };
         let kinds = self.kinds(&h.node_kind)?;
         let join = if h.optional { " LEFT JOIN " } else { " JOIN " };
+        let historical = q.temporal.as_ref().and_then(|t| t.mode.as_deref()).is_some_and(|m| m != "current") || self.recorded.is_some();
+        if h.include_identity_members && (h.optional || self.edge_counts_only(q) || historical) {
+            return Err(Error::new(
+                crate::error::Code::UnsupportedPredicate,
+                "includeIdentityMembers is supported on non-optional traversals at the current coordinate",
+                json!({ "edgeAlias": h.edge_alias }),
+            ));
+        }
         if h.recursive.is_some() {
             let r = format!("{p}r{i}");
             let min = h.recursive.as_ref().map(|r| r.min_hops).unwrap_or(1);
@@ -808,6 +816,26 @@ impl<'a> Compiler<'a> {
                 " CROSS JOIN"
             } else {
                 " JOIN"
+            };
+            // Identity expansion: the hop leaves from each visible member of the source's
+            // class, found through the maintained closure (the source's own row by primary key,
+            // its class's members by the class index); a source outside any class is its own
+            // only member.
+            let src = if h.include_identity_members {
+                let closure = crate::dialect::quote_ident(
+                    &self.tables.physical("identityClosure", "typegraph_identity_closure"),
+                );
+                let (c1, c2, mn) = (format!("{p}ic{i}"), format!("{p}im{i}"), format!("{p}is{i}"));
+                sql.push(&format!(
+                    " LEFT JOIN {closure} {c1} ON {c1}.graph_id = {src}.graph_id AND {c1}.member_kind = {src}.kind AND {c1}.member_id = {src}.id \
+                     LEFT JOIN {closure} {c2} ON {c2}.graph_id = {c1}.graph_id AND {c2}.class_kind = {c1}.class_kind AND {c2}.class_id = {c1}.class_id \
+                     {jk} {} {mn} ON {mn}.graph_id = {src}.graph_id AND {mn}.kind = COALESCE({c2}.member_kind, {src}.kind) AND {mn}.id = COALESCE({c2}.member_id, {src}.id)",
+                    self.tables.nodes
+                ));
+                self.temporal_filter(q, &mn, sql)?;
+                mn
+            } else {
+                src
             };
             sql.push(&format!(
                 "{jk} {} {e} ON {e}.graph_id = {src}.graph_id AND ",
@@ -975,17 +1003,43 @@ impl<'a> Compiler<'a> {
         // The reached node's expressions (the select list precedes the join that defines
         // them, so they are computed on a scratch buffer and spliced in order).
         let mut cond = Sql::default();
-        let (fid, fkind) = self.edge_match(
-            h,
-            &e,
-            &format!("{r}.node_id"),
-            &format!("{r}.node_kind"),
-            near,
-            far,
-            &mut cond,
-        )?;
+        // Identity expansion: each step leaves from every visible member of the reached
+        // node's class (closure by primary key, then the class's members), itself when classless.
+        let (step_id, step_kind, members) = if h.include_identity_members {
+            let closure = crate::dialect::quote_ident(
+                &self.tables.physical("identityClosure", "typegraph_identity_closure"),
+            );
+            let (c1, c2, mn) = (format!("{p}ric{i}"), format!("{p}rim{i}"), format!("{p}ris{i}"));
+            let mut j = Sql::default();
+            j.push(&format!(
+                " LEFT JOIN {closure} {c1} ON {c1}.graph_id = "
+            ));
+            j.konst(Value::text(self.graph.id()));
+            j.push(&format!(
+                " AND {c1}.member_kind = {r}.node_kind AND {c1}.member_id = {r}.node_id \
+                 LEFT JOIN {closure} {c2} ON {c2}.graph_id = {c1}.graph_id AND {c2}.class_kind = {c1}.class_kind AND {c2}.class_id = {c1}.class_id \
+                 JOIN {} {mn} ON {mn}.graph_id = ",
+                self.tables.nodes
+            ));
+            j.konst(Value::text(self.graph.id()));
+            j.push(&format!(
+                " AND {mn}.kind = COALESCE({c2}.member_kind, {r}.node_kind) AND {mn}.id = COALESCE({c2}.member_id, {r}.node_id)"
+            ));
+            self.temporal_filter(q, &mn, &mut j)?;
+            (format!("{mn}.id"), format!("{mn}.kind"), Some(j))
+        } else {
+            (format!("{r}.node_id"), format!("{r}.node_kind"), None)
+        };
+        let (fid, fkind) = self.edge_match(h, &e, &step_id, &step_kind, near, far, &mut cond)?;
         sql.push(&format!(
-            " UNION ALL SELECT {r}.src_id, {r}.src_kind, {fid}, {fkind}, {r}.depth + 1, {r}.path || {fid} || '|' FROM {r} JOIN {} {e} ON {e}.graph_id = ",
+            " UNION ALL SELECT {r}.src_id, {r}.src_kind, {fid}, {fkind}, {r}.depth + 1, {r}.path || {fid} || '|' FROM {r}"
+        ));
+        if let Some(j) = members {
+            sql.push(&j.text);
+            sql.params.extend(j.params);
+        }
+        sql.push(&format!(
+            " JOIN {} {e} ON {e}.graph_id = ",
             self.tables.edges
         ));
         sql.konst(Value::text(self.graph.id()));
