@@ -750,7 +750,12 @@ impl<'a> Compiler<'a> {
         };
         let kinds = self.kinds(&h.node_kind)?;
         let join = if h.optional { " LEFT JOIN " } else { " JOIN " };
-        let historical = q.temporal.as_ref().and_then(|t| t.mode.as_deref()).is_some_and(|m| m != "current") || self.recorded.is_some();
+        let historical = q
+            .temporal
+            .as_ref()
+            .and_then(|t| t.mode.as_deref())
+            .is_some_and(|m| m != "current")
+            || self.recorded.is_some();
         if h.include_identity_members && (h.optional || self.edge_counts_only(q) || historical) {
             return Err(Error::new(
                 crate::error::Code::UnsupportedPredicate,
@@ -823,9 +828,15 @@ impl<'a> Compiler<'a> {
             // only member.
             let src = if h.include_identity_members {
                 let closure = crate::dialect::quote_ident(
-                    &self.tables.physical("identityClosure", "typegraph_identity_closure"),
+                    &self
+                        .tables
+                        .physical("identityClosure", "typegraph_identity_closure"),
                 );
-                let (c1, c2, mn) = (format!("{p}ic{i}"), format!("{p}im{i}"), format!("{p}is{i}"));
+                let (c1, c2, mn) = (
+                    format!("{p}ic{i}"),
+                    format!("{p}im{i}"),
+                    format!("{p}is{i}"),
+                );
                 sql.push(&format!(
                     " LEFT JOIN {closure} {c1} ON {c1}.graph_id = {src}.graph_id AND {c1}.member_kind = {src}.kind AND {c1}.member_id = {src}.id \
                      LEFT JOIN {closure} {c2} ON {c2}.graph_id = {c1}.graph_id AND {c2}.class_kind = {c1}.class_kind AND {c2}.class_id = {c1}.class_id \
@@ -1007,13 +1018,17 @@ impl<'a> Compiler<'a> {
         // node's class (closure by primary key, then the class's members), itself when classless.
         let (step_id, step_kind, members) = if h.include_identity_members {
             let closure = crate::dialect::quote_ident(
-                &self.tables.physical("identityClosure", "typegraph_identity_closure"),
+                &self
+                    .tables
+                    .physical("identityClosure", "typegraph_identity_closure"),
             );
-            let (c1, c2, mn) = (format!("{p}ric{i}"), format!("{p}rim{i}"), format!("{p}ris{i}"));
+            let (c1, c2, mn) = (
+                format!("{p}ric{i}"),
+                format!("{p}rim{i}"),
+                format!("{p}ris{i}"),
+            );
             let mut j = Sql::default();
-            j.push(&format!(
-                " LEFT JOIN {closure} {c1} ON {c1}.graph_id = "
-            ));
+            j.push(&format!(" LEFT JOIN {closure} {c1} ON {c1}.graph_id = "));
             j.konst(Value::text(self.graph.id()));
             j.push(&format!(
                 " AND {c1}.member_kind = {r}.node_kind AND {c1}.member_id = {r}.node_id \
