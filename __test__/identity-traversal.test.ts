@@ -114,6 +114,88 @@ describe.each(backends)("identity-expanded traversal on $name", (bc) => {
     expect(ids).toEqual(["xc"]);
   });
 
+  it("expands at past valid-time coordinates from the ledger, not the current closure", async () => {
+    const store = await open();
+    const origin = "2019-01-01T00:00:00.000Z";
+    const [alice, alias, bob] = await store.nodes.Person.bulkCreate(["ha", "hb", "hc"].map((id) => ({ id, props: { name: id }, validFrom: origin })));
+    await store.edges.link.create(alias!, bob!, {}, { id: "hb-hc", validFrom: origin });
+    // Same only during 2020, then different from 2021.
+    await store.identity.assertSame(alice!, alias!, { validFrom: "2020-01-01T00:00:00.000Z", validTo: "2021-01-01T00:00:00.000Z" });
+    await store.identity.assertDifferent(alice!, alias!, { validFrom: "2021-01-01T00:00:00.000Z" });
+    const at = (instant: string) =>
+      store
+        .asOf(instant)
+        .query()
+        .from("Person", "p")
+        .whereNode("p", (n) => n.id.eq("ha"))
+        .traverse("link", "e", { expand: "none", includeIdentityMembers: true })
+        .to("Person", "q")
+        .select((ctx) => ctx.q.id)
+        .execute();
+    expect(await at("2020-06-01T00:00:00.000Z")).toEqual(["hc"]);
+    expect(await at("2019-06-01T00:00:00.000Z")).toEqual([]);
+    expect(await at("2022-06-01T00:00:00.000Z")).toEqual([]);
+    expect(await at(new Date().toISOString())).toEqual([]);
+    // The same hop recursively, past and present.
+    const recursive = (instant: string) =>
+      store
+        .asOf(instant)
+        .query()
+        .from("Person", "p")
+        .whereNode("p", (n) => n.id.eq("ha"))
+        .traverse("link", "e", { expand: "none", includeIdentityMembers: true })
+        .recursive()
+        .to("Person", "q")
+        .select((ctx) => ctx.q.id)
+        .execute();
+    expect(await recursive("2020-06-01T00:00:00.000Z")).toEqual(["hc"]);
+    expect(await recursive("2022-06-01T00:00:00.000Z")).toEqual([]);
+  });
+
+  it("does not conduct a same-id fold before both nodes were written", async () => {
+    const store = await open();
+    const person = await store.nodes.Person.create({ name: "P" }, { id: "late-fold", validFrom: "2020-01-01T00:00:00.000Z" });
+    const company = await store.nodes.Company.create({ name: "C" }, { id: "late-fold", validFrom: "2020-01-01T00:00:00.000Z" });
+    const target = await store.nodes.Person.create({ name: "T" }, { id: "late-target", validFrom: "2020-01-01T00:00:00.000Z" });
+    await store.edges.link.create(company, target, {}, { validFrom: "2020-01-01T00:00:00.000Z" });
+    const hop = (view: { query(): ReturnType<typeof store.query> }) =>
+      view
+        .query()
+        .from("Person", "p")
+        .whereNode("p", (n) => n.id.eq("late-fold"))
+        .traverse("link", "e", { expand: "none", includeIdentityMembers: true })
+        .to("Person", "q")
+        .select((ctx) => ctx.q.id)
+        .execute();
+    expect(await hop(store.asOf("2021-01-01T00:00:00.000Z"))).toEqual([]);
+    expect(await hop(store)).toEqual(["late-target"]);
+    expect(await store.asOf("2021-01-01T00:00:00.000Z").identity.membersOf(person)).toEqual([{ kind: "Person", id: "late-fold" }]);
+    expect(await store.identity.membersOf(person)).toEqual([
+      { kind: "Company", id: "late-fold" },
+      { kind: "Person", id: "late-fold" },
+    ]);
+    expect(await store.asOf(new Date().toISOString()).identity.membersOf(company)).toHaveLength(2);
+  });
+
+  it("recursive identity hops reach a folded peer of a visited id; paths stay bare ids", async () => {
+    const store = await open();
+    const start = await store.nodes.Person.create({ name: "Start" }, { id: "rshared" });
+    await store.nodes.Company.create({ name: "Mid" }, { id: "rmid" });
+    await store.nodes.Company.create({ name: "Peer" }, { id: "rshared" });
+    await store.edges.link.create(start, { kind: "Company", id: "rmid" }, {});
+    await store.edges.link.create({ kind: "Company", id: "rmid" }, { kind: "Company", id: "rshared" }, {});
+    const paths = await store
+      .query()
+      .from("Person", "p")
+      .whereNode("p", (n) => n.name.eq("Start"))
+      .traverse("link", "e", { expand: "none", includeIdentityMembers: true })
+      .recursive({ path: "hops" })
+      .to("Company", "c")
+      .select((ctx) => ctx.hops)
+      .execute();
+    expect(paths.map((p) => p.join("/")).sort()).toEqual(["rshared/rmid", "rshared/rmid/rshared"]);
+  });
+
   it("is refused on graphs without the profile", async () => {
     const [store] = await createStoreWithSchema(graph(freshGraphId("itrav_off"), false), backend);
     expect(() =>

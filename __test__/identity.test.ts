@@ -312,6 +312,87 @@ describe.each(backends)("store.identity on $name", (bc) => {
     ]);
   });
 
+  it("counts identity write intents in transaction receipts", async () => {
+    const store = await open();
+    const [a, b, c] = await store.nodes.Person.bulkCreate(["ra", "rb", "rc"].map((id) => ({ id, props: { name: id } })));
+    const outcome = await store.transactionWithReceipt(async (tx) => {
+      const made = await tx.identity.bulkAssertSame([
+        { a: a!, b: b! },
+        { a: b!, b: c! },
+      ]);
+      await tx.identity.bulkRetractAssertions([made[0]!.assertion.id]);
+    });
+    expect(outcome.receipt.writes.identity).toEqual({ sameAssertions: 2, differentAssertions: 0, retractions: 1, total: 3 });
+    expect(outcome.receipt.writes.total).toBe(3);
+  });
+
+  it("interchange seam: exports the ledger and imports it into another graph", async () => {
+    type Seam = {
+      exportAssertions(o: { mode: "state" | "archival"; includeDeleted: boolean }): Promise<{ id: string; relation: string; a: unknown; b: unknown; validFrom: string; validTo?: string; endedBy?: unknown }[]>;
+      importAssertions(rows: unknown[]): Promise<{ created: number; skipped: number; errors: unknown[] }>;
+    };
+    const source = await open();
+    const [a, b, c] = await source.nodes.Person.bulkCreate(["xa", "xb", "xc"].map((id) => ({ id, props: { name: id }, validFrom: "2019-01-01T00:00:00.000Z" })));
+    const same = await source.identity.assertSame(a!, b!);
+    await source.identity.assertDifferent(b!, c!);
+    const past = await source.identity.assertSame(a!, c!, { validFrom: "2019-06-01T00:00:00.000Z", validTo: "2019-07-01T00:00:00.000Z" });
+    const seam = source.identity as unknown as Seam;
+    const state = await seam.exportAssertions({ mode: "state", includeDeleted: false });
+    expect(state.map((r) => r.relation).sort()).toEqual(["different", "same"]);
+    const archive = await seam.exportAssertions({ mode: "archival", includeDeleted: false });
+    expect(archive.map((r) => r.id)).toContain(past.assertion.id);
+    expect(Object.keys(source.identity)).not.toContain("exportAssertions");
+
+    const target = await open();
+    await target.nodes.Person.bulkCreate(["xa", "xb", "xc"].map((id) => ({ id, props: { name: id }, validFrom: "2019-01-01T00:00:00.000Z" })));
+    const result = await (target.identity as unknown as Seam).importAssertions([...archive, { ...same.assertion, id: "ghost", a: { kind: "Person", id: "nobody" } }]);
+    expect(result).toMatchObject({ created: 3, skipped: 1 });
+    expect(result.errors).toHaveLength(1);
+    expect(await target.identity.areSame(a!, b!)).toBe(true);
+    expect(await target.identity.areDifferent(a!, c!)).toBe(true);
+    expect((await target.identity.assertionsOf(a!)).map((x) => x.id)).toEqual([same.assertion.id]);
+    expect(await target.asOf("2019-06-15T00:00:00.000Z").identity.areSame(a!, c!)).toBe(true);
+    // Importing again skips what is there.
+    expect(await (target.identity as unknown as Seam).importAssertions(archive)).toMatchObject({ created: 0, skipped: 3 });
+  });
+
+  it("concurrent opposing writers: exactly one wins", async () => {
+    const store = await open();
+    const [a, b] = await store.nodes.Person.bulkCreate(["ca", "cb"].map((id) => ({ id, props: { name: id } })));
+    const results = await Promise.allSettled([store.identity.assertSame(a!, b!), store.identity.assertDifferent(a!, b!)]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect((await store.identity.areSame(a!, b!)) !== (await store.identity.areDifferent(a!, b!))).toBe(true);
+  });
+
+  it("soft delete ends a node's assertions for good; a recreated node folds again", async () => {
+    const store = await open();
+    const person = await store.nodes.Person.create({ name: "P" }, { id: "life" });
+    const company = await store.nodes.Company.create({ name: "C" }, { id: "life" });
+    const other = await store.nodes.Person.create({ name: "O" }, { id: "life-other" });
+    const asserted = await store.identity.assertSame(company, other);
+    await store.nodes.Company.delete(company.id);
+    expect(await store.identity.membersOf(person)).toEqual([{ kind: "Person", id: "life" }]);
+    expect(await store.identity.areSame(person, other)).toBe(false);
+    const ended = await rawRows(backend, "SELECT valid_to IS NOT NULL, ended_by_kind, ended_by_id FROM typegraph_identity_assertions WHERE graph_id = ? AND id = ?", [store.graphId, asserted.assertion.id]);
+    expect(ended.map((r) => [Boolean(r[0]), r[1], r[2]])).toEqual([[true, "Company", "life"]]);
+    await store.nodes.Company.create({ name: "C2" }, { id: "life" });
+    expect(await store.identity.membersOf(person)).toEqual([
+      { kind: "Company", id: "life" },
+      { kind: "Person", id: "life" },
+    ]);
+    expect(await store.identity.areSame(person, other)).toBe(false);
+    await store.nodes.Person.hardDelete(other.id);
+    expect(await rawRows(backend, "SELECT COUNT(*) FROM typegraph_identity_assertions WHERE graph_id = ?", [store.graphId])).toEqual([[0]]);
+  });
+
+  it("views read identity at their coordinate and mode", async () => {
+    const store = await open();
+    const tomb = await store.nodes.Person.create({ name: "T" }, { id: "tomb" });
+    await store.nodes.Person.delete(tomb.id);
+    expect(await store.view({ mode: "includeTombstones" }).identity.membersOf(tomb)).toEqual([{ kind: "Person", id: "tomb" }]);
+    expect(await store.view({ mode: "current" }).identity.membersOf(tomb)).toEqual([]);
+  });
+
   it("views read identity at their coordinate; deleted members drop out", async () => {
     const store = await open();
     const [a, b] = await store.nodes.Person.bulkCreate(["va", "vb"].map((id) => ({ id, props: { name: id } })));

@@ -192,9 +192,9 @@ function freezeRef<G extends GraphDef>(raw: unknown): IdentityNodeReference<G> {
 }
 
 /** The read facade at a valid-time instant (`at` undefined: now). */
-export function createIdentityReadFacade<G extends GraphDef>(graph: G, engine: Engine, at?: string): IdentityReadFacade<G> {
+export function createIdentityReadFacade<G extends GraphDef>(graph: G, engine: Engine, at?: string, mode?: string): IdentityReadFacade<G> {
   const read = (what: string, refs: { kind: string; id: string }[]) =>
-    engine.call({ action: "read", read: what, refs, ...profile(graph), ...(at === undefined ? {} : { at }) });
+    engine.call({ action: "read", read: what, refs, ...profile(graph), ...(at === undefined ? {} : { at }), ...(mode === undefined ? {} : { mode }) });
   return Object.freeze({
     representativeOf: async (ref) => {
       const out = await read("representativeOf", [plainRef(graph, ref, "ref")]);
@@ -308,4 +308,39 @@ export function exportIdentityLedger(store: unknown, options: { archival?: boole
 export function importIdentityLedger(store: unknown, rows: readonly IdentityLedgerRow[]): Promise<{ created: number; skipped: number }> {
   const p = portOf(store);
   return writeIdentityLedger(p.graph, p.call, rows);
+}
+
+/**
+ * @internal The interchange seam on `store.identity` (non-enumerable): `exportAssertions` reads the
+ * ledger (state: current rows; archival: ended rows too; without `includeDeleted`, rows touching a
+ * soft-deleted endpoint are left out) inside the export's transaction when `tx` is given;
+ * `importAssertions` writes rows as given (ids and windows kept; current pairs already stored and
+ * taken ids skipped; rows naming a node that does not exist reported as errors) and rebuilds the
+ * derived relations, in one transaction.
+ */
+export function attachInterchangeSeam<F extends object>(
+  facade: F,
+  graph: GraphDef,
+  call: (args: Record<string, unknown>, tx?: unknown) => Promise<unknown>,
+): F {
+  const out = { ...facade };
+  Object.defineProperties(out, {
+    exportAssertions: {
+      enumerable: false,
+      value: async (options: Readonly<{ mode?: "state" | "archival"; includeDeleted?: boolean; tx?: unknown }> = {}) =>
+        (await call({ action: "exportAssertions", archival: options.mode === "archival", includeDeleted: options.includeDeleted === true, ...profile(graph) }, options.tx)) as IdentityLedgerRow[],
+    },
+    importAssertions: {
+      enumerable: false,
+      value: async (rows: readonly IdentityLedgerRow[]) => {
+        for (const [i, r] of rows.entries()) {
+          plainRef(graph, r.a, `assertions[${i}].a`);
+          plainRef(graph, r.b, `assertions[${i}].b`);
+        }
+        if (rows.length === 0) return { created: 0, skipped: 0, errors: [] };
+        return (await call({ action: "importAssertions", rows, ...profile(graph) })) as { created: number; skipped: number; errors: { kind: string; id: string; error: string }[] };
+      },
+    },
+  });
+  return Object.freeze(out) as F;
 }

@@ -440,8 +440,7 @@ export class StoreView<G extends GraphDef = GraphDef> {
 
   /** Identity reads at the view's coordinate (graphs with `identity` only). */
   get identity(): IdentityReadFacade<G> {
-    const at = this.coordinate.mode === "asOf" ? this.coordinate.asOf : undefined;
-    return this.store.identityAt(at);
+    return this.store.identityAt(this.coordinate.mode === "asOf" ? this.coordinate.asOf : undefined, this.coordinate.mode);
   }
 
   /** Node reads at the view's coordinate, by kind. */

@@ -33,7 +33,7 @@ import { ReceiptRecorder, countingContext, type MeasurableTransactionContext, ty
 import { storedProps } from "./stored-dates.js";
 import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
-import { IDENTITY_PORT, rebuildClosureWith, createIdentityFacade, createIdentityReadFacade, identityNotEnabled, identityOf, type IdentityFacade, type IdentityPort, type IdentityReadFacade } from "./identity.js";
+import { IDENTITY_PORT, attachInterchangeSeam, rebuildClosureWith, createIdentityFacade, createIdentityReadFacade, identityNotEnabled, identityOf, type IdentityFacade, type IdentityPort, type IdentityReadFacade } from "./identity.js";
 import { batchable, runBatch, type BatchableQuery, type BatchResults, type BatchTarget } from "./batch.js";
 import { planIndexProbe, type NodeBulkFindByIndexOptions } from "./find-by-index.js";
 import {
@@ -1964,14 +1964,18 @@ export class Store<G extends GraphDef = GraphDef> {
    */
   get identity(): IdentityFacade<G> {
     if (identityOf(this.#graph) === undefined) throw identityNotEnabled(this.#graph.id);
-    return (this.#identity ??= createIdentityFacade(this.#graph, { call: (args) => run(this.#rootRunner(), "identity", args), toNode: (row) => toNode(row as NodeRow) }));
+    return (this.#identity ??= attachInterchangeSeam(
+      createIdentityFacade(this.#graph, { call: (args) => run(this.#rootRunner(), "identity", args), toNode: (row) => toNode(row as NodeRow) }),
+      this.#graph,
+      async (args, tx) => (tx === undefined ? run(this.#rootRunner(), "identity", args) : this.#backend.call(await this.#handle, "identity", args, tx as TxToken)),
+    ));
   }
   #identity: IdentityFacade<G> | undefined;
 
   /** @internal Identity reads at a valid-time instant (views). */
-  identityAt(at: string | undefined): IdentityReadFacade<G> {
+  identityAt(at: string | undefined, mode?: string): IdentityReadFacade<G> {
     if (identityOf(this.#graph) === undefined) throw identityNotEnabled(this.#graph.id);
-    return createIdentityReadFacade(this.#graph, { call: (args) => run(this.#rootRunner(), "identity", args), toNode: (row) => toNode(row as NodeRow) }, at);
+    return createIdentityReadFacade(this.#graph, { call: (args) => run(this.#rootRunner(), "identity", args), toNode: (row) => toNode(row as NodeRow) }, at, mode);
   }
 
   /** @internal The identity functions' way in (`rebuildIdentityClosure`, interchange). */
@@ -2123,6 +2127,7 @@ export class Store<G extends GraphDef = GraphDef> {
       Object.defineProperty(tx, "identity", {
         get: () => (facade ??= createIdentityFacade(this.#graph, { call: (args) => this.#backend.call(handle, "identity", args, token), toNode: (row) => toNode(row as NodeRow) })),
         enumerable: true,
+        configurable: true,
       });
     } else {
       Object.defineProperty(tx, "identity", {
@@ -2130,6 +2135,7 @@ export class Store<G extends GraphDef = GraphDef> {
           throw identityNotEnabled(this.#graph.id);
         },
         enumerable: false,
+        configurable: true,
       });
     }
     Object.defineProperty(tx, TX_TOKEN, { value: token, enumerable: false });

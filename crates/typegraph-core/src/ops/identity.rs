@@ -78,12 +78,18 @@ pub struct IdentityArgs {
     /// A read's valid-time coordinate (absent: now).
     #[serde(default)]
     pub at: Option<String>,
+    /// A read's temporal mode (`current`, `asOf`, `includeEnded`, `includeTombstones`).
+    #[serde(default)]
+    pub mode: Option<String>,
     /// Export: include ended assertions.
     #[serde(default)]
     pub archival: bool,
     /// Import: ledger rows as exported.
     #[serde(default)]
     pub rows: Vec<ImportRow>,
+    /// Export: keep rows whose endpoints are soft-deleted.
+    #[serde(default)]
+    pub include_deleted: bool,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +125,7 @@ fn names(ctx: &Ctx<'_>) -> Names {
 
 #[derive(Clone, Debug)]
 struct NodeInfo {
+    created_at: Option<String>,
     valid_from: Option<String>,
     valid_to: Option<String>,
     deleted_at: Option<String>,
@@ -249,11 +256,30 @@ impl Span {
 struct Hood {
     nodes: HashMap<NRef, NodeInfo>,
     rows: BTreeMap<String, ARow>,
+    /// A past instant the hood is read at (`None`: now).
+    at: Option<String>,
 }
 
 impl Hood {
+    /// Whether a node conducts identity (folds, assertions) at the hood's instant: live now, or
+    /// for a past instant written by then and not yet deleted (its lifecycle, not its window).
+    fn conducts(&self, i: &NodeInfo) -> bool {
+        match &self.at {
+            None => i.live(),
+            Some(t) => i.deleted_at.as_deref().is_none_or(|d| d > t.as_str()),
+        }
+    }
+    /// Whether a node takes part in same-id folding at the hood's instant: folds follow the
+    /// node's lifecycle (written by then), not its validity window.
+    fn folds(&self, i: &NodeInfo) -> bool {
+        self.conducts(i)
+            && match &self.at {
+                None => true,
+                Some(t) => i.created_at.as_deref().is_none_or(|c| c <= t.as_str()),
+            }
+    }
     fn live(&self, r: &NRef) -> bool {
-        self.nodes.get(r).is_some_and(NodeInfo::live)
+        self.nodes.get(r).is_some_and(|i| self.conducts(i))
     }
 }
 
@@ -269,7 +295,7 @@ async fn load_nodes<E: Executor>(
     }
     let d = ex.dialect();
     let sql = d.finish(format!(
-        "SELECT kind, id, valid_from, valid_to, deleted_at FROM {} WHERE graph_id = ? AND {}",
+        "SELECT kind, id, valid_from, valid_to, deleted_at, created_at FROM {} WHERE graph_id = ? AND {}",
         n.nodes,
         d.in_list("id")
     ));
@@ -280,6 +306,7 @@ async fn load_nodes<E: Executor>(
         hood.nodes.insert(
             NRef::new(&s(&row, 0), &s(&row, 1)),
             NodeInfo {
+                created_at: os(&row, 5),
                 valid_from: os(&row, 2),
                 valid_to: os(&row, 3),
                 deleted_at: os(&row, 4),
@@ -330,8 +357,12 @@ async fn gather<E: Executor>(
     seeds: &[NRef],
     span: &Span,
     fold: bool,
+    at: Option<String>,
 ) -> Result<Hood> {
-    let mut hood = Hood::default();
+    let mut hood = Hood {
+        at,
+        ..Hood::default()
+    };
     let mut queried: BTreeSet<String> = BTreeSet::new();
     let mut expanded: BTreeSet<NRef> = BTreeSet::new();
     let mut to_expand: BTreeSet<NRef> = seeds.iter().cloned().collect();
@@ -352,11 +383,15 @@ async fn gather<E: Executor>(
             .cloned()
             .collect();
         if fold {
-            let ids: BTreeSet<&str> = now.iter().map(|r| r.id.as_str()).collect();
+            let ids: BTreeSet<&str> = now
+                .iter()
+                .filter(|r| hood.nodes.get(*r).is_some_and(|i| hood.folds(i)))
+                .map(|r| r.id.as_str())
+                .collect();
             let peers: Vec<NRef> = hood
                 .nodes
                 .iter()
-                .filter(|(r, i)| i.live() && ids.contains(r.id.as_str()) && !expanded.contains(*r))
+                .filter(|(r, i)| hood.folds(i) && ids.contains(r.id.as_str()) && !expanded.contains(*r))
                 .map(|(r, _)| r.clone())
                 .collect();
             now.extend(peers);
@@ -434,7 +469,7 @@ fn classes(hood: &Hood, fold: bool, active: impl Fn(&ARow) -> bool) -> Uf {
     let live: Vec<&NRef> = hood
         .nodes
         .iter()
-        .filter(|(_, i)| i.live())
+        .filter(|(_, i)| hood.conducts(i))
         .map(|(r, _)| r)
         .collect();
     for r in &live {
@@ -442,7 +477,7 @@ fn classes(hood: &Hood, fold: bool, active: impl Fn(&ARow) -> bool) -> Uf {
     }
     if fold {
         let mut by_id: HashMap<&str, &NRef> = HashMap::new();
-        for r in &live {
+        for r in live.iter().filter(|r| hood.nodes.get(**r).is_some_and(|i| hood.folds(i))) {
             match by_id.get(r.id.as_str()) {
                 Some(first) => {
                     let f = (*first).clone();
@@ -467,7 +502,7 @@ fn members_of(hood: &Hood, uf: &mut Uf, r: &NRef) -> Vec<NRef> {
     let mut out: Vec<NRef> = hood
         .nodes
         .iter()
-        .filter(|(m, i)| i.live() && uf.find(m) == root)
+        .filter(|(m, i)| hood.conducts(i) && uf.find(m) == root)
         .map(|(m, _)| m.clone())
         .collect();
     if !out.contains(r) {
@@ -735,7 +770,7 @@ async fn assert_one<E: Executor>(
         }
     }
     let hood_span = Span::Overlap(w.from.clone(), w.to.clone());
-    let hood = gather(ex, n, graph, &[x.clone(), y.clone()], &hood_span, a.fold).await?;
+    let hood = gather(ex, n, graph, &[x.clone(), y.clone()], &hood_span, a.fold, None).await?;
     for r in [x, y] {
         match hood.nodes.get(r) {
             None => return Err(node_not_found(r)),
@@ -846,7 +881,7 @@ async fn refresh<E: Executor>(
         start.insert(NRef::new(&s(&row, 0), &s(&row, 1)));
     }
     let start_list: Vec<NRef> = start.iter().cloned().collect();
-    let hood = gather(ex, n, graph, &start_list, &Span::At(now.to_string()), fold).await?;
+    let hood = gather(ex, n, graph, &start_list, &Span::At(now.to_string()), fold, None).await?;
     let mut uf = classes(&hood, fold, |_| true);
     // The start nodes' classes are complete (the walk expanded them); nodes the walk only
     // looked at (the far ends of `different` rows) belong to other classes and stay as they are.
@@ -859,7 +894,7 @@ async fn refresh<E: Executor>(
     let reached: Vec<NRef> = hood
         .nodes
         .iter()
-        .filter(|(_, i)| i.live())
+        .filter(|(_, i)| hood.conducts(i))
         .map(|(r, _)| r.clone())
         .collect();
     for r in reached {
@@ -1168,7 +1203,7 @@ async fn rebuild<E: Executor>(
     let live: Vec<NRef> = hood
         .nodes
         .iter()
-        .filter(|(_, i)| i.live())
+        .filter(|(_, i)| hood.conducts(i))
         .map(|(r, _)| r.clone())
         .collect();
     for r in &live {
@@ -1270,8 +1305,18 @@ async fn read<E: Executor>(
             json!({}),
         ));
     };
-    let hood = gather(ex, n, graph, refs, &Span::At(at.clone()), a.fold).await?;
-    let visible = |r: &NRef| hood.nodes.get(r).is_some_and(|i| i.visible_at(&at));
+    // The view's mode: `asOf` reads the past (lifecycle-conducting nodes, assertions active
+    // then); `includeEnded` / `includeTombstones` read the present and widen visibility.
+    let mode = a.mode.as_deref().unwrap_or(if a.at.is_some() { "asOf" } else { "current" });
+    let past = (mode == "asOf" && a.at.is_some()).then(|| at.clone());
+    let hood = gather(ex, n, graph, refs, &Span::At(at.clone()), a.fold, past).await?;
+    let visible = |r: &NRef| {
+        hood.nodes.get(r).is_some_and(|i| match mode {
+            "includeEnded" => i.live(),
+            "includeTombstones" => true,
+            _ => i.visible_at(&at),
+        })
+    };
     let mut uf = classes(&hood, a.fold, |_| true);
     let visible_members = |uf: &mut Uf, r: &NRef| -> Vec<NRef> {
         if !visible(r) {
@@ -1364,6 +1409,19 @@ async fn read<E: Executor>(
     })
 }
 
+/// PostgreSQL: identity writers of one graph take turns (a transaction-scoped advisory lock);
+/// SQLite's single writer already serializes them.
+async fn lock_graph<E: Executor>(ex: &mut E, graph: &str) -> Result<()> {
+    if ex.dialect() == Dialect::Postgres {
+        ex.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            &[Value::text(format!("typegraph-identity:{graph}"))],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Operation `identity`.
 pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdentityArgs) -> Result<String> {
     let n = names(ctx);
@@ -1379,6 +1437,7 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdentityArgs) -> Res
                 ));
             }
             crate::atomic!(ex, {
+                lock_graph(ex, &graph).await?;
                 let mut out = Vec::with_capacity(a.pairs.len());
                 for p in &a.pairs {
                     out.push(assert_one(ex, &n, &graph, &a, &rel, p, &now).await?);
@@ -1387,6 +1446,7 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdentityArgs) -> Res
             })?
         }
         "retract" => crate::atomic!(ex, {
+            lock_graph(ex, &graph).await?;
             let rows = retract_ids(ex, &n, &graph, a.fold, &a.ids, &now).await?;
             Ok::<_, Error>(json!(rows.iter().map(ARow::json).collect::<Vec<_>>()))
         })?,
@@ -1400,6 +1460,7 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdentityArgs) -> Res
             };
             let (x, y) = if p <= q { (p, q) } else { (q, p) };
             crate::atomic!(ex, {
+                lock_graph(ex, &graph).await?;
                 let row = current_pair(ex, &n, &graph, &rel, x, y).await?;
                 let Some(row) = row else {
                     return Ok::<_, Error>(Json::Null);
@@ -1409,14 +1470,27 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdentityArgs) -> Res
             })?
         }
         "read" => read(ex, ctx, &n, &graph, &a).await?,
-        "rebuild" => crate::atomic!(ex, rebuild(ex, &n, &graph, a.fold, &a.disjoint, &now).await)?,
+        "rebuild" => crate::atomic!(ex, {
+            lock_graph(ex, &graph).await?;
+            rebuild(ex, &n, &graph, a.fold, &a.disjoint, &now).await
+        })?,
         "exportAssertions" => {
-            let where_ = if a.archival {
-                "graph_id = ? AND deleted_at IS NULL ORDER BY id"
-            } else {
-                "graph_id = ? AND valid_to IS NULL AND deleted_at IS NULL ORDER BY id"
-            };
-            let rows = select_rows(ex, &n, where_, &[Value::text(&graph)]).await?;
+            // State: current rows; archival: ended ones too. Without `includeDeleted` a row
+            // whose endpoint is soft-deleted (or gone) is left out entirely.
+            let mut where_ = "graph_id = ? AND deleted_at IS NULL".to_string();
+            if !a.archival {
+                where_.push_str(" AND valid_to IS NULL");
+            }
+            let nodes = &n.nodes;
+            let live = if a.include_deleted { "" } else { " AND tg_n.deleted_at IS NULL" };
+            for (k, i) in [("a_kind", "a_id"), ("b_kind", "b_id")] {
+                where_.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM {nodes} tg_n WHERE tg_n.graph_id = {t}.graph_id AND tg_n.kind = {t}.{k} AND tg_n.id = {t}.{i}{live})",
+                    t = n.assertions
+                ));
+            }
+            where_.push_str(" ORDER BY id");
+            let rows = select_rows(ex, &n, &where_, &[Value::text(&graph)]).await?;
             json!(rows
                 .iter()
                 .map(|r| {
@@ -1428,7 +1502,10 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdentityArgs) -> Res
                 })
                 .collect::<Vec<_>>())
         }
-        "importAssertions" => crate::atomic!(ex, import(ex, &n, &graph, &a, &now).await)?,
+        "importAssertions" => crate::atomic!(ex, {
+            lock_graph(ex, &graph).await?;
+            import(ex, &n, &graph, &a, &now).await
+        })?,
         other => {
             return Err(Error::validation(
                 format!("unknown identity action \"{other}\""),
@@ -1449,6 +1526,7 @@ async fn import<E: Executor>(
     now: &str,
 ) -> Result<Json> {
     let (mut created, mut skipped) = (0u64, 0u64);
+    let mut errors: Vec<Json> = Vec::new();
     for r in &a.rows {
         if r.relation != "same" && r.relation != "different" {
             return Err(Error::validation(
@@ -1461,6 +1539,15 @@ async fn import<E: Executor>(
         } else {
             (&r.b, &r.a)
         };
+        // Endpoints must be stored rows (deleted or not): an assertion over a node no one
+        // wrote would be a phantom bridge.
+        let mut hood = Hood::default();
+        load_nodes(ex, n, graph, vec![x.id.clone(), y.id.clone()], &mut hood).await?;
+        if let Some(missing) = [x, y].into_iter().find(|e| !hood.nodes.contains_key(*e)) {
+            errors.push(json!({ "kind": r.relation, "id": r.id, "error": format!("Identity assertion endpoint {}/{} does not exist", missing.kind, missing.id) }));
+            skipped += 1;
+            continue;
+        }
         let from = super::strict_instant(&r.valid_from, "validFrom")?;
         let to = r
             .valid_to
@@ -1512,7 +1599,7 @@ async fn import<E: Executor>(
         created += 1;
     }
     rebuild(ex, n, graph, a.fold, &a.disjoint, now).await?;
-    Ok(json!({ "created": created, "skipped": skipped }))
+    Ok(json!({ "created": created, "skipped": skipped, "errors": errors }))
 }
 
 /// Whether node writes of this call must keep the identity relations (an identity graph, not
@@ -1541,6 +1628,7 @@ pub async fn after_writes<E: Executor>(
     }
     let n = names(ctx);
     let graph = ctx.graph.id().to_string();
+    lock_graph(ex, &graph).await?;
     let now = now_iso();
     let d = ex.dialect();
     let list: Vec<NRef> = refs.iter().cloned().collect();
