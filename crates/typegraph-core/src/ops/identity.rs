@@ -111,6 +111,9 @@ struct Names {
     closure: String,
     separation: String,
     nodes: String,
+    /// The node kinds the graph registers: identity derivations see only these (rows of a
+    /// removed kind neither conduct nor count).
+    kinds: BTreeSet<String>,
 }
 
 fn names(ctx: &Ctx<'_>) -> Names {
@@ -120,6 +123,7 @@ fn names(ctx: &Ctx<'_>) -> Names {
         closure: quote_ident(&t.physical("identityClosure", "typegraph_identity_closure")),
         separation: quote_ident(&t.physical("identitySeparation", "typegraph_identity_separation")),
         nodes: t.nodes.clone(),
+        kinds: ctx.graph.spec.nodes.keys().cloned().collect(),
     }
 }
 
@@ -303,6 +307,9 @@ async fn load_nodes<E: Executor>(
         .query(&sql, &[Value::text(graph), Value::TextList(ids)])
         .await?
     {
+        if !n.kinds.contains(&s(&row, 0)) {
+            continue;
+        }
         hood.nodes.insert(
             NRef::new(&s(&row, 0), &s(&row, 1)),
             NodeInfo {
@@ -345,7 +352,13 @@ async fn load_touching<E: Executor>(
         parts.push(format!("SELECT {A_COLS} FROM {} WHERE {w}", n.assertions));
     }
     let sql = d.finish(parts.join(" UNION "));
-    Ok(ex.query(&sql, &params).await?.iter().map(arow).collect())
+    Ok(ex
+        .query(&sql, &params)
+        .await?
+        .iter()
+        .map(arow)
+        .filter(|r| n.kinds.contains(&r.a.kind) && n.kinds.contains(&r.b.kind))
+        .collect())
 }
 
 /// Walks from `seeds` over `same` assertions in `span` (and same-id folds through live nodes),
@@ -391,7 +404,9 @@ async fn gather<E: Executor>(
             let peers: Vec<NRef> = hood
                 .nodes
                 .iter()
-                .filter(|(r, i)| hood.folds(i) && ids.contains(r.id.as_str()) && !expanded.contains(*r))
+                .filter(|(r, i)| {
+                    hood.folds(i) && ids.contains(r.id.as_str()) && !expanded.contains(*r)
+                })
                 .map(|(r, _)| r.clone())
                 .collect();
             now.extend(peers);
@@ -477,7 +492,10 @@ fn classes(hood: &Hood, fold: bool, active: impl Fn(&ARow) -> bool) -> Uf {
     }
     if fold {
         let mut by_id: HashMap<&str, &NRef> = HashMap::new();
-        for r in live.iter().filter(|r| hood.nodes.get(**r).is_some_and(|i| hood.folds(i))) {
+        for r in live
+            .iter()
+            .filter(|r| hood.nodes.get(**r).is_some_and(|i| hood.folds(i)))
+        {
             match by_id.get(r.id.as_str()) {
                 Some(first) => {
                     let f = (*first).clone();
@@ -770,7 +788,16 @@ async fn assert_one<E: Executor>(
         }
     }
     let hood_span = Span::Overlap(w.from.clone(), w.to.clone());
-    let hood = gather(ex, n, graph, &[x.clone(), y.clone()], &hood_span, a.fold, None).await?;
+    let hood = gather(
+        ex,
+        n,
+        graph,
+        &[x.clone(), y.clone()],
+        &hood_span,
+        a.fold,
+        None,
+    )
+    .await?;
     for r in [x, y] {
         match hood.nodes.get(r) {
             None => return Err(node_not_found(r)),
@@ -881,7 +908,16 @@ async fn refresh<E: Executor>(
         start.insert(NRef::new(&s(&row, 0), &s(&row, 1)));
     }
     let start_list: Vec<NRef> = start.iter().cloned().collect();
-    let hood = gather(ex, n, graph, &start_list, &Span::At(now.to_string()), fold, None).await?;
+    let hood = gather(
+        ex,
+        n,
+        graph,
+        &start_list,
+        &Span::At(now.to_string()),
+        fold,
+        None,
+    )
+    .await?;
     let mut uf = classes(&hood, fold, |_| true);
     // The start nodes' classes are complete (the walk expanded them); nodes the walk only
     // looked at (the far ends of `different` rows) belong to other classes and stay as they are.
@@ -1307,7 +1343,10 @@ async fn read<E: Executor>(
     };
     // The view's mode: `asOf` reads the past (lifecycle-conducting nodes, assertions active
     // then); `includeEnded` / `includeTombstones` read the present and widen visibility.
-    let mode = a.mode.as_deref().unwrap_or(if a.at.is_some() { "asOf" } else { "current" });
+    let mode = a
+        .mode
+        .as_deref()
+        .unwrap_or(if a.at.is_some() { "asOf" } else { "current" });
     let past = (mode == "asOf" && a.at.is_some()).then(|| at.clone());
     let hood = gather(ex, n, graph, refs, &Span::At(at.clone()), a.fold, past).await?;
     let visible = |r: &NRef| {
@@ -1482,7 +1521,11 @@ pub async fn run<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: IdentityArgs) -> Res
                 where_.push_str(" AND valid_to IS NULL");
             }
             let nodes = &n.nodes;
-            let live = if a.include_deleted { "" } else { " AND tg_n.deleted_at IS NULL" };
+            let live = if a.include_deleted {
+                ""
+            } else {
+                " AND tg_n.deleted_at IS NULL"
+            };
             for (k, i) in [("a_kind", "a_id"), ("b_kind", "b_id")] {
                 where_.push_str(&format!(
                     " AND EXISTS (SELECT 1 FROM {nodes} tg_n WHERE tg_n.graph_id = {t}.graph_id AND tg_n.kind = {t}.{k} AND tg_n.id = {t}.{i}{live})",

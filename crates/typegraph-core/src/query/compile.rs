@@ -823,7 +823,14 @@ impl<'a> Compiler<'a> {
             // only member.
             let src = if h.include_identity_members {
                 let mn = format!("{p}is{i}");
-                let j = self.identity_members(q, &format!("{p}i{i}"), &mn, &format!("{src}.kind"), &format!("{src}.id"), jk)?;
+                let j = self.identity_members(
+                    q,
+                    &format!("{p}i{i}"),
+                    &mn,
+                    &format!("{src}.kind"),
+                    &format!("{src}.id"),
+                    jk,
+                )?;
                 sql.push(&j.text);
                 sql.params.extend(j.params);
                 mn
@@ -944,7 +951,9 @@ impl<'a> Compiler<'a> {
             // Nodes conducting identity at the instant: not yet deleted then; a same-id fold also
             // needs both nodes written by then (folds follow the lifecycle, not the window).
             let exists = |j: &mut Sql, t: &str, at: &dyn Fn(()) -> Result<Src>| -> Result<()> {
-                j.push(&format!(" AND ({t}.deleted_at IS NULL OR {t}.deleted_at > "));
+                j.push(&format!(
+                    " AND ({t}.deleted_at IS NULL OR {t}.deleted_at > "
+                ));
                 j.param(at(())?);
                 j.push(")");
                 Ok(())
@@ -985,7 +994,9 @@ impl<'a> Compiler<'a> {
                  tg_idr(sk, si, mk, mi) AS (SELECT xk, xi, xk, xi FROM tg_ids UNION SELECT tg_r.sk, tg_r.si, tg_s.yk, tg_s.yi FROM tg_idr tg_r JOIN tg_ids tg_s ON tg_s.xk = tg_r.mk AND tg_s.xi = tg_r.mi) \
                  SELECT sk, si, mk, mi FROM tg_idr)",
             );
-            j.push(&format!(" {c} ON {c}.sk = {src_kind} AND {c}.si = {src_id}"));
+            j.push(&format!(
+                " {c} ON {c}.sk = {src_kind} AND {c}.si = {src_id}"
+            ));
             (format!("{c}.mk"), format!("{c}.mi"))
         };
         j.push(&format!(
@@ -1117,7 +1128,14 @@ impl<'a> Compiler<'a> {
         // node's class (closure by primary key, then the class's members), itself when classless.
         let (step_id, step_kind, members) = if h.include_identity_members {
             let mn = format!("{p}ris{i}");
-            let j = self.identity_members(q, &format!("{p}ri{i}"), &mn, &format!("{r}.node_kind"), &format!("{r}.node_id"), " JOIN")?;
+            let j = self.identity_members(
+                q,
+                &format!("{p}ri{i}"),
+                &mn,
+                &format!("{r}.node_kind"),
+                &format!("{r}.node_id"),
+                " JOIN",
+            )?;
             (format!("{mn}.id"), format!("{mn}.kind"), Some(j))
         } else {
             (format!("{r}.node_id"), format!("{r}.node_kind"), None)
