@@ -158,9 +158,8 @@ describe.each(backends)("identity-expanded traversal on $name", (bc) => {
     const company = await store.nodes.Company.create({ name: "C" }, { id: "late-fold", validFrom: "2020-01-01T00:00:00.000Z" });
     const target = await store.nodes.Person.create({ name: "T" }, { id: "late-target", validFrom: "2020-01-01T00:00:00.000Z" });
     await store.edges.link.create(company, target, {}, { validFrom: "2020-01-01T00:00:00.000Z" });
-    const hop = (view: { query(): ReturnType<typeof store.query> }) =>
-      view
-        .query()
+    const hop = (view: { query(): unknown }) =>
+      (view.query() as ReturnType<typeof store.query>)
         .from("Person", "p")
         .whereNode("p", (n) => n.id.eq("late-fold"))
         .traverse("link", "e", { expand: "none", includeIdentityMembers: true })
