@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { ConfigurationError, ValidationError } from "./errors.js";
 import { deriveVectorIndexes, type IndexDeclaration } from "./indexes.js";
+import { checkIdentityConfig, type GraphIdentityConfig } from "./identity.js";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 export type KindAnnotations = Record<string, JsonValue>;
@@ -88,6 +89,8 @@ export interface GraphConfig<
   defaults?: GraphDefaults;
   /** Declared indexes (`defineNodeIndex`, `defineEdgeIndex`); vector indexes are derived from `embedding()` fields. */
   indexes?: readonly IndexDeclaration[];
+  /** Enables the operational identity profile (`store.identity`). */
+  identity?: GraphIdentityConfig;
 }
 
 type NormNode<T> = T extends NodeType ? NodeRegistration<T> : T extends NodeRegistration<infer X> ? NodeRegistration<X> & T : never;
@@ -106,6 +109,8 @@ export interface GraphDef<
   readonly defaults: Required<GraphDefaults>;
   /** Declared indexes plus the vector indexes derived from `embedding()` fields (explicit ones win). */
   readonly indexes: readonly IndexDeclaration[] | undefined;
+  /** The identity profile, when the graph declared one. */
+  readonly identity?: GraphIdentityConfig;
 }
 
 const RESERVED_NODE_KEYS = ["id", "kind", "meta"] as const;
@@ -317,6 +322,7 @@ export function defineGraph<
     edges[key] = reg;
   }
   const indexes = graphIndexes(config.indexes, nodes, edges);
+  const identity = checkIdentityConfig(config.identity);
   return Object.freeze({
     __graphDef: true as const,
     id: config.id,
@@ -325,6 +331,7 @@ export function defineGraph<
     indexes,
     ontology: config.ontology ?? [],
     defaults: { onNodeDelete: config.defaults?.onNodeDelete ?? "restrict", temporalMode: config.defaults?.temporalMode ?? "current" },
+    ...(identity === undefined ? {} : { identity }),
   }) as never;
 }
 

@@ -736,6 +736,17 @@ export function convertError(error: unknown): unknown {
       return new GraphAlgorithmConvergenceError(String(d.algorithm), Number(d.maxIterations), { oscillating: d.oscillating === true });
     case "RANGE_ERROR":
       return new RangeError(p.message, { cause });
+    case "IDENTITY_CONTRADICTION":
+      return new IdentityContradictionError(d as unknown as IdentityContradictionErrorDetails, { cause });
+    case "IDENTITY_VALIDITY_FUTURE_START":
+    case "IDENTITY_VALIDITY_FUTURE_END":
+    case "IDENTITY_VALIDITY_INVERTED":
+    case "IDENTITY_VALIDITY_OPEN_WINDOW_CONFLICT":
+      return new IdentityValidityWindowError(d as unknown as IdentityValidityWindowErrorDetails);
+    case "IDENTITY_ENDPOINT_VALIDITY":
+      return new IdentityEndpointValidityError(d as unknown as IdentityEndpointValidityErrorDetails);
+    case "IDENTITY_SEPARATION_VIOLATION":
+      return new IdentitySeparationViolationError(d as unknown as IdentitySeparationViolationErrorDetails, { cause });
     case "GRAPH_EXTENSION_INVALID":
       return new GraphExtensionValidationError((d.issues as GraphExtensionIssue[] | undefined) ?? [], cause);
     case "KIND_COLLISION":
@@ -802,5 +813,113 @@ export class InvalidEdgeWeightError extends TypeGraphError {
       suggestion,
     });
     this.name = "InvalidEdgeWeightError";
+  }
+}
+
+type IdentityRef = Readonly<{ kind: string; id: string }>;
+
+/** Details of IdentityContradictionError. */
+export type IdentityContradictionErrorDetails = Readonly<{
+  operation: "assertSame" | "assertDifferent" | "fold" | "import" | "merge";
+  a: IdentityRef;
+  b: IdentityRef;
+  reason: "different-assertion" | "same-class" | "disjoint-kinds";
+  conflictingAssertionId?: string;
+  conflictingKinds?: readonly [string, string];
+}>;
+
+/** An identity write that would leave the ledger contradictory. */
+export class IdentityContradictionError extends TypeGraphError {
+  declare readonly details: IdentityContradictionErrorDetails;
+  constructor(details: IdentityContradictionErrorDetails, options: Cause = {}) {
+    super(`Identity contradiction: ${details.a.kind}/${details.a.id} and ${details.b.kind}/${details.b.id} cannot satisfy ${details.operation}.`, "IDENTITY_CONTRADICTION", {
+      category: "constraint",
+      details,
+      suggestion: "Retract the assertion it conflicts with (or change the ontology) and retry.",
+      cause: options.cause,
+    });
+    this.name = "IdentityContradictionError";
+  }
+}
+
+/** Details of IdentityValidityWindowError. */
+export type IdentityValidityWindowErrorDetails = Readonly<{
+  reason: "future-valid-from" | "future-valid-to" | "inverted" | "overlapping-open-window";
+  validFrom: string;
+  validTo?: string;
+  operationInstant: string;
+}>;
+
+const WINDOW_CODES = {
+  "future-valid-from": "IDENTITY_VALIDITY_FUTURE_START",
+  "future-valid-to": "IDENTITY_VALIDITY_FUTURE_END",
+  inverted: "IDENTITY_VALIDITY_INVERTED",
+  "overlapping-open-window": "IDENTITY_VALIDITY_OPEN_WINDOW_CONFLICT",
+} as const;
+
+/** An identity assertion window that cannot be stored. */
+export class IdentityValidityWindowError extends TypeGraphError {
+  declare readonly details: IdentityValidityWindowErrorDetails;
+  constructor(details: IdentityValidityWindowErrorDetails) {
+    const conflict = details.reason === "overlapping-open-window";
+    super(`Identity assertion validity window cannot be applied: ${details.reason}.`, WINDOW_CODES[details.reason] ?? "IDENTITY_VALIDITY_INVERTED", {
+      category: conflict ? "constraint" : "user",
+      details,
+      suggestion:
+        details.reason === "inverted"
+          ? "Give a validFrom at or before validTo."
+          : conflict
+            ? "Retract the open assertion of this pair before opening it again from another instant."
+            : "Bounds may not lie after the operation's clock: identity changes cannot be scheduled.",
+    });
+    this.name = "IdentityValidityWindowError";
+  }
+}
+
+/** Details of IdentityEndpointValidityError. */
+export type IdentityEndpointValidityErrorDetails = Readonly<{
+  endpoint: IdentityRef;
+  assertionWindow: Readonly<{ validFrom: string; validTo?: string }>;
+  endpointWindow: Readonly<{ validFrom?: string; validTo?: string; deletedAt?: string }>;
+}>;
+
+/** An assertion endpoint that does not exist throughout the assertion's window. */
+export class IdentityEndpointValidityError extends TypeGraphError {
+  declare readonly details: IdentityEndpointValidityErrorDetails;
+  constructor(details: IdentityEndpointValidityErrorDetails) {
+    super(`Identity endpoint ${details.endpoint.kind}/${details.endpoint.id} does not exist throughout the requested assertion validity window.`, "IDENTITY_ENDPOINT_VALIDITY", {
+      category: "constraint",
+      details,
+      suggestion: "Pick a window both endpoints' validity windows contain.",
+    });
+    this.name = "IdentityEndpointValidityError";
+  }
+}
+
+/** Details of IdentitySeparationViolationError. */
+export type IdentitySeparationViolationErrorDetails = Readonly<{
+  graphId: string;
+  enforcedBy: "database" | "writer";
+  classKey: string;
+  assertionId: string;
+  a: IdentityRef;
+  b: IdentityRef;
+}>;
+
+/** The separation relation refused a write that fuses two classes a `different` assertion keeps apart. */
+export class IdentitySeparationViolationError extends TypeGraphError {
+  declare readonly details: IdentitySeparationViolationErrorDetails;
+  constructor(details: IdentitySeparationViolationErrorDetails, options: Cause = {}) {
+    super(
+      `Identity separation violated: ${details.a.kind}/${details.a.id} and ${details.b.kind}/${details.b.id} are kept apart by assertion ${details.assertionId}, but this write would put both in class ${details.classKey}.`,
+      "IDENTITY_SEPARATION_VIOLATION",
+      {
+        category: "constraint",
+        details,
+        suggestion: "Retract the different assertion before joining these classes.",
+        cause: options.cause,
+      },
+    );
+    this.name = "IdentitySeparationViolationError";
   }
 }

@@ -157,6 +157,24 @@ export {
 } from "./ontology.js";
 export { computeSchemaHash, serializeSchema, type SerializedSchema } from "./schema.js";
 export {
+  asIdentityAssertionId,
+  rebuildIdentityClosure,
+  type GraphIdentityConfig,
+  type IdentityAssertion,
+  type IdentityAssertionId,
+  type IdentityAssertionResult,
+  type IdentityAssertionWriteFacade,
+  type IdentityFacade,
+  type IdentityLedgerRow,
+  type IdentityNode,
+  type IdentityNodeReference,
+  type IdentityNodeRefInput,
+  type IdentityPair,
+  type IdentityReadFacade,
+  type IdentityRelation,
+  type IdentityValidityWindow,
+} from "./identity.js";
+export {
   EagerMaterializationError,
   type StoreRef,
   type EvolveOptions,

@@ -9,7 +9,7 @@ import { ConfigurationError } from "./errors.js";
 import type { TransactionContext } from "./store.js";
 import type { RecordedInstant } from "./recorded.js";
 
-/** Identity assertion/retraction write intents (always zero here: this package has no identity facade). */
+/** Identity assertion/retraction write intents made through `tx.identity` (bulk calls count their input length). */
 export interface IdentityWriteSummary {
   readonly sameAssertions: number;
   readonly differentAssertions: number;
@@ -99,6 +99,12 @@ export class ReceiptRecorder {
   readonly #edges: Record<string, number> = Object.create(null) as Record<string, number>;
   #total = 0;
   #sealed = false;
+  readonly #identity = { sameAssertions: 0, differentAssertions: 0, retractions: 0 };
+
+  addIdentity(key: "sameAssertions" | "differentAssertions" | "retractions", count: number): void {
+    this.#identity[key] += count;
+    this.#total += count;
+  }
 
   add(entity: "node" | "edge", kind: string, count: number): void {
     if (count === 0) return;
@@ -128,7 +134,7 @@ export class ReceiptRecorder {
       writes: Object.freeze({
         nodes: Object.freeze({ ...this.#nodes }),
         edges: Object.freeze({ ...this.#edges }),
-        identity: Object.freeze({ sameAssertions: 0, differentAssertions: 0, retractions: 0, total: 0 }),
+        identity: Object.freeze({ ...this.#identity, total: this.#identity.sameAssertions + this.#identity.differentAssertions + this.#identity.retractions }),
         total: this.#total,
       }),
     });
@@ -214,6 +220,15 @@ export function countingContext<C extends CountableContext>(context: C, recorder
     getNodeCollection: (kind: string) => (context.getNodeCollection(kind) === undefined ? undefined : (nodes as Record<string, unknown>)[kind]),
     getEdgeCollection: (kind: string) => (context.getEdgeCollection(kind) === undefined ? undefined : (edges as Record<string, unknown>)[kind]),
   });
+  // Identity graphs: `tx.identity` writes count too (the property is an enumerable getter there).
+  if (Object.getOwnPropertyDescriptor(context, "identity")?.enumerable === true) {
+    let facade: object | undefined;
+    Object.defineProperty(counted, "identity", {
+      get: () => (facade ??= countingIdentity((context as unknown as { identity: object }).identity, recorder)),
+      enumerable: true,
+      configurable: true,
+    });
+  }
   const measure = async <T>(fn: (scoped: unknown) => Promise<T>): Promise<TransactionOutcome<T>> => {
     recorder.assertWritable();
     const scope = new ReceiptRecorder();
@@ -221,4 +236,31 @@ export function countingContext<C extends CountableContext>(context: C, recorder
     return { result, receipt: scope.snapshot() };
   };
   return overlay(counted, { measure }) as C & { readonly measure: ScopedMeasure<unknown> };
+}
+
+const IDENTITY_WRITES: Readonly<Record<string, readonly ["sameAssertions" | "differentAssertions" | "retractions", Counter]>> = {
+  assertSame: ["sameAssertions", one],
+  assertDifferent: ["differentAssertions", one],
+  bulkAssertSame: ["sameAssertions", lengthAt(0)],
+  bulkAssertDifferent: ["differentAssertions", lengthAt(0)],
+  retractAssertion: ["retractions", one],
+  retractSameAssertion: ["retractions", one],
+  retractDifferentAssertion: ["retractions", one],
+  bulkRetractAssertions: ["retractions", lengthAt(0)],
+};
+
+function countingIdentity<F extends object>(facade: F, recorder: ReceiptRecorder): F {
+  const out: Record<string, unknown> = { ...(facade as Record<string, unknown>) };
+  for (const [name, [key, counter]] of Object.entries(IDENTITY_WRITES)) {
+    const original = (facade as Record<string, unknown>)[name];
+    if (typeof original !== "function") continue;
+    out[name] = async (...args: unknown[]): Promise<unknown> => {
+      recorder.assertWritable();
+      const count = counter(args);
+      const result = await (original as AnyFn).apply(facade, args);
+      recorder.addIdentity(key, count);
+      return result;
+    };
+  }
+  return Object.freeze(out) as F;
 }

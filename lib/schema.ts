@@ -89,6 +89,8 @@ export function serializeSchema(graph: GraphDef, version: number): SerializedSch
     },
     defaults: { onNodeDelete: graph.defaults.onNodeDelete, temporalMode: graph.defaults.temporalMode },
   };
+  const identity = (graph as { identity?: { sameIdAcrossKinds: string } }).identity;
+  if (identity !== undefined) doc.identity = { sameIdAcrossKinds: identity.sameIdAcrossKinds };
   const indexes = [...(graph.indexes ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (indexes.length > 0) doc.indexes = indexes.map(serializeIndexDeclaration);
   // The extension document is the durable source for rebuilding runtime kinds on restart.
@@ -162,6 +164,7 @@ export function engineGraph(graph: GraphDef, options: { traversalExpansion?: str
     relations: ontologyRelations(graph),
     closures,
     ...(options.traversalExpansion ? { traversalExpansion: options.traversalExpansion } : {}),
+    ...((graph as { identity?: { sameIdAcrossKinds: string } }).identity ? { identity: { fold: (graph as { identity: { sameIdAcrossKinds: string } }).identity.sameIdAcrossKinds === "fold" } } : {}),
     defaultOnDelete: "restrict",
   });
 }

@@ -7,6 +7,7 @@
 // at the call, as do reads that only know the present (constraint and index lookups, search) when
 // the view is pinned anywhere but "current".
 
+import type { IdentityReadFacade } from "./identity.js";
 import type { EdgeRegistration, EdgeType, GraphDef, NodeType, TemporalMode } from "./core.js";
 import { ConfigurationError, ValidationError } from "./errors.js";
 import { QueryBuilder } from "./query/builder.js";
@@ -435,6 +436,11 @@ export class StoreView<G extends GraphDef = GraphDef> {
   protected temporalOptions(): { temporalMode: TemporalMode; asOf: string | undefined } {
     // `asOf` is always named, so an instant a JS caller slipped into the options cannot survive.
     return { temporalMode: this.coordinate.mode, asOf: this.coordinate.asOf };
+  }
+
+  /** Identity reads at the view's coordinate (graphs with `identity` only). */
+  get identity(): IdentityReadFacade<G> {
+    return this.store.identityAt(this.coordinate.mode === "asOf" ? this.coordinate.asOf : undefined, this.coordinate.mode);
   }
 
   /** Node reads at the view's coordinate, by kind. */

@@ -33,6 +33,7 @@ import { ReceiptRecorder, countingContext, type MeasurableTransactionContext, ty
 import { storedProps } from "./stored-dates.js";
 import type { TraversalExpansion } from "./query/types.js";
 import { StoreSearch } from "./search.js";
+import { IDENTITY_PORT, attachInterchangeSeam, rebuildClosureWith, createIdentityFacade, createIdentityReadFacade, identityNotEnabled, identityOf, type IdentityFacade, type IdentityPort, type IdentityReadFacade } from "./identity.js";
 import { batchable, runBatch, type BatchableQuery, type BatchResults, type BatchTarget } from "./batch.js";
 import { planIndexProbe, type NodeBulkFindByIndexOptions } from "./find-by-index.js";
 import {
@@ -1907,6 +1908,8 @@ export interface TransactionContext<G extends GraphDef> {
   readonly search: StoreSearch<G>;
   /** A query builder bound to the transaction: its statements see the transaction's uncommitted writes. */
   query(): QueryBuilder<G>;
+  /** Identity assertions and reads inside the transaction (graphs with `identity` only). */
+  readonly identity: IdentityFacade<G>;
 }
 
 export class Store<G extends GraphDef = GraphDef> {
@@ -2077,6 +2080,31 @@ export class Store<G extends GraphDef = GraphDef> {
     return (this.#collections ??= collections(this.#graph, this.#rootRunner())).edges;
   }
 
+  /**
+   * The identity profile (`defineGraph({ identity })`): assert / retract identity between nodes
+   * and read identity classes. ConfigurationError IDENTITY_NOT_ENABLED on other graphs.
+   */
+  get identity(): IdentityFacade<G> {
+    if (identityOf(this.#graph) === undefined) throw identityNotEnabled(this.#graph.id);
+    return (this.#identity ??= attachInterchangeSeam(
+      createIdentityFacade(this.#graph, { call: (args) => run(this.#rootRunner(), "identity", args), toNode: (row) => toNode(row as NodeRow) }),
+      this.#graph,
+      async (args, tx) => (tx === undefined ? run(this.#rootRunner(), "identity", args) : this.#backend.call(await this.#handle, "identity", args, tx as TxToken)),
+    ));
+  }
+  #identity: IdentityFacade<G> | undefined;
+
+  /** @internal Identity reads at a valid-time instant (views). */
+  identityAt(at: string | undefined, mode?: string): IdentityReadFacade<G> {
+    if (identityOf(this.#graph) === undefined) throw identityNotEnabled(this.#graph.id);
+    return createIdentityReadFacade(this.#graph, { call: (args) => run(this.#rootRunner(), "identity", args), toNode: (row) => toNode(row as NodeRow) }, at, mode);
+  }
+
+  /** @internal The identity functions' way in (`rebuildIdentityClosure`, interchange). */
+  [IDENTITY_PORT](): IdentityPort {
+    return { graph: this.#graph, call: (args) => run(this.#rootRunner(), "identity", args) };
+  }
+
   /** Fulltext, vector and hybrid search (`store.search.fulltext(kind, …)`, …). */
   get search(): StoreSearch<G> {
     return (this.#search ??= new StoreSearch(this.#graph, (op, args) => run(this.#rootRunner(), op, args), (row) => toNode(row as NodeRow)));
@@ -2208,14 +2236,30 @@ export class Store<G extends GraphDef = GraphDef> {
     const hooks = this.#options.hooks;
     const ops = OperationHooks.wanted(hooks) ? new OperationHooks(hooks, this.#graph.id, true) : undefined;
     const c = collections(this.#graph, { backend: this.#backend, handle, tx: token, coalesce: this.#coalesce, ...(ops ? { ops } : {}) });
-    const tx: TransactionContext<G> = {
+    const tx = {
       nodes: c.nodes,
       edges: c.edges,
       getNodeCollection: (kind: string) => (Object.prototype.hasOwnProperty.call(this.#graph.nodes, kind) ? (c.nodes as Record<string, NodeCollection>)[kind] : undefined),
       getEdgeCollection: (kind: string) => (Object.prototype.hasOwnProperty.call(this.#graph.edges, kind) ? (c.edges as Record<string, EdgeCollection>)[kind] : undefined),
       search: new StoreSearch(this.#graph, (op, args) => this.#backend.call(handle, op, args, token), (row) => toNode(row as NodeRow)),
       query: () => this.#queryBuilder(handle, token),
-    };
+    } as TransactionContext<G>;
+    if (identityOf(this.#graph) !== undefined) {
+      let facade: IdentityFacade<G> | undefined;
+      Object.defineProperty(tx, "identity", {
+        get: () => (facade ??= createIdentityFacade(this.#graph, { call: (args) => this.#backend.call(handle, "identity", args, token), toNode: (row) => toNode(row as NodeRow) })),
+        enumerable: true,
+        configurable: true,
+      });
+    } else {
+      Object.defineProperty(tx, "identity", {
+        get: () => {
+          throw identityNotEnabled(this.#graph.id);
+        },
+        enumerable: false,
+        configurable: true,
+      });
+    }
     Object.defineProperty(tx, TX_TOKEN, { value: token, enumerable: false });
     if (this.#options.history === true) {
       // Raw SQL would write past the capture: refused at the touch, and said so up front.
@@ -2720,7 +2764,7 @@ export async function createStoreWithSchema<G extends GraphDef>(
     try {
       if (!active) {
         const committedRow = await commit();
-        return [await managed(1, hash), { status: "initialized", version: 1, committedRow }];
+        return [await identityBuilt(await managed(1, hash)), { status: "initialized", version: 1, committedRow }];
       }
       if (active.hash === hash) return [await managed(active.version, active.hash), { status: "unchanged", version: active.version }];
       const diff = computeSchemaDiff(active.doc, doc);
@@ -2731,7 +2775,7 @@ export async function createStoreWithSchema<G extends GraphDef>(
         await options.onBeforeMigrate?.(context);
         const committedRow = await commit();
         await options.onAfterMigrate?.(context);
-        return [await managed(nextVersion, hash), { status: "migrated", fromVersion: active.version, toVersion: nextVersion, diff, committedRow }];
+        return [await identityBuilt(await managed(nextVersion, hash)), { status: "migrated", fromVersion: active.version, toVersion: nextVersion, diff, committedRow }];
       }
       const actions = getMigrationActions(diff);
       if (options.throwOnBreaking === false) return [await managed(active.version, active.hash), { status: "breaking", diff, actions }];
@@ -2747,6 +2791,12 @@ export async function createStoreWithSchema<G extends GraphDef>(
       throw error;
     }
   }
+}
+
+/** A committed identity graph's derived relations are built from what is stored (first enablement, migrations). */
+async function identityBuilt<G extends GraphDef>(store: Store<G>): Promise<Store<G>> {
+  if (identityOf(store.graph) !== undefined) await rebuildClosureWith(store.graph, store[IDENTITY_PORT]().call);
+  return store;
 }
 
 export { ConfigurationError };

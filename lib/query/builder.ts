@@ -80,6 +80,8 @@ interface HopState {
   nodeKind: string;
   includeSubClasses: boolean;
   recursive?: { minHops: number; maxHops?: number; cyclePolicy?: string; depthAlias?: string; pathAlias?: string };
+  /** `includeIdentityMembers`: the hop leaves from every member of the source's identity class. */
+  identityMembers?: boolean;
 }
 
 interface OrderState {
@@ -410,6 +412,7 @@ function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[
     nodeAlias: h.nodeAlias,
     nodeKind: { kind: h.nodeKind, includeSubClasses: h.includeSubClasses },
     ...(h.recursive ? { recursive: h.recursive } : {}),
+    ...(h.identityMembers ? { includeIdentityMembers: true } : {}),
   }));
   const inScope = [state, ...outer];
   const where = state.where.map((w) => ({ alias: w.alias, pred: predAst(w.pred, slots, env, inScope) }));
@@ -938,7 +941,7 @@ export class QueryBuilder<
   traverse<K extends EdgeKinds<G>, A extends string>(
     edgeKind: K,
     alias: UniqueAlias<A, NA & EA & XA>,
-    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string } = {},
+    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string; includeIdentityMembers?: boolean } = {},
   ): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<EdgeTypeOf<G, K>, false> }, XA, false> {
     return this.#traverse(edgeKind, alias, options, false) as never;
   }
@@ -946,7 +949,7 @@ export class QueryBuilder<
   optionalTraverse<K extends EdgeKinds<G>, A extends string>(
     edgeKind: K,
     alias: UniqueAlias<A, NA & EA & XA>,
-    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string } = {},
+    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string; includeIdentityMembers?: boolean } = {},
   ): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<EdgeTypeOf<G, K>, true> }, XA, true> {
     return this.#traverse(edgeKind, alias, options, true) as never;
   }
@@ -954,7 +957,7 @@ export class QueryBuilder<
   traverseDynamic<A extends string>(
     edgeKind: string,
     alias: UniqueAlias<A, NA & EA & XA>,
-    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string } = {},
+    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string; includeIdentityMembers?: boolean } = {},
   ): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<DynamicEdgeType, false> }, XA, false> {
     return this.#traverse(edgeKind, alias, options, false, true) as never;
   }
@@ -962,12 +965,12 @@ export class QueryBuilder<
   optionalTraverseDynamic<A extends string>(
     edgeKind: string,
     alias: UniqueAlias<A, NA & EA & XA>,
-    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string } = {},
+    options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: keyof NA & string; includeIdentityMembers?: boolean } = {},
   ): TraversalBuilder<G, NA, EA & { [P in A]: EdgeAliasEntry<DynamicEdgeType, true> }, XA, true> {
     return this.#traverse(edgeKind, alias, options, true, true) as never;
   }
 
-  #traverse(edgeKind: string, alias: string, options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: string }, optional: boolean, dynamic = false): TraversalBuilder {
+  #traverse(edgeKind: string, alias: string, options: { direction?: TraversalDirection; expand?: TraversalExpansion; from?: string; includeIdentityMembers?: boolean }, optional: boolean, dynamic = false): TraversalBuilder {
     if (!this.state.start) throw new ValidationError("traverse() needs from() first", { issues: [{ path: "from", message: "missing" }] });
     checkAlias(alias, this.state);
     if (!Object.prototype.hasOwnProperty.call(this.env.graph.edges, edgeKind)) throw new KindNotFoundError(edgeKind, "edge", { graphId: this.env.graph.id });
@@ -981,7 +984,14 @@ export class QueryBuilder<
       ...this.state,
       aliases: { ...this.state.aliases, [alias]: { entity: "edge", kinds, optional, ...(dynamic ? { dynamic } : {}) } },
     };
-    return new TraversalBuilder(this.env, state, { edgeAlias: alias, edgeKind, expand, direction, optional, from: options.from });
+    const identityMembers = options.includeIdentityMembers;
+    if (identityMembers !== undefined && typeof identityMembers !== "boolean") {
+      throw new ValidationError("includeIdentityMembers must be a boolean", { issues: [{ path: "includeIdentityMembers", message: "Expected a boolean" }] });
+    }
+    if (identityMembers === true && (this.env.graph as { identity?: unknown }).identity === undefined) {
+      throw new ConfigurationError("Identity is not enabled for this graph.", { code: "IDENTITY_NOT_ENABLED", graphId: this.env.graph.id }, { suggestion: 'Add identity: { sameIdAcrossKinds: "fold" } to defineGraph(...).' });
+    }
+    return new TraversalBuilder(this.env, state, { edgeAlias: alias, edgeKind, expand, direction, optional, from: options.from, ...(identityMembers ? { identityMembers } : {}) });
   }
 
   orderBy<A extends (keyof NA | keyof EA | keyof XA) & string>(

@@ -32,6 +32,7 @@ const provided: Record<string, string> = {
   "/core/define-graph": shim("index.ts"), "/core/embedding": shim("index.ts"), "/core/searchable": shim("index.ts"),
   "/graph-extension": path.join(HERE, "../../dist/extension/index.js"),
   "/graph-extension/index": path.join(HERE, "../../dist/extension/index.js"), "/utils/date": shim("date.ts"),
+  "/utils/compare": shim("compare.ts"),
 };
 
 // Upstream modules whose public names our entry points carry: each name upstream's module
@@ -44,6 +45,7 @@ const partial: Record<string, string> = {
   "/backend/postgres": path.join(DIST, "postgres.js"),
   "/schema": path.join(DIST, "schema-entry.js"), "/schema/index": path.join(DIST, "schema-entry.js"),
   "/schema/serializer": path.join(DIST, "schema-entry.js"), "/schema/deserializer": path.join(DIST, "schema-entry.js"),
+  "/ontology": path.join(DIST, "index.js"), "/ontology/index": path.join(DIST, "index.js"),
 };
 
 function upstreamNames(rest: string): Set<string> {

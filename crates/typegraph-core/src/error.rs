@@ -35,6 +35,16 @@ pub enum Code {
     InvalidEdgeWeight,
     /// An iterative graph algorithm ran out of rounds (or oscillates).
     GraphAlgorithmConvergence,
+    /// An identity write would make the ledger contradictory.
+    IdentityContradiction,
+    IdentityValidityFutureStart,
+    IdentityValidityFutureEnd,
+    IdentityValidityInverted,
+    IdentityValidityOpenWindowConflict,
+    /// An identity endpoint does not cover the assertion window.
+    IdentityEndpointValidity,
+    /// The separation relation refused a class fusion.
+    IdentitySeparationViolation,
 }
 
 impl Code {
@@ -64,6 +74,13 @@ impl Code {
             Code::Range => "RANGE_ERROR",
             Code::InvalidEdgeWeight => "INVALID_EDGE_WEIGHT",
             Code::GraphAlgorithmConvergence => "GRAPH_ALGORITHM_CONVERGENCE_ERROR",
+            Code::IdentityContradiction => "IDENTITY_CONTRADICTION",
+            Code::IdentityValidityFutureStart => "IDENTITY_VALIDITY_FUTURE_START",
+            Code::IdentityValidityFutureEnd => "IDENTITY_VALIDITY_FUTURE_END",
+            Code::IdentityValidityInverted => "IDENTITY_VALIDITY_INVERTED",
+            Code::IdentityValidityOpenWindowConflict => "IDENTITY_VALIDITY_OPEN_WINDOW_CONFLICT",
+            Code::IdentityEndpointValidity => "IDENTITY_ENDPOINT_VALIDITY",
+            Code::IdentitySeparationViolation => "IDENTITY_SEPARATION_VIOLATION",
         }
     }
 }

@@ -123,6 +123,18 @@ pub struct GraphSpec {
     /// `history: true`: writes are captured into the recorded relations.
     #[serde(default)]
     pub history: bool,
+    /// The identity profile: node writes keep the identity relations (`ops/identity.rs`).
+    #[serde(default)]
+    pub identity: Option<IdentitySpec>,
+}
+
+/// `defineGraph({ identity })` as the engine needs it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentitySpec {
+    /// `sameIdAcrossKinds: "fold"`.
+    #[serde(default)]
+    pub fold: bool,
 }
 
 /// A registered graph with its precomputed closures.

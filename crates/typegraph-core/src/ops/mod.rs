@@ -10,6 +10,7 @@ pub mod edge_sets;
 pub mod edges;
 pub mod evolve;
 pub mod find_index;
+pub mod identity;
 pub mod indexes;
 pub(crate) mod kept_writes;
 pub mod kind_counts;
@@ -183,7 +184,7 @@ pub async fn dispatch<E: Executor>(
     op: &str,
     args: &str,
 ) -> Result<String> {
-    if evolve::is_fenced_write(op) && recorded::wanted(ex, ctx) {
+    if evolve::is_fenced_write(op) && (recorded::wanted(ex, ctx) || identity::wanted(ex, ctx)) {
         ex.begin().await?;
         let mut cap = recorded::Capture {
             inner: ex,
@@ -191,6 +192,10 @@ pub async fn dispatch<E: Executor>(
         };
         let out = fenced_op(&mut cap, ctx, op, args).await;
         let recorded::Capture { inner, touched } = cap;
+        let out = identity::after_writes(inner, ctx, &touched, out).await;
+        if !ctx.graph.spec.history {
+            return identity::finish(inner, out).await;
+        }
         return recorded::finish(inner, ctx, touched, out).await;
     }
     fenced_op(ex, ctx, op, args).await
@@ -271,6 +276,7 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "algorithm" => crate::algo::run(ex, ctx, parse(args)?).await,
         "recordedNow" => recorded::now(ex, ctx).await,
         "recordedRead" => recorded::read(ex, ctx, parse(args)?).await,
+        "identity" => identity::run(ex, ctx, parse(args)?).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }
 }

@@ -53,7 +53,7 @@ pub async fn update_node_with<E: Executor>(
         )
     })?;
     ctx.graph.node(&a.kind)?;
-    if super::recorded::wanted(ex, ctx) {
+    if super::recorded::wanted(ex, ctx) || super::identity::wanted(ex, ctx) {
         ex.begin().await?;
         let mut cap = super::recorded::Capture {
             inner: ex,
@@ -61,6 +61,10 @@ pub async fn update_node_with<E: Executor>(
         };
         let out = fenced_run(&mut cap, ctx, &a, merge).await;
         let super::recorded::Capture { inner, touched } = cap;
+        let out = super::identity::after_writes(inner, ctx, &touched, out).await;
+        if !ctx.graph.spec.history {
+            return super::identity::finish(inner, out).await;
+        }
         return super::recorded::finish(inner, ctx, touched, out).await;
     }
     // SQLite outside a transaction: the read, the merge and the write run in one write

@@ -94,7 +94,7 @@ where
         _ => {}
     }
     ctx.graph.node(&a.kind)?;
-    if super::recorded::wanted(ex, ctx) {
+    if super::recorded::wanted(ex, ctx) || super::identity::wanted(ex, ctx) {
         ex.begin().await?;
         let mut cap = super::recorded::Capture {
             inner: ex,
@@ -102,6 +102,10 @@ where
         };
         let out = fenced_run(&mut cap, ctx, &a, merge).await;
         let super::recorded::Capture { inner, touched } = cap;
+        let out = super::identity::after_writes(inner, ctx, &touched, out).await;
+        if !ctx.graph.spec.history {
+            return super::identity::finish(inner, out).await;
+        }
         return super::recorded::finish(inner, ctx, touched, out).await;
     }
     fenced_run(ex, ctx, &a, merge).await

@@ -68,6 +68,9 @@ pub struct Hop {
     pub node_kind: KindRef,
     #[serde(default)]
     pub recursive: Option<Recursive>,
+    /// `includeIdentityMembers`: leave from every visible member of the source's identity class.
+    #[serde(default)]
+    pub include_identity_members: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -750,6 +750,14 @@ impl<'a> Compiler<'a> {
         };
         let kinds = self.kinds(&h.node_kind)?;
         let join = if h.optional { " LEFT JOIN " } else { " JOIN " };
+        let historical = self.recorded.is_some();
+        if h.include_identity_members && (h.optional || self.edge_counts_only(q) || historical) {
+            return Err(Error::new(
+                crate::error::Code::UnsupportedPredicate,
+                "includeIdentityMembers is supported on non-optional traversals (not at recorded-time coordinates)",
+                json!({ "edgeAlias": h.edge_alias }),
+            ));
+        }
         if h.recursive.is_some() {
             let r = format!("{p}r{i}");
             let min = h.recursive.as_ref().map(|r| r.min_hops).unwrap_or(1);
@@ -808,6 +816,26 @@ impl<'a> Compiler<'a> {
                 " CROSS JOIN"
             } else {
                 " JOIN"
+            };
+            // Identity expansion: the hop leaves from each visible member of the source's
+            // class, found through the maintained closure (the source's own row by primary key,
+            // its class's members by the class index); a source outside any class is its own
+            // only member.
+            let src = if h.include_identity_members {
+                let mn = format!("{p}is{i}");
+                let j = self.identity_members(
+                    q,
+                    &format!("{p}i{i}"),
+                    &mn,
+                    &format!("{src}.kind"),
+                    &format!("{src}.id"),
+                    jk,
+                )?;
+                sql.push(&j.text);
+                sql.params.extend(j.params);
+                mn
+            } else {
+                src
             };
             sql.push(&format!(
                 "{jk} {} {e} ON {e}.graph_id = {src}.graph_id AND ",
@@ -870,6 +898,117 @@ impl<'a> Compiler<'a> {
         self.temporal_filter(q, &e, sql)?;
         self.alias_preds(q, m, &h.edge_alias, sql)?;
         Ok(())
+    }
+
+    /// Joins that turn a hop's source `(src_kind, src_id)` into each visible member of its
+    /// identity class, the member's node row aliased `mn` (the source itself when it belongs to
+    /// no class). At the current coordinate the maintained closure answers (the source's row by
+    /// primary key, its class's members by the class index); at any other coordinate the classes
+    /// are rebuilt once per statement from the ledger: `same` assertions active at the instant
+    /// and, with `fold`, same-id pairs of nodes written by then and not yet deleted.
+    fn identity_members(
+        &mut self,
+        q: &Query,
+        pre: &str,
+        mn: &str,
+        src_kind: &str,
+        src_id: &str,
+        jk: &str,
+    ) -> Result<Sql> {
+        let mut j = Sql::default();
+        let (mode, as_of) = match &q.temporal {
+            Some(tm) => (tm.mode.as_deref().unwrap_or("current"), tm.as_of),
+            None => ("current", None),
+        };
+        let (mk, mi) = if mode == "current" {
+            let closure = crate::dialect::quote_ident(
+                &self
+                    .tables
+                    .physical("identityClosure", "typegraph_identity_closure"),
+            );
+            let (c1, c2) = (format!("{pre}c"), format!("{pre}m"));
+            j.push(&format!(" LEFT JOIN {closure} {c1} ON {c1}.graph_id = "));
+            j.konst(Value::text(self.graph.id()));
+            j.push(&format!(
+                " AND {c1}.member_kind = {src_kind} AND {c1}.member_id = {src_id} \
+                 LEFT JOIN {closure} {c2} ON {c2}.graph_id = {c1}.graph_id AND {c2}.class_kind = {c1}.class_kind AND {c2}.class_id = {c1}.class_id"
+            ));
+            (format!("{c2}.member_kind"), format!("{c2}.member_id"))
+        } else {
+            let at = |_: ()| match (mode, as_of) {
+                ("asOf", Some(s)) => Ok(Src::Arg(s.index, Conv::Instant)),
+                ("asOf", None) => Err(validation("temporal(\"asOf\") requires an asOf instant")),
+                _ => Ok(Src::Now),
+            };
+            let assertions = crate::dialect::quote_ident(
+                &self
+                    .tables
+                    .physical("identityAssertions", "typegraph_identity_assertions"),
+            );
+            let nodes = self.tables.nodes.clone();
+            let fold = self.graph.spec.identity.as_ref().is_some_and(|i| i.fold);
+            let c = format!("{pre}h");
+            // Nodes conducting identity at the instant: not yet deleted then; a same-id fold also
+            // needs both nodes written by then (folds follow the lifecycle, not the window).
+            let exists = |j: &mut Sql, t: &str, at: &dyn Fn(()) -> Result<Src>| -> Result<()> {
+                j.push(&format!(
+                    " AND ({t}.deleted_at IS NULL OR {t}.deleted_at > "
+                ));
+                j.param(at(())?);
+                j.push(")");
+                Ok(())
+            };
+            let conducts = |j: &mut Sql, t: &str, at: &dyn Fn(()) -> Result<Src>| -> Result<()> {
+                j.push(&format!(" AND {t}.created_at <= "));
+                j.param(at(())?);
+                exists(j, t, at)
+            };
+            j.push(&format!(
+                " LEFT JOIN (WITH RECURSIVE tg_ide(xk, xi, yk, yi) AS (SELECT tg_a.a_kind, tg_a.a_id, tg_a.b_kind, tg_a.b_id FROM {assertions} tg_a \
+                 JOIN {nodes} tg_na ON tg_na.graph_id = tg_a.graph_id AND tg_na.kind = tg_a.a_kind AND tg_na.id = tg_a.a_id"
+            ));
+            exists(&mut j, "tg_na", &at)?;
+            j.push(&format!(
+                " JOIN {nodes} tg_nb ON tg_nb.graph_id = tg_a.graph_id AND tg_nb.kind = tg_a.b_kind AND tg_nb.id = tg_a.b_id"
+            ));
+            exists(&mut j, "tg_nb", &at)?;
+            j.push(" WHERE tg_a.graph_id = ");
+            j.konst(Value::text(self.graph.id()));
+            j.push(" AND tg_a.rel = 'same' AND tg_a.deleted_at IS NULL AND tg_a.valid_from <= ");
+            j.param(at(())?);
+            j.push(" AND (tg_a.valid_to IS NULL OR tg_a.valid_to > ");
+            j.param(at(())?);
+            j.push(")");
+            if fold {
+                j.push(&format!(
+                    " UNION ALL SELECT tg_f1.kind, tg_f1.id, tg_f2.kind, tg_f2.id FROM {nodes} tg_f1 \
+                     JOIN {nodes} tg_f2 ON tg_f2.graph_id = tg_f1.graph_id AND tg_f2.id = tg_f1.id AND tg_f2.kind <> tg_f1.kind"
+                ));
+                conducts(&mut j, "tg_f2", &at)?;
+                j.push(" WHERE tg_f1.graph_id = ");
+                j.konst(Value::text(self.graph.id()));
+                conducts(&mut j, "tg_f1", &at)?;
+            }
+            j.push(
+                "), tg_ids(xk, xi, yk, yi) AS (SELECT xk, xi, yk, yi FROM tg_ide UNION SELECT yk, yi, xk, xi FROM tg_ide), \
+                 tg_idr(sk, si, mk, mi) AS (SELECT xk, xi, xk, xi FROM tg_ids UNION SELECT tg_r.sk, tg_r.si, tg_s.yk, tg_s.yi FROM tg_idr tg_r JOIN tg_ids tg_s ON tg_s.xk = tg_r.mk AND tg_s.xi = tg_r.mi) \
+                 SELECT sk, si, mk, mi FROM tg_idr)",
+            );
+            j.push(&format!(
+                " {c} ON {c}.sk = {src_kind} AND {c}.si = {src_id}"
+            ));
+            (format!("{c}.mk"), format!("{c}.mi"))
+        };
+        j.push(&format!(
+            "{jk} {} {mn} ON {mn}.graph_id = ",
+            self.tables.nodes
+        ));
+        j.konst(Value::text(self.graph.id()));
+        j.push(&format!(
+            " AND {mn}.kind = COALESCE({mk}, {src_kind}) AND {mn}.id = COALESCE({mi}, {src_id})"
+        ));
+        self.temporal_filter(q, mn, &mut j)?;
+        Ok(j)
     }
 
     /// A count aggregate grouped by its start node over one plain hop, counting only ids of
@@ -964,8 +1103,18 @@ impl<'a> Compiler<'a> {
             other => return Err(validation(format!("Unknown direction \"{other}\""))),
         };
         let kinds = self.kinds(&h.node_kind)?;
+        // An identity hop reaches folded peers sharing an id: its cycle token is the (kind, id)
+        // pair (`vpath`), while `path` keeps the bare ids the public path output reads.
+        let (vcol, vseed) = if h.include_identity_members {
+            (
+                ", vpath".to_string(),
+                format!(", '|' || {src}.kind || '#' || {src}.id || '|'"),
+            )
+        } else {
+            (String::new(), String::new())
+        };
         sql.push(&format!(
-            "WITH RECURSIVE {r}(src_id, src_kind, node_id, node_kind, depth, path) AS (SELECT DISTINCT {src}.id, {src}.kind, {src}.id, {src}.kind, 0, '|' || {src}.id || '|'"
+            "WITH RECURSIVE {r}(src_id, src_kind, node_id, node_kind, depth, path{vcol}) AS (SELECT DISTINCT {src}.id, {src}.kind, {src}.id, {src}.kind, 0, '|' || {src}.id || '|'{vseed}"
         ));
         self.body(q, m, idx, sql)?;
         // Aliases after the recursive hop are not in scope of the seed; their
@@ -975,17 +1124,37 @@ impl<'a> Compiler<'a> {
         // The reached node's expressions (the select list precedes the join that defines
         // them, so they are computed on a scratch buffer and spliced in order).
         let mut cond = Sql::default();
-        let (fid, fkind) = self.edge_match(
-            h,
-            &e,
-            &format!("{r}.node_id"),
-            &format!("{r}.node_kind"),
-            near,
-            far,
-            &mut cond,
-        )?;
+        // Identity expansion: each step leaves from every visible member of the reached
+        // node's class (closure by primary key, then the class's members), itself when classless.
+        let (step_id, step_kind, members) = if h.include_identity_members {
+            let mn = format!("{p}ris{i}");
+            let j = self.identity_members(
+                q,
+                &format!("{p}ri{i}"),
+                &mn,
+                &format!("{r}.node_kind"),
+                &format!("{r}.node_id"),
+                " JOIN",
+            )?;
+            (format!("{mn}.id"), format!("{mn}.kind"), Some(j))
+        } else {
+            (format!("{r}.node_id"), format!("{r}.node_kind"), None)
+        };
+        let (fid, fkind) = self.edge_match(h, &e, &step_id, &step_kind, near, far, &mut cond)?;
         sql.push(&format!(
-            " UNION ALL SELECT {r}.src_id, {r}.src_kind, {fid}, {fkind}, {r}.depth + 1, {r}.path || {fid} || '|' FROM {r} JOIN {} {e} ON {e}.graph_id = ",
+            " UNION ALL SELECT {r}.src_id, {r}.src_kind, {fid}, {fkind}, {r}.depth + 1, {r}.path || {fid} || '|'{} FROM {r}",
+            if h.include_identity_members {
+                format!(", {r}.vpath || {fkind} || '#' || {fid} || '|'")
+            } else {
+                String::new()
+            }
+        ));
+        if let Some(j) = members {
+            sql.push(&j.text);
+            sql.params.extend(j.params);
+        }
+        sql.push(&format!(
+            " JOIN {} {e} ON {e}.graph_id = ",
             self.tables.edges
         ));
         sql.konst(Value::text(self.graph.id()));
@@ -1019,9 +1188,14 @@ impl<'a> Compiler<'a> {
         }
         sql.push(&format!(" WHERE {r}.depth < {max}"));
         if rec.cycle_policy.as_deref().unwrap_or("prevent") == "prevent" {
+            let (col, token) = if h.include_identity_members {
+                ("vpath", format!("'|' || {fkind} || '#' || {fid} || '|'"))
+            } else {
+                ("path", format!("'|' || {fid} || '|'"))
+            };
             let pos = match self.dialect {
-                Dialect::Sqlite => format!("instr({r}.path, '|' || {fid} || '|')"),
-                Dialect::Postgres => format!("strpos({r}.path, '|' || {fid} || '|')"),
+                Dialect::Sqlite => format!("instr({r}.{col}, {token})"),
+                Dialect::Postgres => format!("strpos({r}.{col}, {token})"),
             };
             sql.push(&format!(" AND {pos} = 0"));
         }
