@@ -56,6 +56,11 @@ export declare class NativePostgres {
 export declare class NativeSqlite {
   /** Opens (creating when missing) a database file, or `:memory:`. */
   static open(path: string): NativeSqlite
+  /**
+   * This connection's number for [`sqlite_get_node`] and [`sqlite_query_plan`] (valid on
+   * this JS thread while the handle lives).
+   */
+  slot(): number
   /** Creates every TypeGraph table and index that is missing. */
   bootstrap(tableNamesJson?: string | undefined | null): void
   /** Registers a graph for this connection; returns its handle. */
@@ -103,3 +108,9 @@ export declare class NativeSqlite {
 
 /** The full schema script for a dialect (`"sqlite"` or `"postgres"`), statements separated by blank lines. */
 export declare function generateDdl(dialect: string, tableNamesJson?: string | undefined | null): string
+
+/** `NativeSqlite.getNode` of the connection numbered `slot` (see [`NativeSqlite::slot`]). */
+export declare function sqliteGetNode(slot: number, graph: number, kind: string, id: string): string
+
+/** `NativeSqlite.queryPlan` of the connection numbered `slot` (see [`NativeSqlite::slot`]). */
+export declare function sqliteQueryPlan(slot: number, graph: number, plan: number, paramsJson: string): string

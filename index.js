@@ -773,8 +773,10 @@ if (
   }
 }
 
-const { NativePostgres, NativeSqlite, generateDdl } = nativeBinding
+const { NativePostgres, NativeSqlite, generateDdl, sqliteGetNode, sqliteQueryPlan } = nativeBinding
 export { NativePostgres }
 export { NativeSqlite }
 export { generateDdl }
+export { sqliteGetNode }
+export { sqliteQueryPlan }
 export const __napiBindingTarget = __napiLoadedBindingTarget

@@ -3,6 +3,9 @@
 // (process CPU time over a loop, not wall time) next to the wall median of the same loop.
 //   TG_W2_WHAT=getById,prepared,cityAge,groupBy (default all but groupBy); TG_W2_LOOPS=n calls per loop (default 20000);
 //   TG_W2_STATS=0 skips the statistics refresh W1 ends with.
+//   TG_W2_PERF=out.data records `perf record -g` of the timed loops only (setup left out); run
+//   node with --perf-basic-prof to name JS frames.
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,8 +26,24 @@ await store.nodes.Person.bulkInsert(data.people);
 if (process.env.TG_W2_STATS !== "0") await store.refreshStatistics();
 const ids = Array.from({ length: 2000 }, (_, i) => data.people[(i * 7919) % data.people.length].id);
 
+async function perfStart() {
+  const out = process.env.TG_W2_PERF;
+  if (!out) return undefined;
+  const p = spawn("perf", ["record", "-F", "4000", "-g", "-o", out, "-p", String(process.pid)], { stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, 300));
+  return p;
+}
+
+async function perfStop(p) {
+  if (!p) return;
+  const done = new Promise((r) => p.on("exit", r));
+  p.kill("SIGINT");
+  await done;
+}
+
 async function measure(name, fn) {
   for (let i = 0; i < Math.min(2000, loops); i++) await fn(i);
+  const perf = await perfStart();
   const wall = new Float64Array(loops);
   const c0 = process.cpuUsage();
   for (let i = 0; i < loops; i++) {
@@ -33,6 +52,7 @@ async function measure(name, fn) {
     wall[i] = Number(process.hrtime.bigint() - t0);
   }
   const c = process.cpuUsage(c0);
+  await perfStop(perf);
   wall.sort();
   console.log(JSON.stringify({ name, cpuUsPerCall: Number(((c.user + c.system) / loops).toFixed(2)), wallMedianUs: Number((wall[loops >> 1] / 1000).toFixed(2)) }));
 }

@@ -3,7 +3,7 @@
 
 import { backendKindCounts, backendRowAccess, backendSchemaReads, type BackendKindCounts, type BackendRowAccess, type BackendSchemaReads } from "./backend-rows.js";
 import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
-import { NativePostgres, NativeSqlite } from "./native.js";
+import { NativePostgres, NativeSqlite, sqliteGetNode, sqliteQueryPlan } from "./native.js";
 import { DEFAULT_TABLE_NAMES, engineTableNames, type TypeGraphTableNames } from "./table-names.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -187,6 +187,8 @@ export class SqliteBackend implements GraphBackend {
     ...SQLITE_SEARCH,
   });
   #native: NativeSqlite | undefined;
+  /** The connection's number for the point reads' plain functions (`sqliteGetNode`, `sqliteQueryPlan`). */
+  readonly #slot: number;
   #tx: TxToken | undefined;
   #nextTx = 1;
 
@@ -198,6 +200,7 @@ export class SqliteBackend implements GraphBackend {
     this.#native = native;
     this.tableNames = tableNames;
     this.#names = engineTableNames(tableNames);
+    this.#slot = native.slot();
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
     const reads = backendSchemaReads(
       (graphId) => anyHandleOfGraph(this.#registered, graphId, (json) => this.register(json)),
@@ -291,21 +294,21 @@ export class SqliteBackend implements GraphBackend {
 
   /** @internal `getNode` in the current temporal mode, its kind and id crossing as they are. */
   getNodeSync(graph: number, kind: string, id: string, tx?: TxToken): unknown {
-    const native = this.#handle();
+    this.#handle();
     this.#checkTx(tx);
     try {
-      return parse(native.getNode(graph, kind, id));
+      return parse(sqliteGetNode(this.#slot, graph, kind, id));
     } catch (error) {
       throw convertError(error);
     }
   }
 
   /** @internal A registered query plan (`prepareQuery`'s id) run synchronously with its parameters. */
-  queryPlanSync(graph: number, plan: number, params: unknown[], tx?: TxToken): unknown {
-    const native = this.#handle();
+  queryPlanSync(graph: number, plan: number, params: unknown[] | string, tx?: TxToken): unknown {
+    this.#handle();
     this.#checkTx(tx);
     try {
-      return parse(native.queryPlan(graph, plan, JSON.stringify(params)));
+      return parse(sqliteQueryPlan(this.#slot, graph, plan, typeof params === "string" ? params : JSON.stringify(params)));
     } catch (error) {
       throw convertError(error);
     }

@@ -3,6 +3,7 @@
 use crate::error::{disposed, to_napi};
 use napi::bindgen_prelude::Function;
 use napi_derive::napi;
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 use typegraph_core::exec::sqlite::{SqliteConn, SqliteExec};
 use typegraph_core::exec::{run_ready, Executor};
@@ -11,8 +12,45 @@ use typegraph_core::{Graph, Tables};
 
 #[napi]
 pub struct NativeSqlite {
+    shared: Arc<Shared>,
+    /// This connection's number in [`CONNS`] (the point reads' functions find it there).
+    slot: u32,
+}
+
+/// What a [`NativeSqlite`] owns; its fields are read through `Deref` as the handle's own.
+pub struct Shared {
     conn: Mutex<Option<SqliteConn>>,
     graphs: Mutex<Vec<Arc<(Graph, Tables)>>>,
+}
+
+impl std::ops::Deref for NativeSqlite {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+thread_local! {
+    /// The open connections of this JS thread by number: the hot point reads are plain functions
+    /// given that number (a method call's `this` is unwrapped and its borrow registered in a
+    /// process-wide map on every call; a number costs one array read).
+    static CONNS: RefCell<Vec<Option<Arc<Shared>>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Drop for NativeSqlite {
+    fn drop(&mut self) {
+        let _ = CONNS.try_with(|c| {
+            if let Some(e) = c.borrow_mut().get_mut(self.slot as usize) {
+                *e = None;
+            }
+        });
+    }
+}
+
+fn conn_of(slot: u32) -> napi::Result<Arc<Shared>> {
+    CONNS
+        .with(|c| c.borrow().get(slot as usize).cloned().flatten())
+        .ok_or_else(disposed)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -25,10 +63,24 @@ impl NativeSqlite {
     #[napi(factory, catch_unwind)]
     pub fn open(path: String) -> napi::Result<NativeSqlite> {
         let conn = SqliteConn::open(&path).map_err(to_napi)?;
-        Ok(NativeSqlite {
+        let shared = Arc::new(Shared {
             conn: Mutex::new(Some(conn)),
             graphs: Mutex::new(Vec::new()),
-        })
+        });
+        // Numbers are never reused: a stale number finds nothing rather than another connection.
+        let slot = CONNS.with(|c| {
+            let mut c = c.borrow_mut();
+            c.push(Some(shared.clone()));
+            c.len() - 1
+        }) as u32;
+        Ok(NativeSqlite { shared, slot })
+    }
+
+    /// This connection's number for [`sqlite_get_node`] and [`sqlite_query_plan`] (valid on
+    /// this JS thread while the handle lives).
+    #[napi]
+    pub fn slot(&self) -> u32 {
+        self.slot
     }
 
     /// Creates every TypeGraph table and index that is missing.
@@ -70,43 +122,14 @@ impl NativeSqlite {
     /// crossing: no argument object to serialise and parse); answers the row's JSON or `null`.
     #[napi(catch_unwind)]
     pub fn get_node(&self, graph: u32, kind: String, id: String) -> napi::Result<String> {
-        let entry = lock(&self.graphs)
-            .get(graph as usize)
-            .cloned()
-            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
-        let ctx = Ctx {
-            graph: &entry.0,
-            tables: &entry.1,
-        };
-        let args = ops::nodes::IdArgs {
-            kind,
-            id,
-            temporal_mode: None,
-            as_of: None,
-        };
-        self.with(|ex| run_ready(ops::nodes::get(ex, &ctx, args)))
+        self.shared.get_node(graph, kind, id)
     }
 
     /// Runs a plan `prepareQuery` registered with a JSON array of parameters (the prepared
     /// query's repeated run: no argument object, no operation name to dispatch).
     #[napi(catch_unwind)]
     pub fn query_plan(&self, graph: u32, plan: u32, params_json: String) -> napi::Result<String> {
-        let entry = lock(&self.graphs)
-            .get(graph as usize)
-            .cloned()
-            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))?;
-        let ctx = Ctx {
-            graph: &entry.0,
-            tables: &entry.1,
-        };
-        self.with(|ex| {
-            run_ready(typegraph_core::query::run_prepared(
-                ex,
-                &ctx,
-                plan as usize,
-                &params_json,
-            ))
-        })
+        self.shared.query_plan(graph, plan, &params_json)
     }
 
     /// `update` of a node in one call: the engine reads the row and calls `merge` with it (JSON
@@ -263,7 +286,7 @@ impl NativeSqlite {
     }
 }
 
-impl NativeSqlite {
+impl Shared {
     fn with<T>(
         &self,
         f: impl FnOnce(&mut SqliteExec<'_>) -> typegraph_core::Result<T>,
@@ -285,6 +308,63 @@ impl NativeSqlite {
         let mut ex = SqliteExec { db };
         f(&mut ex).map_err(to_napi)
     }
+}
+
+impl Shared {
+    fn graph(&self, graph: u32) -> napi::Result<Arc<(Graph, Tables)>> {
+        lock(&self.graphs)
+            .get(graph as usize)
+            .cloned()
+            .ok_or_else(|| napi::Error::from_reason("unknown graph handle"))
+    }
+
+    fn get_node(&self, graph: u32, kind: String, id: String) -> napi::Result<String> {
+        let entry = self.graph(graph)?;
+        let ctx = Ctx {
+            graph: &entry.0,
+            tables: &entry.1,
+        };
+        let args = ops::nodes::IdArgs {
+            kind,
+            id,
+            temporal_mode: None,
+            as_of: None,
+        };
+        self.with(|ex| run_ready(ops::nodes::get(ex, &ctx, args)))
+    }
+
+    fn query_plan(&self, graph: u32, plan: u32, params_json: &str) -> napi::Result<String> {
+        let entry = self.graph(graph)?;
+        let ctx = Ctx {
+            graph: &entry.0,
+            tables: &entry.1,
+        };
+        self.with(|ex| {
+            run_ready(typegraph_core::query::run_prepared(
+                ex,
+                &ctx,
+                plan as usize,
+                params_json,
+            ))
+        })
+    }
+}
+
+/// `NativeSqlite.getNode` of the connection numbered `slot` (see [`NativeSqlite::slot`]).
+#[napi(catch_unwind)]
+pub fn sqlite_get_node(slot: u32, graph: u32, kind: String, id: String) -> napi::Result<String> {
+    conn_of(slot)?.get_node(graph, kind, id)
+}
+
+/// `NativeSqlite.queryPlan` of the connection numbered `slot` (see [`NativeSqlite::slot`]).
+#[napi(catch_unwind)]
+pub fn sqlite_query_plan(
+    slot: u32,
+    graph: u32,
+    plan: u32,
+    params_json: String,
+) -> napi::Result<String> {
+    conn_of(slot)?.query_plan(graph, plan, &params_json)
 }
 
 pub fn parse_tables(json: Option<String>) -> napi::Result<Tables> {

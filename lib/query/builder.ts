@@ -269,9 +269,12 @@ class Slots {
   params = new Map<string, { indexes: number[]; list: boolean; elementType?: string; stringOp?: boolean }>();
   /** `params` as an array for binding (taken at the first bind, dropped when a parameter is added). */
   paramList?: [string, { indexes: number[]; list: boolean; elementType?: string; stringOp?: boolean }][];
+  /** The parameter array's JSON text around its parameters (taken at the first bind, dropped on any add). */
+  jsonTemplate?: JsonTemplate;
   /** `use`: what a bound value must be — the element type of an in()/notIn() list, or a string-operator pattern. */
   add(v: unknown, list = false, use?: { elementType?: string; stringOp?: boolean }): Slot {
     const i = this.values.length;
+    this.jsonTemplate = undefined;
     if (v instanceof ParameterRef) {
       const p = this.params.get(v.name) ?? { indexes: [], list };
       if (use?.elementType !== undefined && p.elementType === undefined) p.elementType = use.elementType;
@@ -774,10 +777,10 @@ function fitsElementType(v: unknown, type: string | undefined): boolean {
   }
 }
 
-function bindParams(template: Slots, bindings: Record<string, unknown> | undefined): unknown[] {
-  const values = template.values.slice();
-  const given = bindings ?? {};
-  // The common case (every key a parameter) allocates nothing; the list is built only to report.
+type ParamInfo = { indexes: number[]; list: boolean; elementType?: string; stringOp?: boolean };
+
+/** Refuses bindings that name no parameter (the common case, every key a parameter, allocates nothing). */
+function checkStrayBindings(template: Slots, given: Record<string, unknown>): void {
   let stray = false;
   for (const k in given) {
     if (Object.prototype.hasOwnProperty.call(given, k) && !template.params.has(k)) {
@@ -785,37 +788,110 @@ function bindParams(template: Slots, bindings: Record<string, unknown> | undefin
       break;
     }
   }
-  const unexpected = stray ? Object.keys(given).filter((k) => !template.params.has(k)) : undefined;
-  if (unexpected !== undefined && unexpected.length > 0) {
+  if (!stray) return;
+  const unexpected = Object.keys(given).filter((k) => !template.params.has(k));
+  if (unexpected.length > 0) {
     throw new ConfigurationError(`Unexpected bindings provided: ${unexpected.map((n) => `"${n}"`).join(", ")}`, { unexpectedBindings: unexpected });
   }
+}
+
+/** One parameter's checked value as it is bound (dates as ISO text); `list` is the template's parameter list. */
+function boundValue(list: [string, ParamInfo][], name: string, p: ParamInfo, given: Record<string, unknown>): unknown {
+  const v = Object.prototype.hasOwnProperty.call(given, name) ? given[name] : undefined;
+  if (v === undefined) {
+    // Every missing name at once, like the unexpected ones.
+    const missing = list.map(([n]) => n).filter((n) => !Object.prototype.hasOwnProperty.call(given, n) || given[n] === undefined);
+    throw new ConfigurationError(`Missing bindings for parameter${missing.length > 1 ? "s" : ""}: ${missing.map((n) => `"${n}"`).join(", ")}`, { parameterName: name, missingBindings: missing });
+  }
+  if (v === null) throw new ConfigurationError("Parameter value must not be null (use undefined-based patterns instead)", { parameterName: name, valueType: "null" });
+  if (typeof v === "string" && !p.list) return v;
+  if (p.list && !Array.isArray(v)) throw new ConfigurationError(`Parameter "${name}" must be an array for in()/notIn()`, { parameterName: name, actualType: typeof v });
+  if (p.list) {
+    for (const x of v as unknown[]) {
+      checkBindingValue(name, x, false);
+      if (!fitsElementType(x, p.elementType)) {
+        throw new ConfigurationError(`Parameter "${name}" is compared with a ${p.elementType} field, so every element must be a ${p.elementType}; got ${bindingTypeName(x)}`, {
+          parameterName: name,
+          valueType: p.elementType,
+        });
+      }
+    }
+  } else checkBindingValue(name, v, p.stringOp === true);
+  const bound = Array.isArray(v) ? v.map((x) => (x instanceof Date ? x.toISOString() : x)) : v instanceof Date ? v.toISOString() : v;
+  if (!p.list && typeof bound === "object") throw new ConfigurationError(`Unsupported parameter value type: object`, { parameterName: name, actualType: "object" });
+  return bound;
+}
+
+function bindParams(template: Slots, bindings: Record<string, unknown> | undefined): unknown[] {
+  const values = template.values.slice();
+  const given = bindings ?? {};
+  checkStrayBindings(template, given);
   const list = (template.paramList ??= [...template.params]);
   for (let k = 0; k < list.length; k++) {
     const [name, p] = list[k]!;
-    const v = Object.prototype.hasOwnProperty.call(given, name) ? given[name] : undefined;
-    if (v === undefined) {
-      // Every missing name at once, like the unexpected ones above.
-      const missing = list.map(([n]) => n).filter((n) => !Object.prototype.hasOwnProperty.call(given, n) || given[n] === undefined);
-      throw new ConfigurationError(`Missing bindings for parameter${missing.length > 1 ? "s" : ""}: ${missing.map((n) => `"${n}"`).join(", ")}`, { parameterName: name, missingBindings: missing });
-    }
-    if (v === null) throw new ConfigurationError("Parameter value must not be null (use undefined-based patterns instead)", { parameterName: name, valueType: "null" });
-    if (p.list && !Array.isArray(v)) throw new ConfigurationError(`Parameter "${name}" must be an array for in()/notIn()`, { parameterName: name, actualType: typeof v });
-    if (p.list) {
-      for (const x of v as unknown[]) {
-        checkBindingValue(name, x, false);
-        if (!fitsElementType(x, p.elementType)) {
-          throw new ConfigurationError(`Parameter "${name}" is compared with a ${p.elementType} field, so every element must be a ${p.elementType}; got ${bindingTypeName(x)}`, {
-            parameterName: name,
-            valueType: p.elementType,
-          });
-        }
-      }
-    } else checkBindingValue(name, v, p.stringOp === true);
-    const bound = Array.isArray(v) ? v.map((x) => (x instanceof Date ? x.toISOString() : x)) : v instanceof Date ? v.toISOString() : v;
-    if (!p.list && typeof bound === "object") throw new ConfigurationError(`Unsupported parameter value type: object`, { parameterName: name, actualType: "object" });
+    const bound = boundValue(list, name, p, given);
     for (let j = 0; j < p.indexes.length; j++) values[p.indexes[j]!] = bound;
   }
   return values;
+}
+
+/** The JSON text of a template's parameter array with the parameters left out: `chunks[i]` comes
+ *  before the slot of parameter `order[i]` (an index into the parameter list), the last chunk closes. */
+interface JsonTemplate {
+  chunks: string[];
+  order: number[];
+}
+
+function jsonTemplateOf(template: Slots, list: [string, ParamInfo][]): JsonTemplate {
+  const paramAt = new Map<number, number>();
+  list.forEach(([, p], k) => {
+    for (const i of p.indexes) paramAt.set(i, k);
+  });
+  const chunks: string[] = [];
+  const order: number[] = [];
+  let cur = "[";
+  template.values.forEach((v, i) => {
+    if (i > 0) cur += ",";
+    const k = paramAt.get(i);
+    if (k === undefined) {
+      // As the value reads inside JSON.stringify(array) (undefined → null).
+      cur += JSON.stringify([v]).slice(1, -1);
+      return;
+    }
+    chunks.push(cur);
+    order.push(k);
+    cur = "";
+  });
+  chunks.push(cur + "]");
+  return { chunks, order };
+}
+
+/** {@link bindParams} answered as the JSON text of the parameter array (what the engine reads): the
+ *  constants' text is taken once per template, each call adds only its bound values. Same checks,
+ *  same errors, same text as `JSON.stringify(bindParams(…))`. */
+function bindParamsJson(template: Slots, bindings: Record<string, unknown> | undefined): string {
+  const given = bindings ?? {};
+  checkStrayBindings(template, given);
+  const list = (template.paramList ??= [...template.params]);
+  const t = (template.jsonTemplate ??= jsonTemplateOf(template, list));
+  if (list.length === 1) {
+    // The common case: one parameter (one or more slots).
+    const [name, p] = list[0]!;
+    const text = JSON.stringify(boundValue(list, name, p, given));
+    const { chunks } = t;
+    if (chunks.length === 2) return chunks[0]! + text + chunks[1]!;
+    let out = chunks[0]!;
+    for (let i = 1; i < chunks.length; i++) out += text + chunks[i]!;
+    return out;
+  }
+  const texts = new Array<string>(list.length);
+  for (let k = 0; k < list.length; k++) {
+    const [name, p] = list[k]!;
+    texts[k] = JSON.stringify(boundValue(list, name, p, given));
+  }
+  let out = t.chunks[0]!;
+  for (let i = 0; i < t.order.length; i++) out += texts[t.order[i]!]! + t.chunks[i + 1]!;
+  return out;
 }
 
 // ---- cursors ---------------------------------------------------------------
@@ -1449,17 +1525,18 @@ export class ExecutableQuery<R = unknown> {
   /** @internal One synchronous run of a compiled query whose plan id is known (throws, MISS included). */
   runSync(c: Compiled, bindings: Record<string, unknown>): R[] {
     const env = this.#env;
-    const backend = env.backend as GraphBackend & { callSync: SyncCall; queryPlanSync?: (graph: number, plan: number, params: unknown[], tx?: TxToken) => unknown };
+    const backend = env.backend as GraphBackend & { callSync: SyncCall; queryPlanSync?: (graph: number, plan: number, params: unknown[] | string, tx?: TxToken) => unknown };
     const tx = env.tx && env.tx.open ? env.tx : undefined;
-    const params = bindParams(c.slots, bindings);
     if (backend.queryPlanSync !== undefined) {
       // A plan's run answers its rows flat (`[columns, values…]`): one array, not one per row.
-      const rows = backend.queryPlanSync(c.plan!.handle, c.plan!.plan, params, tx) as unknown[];
+      // The parameters cross as the JSON text the engine reads, built around the constants' text.
+      const rows = backend.queryPlanSync(c.plan!.handle, c.plan!.plan, bindParamsJson(c.slots, bindings), tx) as unknown[];
       return typeof rows[0] === "number" ? this.materializeFlat(rows, c.proj) : this.materialize(rows as unknown[][], c.proj);
     }
-    const rows = backend.callSync(c.plan!.handle, "query", { plan: c.plan!.plan, params }, tx);
+    const rows = backend.callSync(c.plan!.handle, "query", { plan: c.plan!.plan, params: bindParams(c.slots, bindings) }, tx);
     return this.materialize(rows as unknown[][], c.proj);
   }
+
 
   async execute(): Promise<readonly R[]> {
     try {

@@ -22,7 +22,8 @@ const KEPT_CAP: usize = 32;
 /// they are finalized before it closes.
 #[derive(Default)]
 pub struct KeptStatements {
-    slots: Vec<(usize, *mut ffi::sqlite3_stmt)>,
+    /// Key, statement, and the length of its SQL text (compared before the text itself).
+    slots: Vec<(usize, *mut ffi::sqlite3_stmt, usize)>,
 }
 
 // The statements belong to their connection, which moves between threads only as a whole and is
@@ -31,7 +32,7 @@ unsafe impl Send for KeptStatements {}
 
 impl Drop for KeptStatements {
     fn drop(&mut self) {
-        for (_, stmt) in self.slots.drain(..) {
+        for (_, stmt, _) in self.slots.drain(..) {
             unsafe { ffi::sqlite3_finalize(stmt) };
         }
     }
@@ -105,18 +106,18 @@ impl Drop for Running {
 impl SqliteConn {
     /// Runs `sql` from the statement kept under `key` (prepared on first use) and hands each row
     /// to `f` (column count, row), as [`SqliteConn::for_each_row`] does from rusqlite's cache.
-    pub fn for_each_row_kept(
+    pub fn for_each_row_kept<P: std::borrow::Borrow<Value>>(
         &mut self,
         key: usize,
         sql: &str,
-        params: &[Value],
+        params: &[P],
         f: impl FnMut(usize, &KeptRow) -> Result<()>,
     ) -> Result<()> {
         self.run_kept(
             key,
             sql,
             params.len(),
-            |stmt, i| bind(stmt, i as c_int + 1, &params[i]),
+            |stmt, i| bind(stmt, i as c_int + 1, params[i].borrow()),
             f,
         )
     }
@@ -187,10 +188,13 @@ impl SqliteConn {
 
     fn kept_statement(&mut self, key: usize, sql: &str) -> Result<*mut ffi::sqlite3_stmt> {
         let slots = &mut self.kept.slots;
-        if let Some(at) = slots.iter().position(|(k, _)| *k == key) {
-            let stmt = slots[at].1;
-            let text = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_sql(stmt)) };
-            if text.to_bytes() == sql.as_bytes() {
+        if let Some(at) = slots.iter().position(|(k, _, _)| *k == key) {
+            let (_, stmt, len) = slots[at];
+            // The length first, then the text (no strlen: SQLite keeps the text as prepared).
+            if len == sql.len()
+                && unsafe { std::slice::from_raw_parts(ffi::sqlite3_sql(stmt) as *const u8, len) }
+                    == sql.as_bytes()
+            {
                 return Ok(stmt);
             }
             slots.remove(at);
@@ -218,10 +222,14 @@ impl SqliteConn {
         }
         let slots = &mut self.kept.slots;
         if slots.len() >= KEPT_CAP {
-            let (_, old) = slots.remove(0);
+            let (_, old, _) = slots.remove(0);
             unsafe { ffi::sqlite3_finalize(old) };
         }
-        slots.push((key, stmt));
+        // The text SQLite kept (a tail after the first statement is not part of it).
+        let kept_len = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_sql(stmt)) }
+            .to_bytes()
+            .len();
+        slots.push((key, stmt, kept_len));
         Ok(stmt)
     }
 }

@@ -158,6 +158,14 @@ async fn run_plan<E: Executor>(
         Some(step) => Some(vector_top_k(ex, ctx, step, args).await?),
         None => None,
     };
+    if plan.mode == Mode::Rows && top.is_none() && ex.sqlite_conn().is_some() {
+        // Constants and the read instant bound from where they are (no copies per run).
+        let now = std::cell::OnceCell::new();
+        let params = bind_srcs_borrowed(&plan.params, args, ex.dialect(), &now)?;
+        if let Some(db) = ex.sqlite_conn() {
+            return render_sqlite(db, &plan, &params, flat);
+        }
+    }
     let params = bind_srcs(&plan.params, args, ex.dialect(), top.as_deref())?;
     if plan.mode == Mode::Rows {
         if let Some(db) = ex.sqlite_conn() {
@@ -556,6 +564,30 @@ fn bind_srcs(
     Ok(out)
 }
 
+/// [`bind_srcs`] for a run without a top-k step, constants and the read instant (`now`, taken
+/// once) borrowed instead of copied.
+fn bind_srcs_borrowed<'a>(
+    srcs: &'a [Src],
+    args: &[Json],
+    dialect: crate::Dialect,
+    now: &'a std::cell::OnceCell<Value>,
+) -> Result<Vec<std::borrow::Cow<'a, Value>>> {
+    use std::borrow::Cow;
+    let mut out = Vec::with_capacity(srcs.len());
+    for src in srcs {
+        out.push(match src {
+            Src::Const(v) => Cow::Borrowed(v),
+            Src::Now => Cow::Borrowed(now.get_or_init(|| Value::Ts(Some(now_iso())))),
+            Src::TopK => Cow::Owned(Value::Text("[]".to_string())),
+            Src::Arg(i, conv) => {
+                let v = args.get(*i).ok_or_else(|| bad_param(*i, "bound"))?;
+                Cow::Owned(convert(v, conv, *i, dialect)?)
+            }
+        });
+    }
+    Ok(out)
+}
+
 fn push_value(out: &mut String, v: &Value) {
     match v {
         Value::Null | Value::Ts(None) | Value::Json(None) => out.push_str("null"),
@@ -575,10 +607,10 @@ fn push_value(out: &mut String, v: &Value) {
 
 /// SQLite rows straight to JSON text, read borrowed from the statement (no owned row copies);
 /// the same text [`render`] gives for `Mode::Rows`.
-fn render_sqlite(
+fn render_sqlite<P: std::borrow::Borrow<Value>>(
     db: &mut crate::exec::sqlite::SqliteConn,
     plan: &Plan,
-    params: &[Value],
+    params: &[P],
     flat: bool,
 ) -> Result<String> {
     use rusqlite::types::ValueRef;
