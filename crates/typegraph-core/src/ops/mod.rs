@@ -10,6 +10,7 @@ pub mod edges;
 pub mod evolve;
 pub mod find_index;
 pub mod indexes;
+pub mod interchange;
 pub(crate) mod kept_writes;
 pub mod kind_counts;
 pub mod load;
@@ -270,6 +271,10 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "algorithm" => crate::algo::run(ex, ctx, parse(args)?).await,
         "recordedNow" => recorded::now(ex, ctx).await,
         "recordedRead" => recorded::read(ex, ctx, parse(args)?).await,
+        "interchangePage" => interchange::export_page(ex, ctx, parse(args)?).await,
+        "interchangeProbeEdges" => interchange::probe_edges(ex, ctx, parse(args)?).await,
+        "interchangeOpenLeft" => interchange::clear_valid_from(ex, ctx, parse(args)?).await,
+        "interchangeTablesEmpty" => interchange::tables_empty(ex, ctx).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }
 }
