@@ -3,7 +3,8 @@
 // its own first on the search path.
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { TrustedImportError, createStore, createStoreWithSchema, defineEdge, defineGraph, defineNode, embedding, searchable, type GraphBackend } from "../dist/index.js";
+import { StaleVersionError, TrustedImportError, createStore, createStoreWithSchema, defineEdge, defineGraph, defineNode, embedding, searchable, type GraphBackend } from "../dist/index.js";
+import { defineGraphExtension } from "../dist/extension/index.js";
 import { FORMAT_VERSION, exportGraph, importGraph, trustedImportGraph, trustedImportGraphStream, type GraphData, type GraphInterchangeChunk } from "../dist/interchange.js";
 import { createPostgresBackend } from "../dist/postgres.js";
 import { backends, freshGraphId } from "./backends.js";
@@ -147,6 +148,29 @@ for (const b of backends) {
       }
       await expect(trustedImportGraph(store, { ...doc(people(1)), identity: { profile: "typegraph-identity-v1", mode: "state", assertions: [] } })).rejects.toEqual(reason("invalid_stream"));
       expect(await store.nodes.TrustedPerson.count()).toBe(0);
+    });
+
+    it("names the non-canonical bound it refuses, and loads nothing", async () => {
+      const store = await open(graph(freshGraphId("trusted_canon")), await fresh(b.name));
+      for (const [field, value] of [
+        ["validFrom", "2021-01-01"],
+        ["validTo", "2021-01-01T00:00:00Z"],
+      ] as const) {
+        const err = await trustedImportGraph(store, doc([...people(2), { kind: "TrustedPerson", id: "alice", properties: { name: "A" }, [field]: value }])).catch((e: unknown) => e);
+        expect(err).toEqual(reason("invalid_stream"));
+        expect((err as Error).message).toContain(`Non-canonical ${field} in trusted import: TrustedPerson "alice" states "${value}"`);
+      }
+      expect(await store.nodes.TrustedPerson.count()).toBe(0);
+    });
+
+    it("a stale schema-managed store loads nothing", async () => {
+      const backend = await fresh(b.name);
+      const stale = await open(graph(freshGraphId("trusted_stale")), backend);
+      await stale.evolve(defineGraphExtension({ nodes: { TrustedExtra: { properties: { label: { type: "string" } } } } }));
+      const { nodes, edges, ...header } = doc(people(2));
+      await expect(trustedImportGraph(stale, doc(people(2)))).rejects.toBeInstanceOf(StaleVersionError);
+      await expect(trustedImportGraphStream(stale, [{ type: "header", header }, { type: "nodes", nodes }, { type: "edges", edges }])).rejects.toBeInstanceOf(StaleVersionError);
+      await expect(trustedImportGraph(stale, doc([]))).rejects.toBeInstanceOf(StaleVersionError);
     });
 
     it("refuses a database holding rows of any graph", async () => {

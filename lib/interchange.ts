@@ -1021,22 +1021,38 @@ function trustedPreflight(store: Store<GraphDef>): void {
   }
 }
 
-function checkTrustedWindow(entity: "node" | "edge", row: { kind: string; id: string; validFrom?: string | null; validTo?: string }): void {
-  for (const [field, v] of [
-    ["validFrom", row.validFrom],
-    ["validTo", row.validTo],
-  ] as const) {
-    if (typeof v === "string" && !ValidityInstantSchema.safeParse(v).success) {
-      refuse(`Trusted ${entity} "${row.kind}:${row.id}" has a non-canonical ${field} ${JSON.stringify(v)}.`, "invalid_stream", { entity, kind: row.kind, id: row.id, field });
+/**
+ * A trusted row's validity window: canonical instants (the stored bounds compare as text) and
+ * not inverted. Checked on the raw row, before the format's schema, so the refusal names the
+ * field, the row and the value.
+ */
+function checkTrustedWindow(entity: "node" | "edge", raw: unknown): void {
+  if (raw === null || typeof raw !== "object") return;
+  const row = raw as { kind?: unknown; id?: unknown; validFrom?: unknown; validTo?: unknown };
+  const kind = String(row.kind);
+  const id = String(row.id);
+  for (const field of ["validFrom", "validTo"] as const) {
+    const v = row[field];
+    if (v === undefined || (v === null && field === "validFrom")) continue;
+    if (typeof v !== "string" || !ValidityInstantSchema.safeParse(v).success) {
+      refuse(`Non-canonical ${field} in trusted import: ${kind} "${id}" states ${JSON.stringify(v)}; bounds must be fixed-width UTC (YYYY-MM-DDTHH:mm:ss.sssZ).`, "invalid_stream", {
+        entity,
+        kind,
+        id,
+        field,
+        value: v,
+      });
     }
   }
-  if (typeof row.validFrom === "string" && row.validTo !== undefined && row.validTo < row.validFrom) {
-    refuse(`Trusted ${entity} "${row.kind}:${row.id}" has an inverted validity window (validTo ${row.validTo} before validFrom ${row.validFrom}).`, "invalid_stream", {
-      entity,
-      kind: row.kind,
-      id: row.id,
-    });
+  if (typeof row.validFrom === "string" && typeof row.validTo === "string" && row.validTo < row.validFrom) {
+    refuse(`Trusted ${entity} ${kind} "${id}" has an inverted validity window (validTo ${row.validTo} before validFrom ${row.validFrom}).`, "invalid_stream", { entity, kind, id });
   }
+}
+
+function checkTrustedChunk(raw: unknown): void {
+  const c = raw as { type?: unknown; nodes?: unknown; edges?: unknown } | null;
+  if (c?.type === "nodes" && Array.isArray(c.nodes)) for (const n of c.nodes) checkTrustedWindow("node", n);
+  if (c?.type === "edges" && Array.isArray(c.edges)) for (const e of c.edges) checkTrustedWindow("edge", e);
 }
 
 /**
@@ -1049,6 +1065,9 @@ function checkTrustedWindow(entity: "node" | "edge", row: { kind: string; id: st
 export async function trustedImportGraph<G extends GraphDef>(store: Store<G>, data: GraphData): Promise<TrustedImportResult> {
   const s = checkStore(store, "trustedImportGraph");
   trustedPreflight(s);
+  const raw = data as { nodes?: unknown; edges?: unknown } | null;
+  checkTrustedChunk({ type: "nodes", nodes: raw?.nodes });
+  checkTrustedChunk({ type: "edges", edges: raw?.edges });
   const doc = GraphDataSchema.safeParse(data);
   if (!doc.success) refuse(`The trusted import document is not a valid interchange document: ${formatIssues(doc.error)}`, "invalid_stream", { graphId: s.graphId });
   if (doc.data.identity !== undefined) {
@@ -1080,6 +1099,7 @@ export async function trustedImportGraphStream<G extends GraphDef>(
     let header = false;
     let phase: "nodes" | "edges" = "nodes";
     for await (const raw of chunks as AsyncIterable<GraphInterchangeChunk>) {
+      checkTrustedChunk(raw);
       const parsed = GraphInterchangeChunkSchema.safeParse(raw);
       if (!parsed.success) refuse(`Invalid trusted import chunk: ${formatIssues(parsed.error)}`, "invalid_stream", { graphId });
       const chunk = parsed.data;
@@ -1113,7 +1133,6 @@ async function trustedNodes(store: Store<GraphDef>, e: TxEngine, nodes: readonly
   const groups = new Map<string, InterchangeNode[]>();
   for (const n of nodes) {
     if (!Object.prototype.hasOwnProperty.call(store.graph.nodes, n.kind)) refuse(`Unknown node kind "${n.kind}" in the trusted import stream.`, "invalid_stream", { graphId: store.graphId, kind: n.kind });
-    checkTrustedWindow("node", n);
     let g = groups.get(n.kind);
     if (!g) groups.set(n.kind, (g = []));
     g.push(n);
@@ -1136,7 +1155,6 @@ async function trustedEdges(store: Store<GraphDef>, e: TxEngine, edges: readonly
   const groups = new Map<string, InterchangeEdge[]>();
   for (const x of edges) {
     if (!Object.prototype.hasOwnProperty.call(store.graph.edges, x.kind)) refuse(`Unknown edge kind "${x.kind}" in the trusted import stream.`, "invalid_stream", { graphId: store.graphId, kind: x.kind });
-    checkTrustedWindow("edge", x);
     let g = groups.get(x.kind);
     if (!g) groups.set(x.kind, (g = []));
     g.push(x);

@@ -41,6 +41,7 @@ const partial: Record<string, string> = {
   "/schema": path.join(DIST, "schema-entry.js"), "/schema/index": path.join(DIST, "schema-entry.js"),
   "/schema/serializer": path.join(DIST, "schema-entry.js"), "/schema/deserializer": path.join(DIST, "schema-entry.js"),
   "/interchange": path.join(DIST, "interchange.js"), "/interchange/index": path.join(DIST, "interchange.js"),
+  "/interchange/types": path.join(DIST, "interchange.js"),
 };
 
 function upstreamNames(rest: string): Set<string> {

@@ -113,7 +113,11 @@ pub async fn clear_valid_from<E: Executor>(
 }
 
 /// Whether the node and edge tables hold no row of any graph (the trusted import's target).
+/// A schema-managed store's write fence is checked first: a stale store loads nothing.
 pub async fn tables_empty<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> Result<String> {
+    if let Some(v) = ctx.graph.schema_version() {
+        super::evolve::check_fence(ex, ctx.tables, ctx.graph.id(), v).await?;
+    }
     let t = ctx.tables;
     let any = ex
         .query(
