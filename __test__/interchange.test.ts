@@ -324,6 +324,27 @@ for (const b of backends) {
       expect(await source.nodes.Company.count()).toBe(4);
     });
 
+    it("streams an export into an import: refused on one SQLite connection, direct on PostgreSQL", async () => {
+      const source = await seeded();
+      const target = createStore(graph(freshGraphId("xchg_pipe")), backend);
+      if (b.name === "sqlite") {
+        const same = await importGraphStream(target, exportGraphStream(source), { onConflict: "error" }).catch((e: unknown) => e);
+        expect(same).toMatchObject({ code: "CONFIGURATION_ERROR", details: { code: "INTERCHANGE_SAME_SQLITE_BACKEND_SNAPSHOT", requested: "import-stream", heldBy: "export-snapshot" } });
+        // An export holding the connection refuses imports (and other exports) until it ends.
+        const open = exportGraphStream(source)[Symbol.asyncIterator]();
+        await open.next();
+        const shared = await importGraph(target, doc([{ kind: "Company", id: "c", properties: { name: "C" } }]), { onConflict: "error" }).catch((e: unknown) => e);
+        expect(shared).toMatchObject({ details: { code: "INTERCHANGE_SHARED_SERIALIZED_BACKEND_SNAPSHOT" } });
+        await expect(exportGraph(source)).rejects.toMatchObject({ details: { code: "INTERCHANGE_SHARED_SERIALIZED_BACKEND_SNAPSHOT", requested: "export-snapshot" } });
+        await open.return!();
+        expect((await importGraph(target, doc([{ kind: "Company", id: "c", properties: { name: "C" } }]), { onConflict: "error" })).nodes.created).toBe(1);
+      } else {
+        const r = await importGraphStream(target, exportGraphStream(source, { batchSize: 2 }), { onConflict: "error" });
+        expect(r.nodes.created).toBe(4);
+        expect(r.edges.created).toBe(2);
+      }
+    });
+
     it("reads one snapshot for the whole export", async () => {
       const source = await seeded();
       const it = exportGraphStream(source, { batchSize: 1, nodeKinds: ["Company", "Person"] })[Symbol.asyncIterator]();

@@ -253,6 +253,51 @@ function checkStore(target: unknown, fn: string): Store<GraphDef> {
   return s as Store<GraphDef>;
 }
 
+// ============================================================
+// One long-lived stream per SQLite connection
+// ============================================================
+
+/** The long-lived streams that hold a connection: an export's snapshot, an import's writes. */
+type StreamKind = "export-snapshot" | "import-stream";
+
+/**
+ * SQLite backends are one connection: an export snapshot (a read transaction held for the
+ * stream's life) and an import on the same backend cannot both hold it. PostgreSQL streams take
+ * connections of their own from the pool and need no lease.
+ */
+const leases = new WeakMap<GraphBackend, StreamKind>();
+/** The backend an export stream reads from, kept on the stream it returns. */
+const EXPORT_SOURCE = Symbol("typegraph.interchange.exportSource");
+
+function streamRefusal(graphId: string, requested: StreamKind, heldBy: StreamKind, sameBackend: boolean): ConfigurationError {
+  const code = heldBy === "import-stream" ? "INTERCHANGE_SERIALIZED_IMPORT_IN_PROGRESS" : sameBackend ? "INTERCHANGE_SAME_SQLITE_BACKEND_SNAPSHOT" : "INTERCHANGE_SHARED_SERIALIZED_BACKEND_SNAPSHOT";
+  const message =
+    heldBy === "import-stream"
+      ? `An import is writing through this SQLite connection; ${requested === "export-snapshot" ? "an export snapshot" : "another import"} cannot open on it until that import ends.`
+      : `An export snapshot holds this SQLite connection open; ${requested === "export-snapshot" ? "another export" : "an import"} cannot ${requested === "export-snapshot" ? "open on it" : "write through it"} until that export ends.`;
+  return new ConfigurationError(message, { code, graphId, requested, heldBy }, { suggestion: "Finish (or cancel) the stream holding the connection first, export to a file first, or use an independent backend." });
+}
+
+/** Claims the backend's connection for a stream; returns the release (a no-op off SQLite). */
+function claimLease(store: Store<GraphDef>, requested: StreamKind, source?: GraphBackend): () => void {
+  const backend = store.backend;
+  if (backend.dialect !== "sqlite") return () => undefined;
+  if (source === backend && requested === "import-stream") throw streamRefusal(store.graphId, requested, "export-snapshot", true);
+  const held = leases.get(backend);
+  if (held !== undefined) throw streamRefusal(store.graphId, requested, held, false);
+  leases.set(backend, requested);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (leases.get(backend) === requested) leases.delete(backend);
+  };
+}
+
+function exportSource(chunks: unknown): GraphBackend | undefined {
+  return chunks !== null && typeof chunks === "object" ? ((chunks as Record<symbol, GraphBackend | undefined>)[EXPORT_SOURCE] ?? undefined) : undefined;
+}
+
 function hasIdentityProfile(graph: GraphDef): boolean {
   return (graph as unknown as { identity?: unknown }).identity != null;
 }
@@ -326,7 +371,8 @@ function streamExport(store: Store<GraphDef>, options: ExportStreamOptions, fn: 
       });
     }
   }
-  return {
+  const stream: AsyncIterable<GraphInterchangeChunk> & { [EXPORT_SOURCE]: GraphBackend } = {
+    [EXPORT_SOURCE]: store.backend,
     [Symbol.asyncIterator](): AsyncIterator<GraphInterchangeChunk> {
       // State shared by the pulls, the abort listener and the idle timer.
       let queue: GraphInterchangeChunk[] = [];
@@ -340,12 +386,17 @@ function streamExport(store: Store<GraphDef>, options: ExportStreamOptions, fn: 
       let cursor: { entity: "node" | "edge"; kinds: string[]; k: number; after?: string } | undefined;
       let headerSent = false;
 
+      let unlease: (() => void) | undefined;
       const release = (): Promise<void> => {
         if (settled) return settled;
         const t = token;
         settled = (async () => {
-          if (busy) await busy.then(() => undefined, () => undefined);
-          if (t !== undefined && engine) await engine.backend.end(t, false);
+          try {
+            if (busy) await busy.then(() => undefined, () => undefined);
+            if (t !== undefined && engine) await engine.backend.end(t, false);
+          } finally {
+            unlease?.();
+          }
         })();
         return settled;
       };
@@ -415,6 +466,7 @@ function streamExport(store: Store<GraphDef>, options: ExportStreamOptions, fn: 
           failure = cancelled(graphId, signal.reason, false);
           throw failure;
         }
+        unlease = claimLease(store, "export-snapshot");
         signal?.addEventListener("abort", onAbort, { once: true });
         engine = await engineOf(store);
         if (done) throw failure;
@@ -481,6 +533,7 @@ function streamExport(store: Store<GraphDef>, options: ExportStreamOptions, fn: 
       };
     },
   };
+  return stream;
 }
 
 function exportNode(r: NodeRow, o: ExportOptions): InterchangeNode {
@@ -924,11 +977,16 @@ export async function importGraph<G extends GraphDef>(target: ImportTarget<G>, d
   const resolved = ImportOptionsSchema.parse(options);
   const doc = GraphDataSchema.parse(data);
   assertIdentitySupported(store, doc.identity !== undefined);
-  const importer = new Importer(store, resolved);
-  await importer.nodes(doc.nodes);
-  await importer.edges(doc.edges);
-  if (doc.identity) await importer.identity(doc.identity.assertions);
-  return importer.finish();
+  const release = claimLease(store, "import-stream");
+  try {
+    const importer = new Importer(store, resolved);
+    await importer.nodes(doc.nodes);
+    await importer.edges(doc.edges);
+    if (doc.identity) await importer.identity(doc.identity.assertions);
+    return await importer.finish();
+  } finally {
+    release();
+  }
 }
 
 /**
@@ -943,6 +1001,15 @@ export async function importGraphStream<G extends GraphDef>(
 ): Promise<ImportResult> {
   const store = checkStore(target, "importGraphStream");
   const resolved = ImportOptionsSchema.parse(options);
+  const release = claimLease(store, "import-stream", exportSource(chunks));
+  try {
+    return await importStream(store, chunks, resolved);
+  } finally {
+    release();
+  }
+}
+
+async function importStream(store: Store<GraphDef>, chunks: AsyncIterable<GraphInterchangeChunk> | Iterable<GraphInterchangeChunk>, resolved: ResolvedImportOptions): Promise<ImportResult> {
   const importer = new Importer(store, { ...resolved, refreshStatistics: false });
   let header: GraphDataHeader | undefined;
   let phase: "nodes" | "edges" | "identity" = "nodes";
@@ -1088,6 +1155,15 @@ export async function trustedImportGraphStream<G extends GraphDef>(
 ): Promise<TrustedImportResult> {
   const s = checkStore(store, "trustedImportGraphStream");
   trustedPreflight(s);
+  const release = claimLease(s, "import-stream", exportSource(chunks));
+  try {
+    return await trustedLoad(s, chunks);
+  } finally {
+    release();
+  }
+}
+
+async function trustedLoad(s: Store<GraphDef>, chunks: AsyncIterable<GraphInterchangeChunk> | Iterable<GraphInterchangeChunk>): Promise<TrustedImportResult> {
   const graphId = s.graphId;
   const counts = { nodes: 0, edges: 0 };
   await s.transaction(async (tx) => {
