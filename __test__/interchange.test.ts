@@ -345,6 +345,22 @@ for (const b of backends) {
       }
     });
 
+    it("refuses an identity section for a graph without an identity profile, before writing", async () => {
+      const store = createStore(graph(freshGraphId("xchg_ident")), backend);
+      const data: GraphData = {
+        ...doc([{ kind: "Person", id: "a", properties: { name: "A" } }]),
+        identity: { profile: "typegraph-identity-v1", mode: "state", assertions: [] },
+      };
+      await expect(importGraph(store, data, { onConflict: "error" })).rejects.toMatchObject({ details: { code: "IDENTITY_IMPORT_REQUIRES_PROFILE" } });
+      const { nodes, edges, identity, ...envelope } = data;
+      const header = { ...envelope, identity: { profile: identity!.profile, mode: identity!.mode } };
+      await expect(importGraphStream(store, [{ type: "header", header }, { type: "nodes", nodes }], { onConflict: "error" })).rejects.toMatchObject({
+        details: { code: "IDENTITY_IMPORT_REQUIRES_PROFILE" },
+      });
+      expect(await store.nodes.Person.getById("a")).toBeUndefined();
+      void edges;
+    });
+
     it("reads one snapshot for the whole export", async () => {
       const source = await seeded();
       const it = exportGraphStream(source, { batchSize: 1, nodeKinds: ["Company", "Person"] })[Symbol.asyncIterator]();

@@ -298,6 +298,20 @@ function exportSource(chunks: unknown): GraphBackend | undefined {
   return chunks !== null && typeof chunks === "object" ? ((chunks as Record<symbol, GraphBackend | undefined>)[EXPORT_SOURCE] ?? undefined) : undefined;
 }
 
+/**
+ * The seam to the operational-identity ledger (`store.identity`): an identity-enabled store that
+ * offers these carries its assertions through export and import. `tx` is the export's snapshot
+ * transaction / the import's batch transaction (the engine's transaction token).
+ */
+export interface IdentityInterchangeSeam {
+  exportAssertions(options: Readonly<{ mode: IdentityInterchangeMode; includeDeleted: boolean; tx?: unknown }>): Promise<readonly InterchangeIdentityAssertion[]>;
+  importAssertions(assertions: readonly InterchangeIdentityAssertion[], options?: Readonly<{ mode?: IdentityInterchangeMode }>): Promise<{ created: number; skipped: number; errors?: readonly ImportError[] }>;
+}
+
+function identitySeam(store: Store<GraphDef>): Partial<IdentityInterchangeSeam> | undefined {
+  return (store as unknown as { identity?: Partial<IdentityInterchangeSeam> }).identity;
+}
+
 function hasIdentityProfile(graph: GraphDef): boolean {
   return (graph as unknown as { identity?: unknown }).identity != null;
 }
@@ -360,16 +374,14 @@ function streamExport(store: Store<GraphDef>, options: ExportStreamOptions, fn: 
   const graphId = store.graphId;
   const signal = options.signal;
   const idleMs = options.idleTimeoutMs;
-  if (hasIdentityProfile(store.graph)) {
-    // Seam for operational identity: its assertions export as an `identity` section once the
-    // store carries the identity ledger; until then the export refuses rather than drop them.
-    const identity = (store as unknown as { identity?: { exportAssertions?: unknown } }).identity;
-    if (typeof identity?.exportAssertions !== "function") {
-      throw new ConfigurationError(`Graph "${graphId}" declares an identity profile; exporting its identity assertions is not supported by this store yet.`, {
-        code: "INTERCHANGE_IDENTITY_EXPORT_UNSUPPORTED",
-        graphId,
-      });
-    }
+  // Operational identity: an identity-enabled store exports its assertions as an `identity`
+  // section through its ledger's seam; without one the export refuses rather than drop them.
+  const ledger = hasIdentityProfile(store.graph) ? identitySeam(store) : undefined;
+  if (hasIdentityProfile(store.graph) && typeof ledger?.exportAssertions !== "function") {
+    throw new ConfigurationError(`Graph "${graphId}" declares an identity profile; exporting its identity assertions needs the store's identity ledger.`, {
+      code: "INTERCHANGE_IDENTITY_EXPORT_UNSUPPORTED",
+      graphId,
+    });
   }
   const stream: AsyncIterable<GraphInterchangeChunk> & { [EXPORT_SOURCE]: GraphBackend } = {
     [EXPORT_SOURCE]: store.backend,
@@ -383,7 +395,7 @@ function streamExport(store: Store<GraphDef>, options: ExportStreamOptions, fn: 
       let done = false;
       let busy: Promise<unknown> | undefined; // an engine call in flight
       let timer: ReturnType<typeof setTimeout> | undefined;
-      let cursor: { entity: "node" | "edge"; kinds: string[]; k: number; after?: string } | undefined;
+      let cursor: { entity: "node" | "edge" | "identity"; kinds: string[]; k: number; after?: string } | undefined;
       let headerSent = false;
 
       let unlease: (() => void) | undefined;
@@ -428,7 +440,15 @@ function streamExport(store: Store<GraphDef>, options: ExportStreamOptions, fn: 
         for (;;) {
           if (!cursor) cursor = { entity: "node", kinds: nodeKinds, k: 0 };
           if (cursor.k >= cursor.kinds.length) {
-            if (cursor.entity === "edge") return undefined;
+            if (cursor.entity === "identity") return undefined;
+            if (cursor.entity === "edge") {
+              if (!ledger?.exportAssertions) return undefined;
+              cursor = { entity: "identity", kinds: [], k: 0 };
+              const assertions = await ledger.exportAssertions({ mode: options.identityMode, includeDeleted: options.includeDeleted, tx: token });
+              if (done) throw failure;
+              if (assertions.length === 0) return undefined;
+              return { type: "identity", assertions: [...assertions] };
+            }
             cursor = { entity: "edge", kinds: edgeKinds, k: 0 };
             continue;
           }
@@ -482,6 +502,7 @@ function streamExport(store: Store<GraphDef>, options: ExportStreamOptions, fn: 
             formatVersion: FORMAT_VERSION,
             exportedAt: new Date().toISOString(),
             source: { type: "typegraph-export", graphId, schemaVersion: active?.version ?? 1 },
+            ...(ledger ? { identity: { profile: "typegraph-identity-v1" as const, mode: options.identityMode } } : {}),
           },
         });
       };
@@ -936,16 +957,16 @@ class Importer {
   }
 
   /** Identity assertions: the seam for the operational-identity ledger. */
-  async identity(assertions: readonly InterchangeIdentityAssertion[]): Promise<void> {
+  async identity(assertions: readonly InterchangeIdentityAssertion[], mode?: IdentityInterchangeMode): Promise<void> {
     if (assertions.length === 0) return;
-    const ledger = (this.store as unknown as { identity?: { importAssertions?: (a: readonly InterchangeIdentityAssertion[]) => Promise<{ created: number; skipped: number; errors?: ImportError[] }> } }).identity;
+    const ledger = identitySeam(this.store);
     if (typeof ledger?.importAssertions !== "function") {
       throw new ConfigurationError(`Graph "${this.store.graphId}" cannot import identity assertions: this store has no operational identity ledger.`, {
         code: "IDENTITY_IMPORT_REQUIRES_PROFILE",
         graphId: this.store.graphId,
       });
     }
-    const r = await ledger.importAssertions(assertions);
+    const r = await ledger.importAssertions(assertions, mode ? { mode } : {});
     this.result.identity.created += r.created;
     this.result.identity.skipped += r.skipped;
     for (const err of r.errors ?? []) this.#error("identity", err.kind, err.id, err.error);
@@ -982,7 +1003,7 @@ export async function importGraph<G extends GraphDef>(target: ImportTarget<G>, d
     const importer = new Importer(store, resolved);
     await importer.nodes(doc.nodes);
     await importer.edges(doc.edges);
-    if (doc.identity) await importer.identity(doc.identity.assertions);
+    if (doc.identity) await importer.identity(doc.identity.assertions, doc.identity.mode);
     return await importer.finish();
   } finally {
     release();
@@ -1040,7 +1061,7 @@ async function importStream(store: Store<GraphDef>, chunks: AsyncIterable<GraphI
         if (!header) fail("The interchange stream must start with a header.");
         if (header!.identity === undefined) assertIdentitySupported(store, true);
         phase = "identity";
-        await importer.identity(chunk.assertions);
+        await importer.identity(chunk.assertions, header!.identity?.mode);
         break;
     }
     if (resolved.onStreamChunkError === "abort" && importer.result.errors.length > before) {
