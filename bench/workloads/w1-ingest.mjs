@@ -1,5 +1,5 @@
 // W1: bulkInsert persons then edges in batches of 5,000 into a fresh database.
-import { trustedImportGraphStream } from "typegraph-native/interchange";
+import { importGraphStream, trustedImportGraphStream } from "typegraph-native/interchange";
 import { now, ns } from "../stats.mjs";
 export const name = "W1 ingest";
 export async function run({ store, data, batch = 5000, lane }) {
@@ -37,7 +37,12 @@ export async function run({ store, data, batch = 5000, lane }) {
         };
       }
     }
-    await trustedImportGraphStream(store, chunks());
+    if (lane.validatingImport) {
+      // importGraphStream instead: zod per row, existence probes, per-batch transactions.
+      await importGraphStream(store, chunks(), { onConflict: "error", batchSize: batch, refreshStatistics: false });
+    } else {
+      await trustedImportGraphStream(store, chunks());
+    }
     nodeNs = Number(edgesFrom - t0);
     edgeNs = ns(t0) - nodeNs;
   } else if (lane.deferIndexes) {
