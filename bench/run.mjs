@@ -59,6 +59,19 @@ const lanes = [
     },
   },
   {
+    // trustedImportGraphStream from typegraph-native/interchange: W1 only (the rest would repeat the bulkLoad lane).
+    name: "typegraph-native sqlite trustedImport (fresh database)",
+    dialect: "sqlite",
+    trusted: true,
+    only: ["W1"],
+    async open() {
+      const { backend } = createLocalSqliteBackend({ path: join(scratch, "native-trusted.db") });
+      const [store] = await createStoreWithSchema(graph, backend, storeOptions);
+      await store.materializeIndexes();
+      return store;
+    },
+  },
+  {
     name: "typegraph-native sqlite bulkLoad (deferred indexes)",
     dialect: "sqlite",
     deferIndexes: true,
@@ -105,6 +118,7 @@ if (process.env.DATABASE_URL) {
     cleanup: () => dropSchema(schema),
   });
   lanes.push(schemaLane("typegraph-native postgres bulkLoad (deferred indexes, fresh schema)", "tg_bench_load", { deferIndexes: true }));
+  lanes.push(schemaLane("typegraph-native postgres trustedImport (fresh schema)", "tg_bench_trusted", { trusted: true, only: ["W1"] }));
   lanes.push(schemaLane("typegraph-native postgres", "tg_bench_store"));
 }
 
@@ -133,6 +147,7 @@ for (const lane of activeLanes) {
   const store = await lane.open();
   const out = {};
   for (const w of workloads) {
+    if (lane.only && !lane.only.some((p) => w.name.startsWith(p))) continue;
     out[w.name] = await w.run({ store, data, lane });
     console.error(`${lane.name}: ${w.name} done`);
   }

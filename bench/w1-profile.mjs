@@ -1,5 +1,5 @@
 // W1 alone on one SQLite lane, for profiling (`perf record -g node --perf-basic-prof bench/w1-profile.mjs`).
-//   TG_W1_LANE=load|live (default load); TG_W1_REPEAT=n runs (fresh file each).
+//   TG_W1_LANE=load|live|trusted|import (default load; trusted: trustedImportGraphStream; import: importGraphStream); TG_W1_REPEAT=n runs (fresh file each).
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +28,7 @@ for (let r = 0; r < repeat; r++) {
   // CPU time of the process (the load runs on this thread): a machine shared with other
   // builds stretches wall time, CPU seconds stay comparable between runs.
   const c0 = process.cpuUsage();
-  const out = await w1.run({ store, data, lane: { deferIndexes: lane === "load" } });
+  const out = await w1.run({ store, data, lane: { deferIndexes: lane === "load", trusted: lane === "trusted" || lane === "import", validatingImport: lane === "import" } });
   const c = process.cpuUsage(c0);
   const cpuS = (c.user + c.system) / 1e6;
   console.log(JSON.stringify({ lane, ...out, cpuS, rowsPerCpuS: Math.round((data.people.length + data.edges.length) / cpuS) }));

@@ -138,8 +138,14 @@ export interface GraphBackend {
   /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
   readonly countNodesByKind?: BackendKindCounts["countNodesByKind"];
   readonly countEdgesByKind?: BackendKindCounts["countEdgesByKind"];
+  /** Present when the backend loads `trustedImportGraph` natively (deferred-index bulk path). */
+  readonly trustedImport?: TrustedImportPath;
   close(): Promise<void>;
 }
+
+/** The trusted-import path a backend offers (see `typegraph-native/interchange`). */
+export type TrustedImportPath = Readonly<{ path: "deferred-index-load" }>;
+const TRUSTED_IMPORT: TrustedImportPath = Object.freeze({ path: "deferred-index-load" });
 
 /** The engine handle of the most recent registration of `graphId` among a backend's registered definitions. */
 function handleOfGraph<H>(registered: Map<string, H>, graphId: string): H {
@@ -240,6 +246,7 @@ export class SqliteBackend implements GraphBackend {
   /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
   readonly countNodesByKind: BackendKindCounts["countNodesByKind"];
   readonly countEdgesByKind: BackendKindCounts["countEdgesByKind"];
+  readonly trustedImport: TrustedImportPath = TRUSTED_IMPORT;
 
   #handle(): NativeSqlite {
     if (!this.#native) throw new BackendDisposedError();
@@ -551,6 +558,7 @@ export class PostgresBackend implements GraphBackend {
   /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
   readonly countNodesByKind: BackendKindCounts["countNodesByKind"];
   readonly countEdgesByKind: BackendKindCounts["countEdgesByKind"];
+  readonly trustedImport: TrustedImportPath = TRUSTED_IMPORT;
 
   async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
     await this.call(await handleOfGraph(this.#registeredJson, params.graphId), "deleteFulltext", { kind: params.nodeKind, ids: [params.nodeId] });

@@ -1,6 +1,7 @@
 // `typegraph-native`: the portable surface.
 export * from "./core.js";
 export * from "./errors.js";
+export { ExportStreamCancelledError, ExportStreamIdleTimeoutError, TrustedImportError, type TrustedImportErrorReason } from "./interchange-errors.js";
 export { Predicate, FieldAccessor } from "./predicates.js";
 export * from "./query/index.js";
 export {

@@ -46,6 +46,8 @@ const partial: Record<string, string> = {
   "/schema": path.join(DIST, "schema-entry.js"), "/schema/index": path.join(DIST, "schema-entry.js"),
   "/schema/serializer": path.join(DIST, "schema-entry.js"), "/schema/deserializer": path.join(DIST, "schema-entry.js"),
   "/ontology": path.join(DIST, "index.js"), "/ontology/index": path.join(DIST, "index.js"),
+  "/interchange": path.join(DIST, "interchange.js"), "/interchange/index": path.join(DIST, "interchange.js"),
+  "/interchange/types": path.join(DIST, "interchange.js"),
 };
 
 function upstreamNames(rest: string): Set<string> {

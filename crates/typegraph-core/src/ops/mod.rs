@@ -12,6 +12,7 @@ pub mod evolve;
 pub mod find_index;
 pub mod identity;
 pub mod indexes;
+pub mod interchange;
 pub(crate) mod kept_writes;
 pub mod kind_counts;
 pub mod load;
@@ -277,6 +278,10 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "recordedNow" => recorded::now(ex, ctx).await,
         "recordedRead" => recorded::read(ex, ctx, parse(args)?).await,
         "identity" => identity::run(ex, ctx, parse(args)?).await,
+        "interchangePage" => interchange::export_page(ex, ctx, parse(args)?).await,
+        "interchangeProbeEdges" => interchange::probe_edges(ex, ctx, parse(args)?).await,
+        "interchangeOpenLeft" => interchange::clear_valid_from(ex, ctx, parse(args)?).await,
+        "interchangeTablesEmpty" => interchange::tables_empty(ex, ctx).await,
         other => Err(Error::invariant(format!("unknown operation \"{other}\""))),
     }
 }
