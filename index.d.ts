@@ -78,11 +78,13 @@ export declare class NativeSqlite {
    */
   queryPlan(graph: number, plan: number, paramsJson: string): string
   /**
-   * `update` of a node in one call: the engine reads the row and calls `merge` with it (JSON
-   * text); `merge` returns the validated props as JSON text, or null to abort (the caller then
-   * throws the error it kept). Runs on the calling thread like every SQLite call.
+   * `update` of a node in one call: the engine reads the row and calls `merge` with its
+   * stored props (JSON text); `merge` returns the validated props as JSON text, or null to
+   * abort (the caller then throws the error it kept). `window`: the window options as a JSON
+   * object, when any is stated. Answers the written row with `null` for its props (they are
+   * the text `merge` returned). Runs on the calling thread like every SQLite call.
    */
-  updateNodeWith(graph: number, args: string, merge: (arg: string) => string | null): string
+  updateNodeWith(graph: number, kind: string, id: string, window: string | undefined | null, merge: (arg: string) => string | null): string
   /**
    * `bulkUpsertById` of distinct node ids in one call: the engine reads the stored rows and
    * calls `merge` once with them (JSON text); `merge` returns the merged, validated items as

@@ -3,6 +3,7 @@
 
 import { backendKindCounts, backendRowAccess, backendSchemaReads, type BackendKindCounts, type BackendRowAccess, type BackendSchemaReads } from "./backend-rows.js";
 import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
+import { jsonCopyOf } from "./json-copy.js";
 import { NativePostgres, NativeSqlite, sqliteGetNode, sqliteQueryPlan } from "./native.js";
 import { DEFAULT_TABLE_NAMES, engineTableNames, type TypeGraphTableNames } from "./table-names.js";
 
@@ -321,15 +322,29 @@ export class SqliteBackend implements GraphBackend {
     }
   }
 
-  /** @internal `updateNode` in one call: `merge` gets the current row and returns the validated
-   *  props; an error it throws is rethrown here unchanged (the engine writes nothing). */
-  updateNodeWith(graph: number, args: unknown, tx: TxToken | undefined, merge: (row: [unknown, unknown, Record<string, unknown>, ...unknown[]]) => unknown): unknown {
+  /** @internal `updateNode` in one call: `merge` gets the stored props and returns the validated
+   *  props; an error it throws is rethrown here unchanged (the engine writes nothing). `window`:
+   *  the window options (`validTo`, `clearValidTo`, …), when any is stated. Answers the written
+   *  row (NODE_COLS) holding the props as stored: the engine stores the text `merge`'s value
+   *  crossed as, so the row comes back without them and they are copied from that value. */
+  updateNodeWith(
+    graph: number,
+    kind: string,
+    id: string,
+    window: object | undefined,
+    tx: TxToken | undefined,
+    merge: (props: Record<string, unknown> | null) => unknown,
+  ): unknown[] {
     const native = this.#handle();
     this.#checkTx(tx && tx.open ? tx : undefined);
     let failure: { error: unknown } | undefined;
-    const step = (rowJson: string): string | null => {
+    let value: unknown;
+    let text: string | undefined;
+    const step = (propsJson: string): string | null => {
       try {
-        return JSON.stringify(merge(JSON.parse(rowJson)));
+        value = merge(JSON.parse(propsJson) as Record<string, unknown> | null);
+        text = JSON.stringify(value);
+        return text ?? null;
       } catch (error) {
         failure = { error };
         return null;
@@ -337,12 +352,14 @@ export class SqliteBackend implements GraphBackend {
     };
     let out: string;
     try {
-      out = native.updateNodeWith(graph, JSON.stringify(args), step);
+      out = native.updateNodeWith(graph, kind, id, window === undefined ? undefined : JSON.stringify(window), step);
     } catch (error) {
       if (failure) throw failure.error;
       throw convertError(error);
     }
-    return parse(out);
+    const row = JSON.parse(out) as unknown[];
+    row[2] = jsonCopyOf(value, text!);
+    return row;
   }
 
   /** @internal `bulkUpsertNodes` of distinct ids in one call: `merge` gets the stored rows

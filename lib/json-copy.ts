@@ -61,3 +61,13 @@ function copy(v: unknown): unknown {
       return NOT_PLAIN;
   }
 }
+
+/**
+ * {@link jsonCopy} of `value` whose JSON text `text` the caller already holds (it sent that text
+ * to be stored): the same copy, and `JSON.parse(text)` instead of a second stringify where the
+ * value is not plain data.
+ */
+export function jsonCopyOf(value: unknown, text: string): unknown {
+  const out = copy(value);
+  return out === NOT_PLAIN ? JSON.parse(text) : out;
+}

@@ -216,6 +216,17 @@ function run(r: Runner, op: string, args: unknown): Promise<unknown> {
   return r.backend.call(r.handle, op, args, r.tx);
 }
 
+const NOT_NOW: unique symbol = Symbol("notNow");
+
+/** `run` on a backend that answers synchronously (SQLite's `callSync`): the answer itself, or
+ *  {@link NOT_NOW} when the backend only answers by promise (PostgreSQL). Throws as `run` rejects. */
+function callNow(r: Runner, op: string, args: unknown): unknown {
+  const backend = r.backend as { callSync?: (graph: number, op: string, args: unknown, tx?: TxToken) => unknown };
+  const sync = backend.callSync;
+  if (sync === undefined) return NOT_NOW;
+  return sync.call(r.backend, r.handle, op, args, r.tx && r.tx.open ? r.tx : undefined);
+}
+
 function withoutOps(r: Runner): Runner {
   const { ops: _ops, ...rest } = r;
   return rest;
@@ -301,7 +312,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     );
   }
 
-  async create(props: z.input<N["schema"]>, options: { id?: string; validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
+  create(props: z.input<N["schema"]>, options: { id?: string; validFrom?: string | Date; validTo?: string | Date } = {}): Promise<Node<N>> {
     if (this.#r.ops) {
       const id = options.id ?? freshEntityId();
       return hooked(this.#r, "create", "node", this.#kind, id, () => this.#create(props, { ...options, id }));
@@ -318,16 +329,23 @@ export class NodeCollection<N extends NodeType = NodeType> {
     return this.#create(data as z.input<N["schema"]>, {}, true);
   }
 
-  async #create(props: z.input<N["schema"]>, options: { id?: string; validFrom?: string | Date; validTo?: string | Date }, parsed = false): Promise<Node<N>> {
-    const data = parsed ? props : validate(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation: "create" });
-    const row = await run(this.#r, "createNode", {
-      kind: this.#kind,
-      id: options.id,
-      props: data,
-      validFrom: instant(options.validFrom),
-      validTo: instant(options.validTo),
-    });
-    return toNode(row as NodeRow) as Node<N>;
+  #create(props: z.input<N["schema"]>, options: { id?: string; validFrom?: string | Date; validTo?: string | Date }, parsed = false): Promise<Node<N>> {
+    try {
+      const data = parsed ? props : validate(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation: "create" });
+      const args = {
+        kind: this.#kind,
+        id: options.id,
+        props: data,
+        validFrom: instant(options.validFrom),
+        validTo: instant(options.validTo),
+      };
+      // A synchronous backend (SQLite) answers in the call itself: one settled promise, no chain.
+      const row = callNow(this.#r, "createNode", args);
+      if (row !== NOT_NOW) return Promise.resolve(toNode(row as NodeRow) as Node<N>);
+      return run(this.#r, "createNode", args).then((row) => toNode(row as NodeRow) as Node<N>);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   getById(id: string, options?: TemporalArg): Promise<Node<N> | undefined> {
@@ -390,7 +408,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     return (await run(this.#r, "countNodes", { kind: this.#kind, ...temporal(options, this.#r.temporalDefault) })) as number;
   }
 
-  async update(
+  update(
     id: string,
     patch: Partial<z.input<N["schema"]>>,
     options: { validTo?: string | Date; clearValidTo?: boolean } = {},
@@ -402,24 +420,33 @@ export class NodeCollection<N extends NodeType = NodeType> {
         return this.#updateRow(id, patch, options);
       });
     }
-    checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
+    try {
+      checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#update(id, patch, options);
   }
 
   /** The in-place update behind `update` and the live branch of `upsertById`. */
-  async #update(id: string, patch: Partial<z.input<N["schema"]>>, options: UpsertWindowOptions): Promise<Node<N>> {
+  #update(id: string, patch: Partial<z.input<N["schema"]>>, options: UpsertWindowOptions): Promise<Node<N>> {
     if (this.#r.ops) return hooked(this.#r, "update", "node", this.#kind, id, () => this.#updateRow(id, patch, options));
     return this.#updateRow(id, patch, options);
   }
 
-  async #updateRow(id: string, patch: Partial<z.input<N["schema"]>>, options: UpsertWindowOptions): Promise<Node<N>> {
+  #updateRow(id: string, patch: Partial<z.input<N["schema"]>>, options: UpsertWindowOptions): Promise<Node<N>> {
     const withMerge = this.#r.backend instanceof SqliteBackend && this.#r.handle >= 0 ? this.#r.backend : undefined;
     if (withMerge) {
-      // One call: the engine reads the row and calls back for the merge and zod validation.
-      const row = withMerge.updateNodeWith(this.#r.handle, { kind: this.#kind, id, ...windowArgs(options) }, this.#r.tx, (current) =>
-        validate(this.#type.schema, { ...storedProps(this.#type.schema, current[2]), ...patch }, { entityType: "node", kind: this.#kind, operation: "update", id }),
-      );
-      return toNode(row as NodeRow) as Node<N>;
+      // One call: the engine reads the row and calls back with its stored props for the merge
+      // and zod validation; the written row comes back without props (they are the merged ones).
+      try {
+        const row = withMerge.updateNodeWith(this.#r.handle, this.#kind, id, windowStated(options) ? windowArgs(options) : undefined, this.#r.tx, (stored) =>
+          validate(this.#type.schema, { ...storedProps(this.#type.schema, stored), ...patch }, { entityType: "node", kind: this.#kind, operation: "update", id }),
+        );
+        return Promise.resolve(toNode(row as NodeRow) as Node<N>);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     return withRetry(async () => {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
@@ -1110,6 +1137,11 @@ function unchanged(
 }
 
 /** The engine arguments of a window update. */
+/** Whether `options` state anything {@link windowArgs} carries (else the defaults apply). */
+function windowStated(options: UpsertWindowOptions): boolean {
+  return options.validFrom !== undefined || options.validTo !== undefined || options.clearValidTo === true || options.onImmutableLowerBound === "preserve";
+}
+
 function windowArgs(options: UpsertWindowOptions) {
   return {
     validFrom: instant(options.validFrom),
@@ -1184,7 +1216,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     return this.#kind;
   }
 
-  async create(
+  create(
     from: NodeRef,
     to: NodeRef,
     props?: z.input<E["schema"]>,
@@ -1197,18 +1229,25 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     return this.#create(from, to, props, options);
   }
 
-  async #create(from: NodeRef, to: NodeRef, props: z.input<E["schema"]> | undefined, options: { id?: string; validFrom?: string | Date; validTo?: string | Date }): Promise<Edge<E>> {
-    const data = validate(this.#type.schema, props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" });
-    const row = await run(this.#r, "createEdge", {
-      kind: this.#kind,
-      id: options.id,
-      from: refOf(from),
-      to: refOf(to),
-      props: data,
-      validFrom: instant(options.validFrom),
-      validTo: instant(options.validTo),
-    });
-    return toEdge(row as EdgeRow) as Edge<E>;
+  #create(from: NodeRef, to: NodeRef, props: z.input<E["schema"]> | undefined, options: { id?: string; validFrom?: string | Date; validTo?: string | Date }): Promise<Edge<E>> {
+    try {
+      const data = validate(this.#type.schema, props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" });
+      const args = {
+        kind: this.#kind,
+        id: options.id,
+        from: refOf(from),
+        to: refOf(to),
+        props: data,
+        validFrom: instant(options.validFrom),
+        validTo: instant(options.validTo),
+      };
+      // A synchronous backend (SQLite) answers in the call itself: one settled promise, no chain.
+      const row = callNow(this.#r, "createEdge", args);
+      if (row !== NOT_NOW) return Promise.resolve(toEdge(row as EdgeRow) as Edge<E>);
+      return run(this.#r, "createEdge", args).then((row) => toEdge(row as EdgeRow) as Edge<E>);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async getById(id: string, options?: TemporalArg): Promise<Edge<E> | undefined> {

@@ -132,14 +132,18 @@ impl NativeSqlite {
         self.shared.query_plan(graph, plan, &params_json)
     }
 
-    /// `update` of a node in one call: the engine reads the row and calls `merge` with it (JSON
-    /// text); `merge` returns the validated props as JSON text, or null to abort (the caller then
-    /// throws the error it kept). Runs on the calling thread like every SQLite call.
+    /// `update` of a node in one call: the engine reads the row and calls `merge` with its
+    /// stored props (JSON text); `merge` returns the validated props as JSON text, or null to
+    /// abort (the caller then throws the error it kept). `window`: the window options as a JSON
+    /// object, when any is stated. Answers the written row with `null` for its props (they are
+    /// the text `merge` returned). Runs on the calling thread like every SQLite call.
     #[napi(catch_unwind)]
     pub fn update_node_with(
         &self,
         graph: u32,
-        args: String,
+        kind: String,
+        id: String,
+        window: Option<String>,
         merge: Function<String, Option<String>>,
     ) -> napi::Result<String> {
         let entry = lock(&self.graphs)
@@ -150,8 +154,9 @@ impl NativeSqlite {
             graph: &entry.0,
             tables: &entry.1,
         };
-        let mut step = |row: &str| -> typegraph_core::Result<String> {
-            match merge.call(row.to_string()) {
+        let args = ops::patch::PatchArgs::parse(kind, id, window.as_deref()).map_err(to_napi)?;
+        let mut step = |props: &str| -> typegraph_core::Result<String> {
+            match merge.call(props.to_string()) {
                 Ok(Some(props)) => Ok(props),
                 _ => Err(typegraph_core::Error::new(
                     typegraph_core::Code::Validation,

@@ -4,7 +4,6 @@
 //! offset from the graph's table names, as the point read's); the kept statement still serves a
 //! run only when its text is the text asked for.
 
-use super::rows::{push_sqlite_row, NODE_PROPS};
 use crate::error::Result;
 use crate::exec::kept::SqlRow;
 use crate::exec::sqlite::SqliteConn;
@@ -38,23 +37,20 @@ pub(crate) fn execute(
     Ok(db.conn.changes())
 }
 
-/// Reads one node row (NODE_COLS) from the kept point read: the row as values and as the JSON
-/// text `getNode` renders (read once, while borrowed from the statement).
+/// Reads one node row (NODE_COLS) from the kept point read.
 pub(crate) fn read_node(
     db: &mut SqliteConn,
     tables: &Tables,
     sql: &str,
     params: &[Value],
-) -> Result<Option<(Row, String)>> {
+) -> Result<Option<Row>> {
     let mut out = None;
     db.for_each_row_kept(key(tables, Slot::NodeRead), sql, params, |n, r| {
         let mut row = Vec::with_capacity(n);
         for i in 0..n {
             row.push(owned(r.value(i)?));
         }
-        let mut text = String::with_capacity(512);
-        push_sqlite_row(&mut text, n, r, NODE_PROPS)?;
-        out = Some((row, text));
+        out = Some(row);
         Ok(())
     })?;
     Ok(out)

@@ -461,18 +461,20 @@ pub async fn count<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: FindArgs) -> Resul
 }
 
 pub async fn update<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, a: UpdateArgs) -> Result<String> {
-    update_over(ex, ctx, a, None).await
+    let row = update_over(ex, ctx, a, None).await?;
+    row_json(Some(&row), NODE_PROPS)
 }
 
 /// [`update`] by a caller that read the row it merged over (`current`, NODE_COLS, the version
 /// `a.expected_version` names): on SQLite the fast path's row is then rendered from `current`
 /// and the bound values instead of read back by RETURNING (SQLite stores props as bound).
+/// Answers the written row (NODE_COLS).
 pub(crate) async fn update_over<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
     a: UpdateArgs,
     current: Option<&Row>,
-) -> Result<String> {
+) -> Result<Row> {
     let spec = ctx.graph.node(&a.kind)?;
     super::recorded::touch_node(ex, &a.kind, &a.id);
     let now = now_iso();
@@ -548,10 +550,10 @@ pub(crate) async fn update_over<E: Executor>(
                 row[2] = params.swap_remove(0);
                 row[VERSION] = Value::Int(a.expected_version.unwrap_or(0) + 1);
                 row[7] = Value::Ts(Some(now));
-                return row_json(Some(&row), NODE_PROPS);
+                return Ok(row);
             }
         } else if let Some(row) = ex.query(&sql, &params).await?.pop() {
-            return row_json(Some(&row), NODE_PROPS);
+            return Ok(row);
         }
     }
     let row = atomic!(ex, {
@@ -609,7 +611,7 @@ pub(crate) async fn update_over<E: Executor>(
         }
         Ok(row)
     })?;
-    row_json(Some(&row), NODE_PROPS)
+    Ok(row)
 }
 
 /// Soft (`hard = false`) or hard delete, applying the kind's `onDelete` to connected edges.

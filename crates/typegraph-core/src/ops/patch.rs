@@ -1,10 +1,12 @@
-//! `update` of a node as one call from the binding (SQLite): the engine reads the row, hands it
-//! to the caller's merge-and-validate step (zod, in TypeScript, called back on the same thread),
-//! and writes the validated props with the same guarded statement as `updateNode`. The read and
-//! the write are two statements (kept statements, `kept_writes`) in one crossing; an autocommit
-//! update holds them in one `BEGIN IMMEDIATE` transaction. Inside a caller's transaction a
-//! writer cannot come between them either; the version guard still fences the write, and a lost
-//! race (only possible when another path moved the row) runs the read-merge-write again.
+//! `update` of a node as one call from the binding (SQLite): the engine reads the row, hands its
+//! stored props to the caller's merge-and-validate step (zod, in TypeScript, called back on the
+//! same thread), and writes the validated props with the same guarded statement as `updateNode`.
+//! The read and the write are two statements (kept statements, `kept_writes`) in one crossing;
+//! an autocommit update holds them in one `BEGIN IMMEDIATE` transaction. Inside a caller's
+//! transaction a writer cannot come between them either; the version guard still fences the
+//! write, and a lost race (only possible when another path moved the row) runs the
+//! read-merge-write again. The answer is the written row without its props: the caller holds
+//! them already (the text it returned is the text stored).
 
 use super::rows::{opt_str, row_json, NODE_PROPS};
 use super::{evolve, kept_writes, nodes, Ctx};
@@ -35,23 +37,53 @@ pub struct PatchArgs {
     pub preserve_valid_from: bool,
 }
 
-/// The caller's step: the current row (JSON text, as `getNode` renders it) in, the validated
-/// props (JSON text) out. An `Err` aborts the update with that error.
+/// The caller's step: the stored props (JSON text, `null` when the row has none) in, the
+/// validated props (JSON text) out. An `Err` aborts the update with that error.
 pub type Merge<'m> = dyn FnMut(&str) -> Result<String> + 'm;
 
-/// Runs `updateNode` for `args` (JSON) with props from `merge`; fenced like a dispatched write.
+impl PatchArgs {
+    /// `kind` and `id` with the window options of `options` (JSON object text), when given.
+    pub fn parse(kind: String, id: String, options: Option<&str>) -> Result<PatchArgs> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase")]
+        struct Window {
+            #[serde(default)]
+            valid_to: Option<String>,
+            #[serde(default)]
+            clear_valid_to: bool,
+            #[serde(default)]
+            valid_from: Option<String>,
+            #[serde(default)]
+            preserve_valid_from: bool,
+        }
+        let w: Window = match options {
+            None => Window::default(),
+            Some(text) => serde_json::from_str(text).map_err(|e| {
+                Error::validation(
+                    format!("Malformed operation arguments: {e}"),
+                    serde_json::json!({}),
+                )
+            })?,
+        };
+        Ok(PatchArgs {
+            kind,
+            id,
+            valid_to: w.valid_to,
+            clear_valid_to: w.clear_valid_to,
+            valid_from: w.valid_from,
+            preserve_valid_from: w.preserve_valid_from,
+        })
+    }
+}
+
+/// Runs `updateNode` for `a` with props from `merge`; fenced like a dispatched write. Answers
+/// the written row's JSON text (NODE_COLS) with `null` in place of its props.
 pub async fn update_node_with<E: Executor>(
     ex: &mut E,
     ctx: &Ctx<'_>,
-    args: &str,
+    a: &PatchArgs,
     merge: &mut Merge<'_>,
 ) -> Result<String> {
-    let a: PatchArgs = serde_json::from_str(args).map_err(|e| {
-        Error::validation(
-            format!("Malformed operation arguments: {e}"),
-            serde_json::json!({}),
-        )
-    })?;
     ctx.graph.node(&a.kind)?;
     if super::recorded::wanted(ex, ctx) || super::identity::wanted(ex, ctx) {
         ex.begin().await?;
@@ -59,7 +91,7 @@ pub async fn update_node_with<E: Executor>(
             inner: ex,
             touched: Default::default(),
         };
-        let out = fenced_run(&mut cap, ctx, &a, merge).await;
+        let out = fenced_run(&mut cap, ctx, a, merge).await;
         let super::recorded::Capture { inner, touched } = cap;
         let out = super::identity::after_writes(inner, ctx, &touched, out).await;
         if !ctx.graph.spec.history {
@@ -76,7 +108,7 @@ pub async fn update_node_with<E: Executor>(
     if own {
         ex.begin().await?;
     }
-    let out = fenced_run(ex, ctx, &a, merge).await;
+    let out = fenced_run(ex, ctx, a, merge).await;
     if !own {
         return out;
     }
@@ -119,8 +151,8 @@ async fn run<E: Executor>(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        // SQLite reads from the point read's kept statement and renders the row's text while
-        // the row is borrowed; PostgreSQL (and any other executor) reads through `fetch`.
+        // SQLite reads from the point read's kept statement; PostgreSQL (and any other
+        // executor) reads through `fetch`. The merge gets the stored props text as read.
         let read = match ex.sqlite_conn() {
             Some(db) => {
                 let sql = nodes::select_one_sql(crate::Dialect::Sqlite, ctx);
@@ -131,21 +163,15 @@ async fn run<E: Executor>(
                 ];
                 kept_writes::read_node(db, ctx.tables, &sql, &params)?
             }
-            None => match nodes::fetch(ex, ctx, &a.kind, &a.id).await? {
-                Some(r) => {
-                    let text = row_json(Some(&r), NODE_PROPS)?;
-                    Some((r, text))
-                }
-                None => None,
-            },
+            None => nodes::fetch(ex, ctx, &a.kind, &a.id).await?,
         };
-        let (current, text) = match read {
+        let current = match read {
             Some(r) => r,
             None => return Err(nodes::not_found(&a.kind, &a.id)),
         };
         // The merge sees tombstones too (validation errors come first, as before); a deleted
         // row is then not found.
-        let props = merge(&text)?;
+        let props = merge(opt_str(&current, NODE_PROPS).unwrap_or("null"))?;
         if opt_str(&current, DELETED_AT).is_some() {
             return Err(nodes::not_found(&a.kind, &a.id));
         }
@@ -163,6 +189,12 @@ async fn run<E: Executor>(
             preserve_valid_from: a.preserve_valid_from,
         };
         match nodes::update_over(ex, ctx, args, Some(&current)).await {
+            Ok(mut row) => {
+                if let Some(p) = row.get_mut(NODE_PROPS) {
+                    *p = Value::Null;
+                }
+                return row_json(Some(&row), NODE_PROPS);
+            }
             Err(e)
                 if attempt < ATTEMPTS
                     && e.code == Code::StaleVersion
@@ -170,7 +202,7 @@ async fn run<E: Executor>(
             {
                 continue
             }
-            other => return other,
+            Err(e) => return Err(e),
         }
     }
 }
