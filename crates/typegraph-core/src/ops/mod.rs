@@ -3,8 +3,8 @@
 
 pub mod bulk;
 pub mod claims;
-pub mod constraint_with;
 pub mod clear;
+pub mod constraint_with;
 pub mod copy;
 pub mod edge_sets;
 pub mod edges;
