@@ -19,6 +19,17 @@ export const graph = defineGraph({
   indexes: [personCityAge],
 });
 
+/**
+ * W1's trusted-import lanes: the same id, Person/knows and index, without W5c's uniquely keyed
+ * Account (a trusted import refuses graphs whose kinds declare uniqueness constraints).
+ */
+export const trustedGraph = defineGraph({
+  id: "bench",
+  nodes: { Person: { type: Person } },
+  edges: { knows: { type: knows, from: [Person], to: [Person] } },
+  indexes: [personCityAge],
+});
+
 /** The same index's DDL per dialect, for the plain-SQL floor lane. */
 export function personCityAgeIndexSql(dialect) {
   return generateIndexDDL(personCityAge, dialect);

@@ -17,7 +17,7 @@ import { createStoreWithSchema } from "typegraph-native";
 import { createLocalSqliteBackend } from "typegraph-native/sqlite/local";
 import { createPostgresBackend } from "typegraph-native/postgres";
 import { makeDataset } from "./dataset.mjs";
-import { graph, personCityAgeIndexSql } from "./graph.mjs";
+import { graph, personCityAgeIndexSql, trustedGraph } from "./graph.mjs";
 import * as w1 from "./workloads/w1-ingest.mjs";
 import * as w2 from "./workloads/w2-point-reads.mjs";
 import * as w3 from "./workloads/w3-traversals.mjs";
@@ -66,7 +66,7 @@ const lanes = [
     only: ["W1"],
     async open() {
       const { backend } = createLocalSqliteBackend({ path: join(scratch, "native-trusted.db") });
-      const [store] = await createStoreWithSchema(graph, backend, storeOptions);
+      const [store] = await createStoreWithSchema(trustedGraph, backend, storeOptions);
       await store.materializeIndexes();
       return store;
     },
@@ -111,7 +111,7 @@ if (process.env.DATABASE_URL) {
       // TG_BENCH_PG_INLINE_MS: the lanes' inlineBudgetMs (unset: the backend's default; 0: always async).
       const inline = process.env.TG_BENCH_PG_INLINE_MS;
       const backend = createPostgresBackend(inSchema(schema), inline === undefined ? {} : { inlineBudgetMs: Number(inline) });
-      const [store] = await createStoreWithSchema(graph, backend, storeOptions);
+      const [store] = await createStoreWithSchema(extra.trusted ? trustedGraph : graph, backend, storeOptions);
       await store.materializeIndexes();
       return store;
     },
