@@ -162,6 +162,7 @@ describe.each(backends)("QueryProfiler on $name", (bc) => {
       .execute();
     const after = profiler.getReport().patterns;
     expect(after.get("node:Company:/name")?.count).toBe(2);
+    expect([...after.get("node:Company:$kind")!.contexts]).toEqual(["select"]);
     expect([...after.get("node:Company:/name")!.contexts].sort()).toEqual(["select", "sort"]);
 
     // groupBy and having (aggregates), system fields and subqueries.
@@ -183,7 +184,10 @@ describe.each(backends)("QueryProfiler on $name", (bc) => {
       .execute();
     const r = profiler.getReport();
     expect([...r.patterns.get("edge:worksAt:/role")!.contexts]).toEqual(["groupBy"]);
-    expect(r.patterns.get("node:Person:$id")?.count).toBe(1);
+    // System columns: the aggregate's count("p") and the selected id, and the id filter.
+    expect(r.patterns.get("node:Person:$id")?.count).toBe(3);
+    expect([...r.patterns.get("node:Person:$id")!.contexts].sort()).toEqual(["filter", "select"]);
+    expect([...r.patterns.get("node:Person:$id")!.predicateTypes]).toEqual(["eq"]);
     expect([...r.patterns.get("node:Company:/sector")!.predicateTypes]).toEqual(["eq"]);
     // System columns are TypeGraph's: recorded, never reported as unindexed.
     expect(r.unindexedFilters.map(keyOf)).toEqual(["node:Company:/sector"]);
@@ -321,7 +325,9 @@ describe.each(backends)("QueryProfiler on $name", (bc) => {
     manual.recordQuery(store.query().from("Company", "c").groupBy("c", "sector").aggregate({ n: count("c") }).toAst());
     report = manual.getReport();
     expect(report.summary.totalQueries).toBe(2);
-    expect([...report.patterns.keys()].sort()).toEqual(["node:Company:/sector", "node:Person:/email", "node:Person:/name"]);
+    expect([...report.patterns.keys()].filter((k) => !k.includes(":$")).sort()).toEqual(["node:Company:/sector", "node:Person:/email", "node:Person:/name"]);
+    // A whole alias selects its system columns; count("c") counts ids.
+    expect([...report.patterns.keys()].filter((k) => k.includes(":$")).sort()).toEqual(["node:Company:$id", "node:Person:$id", "node:Person:$kind"]);
     expect(() => manual.recordQuery({} as never)).toThrow(TypeError);
   });
 });

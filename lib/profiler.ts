@@ -207,6 +207,8 @@ function fromAgg(out: Access[], scope: Scope, a: AggregateExpr, context: UsageCo
   push(out, pathsOf(scope, a.alias, ref), context, predicateType);
 }
 
+const SYSTEM_COLUMNS = new Set(["id", "kind", "fromId", "toId"]);
+
 /** Filters, sorts, group keys and having of one state (its subqueries included); selects when given. */
 function fromState(out: Access[], scope: Scope, graph: GraphDef, select: readonly SelectItem[] | undefined): void {
   const state = scope[scope.length - 1]!.state;
@@ -214,8 +216,10 @@ function fromState(out: Access[], scope: Scope, graph: GraphDef, select: readonl
   for (const o of state.orderBy) push(out, pathsOf(scope, o.alias, o.field), "sort");
   if (select) {
     for (const item of select) {
-      // Smart selection fetches the props a select callback reads; system columns are indexed by TypeGraph.
+      // Smart selection fetches the props a select callback reads; a whole alias is its system
+      // columns plus the props document (no single prop).
       if (item.col === "prop" && item.path) push(out, pathsOf(scope, item.alias, { path: item.path }), "select");
+      else if (SYSTEM_COLUMNS.has(item.col)) push(out, pathsOf(scope, item.alias, { system: item.col, path: [] }), "select");
     }
   }
   for (const g of state.groupBy) push(out, pathsOf(scope, g.alias, g.field), "groupBy");
