@@ -318,7 +318,18 @@ describe.each(backends)("QueryProfiler on $name", (bc) => {
     // 3 prepared runs, the set operation, the two batch members.
     expect(report.summary.totalQueries).toBe(6);
 
-    // Manual recording, without running; also on a detached profiler.
+    // Queries of a transaction record too (and still run inside it).
+    const inside = await profiled.transaction(async (tx) => {
+      await tx.nodes.Person.create({ email: "eve@x.io", name: "Eve", age: 33 }, { id: "p-eve" });
+      return tx.query().from("Person", "p").whereNode("p", (p) => p.age.gte(33)).orderBy("p", "name", "asc").select((c) => c.p.name).execute();
+    });
+    expect(inside).toEqual(["Ann", "Eve"]);
+    report = profiler.getReport();
+    expect(report.summary.totalQueries).toBe(7);
+    expect(report.patterns.get("node:Person:/age")?.count).toBe(2);
+    expect([...report.patterns.get("node:Person:/age")!.predicateTypes].sort()).toEqual(["gt", "gte"]);
+
+    // Manual recording, without running, by a profiler attached to no store.
     const manual = new QueryProfiler();
     const q = store.query().from("Person", "p").whereNode("p", (p) => p.email.eq("x")).orderBy("p", "name", "asc").select((c) => c.p);
     manual.recordQuery(q.toAst());

@@ -532,6 +532,20 @@ function wrapUnion<R>(u: UnionableQuery<R>, members: readonly ExecutableQuery<un
   );
 }
 
+/** A transaction context whose `query()` hands out recording builders; everything else is the context's. */
+function wrapTransaction(tx: object, sink: Sink): object {
+  if (tx === null || typeof tx !== "object" || typeof (tx as { query?: unknown }).query !== "function") return tx;
+  const proxy = new Proxy(tx, {
+    get(t, name) {
+      const value: unknown = Reflect.get(t, name, t);
+      if (name === "query" && typeof value === "function") return () => wrapBuilder((value as () => object).call(t), sink);
+      return typeof value === "function" ? (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(t, args) : value;
+    },
+  });
+  targets.set(proxy, tx);
+  return proxy;
+}
+
 function profiledStore<G extends GraphDef>(store: Store<G>, profiler: QueryProfiler, sink: Sink): ProfiledStore<G> {
   const proxy = new Proxy(store, {
     get(t, name) {
@@ -540,6 +554,11 @@ function profiledStore<G extends GraphDef>(store: Store<G>, profiler: QueryProfi
       if (typeof value !== "function") return value;
       const fn = value as (...args: unknown[]) => unknown;
       if (name === "query") return () => wrapBuilder(fn.call(t) as QueryBuilder<G>, sink);
+      // A transaction's `tx.query()` records too.
+      if (name === "transaction" || name === "transactionWithReceipt") {
+        return (body: unknown, ...rest: unknown[]) =>
+          fn.call(t, typeof body === "function" ? (tx: object, ...more: unknown[]) => (body as (...a: unknown[]) => unknown)(wrapTransaction(tx, sink), ...more) : body, ...rest);
+      }
       // Other members run on the store itself (its private state); wrapped queries passed in
       // (store.batch) keep recording through their own executeOn.
       return (...args: unknown[]) => fn.apply(t, args);
