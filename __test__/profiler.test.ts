@@ -329,6 +329,13 @@ describe.each(backends)("QueryProfiler on $name", (bc) => {
     expect(report.patterns.get("node:Person:/age")?.count).toBe(2);
     expect([...report.patterns.get("node:Person:/age")!.predicateTypes].sort()).toEqual(["gt", "gte"]);
 
+    // So do queries of a store view.
+    const view = profiled.snapshot();
+    expect(await view.query().from("Person", "p").whereNode("p", (p) => p.email.startsWith("e")).select((c) => c.p.name).execute()).toEqual(["Eve"]);
+    report = profiler.getReport();
+    expect(report.summary.totalQueries).toBe(8);
+    expect([...report.patterns.get("node:Person:/email")!.predicateTypes].sort()).toEqual(["eq", "startsWith"]);
+
     // Manual recording, without running, by a profiler attached to no store.
     const manual = new QueryProfiler();
     const q = store.query().from("Person", "p").whereNode("p", (p) => p.email.eq("x")).orderBy("p", "name", "asc").select((c) => c.p);

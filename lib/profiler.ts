@@ -532,8 +532,8 @@ function wrapUnion<R>(u: UnionableQuery<R>, members: readonly ExecutableQuery<un
   );
 }
 
-/** A transaction context whose `query()` hands out recording builders; everything else is the context's. */
-function wrapTransaction(tx: object, sink: Sink): object {
+/** A transaction context or store view whose `query()` hands out recording builders; everything else is its own. */
+function wrapContext(tx: object, sink: Sink): object {
   if (tx === null || typeof tx !== "object" || typeof (tx as { query?: unknown }).query !== "function") return tx;
   const proxy = new Proxy(tx, {
     get(t, name) {
@@ -546,6 +546,8 @@ function wrapTransaction(tx: object, sink: Sink): object {
   return proxy;
 }
 
+const VIEWS = new Set<string | symbol>(["asOf", "view", "snapshot", "asOfRecorded"]);
+
 function profiledStore<G extends GraphDef>(store: Store<G>, profiler: QueryProfiler, sink: Sink): ProfiledStore<G> {
   const proxy = new Proxy(store, {
     get(t, name) {
@@ -554,10 +556,12 @@ function profiledStore<G extends GraphDef>(store: Store<G>, profiler: QueryProfi
       if (typeof value !== "function") return value;
       const fn = value as (...args: unknown[]) => unknown;
       if (name === "query") return () => wrapBuilder(fn.call(t) as QueryBuilder<G>, sink);
+      // A view's `query()` (store.asOf / view / snapshot / asOfRecorded) records too.
+      if (VIEWS.has(name)) return (...args: unknown[]) => wrapContext(fn.apply(t, args) as object, sink);
       // A transaction's `tx.query()` records too.
       if (name === "transaction" || name === "transactionWithReceipt") {
         return (body: unknown, ...rest: unknown[]) =>
-          fn.call(t, typeof body === "function" ? (tx: object, ...more: unknown[]) => (body as (...a: unknown[]) => unknown)(wrapTransaction(tx, sink), ...more) : body, ...rest);
+          fn.call(t, typeof body === "function" ? (tx: object, ...more: unknown[]) => (body as (...a: unknown[]) => unknown)(wrapContext(tx, sink), ...more) : body, ...rest);
       }
       // Other members run on the store itself (its private state); wrapped queries passed in
       // (store.batch) keep recording through their own executeOn.
