@@ -454,18 +454,29 @@ function accessesOfBuilder(b: QueryBuilder): Access[] {
   return a;
 }
 
-/** Builds a Proxy whose methods run on the target (private fields), args unwrapped, results wrapped. */
-function wrap<T extends object>(target: T, sink: Sink, before: (name: string | symbol) => (() => void) | undefined, extra?: (name: string | symbol, result: unknown, args: unknown[]) => unknown): T {
+/** `args` with wrapped objects replaced by what they wrap (the same array when none is wrapped). */
+function unwrapArgs(args: unknown[]): unknown[] {
+  for (let i = 0; i < args.length; i++) {
+    const v = args[i];
+    if (v !== null && typeof v === "object" && targets.has(v)) return args.map(unwrapArg);
+  }
+  return args;
+}
+
+/**
+ * A Proxy whose methods run on the target (its private fields), with wrapped arguments
+ * unwrapped and builder / query results wrapped; `onCall` runs before each method call.
+ * `handed` registers the proxy so that it unwraps when handed back to the library.
+ */
+function wrap<T extends object>(target: T, sink: Sink, onCall: ((name: string | symbol) => void) | undefined, extra?: (name: string | symbol, result: unknown, args: unknown[]) => unknown, handed = true): T {
   const proxy = new Proxy(target, {
     get(t, name) {
       const value: unknown = Reflect.get(t, name, t);
       if (typeof value !== "function") return value;
       const fn = value as (...args: unknown[]) => unknown;
       return (...args: unknown[]): unknown => {
-        const rec = before(name);
-        if (rec !== undefined) rec();
-        const plain = args.map(unwrapArg);
-        const result = fn.apply(t, plain);
+        if (onCall !== undefined) onCall(name);
+        const result = fn.apply(t, unwrapArgs(args));
         if (extra !== undefined) {
           const out = extra(name, result, args);
           if (out !== undefined) return out;
@@ -474,7 +485,7 @@ function wrap<T extends object>(target: T, sink: Sink, before: (name: string | s
       };
     },
   });
-  targets.set(proxy, target);
+  if (handed) targets.set(proxy, target);
   return proxy;
 }
 
@@ -489,14 +500,27 @@ function wrapResult(result: unknown, sink: Sink): unknown {
 const RUNS = new Set<string | symbol>(["execute", "first", "count", "exists", "paginate", "stream", "executeOn"]);
 
 function wrapBuilder<T extends object>(builder: T, sink: Sink): T {
-  return wrap(builder, sink, (name) => (builder instanceof QueryBuilder && (name === "count" || name === "exists") ? () => sink(accessesOfBuilder(builder as unknown as QueryBuilder)) : undefined));
+  const counts = builder instanceof QueryBuilder;
+  return wrap(
+    builder,
+    sink,
+    counts
+      ? (name) => {
+          if (name === "count" || name === "exists") sink(accessesOfBuilder(builder as unknown as QueryBuilder));
+        }
+      : undefined,
+    undefined,
+    false,
+  );
 }
 
 function wrapQuery<R>(q: ExecutableQuery<R>, sink: Sink): ExecutableQuery<R> {
   return wrap(
     q,
     sink,
-    (name) => (RUNS.has(name) ? () => sink(accessesOfQuery(q as ExecutableQuery<unknown>)) : undefined),
+    (name) => {
+      if (RUNS.has(name)) sink(accessesOfQuery(q as ExecutableQuery<unknown>));
+    },
     (name, result, args) => {
       if (result instanceof PreparedQuery) return wrapPrepared(result, q as ExecutableQuery<unknown>, sink);
       if (result instanceof UnionableQuery) {
@@ -509,11 +533,15 @@ function wrapQuery<R>(q: ExecutableQuery<R>, sink: Sink): ExecutableQuery<R> {
 }
 
 function wrapPrepared<R>(p: PreparedQuery<R>, q: ExecutableQuery<unknown>, sink: Sink): PreparedQuery<R> {
-  return wrap(p, sink, (name) => (name === "execute" ? () => sink(accessesOfQuery(q)) : undefined));
+  return wrap(p, sink, (name) => {
+    if (name === "execute") sink(accessesOfQuery(q));
+  });
 }
 
 function wrapAggregate<R>(q: ExecutableAggregateQuery<R>, sink: Sink): ExecutableAggregateQuery<R> {
-  return wrap(q, sink, (name) => (name === "execute" || name === "executeOn" ? () => sink(accessesOfAggregate(q as ExecutableAggregateQuery<unknown>)) : undefined));
+  return wrap(q, sink, (name) => {
+    if (name === "execute" || name === "executeOn") sink(accessesOfAggregate(q as ExecutableAggregateQuery<unknown>));
+  });
 }
 
 /** A set operation: one run records each member query. */
@@ -521,7 +549,9 @@ function wrapUnion<R>(u: UnionableQuery<R>, members: readonly ExecutableQuery<un
   return wrap(
     u,
     sink,
-    (name) => (name === "execute" || name === "executeOn" ? () => sink(members.flatMap(accessesOfQuery)) : undefined),
+    (name) => {
+      if (name === "execute" || name === "executeOn") sink(members.flatMap(accessesOfQuery));
+    },
     (_name, result, args) => {
       if (result instanceof UnionableQuery) {
         const more = args.map(unwrapArg).filter((a): a is ExecutableQuery<unknown> => a instanceof ExecutableQuery);
