@@ -122,8 +122,15 @@ describe.each(backends)("QueryProfiler on $name", (bc) => {
         .aggregate({ sector: field("c", "sector"), people: count("p"), years: sum("w", "since") });
     expect(await agg(profiled).execute()).toEqual(await agg(store).execute());
     expect(await profiled.query().from("Person", "p").count()).toBe(4 - 1);
-    // execute, first, count, exists, paginate, stream (one call), 4 prepared runs, aggregate, builder count.
-    expect(profiler.getReport().summary.totalQueries).toBe(6 + 4 + 1 + 1);
+    // Errors are the store's own.
+    const unordered = (s: typeof store) => s.query().from("Person", "p").select((c) => c.p.name);
+    const plainError = await unordered(store).paginate({ first: 1 }).then(() => undefined, (e: unknown) => e);
+    const profiledError = await unordered(profiled).paginate({ first: 1 }).then(() => undefined, (e: unknown) => e);
+    expect(plainError).toBeInstanceOf(Error);
+    expect((profiledError as Error).constructor).toBe((plainError as Error).constructor);
+    expect((profiledError as Error).message).toBe((plainError as Error).message);
+    // execute, first, count, exists, paginate, stream (one call), 4 prepared runs, aggregate, builder count, failed paginate.
+    expect(profiler.getReport().summary.totalQueries).toBe(6 + 4 + 1 + 1 + 1);
   });
 
   it("records where / orderBy / select / groupBy paths across traversals, edge aliases and subclasses", async () => {

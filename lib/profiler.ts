@@ -475,7 +475,15 @@ function wrap<T extends object>(target: T, sink: Sink, onCall: ((name: string | 
       if (typeof value !== "function") return value;
       const fn = value as (...args: unknown[]) => unknown;
       return (...args: unknown[]): unknown => {
-        if (onCall !== undefined) onCall(name);
+        if (onCall !== undefined) {
+          // Profiling never changes what a query does: a path it cannot read is left unrecorded,
+          // and the query's own errors come from the query's run.
+          try {
+            onCall(name);
+          } catch {
+            // nothing recorded for this run
+          }
+        }
         const result = fn.apply(t, unwrapArgs(args));
         if (extra !== undefined) {
           const out = extra(name, result, args);
