@@ -38,6 +38,13 @@ describe("examples", () => {
     expect(runExample("seed-000-embedding-worker.mjs")).toMatch(/^ok batches=3 top=vector search/m);
   });
 
+  it("query profiler: recommendations, then coverage with the declared indexes", () => {
+    const out = runExample("profiler-index-coverage.mjs");
+    expect(out).toContain("[high] node:Customer /email — Used in filter, select with eq (10 times)");
+    expect(out).toContain("[low] node:Order /status — Used in filter with eq (4 times)");
+    expect(out).toContain("ok queries=10 first=3 left=Order/total");
+  });
+
   it.runIf(Boolean(process.env.DATABASE_URL))("seed 000: embedding worker on PostgreSQL", () => {
     expect(runExample("seed-000-embedding-worker.mjs", ["postgres"])).toMatch(/^ok batches=3 top=vector search/m);
   });
