@@ -5,7 +5,7 @@
 // what the plain store answers. On SQLite and PostgreSQL.
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { count, createStore, field, defineEdge, defineGraph, defineNode, exists, param, subClassOf, sum, type GraphBackend } from "../dist/index.js";
+import { count, createStore, field, defineEdge, defineGraph, defineNode, exists, fieldRef, havingGt, inSubquery, param, subClassOf, sum, type GraphBackend } from "../dist/index.js";
 import { defineEdgeIndex, defineNodeIndex, toDeclaredIndexes } from "../dist/indexes-entry.js";
 import { QueryProfiler, type DeclaredIndex, type ProfiledStore, type PropertyPath } from "../dist/profiler.js";
 import { backends, freshGraphId } from "./backends.js";
@@ -199,6 +199,28 @@ describe.each(backends)("QueryProfiler on $name", (bc) => {
     // System columns are TypeGraph's: recorded, never reported as unindexed.
     expect(r.unindexedFilters.map(keyOf)).toEqual(["node:Company:/sector"]);
     expect(r.summary.totalQueries).toBe(2);
+
+    // IN subqueries (the outer field and the subquery's own paths) and HAVING over an aggregated field.
+    profiler.reset();
+    const inner = store.query().from("Person", "q").whereNode("q", (q) => q.age.lt(40)).aggregate({ email: fieldRef("q", ["email"]) }).toAst();
+    const matched = await profiled.query().from("Person", "p").whereNode("p", () => inSubquery(fieldRef("p", ["email"]), inner)).select((c) => c.p.id).execute();
+    expect([...matched].sort()).toEqual(["p-bob"]);
+    const busy = await profiled
+      .query()
+      .from("Person", "p")
+      .traverse("worksAt", "w")
+      .to("Company", "c")
+      .groupBy("c", "name")
+      .having(havingGt(sum("w", "since"), 4000))
+      .aggregate({ company: field("c", "name"), people: count("p") })
+      .execute();
+    expect(busy).toEqual([{ company: "Acme", people: 2 }]);
+    const h = profiler.getReport().patterns;
+    expect([...h.get("node:Person:/email")!.contexts].sort()).toEqual(["filter", "select"]);
+    expect([...h.get("node:Person:/email")!.predicateTypes]).toEqual(["in_subquery"]);
+    expect([...h.get("node:Person:/age")!.predicateTypes]).toEqual(["lt"]);
+    expect([...h.get("edge:worksAt:/since")!.predicateTypes]).toEqual(["sum_gt"]);
+    expect([...h.get("node:Company:/name")!.contexts].sort()).toEqual(["groupBy", "select"]);
   });
 
   it("counts declared indexes by leading field (composite prefix) and toDeclaredIndexes", async () => {

@@ -169,7 +169,7 @@ function push(out: Access[], paths: PropertyPath[], context: UsageContext, predi
   for (const path of paths) out.push({ key: keyOf(path), path, context, ...(predicateType !== undefined ? { predicateType } : {}) });
 }
 
-type SubPred = { type: "exists"; state: State } | { type: "inSubquery"; alias: string; field: FieldRefAst; state: State };
+type SubPred = { type: "exists"; state: State; select?: SelectItem[] } | { type: "inSubquery"; alias: string; field: FieldRefAst; state: State; select?: SelectItem[] };
 
 function fromPredicate(out: Access[], scope: Scope, graph: GraphDef, alias: string, pred: PredicateAst | SubPred): void {
   switch (pred.type) {
@@ -190,11 +190,11 @@ function fromPredicate(out: Access[], scope: Scope, graph: GraphDef, alias: stri
       // A node's fulltext document: no single prop to index.
       return;
     case "exists":
-      fromState(out, [...scope, { state: pred.state, graph }], graph, undefined);
+      fromState(out, [...scope, { state: pred.state, graph }], graph, pred.select);
       return;
     case "inSubquery":
       push(out, pathsOf(scope, pred.alias, pred.field), "filter", "in_subquery");
-      fromState(out, [...scope, { state: pred.state, graph }], graph, undefined);
+      fromState(out, [...scope, { state: pred.state, graph }], graph, pred.select);
       return;
   }
 }
