@@ -235,6 +235,10 @@ describe.each(lanes)("contribution health on $name", (lane) => {
     const repaired = await store.repairContributions();
     expect(repaired.results.map((r) => r.status)).toEqual(["repaired"]);
     expect(repaired.remaining).toEqual([]);
+    // The recreated table is empty (its vectors went with the drop) and takes new ones.
+    await store.nodes.Doc.create({ title: "second vector doc", vec: [0, 1, 0] }, { id: "v2" });
+    const after = await store.search.vector("Doc", { fieldPath: "vec", queryEmbedding: [0, 1, 0], limit: 5 });
+    expect(after.map((h: { node: { id: string } }) => h.node.id)).toEqual(["v2"]);
   });
 
   it("a signature drift is stale: repair leaves it (and the rows) alone, rebuild recreates the table and stamps the marker outright", async () => {
