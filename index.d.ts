@@ -108,6 +108,12 @@ export declare class NativeSqlite {
   close(): void
 }
 
+/**
+ * Contribution descriptions for the backend's `fulltextStrategy` / `vectorStrategy` members
+ * (no connection): `request` is `{"fulltext": table}` or `{"vector": slot}`.
+ */
+export declare function contributionTables(dialect: string, request: string): string
+
 /** The full schema script for a dialect (`"sqlite"` or `"postgres"`), statements separated by blank lines. */
 export declare function generateDdl(dialect: string, tableNamesJson?: string | undefined | null): string
 

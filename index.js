@@ -773,9 +773,10 @@ if (
   }
 }
 
-const { NativePostgres, NativeSqlite, generateDdl, sqliteGetNode, sqliteQueryPlan } = nativeBinding
+const { NativePostgres, NativeSqlite, contributionTables, generateDdl, sqliteGetNode, sqliteQueryPlan } = nativeBinding
 export { NativePostgres }
 export { NativeSqlite }
+export { contributionTables }
 export { generateDdl }
 export { sqliteGetNode }
 export { sqliteQueryPlan }

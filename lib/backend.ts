@@ -4,6 +4,7 @@
 import { backendKindCounts, backendRowAccess, backendSchemaReads, type BackendKindCounts, type BackendRowAccess, type BackendSchemaReads } from "./backend-rows.js";
 import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
 import { jsonCopyOf } from "./json-copy.js";
+import { CONTRIBUTION_CAPABILITIES, contributionMembers, type ContributionBackendMembers, type ContributionCapabilities } from "./contributions.js";
 import { NativePostgres, NativeSqlite, sqliteGetNode, sqliteQueryPlan } from "./native.js";
 import { DEFAULT_TABLE_NAMES, engineTableNames, type TypeGraphTableNames } from "./table-names.js";
 
@@ -49,6 +50,8 @@ export interface BackendCapabilities {
   readonly maxBindParameters: number;
   readonly vector?: VectorCapabilities;
   readonly fulltext?: FulltextCapabilities;
+  /** How far up the contribution health ladder (probe → repair → rebuild) this backend goes. */
+  readonly contributions?: ContributionCapabilities;
 }
 
 /** `backend.deleteFulltext(...)`: one node's fulltext document. */
@@ -141,7 +144,24 @@ export interface GraphBackend {
   readonly countEdgesByKind?: BackendKindCounts["countEdgesByKind"];
   /** Present when the backend loads `trustedImportGraph` natively (deferred-index bulk path). */
   readonly trustedImport?: TrustedImportPath;
+  /** Contribution markers and side-table strategies (upstream's port shapes; see `contributions.ts`). */
+  readonly fulltextStrategy?: ContributionBackendMembers["fulltextStrategy"];
+  readonly vectorStrategy?: ContributionBackendMembers["vectorStrategy"];
+  readonly getContributionMaterialization?: ContributionBackendMembers["getContributionMaterialization"];
+  readonly recordContributionMaterialization?: ContributionBackendMembers["recordContributionMaterialization"];
+  readonly deleteVectorSlotContribution?: ContributionBackendMembers["deleteVectorSlotContribution"];
+  readonly executeDdl?: ContributionBackendMembers["executeDdl"];
+  readonly rebuildContribution?: ContributionBackendMembers["rebuildContribution"];
   close(): Promise<void>;
+}
+
+/** The most recent registration of `graphId`, else any (a bare one when none). */
+function latestHandleOfGraph<H>(registered: Map<string, H>, graphId: string, register: (graphJson: string) => H): H {
+  try {
+    return handleOfGraph(registered, graphId);
+  } catch {
+    return anyHandleOfGraph(registered, graphId, register);
+  }
 }
 
 /** The trusted-import path a backend offers (see `typegraph-native/interchange`). */
@@ -192,6 +212,7 @@ export class SqliteBackend implements GraphBackend {
     windowFunctions: true,
     maxBindParameters: 32766,
     ...SQLITE_SEARCH,
+    contributions: CONTRIBUTION_CAPABILITIES,
   });
   #native: NativeSqlite | undefined;
   /** The connection's number for the point reads' plain functions (`sqliteGetNode`, `sqliteQueryPlan`). */
@@ -227,7 +248,31 @@ export class SqliteBackend implements GraphBackend {
     this.getNode = rows.getNode;
     this.insertEdge = rows.insertEdge;
     this.getEdge = rows.getEdge;
+    const contributions = contributionMembers({
+      dialect: "sqlite",
+      handleOf: (graphId) => latestHandleOfGraph(this.#registered, graphId, (json) => this.register(json)),
+      call: (h, op, args, tx) => this.call(h, op, args, tx),
+      begin: () => this.begin(),
+      end: (tx, commit) => this.end(tx, commit),
+      exec: (sql) => this.exec(sql),
+    });
+    this.fulltextStrategy = contributions.fulltextStrategy;
+    this.vectorStrategy = contributions.vectorStrategy;
+    this.getContributionMaterialization = contributions.getContributionMaterialization;
+    this.recordContributionMaterialization = contributions.recordContributionMaterialization;
+    this.deleteVectorSlotContribution = contributions.deleteVectorSlotContribution;
+    this.executeDdl = contributions.executeDdl;
+    this.rebuildContribution = contributions.rebuildContribution;
   }
+
+  /** Contribution markers and side-table strategies (upstream's port shapes; see `contributions.ts`). */
+  readonly fulltextStrategy: ContributionBackendMembers["fulltextStrategy"];
+  readonly vectorStrategy: ContributionBackendMembers["vectorStrategy"];
+  readonly getContributionMaterialization: ContributionBackendMembers["getContributionMaterialization"];
+  readonly recordContributionMaterialization: ContributionBackendMembers["recordContributionMaterialization"];
+  readonly deleteVectorSlotContribution: ContributionBackendMembers["deleteVectorSlotContribution"];
+  readonly executeDdl: ContributionBackendMembers["executeDdl"];
+  readonly rebuildContribution: ContributionBackendMembers["rebuildContribution"];
 
   /** Raw rows in upstream's backend-port shapes, by graph id (see `backend-rows.ts`). */
   readonly insertNode: BackendRowAccess["insertNode"];
@@ -484,6 +529,7 @@ export class PostgresBackend implements GraphBackend {
     windowFunctions: true,
     maxBindParameters: 65533,
     ...POSTGRES_SEARCH,
+    contributions: CONTRIBUTION_CAPABILITIES,
   });
   #native: Promise<NativePostgres> | undefined;
   #ready: NativePostgres | undefined;
@@ -515,6 +561,21 @@ export class PostgresBackend implements GraphBackend {
     this.getNode = rows.getNode;
     this.insertEdge = rows.insertEdge;
     this.getEdge = rows.getEdge;
+    const contributions = contributionMembers({
+      dialect: "postgres",
+      handleOf: (graphId) => latestHandleOfGraph(this.#registeredJson, graphId, (json) => this.register(json)),
+      call: (h, op, args, tx) => this.call(h, op, args, tx),
+      begin: () => this.begin(),
+      end: (tx, commit) => this.end(tx, commit),
+      exec: (sql) => this.exec(sql),
+    });
+    this.fulltextStrategy = contributions.fulltextStrategy;
+    this.vectorStrategy = contributions.vectorStrategy;
+    this.getContributionMaterialization = contributions.getContributionMaterialization;
+    this.recordContributionMaterialization = contributions.recordContributionMaterialization;
+    this.deleteVectorSlotContribution = contributions.deleteVectorSlotContribution;
+    this.executeDdl = contributions.executeDdl;
+    this.rebuildContribution = contributions.rebuildContribution;
     this.#native = NativePostgres.connect(url, maxConnections, idleTimeoutMs, inlineBudgetMs).catch((error: unknown) => {
       throw convertError(error);
     });
@@ -576,6 +637,14 @@ export class PostgresBackend implements GraphBackend {
   readonly countNodesByKind: BackendKindCounts["countNodesByKind"];
   readonly countEdgesByKind: BackendKindCounts["countEdgesByKind"];
   readonly trustedImport: TrustedImportPath = TRUSTED_IMPORT;
+  /** Contribution markers and side-table strategies (upstream's port shapes; see `contributions.ts`). */
+  readonly fulltextStrategy: ContributionBackendMembers["fulltextStrategy"];
+  readonly vectorStrategy: ContributionBackendMembers["vectorStrategy"];
+  readonly getContributionMaterialization: ContributionBackendMembers["getContributionMaterialization"];
+  readonly recordContributionMaterialization: ContributionBackendMembers["recordContributionMaterialization"];
+  readonly deleteVectorSlotContribution: ContributionBackendMembers["deleteVectorSlotContribution"];
+  readonly executeDdl: ContributionBackendMembers["executeDdl"];
+  readonly rebuildContribution: ContributionBackendMembers["rebuildContribution"];
 
   async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
     await this.call(await handleOfGraph(this.#registeredJson, params.graphId), "deleteFulltext", { kind: params.nodeKind, ids: [params.nodeId] });

@@ -65,3 +65,4 @@ export type {
   NullCheckOp,
   EndpointExistence,
 } from "./type-helpers.js";
+export { resolveGraphVectorSlots } from "./contributions.js";

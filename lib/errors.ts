@@ -276,6 +276,39 @@ export class ContributionUnavailableError extends TypeGraphError {
   }
 }
 
+/** Why `rebuildContribution()` refused. */
+export type ContributionRebuildRefusalReason = "vector-source-unavailable" | "no-drop-ddl" | "no-schema-fence" | "shared-storage-in-use";
+
+const REBUILD_REFUSALS: Readonly<Record<ContributionRebuildRefusalReason, readonly [string, string]>> = {
+  "vector-source-unavailable": [
+    "Vector storage cannot be rebuilt: TypeGraph keeps the embeddings it was given, not what produced them, so a drop would lose them for good.",
+    "Use store.reembedVectorField(kind, fieldPath, { embed }): it recreates the field's table and calls embed to regenerate the vectors.",
+  ],
+  "no-drop-ddl": [
+    "This contribution declares no teardown statements, so it cannot be dropped and recreated.",
+    "Drop and recreate the table out of band, then run store.repairContributions() to re-stamp its marker.",
+  ],
+  "no-schema-fence": [
+    "This backend cannot hold the rebuild in one transaction.",
+    "Use a transactional backend, or recreate the table out of band in a maintenance window, then run store.repairContributions() and store.search.rebuildFulltext().",
+  ],
+  "shared-storage-in-use": [
+    "The fulltext table has another shape than declared now and still holds other graphs' rows; only recreating it repairs the shape, and that would destroy them.",
+    'In a maintenance window with every graph on this database offline, drop the table out of band, then run store.rebuildContribution("fulltext") for each graph.',
+  ],
+};
+
+/** `store.rebuildContribution()` refused before changing anything (`reason` says why). */
+export class ContributionRebuildUnsupportedError extends TypeGraphError {
+  readonly reason: ContributionRebuildRefusalReason;
+  constructor(reason: ContributionRebuildRefusalReason, details: Details = {}, options: Cause = {}) {
+    const [message, suggestion] = REBUILD_REFUSALS[reason];
+    super(message, "CONTRIBUTION_REBUILD_UNSUPPORTED", { category: "user", details: { ...details, reason }, suggestion, cause: options.cause });
+    this.name = "ContributionRebuildUnsupportedError";
+    this.reason = reason;
+  }
+}
+
 export class NodeConstraintNotFoundError extends TypeGraphError {
   constructor(constraintName: string, kind: string, options: Cause = {}) {
     super(`Constraint not found: "${constraintName}" on node kind "${kind}"`, "CONSTRAINT_NOT_FOUND", {
@@ -761,6 +794,10 @@ export function convertError(error: unknown): unknown {
       return new RemoveCompileTimeKindError(String(d.kindName), d.entity as "node" | "edge", String(d.graphId));
     case "KIND_HAS_REFERENTS":
       return new KindHasReferentsError(String(d.kindName), (d.referents as KindReferent[] | undefined) ?? [], String(d.graphId));
+    case "CONTRIBUTION_UNAVAILABLE":
+      return new ContributionUnavailableError(String(d.graphId), String(d.physicalName), { cause });
+    case "CONTRIBUTION_REBUILD_UNSUPPORTED":
+      return new ContributionRebuildUnsupportedError(d.reason as ContributionRebuildRefusalReason, d, { cause });
     case "GRAPH_EXTENSION_VERSION_UNSUPPORTED":
       return new GraphExtensionVersionUnsupportedError(Number(d.persistedVersion), Number(d.currentVersion));
     default:

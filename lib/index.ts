@@ -322,3 +322,25 @@ export {
   type SubsetNode,
   type SubsetEdge,
 } from "./subgraph.js";
+export { resolveGraphVectorSlots } from "./contributions.js";
+export type {
+  ContributionCapabilities,
+  ContributionDiagnostic,
+  ContributionDiagnosticState,
+  ContributionMaterializationRow,
+  ContributionProbeContribution,
+  ContributionProbeEntry,
+  ContributionProbeResult,
+  ContributionProbeState,
+  ContributionRebuildRefusal,
+  ContributionRebuildResult,
+  ContributionRebuildScope,
+  ContributionRepairEntry,
+  ContributionRepairResult,
+  ContributionRepopulationStats,
+  FulltextStrategy,
+  RebuildContributionOptions,
+  StrategyTableContribution,
+  VectorSlot,
+  VectorStrategy,
+} from "./contributions.js";

@@ -133,3 +133,4 @@ export function generatePostgresMigrationSQL(tables?: PostgresTables): string {
   const extension = generateDdl("postgres").split("\n\n")[0];
   return [extension, ...generatePostgresDDL(tables)].join("\n\n");
 }
+export type { ContributionDiagnostic, ContributionDiagnosticState, ContributionRepairEntry, ContributionRepairResult } from "./contributions.js";

@@ -402,3 +402,4 @@ export async function rollbackSchema(backend: GraphBackend, graphId: string, tar
   const handle = await backend.register(JSON.stringify({ graphId, nodes: {}, edges: {} }));
   await backend.call(handle, "setActiveSchema", { graphId, expected: row.version, version: targetVersion });
 }
+export type { ContributionDiagnostic, ContributionDiagnosticState, ContributionRepairEntry, ContributionRepairResult } from "./contributions.js";

@@ -47,3 +47,4 @@ export async function createLocalSqliteStore<G extends GraphDef>(graph: G, optio
     throw error;
   }
 }
+export type { ContributionDiagnostic, ContributionDiagnosticState, ContributionRepairEntry, ContributionRepairResult } from "./contributions.js";

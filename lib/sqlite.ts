@@ -173,3 +173,4 @@ export function createSqliteBackend(db: AnySqliteDatabase | BetterSqlite3Databas
   }
   return new SqliteBackend(native, names);
 }
+export type { ContributionDiagnostic, ContributionDiagnosticState, ContributionRepairEntry, ContributionRepairResult } from "./contributions.js";

@@ -1,6 +1,19 @@
 // Stores and collections: zod validation here, everything else asked of the
 // engine in one crossing per call.
 
+import {
+  probeContributions,
+  rebuildContribution,
+  repairContributions,
+  verifyContributions,
+  type ContributionDiagnostic,
+  type ContributionProbeResult,
+  type ContributionRebuildResult,
+  type ContributionRebuildScope,
+  type ContributionRepairResult,
+  type ContributionStoreHost,
+  type RebuildContributionOptions,
+} from "./contributions.js";
 import { jsonCopy } from "./json-copy.js";
 import type { z } from "zod";
 import { MergeStepError, PostgresBackend, SqliteBackend, type GraphBackend, type TransactionOptions, type TxToken } from "./backend.js";
@@ -2504,6 +2517,27 @@ export class Store<G extends GraphDef = GraphDef> {
         ...(r.reason === undefined ? {} : { reason: r.reason }),
       })),
     };
+  }
+
+  /** The contribution health calls' view of this store (`contributions.ts`). */
+  #contributionHost(): ContributionStoreHost {
+    return { graphId: this.#graph.id, handle: async () => this.#handle, call: (h, op, args) => this.#backend.call(h, op, args) };
+  }
+  /** Read-only: every declared search side table whose marker and catalog disagree (healthy ones are omitted). */
+  async verifyContributions(): Promise<readonly ContributionDiagnostic[]> {
+    return verifyContributions(this.#contributionHost());
+  }
+  /** Read-only: one `ready` / `degraded` entry per search projection the graph declares. */
+  async probeContributions(): Promise<ContributionProbeResult> {
+    return probeContributions(this.#contributionHost());
+  }
+  /** Re-stamps markers of intact storage (idempotent DDL only); reports what needs a rebuild. */
+  async repairContributions(): Promise<ContributionRepairResult> {
+    return repairContributions(this.#contributionHost());
+  }
+  /** Recreates and refills this graph's fulltext rows in one transaction (vector storage refuses). */
+  async rebuildContribution(scope: ContributionRebuildScope, options?: RebuildContributionOptions): Promise<ContributionRebuildResult> {
+    return rebuildContribution(this.#contributionHost(), scope, options);
   }
 
   /**

@@ -24,3 +24,16 @@ pub fn generate_ddl(dialect: String, table_names_json: Option<String>) -> napi::
     };
     Ok(d.ddl(&tables(table_names_json)?))
 }
+
+/// Contribution descriptions for the backend's `fulltextStrategy` / `vectorStrategy` members
+/// (no connection): `request` is `{"fulltext": table}` or `{"vector": slot}`.
+#[napi(js_name = "contributionTables")]
+pub fn contribution_tables(dialect: String, request: String) -> napi::Result<String> {
+    let d = match dialect.as_str() {
+        "sqlite" => Dialect::Sqlite,
+        "postgres" => Dialect::Postgres,
+        other => return Err(napi::Error::from_reason(format!("unknown dialect {other}"))),
+    };
+    typegraph_core::ops::contributions::describe(d, &request)
+        .map_err(|e| napi::Error::from_reason(e.to_string()))
+}

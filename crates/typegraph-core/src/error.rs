@@ -45,6 +45,10 @@ pub enum Code {
     IdentityEndpointValidity,
     /// The separation relation refused a class fusion.
     IdentitySeparationViolation,
+    /// A search side table the graph was initialized with is gone.
+    ContributionUnavailable,
+    /// `rebuildContribution()` refused (details carry the `reason`).
+    ContributionRebuildUnsupported,
 }
 
 impl Code {
@@ -81,6 +85,8 @@ impl Code {
             Code::IdentityValidityOpenWindowConflict => "IDENTITY_VALIDITY_OPEN_WINDOW_CONFLICT",
             Code::IdentityEndpointValidity => "IDENTITY_ENDPOINT_VALIDITY",
             Code::IdentitySeparationViolation => "IDENTITY_SEPARATION_VIOLATION",
+            Code::ContributionUnavailable => "CONTRIBUTION_UNAVAILABLE",
+            Code::ContributionRebuildUnsupported => "CONTRIBUTION_REBUILD_UNSUPPORTED",
         }
     }
 }

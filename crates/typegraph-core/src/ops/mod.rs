@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod claims;
 pub mod clear;
 pub mod constraint_with;
+pub mod contributions;
 pub mod copy;
 pub mod edge_sets;
 pub mod edges;
@@ -249,12 +250,17 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "query" => crate::query::run(ex, ctx, parse(args)?).await,
         "compileQuery" => crate::query::to_sql(ex, ctx, parse(args)?).await,
         "prepareQuery" => crate::query::prepare(ex.dialect(), ctx, parse(args)?),
-        "searchFulltext" => crate::search::facade::fulltext(ex, ctx, parse(args)?).await,
+        "searchFulltext" => crate::search::facade::fulltext(ex, ctx, parse(args)?)
+            .await
+            .map_err(|e| contributions::gate_fulltext(ctx, e)),
         "searchVector" => crate::search::facade::vector(ex, ctx, parse(args)?).await,
-        "searchHybrid" => crate::search::facade::hybrid(ex, ctx, parse(args)?).await,
+        "searchHybrid" => crate::search::facade::hybrid(ex, ctx, parse(args)?)
+            .await
+            .map_err(|e| contributions::gate_fulltext(ctx, e)),
         "rebuildFulltext" => crate::search::facade::rebuild_fulltext(ex, ctx, parse(args)?).await,
         "deleteFulltext" => crate::search::delete_fulltext_rows(ex, ctx, parse(args)?).await,
         "provisionSearch" => crate::search::provision(ex, ctx).await,
+        "contributions" => contributions::run(ex, ctx, parse(args)?).await,
         "getActiveSchema" => schema::get_active(ex, ctx.tables, ctx.graph.id()).await,
         "getSchemaVersion" => {
             schema::get_version(ex, ctx.tables, ctx.graph.id(), parse(args)?).await

@@ -172,7 +172,7 @@ pub fn vector_table(graph: &str, kind: &str, field: &str) -> String {
     vector_physical_name("tg_vec", graph, kind, field)
 }
 
-fn vector_ddl(dialect: Dialect, table: &str, f: &EmbeddingField) -> Result<String> {
+pub(crate) fn vector_ddl(dialect: Dialect, table: &str, f: &EmbeddingField) -> Result<String> {
     let name = quote_ident(table);
     Ok(match dialect {
         Dialect::Sqlite => {
@@ -227,28 +227,27 @@ pub fn contribution_signature(
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The fulltext contribution's DDL, exactly as bootstrap runs it.
-fn fulltext_ddl(dialect: Dialect, ctx: &Ctx<'_>) -> Vec<String> {
-    let ft = ctx.tables.physical("fulltext", "typegraph_node_fulltext");
+/// The fulltext contribution's DDL (`ft`: its unquoted physical name), exactly as bootstrap runs it.
+pub(crate) fn fulltext_ddl(dialect: Dialect, ft: &str) -> Vec<String> {
     match dialect {
         Dialect::Sqlite => vec![format!(
             "CREATE VIRTUAL TABLE IF NOT EXISTS {} USING fts5(\n  graph_id UNINDEXED,\n  node_kind UNINDEXED,\n  node_id UNINDEXED,\n  language UNINDEXED,\n  updated_at UNINDEXED,\n  content,\n  tokenize='porter unicode61 remove_diacritics 2'\n);",
-            quote_ident(&ft)
+            quote_ident(ft)
         )],
         Dialect::Postgres => vec![
             format!(
                 "CREATE TABLE IF NOT EXISTS {q} (\n  \"graph_id\" TEXT NOT NULL,\n  \"node_kind\" TEXT NOT NULL,\n  \"node_id\" TEXT NOT NULL,\n  \"content\" TEXT NOT NULL,\n  \"language\" regconfig NOT NULL,\n  \"tsv\" tsvector NOT NULL\n    GENERATED ALWAYS AS (to_tsvector(\"language\", \"content\")) STORED,\n  \"updated_at\" TIMESTAMPTZ NOT NULL,\n  PRIMARY KEY (\"graph_id\", \"node_kind\", \"node_id\")\n);",
-                q = quote_ident(&ft)
+                q = quote_ident(ft)
             ),
             format!(
                 "CREATE INDEX IF NOT EXISTS {} ON {} USING GIN (\"tsv\");",
                 quote_ident(&format!("{ft}_tsv_idx")),
-                quote_ident(&ft)
+                quote_ident(ft)
             ),
             format!(
                 "CREATE INDEX IF NOT EXISTS {} ON {} (\"graph_id\", \"node_kind\");",
                 quote_ident(&format!("{ft}_kind_idx")),
-                quote_ident(&ft)
+                quote_ident(ft)
             ),
         ],
     }
@@ -271,7 +270,10 @@ pub async fn provision<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> Result<String>
             "tsvector"
         },
         ctx.tables.physical("fulltext", "typegraph_node_fulltext"),
-        fulltext_ddl(d, ctx),
+        fulltext_ddl(
+            d,
+            &ctx.tables.physical("fulltext", "typegraph_node_fulltext"),
+        ),
     )];
     for (kind, spec) in &ctx.graph.spec.nodes {
         for f in &spec.embeddings {
@@ -416,7 +418,9 @@ pub async fn sync_nodes<E: Executor>(
                 None => empty.push(id.to_string()),
             }
         }
-        write_fulltext(ex, ctx, kind, lang, &docs, &empty, fresh, &now).await?;
+        write_fulltext(ex, ctx, kind, lang, &docs, &empty, fresh, &now)
+            .await
+            .map_err(|e| crate::ops::contributions::gate_fulltext(ctx, e))?;
     }
     for f in &spec.embeddings {
         let mut rows: Vec<(String, Vec<f32>, &str)> = Vec::new();
@@ -705,7 +709,9 @@ pub async fn remove_nodes<E: Executor>(
         return Ok(());
     }
     if !spec.searchable.is_empty() {
-        delete_fulltext(ex, ctx, kind, ids).await?;
+        delete_fulltext(ex, ctx, kind, ids)
+            .await
+            .map_err(|e| crate::ops::contributions::gate_fulltext(ctx, e))?;
     }
     for f in &spec.embeddings {
         let table = ensure_vector_table(ex, ctx, kind, f).await?;
