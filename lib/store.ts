@@ -161,6 +161,28 @@ function prototypeSafe(schema: z.ZodType): boolean {
   return safe;
 }
 
+const fieldKeys = new WeakMap<object, readonly string[] | null>();
+
+/**
+ * Whether `props` give every field of `schema` (own keys), so that a merge over any stored props
+ * validates exactly as `props` alone: a plain object schema without a catchall reads only its
+ * fields (unknown keys are dropped, refinements see the parsed fields), and each field is then
+ * taken from `props`. Such an item needs no stored props from the engine.
+ */
+function replacesAll(schema: z.ZodType, props: unknown): boolean {
+  let keys = fieldKeys.get(schema);
+  if (keys === undefined) {
+    const def = (schema as unknown as { _zod?: { def?: { type?: string; shape?: Record<string, unknown>; catchall?: unknown } } })._zod?.def;
+    keys = def?.type === "object" && def.catchall === undefined && def.shape ? Object.keys(def.shape) : null;
+    fieldKeys.set(schema, keys);
+  }
+  if (keys === null || props === null || typeof props !== "object") return false;
+  const proto = Object.getPrototypeOf(props);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k of keys) if (!Object.prototype.hasOwnProperty.call(props, k)) return false;
+  return true;
+}
+
 function validate<S extends z.ZodType>(
   schema: S,
   input: unknown,
@@ -709,15 +731,19 @@ export class NodeCollection<N extends NodeType = NodeType> {
     const written: number[] = [];
     // The items sent: the engine stores their props as sent and returns the rows without them.
     let sent: { props: unknown }[] = [];
+    // The stored rows the merge got (props `null` where the item replaces every field).
+    let bases: unknown[] = [];
     const merge = (current: unknown[]) => {
         written.length = 0;
+        bases = current;
         const merged = [];
         for (let i = 0; i < positions.length; i++) {
           const p = positions[i]!;
           const item = items[p]!;
           const base = current[i] as NodeRow | null;
           const live = base !== null && base[8] === null;
-          const props = base ? { ...storedProps(this.#type.schema, base[2]), ...(item.props as Record<string, unknown>) } : item.props;
+          const props =
+            base && base[2] !== null ? { ...storedProps(this.#type.schema, base[2]), ...(item.props as Record<string, unknown>) } : item.props;
           const data = validateAt(
             this.#type.schema,
             props,
@@ -744,26 +770,48 @@ export class NodeCollection<N extends NodeType = NodeType> {
       if (error instanceof MergeStepError) throw error.cause;
       throw reindexed(error, written.map((i) => positions[i]!));
     };
-    const done = (rows: NodeRow[]): Node<N>[] => {
+    // The answer: `[now, …]`, per item written its row, or 0 for a create without a stated
+    // window or a live row updated in place, rendered here from the row the merge got.
+    const done = (answer: unknown[]): Node<N>[] => {
+      const now = answer[0] as string;
       for (let j = 0; j < written.length; j++) {
-        const row = rows[j]!;
-        row[2] = jsonCopy(sent[j]!.props) as NodeRow[2];
-        out[written[j]!] = toNode(row) as Node<N>;
+        const i = written[j]!;
+        const props = jsonCopy(sent[j]!.props) as NodeRow[2];
+        const given = answer[j + 1];
+        let row: NodeRow;
+        if (given !== 0) {
+          row = given as NodeRow;
+          row[2] = props;
+        } else {
+          const base = bases[i] as NodeRow | null;
+          row = base === null ? [this.#kind, ids[i]!, props, 1, now, null, now, now, null] : [base[0], base[1], props, base[3] + 1, base[4], base[5], base[6], now, null];
+        }
+        out[i] = toNode(row) as Node<N>;
       }
       writes.count += written.length;
       return out as Node<N>[];
     };
-    const args = { kind: this.#kind, ids, returning: true, propsBack: false };
+    // Stored props are only sent for items that do not replace every field (and all of them
+    // when unchanged upserts are coalesced: that check compares them).
+    const wanted = r.coalesce ? undefined : positions.map((p) => !replacesAll(this.#type.schema, items[p]!.props));
+    const args = {
+      kind: this.#kind,
+      ids,
+      returning: true,
+      propsBack: false,
+      compact: true,
+      ...(wanted !== undefined && wanted.includes(false) ? { propsWanted: wanted } : {}),
+    };
     if (backend instanceof PostgresBackend) {
-      return backend.upsertNodesWith(r.handle, args, r.tx, merge).then((rows) => done(rows as NodeRow[]), failed);
+      return backend.upsertNodesWith(r.handle, args, r.tx, merge).then((answer) => done(answer as unknown[]), failed);
     }
-    let rows: NodeRow[];
+    let answer: unknown[];
     try {
-      rows = backend.upsertNodesWith(r.handle, args, r.tx, merge) as NodeRow[];
+      answer = backend.upsertNodesWith(r.handle, args, r.tx, merge) as unknown[];
     } catch (error) {
       return failed(error);
     }
-    return done(rows);
+    return done(answer);
   }
 
   /** Soft-deletes many nodes atomically; missing ids are ignored. */
@@ -885,7 +933,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
   ): { node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }[] | Promise<{ node: Node<N>; action: "created" | "found" | "updated" | "resurrected" }[]> {
     type Action = "created" | "found" | "updated" | "resurrected";
     // Per item: the node it resolved to without a write, the write it made, or the earlier item whose key it repeats.
-    let plan: { action: Action; node?: Node<N>; write?: number; source?: number }[] = [];
+    let plan: { action: Action; node?: Node<N>; write?: number; source?: number; base?: NodeRow }[] = [];
     let sent: { id: string; props: unknown }[] = [];
     let writtenAt: number[] = [];
     const decide = (hits: unknown[]) => {
@@ -894,8 +942,8 @@ export class NodeCollection<N extends NodeType = NodeType> {
       writtenAt = [];
       // Holders an earlier item of this batch revived: a later key they gave up finds nobody.
       const revived = new Set<string>();
-      const write = (index: number, action: Action, item: { id: string; props: unknown }) => {
-        plan[index] = { action, write: sent.length };
+      const write = (index: number, action: Action, item: { id: string; props: unknown }, base?: NodeRow) => {
+        plan[index] = { action, write: sent.length, base };
         writtenAt.push(index);
         sent.push(item);
       };
@@ -916,14 +964,15 @@ export class NodeCollection<N extends NodeType = NodeType> {
         }
         // The holder is written under its own kind (a `kindWithSubClasses` scope may find a relative's node).
         const schema = row[0] === this.#kind ? this.#type.schema : (this.#graph?.nodes[row[0]]?.type.schema ?? this.#type.schema);
+        // Props `null`: the item replaces every field (the engine sends them otherwise).
         const merged = validateAt(
           schema,
-          { ...storedProps(schema, row[2]), ...(items[index]!.props as Record<string, unknown>) },
+          row[2] === null ? items[index]!.props : { ...storedProps(schema, row[2]), ...(items[index]!.props as Record<string, unknown>) },
           live ? { entityType: "node", kind: row[0], operation: "update", id: row[1] } : { entityType: "node", kind: row[0], operation: "create" },
           index,
         );
         if (!live) revived.add(row[0] + "\u0000" + row[1]);
-        write(index, live ? "updated" : "resurrected", { id: row[1], props: merged });
+        write(index, live ? "updated" : "resurrected", { id: row[1], props: merged }, row);
       }
       return { items: sent };
     };
@@ -931,15 +980,26 @@ export class NodeCollection<N extends NodeType = NodeType> {
       if (error instanceof MergeStepError) throw error.cause;
       throw reindexed(error, writtenAt);
     };
-    const done = (rows: NodeRow[]) => {
+    // The answer: `[now, …]`, per write its row, or 0 for a create or a live holder updated in
+    // place, rendered here from the holder's row the step got.
+    const done = (answer: unknown[]) => {
+      const now = answer[0] as string;
       const out: { node: Node<N>; action: Action }[] = [];
       for (let index = 0; index < items.length; index++) {
         const p = plan[index]!;
         if (p.source !== undefined) {
           out.push({ node: out[p.source]!.node, action: "found" });
         } else if (p.write !== undefined) {
-          const row = rows[p.write]!;
-          row[2] = jsonCopy(sent[p.write]!.props) as NodeRow[2];
+          const props = jsonCopy(sent[p.write]!.props) as NodeRow[2];
+          const given = answer[p.write + 1];
+          let row: NodeRow;
+          if (given !== 0) {
+            row = given as NodeRow;
+            row[2] = props;
+          } else {
+            const base = p.base;
+            row = base === undefined ? [this.#kind, sent[p.write]!.id, props, 1, now, null, now, now, null] : [base[0], base[1], props, base[3] + 1, base[4], base[5], base[6], now, null];
+          }
           out.push({ node: toNode(row) as Node<N>, action: p.action });
         } else {
           out.push({ node: p.node!, action: p.action });
@@ -947,17 +1007,29 @@ export class NodeCollection<N extends NodeType = NodeType> {
       }
       return out;
     };
-    const args = { entity: "nodeConstraint", kind: this.#kind, constraint, props: data, returning: true, propsBack: false };
+    // A holder merged into (`ifExists: "update"`, or a resurrection) needs no stored props when
+    // the item gives every field; a found holder is returned with them.
+    const wanted = ifExists === "update" ? items.map((item) => !replacesAll(this.#type.schema, item.props)) : undefined;
+    const args = {
+      entity: "nodeConstraint",
+      kind: this.#kind,
+      constraint,
+      props: data,
+      returning: true,
+      propsBack: false,
+      compact: true,
+      ...(wanted !== undefined && wanted.includes(false) ? { propsWanted: wanted } : {}),
+    };
     if (backend instanceof PostgresBackend) {
-      return backend.upsertNodesWith(r.handle, args as unknown as { ids: readonly string[] }, r.tx, decide).then((rows) => done(rows as NodeRow[]), failed);
+      return backend.upsertNodesWith(r.handle, args as unknown as { ids: readonly string[] }, r.tx, decide).then((answer) => done(answer as unknown[]), failed);
     }
-    let rows: NodeRow[];
+    let answer: unknown[];
     try {
-      rows = backend.upsertNodesWith(r.handle, args as unknown as { ids: readonly string[] }, r.tx, decide) as NodeRow[];
+      answer = backend.upsertNodesWith(r.handle, args as unknown as { ids: readonly string[] }, r.tx, decide) as unknown[];
     } catch (error) {
       return failed(error);
     }
-    return done(rows);
+    return done(answer);
   }
 
   async bulkGetOrCreateByConstraint(

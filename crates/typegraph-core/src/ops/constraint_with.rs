@@ -8,8 +8,8 @@
 //! kind; the rows written come back rendered from the rows read, aligned with the writes.
 
 use super::bulk::{node_versions_from_rows, upsert_known, NodeItem};
-use super::rows::{push_row, NODE_PROPS};
-use super::upsert_with::{stored_rows, written_row, UpsertWithArgs};
+use super::rows::{push_row, push_value, NODE_PROPS};
+use super::upsert_with::{push_bare_row, renders_itself, stored_rows, written_row, UpsertWithArgs};
 use super::Ctx;
 use crate::atomic;
 use crate::error::{Code, Error, Result};
@@ -170,7 +170,13 @@ where
                         held.insert(id, kind.as_str());
                     }
                     text.push('[');
-                    push_row(&mut text, row, NODE_PROPS)?;
+                    // Props left out only for a holder of the batch's own kind (the caller
+                    // knows that kind's fields; a relative's may have more).
+                    if a.props_wanted.get(i) == Some(&false) && kind == &a.kind {
+                        push_bare_row(&mut text, row);
+                    } else {
+                        push_row(&mut text, row, NODE_PROPS)?;
+                    }
                     text.push_str(if live { ",true]" } else { ",false]" });
                 }
             }
@@ -201,6 +207,7 @@ where
         let count = decided.items.len();
         let mut pending: Vec<Option<NodeItem>> = decided.items.into_iter().map(Some).collect();
         let empty = HashMap::new();
+        // `None`: left to the caller (`compact`, [`renders_itself`]).
         let mut rows: Vec<Option<Row>> = vec![None; count];
         for (kind, at) in &groups {
             let kind_rows = stored.get(kind).unwrap_or(&empty);
@@ -227,6 +234,9 @@ where
                 .filter_map(|r| Some((r.get(1)?.as_str()?.to_string(), r)))
                 .collect();
             for (n, &j) in at.iter().enumerate() {
+                if a.compact && renders_itself(&part[n], &ids[n], &moved, kind_rows) {
+                    continue;
+                }
                 rows[j] = Some(written_row(
                     kind,
                     &part[n],
@@ -240,12 +250,16 @@ where
         }
         let mut out = String::with_capacity(rows.len() * 200 + 2);
         out.push('[');
+        if a.compact {
+            push_value(&mut out, &Value::Ts(Some(now.clone())));
+        }
         for (j, row) in rows.iter().enumerate() {
-            if j > 0 {
+            if j > 0 || a.compact {
                 out.push(',');
             }
             match row {
                 Some(r) => push_row(&mut out, r, NODE_PROPS)?,
+                None if a.compact => out.push('0'),
                 None => out.push_str("null"),
             }
         }

@@ -8,7 +8,7 @@
 //! waited for and its committed row is the one merged over.
 
 use super::bulk::{node_versions_from_rows, upsert_known, NodeItem};
-use super::rows::{push_row, NODE_PROPS};
+use super::rows::{push_row, push_value, NODE_PROPS};
 use super::{evolve, validity_window, Ctx};
 use crate::atomic;
 use crate::dialect::NODE_COLS;
@@ -49,6 +49,16 @@ pub struct UpsertWithArgs {
     /// `"nodeConstraint"`: the items' parsed props, one per item.
     #[serde(default)]
     pub props: Vec<Box<serde_json::value::RawValue>>,
+    /// Per item (aligned with `ids`, or with `props` for `"nodeConstraint"`): `false` leaves the
+    /// stored row's props out of what the step gets (`null`), for an item whose props replace
+    /// every field; absent or shorter: rendered. A constraint holder of another kind than
+    /// `kind` always comes with its props.
+    #[serde(default)]
+    pub props_wanted: Vec<bool>,
+    /// With `returning`: the answer is `[now, …]` with one entry per item written, `0` where the
+    /// caller renders the row itself from what it holds ([`renders_itself`]), else the row.
+    #[serde(default)]
+    pub compact: bool,
 }
 
 fn yes() -> bool {
@@ -156,6 +166,7 @@ where
                 text.push(',');
             }
             match stored.get(id.as_str()) {
+                Some(r) if a.props_wanted.get(i) == Some(&false) => push_bare_row(&mut text, r),
                 Some(r) => push_row(&mut text, r, NODE_PROPS)?,
                 None => text.push_str("null"),
             }
@@ -206,9 +217,16 @@ where
             .collect();
         let mut text = String::with_capacity(merged.items.len() * 200 + 2);
         text.push('[');
+        if a.compact {
+            push_value(&mut text, &Value::Ts(Some(now.clone())));
+        }
         for (j, it) in merged.items.iter().enumerate() {
-            if j > 0 {
+            if j > 0 || a.compact {
                 text.push(',');
+            }
+            if a.compact && renders_itself(it, &ids[j], &moved, &stored) {
+                text.push('0');
+                continue;
             }
             let row = written_row(
                 &a.kind,
@@ -224,6 +242,41 @@ where
         text.push(']');
         Ok::<_, Error>(text)
     })
+}
+
+/// A stored node row as [`push_row`] writes it, its props `null`.
+pub(super) fn push_bare_row(out: &mut String, row: &Row) {
+    out.push('[');
+    for (i, v) in row.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if i == NODE_PROPS {
+            out.push_str("null");
+        } else {
+            push_value(out, v);
+        }
+    }
+    out.push(']');
+}
+
+/// Whether a `compact` answer leaves the row written for `it` (id `id`) to the caller, which
+/// holds what it is made of: a live row updated in place (the row read with the next version,
+/// updated at `now`) or a create without a stated window (version 1, valid from `now`, created
+/// and updated at `now`). Window moves and resurrections (`moved`) are answered as rows.
+pub(super) fn renders_itself(
+    it: &NodeItem,
+    id: &str,
+    moved: &HashMap<String, Row>,
+    stored: &HashMap<String, Row>,
+) -> bool {
+    if moved.contains_key(id) {
+        return false;
+    }
+    match stored.get(id) {
+        Some(r) => r.get(8).is_none_or(Value::is_null),
+        None => it.valid_from.is_none() && it.valid_to.is_none(),
+    }
 }
 
 /// The stored rows (any state) of `ids` under `kind`, by id.
