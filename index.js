@@ -773,10 +773,11 @@ if (
   }
 }
 
-const { NativePostgres, NativeSqlite, generateDdl, sqliteGetNode, sqliteQueryPlan } = nativeBinding
+const { NativePostgres, NativeSqlite, generateDdl, setAppClock, sqliteGetNode, sqliteQueryPlan } = nativeBinding
 export { NativePostgres }
 export { NativeSqlite }
 export { generateDdl }
+export { setAppClock }
 export { sqliteGetNode }
 export { sqliteQueryPlan }
 export const __napiBindingTarget = __napiLoadedBindingTarget

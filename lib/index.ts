@@ -71,6 +71,14 @@ export {
   type RecordedStoreViewEdgeCollection,
   type RecordedStoreViewEdgeCollections,
 } from "./recorded.js";
+export {
+  createSqlSchema,
+  DEFAULT_SQL_SCHEMA,
+  recordedRelation,
+  type SqlSchema,
+  type SqlTableNames,
+  type ExternalRecordedReadSource,
+} from "./sql-schema.js";
 export type {
   TransactionReceipt,
   TransactionOutcome,

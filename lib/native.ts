@@ -1,2 +1,2 @@
 // The generated native module (napi CLI output at the package root).
-export { NativeSqlite, NativePostgres, generateDdl, sqliteGetNode, sqliteQueryPlan } from "../index.js";
+export { NativeSqlite, NativePostgres, generateDdl, setAppClock, sqliteGetNode, sqliteQueryPlan } from "../index.js";
