@@ -58,4 +58,29 @@ describe.each(backends)("application clock on $name", (bc) => {
     expect(recordedInstantRevision(r3!)).toBe(4);
     expect(Date.parse(recordedInstantWallTime(r3!))).toBeGreaterThanOrEqual(before - 5);
   });
+
+  it("a repeated new id whose later copy states the stamped lower bound is written, not coalesced", async () => {
+    const store = await setup({ coalesceUnchangedUpserts: true });
+    const pinned = "2020-05-05T00:00:00.000Z";
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date(pinned));
+    const batch = await store.nodes.Tick.bulkUpsertById([
+      { id: "n1", props: { label: "same" } },
+      { id: "n1", props: { label: "same" }, validFrom: pinned },
+    ]);
+    vi.useRealTimers();
+    expect(batch[0]?.meta.version).toBe(1);
+    expect(batch[1]?.meta.version).toBe(2);
+    expect(batch[1]?.meta.validFrom).toBe(pinned);
+    // One by one, the second call compares against the bound on the row and coalesces.
+    const created = await store.nodes.Tick.upsertById("n2", { label: "same" });
+    const again = await store.nodes.Tick.upsertById("n2", { label: "same" }, { validFrom: created.meta.validFrom });
+    expect(again.meta.version).toBe(created.meta.version);
+    // A later copy without a stated lower bound still coalesces inside a batch.
+    const plain = await store.nodes.Tick.bulkUpsertById([
+      { id: "n3", props: { label: "same" } },
+      { id: "n3", props: { label: "same" } },
+    ]);
+    expect(plain[1]?.meta.version).toBe(1);
+  });
 });

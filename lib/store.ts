@@ -585,7 +585,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
       checkWindowOptions(item, { entityType: "node", kind: this.#kind, id: item.id, operation: "update" }, index, this.#r),
     );
     const rounds = upsertRounds(items.map((i) => i.id));
-    const writes = { count: 0 };
+    const writes: NodeRoundWrites = { count: 0, stamped: new Set() };
     let out: Node<N>[];
     if (rounds.length === 1) {
       out = await this.#upsertRound(this.#r, items, rounds[0]!, new Map(), writes);
@@ -613,7 +613,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     items: readonly BulkNodeUpsertItem<N>[],
     positions: readonly number[],
     last: ReadonlyMap<string, Node<N>>,
-    writes: { count: number },
+    writes: NodeRoundWrites,
   ): Promise<Node<N>[]> {
     const ids = positions.map((p) => items[p]!.id);
     // A runner whose handle is still pending (-1) goes the general way.
@@ -636,7 +636,8 @@ export class NodeCollection<N extends NodeType = NodeType> {
         const props = base ? { ...storedProps(this.#type.schema, base[2]), ...(item.props as Record<string, unknown>) } : item.props;
         const operation = base && base[8] === null ? "update" : "create";
         const data = validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id: item.id } : {}) }, p);
-        if (r.coalesce && base && base[8] === null && unchanged(base[2], base[4], base[5], data, item)) {
+        if (!(base && base[8] === null) && item.validFrom === undefined) writes.stamped.add(item.id);
+        if (r.coalesce && base && base[8] === null && !boundUnknown(writes, item) && unchanged(base[2], base[4], base[5], data, item)) {
           out[i] = last.get(item.id) ?? (toNode(base) as Node<N>);
           continue;
         }
@@ -680,7 +681,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     positions: readonly number[],
     ids: readonly string[],
     last: ReadonlyMap<string, Node<N>>,
-    writes: { count: number },
+    writes: NodeRoundWrites,
   ): Node<N>[];
   #upsertRoundWith(
     backend: PostgresBackend,
@@ -689,7 +690,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     positions: readonly number[],
     ids: readonly string[],
     last: ReadonlyMap<string, Node<N>>,
-    writes: { count: number },
+    writes: NodeRoundWrites,
   ): Promise<Node<N>[]>;
   #upsertRoundWith(
     backend: SqliteBackend | PostgresBackend,
@@ -698,7 +699,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     positions: readonly number[],
     ids: readonly string[],
     last: ReadonlyMap<string, Node<N>>,
-    writes: { count: number },
+    writes: NodeRoundWrites,
   ): Node<N>[] | Promise<Node<N>[]> {
     const out: (Node<N> | undefined)[] = new Array(positions.length);
     const written: number[] = [];
@@ -719,7 +720,8 @@ export class NodeCollection<N extends NodeType = NodeType> {
             live ? { entityType: "node", kind: this.#kind, operation: "update", id: item.id } : { entityType: "node", kind: this.#kind, operation: "create" },
             p,
           );
-          if (r.coalesce && live && unchanged(base[2], base[4], base[5], data, item)) {
+          if (!live && item.validFrom === undefined) writes.stamped.add(item.id);
+          if (r.coalesce && live && !boundUnknown(writes, item) && unchanged(base[2], base[4], base[5], data, item)) {
             out[i] = last.get(item.id) ?? (toNode(base) as Node<N>);
             continue;
           }
@@ -1130,6 +1132,20 @@ function canonicalInstant(value: string | Date | null | undefined): string | und
   if (Number.isNaN(t)) return undefined;
   const canonical = new Date(t).toISOString();
   return canonical === value ? canonical : undefined;
+}
+
+/** Writes of one node `bulkUpsertById`: the count, and the ids an earlier round of the batch
+ *  created (or resurrected) with the lower bound the engine stamps. */
+interface NodeRoundWrites {
+  count: number;
+  readonly stamped: Set<string>;
+}
+
+/** A later copy of an id the batch created without a stated lower bound: the stamped bound was
+ *  not the batch's to know, so a copy stating `validFrom` is a write (as when applied one by
+ *  one against a bound it could not have read), never coalesced. */
+function boundUnknown(writes: NodeRoundWrites, item: { readonly id: string; readonly validFrom?: unknown }): boolean {
+  return item.validFrom !== undefined && writes.stamped.has(item.id);
 }
 
 /**
