@@ -9,6 +9,7 @@ import { z } from "zod";
 import {
   ConfigurationError,
   DEFAULT_SQL_SCHEMA,
+  SqlSchema,
   asRecordedInstant,
   createSqlSchema,
   createStore,
@@ -53,6 +54,7 @@ describe("table-name schemas", () => {
     expect(custom.tables.recordedEdges).toBe("audit_edges");
     expect(custom.tables.nodes).toBe("typegraph_nodes");
     expect(Object.isFrozen(custom)).toBe(true);
+    expect(custom).toBeInstanceOf(SqlSchema);
     expect(() => createSqlSchema({ nodez: "x" } as never)).toThrow(ConfigurationError);
     expect(() => recordedRelation({ schema: { tables: DEFAULT_SQL_SCHEMA.tables } as never })).toThrow(ConfigurationError);
     expect(recordedRelation({ schema: custom }).source).toBe("external");

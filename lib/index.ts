@@ -75,8 +75,9 @@ export {
   createSqlSchema,
   DEFAULT_SQL_SCHEMA,
   recordedRelation,
-  type SqlSchema,
+  SqlSchema,
   type SqlTableNames,
+  type RecordedRelationOptions,
   type ExternalRecordedReadSource,
 } from "./sql-schema.js";
 export type {

@@ -12,17 +12,26 @@ import { DEFAULT_TABLE_NAMES, resolveTableNames, type TypeGraphTableNames } from
 /** Table names by logical key, as `createSqlSchema` takes them (omitted keys keep the defaults). */
 export type SqlTableNames = Readonly<Partial<Record<keyof TypeGraphTableNames, string | undefined>>>;
 
-/** A resolved set of TypeGraph table names, made by {@link createSqlSchema}. */
-export interface SqlSchema {
+/** A resolved set of TypeGraph table names; instances come from {@link createSqlSchema} only. */
+export abstract class SqlSchema {
   /** Every table's physical name by logical key. */
+  abstract readonly tables: TypeGraphTableNames;
+}
+
+class ResolvedSqlSchema extends SqlSchema {
   readonly tables: TypeGraphTableNames;
+  constructor(tables: TypeGraphTableNames) {
+    super();
+    this.tables = tables;
+    Object.freeze(this);
+  }
 }
 
 const SCHEMAS = new WeakSet<object>();
 
 /** A table-name descriptor: the defaults patched with `names` (unknown keys and clashes refused). */
 export function createSqlSchema(names: SqlTableNames = {}): SqlSchema {
-  const schema: SqlSchema = Object.freeze({ tables: resolveTableNames(names as Partial<Record<string, string | undefined>>) });
+  const schema = new ResolvedSqlSchema(resolveTableNames(names as Partial<Record<string, string | undefined>>));
   SCHEMAS.add(schema);
   return schema;
 }
@@ -48,8 +57,11 @@ export interface ExternalRecordedReadSource {
 
 const SOURCES = new WeakSet<object>();
 
+/** What `recordedRelation` takes. */
+export type RecordedRelationOptions = Readonly<{ schema: SqlSchema }>;
+
 /** Binds the recorded relations named by `schema` as a store's recorded-read source (`recordedRead`). */
-export function recordedRelation(options: { readonly schema: SqlSchema }): ExternalRecordedReadSource {
+export function recordedRelation(options: RecordedRelationOptions): ExternalRecordedReadSource {
   if (options === null || typeof options !== "object") {
     throw new ConfigurationError("recordedRelation takes { schema } with a schema made by createSqlSchema(...).", { code: "INVALID_SQL_SCHEMA" });
   }
