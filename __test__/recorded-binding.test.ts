@@ -89,7 +89,7 @@ describe.each(backends)("recorded-read bindings and revision tracking on $name",
     await writer.edges.stacks.update(edge.id, { order: "second" });
     const r2 = must(await writer.recordedNow());
 
-    const reader = createStore(graph, backend, { recordedRead: recordedRelation({ schema: createSqlSchema(backend.tableNames) }) });
+    const reader = createStore(graph, backend, { recordedRead: recordedRelation({ schema: createSqlSchema(backend.tableNames ?? {}) }) });
     expect(reader.historyEnabled).toBe(false);
     expect(reader.recordedReadBound).toBe(true);
     const noClock = await failure(() => reader.recordedNow());
@@ -144,7 +144,7 @@ describe.each(backends)("recorded-read bindings and revision tracking on $name",
 
   it("checks a store's schema option against its backend's table names", async () => {
     const { graph, backend } = await setup();
-    const same = createStore(graph, backend, { schema: createSqlSchema(backend.tableNames) });
+    const same = createStore(graph, backend, { schema: createSqlSchema(backend.tableNames ?? {}) });
     const crate = await same.nodes.Crate.create({ label: "ok" });
     expect((await same.nodes.Crate.getById(crate.id))?.label).toBe("ok");
     expect(codeOf(await failure(() => createStore(graph, backend, { schema: createSqlSchema({ nodes: "other_nodes" }) })))).toBe("SQL_SCHEMA_MISMATCH");
@@ -208,7 +208,7 @@ describe.each(backends)("recorded-read bindings and revision tracking on $name",
     await plain.nodes.Crate.create({ label: "untracked" });
     expect(await store.revisionNow()).toBe(r3);
     const reader = createStore(graph, backend, { recordedRead: recordedRelation({ schema: DEFAULT_SQL_SCHEMA }) });
-    if (backend.tableNames.recordedNodes === DEFAULT_SQL_SCHEMA.tables.recordedNodes) {
+    if (backend.tableNames?.recordedNodes === DEFAULT_SQL_SCHEMA.tables.recordedNodes) {
       expect(await reader.asOfRecorded(r3).nodes.Crate.getById("c1")).toBeUndefined();
     }
   });
