@@ -117,6 +117,12 @@ export declare function contributionTables(dialect: string, request: string): st
 /** The full schema script for a dialect (`"sqlite"` or `"postgres"`), statements separated by blank lines. */
 export declare function generateDdl(dialect: string, tableNamesJson?: string | undefined | null): string
 
+/**
+ * Pins the engine's write instant to `ms` (milliseconds since the epoch); `None` (or a value
+ * that is not a finite millisecond count) returns it to the system clock.
+ */
+export declare function setAppClock(ms?: number | undefined | null): void
+
 /** `NativeSqlite.getNode` of the connection numbered `slot` (see [`NativeSqlite::slot`]). */
 export declare function sqliteGetNode(slot: number, graph: number, kind: string, id: string): string
 

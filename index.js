@@ -773,11 +773,12 @@ if (
   }
 }
 
-const { NativePostgres, NativeSqlite, contributionTables, generateDdl, sqliteGetNode, sqliteQueryPlan } = nativeBinding
+const { NativePostgres, NativeSqlite, contributionTables, generateDdl, setAppClock, sqliteGetNode, sqliteQueryPlan } = nativeBinding
 export { NativePostgres }
 export { NativeSqlite }
 export { contributionTables }
 export { generateDdl }
+export { setAppClock }
 export { sqliteGetNode }
 export { sqliteQueryPlan }
 export const __napiBindingTarget = __napiLoadedBindingTarget

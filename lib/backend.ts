@@ -6,6 +6,7 @@ import { ConfigurationError, BackendDisposedError, convertError } from "./errors
 import { jsonCopyOf } from "./json-copy.js";
 import { CONTRIBUTION_CAPABILITIES, contributionMembers, type ContributionBackendMembers, type ContributionCapabilities } from "./contributions.js";
 import { NativePostgres, NativeSqlite, sqliteGetNode, sqliteQueryPlan } from "./native.js";
+import { followAppClock } from "./clock.js";
 import { DEFAULT_TABLE_NAMES, engineTableNames, type TypeGraphTableNames } from "./table-names.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -48,6 +49,9 @@ export interface BackendCapabilities {
   readonly returning: boolean;
   readonly windowFunctions: boolean;
   readonly maxBindParameters: number;
+  /** `updateNode`/`updateEdge` store a cleared `valid_to` as NULL (`clearValidTo: true`); a backend
+   *  stating `false` has explicit clears refused (`CLEAR_VALID_TO_UNSUPPORTED`). */
+  readonly clearValidTo?: boolean;
   readonly vector?: VectorCapabilities;
   readonly fulltext?: FulltextCapabilities;
   /** How far up the contribution health ladder (probe → repair → rebuild) this backend goes. */
@@ -211,6 +215,7 @@ export class SqliteBackend implements GraphBackend {
     returning: true,
     windowFunctions: true,
     maxBindParameters: 32766,
+    clearValidTo: true,
     ...SQLITE_SEARCH,
     contributions: CONTRIBUTION_CAPABILITIES,
   });
@@ -315,8 +320,8 @@ export class SqliteBackend implements GraphBackend {
   #registered = new Map<string, number>();
 
   /** @internal The handle of `handle`'s definition registered with recorded-time capture on. */
-  historyHandle(handle: number): number {
-    for (const [json, h] of this.#registered) if (h === handle) return this.register(JSON.stringify({ ...(JSON.parse(json) as object), history: true }));
+  historyHandle(handle: number, flags: Readonly<Record<string, true>> = { history: true }): number {
+    for (const [json, h] of this.#registered) if (h === handle) return this.register(JSON.stringify({ ...(JSON.parse(json) as object), ...flags }));
     throw new ConfigurationError("history: true needs a graph registered on this backend", { code: "RECORDED_CAPTURE_UNREGISTERED" });
   }
 
@@ -334,6 +339,7 @@ export class SqliteBackend implements GraphBackend {
         { backend: "sqlite", capability: "concurrentRootAccess" },
       );
     }
+    followAppClock();
     try {
       return parse(native.call(graph, op, JSON.stringify(args)));
     } catch (error) {
@@ -382,6 +388,7 @@ export class SqliteBackend implements GraphBackend {
   ): unknown[] {
     const native = this.#handle();
     this.#checkTx(tx && tx.open ? tx : undefined);
+    followAppClock();
     let failure: { error: unknown } | undefined;
     let value: unknown;
     let text: string | undefined;
@@ -412,6 +419,7 @@ export class SqliteBackend implements GraphBackend {
    *  throws is rethrown wrapped in {@link MergeStepError} (the engine writes nothing). */
   upsertNodesWith(graph: number, args: { ids: readonly string[] } & Record<string, unknown>, tx: TxToken | undefined, merge: (rows: unknown[]) => unknown): unknown {
     const native = this.#handle();
+    followAppClock();
     this.#checkTx(tx && tx.open ? tx : undefined);
     let failure: { error: unknown } | undefined;
     const step = (rowsJson: string): string | null => {
@@ -528,6 +536,7 @@ export class PostgresBackend implements GraphBackend {
     returning: true,
     windowFunctions: true,
     maxBindParameters: 65533,
+    clearValidTo: true,
     ...POSTGRES_SEARCH,
     contributions: CONTRIBUTION_CAPABILITIES,
   });
@@ -613,8 +622,8 @@ export class PostgresBackend implements GraphBackend {
   #registeredJson = new Map<string, Promise<number>>();
 
   /** @internal The handle of `handle`'s definition registered with recorded-time capture on. */
-  async historyHandle(handle: number): Promise<number> {
-    for (const [json, h] of this.#registeredJson) if ((await h.catch(() => undefined)) === handle) return this.register(JSON.stringify({ ...(JSON.parse(json) as object), history: true }));
+  async historyHandle(handle: number, flags: Readonly<Record<string, true>> = { history: true }): Promise<number> {
+    for (const [json, h] of this.#registeredJson) if ((await h.catch(() => undefined)) === handle) return this.register(JSON.stringify({ ...(JSON.parse(json) as object), ...flags }));
     throw new ConfigurationError("history: true needs a graph registered on this backend", { code: "RECORDED_CAPTURE_UNREGISTERED" });
   }
 
@@ -653,6 +662,7 @@ export class PostgresBackend implements GraphBackend {
 
   async call(graph: number, op: string, args: unknown, tx?: TxToken): Promise<unknown> {
     const native = await this.#handle();
+    followAppClock();
     try {
       return parse(await native.call(graph, op, JSON.stringify(args), tx?.id));
     } catch (error) {
@@ -666,6 +676,7 @@ export class PostgresBackend implements GraphBackend {
    *  wrapped in {@link MergeStepError} (the engine writes nothing). */
   async upsertNodesWith(graph: number, args: { ids: readonly string[] } & Record<string, unknown>, tx: TxToken | undefined, merge: (rows: unknown[]) => unknown): Promise<unknown> {
     const native = await this.#handle();
+    followAppClock();
     let failure: { error: unknown } | undefined;
     const step = (rowsJson: string): string | null => {
       try {

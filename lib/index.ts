@@ -71,6 +71,15 @@ export {
   type RecordedStoreViewEdgeCollection,
   type RecordedStoreViewEdgeCollections,
 } from "./recorded.js";
+export {
+  createSqlSchema,
+  DEFAULT_SQL_SCHEMA,
+  recordedRelation,
+  SqlSchema,
+  type SqlTableNames,
+  type RecordedRelationOptions,
+  type ExternalRecordedReadSource,
+} from "./sql-schema.js";
 export type {
   TransactionReceipt,
   TransactionOutcome,

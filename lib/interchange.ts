@@ -1094,7 +1094,7 @@ function trustedPreflight(store: Store<GraphDef>): void {
   if (backend.trustedImport === undefined) refuse(`This backend has no trusted-import path.`, "backend_unsupported", { graphId });
   if (hasIdentityProfile(store.graph)) refuse(`Graph "${graphId}" declares an identity profile; a trusted import writes only node and edge rows.`, "identity_unsupported", { graphId });
   if (store.historyEnabled) refuse(`Store of graph "${graphId}" records history; a trusted import would skip its recorded-time capture.`, "history_unsupported", { graphId });
-  if ((store as unknown as { revisionTracking?: boolean }).revisionTracking === true) {
+  if ((store as unknown as { revisionTrackingEnabled?: boolean }).revisionTrackingEnabled === true && !store.historyEnabled) {
     refuse(`Store of graph "${graphId}" tracks revisions; a trusted import would skip them.`, "revision_tracking_unsupported", { graphId });
   }
   for (const [kind, reg] of Object.entries(store.graph.nodes)) {

@@ -1,2 +1,2 @@
 // The generated native module (napi CLI output at the package root).
-export { NativeSqlite, NativePostgres, generateDdl, contributionTables, sqliteGetNode, sqliteQueryPlan } from "../index.js";
+export { NativeSqlite, NativePostgres, generateDdl, contributionTables, setAppClock, sqliteGetNode, sqliteQueryPlan } from "../index.js";

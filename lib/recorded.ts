@@ -110,6 +110,13 @@ export function rawSqlDisabled(surface: string): RecordedCaptureGuardError<"RECO
   }) as RecordedCaptureGuardError<"RECORDED_CAPTURE_RAW_SQL_DISABLED">;
 }
 
+/** @internal The refusal of a raw SQL surface on a revision-tracked store. */
+export function revisionRawSqlDisabled(surface: string): RecordedCaptureGuardError<"REVISION_TRACKING_RAW_SQL_DISABLED"> {
+  return new ConfigurationError(`${surface} is not available on a revision-tracked store: a raw SQL write would change the graph without advancing its revision anchor.`, {
+    code: "REVISION_TRACKING_RAW_SQL_DISABLED",
+  }) as RecordedCaptureGuardError<"REVISION_TRACKING_RAW_SQL_DISABLED">;
+}
+
 /** @internal PostgreSQL captures only at READ COMMITTED (the clock row is taken inside the transaction). */
 export function checkRecordedIsolation(dialect: string, isolationLevel: unknown): void {
   if (dialect !== "postgres" || isolationLevel === undefined) return;

@@ -60,15 +60,23 @@ import {
 import type { EdgeKinds, NodeKinds } from "./type-helpers.js";
 import { createGraphAlgorithms, type GraphAlgorithms } from "./algorithms.js";
 import { StoreView, type StoreViewCoordinate } from "./store-view.js";
-import { RecordedStoreView, createRecordedInstant, rawSqlDisabled, type RecordedHost, type RecordedInstant } from "./recorded.js";
+import { checkRecordedNames, checkRecordedReadOption, checkSchemaOption, type ExternalRecordedReadSource, type SqlSchema } from "./sql-schema.js";
+import { RecordedStoreView, createRecordedInstant, rawSqlDisabled, revisionRawSqlDisabled, type RecordedHost, type RecordedInstant } from "./recorded.js";
 
 /** The engine handle of `handle`'s definition with recorded-time capture on. */
-function withHistory(backend: GraphBackend, handle: Promise<number> | number): Promise<number> | number {
-  const b = backend as unknown as { historyHandle?: (h: number) => Promise<number> | number };
+function withHistory(backend: GraphBackend, handle: Promise<number> | number, options: StoreOptions = { history: true }): Promise<number> | number {
+  const b = backend as unknown as { historyHandle?: (h: number, flags?: Readonly<Record<string, true>>) => Promise<number> | number };
+  const flags: Readonly<Record<string, true>> = options.history === true ? { history: true } : { revisionTracking: true };
   if (typeof b.historyHandle !== "function") {
-    throw new ConfigurationError("history: true needs one of this package's SQLite or PostgreSQL backends", { code: "RECORDED_CAPTURE_UNSUPPORTED_BACKEND" });
+    const option = options.history === true ? "history: true" : "revisionTracking: true";
+    throw new ConfigurationError(`${option} needs one of this package's SQLite or PostgreSQL backends`, { code: "RECORDED_CAPTURE_UNSUPPORTED_BACKEND" });
   }
-  return typeof handle === "number" ? b.historyHandle(handle) : handle.then((h) => b.historyHandle!(h));
+  return typeof handle === "number" ? b.historyHandle(handle, flags) : handle.then((h) => b.historyHandle!(h, flags));
+}
+
+/** Whether writes of a store with these options advance the recorded clock. */
+function ticksClock(options: StoreOptions): boolean {
+  return options.history === true || options.revisionTracking === true;
 }
 import { runSubgraph, type SubgraphOptions, type SubgraphProject, type SubgraphResult } from "./subgraph.js";
 import { systemIndexEntries, type MaterializeSystemIndexesOptions } from "./system-indexes.js";
@@ -451,12 +459,12 @@ export class NodeCollection<N extends NodeType = NodeType> {
     if (this.#r.ops) {
       // A refused option is an operation that failed: reported through the hooks like any other.
       return hooked(this.#r, "update", "node", this.#kind, id, async () => {
-        checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
+        checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" }, undefined, this.#r);
         return this.#updateRow(id, patch, options);
       });
     }
     try {
-      checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
+      checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" }, undefined, this.#r);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -513,7 +521,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
    * unless `onImmutableLowerBound: "preserve"`), or resurrects a tombstone with a fresh window.
    */
   async upsertById(id: string, props: z.input<N["schema"]>, options: UpsertWindowOptions = {}): Promise<Node<N>> {
-    checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" });
+    checkWindowOptions(options, { entityType: "node", kind: this.#kind, id, operation: "update" }, undefined, this.#r);
     return withRetry(async () => {
       const current = (await run(this.#r, "getNode", { kind: this.#kind, id, temporalMode: "includeTombstones" })) as NodeRow | null;
       if (current !== null && current[8] === null) {
@@ -609,10 +617,10 @@ export class NodeCollection<N extends NodeType = NodeType> {
   async bulkUpsertById(items: readonly BulkNodeUpsertItem<N>[]): Promise<Node<N>[]> {
     if (items.length === 0) return [];
     items.forEach((item, index) =>
-      checkWindowOptions(item, { entityType: "node", kind: this.#kind, id: item.id, operation: "update" }, index),
+      checkWindowOptions(item, { entityType: "node", kind: this.#kind, id: item.id, operation: "update" }, index, this.#r),
     );
     const rounds = upsertRounds(items.map((i) => i.id));
-    const writes = { count: 0 };
+    const writes: NodeRoundWrites = { count: 0, stamped: new Set() };
     let out: Node<N>[];
     if (rounds.length === 1) {
       out = await this.#upsertRound(this.#r, items, rounds[0]!, new Map(), writes);
@@ -640,7 +648,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     items: readonly BulkNodeUpsertItem<N>[],
     positions: readonly number[],
     last: ReadonlyMap<string, Node<N>>,
-    writes: { count: number },
+    writes: NodeRoundWrites,
   ): Promise<Node<N>[]> {
     const ids = positions.map((p) => items[p]!.id);
     // A runner whose handle is still pending (-1) goes the general way.
@@ -663,7 +671,8 @@ export class NodeCollection<N extends NodeType = NodeType> {
         const props = base ? { ...storedProps(this.#type.schema, base[2]), ...(item.props as Record<string, unknown>) } : item.props;
         const operation = base && base[8] === null ? "update" : "create";
         const data = validateAt(this.#type.schema, props, { entityType: "node", kind: this.#kind, operation, ...(operation === "update" ? { id: item.id } : {}) }, p);
-        if (r.coalesce && base && base[8] === null && unchanged(base[2], base[4], base[5], data, item)) {
+        if (!(base && base[8] === null) && item.validFrom === undefined) writes.stamped.add(item.id);
+        if (r.coalesce && base && base[8] === null && !boundUnknown(writes, item) && unchanged(base[2], base[4], base[5], data, item)) {
           out[i] = last.get(item.id) ?? (toNode(base) as Node<N>);
           continue;
         }
@@ -707,7 +716,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     positions: readonly number[],
     ids: readonly string[],
     last: ReadonlyMap<string, Node<N>>,
-    writes: { count: number },
+    writes: NodeRoundWrites,
   ): Node<N>[];
   #upsertRoundWith(
     backend: PostgresBackend,
@@ -716,7 +725,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     positions: readonly number[],
     ids: readonly string[],
     last: ReadonlyMap<string, Node<N>>,
-    writes: { count: number },
+    writes: NodeRoundWrites,
   ): Promise<Node<N>[]>;
   #upsertRoundWith(
     backend: SqliteBackend | PostgresBackend,
@@ -725,7 +734,7 @@ export class NodeCollection<N extends NodeType = NodeType> {
     positions: readonly number[],
     ids: readonly string[],
     last: ReadonlyMap<string, Node<N>>,
-    writes: { count: number },
+    writes: NodeRoundWrites,
   ): Node<N>[] | Promise<Node<N>[]> {
     const out: (Node<N> | undefined)[] = new Array(positions.length);
     const written: number[] = [];
@@ -750,7 +759,8 @@ export class NodeCollection<N extends NodeType = NodeType> {
             live ? { entityType: "node", kind: this.#kind, operation: "update", id: item.id } : { entityType: "node", kind: this.#kind, operation: "create" },
             p,
           );
-          if (r.coalesce && live && unchanged(base[2], base[4], base[5], data, item)) {
+          if (!live && item.validFrom === undefined) writes.stamped.add(item.id);
+          if (r.coalesce && live && !boundUnknown(writes, item) && unchanged(base[2], base[4], base[5], data, item)) {
             out[i] = last.get(item.id) ?? (toNode(base) as Node<N>);
             continue;
           }
@@ -1125,14 +1135,29 @@ export type BulkEdgeUpsertItem<E extends EdgeType = EdgeType> = BulkEdgeItem<E> 
   onImmutableLowerBound?: "refuse" | "preserve";
 };
 
-/** `validTo` and `clearValidTo` are exclusive; a malformed policy is refused. */
+/** A backend whose capabilities say it cannot store a cleared `valid_to` (a custom or derived one). */
+function clearValidToRefused(backend: GraphBackend): boolean {
+  const caps = (backend as { capabilities?: { clearValidTo?: unknown } }).capabilities;
+  return caps !== undefined && caps !== null && caps.clearValidTo === false;
+}
+
+/** `validTo` and `clearValidTo` are exclusive; a malformed policy is refused; an explicit clear is
+ *  refused on a backend that does not promise to apply it. */
 function checkWindowOptions(
   options: UpsertWindowOptions,
   ctx: { entityType: "node" | "edge"; kind: string; id?: string; operation: string },
   index?: number,
+  r?: Runner,
 ): void {
   const at = index === undefined ? "" : ` (item ${index})`;
   const where = index === undefined ? {} : { index };
+  if (options.clearValidTo === true && r !== undefined && clearValidToRefused(r.backend)) {
+    throw new ConfigurationError(`clearValidTo is not available on this backend: it does not declare capabilities.clearValidTo${at}`, {
+      code: "CLEAR_VALID_TO_UNSUPPORTED",
+      ...ctx,
+      ...where,
+    });
+  }
   if (options.validTo !== undefined && options.clearValidTo === true) {
     throw new ValidationError(`validTo and clearValidTo cannot be combined${at}`, {
       ...ctx,
@@ -1192,6 +1217,20 @@ function canonicalInstant(value: string | Date | null | undefined): string | und
   if (Number.isNaN(t)) return undefined;
   const canonical = new Date(t).toISOString();
   return canonical === value ? canonical : undefined;
+}
+
+/** Writes of one node `bulkUpsertById`: the count, and the ids an earlier round of the batch
+ *  created (or resurrected) with the lower bound the engine stamps. */
+interface NodeRoundWrites {
+  count: number;
+  readonly stamped: Set<string>;
+}
+
+/** A later copy of an id the batch created without a stated lower bound: the stamped bound was
+ *  not the batch's to know, so a copy stating `validFrom` is a write (as when applied one by
+ *  one against a bound it could not have read), never coalesced. */
+function boundUnknown(writes: NodeRoundWrites, item: { readonly id: string; readonly validFrom?: unknown }): boolean {
+  return item.validFrom !== undefined && writes.stamped.has(item.id);
 }
 
 /**
@@ -1432,11 +1471,11 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   async update(id: string, patch: Partial<z.input<E["schema"]>>, options: { validTo?: string | Date; clearValidTo?: boolean } = {}): Promise<Edge<E>> {
     if (this.#r.ops) {
       return hooked(this.#r, "update", "edge", this.#kind, id, async () => {
-        checkWindowOptions(options, { entityType: "edge", kind: this.#kind, id, operation: "update" });
+        checkWindowOptions(options, { entityType: "edge", kind: this.#kind, id, operation: "update" }, undefined, this.#r);
         return this.#updateRow(this.#r, id, patch, options);
       });
     }
-    checkWindowOptions(options, { entityType: "edge", kind: this.#kind, id, operation: "update" });
+    checkWindowOptions(options, { entityType: "edge", kind: this.#kind, id, operation: "update" }, undefined, this.#r);
     return this.#update(this.#r, id, patch, options);
   }
 
@@ -1559,7 +1598,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     options: EndpointWriteOptions<E> = {},
   ): Promise<{ edge: Edge<E>; action: "created" | "found" | "updated" | "resurrected" }> {
     const matchOn = this.#matchOn(options.matchOn);
-    checkWindowOptions(options, { entityType: "edge", kind: this.#kind, operation: "update" });
+    checkWindowOptions(options, { entityType: "edge", kind: this.#kind, operation: "update" }, undefined, this.#r);
     return this.#getOrCreate(this.#r, from, to, props, matchOn, options);
   }
 
@@ -1651,7 +1690,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
     // to the edge that earlier item produced, with action "found" (as upstream). Window options
     // and the lower-bound policy are per item.
     const matchOn = this.#matchOn(options.matchOn);
-    items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, operation: "update" }, index));
+    items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, operation: "update" }, index, this.#r));
     const data = items.map((item, index) => validateAt(this.#type.schema, item.props ?? {}, { entityType: "edge", kind: this.#kind, operation: "create" }, index) as Record<string, unknown>);
     // One engine call when no operation hook has to see each write (hooks run per item below).
     const root = this.#r;
@@ -1819,7 +1858,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
    */
   async bulkUpsertById(items: readonly BulkEdgeUpsertItem<E>[]): Promise<Edge<E>[]> {
     if (items.length === 0) return [];
-    items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, id: item.id, operation: "update" }, index));
+    items.forEach((item, index) => checkWindowOptions(item, { entityType: "edge", kind: this.#kind, id: item.id, operation: "update" }, index, this.#r));
     const rounds = upsertRounds(items.map((i) => i.id));
     const writes = { count: 0 };
     let out: Edge<E>[];
@@ -2059,8 +2098,10 @@ export class Store<G extends GraphDef = GraphDef> {
   constructor(graph: G, backend: GraphBackend, handle: Promise<number> | number, meta: evolution.SchemaMeta = {}, options: StoreOptions = {}) {
     this.#graph = graph;
     this.#backend = backend;
+    checkSchemaOption(options.schema, (backend as { tableNames?: TypeGraphTableNames }).tableNames);
+    checkRecordedReadOption(options.recordedRead, options.history === true);
     // history: true — the same definition registered with recorded-time capture on (lib/recorded.ts).
-    if (options.history === true) handle = withHistory(backend, handle);
+    if (ticksClock(options)) handle = withHistory(backend, handle, options);
     this.#handle = handle;
     this.#meta = meta;
     this.#options = options;
@@ -2295,13 +2336,36 @@ export class Store<G extends GraphDef = GraphDef> {
     return this.#options.history === true;
   }
 
+  /** Whether this store's writes advance the graph's revision anchor (`revisionTracking: true` or `history: true`). */
+  get revisionTrackingEnabled(): boolean {
+    return ticksClock(this.#options);
+  }
+
+  /**
+   * The graph's revision anchor: the recorded clock's latest instant, advanced once by every
+   * write transaction of a revision-tracked store (undefined before the first, and on a store
+   * without `revisionTracking` / `history`).
+   */
+  async revisionNow(): Promise<RecordedInstant | undefined> {
+    if (!ticksClock(this.#options)) return undefined;
+    const at = (await this.#backend.call(await this.#handle, "recordedNow", {})) as { revision: number; recordedAt: string } | null;
+    return at === null ? undefined : createRecordedInstant(at.revision, at.recordedAt);
+  }
+
+  /** Whether `asOfRecorded(T)` has recorded relations to read: `history: true` or a `recordedRead` binding. */
+  get recordedReadBound(): boolean {
+    return this.#options.history === true || this.#options.recordedRead !== undefined;
+  }
+
   /**
    * The graph's recorded high-water mark: the anchor of the latest captured commit from any
    * writer, or undefined before the first. Needs `history: true`.
    */
   async recordedNow(): Promise<RecordedInstant | undefined> {
     if (this.#options.history !== true) {
-      throw new ConfigurationError("recordedNow() needs a store created with history: true", { code: "RECORDED_TIME_NOT_ENABLED" });
+      throw new ConfigurationError("recordedNow() requires a store created with { history: true }; without capture this store has no recorded clock of its own (a recordedRead binding only reads).", {
+        code: "RECORDED_NOW_REQUIRES_HISTORY",
+      });
     }
     const at = (await this.#backend.call(await this.#handle, "recordedNow", {})) as { revision: number; recordedAt: string } | null;
     return at === null ? undefined : createRecordedInstant(at.revision, at.recordedAt);
@@ -2317,9 +2381,14 @@ export class Store<G extends GraphDef = GraphDef> {
 
   /** @internal What a recorded view reads through. */
   recordedHost(): RecordedHost {
-    if (this.#options.history !== true) {
-      throw new ConfigurationError("Recorded-time reads need a store created with history: true", { code: "RECORDED_TIME_NOT_ENABLED" });
+    if (!this.recordedReadBound) {
+      throw new ConfigurationError(
+        "asOfRecorded() requires a recorded read relation: create the store with history: true (TypeGraph captures its writes) or bind one with recordedRead: recordedRelation({ schema }).",
+        { code: "ASOF_RECORDED_REQUIRES_BINDING" },
+      );
     }
+    const bound = this.#options.recordedRead as ExternalRecordedReadSource | undefined;
+    if (bound !== undefined) checkRecordedNames(bound, (this.#backend as { tableNames?: TypeGraphTableNames }).tableNames);
     return {
       graph: this.#graph,
       graphId: this.#graph.id,
@@ -2385,6 +2454,16 @@ export class Store<G extends GraphDef = GraphDef> {
       });
     }
     Object.defineProperty(tx, TX_TOKEN, { value: token, enumerable: false });
+    if (this.#options.history !== true && this.#options.revisionTracking === true) {
+      // Raw SQL would write past the revision anchor.
+      Object.defineProperty(tx, "sql", {
+        get: () => {
+          throw revisionRawSqlDisabled("tx.sql");
+        },
+        enumerable: false,
+      });
+      Object.defineProperty(tx, "sqlAvailability", { value: "revisionTracking", enumerable: false });
+    }
     if (this.#options.history === true) {
       // Raw SQL would write past the capture: refused at the touch, and said so up front.
       Object.defineProperty(tx, "sql", {
@@ -2623,7 +2702,7 @@ export class Store<G extends GraphDef = GraphDef> {
     const handle = await this.#handle;
     await this.#backend.call(handle, "clearGraph", {});
     let raw = await this.#backend.register(engineGraph(this.#graph, this.#queryDefaults));
-    if (this.#options.history === true) raw = await withHistory(this.#backend, raw);
+    if (ticksClock(this.#options)) raw = await withHistory(this.#backend, raw, this.#options);
     this.#handle = raw;
     this.#meta = {};
     this.#runner = { backend: this.#backend, handle: raw, afterBulkCreate: this.#afterBulkCreate, coalesce: this.#coalesce, ops: this.#ops };
@@ -2821,6 +2900,12 @@ export interface StoreOptions {
   coalesceUnchangedUpserts?: boolean;
   /** Capture every committed collection write into the recorded relations (recorded/system time). */
   history?: boolean;
+  /** Each write transaction advances the graph's revision anchor (`store.revisionNow()`); implied by `history`. */
+  revisionTracking?: boolean;
+  /** An externally populated recorded relation for `asOfRecorded(T)` reads (`recordedRelation({ schema })`); no capture. */
+  recordedRead?: ExternalRecordedReadSource;
+  /** The store's table names (`createSqlSchema(...)`); must name the backend's graph tables. */
+  schema?: SqlSchema;
   [option: string]: unknown;
 }
 

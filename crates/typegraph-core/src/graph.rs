@@ -123,6 +123,10 @@ pub struct GraphSpec {
     /// `history: true`: writes are captured into the recorded relations.
     #[serde(default)]
     pub history: bool,
+    /// `revisionTracking: true`: each write transaction advances the graph's recorded clock
+    /// (no recorded rows unless `history` is on too).
+    #[serde(default)]
+    pub revision_tracking: bool,
     /// The identity profile: node writes keep the identity relations (`ops/identity.rs`).
     #[serde(default)]
     pub identity: Option<IdentitySpec>,

@@ -47,8 +47,25 @@ impl Default for IdBatch {
     }
 }
 
+/// The application's clock when it disagrees with the system clock (milliseconds since the
+/// epoch; `i64::MIN`: none). The binding sets it from JavaScript's `Date.now()` whenever that
+/// clock is not the system's (a test that pins the date), so the instants the engine stamps
+/// follow the clock the application reads.
+static APP_CLOCK_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
+
+/// Pins the write instant to the application's clock (`None`: the system clock again).
+pub fn set_app_clock(ms: Option<i64>) {
+    APP_CLOCK_MS.store(ms.unwrap_or(i64::MIN), std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The write instant: application clock, canonical `YYYY-MM-DDTHH:mm:ss.sssZ`.
 pub fn now_iso() -> String {
+    let app = APP_CLOCK_MS.load(std::sync::atomic::Ordering::Relaxed);
+    if app != i64::MIN {
+        if let Some(at) = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(app) {
+            return format_instant(&at);
+        }
+    }
     format_instant(&chrono::Utc::now())
 }
 

@@ -195,7 +195,7 @@ pub async fn dispatch<E: Executor>(
         let out = fenced_op(&mut cap, ctx, op, args).await;
         let recorded::Capture { inner, touched } = cap;
         let out = identity::after_writes(inner, ctx, &touched, out).await;
-        if !ctx.graph.spec.history {
+        if !recorded::ticks(ctx) {
             return identity::finish(inner, out).await;
         }
         return recorded::finish(inner, ctx, touched, out).await;

@@ -94,7 +94,7 @@ pub async fn update_node_with<E: Executor>(
         let out = fenced_run(&mut cap, ctx, a, merge).await;
         let super::recorded::Capture { inner, touched } = cap;
         let out = super::identity::after_writes(inner, ctx, &touched, out).await;
-        if !ctx.graph.spec.history {
+        if !super::recorded::ticks(ctx) {
             return super::identity::finish(inner, out).await;
         }
         return super::recorded::finish(inner, ctx, touched, out).await;

@@ -190,7 +190,13 @@ impl<E: Executor> Executor for Capture<'_, E> {
 
 /// Whether calls of this store are captured: a history store not already inside a capture.
 pub fn wanted<E: Executor>(ex: &mut E, ctx: &Ctx<'_>) -> bool {
-    ctx.graph.spec.history && ex.touched().is_none()
+    ticks(ctx) && ex.touched().is_none()
+}
+
+/// Whether this store's writes advance the recorded clock: `history` (with recorded rows) or
+/// `revisionTracking` (the clock alone).
+pub fn ticks(ctx: &Ctx<'_>) -> bool {
+    ctx.graph.spec.history || ctx.graph.spec.revision_tracking
 }
 
 /// Closes a captured call: flushes what it touched (on success) and ends the transaction (or
@@ -385,6 +391,10 @@ pub async fn flush<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, mut t: Touched) -> Re
         return Ok(());
     }
     let rev = revision(ex, ctx).await?;
+    if !ctx.graph.spec.history {
+        // Revision tracking alone: the clock advanced, no recorded rows.
+        return Ok(());
+    }
     if !t.nodes.is_empty() {
         flush_entity(
             ex,

@@ -106,6 +106,8 @@ where
             }
             ids.push(id);
         }
+        // Captured (history / revision tracking): only the ids the merge step writes.
+        super::recorded::touch_edges(ex, &a.kind, ids.iter().map(|s| s.as_str()));
         let outcomes = upsert_edges_known(ex, ctx, &a.kind, &merged.items, &ids, &stored, &now)
             .await
             .map_err(|e| {
@@ -278,6 +280,7 @@ where
             }
             ids.push(id);
         }
+        super::recorded::touch_edges(ex, &a.kind, ids.iter().map(|s| s.as_str()));
         let outcomes =
             upsert_edges_known(ex, ctx, &a.kind, &merged.items, &ids, &stored, &now).await?;
         if !a.returning {

@@ -94,31 +94,46 @@ where
             serde_json::json!({}),
         )
     })?;
-    match a.entity.as_deref() {
-        Some("edge") => {
-            return super::upsert_edges_with::upsert_edges_with(ex, ctx, &a, merge).await
-        }
-        Some("edgeEndpoints") => {
-            return super::upsert_edges_with::get_or_create_edges_with(ex, ctx, &a, merge).await
-        }
-        _ => {}
+    let edges = matches!(a.entity.as_deref(), Some("edge") | Some("edgeEndpoints"));
+    if !edges {
+        ctx.graph.node(&a.kind)?;
     }
-    ctx.graph.node(&a.kind)?;
     if super::recorded::wanted(ex, ctx) || super::identity::wanted(ex, ctx) {
         ex.begin().await?;
         let mut cap = super::recorded::Capture {
             inner: ex,
             touched: Default::default(),
         };
-        let out = fenced_run(&mut cap, ctx, &a, merge).await;
+        let out = entity_run(&mut cap, ctx, &a, merge).await;
         let super::recorded::Capture { inner, touched } = cap;
         let out = super::identity::after_writes(inner, ctx, &touched, out).await;
-        if !ctx.graph.spec.history {
+        if !super::recorded::ticks(ctx) {
             return super::identity::finish(inner, out).await;
         }
         return super::recorded::finish(inner, ctx, touched, out).await;
     }
-    fenced_run(ex, ctx, &a, merge).await
+    entity_run(ex, ctx, &a, merge).await
+}
+
+/// The call for its entity: node upserts (fenced here), edge upserts and edge get-or-create.
+async fn entity_run<E, M, F>(
+    ex: &mut E,
+    ctx: &Ctx<'_>,
+    a: &UpsertWithArgs,
+    merge: &mut M,
+) -> Result<String>
+where
+    E: Executor,
+    M: FnMut(String) -> F,
+    F: Future<Output = Result<String>>,
+{
+    match a.entity.as_deref() {
+        Some("edge") => super::upsert_edges_with::upsert_edges_with(ex, ctx, a, merge).await,
+        Some("edgeEndpoints") => {
+            super::upsert_edges_with::get_or_create_edges_with(ex, ctx, a, merge).await
+        }
+        _ => fenced_run(ex, ctx, a, merge).await,
+    }
 }
 
 async fn fenced_run<E, M, F>(
@@ -156,7 +171,6 @@ where
         return super::constraint_with::run(ex, ctx, a, merge).await;
     }
     let now = now_iso();
-    super::recorded::touch_nodes(ex, &a.kind, a.ids.iter().map(|s| s.as_str()));
     atomic!(ex, {
         let stored = stored_rows(ex, ctx, &a.kind, &a.ids).await?;
         let mut text = String::with_capacity(a.ids.len() * 200 + 2);
@@ -192,6 +206,8 @@ where
             }
             ids.push(id);
         }
+        // Only the ids the merge step writes are captured: a coalesced item changes nothing.
+        super::recorded::touch_nodes(ex, &a.kind, ids.iter().map(|s| s.as_str()));
         let existing = node_versions_from_rows(stored.values());
         // No RETURNING (it costs each statement a statement journal and a result table): the
         // rows written are rendered from the stored rows and the bound values; window moves
