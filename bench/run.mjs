@@ -174,8 +174,9 @@ if (runW8) {
 }
 
 const OUR_SQL_LANE = "our SQL from Rust (sqlite)";
-/** `{workload: {metric: {sql, bind, runs}}}` of the given workloads' queries on SQLite: each `?`'s
- *  binding as `toSQL()` lists it, the read instant as "$now" and param() slots as "$<name>". */
+/** `{workload: {metric: {sql, bind, runs, warm?, stride?}}}` of the given workloads' queries on SQLite:
+ *  each parameter's binding as `toSQL()` lists it (one per number), the read instant as "$now" and
+ *  param() slots as "$<name>"; `warm` untimed runs first, `stride` how the workload picks its people. */
 async function ourSqlSpec(ws) {
   if (ws.length === 0) return undefined;
   const { backend } = createLocalSqliteBackend();
@@ -184,12 +185,12 @@ async function ourSqlSpec(ws) {
   const spec = {};
   for (const w of ws) {
     spec[w.name] = {};
-    for (const [metric, { query, params, runs }] of Object.entries(w.queries(store))) {
+    for (const [metric, { query, params, runs, warm, stride }] of Object.entries(w.queries(store))) {
       const { sql, params: values } = query.toSQL();
       let k = 0;
       const bind = values.map((v) => (v === null ? `$${params[k++]}` : typeof v === "string" && instant.test(v) ? "$now" : v));
       if (k !== params.length) throw new Error(`${w.name} ${metric}: ${k} param() slots in the SQL, ${params.length} named`);
-      spec[w.name][metric] = { sql, bind, runs };
+      spec[w.name][metric] = { sql, bind, runs, ...(warm ? { warm } : {}), ...(stride ? { stride } : {}) };
     }
   }
   await store.close();
@@ -210,10 +211,10 @@ const floorBin = join(scratch, "tg-floor");
 copyFileSync(builtFloorBin, floorBin);
 chmodSync(floorBin, 0o755);
 if (dialects.has("sqlite")) {
-  // "Our SQL from Rust": the statements the engine compiles for W3/W4 (`toSQL()` of the workloads'
+  // "Our SQL from Rust": the statements the engine compiles for W2/W3/W4 (`toSQL()` of the workloads'
   // own queries), run by the floor program with the same bindings — a lane's gap to it is the
   // engine's binding, crossing and decode; its gap to the floor is the SQL's.
-  const ourSql = await ourSqlSpec([w3, w4].filter((w) => workloads.includes(w)));
+  const ourSql = await ourSqlSpec([w2, w3, w4].filter((w) => workloads.includes(w)));
   const args = [join(scratch, "floor.db"), datasetFile, personCityAgeIndexSql("sqlite")];
   if (ourSql) {
     writeFileSync(join(scratch, "our-sql.json"), JSON.stringify(ourSql));

@@ -2,6 +2,13 @@
 import { param } from "typegraph-native";
 import { now, ns, summarize } from "../stats.mjs";
 export const name = "W2 point reads";
+/** The prepared id query (unprepared), its param() names in SQL order, runs, warm-up runs and the
+ *  stride W2 picks its people by (for the "our SQL from Rust" lane). */
+export function queries(store, reads = 2000) {
+  const query = store.query().from("Person", "p").whereNode("p", (p) => p.id.eq(param("id"))).select((c) => c.p);
+  return { preparedIdQuery: { query, params: ["id"], runs: reads, warm: 200, stride: 7919 } };
+}
+
 export async function run({ store, data, reads = 2000 }) {
   const ids = Array.from({ length: reads }, (_, i) => data.people[(i * 7919) % data.people.length].id);
   for (const id of ids.slice(0, 200)) await store.nodes.Person.getById(id);
@@ -12,7 +19,7 @@ export async function run({ store, data, reads = 2000 }) {
     samples.push(ns(t0));
     if (!n) throw new Error(`missing ${id}`);
   }
-  const prepared = store.query().from("Person", "p").whereNode("p", (p) => p.id.eq(param("id"))).select((c) => c.p).prepare();
+  const prepared = queries(store, reads).preparedIdQuery.query.prepare();
   for (const id of ids.slice(0, 200)) await prepared.execute({ id });
   const psamples = [];
   for (const id of ids) {

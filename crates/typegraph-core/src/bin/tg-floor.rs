@@ -5,7 +5,7 @@
 //! Usage: tg-floor <sqlite-file | postgres://url> <dataset.json> <index-sql> [our-sql.json]
 //! Prints one JSON object with W1/W2/W3/W5/W5e/W5c/W6 figures (SQLite; W1/W2/W5e/W6 on PostgreSQL).
 //! With `our-sql.json` (SQLite only; `bench/run.mjs` writes it from the queries' `toSQL()`), the
-//! object also holds `ourSql`: the engine's own compiled W3/W4 statements run by plain rusqlite
+//! object also holds `ourSql`: the engine's own compiled W2/W3/W4 statements run by plain rusqlite
 //! with the same bindings (see [`our_sql_lane`]).
 
 use serde_json::{json, Value};
@@ -545,11 +545,13 @@ fn main() {
     println!("{out}");
 }
 
-/// The engine's compiled statements of the bench's W3/W4 queries (`{workload: {metric: {sql,
-/// bind, runs}}}`, from `toSQL()`) run by plain rusqlite from a cached statement, every column of
-/// every row read: what the SQL alone costs. `bind` lists one binding per `?`: `"$now"` the read
-/// instant (taken per run, as the engine does), `"$id"` the run's start person (as W3 picks it),
-/// `"$city"` / `"$age"` W4's filter values, anything else bound as it is.
+/// The engine's compiled statements of the bench's W2/W3/W4 queries (`{workload: {metric: {sql,
+/// bind, runs, warm?, stride?}}}`, from `toSQL()`) run by plain rusqlite from a cached statement,
+/// every column of every row read: what the SQL alone costs. `bind` lists one binding per
+/// parameter number: `"$now"` the read instant (taken per run, as the engine does), `"$id"` the
+/// run's person (`stride` apart, as the workload picks them: W3's 977 by default, W2's 7919),
+/// `"$city"` / `"$age"` W4's filter values, anything else bound as it is. `warm` runs go untimed
+/// first (W2 warms up, W3/W4 do not).
 fn our_sql_lane(conn: &rusqlite::Connection, people: &[Value], spec: &Value) -> Value {
     use rusqlite::types::Value as V;
     const CITIES: [&str; 8] = [
@@ -561,16 +563,22 @@ fn our_sql_lane(conn: &rusqlite::Connection, people: &[Value], spec: &Value) -> 
         for (metric, q) in metrics.as_object().unwrap() {
             let mut st = conn.prepare_cached(q["sql"].as_str().unwrap()).unwrap();
             let runs = q["runs"].as_u64().unwrap() as usize;
+            let warm = q["warm"].as_u64().unwrap_or(0) as usize;
+            let stride = q["stride"].as_u64().unwrap_or(977) as usize;
             let binds = q["bind"].as_array().unwrap();
             let mut ns = Vec::with_capacity(runs);
-            let c0 = cpu_ns();
-            for r in 0..runs {
+            let mut c0 = cpu_ns();
+            for r in 0..warm + runs {
+                if r == warm {
+                    ns.clear();
+                    c0 = cpu_ns();
+                }
                 let t = Instant::now();
                 let now = now_iso();
                 let values = binds.iter().map(|b| match b {
                     Value::String(s) if s == "$now" => V::Text(now.clone()),
                     Value::String(s) if s == "$id" => V::Text(
-                        people[(r * 977) % people.len()]["id"]
+                        people[(r * stride) % people.len()]["id"]
                             .as_str()
                             .unwrap()
                             .into(),

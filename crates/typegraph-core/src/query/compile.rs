@@ -304,11 +304,12 @@ impl<'a> Compiler<'a> {
         } else {
             (vec![], vec![])
         };
+        let (text, params) = super::numbered::share_equal(self.dialect, &sql.text, sql.params);
         Ok(Plan {
             prop_cols,
             extract_cols,
-            sql: self.dialect.finish(sql.text),
-            params: sql.params,
+            sql: text,
+            params,
             json_cols,
             mode,
             vector: self.vector_step.take(),

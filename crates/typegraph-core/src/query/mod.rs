@@ -5,6 +5,7 @@
 pub mod ast;
 pub mod compile;
 pub mod extract;
+pub mod numbered;
 
 use crate::error::{Error, Result};
 use crate::exec::Executor;
