@@ -1,8 +1,10 @@
 // Backends: a thin owner of one native handle. SQLite calls run synchronously
 // on the calling thread; PostgreSQL calls are async on the engine's runtime.
 
+import { backendEdgeReads, type BackendEdgeReads } from "./backend-edge-reads.js";
 import { backendKindCounts, backendRowAccess, backendSchemaReads, type BackendKindCounts, type BackendRowAccess, type BackendSchemaReads } from "./backend-rows.js";
 import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
+import type { RecursiveTraversalCapability } from "./recursion-capability.js";
 import { jsonCopyOf } from "./json-copy.js";
 import { NativePostgres, NativeSqlite, sqliteGetNode, sqliteQueryPlan } from "./native.js";
 import { DEFAULT_TABLE_NAMES, engineTableNames, type TypeGraphTableNames } from "./table-names.js";
@@ -47,6 +49,8 @@ export interface BackendCapabilities {
   readonly returning: boolean;
   readonly windowFunctions: boolean;
   readonly maxBindParameters: number;
+  /** Bounded transitive closures in one round trip (absent means supported; see `recursion-capability.ts`). */
+  readonly recursiveTraversal?: RecursiveTraversalCapability;
   readonly vector?: VectorCapabilities;
   readonly fulltext?: FulltextCapabilities;
 }
@@ -139,10 +143,19 @@ export interface GraphBackend {
   /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
   readonly countNodesByKind?: BackendKindCounts["countNodesByKind"];
   readonly countEdgesByKind?: BackendKindCounts["countEdgesByKind"];
+  /** Edge reads over a set of endpoints, and raw edge deletes, by graph id (see `backend-edge-reads.ts`);
+   *  the store's bulk endpoint reads refuse with a ConfigurationError on a backend without the reads. */
+  readonly findEdgesByEndpointSet?: BackendEdgeReads["findEdgesByEndpointSet"];
+  readonly findEdgesByHeterogeneousEndpointSet?: BackendEdgeReads["findEdgesByHeterogeneousEndpointSet"];
+  readonly deleteEdge?: BackendEdgeReads["deleteEdge"];
+  readonly hardDeleteEdge?: BackendEdgeReads["hardDeleteEdge"];
   /** Present when the backend loads `trustedImportGraph` natively (deferred-index bulk path). */
   readonly trustedImport?: TrustedImportPath;
   close(): Promise<void>;
 }
+
+/** Both bundled backends compute transitive closures (recursive CTEs). */
+const RECURSIVE_TRAVERSAL: RecursiveTraversalCapability = Object.freeze({ supported: true });
 
 /** The trusted-import path a backend offers (see `typegraph-native/interchange`). */
 export type TrustedImportPath = Readonly<{ path: "deferred-index-load" }>;
@@ -191,6 +204,7 @@ export class SqliteBackend implements GraphBackend {
     returning: true,
     windowFunctions: true,
     maxBindParameters: 32766,
+    recursiveTraversal: RECURSIVE_TRAVERSAL,
     ...SQLITE_SEARCH,
   });
   #native: NativeSqlite | undefined;
@@ -209,6 +223,11 @@ export class SqliteBackend implements GraphBackend {
     this.#names = engineTableNames(tableNames);
     this.#slot = native.slot();
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
+    const edgeReads = backendEdgeReads((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
+    this.findEdgesByEndpointSet = edgeReads.findEdgesByEndpointSet;
+    this.findEdgesByHeterogeneousEndpointSet = edgeReads.findEdgesByHeterogeneousEndpointSet;
+    this.deleteEdge = edgeReads.deleteEdge;
+    this.hardDeleteEdge = edgeReads.hardDeleteEdge;
     const reads = backendSchemaReads(
       (graphId) => anyHandleOfGraph(this.#registered, graphId, (json) => this.register(json)),
       (h, op, args) => this.call(h, op, args),
@@ -247,6 +266,11 @@ export class SqliteBackend implements GraphBackend {
   /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
   readonly countNodesByKind: BackendKindCounts["countNodesByKind"];
   readonly countEdgesByKind: BackendKindCounts["countEdgesByKind"];
+  /** Endpoint-set edge reads and raw edge deletes by graph id (see `backend-edge-reads.ts`). */
+  readonly findEdgesByEndpointSet: BackendEdgeReads["findEdgesByEndpointSet"];
+  readonly findEdgesByHeterogeneousEndpointSet: BackendEdgeReads["findEdgesByHeterogeneousEndpointSet"];
+  readonly deleteEdge: BackendEdgeReads["deleteEdge"];
+  readonly hardDeleteEdge: BackendEdgeReads["hardDeleteEdge"];
   readonly trustedImport: TrustedImportPath = TRUSTED_IMPORT;
 
   #handle(): NativeSqlite {
@@ -483,6 +507,7 @@ export class PostgresBackend implements GraphBackend {
     returning: true,
     windowFunctions: true,
     maxBindParameters: 65533,
+    recursiveTraversal: RECURSIVE_TRAVERSAL,
     ...POSTGRES_SEARCH,
   });
   #native: Promise<NativePostgres> | undefined;
@@ -497,6 +522,11 @@ export class PostgresBackend implements GraphBackend {
     this.tableNames = tableNames;
     this.#names = engineTableNames(tableNames);
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registeredJson, graphId), (h, op, args) => this.call(h, op, args));
+    const edgeReads = backendEdgeReads((graphId) => handleOfGraph(this.#registeredJson, graphId), (h, op, args) => this.call(h, op, args));
+    this.findEdgesByEndpointSet = edgeReads.findEdgesByEndpointSet;
+    this.findEdgesByHeterogeneousEndpointSet = edgeReads.findEdgesByHeterogeneousEndpointSet;
+    this.deleteEdge = edgeReads.deleteEdge;
+    this.hardDeleteEdge = edgeReads.hardDeleteEdge;
     const reads = backendSchemaReads(
       (graphId) => anyHandleOfGraph(this.#registeredJson, graphId, (json) => this.register(json)),
       (h, op, args) => this.call(h, op, args),
@@ -575,6 +605,11 @@ export class PostgresBackend implements GraphBackend {
   /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
   readonly countNodesByKind: BackendKindCounts["countNodesByKind"];
   readonly countEdgesByKind: BackendKindCounts["countEdgesByKind"];
+  /** Endpoint-set edge reads and raw edge deletes by graph id (see `backend-edge-reads.ts`). */
+  readonly findEdgesByEndpointSet: BackendEdgeReads["findEdgesByEndpointSet"];
+  readonly findEdgesByHeterogeneousEndpointSet: BackendEdgeReads["findEdgesByHeterogeneousEndpointSet"];
+  readonly deleteEdge: BackendEdgeReads["deleteEdge"];
+  readonly hardDeleteEdge: BackendEdgeReads["hardDeleteEdge"];
   readonly trustedImport: TrustedImportPath = TRUSTED_IMPORT;
 
   async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
