@@ -2,6 +2,7 @@
 // on the calling thread; PostgreSQL calls are async on the engine's runtime.
 
 import { backendEdgeReads, type BackendEdgeReads } from "./backend-edge-reads.js";
+import { backendUniques, type BackendUniques } from "./backend-uniques.js";
 import { backendKindCounts, backendRowAccess, backendSchemaReads, type BackendKindCounts, type BackendRowAccess, type BackendSchemaReads } from "./backend-rows.js";
 import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
 import type { RecursiveTraversalCapability } from "./recursion-capability.js";
@@ -149,6 +150,16 @@ export interface GraphBackend {
   readonly findEdgesByHeterogeneousEndpointSet?: BackendEdgeReads["findEdgesByHeterogeneousEndpointSet"];
   readonly deleteEdge?: BackendEdgeReads["deleteEdge"];
   readonly hardDeleteEdge?: BackendEdgeReads["hardDeleteEdge"];
+  /** Uniqueness claim rows by graph id (see `backend-uniques.ts`). */
+  readonly insertUnique?: BackendUniques["insertUnique"];
+  readonly checkUnique?: BackendUniques["checkUnique"];
+  readonly deleteUnique?: BackendUniques["deleteUnique"];
+  readonly hardDeleteUniquesByNodeIds?: BackendUniques["hardDeleteUniquesByNodeIds"];
+  readonly hardDeleteUniquesByConcreteKind?: BackendUniques["hardDeleteUniquesByConcreteKind"];
+  /** Runs one DDL statement outside any transaction. */
+  readonly executeDdl?: (ddl: string) => Promise<void>;
+  /** Creates the kind-removal queue table when it is missing (idempotent; part of bootstrap). */
+  readonly ensureKindRemovalsTable?: () => Promise<void>;
   /** Present when the backend loads `trustedImportGraph` natively (deferred-index bulk path). */
   readonly trustedImport?: TrustedImportPath;
   close(): Promise<void>;
@@ -228,6 +239,12 @@ export class SqliteBackend implements GraphBackend {
     this.findEdgesByHeterogeneousEndpointSet = edgeReads.findEdgesByHeterogeneousEndpointSet;
     this.deleteEdge = edgeReads.deleteEdge;
     this.hardDeleteEdge = edgeReads.hardDeleteEdge;
+    const uniques = backendUniques((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
+    this.insertUnique = uniques.insertUnique;
+    this.checkUnique = uniques.checkUnique;
+    this.deleteUnique = uniques.deleteUnique;
+    this.hardDeleteUniquesByNodeIds = uniques.hardDeleteUniquesByNodeIds;
+    this.hardDeleteUniquesByConcreteKind = uniques.hardDeleteUniquesByConcreteKind;
     const reads = backendSchemaReads(
       (graphId) => anyHandleOfGraph(this.#registered, graphId, (json) => this.register(json)),
       (h, op, args) => this.call(h, op, args),
@@ -271,6 +288,18 @@ export class SqliteBackend implements GraphBackend {
   readonly findEdgesByHeterogeneousEndpointSet: BackendEdgeReads["findEdgesByHeterogeneousEndpointSet"];
   readonly deleteEdge: BackendEdgeReads["deleteEdge"];
   readonly hardDeleteEdge: BackendEdgeReads["hardDeleteEdge"];
+  /** Uniqueness claim rows by graph id (see `backend-uniques.ts`). */
+  readonly insertUnique: BackendUniques["insertUnique"];
+  readonly checkUnique: BackendUniques["checkUnique"];
+  readonly deleteUnique: BackendUniques["deleteUnique"];
+  readonly hardDeleteUniquesByNodeIds: BackendUniques["hardDeleteUniquesByNodeIds"];
+  readonly hardDeleteUniquesByConcreteKind: BackendUniques["hardDeleteUniquesByConcreteKind"];
+  /** Runs one DDL statement outside any transaction (detached use allowed). */
+  readonly executeDdl = async (ddl: string): Promise<void> => {
+    await this.exec(ddl);
+  };
+  /** Creates the kind-removal queue table (with the other TypeGraph tables) when missing. */
+  readonly ensureKindRemovalsTable = (): Promise<void> => this.bootstrap();
   readonly trustedImport: TrustedImportPath = TRUSTED_IMPORT;
 
   #handle(): NativeSqlite {
@@ -527,6 +556,12 @@ export class PostgresBackend implements GraphBackend {
     this.findEdgesByHeterogeneousEndpointSet = edgeReads.findEdgesByHeterogeneousEndpointSet;
     this.deleteEdge = edgeReads.deleteEdge;
     this.hardDeleteEdge = edgeReads.hardDeleteEdge;
+    const uniques = backendUniques((graphId) => handleOfGraph(this.#registeredJson, graphId), (h, op, args) => this.call(h, op, args));
+    this.insertUnique = uniques.insertUnique;
+    this.checkUnique = uniques.checkUnique;
+    this.deleteUnique = uniques.deleteUnique;
+    this.hardDeleteUniquesByNodeIds = uniques.hardDeleteUniquesByNodeIds;
+    this.hardDeleteUniquesByConcreteKind = uniques.hardDeleteUniquesByConcreteKind;
     const reads = backendSchemaReads(
       (graphId) => anyHandleOfGraph(this.#registeredJson, graphId, (json) => this.register(json)),
       (h, op, args) => this.call(h, op, args),
@@ -610,6 +645,18 @@ export class PostgresBackend implements GraphBackend {
   readonly findEdgesByHeterogeneousEndpointSet: BackendEdgeReads["findEdgesByHeterogeneousEndpointSet"];
   readonly deleteEdge: BackendEdgeReads["deleteEdge"];
   readonly hardDeleteEdge: BackendEdgeReads["hardDeleteEdge"];
+  /** Uniqueness claim rows by graph id (see `backend-uniques.ts`). */
+  readonly insertUnique: BackendUniques["insertUnique"];
+  readonly checkUnique: BackendUniques["checkUnique"];
+  readonly deleteUnique: BackendUniques["deleteUnique"];
+  readonly hardDeleteUniquesByNodeIds: BackendUniques["hardDeleteUniquesByNodeIds"];
+  readonly hardDeleteUniquesByConcreteKind: BackendUniques["hardDeleteUniquesByConcreteKind"];
+  /** Runs one DDL statement outside any transaction (detached use allowed). */
+  readonly executeDdl = async (ddl: string): Promise<void> => {
+    await this.exec(ddl);
+  };
+  /** Creates the kind-removal queue table (with the other TypeGraph tables) when missing. */
+  readonly ensureKindRemovalsTable = (): Promise<void> => this.bootstrap();
   readonly trustedImport: TrustedImportPath = TRUSTED_IMPORT;
 
   async deleteFulltext(params: DeleteFulltextParams): Promise<void> {
