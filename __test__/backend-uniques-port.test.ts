@@ -1,10 +1,11 @@
 // The backend object's uniqueness-claim members on both backends (upstream's port shapes, by
 // graph id): insertUnique / checkUnique / deleteUnique / hardDeleteUniquesByNodeIds /
 // hardDeleteUniquesByConcreteKind, claims owned by (concrete kind, node id) at any axis; and
-// executeDdl / ensureKindRemovalsTable.
+// executeDdl / ensureKindRemovalsTable. Kind removal reaps the claims a kind owns (by owner, at
+// any axis), and evolve creates a missing kind-removal queue before its preflight.
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { UniquenessError, createStoreWithSchema, defineGraph, defineNode } from "../dist/index.js";
+import { UniquenessError, createStoreWithSchema, defineGraph, defineGraphExtension, defineNode } from "../dist/index.js";
 import { backends, freshGraphId } from "./backends.js";
 
 const Person = defineNode("Person", { schema: z.object({ name: z.string() }) });
@@ -69,6 +70,22 @@ describe.each(backends)("backend uniqueness-claim members on $name", (bc) => {
     expect(await backend.checkUnique!({ graphId, nodeKind: "Person", constraintName: "c", key: "z" })).toMatchObject({ concrete_kind: "Company", node_id: "a" });
   });
 
+  it("materializeRemovals reaps every claim the removed kind owns, and no sibling's", async () => {
+    const { graphId, backend, store } = await setup();
+    const evolved = await store.evolve(defineGraphExtension({ nodes: { Widget: { properties: { label: { type: "string" } } }, Gadget: { properties: { label: { type: "string" } } } } }));
+    const widget = (await evolved.getNodeCollectionOrThrow("Widget").create({ label: "w" })) as { id: string };
+    const gadget = (await evolved.getNodeCollectionOrThrow("Gadget").create({ label: "g" })) as { id: string };
+    await backend.insertUnique!({ graphId, nodeKind: "Widget", constraintName: "label", key: "w", nodeId: widget.id, concreteKind: "Widget" });
+    await backend.insertUnique!({ graphId, nodeKind: "disjoint(Gadget|Widget)", constraintName: "typegraph_disjoint", key: widget.id, nodeId: widget.id, concreteKind: "Widget" });
+    await backend.insertUnique!({ graphId, nodeKind: "Widget", constraintName: "label", key: "g", nodeId: gadget.id, concreteKind: "Gadget" });
+    const removed = await evolved.removeKinds(["Widget"]);
+    const result = await removed.materializeRemovals();
+    expect(result.results).toContainEqual({ entity: "node", kind: "Widget", status: "removed" });
+    expect(await backend.checkUnique!({ graphId, nodeKind: "Widget", constraintName: "label", key: "w", includeDeleted: true })).toBeUndefined();
+    expect(await backend.checkUnique!({ graphId, nodeKind: "disjoint(Gadget|Widget)", constraintName: "typegraph_disjoint", key: widget.id, includeDeleted: true })).toBeUndefined();
+    expect(await backend.checkUnique!({ graphId, nodeKind: "Widget", constraintName: "label", key: "g" })).toMatchObject({ node_id: gadget.id, concrete_kind: "Gadget", deleted_at: undefined });
+  });
+
   it("executeDdl runs a statement; ensureKindRemovalsTable is idempotent and concurrent-safe", async () => {
     const { graphId, backend } = await setup();
     const scratch = `tg_scratch_${graphId}`;
@@ -77,6 +94,26 @@ describe.each(backends)("backend uniqueness-claim members on $name", (bc) => {
     // The queue table of the shared PostgreSQL database is never dropped here; SQLite's file is ours.
     if (bc.name === "sqlite") await backend.executeDdl!('DROP TABLE IF EXISTS "typegraph_kind_removals"');
     await Promise.all([backend.ensureKindRemovalsTable!(), backend.ensureKindRemovalsTable!()]);
+    expect(await backend.getPendingKindRemovals!(graphId)).toEqual([]);
+  });
+});
+
+describe("evolve on a database without the kind-removal queue (sqlite)", () => {
+  const open: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    while (open.length) await open.pop()!.close();
+  });
+
+  it("evolve creates a missing kind-removal queue before its preflight", async () => {
+    const graph = defineGraph({ id: freshGraphId("bup_queue"), nodes: { Person: { type: Person } }, edges: {} });
+    // SQLite only: the database file is this test's own (the shared PostgreSQL's queue table is never dropped).
+    const backend = backends[0]!.make(graph.id);
+    open.push(backend);
+    const [store] = await createStoreWithSchema(graph, backend);
+    const graphId = graph.id;
+    await backend.executeDdl!('DROP TABLE IF EXISTS "typegraph_kind_removals"');
+    const evolved = await store.evolve(defineGraphExtension({ nodes: { Widget: { properties: { label: { type: "string" } } } } }));
+    expect(evolved.introspect().kinds.map((k: { name: string }) => k.name)).toContain("Widget");
     expect(await backend.getPendingKindRemovals!(graphId)).toEqual([]);
   });
 });
