@@ -1,8 +1,11 @@
 // Backends: a thin owner of one native handle. SQLite calls run synchronously
 // on the calling thread; PostgreSQL calls are async on the engine's runtime.
 
+import { backendEdgeReads, type BackendEdgeReads } from "./backend-edge-reads.js";
+import { backendUniques, type BackendUniques } from "./backend-uniques.js";
 import { backendKindCounts, backendRowAccess, backendSchemaReads, type BackendKindCounts, type BackendRowAccess, type BackendSchemaReads } from "./backend-rows.js";
 import { ConfigurationError, BackendDisposedError, convertError } from "./errors.js";
+import type { RecursiveTraversalCapability } from "./recursion-capability.js";
 import { jsonCopyOf } from "./json-copy.js";
 import { CONTRIBUTION_CAPABILITIES, contributionMembers, type ContributionBackendMembers, type ContributionCapabilities } from "./contributions.js";
 import { NativePostgres, NativeSqlite, sqliteGetNode, sqliteQueryPlan } from "./native.js";
@@ -52,6 +55,8 @@ export interface BackendCapabilities {
   /** `updateNode`/`updateEdge` store a cleared `valid_to` as NULL (`clearValidTo: true`); a backend
    *  stating `false` has explicit clears refused (`CLEAR_VALID_TO_UNSUPPORTED`). */
   readonly clearValidTo?: boolean;
+  /** Bounded transitive closures in one round trip (absent means supported; see `recursion-capability.ts`). */
+  readonly recursiveTraversal?: RecursiveTraversalCapability;
   readonly vector?: VectorCapabilities;
   readonly fulltext?: FulltextCapabilities;
   /** How far up the contribution health ladder (probe → repair → rebuild) this backend goes. */
@@ -146,6 +151,20 @@ export interface GraphBackend {
   /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
   readonly countNodesByKind?: BackendKindCounts["countNodesByKind"];
   readonly countEdgesByKind?: BackendKindCounts["countEdgesByKind"];
+  /** Edge reads over a set of endpoints, and raw edge deletes, by graph id (see `backend-edge-reads.ts`);
+   *  the store's bulk endpoint reads refuse with a ConfigurationError on a backend without the reads. */
+  readonly findEdgesByEndpointSet?: BackendEdgeReads["findEdgesByEndpointSet"];
+  readonly findEdgesByHeterogeneousEndpointSet?: BackendEdgeReads["findEdgesByHeterogeneousEndpointSet"];
+  readonly deleteEdge?: BackendEdgeReads["deleteEdge"];
+  readonly hardDeleteEdge?: BackendEdgeReads["hardDeleteEdge"];
+  /** Uniqueness claim rows by graph id (see `backend-uniques.ts`). */
+  readonly insertUnique?: BackendUniques["insertUnique"];
+  readonly checkUnique?: BackendUniques["checkUnique"];
+  readonly deleteUnique?: BackendUniques["deleteUnique"];
+  readonly hardDeleteUniquesByNodeIds?: BackendUniques["hardDeleteUniquesByNodeIds"];
+  readonly hardDeleteUniquesByConcreteKind?: BackendUniques["hardDeleteUniquesByConcreteKind"];
+  /** Creates the kind-removal queue table when it is missing (idempotent; part of bootstrap). */
+  readonly ensureKindRemovalsTable?: () => Promise<void>;
   /** Present when the backend loads `trustedImportGraph` natively (deferred-index bulk path). */
   readonly trustedImport?: TrustedImportPath;
   /** Contribution markers and side-table strategies (upstream's port shapes; see `contributions.ts`). */
@@ -167,6 +186,8 @@ function latestHandleOfGraph<H>(registered: Map<string, H>, graphId: string, reg
     return anyHandleOfGraph(registered, graphId, register);
   }
 }
+/** Both bundled backends compute transitive closures (recursive CTEs). */
+const RECURSIVE_TRAVERSAL: RecursiveTraversalCapability = Object.freeze({ supported: true });
 
 /** The trusted-import path a backend offers (see `typegraph-native/interchange`). */
 export type TrustedImportPath = Readonly<{ path: "deferred-index-load" }>;
@@ -216,6 +237,7 @@ export class SqliteBackend implements GraphBackend {
     windowFunctions: true,
     maxBindParameters: 32766,
     clearValidTo: true,
+    recursiveTraversal: RECURSIVE_TRAVERSAL,
     ...SQLITE_SEARCH,
     contributions: CONTRIBUTION_CAPABILITIES,
   });
@@ -235,6 +257,17 @@ export class SqliteBackend implements GraphBackend {
     this.#names = engineTableNames(tableNames);
     this.#slot = native.slot();
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
+    const edgeReads = backendEdgeReads((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
+    this.findEdgesByEndpointSet = edgeReads.findEdgesByEndpointSet;
+    this.findEdgesByHeterogeneousEndpointSet = edgeReads.findEdgesByHeterogeneousEndpointSet;
+    this.deleteEdge = edgeReads.deleteEdge;
+    this.hardDeleteEdge = edgeReads.hardDeleteEdge;
+    const uniques = backendUniques((graphId) => handleOfGraph(this.#registered, graphId), (h, op, args) => this.call(h, op, args));
+    this.insertUnique = uniques.insertUnique;
+    this.checkUnique = uniques.checkUnique;
+    this.deleteUnique = uniques.deleteUnique;
+    this.hardDeleteUniquesByNodeIds = uniques.hardDeleteUniquesByNodeIds;
+    this.hardDeleteUniquesByConcreteKind = uniques.hardDeleteUniquesByConcreteKind;
     const reads = backendSchemaReads(
       (graphId) => anyHandleOfGraph(this.#registered, graphId, (json) => this.register(json)),
       (h, op, args) => this.call(h, op, args),
@@ -297,6 +330,19 @@ export class SqliteBackend implements GraphBackend {
   /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
   readonly countNodesByKind: BackendKindCounts["countNodesByKind"];
   readonly countEdgesByKind: BackendKindCounts["countEdgesByKind"];
+  /** Endpoint-set edge reads and raw edge deletes by graph id (see `backend-edge-reads.ts`). */
+  readonly findEdgesByEndpointSet: BackendEdgeReads["findEdgesByEndpointSet"];
+  readonly findEdgesByHeterogeneousEndpointSet: BackendEdgeReads["findEdgesByHeterogeneousEndpointSet"];
+  readonly deleteEdge: BackendEdgeReads["deleteEdge"];
+  readonly hardDeleteEdge: BackendEdgeReads["hardDeleteEdge"];
+  /** Uniqueness claim rows by graph id (see `backend-uniques.ts`). */
+  readonly insertUnique: BackendUniques["insertUnique"];
+  readonly checkUnique: BackendUniques["checkUnique"];
+  readonly deleteUnique: BackendUniques["deleteUnique"];
+  readonly hardDeleteUniquesByNodeIds: BackendUniques["hardDeleteUniquesByNodeIds"];
+  readonly hardDeleteUniquesByConcreteKind: BackendUniques["hardDeleteUniquesByConcreteKind"];
+  /** Creates the kind-removal queue table (with the other TypeGraph tables) when missing. */
+  readonly ensureKindRemovalsTable = (): Promise<void> => this.bootstrap();
   readonly trustedImport: TrustedImportPath = TRUSTED_IMPORT;
 
   #handle(): NativeSqlite {
@@ -537,6 +583,7 @@ export class PostgresBackend implements GraphBackend {
     windowFunctions: true,
     maxBindParameters: 65533,
     clearValidTo: true,
+    recursiveTraversal: RECURSIVE_TRAVERSAL,
     ...POSTGRES_SEARCH,
     contributions: CONTRIBUTION_CAPABILITIES,
   });
@@ -552,6 +599,17 @@ export class PostgresBackend implements GraphBackend {
     this.tableNames = tableNames;
     this.#names = engineTableNames(tableNames);
     const rows = backendRowAccess((graphId) => handleOfGraph(this.#registeredJson, graphId), (h, op, args) => this.call(h, op, args));
+    const edgeReads = backendEdgeReads((graphId) => handleOfGraph(this.#registeredJson, graphId), (h, op, args) => this.call(h, op, args));
+    this.findEdgesByEndpointSet = edgeReads.findEdgesByEndpointSet;
+    this.findEdgesByHeterogeneousEndpointSet = edgeReads.findEdgesByHeterogeneousEndpointSet;
+    this.deleteEdge = edgeReads.deleteEdge;
+    this.hardDeleteEdge = edgeReads.hardDeleteEdge;
+    const uniques = backendUniques((graphId) => handleOfGraph(this.#registeredJson, graphId), (h, op, args) => this.call(h, op, args));
+    this.insertUnique = uniques.insertUnique;
+    this.checkUnique = uniques.checkUnique;
+    this.deleteUnique = uniques.deleteUnique;
+    this.hardDeleteUniquesByNodeIds = uniques.hardDeleteUniquesByNodeIds;
+    this.hardDeleteUniquesByConcreteKind = uniques.hardDeleteUniquesByConcreteKind;
     const reads = backendSchemaReads(
       (graphId) => anyHandleOfGraph(this.#registeredJson, graphId, (json) => this.register(json)),
       (h, op, args) => this.call(h, op, args),
@@ -645,6 +703,19 @@ export class PostgresBackend implements GraphBackend {
   /** Row counts of one kind by graph id, declared or not (upstream's port shapes). */
   readonly countNodesByKind: BackendKindCounts["countNodesByKind"];
   readonly countEdgesByKind: BackendKindCounts["countEdgesByKind"];
+  /** Endpoint-set edge reads and raw edge deletes by graph id (see `backend-edge-reads.ts`). */
+  readonly findEdgesByEndpointSet: BackendEdgeReads["findEdgesByEndpointSet"];
+  readonly findEdgesByHeterogeneousEndpointSet: BackendEdgeReads["findEdgesByHeterogeneousEndpointSet"];
+  readonly deleteEdge: BackendEdgeReads["deleteEdge"];
+  readonly hardDeleteEdge: BackendEdgeReads["hardDeleteEdge"];
+  /** Uniqueness claim rows by graph id (see `backend-uniques.ts`). */
+  readonly insertUnique: BackendUniques["insertUnique"];
+  readonly checkUnique: BackendUniques["checkUnique"];
+  readonly deleteUnique: BackendUniques["deleteUnique"];
+  readonly hardDeleteUniquesByNodeIds: BackendUniques["hardDeleteUniquesByNodeIds"];
+  readonly hardDeleteUniquesByConcreteKind: BackendUniques["hardDeleteUniquesByConcreteKind"];
+  /** Creates the kind-removal queue table (with the other TypeGraph tables) when missing. */
+  readonly ensureKindRemovalsTable = (): Promise<void> => this.bootstrap();
   readonly trustedImport: TrustedImportPath = TRUSTED_IMPORT;
   /** Contribution markers and side-table strategies (upstream's port shapes; see `contributions.ts`). */
   readonly fulltextStrategy: ContributionBackendMembers["fulltextStrategy"];

@@ -4,7 +4,9 @@
 
 import type { GraphDef, NodeId, TemporalMode } from "./core.js";
 import type { Edge } from "./store.js";
-import { KindNotFoundError, ValidationError } from "./errors.js";
+import { ConfigurationError, KindNotFoundError, ValidationError } from "./errors.js";
+import type { BackendEdgeRow } from "./backend-rows.js";
+import type { FindEdgesByEndpointSetParams, FindEdgesByHeterogeneousEndpointSetParams } from "./backend-edge-reads.js";
 import type { EdgeKinds, NodeKinds } from "./type-helpers.js";
 
 /** The per-endpoint fan-out cap of the bulk endpoint reads. */
@@ -91,3 +93,107 @@ export function resolveSources(graph: GraphDef, sources: readonly { kind: string
   return refs;
 }
 
+
+/** A backend as the bulk endpoint reads see it: the port members (absent on a backend without the capability). */
+type EndpointSetPort = {
+  readonly findEdgesByEndpointSet?: (params: FindEdgesByEndpointSetParams) => Promise<readonly BackendEdgeRow[]>;
+  readonly findEdgesByHeterogeneousEndpointSet?: (params: FindEdgesByHeterogeneousEndpointSetParams) => Promise<readonly BackendEdgeRow[]>;
+};
+
+/** The refusal of a bulk endpoint read on a backend without the port member it reads through. */
+export function endpointSetUnsupported(member: string, operation: string, graphId: string | undefined): ConfigurationError {
+  return new ConfigurationError(`${operation} needs a backend implementing ${member}; this backend does not`, {
+    code: "BACKEND_CAPABILITY_MISSING",
+    capability: member,
+    operation,
+    ...(graphId === undefined ? {} : { graphId }),
+  });
+}
+
+/** The port's temporal coordinate of a store-level read: "current" resolves its instant once, here. */
+export function portCoordinate(options: EdgeBulkFindEndpointOptions | undefined, fallback: TemporalMode | undefined): { temporalMode: TemporalMode; asOf?: string } {
+  const asOf = options?.asOf instanceof Date ? options.asOf.toISOString() : options?.asOf;
+  const mode = options?.temporalMode ?? (asOf !== undefined ? "asOf" : (fallback ?? "current"));
+  if (mode === "current") return { temporalMode: mode, asOf: new Date().toISOString() };
+  if (mode === "asOf") return { temporalMode: mode, asOf };
+  return { temporalMode: mode };
+}
+
+/** A port row as the store's edge object. */
+export function edgeOfRow(r: BackendEdgeRow): Record<string, unknown> {
+  return {
+    id: r.id,
+    kind: r.kind,
+    fromKind: r.from_kind,
+    fromId: r.from_id,
+    toKind: r.to_kind,
+    toId: r.to_id,
+    meta: { validFrom: r.valid_from, validTo: r.valid_to, createdAt: r.created_at, updatedAt: r.updated_at, deletedAt: r.deleted_at },
+    ...r.props,
+  };
+}
+
+/**
+ * `bulkFindFrom` / `bulkFindTo` through the backend's `findEdgesByEndpointSet`: one read per
+ * distinct endpoint kind, all at one coordinate; answers one bucket per input position.
+ */
+export async function readEndpointSets(
+  backend: EndpointSetPort,
+  graphId: string,
+  edgeKind: string,
+  side: "from" | "to",
+  refs: readonly { kind: string; id: string }[],
+  options: EdgeBulkFindEndpointOptions | undefined,
+  fallback: TemporalMode | undefined,
+): Promise<Record<string, unknown>[][]> {
+  const read = backend.findEdgesByEndpointSet;
+  if (typeof read !== "function") throw endpointSetUnsupported("findEdgesByEndpointSet", side === "from" ? "bulkFindFrom" : "bulkFindTo", graphId);
+  const coordinate = portCoordinate(options, fallback);
+  const idsByKind = new Map<string, string[]>();
+  for (const ref of refs) {
+    let ids = idsByKind.get(ref.kind);
+    if (!ids) idsByKind.set(ref.kind, (ids = []));
+    ids.push(ref.id);
+  }
+  const byEndpoint = new Map<string, BackendEdgeRow[]>();
+  for (const [endpointKind, endpointIds] of idsByKind) {
+    const rows = await read.call(backend, { graphId, kind: edgeKind, side, endpointKind, endpointIds, limitPerEndpoint: options?.limitPerInput, ...coordinate });
+    collect(byEndpoint, rows, side);
+  }
+  return bucketsOf(byEndpoint, refs, options?.limitPerInput);
+}
+
+/** `store.bulkFindEdgesFrom` through the backend's `findEdgesByHeterogeneousEndpointSet` (one read). */
+export async function readHeterogeneousEndpointSet(
+  backend: EndpointSetPort,
+  graphId: string,
+  edgeKinds: readonly string[],
+  refs: readonly { kind: string; id: string }[],
+  options: EdgeBulkFindEndpointOptions | undefined,
+  fallback: TemporalMode | undefined,
+): Promise<Record<string, unknown>[][]> {
+  const read = backend.findEdgesByHeterogeneousEndpointSet;
+  if (typeof read !== "function") throw endpointSetUnsupported("findEdgesByHeterogeneousEndpointSet", "bulkFindEdgesFrom", graphId);
+  const rows = await read.call(backend, { graphId, side: "from", endpoints: refs, edgeKinds, limitPerEndpoint: options?.limitPerInput, ...portCoordinate(options, fallback) });
+  const byEndpoint = new Map<string, BackendEdgeRow[]>();
+  collect(byEndpoint, rows, "from");
+  return bucketsOf(byEndpoint, refs, options?.limitPerInput);
+}
+
+function collect(into: Map<string, BackendEdgeRow[]>, rows: readonly BackendEdgeRow[], side: "from" | "to"): void {
+  for (const row of rows) {
+    const key = side === "from" ? `${row.from_kind}\0${row.from_id}` : `${row.to_kind}\0${row.to_id}`;
+    const bucket = into.get(key);
+    if (bucket) bucket.push(row);
+    else into.set(key, [row]);
+  }
+}
+
+/** One fresh bucket per input (a repeated input gets its own copies), capped client-side too. */
+function bucketsOf(byEndpoint: Map<string, BackendEdgeRow[]>, refs: readonly { kind: string; id: string }[], limit: number | undefined): Record<string, unknown>[][] {
+  return refs.map((ref) => {
+    const rows = byEndpoint.get(`${ref.kind}\0${ref.id}`);
+    if (!rows) return [];
+    return (limit === undefined ? rows : rows.slice(0, limit)).map(edgeOfRow);
+  });
+}

@@ -444,8 +444,11 @@ function streamExport(store: Store<GraphDef>, options: ExportStreamOptions, fn: 
             if (cursor.entity === "edge") {
               if (!ledger?.exportAssertions) return undefined;
               cursor = { entity: "identity", kinds: [], k: 0 };
-              const assertions = await ledger.exportAssertions({ mode: options.identityMode, includeDeleted: options.includeDeleted, tx: token });
+              const ledgerRows = await ledger.exportAssertions({ mode: options.identityMode, includeDeleted: options.includeDeleted, tx: token });
               if (done) throw failure;
+              // An assertion travels only with both of its endpoints: a `nodeKinds` selection leaves out the rest.
+              const kept = options.nodeKinds === undefined ? undefined : new Set(options.nodeKinds);
+              const assertions = kept === undefined ? ledgerRows : ledgerRows.filter((r) => kept.has(r.a.kind) && kept.has(r.b.kind));
               if (assertions.length === 0) return undefined;
               return { type: "identity", assertions: [...assertions] };
             }

@@ -181,6 +181,9 @@ async function runEager<G extends GraphDef>(store: Store<G>, eager: MaterializeI
 }
 
 export async function evolve<G extends GraphDef>(host: EvolveHost<G>, extension: GraphExtension, options: EvolveOptions<G>): Promise<Store<G>> {
+  // Evolve's preflight reads the kind-removal queue: a database created before that table
+  // existed gets it here (every bootstrap statement is idempotent).
+  await host.backend.bootstrap();
   const { active, baseline } = await loadCaughtUp(host, "evolve");
   const merged = mergeGraphExtension(baseline, extension) as unknown as G;
   if (merged === baseline) {

@@ -52,6 +52,9 @@ import { planIndexProbe, type NodeBulkFindByIndexOptions } from "./find-by-index
 import {
   checkLimitPerInput,
   endpointSetArgs,
+  endpointSetUnsupported,
+  readEndpointSets,
+  readHeterogeneousEndpointSet,
   resolveSources,
   type BulkFindEdgesFromParams,
   type BulkFindEdgesFromResult,
@@ -78,6 +81,7 @@ function withHistory(backend: GraphBackend, handle: Promise<number> | number, op
 function ticksClock(options: StoreOptions): boolean {
   return options.history === true || options.revisionTracking === true;
 }
+import { checkIdentityCall, requireRecursiveTraversal } from "./recursion-capability.js";
 import { runSubgraph, type SubgraphOptions, type SubgraphProject, type SubgraphResult } from "./subgraph.js";
 import { systemIndexEntries, type MaterializeSystemIndexesOptions } from "./system-indexes.js";
 import { generateIndexDDL, indexSignature, vectorPhysicalName, type IndexDeclaration } from "./indexes.js";
@@ -1327,12 +1331,14 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   readonly #r: Runner;
   readonly #type: E;
   readonly #kind: string;
+  readonly #graphId: string | undefined;
 
   /** @internal */
-  constructor(runner: Runner, kind: string, type: E) {
+  constructor(runner: Runner, kind: string, type: E, graphId?: string) {
     this.#r = runner;
     this.#kind = kind;
     this.#type = type;
+    this.#graphId = graphId;
     bindMethods(this, EdgeCollection.prototype);
   }
 
@@ -1427,6 +1433,11 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   async #bulkFind(side: "from" | "to", refs: readonly NodeRef[], options: EdgeBulkFindEndpointOptions | undefined): Promise<Edge<E>[][]> {
     if (refs.length === 0) return [];
     checkLimitPerInput(this.#kind, options?.limitPerInput);
+    // Outside a transaction the read goes through the backend's port member (one per endpoint kind).
+    if (!(this.#r.tx && this.#r.tx.open) && this.#graphId !== undefined) {
+      return (await readEndpointSets(this.#r.backend, this.#graphId, this.#kind, side, refs.map(refOf), options, this.#r.temporalDefault)) as Edge<E>[][];
+    }
+    if (typeof this.#r.backend.findEdgesByEndpointSet !== "function") throw endpointSetUnsupported("findEdgesByEndpointSet", side === "from" ? "bulkFindFrom" : "bulkFindTo", this.#graphId);
     const buckets = (await run(this.#r, "findEdgesByEndpointSet", endpointSetArgs(side, [this.#kind], refs, options, this.#r.temporalDefault))) as EdgeRow[][];
     return buckets.map((rows) => rows.map((r) => toEdge(r) as Edge<E>));
   }
@@ -1456,7 +1467,7 @@ export class EdgeCollection<E extends EdgeType = EdgeType> {
   /** This collection's reads against another target (a batch's backend or transaction). */
   #on(t: BatchTarget): EdgeCollection<E> {
     const r: Runner = { backend: t.backend, handle: t.handle, ...(t.tx ? { tx: t.tx } : {}), ...(this.#r.temporalDefault ? { temporalDefault: this.#r.temporalDefault } : {}) };
-    return new EdgeCollection<E>(r, this.#kind, this.#type);
+    return new EdgeCollection<E>(r, this.#kind, this.#type, this.#graphId);
   }
 
   async count(filter: { from?: NodeRef; to?: NodeRef } = {}, temporalOptions?: TemporalArg): Promise<number> {
@@ -2051,7 +2062,7 @@ function collections<G extends GraphDef>(graph: G, base: Runner) {
       const reg = graph.edges[kind];
       if (!reg) throw new KindNotFoundError(kind, "edge", { graphId: graph.id });
       let c = edgeCache.get(kind);
-      if (!c) edgeCache.set(kind, (c = new EdgeCollection(runner, kind, reg.type)));
+      if (!c) edgeCache.set(kind, (c = new EdgeCollection(runner, kind, reg.type, graph.id)));
       return c;
     },
     has: (_t, kind) => typeof kind === "string" && kind in graph.edges,
@@ -2252,7 +2263,7 @@ export class Store<G extends GraphDef = GraphDef> {
   get identity(): IdentityFacade<G> {
     if (identityOf(this.#graph) === undefined) throw identityNotEnabled(this.#graph.id);
     return (this.#identity ??= attachInterchangeSeam(
-      createIdentityFacade(this.#graph, { call: (args) => run(this.#rootRunner(), "identity", args), toNode: (row) => toNode(row as NodeRow) }),
+      createIdentityFacade(this.#graph, { call: (args) => (checkIdentityCall(this.#backend, args), run(this.#rootRunner(), "identity", args)), toNode: (row) => toNode(row as NodeRow) }),
       this.#graph,
       async (args, tx) => (tx === undefined ? run(this.#rootRunner(), "identity", args) : this.#backend.call(await this.#handle, "identity", args, tx as TxToken)),
     ));
@@ -2262,7 +2273,7 @@ export class Store<G extends GraphDef = GraphDef> {
   /** @internal Identity reads at a valid-time instant (views). */
   identityAt(at: string | undefined, mode?: string): IdentityReadFacade<G> {
     if (identityOf(this.#graph) === undefined) throw identityNotEnabled(this.#graph.id);
-    return createIdentityReadFacade(this.#graph, { call: (args) => run(this.#rootRunner(), "identity", args), toNode: (row) => toNode(row as NodeRow) }, at, mode);
+    return createIdentityReadFacade(this.#graph, { call: (args) => (checkIdentityCall(this.#backend, args), run(this.#rootRunner(), "identity", args)), toNode: (row) => toNode(row as NodeRow) }, at, mode);
   }
 
   /** @internal The identity functions' way in (`rebuildIdentityClosure`, interchange). */
@@ -2289,8 +2300,12 @@ export class Store<G extends GraphDef = GraphDef> {
     rootId: string,
     options: SubgraphOptions<G, EK, NK, P>,
   ): Promise<SubgraphResult<G, NK, EK, P>> {
+    const backend = this.#backend;
     return runSubgraph(
-      (args) => run(this.#rootRunner(), "algorithm", args),
+      (args) => {
+        requireRecursiveTraversal(backend, "subgraph");
+        return run(this.#rootRunner(), "algorithm", args);
+      },
       rootId,
       options as unknown as Parameters<typeof runSubgraph>[2],
       this.#graph.defaults?.temporalMode,
@@ -2310,8 +2325,8 @@ export class Store<G extends GraphDef = GraphDef> {
       return sources.map((source) => ({ source, edges: [] }) as unknown as BulkFindEdgesFromResult<G, K>);
     }
     checkLimitPerInput(params.edgeKinds.join(","), options?.limitPerInput);
-    const buckets = (await run(this.#rootRunner(), "findEdgesByEndpointSet", endpointSetArgs("from", params.edgeKinds, sources, options, this.#graph.defaults?.temporalMode))) as EdgeRow[][];
-    return sources.map((source, i) => ({ source, edges: buckets[i]!.map(toEdge) }) as unknown as BulkFindEdgesFromResult<G, K>);
+    const buckets = await readHeterogeneousEndpointSet(this.#rootRunner().backend, this.#graph.id, params.edgeKinds, sources, options, this.#graph.defaults?.temporalMode);
+    return sources.map((source, i) => ({ source, edges: buckets[i]! }) as unknown as BulkFindEdgesFromResult<G, K>);
   }
 
   getNodeCollection(kind: string): NodeCollection | undefined {
@@ -2440,7 +2455,7 @@ export class Store<G extends GraphDef = GraphDef> {
     if (identityOf(this.#graph) !== undefined) {
       let facade: IdentityFacade<G> | undefined;
       Object.defineProperty(tx, "identity", {
-        get: () => (facade ??= createIdentityFacade(this.#graph, { call: (args) => this.#backend.call(handle, "identity", args, token), toNode: (row) => toNode(row as NodeRow) })),
+        get: () => (facade ??= createIdentityFacade(this.#graph, { call: (args) => (checkIdentityCall(this.#backend, args), this.#backend.call(handle, "identity", args, token)), toNode: (row) => toNode(row as NodeRow) })),
         enumerable: true,
         configurable: true,
       });

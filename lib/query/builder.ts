@@ -4,6 +4,7 @@
 // crossing. The select callback runs once against a recording proxy (smart
 // selection: only the touched columns are read) and then once per row.
 
+import { requireRecursiveTraversal } from "../recursion-capability.js";
 import type { GraphBackend, TxToken } from "../backend.js";
 import type { GraphDef, TemporalMode } from "../core.js";
 import { isSearchableSchema, unwrap } from "../core.js";
@@ -428,6 +429,8 @@ function queryAst(env: QueryEnv, state: State, slots: Slots, select: SelectItem[
   if (state.groupBy.length > 0) ast.groupBy = state.groupBy;
   if (state.fusion) ast.fusion = state.fusion;
   const mode = state.temporal?.mode ?? env.graph.defaults.temporalMode ?? "current";
+  if (state.hops.some((h) => h.recursive)) requireRecursiveTraversal(env.backend, "variable-length traversal");
+  if (mode !== "current" && state.hops.some((h) => h.identityMembers)) requireRecursiveTraversal(env.backend, "historical identity expansion");
   ast.temporal = {
     mode,
     ...(state.temporal?.asOf !== undefined ? { asOf: slots.add(state.temporal.asOf) } : {}),

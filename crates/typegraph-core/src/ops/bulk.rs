@@ -318,43 +318,6 @@ fn required_ids<'a>(ids: impl Iterator<Item = &'a Option<String>>) -> Result<Vec
         .collect()
 }
 
-/// Which of `ids` exist under `kind` (any state): id → tombstoned? Reads only the key and
-/// `deleted_at`, for callers that classify rows without needing them.
-async fn node_states<E: Executor>(
-    ex: &mut E,
-    ctx: &Ctx<'_>,
-    kind: &str,
-    ids: &[String],
-) -> Result<HashMap<String, bool>> {
-    let mut out = HashMap::with_capacity(ids.len());
-    // Probed in key order (neighbouring keys share B-tree pages).
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let sql = ex.dialect().finish(format!(
-            "SELECT id, deleted_at FROM {} WHERE graph_id = ? AND kind = ? AND {}",
-            ctx.tables.nodes,
-            ex.dialect().in_list("id")
-        ));
-        let rows = ex
-            .query(
-                &sql,
-                &[
-                    Value::text(ctx.graph.id()),
-                    Value::text(kind),
-                    Value::TextList(chunk.to_vec()),
-                ],
-            )
-            .await?;
-        for r in rows {
-            if let Some(id) = opt_str(&r, 0) {
-                out.insert(id.to_string(), opt_str(&r, 1).is_some());
-            }
-        }
-    }
-    Ok(out)
-}
-
 struct NodeInsert {
     id: String,
     props: String,
@@ -507,57 +470,94 @@ pub async fn create_nodes<E: Executor>(
         .filter(|(it, _)| it.id.is_some())
         .map(|(_, r)| r.id.clone())
         .collect();
-    let written = atomic!(ex, {
-        // Explicit ids already stored (live or not): looked up first where other checks come
-        // before the insert (unique claims, disjointness) or on PostgreSQL; otherwise the SQLite
-        // insert reports them itself (a primary-key conflict, mapped to the item).
-        let precheck = ex.dialect() == Dialect::Postgres
-            || !spec.unique.is_empty()
-            || !ctx.graph.disjoint_with(&a.kind).is_empty();
-        if !explicit.is_empty() && precheck {
-            let existing = node_states(ex, ctx, &a.kind, &explicit).await?;
-            if let Some((i, r)) = rows
-                .iter()
-                .enumerate()
-                .find(|(_, r)| existing.contains_key(&r.id))
-            {
-                return Err(with_index(already_exists("node", &a.kind, &r.id), i));
-            }
-        }
-        if !explicit.is_empty() {
-            if !ctx.graph.disjoint_with(&a.kind).is_empty() {
-                for (i, r) in rows.iter().enumerate() {
-                    super::nodes::check_disjoint(ex, ctx, &a.kind, &r.id)
-                        .await
-                        .map_err(|e| with_index(e, i))?;
+    // A create on a tombstoned id brings the node back with a fresh window (as a single
+    // create does). The SQLite insert that reports taken ids itself is retried with the
+    // lookup when it reports one, so tombstones are found without a read up front.
+    let mut force_lookup = false;
+    let written = loop {
+        let attempt = atomic!(ex, {
+            // Explicit ids already stored (live or not): looked up first where other checks come
+            // before the insert (unique claims, disjointness) or on PostgreSQL; otherwise the SQLite
+            // insert reports them itself (a primary-key conflict, mapped to the item).
+            let precheck = force_lookup
+                || ex.dialect() == Dialect::Postgres
+                || !spec.unique.is_empty()
+                || !ctx.graph.disjoint_with(&a.kind).is_empty();
+            if !explicit.is_empty() && precheck {
+                let existing = node_versions(ex, ctx, &a.kind, &explicit).await?;
+                if let Some((i, r)) = rows
+                    .iter()
+                    .enumerate()
+                    .find(|(_, r)| existing.get(&r.id).is_some_and(|s| !s.0))
+                {
+                    return Err(with_index(already_exists("node", &a.kind, &r.id), i));
+                }
+                if existing.values().any(|s| s.0) {
+                    // Tombstones among the ids: the batch is written as an upsert whose only
+                    // stored rows are those tombstones (resurrected; every other item created).
+                    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+                    return upsert_known(
+                        ex,
+                        ctx,
+                        &a.kind,
+                        &a.items,
+                        &ids,
+                        &existing,
+                        None,
+                        &now,
+                        a.returning,
+                    )
+                    .await;
                 }
             }
-        }
-        if !spec.unique.is_empty() {
-            let claimants: Vec<_> = rows
+            if !explicit.is_empty() {
+                if !ctx.graph.disjoint_with(&a.kind).is_empty() {
+                    for (i, r) in rows.iter().enumerate() {
+                        super::nodes::check_disjoint(ex, ctx, &a.kind, &r.id)
+                            .await
+                            .map_err(|e| with_index(e, i))?;
+                    }
+                }
+            }
+            if !spec.unique.is_empty() {
+                let claimants: Vec<_> = rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| super::uniques_batch::Claimant {
+                        index: i,
+                        id: &r.id,
+                        props: &r.props,
+                        held: None,
+                    })
+                    .collect();
+                super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
+            }
+            let written = insert_nodes(ex, ctx, &a.kind, &rows, &now, a.returning, |i| i).await?;
+            let synced: Vec<(&str, &str)> = rows
                 .iter()
-                .enumerate()
-                .map(|(i, r)| super::uniques_batch::Claimant {
-                    index: i,
-                    id: &r.id,
-                    props: &r.props,
-                    held: None,
-                })
+                .map(|r| (r.id.as_str(), r.props.as_str()))
                 .collect();
-            super::uniques_batch::claim_all(ex, ctx, &a.kind, &claimants, &now).await?;
+            crate::search::sync_nodes(ex, ctx, &a.kind, &synced, true).await?;
+            Ok::<Vec<Row>, Error>(written)
+        });
+        match attempt {
+            Err(e) if !force_lookup && !explicit.is_empty() && is_taken_id(&e) => {
+                force_lookup = true
+            }
+            other => break other?,
         }
-        let written = insert_nodes(ex, ctx, &a.kind, &rows, &now, a.returning, |i| i).await?;
-        let synced: Vec<(&str, &str)> = rows
-            .iter()
-            .map(|r| (r.id.as_str(), r.props.as_str()))
-            .collect();
-        crate::search::sync_nodes(ex, ctx, &a.kind, &synced, true).await?;
-        Ok::<Vec<Row>, Error>(written)
-    })?;
+    };
     if !a.returning {
         return Ok("null".into());
     }
     ordered_json(written, rows.iter().map(|r| r.id.as_str()))
+}
+
+/// An "already exists" refusal of a create (the id is taken, live or tombstoned).
+fn is_taken_id(e: &Error) -> bool {
+    e.details.get("operation").and_then(|v| v.as_str()) == Some("create")
+        && e.details.pointer("/issues/0/code").and_then(|v| v.as_str())
+            == Some("ENTITY_ALREADY_EXISTS")
 }
 
 /// Rows written with RETURNING, put back in the caller's order (statement order is not promised).

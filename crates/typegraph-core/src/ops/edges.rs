@@ -554,15 +554,21 @@ pub async fn delete<E: Executor>(
     a: IdArgs,
     hard: bool,
 ) -> Result<String> {
-    ctx.graph.edge(&a.kind)?;
-    super::recorded::touch_edge(ex, &a.kind, &a.id);
+    // An empty kind (the backend port's `deleteEdge` without one): the edge of that id, whatever its kind.
+    let any_kind = a.kind.is_empty();
+    if !any_kind {
+        ctx.graph.edge(&a.kind)?;
+        super::recorded::touch_edge(ex, &a.kind, &a.id);
+    }
     let now = now_iso();
     atomic!(ex, {
         let Some(existing) = fetch(ex, ctx, &a.id).await? else {
             return Ok(());
         };
         let actual = opt_str(&existing, KIND).unwrap_or_default();
-        if actual != a.kind {
+        if any_kind {
+            super::recorded::touch_edge(ex, actual, &a.id);
+        } else if actual != a.kind {
             return Err(identity_mismatch(
                 &a.kind,
                 &a.id,

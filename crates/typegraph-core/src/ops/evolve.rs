@@ -507,8 +507,10 @@ async fn remove_kind_rows<E: Executor>(
                 vec![g.clone(), k.clone(), k.clone()],
             ),
             (
+                // The claims the kind OWNS, at whatever axis each sits (a sibling's claim at
+                // this kind's axis stays).
                 run(format!(
-                    "DELETE FROM {} WHERE graph_id = ? AND node_kind = ?",
+                    "DELETE FROM {} WHERE graph_id = ? AND concrete_kind = ?",
                     tables.uniques
                 )),
                 vec![g.clone(), k.clone()],

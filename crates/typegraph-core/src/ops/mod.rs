@@ -22,6 +22,7 @@ pub mod patch;
 pub mod recorded;
 pub mod rows;
 pub mod schema;
+pub mod unique_rows;
 pub mod uniques;
 pub mod uniques_batch;
 pub mod upsert_edges_with;
@@ -284,6 +285,7 @@ async fn run_op<E: Executor>(ex: &mut E, ctx: &Ctx<'_>, op: &str, args: &str) ->
         "recordedNow" => recorded::now(ex, ctx).await,
         "recordedRead" => recorded::read(ex, ctx, parse(args)?).await,
         "identity" => identity::run(ex, ctx, parse(args)?).await,
+        "uniqueRows" => unique_rows::run(ex, ctx, parse(args)?).await,
         "interchangePage" => interchange::export_page(ex, ctx, parse(args)?).await,
         "interchangeProbeEdges" => interchange::probe_edges(ex, ctx, parse(args)?).await,
         "interchangeOpenLeft" => interchange::clear_valid_from(ex, ctx, parse(args)?).await,
